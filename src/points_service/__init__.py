@@ -1,0 +1,1 @@
+"""points-service: the support-points ledger."""

@@ -1,0 +1,47 @@
+"""Configuration, from environment variables prefixed `POINTS_` (each documented in the README)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POINTS_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///var/points.db",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user:pw@host/db",
+    )
+    return_grace: timedelta = Field(
+        default=timedelta(days=30),
+        description="RETURN_GRACE: returned points need a lot valid for longer than this (ISO 8601 duration or seconds)",
+    )
+    expiring_window_days: int = Field(default=90, ge=0, le=3650)
+    problem_base_uri: str = Field(default="/problems/")
+    auth_cache_seconds: float = Field(
+        default=1.0, ge=0, le=1, description="how long a looked-up API key is trusted in memory (≤ 1 s)"
+    )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("return_grace")
+    @classmethod
+    def _grace_not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,63 @@
+"""The ticket state machine and credit limits (SPEC §2 "Ticket states")."""
+
+import itertools
+
+import pytest
+
+from points_service.domain.errors import InvalidStateError, RuleViolationError
+from points_service.domain.tickets import TicketAction, TicketStatus, check_credit, check_transition
+
+OPEN, RESOLVED, REFUNDED = TicketStatus.OPEN, TicketStatus.RESOLVED, TicketStatus.REFUNDED
+ADJUST, RESOLVE, REFUND, CREDIT = (
+    TicketAction.ADJUSTED,
+    TicketAction.RESOLVED,
+    TicketAction.REFUNDED,
+    TicketAction.CREDITED,
+)
+
+ALLOWED = {(OPEN, ADJUST), (OPEN, RESOLVE), (OPEN, REFUND), (RESOLVED, REFUND), (RESOLVED, CREDIT)}
+TRANSITIONS = [ADJUST, RESOLVE, REFUND, CREDIT]
+FORBIDDEN = [pair for pair in itertools.product(TicketStatus, TRANSITIONS) if pair not in ALLOWED]
+
+
+class TestCheckTransition:
+    @pytest.mark.parametrize(("status", "action"), sorted(ALLOWED), ids=lambda v: str(v))
+    def test_allowed(self, status, action):
+        check_transition(status, action)
+
+    @pytest.mark.parametrize(("status", "action"), FORBIDDEN, ids=lambda v: str(v))
+    def test_forbidden_raises_invalid_state(self, status, action):
+        with pytest.raises(InvalidStateError) as info:
+            check_transition(status, action)
+        assert info.value.extra["status"] == str(status)
+
+    def test_every_pair_is_covered(self):
+        assert len(ALLOWED) + len(FORBIDDEN) == len(TicketStatus) * len(TRANSITIONS)
+
+    @pytest.mark.parametrize("status", list(TicketStatus), ids=str)
+    def test_opened_is_never_a_transition(self, status):
+        with pytest.raises(InvalidStateError):
+            check_transition(status, TicketAction.OPENED)
+
+
+class TestCheckCredit:
+    # deducted 100, of which 30 already returned: credits of 1..70 are allowed
+    LIMITS = {"deducted": 100, "returned": 30}
+
+    def test_accepts_one(self):
+        check_credit(1, **self.LIMITS)
+
+    def test_accepts_the_maximum(self):
+        check_credit(70, **self.LIMITS)
+
+    @pytest.mark.parametrize("points", [0, 71, -1])
+    def test_rejects_outside_range(self, points):
+        with pytest.raises(RuleViolationError) as info:
+            check_credit(points, **self.LIMITS)
+        assert info.value.pointer == "/points"
+        assert info.value.extra["max_points"] == 70
+
+    def test_rejects_any_credit_when_everything_returned(self):
+        with pytest.raises(RuleViolationError) as info:
+            check_credit(1, deducted=50, returned=50)
+        assert info.value.extra["max_points"] == 0
