@@ -279,6 +279,7 @@ class TicketEvent(Base):
     action: Mapped[str] = mapped_column(String(16))
     points: Mapped[int]
     reason: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(String(2000))
     actor: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime]
 

@@ -100,7 +100,7 @@ def _formula_points(rule: Formula, quantity: int) -> int:
     return rule.base + rule.per_unit * quantity
 
 
-def _check_quantity(rule: PricingRule, quantity: int | None, pointer: str) -> None:
+def check_quantity(rule: PricingRule, quantity: int | None, pointer: str) -> None:
     if isinstance(rule, Formula):
         if quantity is None:
             raise RuleViolationError(pointer, f"quantity ({rule.unit}) is required for this category")
@@ -113,7 +113,7 @@ def _check_quantity(rule: PricingRule, quantity: int | None, pointer: str) -> No
 
 
 def quote(rule: PricingRule, quantity: int | None, *, pointer: str = "#/query/quantity") -> Quote:
-    _check_quantity(rule, quantity, pointer)
+    check_quantity(rule, quantity, pointer)
     match rule:
         case Fixed(points):
             return Quote(points, points, points)
@@ -130,7 +130,7 @@ def quote(rule: PricingRule, quantity: int | None, *, pointer: str = "#/query/qu
 
 def estimate(rule: PricingRule, *, quantity: int | None, estimated_points: int | None) -> int:
     """The points a new ticket captures, validating what the caller sent against the rule."""
-    _check_quantity(rule, quantity, "/quantity")
+    check_quantity(rule, quantity, "/quantity")
     pointer = "/estimated_points"
     if estimated_points is not None and not 0 <= estimated_points <= MAX_POINTS:
         raise RuleViolationError(pointer, f"estimated_points must be between 0 and {MAX_POINTS}")

@@ -1,0 +1,178 @@
+"""Authentication and access checks, in SPEC order: 401 → 404 (viewer elsewhere) → 403 → 404 → 422.
+
+The checks are dependencies, so they run before FastAPI validates the request body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+
+from ..db.models import Account, ApiKey, Lot, Ticket
+from ..services.context import Context
+from ..services.uow import Database
+from .problems import ProblemError, validation_problem
+
+ALL = ("admin", "billing", "helpdesk", "viewer")
+STAFF = ("admin", "billing", "helpdesk")
+BILLING = ("admin", "billing")
+HELPDESK = ("admin", "helpdesk")
+ADMIN = ("admin",)
+
+bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api key>`")
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: str
+    account_id: str | None  # viewers only
+
+
+class KeyCache:
+    """Looked-up keys, trusted for at most `ttl` seconds so a revocation takes effect within it."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+
+    def get(self, digest: str) -> tuple[bool, Principal | None]:
+        hit = self._entries.get(digest)
+        if hit is None or hit[0] < time.monotonic():
+            return False, None
+        return True, hit[1]
+
+    def put(self, digest: str, principal: Principal | None) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[digest] = (time.monotonic() + self.ttl, principal)
+
+
+def database(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+async def authenticate(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    unauthorized = ProblemError(
+        "unauthorized", "a valid API key is required", headers={"WWW-Authenticate": 'Bearer realm="points"'}
+    )
+    if credentials is None or not credentials.credentials or len(credentials.credentials) > 200:
+        raise unauthorized
+    digest = hashlib.sha256(credentials.credentials.encode()).hexdigest()
+    cache: KeyCache = request.app.state.key_cache
+    cached, principal = cache.get(digest)
+    if not cached:
+        async with database(request).snapshot() as session:
+            key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+        found = key is not None and key.revoked_at is None and hmac.compare_digest(key.key_hash, digest)
+        principal = Principal(key.name, key.role, key.account_id) if found and key else None
+        cache.put(digest, principal)
+    if principal is None:
+        raise unauthorized
+    request.state.principal = principal
+    return principal
+
+
+Caller = Annotated[Principal, Depends(authenticate)]
+
+
+def _forbidden(principal: Principal) -> ProblemError:
+    return ProblemError("forbidden", f"the {principal.role} role may not do this")
+
+
+def _not_found(kind: str, ident: str) -> ProblemError:
+    return ProblemError("not-found", f"{kind} {ident!r} does not exist")
+
+
+def allow(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """For operations that name no account."""
+
+    async def check(principal: Caller) -> Principal:
+        if principal.role not in roles:
+            raise _forbidden(principal)
+        return principal
+
+    return check
+
+
+def _check_scope(principal: Principal, owner: str | None, roles: tuple[str, ...], kind: str, ident: str) -> None:
+    if principal.role == "viewer" and (owner is None or owner != principal.account_id):
+        raise _not_found(kind, ident)
+    if principal.role not in roles:
+        raise _forbidden(principal)
+    if owner is None:
+        raise _not_found(kind, ident)
+
+
+def on_account(*roles: str, must_exist: bool = True) -> Callable[..., Awaitable[Principal]]:
+    async def check(request: Request, principal: Caller, account_id: Annotated[str, Path()]) -> Principal:
+        if principal.role == "viewer" and account_id != principal.account_id:
+            raise _not_found("account", account_id)
+        if principal.role not in roles:
+            raise _forbidden(principal)
+        if must_exist:
+            async with database(request).snapshot() as session:
+                if await session.scalar(select(Account.id).where(Account.id == account_id)) is None:
+                    raise _not_found("account", account_id)
+        return principal
+
+    return check
+
+
+def on_ticket(*roles: str) -> Callable[..., Awaitable[Principal]]:
+    async def check(request: Request, principal: Caller, ticket_id: Annotated[str, Path()]) -> Principal:
+        async with database(request).snapshot() as session:
+            owner = await session.scalar(select(Ticket.account_id).where(Ticket.id == ticket_id))
+        _check_scope(principal, owner, roles, "ticket", ticket_id)
+        return principal
+
+    return check
+
+
+def on_lot(*roles: str) -> Callable[..., Awaitable[Principal]]:
+    async def check(request: Request, principal: Caller, lot_id: Annotated[str, Path()]) -> Principal:
+        async with database(request).snapshot() as session:
+            owner = await session.scalar(select(Lot.account_id).where(Lot.id == lot_id))
+        _check_scope(principal, owner, roles, "lot", lot_id)
+        return principal
+
+    return check
+
+
+def command_context(request: Request, principal: Principal) -> Context:
+    state = request.app.state
+    return Context(
+        actor=principal.name,
+        role=principal.role,
+        clock=state.clock,
+        return_grace=state.settings.return_grace,
+        expiring_window=timedelta(days=state.settings.expiring_window_days),
+    )
+
+
+def if_match(if_match: Annotated[str | None, Header(description='`"<version>"` or `*`')] = None) -> int | None:
+    """The ticket version a mutating request expects (None: any)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = re.fullmatch(r'"([0-9]{1,18})"', if_match.strip())
+    if match:
+        return int(match.group(1))
+    raise validation_problem("#/header/if-match", 'If-Match must be "<version>" or *')
+
+
+def etag(version: int) -> dict[str, Any]:
+    return {"ETag": f'"{version}"'}

@@ -1,0 +1,72 @@
+"""Opaque cursors, valid only for the endpoint and filters that produced them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from .problems import validation_problem
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def scope_of(endpoint: str, **filters: Any) -> str:
+    """A short fingerprint of the endpoint and its filters (order-insensitive for lists)."""
+    canonical = {k: sorted(v) if isinstance(v, list) else v for k, v in filters.items() if v is not None}
+    raw = json.dumps([endpoint, canonical], sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def encode_cursor(scope: str, key: list[Any] | None) -> str | None:
+    if key is None:
+        return None
+    raw = json.dumps({"s": scope, "k": key}, separators=(",", ":"), default=str)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
+
+
+def integer(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(value)
+    return value
+
+
+def flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(value)
+    return value
+
+
+def instant(value: Any) -> str:
+    """An ISO 8601 timestamp with an offset, kept as text (keys compare as they were encoded)."""
+    parsed = datetime.fromisoformat(text(value))
+    if parsed.tzinfo is None:
+        raise ValueError(value)
+    return value
+
+
+def decode_cursor(cursor: str | None, scope: str, *parts: Callable[[Any], Any]) -> list[Any] | None:
+    """The key inside `cursor`, each part checked by its parser; 422 for anything else."""
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        key = data["k"]
+        if data["s"] != scope or not isinstance(key, list) or len(key) != len(parts):
+            raise ValueError(cursor)
+        return [parse(part) for parse, part in zip(parts, key, strict=True)]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise validation_problem(
+            "#/query/cursor", "the cursor is not valid for this endpoint and these filters"
+        ) from None

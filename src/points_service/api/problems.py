@@ -1,0 +1,197 @@
+"""RFC 9457 problem documents: the one table from errors to HTTP, and the handlers that use it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..domain.errors import (
+    ConflictError,
+    DomainError,
+    InsufficientPointsError,
+    InvalidStateError,
+    NotFoundError,
+    PreconditionFailedError,
+    RuleViolationError,
+)
+
+log = logging.getLogger("points_service.errors")
+
+MEDIA_TYPE = "application/problem+json"
+
+# slug → (status, title, description served at GET /problems/<slug>)
+PROBLEMS: dict[str, tuple[int, str, str]] = {
+    "insufficient-points": (
+        409,
+        "Insufficient points",
+        "The account does not have enough available points. `available` is what it has now, "
+        "`required` the points the operation needs. Nothing was changed.",
+    ),
+    "invalid-state": (409, "Invalid state", "The ticket's state does not allow this action. Nothing was changed."),
+    "conflict": (
+        409,
+        "Conflict",
+        "The request contradicts something already recorded under a unique identifier (payment id, "
+        "license key, external reference, name). Nothing was changed.",
+    ),
+    "not-found": (404, "Not found", "The resource does not exist, or is not visible to this API key."),
+    "validation-error": (
+        422,
+        "Validation error",
+        "The request is malformed or breaks a rule. `errors` lists each problem with an RFC 6901 "
+        "`pointer` into the body (`#/…`), or `#/query/<name>`, `#/header/<name>`, `#/path/<name>`.",
+    ),
+    "precondition-failed": (
+        412,
+        "Precondition failed",
+        "The `If-Match` version is not the ticket's current version (`current_version`). Reload and retry.",
+    ),
+    "unauthorized": (401, "Unauthorized", "A valid `Authorization: Bearer <api key>` header is required."),
+    "forbidden": (403, "Forbidden", "This API key's role may not perform this operation."),
+    "idempotency-key-reused": (
+        422,
+        "Idempotency key reused",
+        "This Idempotency-Key was already used with a different request.",
+    ),
+    "idempotency-in-progress": (
+        409,
+        "Idempotency key in progress",
+        "A request with this Idempotency-Key is still being processed. Retry shortly.",
+    ),
+    "method-not-allowed": (405, "Method not allowed", "The resource does not support this method; see `Allow`."),
+    "payload-too-large": (413, "Payload too large", "The request body exceeds the size limit."),
+    "unsupported-media-type": (415, "Unsupported media type", "Request bodies must be `application/json`."),
+    "database-busy": (503, "Database busy", "The database is busy. Retry after `Retry-After` seconds."),
+    "internal-error": (500, "Internal error", "An unexpected error occurred. It has been logged."),
+}
+
+
+class ProblemError(Exception):
+    """An HTTP-level failure raised by the API layer itself (auth, headers, pagination)."""
+
+    def __init__(self, slug: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.slug = slug
+        self.detail = detail
+        self.headers = headers
+        self.extra = extra
+
+
+def validation_problem(pointer: str, detail: str, **extra: Any) -> ProblemError:
+    return ProblemError("validation-error", detail, errors=[{"pointer": pointer, "detail": detail}], **extra)
+
+
+def problem_response(
+    request: Request, slug: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    status, title, _ = PROBLEMS[slug]
+    base = request.app.state.settings.problem_base_uri
+    body = {"type": f"{base}{slug}", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
+
+
+def _domain_problem(exc: DomainError) -> tuple[str, dict[str, Any]]:
+    match exc:
+        case InsufficientPointsError():
+            return "insufficient-points", exc.extra
+        case InvalidStateError():
+            return "invalid-state", exc.extra
+        case ConflictError():
+            return "conflict", exc.extra
+        case NotFoundError():
+            return "not-found", {}
+        case PreconditionFailedError():
+            return "precondition-failed", exc.extra
+        case RuleViolationError():
+            return "validation-error", {"errors": [{"pointer": _body_pointer(exc.pointer), "detail": exc.detail}], **exc.extra}
+    return "validation-error", {"errors": [{"pointer": "#", "detail": exc.detail}]}
+
+
+def _body_pointer(pointer: str) -> str:
+    return pointer if pointer.startswith("#") else "#" + pointer
+
+
+def _escape(token: Any) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def pointer_for(loc: tuple[Any, ...]) -> str:
+    """FastAPI's error location → `#/field/0`, `#/query/limit`, `#/header/if-match`."""
+    if not loc:
+        return "#"
+    where, *rest = loc
+    if where == "body":
+        return "#" + "".join("/" + _escape(part) for part in rest)
+    if where in ("query", "header", "path", "cookie"):
+        return f"#/{where}/" + "/".join(_escape(part) for part in rest)
+    return "#" + "".join("/" + _escape(part) for part in loc)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    errors = []
+    for error in exc.errors():
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") == "json_invalid":
+            errors.append({"pointer": "#", "detail": f"malformed JSON: {error.get('ctx', {}).get('error', 'invalid')}"})
+            continue
+        if error.get("type") == "missing" and loc == ("body",):
+            errors.append({"pointer": "#", "detail": "a JSON request body is required"})
+            continue
+        errors.append({"pointer": pointer_for(loc), "detail": str(error.get("msg", "invalid"))})
+    return errors
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        slug, extra = _domain_problem(exc)
+        return problem_response(request, slug, exc.detail, **extra)
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(request, exc.slug, exc.detail, headers=exc.headers, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        detail = "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors[:5])
+        return problem_response(request, "validation-error", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = {
+            404: "not-found",
+            405: "method-not-allowed",
+            413: "payload-too-large",
+            415: "unsupported-media-type",
+            401: "unauthorized",
+            403: "forbidden",
+        }.get(exc.status_code)
+        if slug is None:
+            slug = "validation-error" if 400 <= exc.status_code < 500 else "internal-error"
+        detail = {404: "no such resource", 405: f"{request.method} is not allowed here"}.get(
+            exc.status_code, str(exc.detail)
+        )
+        extra: dict[str, Any] = {"errors": [{"pointer": "#", "detail": detail}]} if slug == "validation-error" else {}
+        return problem_response(request, slug, detail, headers=getattr(exc, "headers", None), **extra)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, "internal-error", "an unexpected error occurred")
+
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/problems/{slug}")
+async def describe_problem(slug: str, request: Request) -> PlainTextResponse:
+    if slug not in PROBLEMS:
+        raise ProblemError("not-found", f"no problem type {slug!r}")
+    status, title, description = PROBLEMS[slug]
+    return PlainTextResponse(f"{title} ({status})\n\n{description}\n")

@@ -1,0 +1,262 @@
+"""Accounts and everything read about one: balance, statement, ledger, lots, tickets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import AwareDatetime
+
+from ...services import queries
+from ...services.accounts import put_account as put_account_command
+from .. import present, schemas
+from ..deps import ALL, STAFF, Principal, allow, command_context, database, on_account
+from ..pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, flag, instant, integer, scope_of, text
+
+router = APIRouter(prefix="/v1", tags=["accounts"])
+
+AccountId = Annotated[
+    str, Path(pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="the helpdesk's customer id (case-sensitive)")
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
+Cursor = Annotated[str | None, Query(max_length=1000, description="`next_cursor` of the previous page")]
+Kind = Literal[
+    "purchase",
+    "license_bonus",
+    "adjustment",
+    "import",
+    "expiry",
+    "revocation",
+    "capture",
+    "capture_increase",
+    "capture_decrease",
+    "deduction",
+    "return",
+]
+Status = Literal["open", "resolved", "refunded"]
+Reader = Annotated[Principal, Depends(on_account(*ALL))]
+
+
+def _window(request: Request) -> timedelta:
+    return timedelta(days=request.app.state.settings.expiring_window_days)
+
+
+def _now(request: Request) -> Any:
+    return request.app.state.clock.now()
+
+
+@router.put(
+    "/accounts/{account_id}",
+    operation_id="put_account",
+    summary="Create or update an account",
+    response_model=schemas.Account,
+    responses={201: {"description": "created", "model": schemas.Account}},
+)
+async def put_account(
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(on_account(*STAFF, must_exist=False))],
+    account_id: AccountId,
+    body: schemas.AccountPut,
+) -> dict[str, Any]:
+    """Fields left out keep their value; `null` clears them."""
+    fields = {name: getattr(body, name) for name in body.model_fields_set}
+    put = await database(request).write(
+        put_account_command, command_context(request, principal), account_id=account_id, **fields
+    )
+    response.status_code = 201 if put.created else 200
+    async with database(request).snapshot() as session:
+        account = await queries.get_account(session, account_id)
+        balance = await queries.balance(session, account, _now(request), _window(request))
+    return present.account(account, balance)
+
+
+@router.get(
+    "/accounts",
+    operation_id="list_accounts",
+    summary="List accounts, or those with points expiring soon",
+    response_model=schemas.Page[schemas.ExpiringAccount] | schemas.Page[schemas.Account],
+)
+async def list_accounts(
+    request: Request,
+    principal: Annotated[Principal, Depends(allow(*STAFF))],
+    expiring_before: Annotated[
+        AwareDatetime | None, Query(description="only accounts with available points expiring before then")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    now = _now(request)
+    async with database(request).snapshot() as session:
+        if expiring_before is None:
+            scope = scope_of("accounts")
+            page = await queries.list_accounts(session, after=decode_cursor(cursor, scope, text), limit=limit)
+            items = []
+            for account in page.items:
+                items.append(present.account(account, await queries.balance(session, account, now, _window(request))))
+        else:
+            scope = scope_of("accounts", expiring_before=expiring_before.isoformat())
+            page = await queries.accounts_expiring_before(
+                session, now, expiring_before, after=decode_cursor(cursor, scope, instant, text), limit=limit
+            )
+            items = [
+                {
+                    "account_id": e.account.id,
+                    "display_name": e.account.display_name,
+                    "expiring_points": e.expiring_points,
+                    "expiring": [
+                        {"lot_id": x.lot_id, "points": x.points, "expires_at": x.expires_at} for x in e.expiring
+                    ],
+                }
+                for e in page.items
+            ]
+    return {"items": items, "next_cursor": encode_cursor(scope, page.next_key)}
+
+
+@router.get(
+    "/accounts/{account_id}", operation_id="get_account", summary="Get an account", response_model=schemas.Account
+)
+async def get_account(request: Request, principal: Reader, account_id: AccountId) -> dict[str, Any]:
+    async with database(request).snapshot() as session:
+        account = await queries.get_account(session, account_id)
+        balance = await queries.balance(session, account, _now(request), _window(request))
+    return present.account(account, balance)
+
+
+@router.get(
+    "/accounts/{account_id}/balance",
+    operation_id="get_balance",
+    summary="Get an account's balance",
+    response_model=schemas.Balance,
+)
+async def get_balance(request: Request, principal: Reader, account_id: AccountId) -> dict[str, Any]:
+    async with database(request).snapshot() as session:
+        account = await queries.get_account(session, account_id)
+        return present.balance(await queries.balance(session, account, _now(request), _window(request)))
+
+
+def _ledger_scope(account_id: str, kinds: list[str] | None) -> str:
+    return scope_of("ledger", account_id=account_id, kind=kinds)
+
+
+def _tickets_scope(account_id: str, statuses: list[str] | None, external_ref: str | None) -> str:
+    return scope_of("tickets", account_id=account_id, status=statuses, external_ref=external_ref)
+
+
+async def _ledger_page(session: Any, account: Any, now: Any, kinds: list[str] | None, cursor: str | None, limit: int) -> dict[str, Any]:
+    scope = _ledger_scope(account.id, kinds)
+    after = decode_cursor(cursor, scope, integer)
+    page = await queries.ledger_page(
+        session, account, now, kinds=kinds, before_seq=after[0] if after else None, limit=limit
+    )
+    return {
+        "items": [present.entry(row, postings) for row, postings in page.items],
+        "next_cursor": encode_cursor(scope, page.next_key),
+    }
+
+
+async def _tickets_page(
+    session: Any, account_id: str, statuses: list[str] | None, external_ref: str | None, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    scope = _tickets_scope(account_id, statuses, external_ref)
+    page = await queries.tickets_page(
+        session,
+        account_id,
+        statuses=statuses,
+        external_ref=external_ref,
+        after=decode_cursor(cursor, scope, instant, text),
+        limit=limit,
+    )
+    return {"items": [present.ticket(t) for t in page.items], "next_cursor": encode_cursor(scope, page.next_key)}
+
+
+@router.get(
+    "/accounts/{account_id}/statement",
+    operation_id="get_statement",
+    summary="The three-part view: balance modifications, tickets in progress, closed tickets",
+    response_model=schemas.Statement,
+)
+async def get_statement(
+    request: Request, principal: Reader, account_id: AccountId, limit: Limit = DEFAULT_LIMIT
+) -> dict[str, Any]:
+    """One consistent snapshot. Continue each part with `/ledger?view=modifications`,
+    `/tickets?status=open` and `/tickets?status=resolved&status=refunded`."""
+    now = _now(request)
+    async with database(request).snapshot() as session:
+        account = await queries.get_account(session, account_id)
+        balance = await queries.balance(session, account, now, _window(request))
+        return {
+            "balance": present.balance(balance),
+            "modifications": await _ledger_page(
+                session, account, now, list(queries.MODIFICATION_KINDS), None, limit
+            ),
+            "in_progress": await _tickets_page(session, account_id, ["open"], None, None, limit),
+            "closed": await _tickets_page(session, account_id, ["refunded", "resolved"], None, None, limit),
+        }
+
+
+@router.get(
+    "/accounts/{account_id}/ledger",
+    operation_id="list_ledger_entries",
+    summary="Ledger entries, newest first",
+    response_model=schemas.Page[schemas.LedgerEntry],
+)
+async def list_ledger(
+    request: Request,
+    principal: Reader,
+    account_id: AccountId,
+    kind: Annotated[list[Kind] | None, Query(description="repeatable")] = None,
+    view: Annotated[Literal["modifications"] | None, Query(description="part 1 of the statement")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    kinds: list[str] | None = sorted(set(kind)) if kind else None
+    if view == "modifications":
+        wanted = set(queries.MODIFICATION_KINDS)
+        kinds = sorted(wanted & set(kinds)) if kinds else sorted(wanted)
+    async with database(request).snapshot() as session:
+        account = await queries.get_account(session, account_id)
+        return await _ledger_page(session, account, _now(request), kinds, cursor, limit)
+
+
+@router.get(
+    "/accounts/{account_id}/lots",
+    operation_id="list_lots",
+    summary="Lots in consumption order",
+    response_model=schemas.Page[schemas.Lot],
+)
+async def list_lots(
+    request: Request,
+    principal: Reader,
+    account_id: AccountId,
+    include_empty: Annotated[bool, Query(description="also lots with nothing available or held")] = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    now = _now(request)
+    scope = scope_of("lots", account_id=account_id, include_empty=include_empty)
+    after = decode_cursor(cursor, scope, flag, instant, instant, text)
+    async with database(request).snapshot() as session:
+        page = await queries.list_lots(session, account_id, now, include_empty=include_empty, after=after, limit=limit)
+    return {"items": [present.lot(lot, now) for lot in page.items], "next_cursor": encode_cursor(scope, page.next_key)}
+
+
+@router.get(
+    "/accounts/{account_id}/tickets",
+    operation_id="list_tickets",
+    summary="Tickets, newest first",
+    response_model=schemas.Page[schemas.Ticket],
+)
+async def list_tickets(
+    request: Request,
+    principal: Reader,
+    account_id: AccountId,
+    status: Annotated[list[Status] | None, Query(description="repeatable")] = None,
+    external_ref: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    statuses = sorted(set(status)) if status else None
+    async with database(request).snapshot() as session:
+        return await _tickets_page(session, account_id, statuses, external_ref, cursor, limit)

@@ -1,0 +1,37 @@
+"""Operations: the expiry sweep and the ledger check."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from ...services.expiry import sweep
+from ...services.verify import verify
+from .. import schemas
+from ..deps import ADMIN, Principal, allow, command_context, database
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+Admin = Annotated[Principal, Depends(allow(*ADMIN))]
+AccountFilter = Annotated[str | None, Query(max_length=64, description="only this account")]
+
+
+@router.post("/expire", operation_id="run_expiry_sweep", summary="Persist due expiries now", response_model=schemas.SweepResult)
+async def run_expiry_sweep(request: Request, principal: Admin, account_id: AccountFilter = None) -> dict[str, Any]:
+    """Safe to run concurrently and repeatedly: each lot's expiry is written exactly once."""
+    system = replace(command_context(request, principal), actor="system:expiry", role="system")
+    return asdict(await sweep(database(request), system, account_id=account_id))
+
+
+@router.get("/verify", operation_id="verify_ledger", summary="Recompute every balance and compare", response_model=schemas.VerifyReport)
+async def verify_ledger(request: Request, principal: Admin, account_id: AccountFilter = None) -> dict[str, Any]:
+    async with database(request).snapshot() as session:
+        report = await verify(session, account_id=account_id)
+    return {
+        "ok": report.ok,
+        "checked_accounts": report.checked_accounts,
+        "checked_lots": report.checked_lots,
+        "disagreements": [asdict(d) for d in report.disagreements],
+    }

@@ -1,0 +1,162 @@
+"""Catalogue: plans, categories, license products, and quotes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy import select
+
+from ...db import models as m
+from ...domain.errors import NotFoundError
+from ...domain.pricing import quote, rule_from_dict
+from ...services import catalogue
+from .. import present, schemas
+from ..deps import ADMIN, ALL, Caller, Principal, allow, command_context, database
+from ..problems import ProblemError
+
+router = APIRouter(prefix="/v1", tags=["catalogue"])
+
+CodePath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+IncludeInactive = Annotated[bool, Query(description="admin only: include retired entries")]
+
+
+async def _list(request: Request, principal: Principal, model: Any, include_inactive: bool) -> list[Any]:
+    if include_inactive and principal.role != "admin":
+        raise ProblemError("forbidden", "only admins may list inactive catalogue entries")
+    stmt = select(model).order_by(model.code)
+    if not include_inactive:
+        stmt = stmt.where(model.active.is_(True))
+    async with database(request).snapshot() as session:
+        return list((await session.scalars(stmt)).all())
+
+
+@router.get(
+    "/plans", operation_id="list_plans", summary="List point packs", response_model=schemas.Page[schemas.Plan]
+)
+async def list_plans(request: Request, principal: Caller, include_inactive: IncludeInactive = False) -> dict[str, Any]:
+    rows = await _list(request, principal, m.Plan, include_inactive)
+    return {"items": [present.plan(r) for r in rows], "next_cursor": None}
+
+
+@router.get("/categories", operation_id="list_categories", summary="List ticket categories", response_model=schemas.Page[schemas.Category])
+async def list_categories(
+    request: Request, principal: Caller, include_inactive: IncludeInactive = False
+) -> dict[str, Any]:
+    rows = await _list(request, principal, m.Category, include_inactive)
+    return {"items": [present.category(r) for r in rows], "next_cursor": None}
+
+
+@router.get("/license-products", operation_id="list_license_products", summary="List license products", response_model=schemas.Page[schemas.LicenseProduct])
+async def list_license_products(
+    request: Request, principal: Caller, include_inactive: IncludeInactive = False
+) -> dict[str, Any]:
+    rows = await _list(request, principal, m.LicenseProduct, include_inactive)
+    return {"items": [present.license_product(r) for r in rows], "next_cursor": None}
+
+
+@router.get("/categories/{code}/quote", operation_id="quote_category", summary="Price a ticket of a category", response_model=schemas.Quote)
+async def quote_category(
+    request: Request,
+    principal: Annotated[Principal, Depends(allow(*ALL))],
+    code: CodePath,
+    quantity: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+) -> dict[str, Any]:
+    async with database(request).snapshot() as session:
+        row = await session.get(m.Category, code)
+    if row is None:
+        raise NotFoundError("category", code)
+    result = quote(rule_from_dict(row.pricing), quantity)
+    return {
+        "category": row.code,
+        "pricing": row.pricing,
+        "quantity": quantity,
+        "points": result.points,
+        "min": result.min,
+        "max": result.max,
+    }
+
+
+def _status(response: Response, created: bool) -> None:
+    response.status_code = 201 if created else 200
+
+
+@router.put(
+    "/plans/{code}",
+    operation_id="put_plan",
+    summary="Create or change a point pack",
+    responses={201: {"description": "created", "model": schemas.Plan}},
+    response_model=schemas.Plan,
+)
+async def put_plan(
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(allow(*ADMIN))],
+    code: CodePath,
+    body: schemas.PlanPut,
+) -> dict[str, Any]:
+    put = await database(request).write(
+        catalogue.put_plan,
+        command_context(request, principal),
+        code=code,
+        points=body.points,
+        amount=body.price.amount,
+        currency=body.price.currency,
+        active=body.active,
+    )
+    _status(response, put.created)
+    return present.plan(put.entry)
+
+
+@router.put(
+    "/categories/{code}",
+    operation_id="put_category",
+    summary="Create or change a ticket category",
+    responses={201: {"description": "created", "model": schemas.Category}},
+    response_model=schemas.Category,
+)
+async def put_category(
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(allow(*ADMIN))],
+    code: CodePath,
+    body: schemas.CategoryPut,
+) -> dict[str, Any]:
+    put = await database(request).write(
+        catalogue.put_category,
+        command_context(request, principal),
+        code=code,
+        group=body.group,
+        name=body.name,
+        pricing=body.pricing.model_dump(),
+        active=body.active,
+    )
+    _status(response, put.created)
+    return present.category(put.entry)
+
+
+@router.put(
+    "/license-products/{code}",
+    operation_id="put_license_product",
+    summary="Create or change a license product",
+    responses={201: {"description": "created", "model": schemas.LicenseProduct}},
+    response_model=schemas.LicenseProduct,
+)
+async def put_license_product(
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(allow(*ADMIN))],
+    code: CodePath,
+    body: schemas.LicenseProductPut,
+) -> dict[str, Any]:
+    put = await database(request).write(
+        catalogue.put_license_product,
+        command_context(request, principal),
+        code=code,
+        name=body.name,
+        bonus_points=body.bonus_points,
+        bonus_policy=body.bonus_policy,
+        active=body.active,
+    )
+    _status(response, put.created)
+    return present.license_product(put.entry)

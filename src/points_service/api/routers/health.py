@@ -1,0 +1,28 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import text
+
+from ..deps import database
+from ..problems import ProblemError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", operation_id="healthz", summary="Liveness")
+async def healthz() -> dict[str, Any]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", operation_id="readyz", summary="Readiness, with a database round trip")
+async def readyz(request: Request) -> dict[str, Any]:
+    try:
+        async with database(request).snapshot() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach the database means not ready
+        raise ProblemError("database-busy", "the database is not reachable", headers={"Retry-After": "1"}) from exc
+    return {"status": "ok"}

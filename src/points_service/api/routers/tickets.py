@@ -1,0 +1,185 @@
+"""Tickets: open, adjust, resolve, refund, credit; and the single-ticket view."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ...services import queries
+from ...services import tickets as commands
+from .. import present, schemas
+from ..deps import ALL, HELPDESK, Principal, command_context, database, etag, if_match, on_account, on_ticket
+from .accounts import AccountId
+
+router = APIRouter(prefix="/v1", tags=["tickets"])
+
+Helpdesk = Annotated[Principal, Depends(on_ticket(*HELPDESK))]
+ExpectedVersion = Annotated[int | None, Depends(if_match)]
+
+_MUTATION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"headers": {"ETag": {"description": 'the new version, `"<version>"`', "schema": {"type": "string"}}}},
+}
+
+
+async def _with_detail(session: AsyncSession, command: Any, *args: Any, **kwargs: Any) -> queries.TicketDetail:
+    """Run a ticket command and read the ticket back inside its transaction."""
+    ticket = await command(session, *args, **kwargs)
+    return await queries.ticket_detail(session, ticket.id)
+
+
+def _present(response: Response, detail: queries.TicketDetail) -> dict[str, Any]:
+    response.headers.update(etag(detail.ticket.version))
+    return present.ticket_detail(detail.ticket, detail.allocations, detail.history)
+
+
+@router.post(
+    "/accounts/{account_id}/tickets",
+    operation_id="open_ticket",
+    summary="Open a ticket, capturing its estimated points",
+    status_code=201,
+    response_model=schemas.TicketDetail,
+)
+async def open_ticket(
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(on_account(*HELPDESK))],
+    account_id: AccountId,
+    body: schemas.TicketCreate,
+) -> dict[str, Any]:
+    detail = await database(request).write(
+        _with_detail,
+        commands.open_ticket,
+        command_context(request, principal),
+        account_id=account_id,
+        external_ref=body.external_ref,
+        category=body.category,
+        quantity=body.quantity,
+        estimated_points=body.estimated_points,
+        subject=body.subject,
+    )
+    response.headers["Location"] = f"/v1/tickets/{detail.ticket.id}"
+    return _present(response, detail)
+
+
+@router.get("/tickets/{ticket_id}", operation_id="get_ticket", summary="Get a ticket", response_model=schemas.TicketDetail)
+async def get_ticket(
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(on_ticket(*ALL))],
+    ticket_id: str,
+) -> dict[str, Any]:
+    async with database(request).snapshot() as session:
+        return _present(response, await queries.ticket_detail(session, ticket_id))
+
+
+@router.post(
+    "/tickets/{ticket_id}/adjust",
+    operation_id="adjust_ticket",
+    summary="Raise or lower the captured points (optionally reclassifying)",
+    response_model=schemas.TicketDetail,
+    responses=_MUTATION_RESPONSES,
+)
+async def adjust_ticket(
+    request: Request,
+    response: Response,
+    principal: Helpdesk,
+    expected: ExpectedVersion,
+    ticket_id: str,
+    body: schemas.TicketAdjust,
+) -> dict[str, Any]:
+    """Adjusting to the current amount changes nothing and answers 200."""
+    detail = await database(request).write(
+        _with_detail,
+        commands.adjust_ticket,
+        command_context(request, principal),
+        ticket_id=ticket_id,
+        points=body.points,
+        reason=body.reason,
+        reclassify=commands.Reclassification(body.category, body.quantity),
+        expected_version=expected,
+    )
+    return _present(response, detail)
+
+
+@router.post(
+    "/tickets/{ticket_id}/resolve",
+    operation_id="resolve_ticket",
+    summary="Resolve a ticket, deducting its points for good",
+    response_model=schemas.TicketDetail,
+    responses=_MUTATION_RESPONSES,
+)
+async def resolve_ticket(
+    request: Request,
+    response: Response,
+    principal: Helpdesk,
+    expected: ExpectedVersion,
+    ticket_id: str,
+    body: schemas.TicketResolve,
+) -> dict[str, Any]:
+    """`points`, when sent, first sets the final amount as an adjust would."""
+    detail = await database(request).write(
+        _with_detail,
+        commands.resolve_ticket,
+        command_context(request, principal),
+        ticket_id=ticket_id,
+        points=body.points,
+        note=body.note,
+        expected_version=expected,
+    )
+    return _present(response, detail)
+
+
+@router.post(
+    "/tickets/{ticket_id}/refund",
+    operation_id="refund_ticket",
+    summary="Refund a ticket: every point not yet returned goes back",
+    response_model=schemas.TicketDetail,
+    responses=_MUTATION_RESPONSES,
+)
+async def refund_ticket(
+    request: Request,
+    response: Response,
+    principal: Helpdesk,
+    expected: ExpectedVersion,
+    ticket_id: str,
+    body: schemas.TicketRefund,
+) -> dict[str, Any]:
+    detail = await database(request).write(
+        _with_detail,
+        commands.refund_ticket,
+        command_context(request, principal),
+        ticket_id=ticket_id,
+        reason=body.reason,
+        note=body.note,
+        expected_version=expected,
+    )
+    return _present(response, detail)
+
+
+@router.post(
+    "/tickets/{ticket_id}/credit",
+    operation_id="credit_ticket",
+    summary="Return part of a resolved ticket's points",
+    response_model=schemas.TicketDetail,
+    responses=_MUTATION_RESPONSES,
+)
+async def credit_ticket(
+    request: Request,
+    response: Response,
+    principal: Helpdesk,
+    expected: ExpectedVersion,
+    ticket_id: str,
+    body: schemas.TicketCredit,
+) -> dict[str, Any]:
+    detail = await database(request).write(
+        _with_detail,
+        commands.credit_ticket,
+        command_context(request, principal),
+        ticket_id=ticket_id,
+        points=body.points,
+        reason=body.reason,
+        expected_version=expected,
+    )
+    return _present(response, detail)

@@ -1,0 +1,49 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .api.deps import KeyCache
+from .api.limits import BodyGuard
+from .api.problems import install_problem_handlers
+from .api.problems import router as problems_router
+from .api.routers import accounts, admin, catalogue, grants, health, tickets
+from .db.engine import create_engine
+from .domain.clock import Clock, SystemClock
+from .services.uow import Database
+from .settings import Settings, get_settings
+
+DESCRIPTION = """\
+The support-points ledger: customers buy point packs and get license bonuses; opening a support
+ticket captures its points, resolving deducts them, a software bug gives them all back. Points
+expire two years after purchase.
+
+Every error is an RFC 9457 problem document (`application/problem+json`) with a stable `type`.
+Authenticate with `Authorization: Bearer <api key>`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    db = database or Database(create_engine(settings))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await db.dispose()
+
+    app = FastAPI(title="points-service", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = db
+    app.state.clock = clock or SystemClock()
+    app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    install_problem_handlers(app)
+    for router in (catalogue.router, accounts.router, grants.router, tickets.router, admin.router, health.router):
+        app.include_router(router)
+    app.include_router(problems_router)
+    app.add_middleware(BodyGuard, problem_base_uri=settings.problem_base_uri)
+    return app

@@ -1,0 +1,21 @@
+"""What every command needs besides its arguments: who acts, what time it is, the policies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ..domain.clock import Clock
+
+
+@dataclass(frozen=True)
+class Context:
+    actor: str  # the API key's name, `webhook:billing` or `system:expiry`
+    role: str  # admin, billing, helpdesk, viewer or system
+    clock: Clock
+    return_grace: timedelta
+    expiring_window: timedelta = timedelta(days=90)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ("admin", "system")

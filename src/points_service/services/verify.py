@@ -1,0 +1,142 @@
+"""The ledger check: recompute every balance from the ledger and the lots, and compare.
+
+Per account: entry seqs are gapless; each entry's balances-after equal the running sum of its
+deltas; the last balances equal the stored counters; every lot's states sum to its points and
+equal what its postings say; lot states sum to the account's balances; open tickets' held
+allocations equal their captured points; closed tickets' charged minus returned points sum to the
+account's deducted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db.models import LOT_STATES, Account, LedgerEntry, Lot, Posting, Ticket, TicketAllocation
+
+BALANCES = ("available", "held", "deducted")
+
+
+@dataclass
+class Disagreement:
+    account_id: str
+    check: str
+    expected: Any
+    found: Any
+
+
+@dataclass
+class Report:
+    checked_accounts: int = 0
+    checked_lots: int = 0
+    disagreements: list[Disagreement] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.disagreements
+
+
+async def verify(session: AsyncSession, *, account_id: str | None = None) -> Report:
+    def scoped(stmt: Any, column: Any) -> Any:
+        return stmt.where(column == account_id) if account_id is not None else stmt
+
+    report = Report()
+    bad = report.disagreements.append
+    accounts = (await session.scalars(scoped(select(Account), Account.id).order_by(Account.id))).all()
+
+    running = defaultdict(lambda: dict.fromkeys(BALANCES, 0))
+    seqs: dict[str, list[int]] = defaultdict(list)
+    entry_rows = await session.execute(
+        scoped(
+            select(
+                LedgerEntry.account_id,
+                LedgerEntry.seq,
+                LedgerEntry.available_delta,
+                LedgerEntry.held_delta,
+                LedgerEntry.deducted_delta,
+                LedgerEntry.available_after,
+                LedgerEntry.held_after,
+                LedgerEntry.deducted_after,
+            ),
+            LedgerEntry.account_id,
+        ).order_by(LedgerEntry.account_id, LedgerEntry.seq)
+    )
+    for row in entry_rows:
+        sums = running[row.account_id]
+        sums["available"] += row.available_delta
+        sums["held"] += row.held_delta
+        sums["deducted"] += row.deducted_delta
+        seqs[row.account_id].append(row.seq)
+        after = {"available": row.available_after, "held": row.held_after, "deducted": row.deducted_after}
+        if after != sums:
+            bad(Disagreement(row.account_id, f"entry {row.seq} balances after", dict(sums), after))
+            sums.update(after)
+
+    posted: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(("points", *LOT_STATES), 0))
+    posting_rows = await session.execute(
+        scoped(
+            select(Posting.lot_id, Posting.from_state, Posting.to_state, func.sum(Posting.points).label("points"))
+            .join(LedgerEntry, LedgerEntry.id == Posting.entry_id)
+            .group_by(Posting.lot_id, Posting.from_state, Posting.to_state),
+            LedgerEntry.account_id,
+        )
+    )
+    for row in posting_rows:
+        states = posted[row.lot_id]
+        if row.from_state is None:  # the lot was created
+            states["points"] += row.points
+        else:
+            states[row.from_state] -= row.points
+        states[row.to_state] += row.points
+
+    lot_sums: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BALANCES, 0))
+    for lot in (await session.scalars(scoped(select(Lot), Lot.account_id))).all():
+        report.checked_lots += 1
+        stored = {"points": lot.points, **{s: getattr(lot, s) for s in LOT_STATES}}
+        if sum(stored[s] for s in LOT_STATES) != lot.points:
+            bad(Disagreement(lot.account_id, f"lot {lot.id} states sum to points", lot.points, sum(stored[s] for s in LOT_STATES)))
+        if posted.get(lot.id) != stored:
+            bad(Disagreement(lot.account_id, f"lot {lot.id} states match postings", dict(posted.get(lot.id, {})), stored))
+        for s in BALANCES:
+            lot_sums[lot.account_id][s] += getattr(lot, s)
+
+    held_by_ticket = dict(
+        (
+            await session.execute(
+                scoped(
+                    select(TicketAllocation.ticket_id, func.sum(TicketAllocation.held))
+                    .join(Ticket, Ticket.id == TicketAllocation.ticket_id)
+                    .group_by(TicketAllocation.ticket_id),
+                    Ticket.account_id,
+                )
+            )
+        ).all()
+    )
+    ticket_sums: dict[str, dict[str, int]] = defaultdict(lambda: {"held": 0, "deducted": 0})
+    for t in (await session.scalars(scoped(select(Ticket), Ticket.account_id))).all():
+        if t.status == "open":
+            ticket_sums[t.account_id]["held"] += t.captured_points
+            if (held_by_ticket.get(t.id) or 0) != t.captured_points:
+                bad(Disagreement(t.account_id, f"ticket {t.id} held allocations", t.captured_points, held_by_ticket.get(t.id) or 0))
+        else:
+            ticket_sums[t.account_id]["deducted"] += t.charged_points - t.returned_points
+
+    for account in accounts:
+        report.checked_accounts += 1
+        counters = {s: getattr(account, s) for s in BALANCES}
+        ids = seqs.get(account.id, [])
+        if ids != list(range(1, len(ids) + 1)) or account.last_seq != len(ids):
+            bad(Disagreement(account.id, "entry seqs gapless", len(ids), account.last_seq))
+        if dict(running[account.id]) != counters:
+            bad(Disagreement(account.id, "entries sum to counters", dict(running[account.id]), counters))
+        if dict(lot_sums[account.id]) != counters:
+            bad(Disagreement(account.id, "lot states sum to balances", dict(lot_sums[account.id]), counters))
+        if ticket_sums[account.id]["held"] != account.held:
+            bad(Disagreement(account.id, "open tickets' captured points sum to held", account.held, ticket_sums[account.id]["held"]))
+        if ticket_sums[account.id]["deducted"] != account.deducted:
+            bad(Disagreement(account.id, "closed tickets' charged minus returned sum to deducted", account.deducted, ticket_sums[account.id]["deducted"]))
+    return report

@@ -1,0 +1,142 @@
+"""Shared fixtures: a migrated database per test, the app over ASGI, a controllable clock."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from points_service.app import create_app
+from points_service.db.engine import create_engine
+from points_service.db.migrate import upgrade
+from points_service.services.keys import create_key
+from points_service.services.uow import Database
+from points_service.services.verify import verify
+from points_service.settings import Settings
+
+T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+class FrozenClock:
+    """A clock that only moves when the test moves it."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite database, copied for each test (migrating per test would be slow)."""
+    path = tmp_path_factory.mktemp("template") / "points.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(template_db: Path, tmp_path: Path) -> str:
+    path = tmp_path / "points.db"
+    shutil.copy(template_db, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, auth_cache_seconds=0)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@dataclass
+class Api:
+    """The app over ASGI, with one key per role (`viewer` bound to account `acme`)."""
+
+    client: httpx.AsyncClient
+    clock: FrozenClock
+    db: Database
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+    async def request(self, method: str, path: str, role: str = "admin", **kwargs: Any) -> httpx.Response:
+        headers = {**self.auth(role), **kwargs.pop("headers", {})} if role else kwargs.pop("headers", {})
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+    async def get(self, path: str, role: str = "admin", **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", path, role, **kwargs)
+
+    async def post(self, path: str, json: Any = None, role: str = "admin", **kwargs: Any) -> httpx.Response:
+        return await self.request("POST", path, role, json=json, **kwargs)
+
+    async def put(self, path: str, json: Any = None, role: str = "admin", **kwargs: Any) -> httpx.Response:
+        return await self.request("PUT", path, role, json=json, **kwargs)
+
+    # Shortcuts for arranging a scenario; each asserts that the step succeeded.
+    async def account(self, account_id: str = "acme") -> None:
+        r = await self.put(f"/v1/accounts/{account_id}", {})
+        assert r.status_code in (200, 201), r.text
+
+    async def buy(self, account_id: str = "acme", plan: str = "points-120", payment_id: str | None = None, **extra: Any) -> dict[str, Any]:
+        payment_id = payment_id or f"pay-{account_id}-{plan}-{self.clock.now().timestamp()}-{len(self.keys)}"
+        self.keys.setdefault("_n", "0")
+        self.keys["_n"] = str(int(self.keys["_n"]) + 1)
+        r = await self.post(
+            f"/v1/accounts/{account_id}/purchases",
+            {"plan": plan, "payment_id": payment_id + "-" + self.keys["_n"], **extra},
+            role="billing",
+        )
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def open(self, account_id: str = "acme", category: str = "store-problem", ref: str | None = None, **extra: Any) -> dict[str, Any]:
+        self.keys.setdefault("_t", "0")
+        self.keys["_t"] = str(int(self.keys["_t"]) + 1)
+        body = {"external_ref": ref or f"T-{self.keys['_t']}", "category": category, **extra}
+        r = await self.post(f"/v1/accounts/{account_id}/tickets", body, role="helpdesk")
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def balance(self, account_id: str = "acme") -> dict[str, Any]:
+        r = await self.get(f"/v1/accounts/{account_id}/balance")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+async def _assert_verified(db: Database) -> None:
+    async with db.snapshot() as session:
+        report = await verify(session)
+    assert report.ok, report.disagreements
+
+
+@pytest.fixture
+async def api(settings: Settings, clock: FrozenClock) -> AsyncIterator[Api]:
+    """The app with keys for every role. After the test, the ledger must verify clean."""
+    db = Database(create_engine(settings))
+    app = create_app(settings, clock=clock, database=db)
+    keys = {}
+    for role in ("admin", "billing", "helpdesk"):
+        _, keys[role] = await db.write(create_key, role=role, name=f"test-{role}", now=clock.now())
+    _, keys["viewer"] = await db.write(create_key, role="viewer", name="test-viewer", account_id="acme", now=clock.now())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield Api(client=client, clock=clock, db=db, keys=keys)
+    await _assert_verified(db)
+    await db.dispose()
