@@ -1,0 +1,479 @@
+"""Who may call what (SPEC §3): the role × endpoint matrix, the viewer's scope, authentication,
+and the order of the checks: 401 → 404 (viewer naming another account) → 403 → 404 → 422."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from points_service.services.keys import revoke_key
+
+ROLES = ("admin", "billing", "helpdesk", "viewer")
+ALL = frozenset(ROLES)
+STAFF = frozenset({"admin", "billing", "helpdesk"})
+BILLING = frozenset({"admin", "billing"})
+HELPDESK = frozenset({"admin", "helpdesk"})
+ADMIN = frozenset({"admin"})
+
+PROBLEM = "application/problem+json"
+T0_ISO = "2026-01-15T12:00:00+00:00"
+
+# Known bugs in src/, each marking the exact cases it breaks (strict: they must fail until fixed).
+MISSING_WEBHOOK_EVENTS = pytest.mark.xfail(
+    strict=True,
+    reason="bug: GET /v1/admin/webhook-events (SPEC §3) is not implemented; every role gets 404 not-found",
+)
+MALFORMED_JSON_FIRST = pytest.mark.xfail(
+    strict=True,
+    reason="bug: a malformed JSON body is answered 422 before authentication and access checks run",
+)
+
+
+def unique() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+# ---- the endpoint table ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # the template, as in SPEC §3 and the app's routes
+    roles: frozenset[str]  # roles allowed by SPEC §3 (for a viewer: on its own account)
+    body: Callable[[], Any] | None = None  # a valid body, fresh on each call (new refs and ids)
+    ticket: str = "open"  # which of the scene's tickets {ticket_id} names: "open" or "resolved"
+    code: str | None = None  # the catalogue {code}; None: a new one each call
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def names_account_object(self) -> bool:
+        return any(p in self.path for p in ("{account_id}", "{ticket_id}", "{lot_id}"))
+
+
+ENDPOINTS: list[Endpoint] = [
+    # catalogue
+    Endpoint("GET", "/v1/plans", ALL),
+    Endpoint("GET", "/v1/categories", ALL),
+    Endpoint("GET", "/v1/license-products", ALL),
+    Endpoint("GET", "/v1/categories/{code}/quote", ALL, code="store-problem"),
+    Endpoint(
+        "PUT", "/v1/plans/{code}", ADMIN, lambda: {"points": 10, "price": {"amount": "5.00", "currency": "USD"}}
+    ),
+    Endpoint(
+        "PUT",
+        "/v1/categories/{code}",
+        ADMIN,
+        lambda: {"group": "tests", "name": "A test category", "pricing": {"type": "fixed", "points": 5}},
+    ),
+    Endpoint(
+        "PUT",
+        "/v1/license-products/{code}",
+        ADMIN,
+        lambda: {"name": "A test product", "bonus_points": 10, "bonus_policy": "every_license"},
+    ),
+    # accounts and their reads
+    Endpoint("PUT", "/v1/accounts/{account_id}", STAFF, lambda: {"display_name": f"Renamed {unique()}"}),
+    Endpoint("GET", "/v1/accounts", STAFF),
+    Endpoint("GET", "/v1/accounts/{account_id}", ALL),
+    Endpoint("GET", "/v1/accounts/{account_id}/balance", ALL),
+    Endpoint("GET", "/v1/accounts/{account_id}/statement", ALL),
+    Endpoint("GET", "/v1/accounts/{account_id}/ledger", ALL),
+    Endpoint("GET", "/v1/accounts/{account_id}/lots", ALL),
+    Endpoint("GET", "/v1/accounts/{account_id}/tickets", ALL),
+    # points in
+    Endpoint(
+        "POST", "/v1/accounts/{account_id}/purchases", BILLING, lambda: {"plan": "points-60", "payment_id": f"pay-{unique()}"}
+    ),
+    Endpoint(
+        "POST", "/v1/accounts/{account_id}/licenses", BILLING, lambda: {"license_key": f"LIC-{unique()}", "product": "default"}
+    ),
+    Endpoint(
+        "POST",
+        "/v1/accounts/{account_id}/imports",
+        ADMIN,
+        lambda: {"points": 10, "granted_at": T0_ISO, "external_ref": f"IMP-{unique()}", "reason": "migration"},
+    ),
+    Endpoint("POST", "/v1/accounts/{account_id}/adjustments", ADMIN, lambda: {"points": 5, "reason": "goodwill"}),
+    Endpoint("POST", "/v1/lots/{lot_id}/revoke", BILLING, lambda: {"reason": "charged back"}),
+    # tickets
+    Endpoint(
+        "POST", "/v1/accounts/{account_id}/tickets", HELPDESK, lambda: {"external_ref": f"HD-{unique()}", "category": "consultation"}
+    ),
+    Endpoint("GET", "/v1/tickets/{ticket_id}", ALL),
+    Endpoint("POST", "/v1/tickets/{ticket_id}/adjust", HELPDESK, lambda: {"points": 30, "reason": "more investigation"}),
+    Endpoint("POST", "/v1/tickets/{ticket_id}/resolve", HELPDESK, lambda: {}),
+    Endpoint("POST", "/v1/tickets/{ticket_id}/refund", HELPDESK, lambda: {"reason": "software_bug"}),
+    Endpoint(
+        "POST", "/v1/tickets/{ticket_id}/credit", HELPDESK, lambda: {"points": 5, "reason": "goodwill"}, ticket="resolved"
+    ),
+    # operations
+    Endpoint("POST", "/v1/admin/expire", ADMIN),
+    Endpoint("GET", "/v1/admin/verify", ADMIN),
+    Endpoint("GET", "/v1/admin/webhook-events", ADMIN),
+]
+
+NOT_IN_MATRIX_PREFIXES = ("/v1/webhooks/",)  # signed, not keyed (SPEC §4)
+
+
+@dataclass
+class Scene:
+    """One account with a purchased lot, an open ticket and a resolved ticket."""
+
+    account_id: str
+    lot_id: str
+    open_ticket_id: str
+    resolved_ticket_id: str
+
+    def url(self, endpoint: Endpoint) -> str:
+        ticket_id = self.resolved_ticket_id if endpoint.ticket == "resolved" else self.open_ticket_id
+        return endpoint.path.format(
+            account_id=self.account_id,
+            lot_id=self.lot_id,
+            ticket_id=ticket_id,
+            code=endpoint.code or f"test-{unique()}",
+        )
+
+
+async def arrange(api: Any, account_id: str) -> Scene:
+    await api.account(account_id)
+    bought = await api.buy(account_id, "points-300")
+    open_ticket = await api.open(account_id, "store-problem", ref=f"{account_id}-open")
+    resolved = await api.open(account_id, "store-problem", ref=f"{account_id}-resolved")
+    r = await api.post(f"/v1/tickets/{resolved['id']}/resolve", {}, role="helpdesk")
+    assert r.status_code == 200, r.text
+    return Scene(account_id, bought["lot"]["id"], open_ticket["id"], resolved["id"])
+
+
+async def call(api: Any, endpoint: Endpoint, role: str | None, scene: Scene, **kwargs: Any) -> httpx.Response:
+    if endpoint.body is not None and "json" not in kwargs and "content" not in kwargs:
+        kwargs["json"] = endpoint.body()
+    return await api.request(endpoint.method, scene.url(endpoint), role, **kwargs)
+
+
+def assert_problem(r: httpx.Response, status: int, slug: str) -> dict[str, Any]:
+    assert r.status_code == status, f"expected {status} {slug}, got {r.status_code}: {r.text}"
+    assert r.headers["content-type"].split(";")[0] == PROBLEM
+    doc = r.json()
+    assert doc["type"] == f"/problems/{slug}"
+    assert doc["status"] == status
+    return doc
+
+
+def _marks(endpoint: Endpoint, role: str) -> list[pytest.MarkDecorator]:
+    return [MISSING_WEBHOOK_EVENTS] if endpoint.path == "/v1/admin/webhook-events" else []
+
+
+MATRIX = [
+    pytest.param(endpoint, role, id=f"{role}-{endpoint.id}", marks=_marks(endpoint, role))
+    for endpoint in ENDPOINTS
+    for role in ROLES
+]
+ACCOUNT_SCOPED = [pytest.param(e, id=e.id) for e in ENDPOINTS if e.names_account_object]
+
+
+# ---- 1. the permission matrix ------------------------------------------------------------------
+
+
+class TestPermissionMatrix:
+    @pytest.mark.parametrize(("endpoint", "role"), MATRIX)
+    async def test_role_is_allowed_or_forbidden_as_specified(self, api, endpoint: Endpoint, role: str):
+        scene = await arrange(api, "acme")
+
+        r = await call(api, endpoint, role, scene)
+
+        if role in endpoint.roles:
+            # The scene is arranged so that every allowed call succeeds.
+            assert r.status_code not in (401, 403), r.text
+            assert r.status_code < 500, r.text
+            assert 200 <= r.status_code < 300, f"{role} {endpoint.id}: {r.status_code} {r.text}"
+        else:
+            assert_problem(r, 403, "forbidden")
+
+    def test_table_covers_every_v1_route_of_the_app(self, api):
+        app = api.client._transport.app
+        served = {
+            (method, route.path)
+            for route in app.routes
+            if isinstance(route, APIRoute) and route.path.startswith("/v1/")
+            for method in route.methods - {"HEAD"}
+        }
+        served = {(m, p) for m, p in served if not p.startswith(NOT_IN_MATRIX_PREFIXES)}
+        tabled = {(e.method, e.path) for e in ENDPOINTS}
+        assert served - tabled == set(), "routes missing from the permission matrix"
+
+    def test_openapi_lists_no_v1_operation_missing_from_the_table(self, api):
+        app = api.client._transport.app
+        documented = {
+            (method.upper(), path)
+            for path, operations in app.openapi()["paths"].items()
+            if path.startswith("/v1/") and not path.startswith(NOT_IN_MATRIX_PREFIXES)
+            for method in operations
+            if method in ("get", "put", "post", "patch", "delete")
+        }
+        assert documented - {(e.method, e.path) for e in ENDPOINTS} == set()
+
+    @MISSING_WEBHOOK_EVENTS
+    def test_app_serves_every_endpoint_of_the_table(self, api):
+        app = api.client._transport.app
+        served = {
+            (method, route.path) for route in app.routes if isinstance(route, APIRoute) for method in route.methods
+        }
+        assert {(e.method, e.path) for e in ENDPOINTS} - served == set()
+
+
+# ---- 2. a viewer's scope -----------------------------------------------------------------------
+
+
+class TestViewerScope:
+    """A viewer naming another account or its objects gets 404, whatever the method."""
+
+    @pytest.mark.parametrize("endpoint", ACCOUNT_SCOPED)
+    async def test_viewer_naming_another_accounts_object_gets_404(self, api, endpoint: Endpoint):
+        await arrange(api, "acme")
+        other = await arrange(api, "other")
+        before = await api.get("/v1/accounts/other/statement")
+
+        r = await call(api, endpoint, "viewer", other)
+
+        assert_problem(r, 404, "not-found")
+        after = await api.get("/v1/accounts/other/statement")
+        assert after.json() == before.json(), "a refused call changed the other account"
+
+    async def test_viewer_put_on_another_account_is_404_not_403(self, api):
+        await arrange(api, "other")
+
+        r = await api.put("/v1/accounts/other", {"display_name": "taken over"}, role="viewer")
+
+        assert_problem(r, 404, "not-found")
+        assert (await api.get("/v1/accounts/other")).json()["display_name"] is None
+
+    async def test_viewer_put_on_a_missing_other_account_is_404_and_creates_nothing(self, api):
+        r = await api.put("/v1/accounts/nobody", {}, role="viewer")
+
+        assert_problem(r, 404, "not-found")
+        assert (await api.get("/v1/accounts/nobody")).status_code == 404
+
+    async def test_viewer_on_another_account_with_invalid_body_gets_404_before_422(self, api):
+        await arrange(api, "other")
+
+        r = await api.post("/v1/accounts/other/tickets", {"points": "x"}, role="viewer")
+
+        assert_problem(r, 404, "not-found")
+
+    @pytest.mark.parametrize(
+        "endpoint", [pytest.param(e, id=e.id) for e in ENDPOINTS if e.path.startswith("/v1/tickets/") and e.method == "POST"]
+    )
+    async def test_viewer_changing_its_own_accounts_ticket_gets_403(self, api, endpoint: Endpoint):
+        scene = await arrange(api, "acme")
+        ticket_id = scene.resolved_ticket_id if endpoint.ticket == "resolved" else scene.open_ticket_id
+        before = (await api.get(f"/v1/tickets/{ticket_id}")).json()
+
+        r = await call(api, endpoint, "viewer", scene)
+
+        assert_problem(r, 403, "forbidden")
+        assert (await api.get(f"/v1/tickets/{ticket_id}")).json() == before
+
+    async def test_viewer_reads_its_own_account(self, api):
+        scene = await arrange(api, "acme")
+
+        r = await api.get(f"/v1/tickets/{scene.open_ticket_id}", role="viewer")
+
+        assert r.status_code == 200, r.text
+        assert r.json()["account_id"] == "acme"
+
+
+# ---- 3. authentication -------------------------------------------------------------------------
+
+
+def assert_unauthorized(r: httpx.Response) -> None:
+    assert_problem(r, 401, "unauthorized")
+    assert r.headers.get("www-authenticate", "").lower().startswith("bearer")
+
+
+class TestAuthentication:
+    @pytest.mark.parametrize(
+        "authorization",
+        [
+            pytest.param(None, id="no-header"),
+            pytest.param("Basic abc", id="basic-scheme"),
+            pytest.param("Bearer", id="bearer-without-key"),
+            pytest.param("Bearer ", id="bearer-empty-key"),
+            pytest.param("abc", id="no-scheme"),
+            pytest.param("Bearer pts_unknown-key-0123456789", id="unknown-key"),
+        ],
+    )
+    async def test_missing_malformed_or_unknown_key_is_401(self, api, authorization: str | None):
+        await api.account("acme")
+        headers = {"Authorization": authorization} if authorization is not None else {}
+
+        r = await api.get("/v1/accounts/acme", role=None, headers=headers)
+
+        assert_unauthorized(r)
+
+    @pytest.mark.parametrize("endpoint", [pytest.param(e, id=e.id, marks=_marks(e, "")) for e in ENDPOINTS])
+    async def test_every_endpoint_requires_a_key(self, api, endpoint: Endpoint):
+        scene = await arrange(api, "acme")
+
+        r = await call(api, endpoint, None, scene)
+
+        assert_unauthorized(r)
+
+    async def test_revoked_key_is_401_on_the_next_request(self, api):
+        assert (await api.get("/v1/accounts", role="billing")).status_code == 200
+
+        await api.db.write(revoke_key, name="test-billing", now=api.clock.now())
+
+        assert_unauthorized(await api.get("/v1/accounts", role="billing"))
+        assert (await api.get("/v1/accounts", role="helpdesk")).status_code == 200
+
+    async def test_401_comes_before_404_and_422(self, api):
+        headers = {"Authorization": "Bearer pts_unknown-key-0123456789"}
+
+        r = await api.post("/v1/accounts/does-not-exist/tickets", {"points": "x"}, role=None, headers=headers)
+
+        assert_unauthorized(r)
+
+    async def test_401_comes_before_404_for_a_missing_ticket(self, api):
+        r = await api.post("/v1/tickets/does-not-exist/resolve", {"points": "x"}, role=None)
+
+        assert_unauthorized(r)
+
+    @MALFORMED_JSON_FIRST
+    async def test_401_comes_before_422_for_malformed_json(self, api):
+        r = await api.request(
+            "POST",
+            "/v1/accounts/does-not-exist/tickets",
+            None,
+            content=b'{"external_ref": ',
+            headers={"Content-Type": "application/json"},
+        )
+
+        assert_unauthorized(r)
+
+
+# ---- 4. the order of the checks ----------------------------------------------------------------
+
+
+class TestOrderOfChecks:
+    async def test_403_before_404_for_a_missing_ticket(self, api):
+        r = await api.post("/v1/tickets/does-not-exist/resolve", {}, role="billing")
+
+        assert_problem(r, 403, "forbidden")
+
+    async def test_403_before_404_and_422(self, api):
+        r = await api.post("/v1/tickets/does-not-exist/resolve", {"points": "x"}, role="billing")
+
+        assert_problem(r, 403, "forbidden")
+
+    async def test_403_before_404_for_a_missing_lot(self, api):
+        r = await api.post("/v1/lots/does-not-exist/revoke", {"reason": "charged back"}, role="helpdesk")
+
+        assert_problem(r, 403, "forbidden")
+
+    async def test_403_before_404_for_a_missing_account(self, api):
+        r = await api.post(
+            "/v1/accounts/does-not-exist/purchases", {"plan": "points-60", "payment_id": "p-1"}, role="helpdesk"
+        )
+
+        assert_problem(r, 403, "forbidden")
+
+    async def test_404_before_422_for_a_missing_ticket(self, api):
+        r = await api.post("/v1/tickets/does-not-exist/resolve", {"points": "x"}, role="helpdesk")
+
+        assert_problem(r, 404, "not-found")
+
+    async def test_404_before_422_for_a_missing_account(self, api):
+        r = await api.post("/v1/accounts/does-not-exist/tickets", {"points": "x"}, role="helpdesk")
+
+        assert_problem(r, 404, "not-found")
+
+    async def test_404_before_422_for_a_missing_lot(self, api):
+        r = await api.post("/v1/lots/does-not-exist/revoke", {"reason": 7}, role="billing")
+
+        assert_problem(r, 404, "not-found")
+
+    async def test_403_before_422_for_a_viewer_on_its_own_account(self, api):
+        await api.account("acme")
+
+        r = await api.post("/v1/accounts/acme/tickets", {"points": "x"}, role="viewer")
+
+        assert_problem(r, 403, "forbidden")
+
+    async def test_allowed_role_on_existing_object_with_invalid_body_gets_422(self, api):
+        scene = await arrange(api, "acme")
+
+        r = await api.post(f"/v1/tickets/{scene.open_ticket_id}/resolve", {"points": "x"}, role="helpdesk")
+
+        assert_problem(r, 422, "validation-error")
+
+    @MALFORMED_JSON_FIRST
+    async def test_403_before_422_for_malformed_json(self, api):
+        await api.account("acme")
+
+        r = await api.request(
+            "POST", "/v1/accounts/acme/tickets", "viewer", content=b"{", headers={"Content-Type": "application/json"}
+        )
+
+        assert_problem(r, 403, "forbidden")
+
+    @MALFORMED_JSON_FIRST
+    async def test_404_before_422_for_malformed_json(self, api):
+        r = await api.request(
+            "POST", "/v1/tickets/does-not-exist/resolve", "helpdesk", content=b"{", headers={"Content-Type": "application/json"}
+        )
+
+        assert_problem(r, 404, "not-found")
+
+
+# ---- 5. inactive catalogue entries -------------------------------------------------------------
+
+CATALOGUE_LISTS = ["/v1/plans", "/v1/categories", "/v1/license-products"]
+
+
+class TestIncludeInactive:
+    @pytest.mark.parametrize("path", CATALOGUE_LISTS)
+    @pytest.mark.parametrize("role", ROLES)
+    async def test_include_inactive_is_admin_only(self, api, path: str, role: str):
+        await api.account("acme")
+
+        r = await api.get(path, role=role, params={"include_inactive": "true"})
+
+        if role == "admin":
+            assert r.status_code == 200, r.text
+        else:
+            assert_problem(r, 403, "forbidden")
+
+    @pytest.mark.parametrize("path", CATALOGUE_LISTS)
+    @pytest.mark.parametrize("role", ROLES)
+    async def test_active_entries_are_listed_for_every_role(self, api, path: str, role: str):
+        r = await api.get(path, role=role, params={"include_inactive": "false"})
+
+        assert r.status_code == 200, r.text
+
+    @pytest.mark.parametrize(
+        ("path", "body"),
+        [
+            ("/v1/plans", {"points": 10, "price": {"amount": "5.00", "currency": "USD"}, "active": False}),
+            ("/v1/categories", {"group": "tests", "name": "Retired", "pricing": {"type": "fixed", "points": 5}, "active": False}),
+            ("/v1/license-products", {"name": "Retired", "bonus_points": 0, "bonus_policy": "first_license", "active": False}),
+        ],
+    )
+    async def test_admin_sees_retired_entries_only_when_asked(self, api, path: str, body: dict[str, Any]):
+        r = await api.put(f"{path}/retired", body)
+        assert r.status_code == 201, r.text
+
+        active = [e["code"] for e in (await api.get(path)).json()["items"]]
+        everything = [e["code"] for e in (await api.get(path, params={"include_inactive": "true"})).json()["items"]]
+
+        assert "retired" not in active
+        assert "retired" in everything

@@ -1,0 +1,105 @@
+"""The `points-service` command, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXE = Path(sys.executable).parent / "points-service"
+
+
+@pytest.fixture
+def env(template_db: Path, tmp_path: Path) -> dict[str, str]:
+    path = tmp_path / "points.db"
+    shutil.copy(template_db, path)
+    return {**os.environ, "POINTS_DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(EXE), *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+def db_path(env: dict[str, str]) -> str:
+    return env["POINTS_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+
+
+class TestKeys:
+    def test_create_prints_the_key_alone_and_stores_only_its_hash(self, env):
+        created = run(env, "keys", "create", "--role", "billing", "--name", "billing-1")
+        assert created.returncode == 0, created.stderr
+        secret = created.stdout.strip()
+        assert created.stdout.count("\n") == 1 and secret.startswith("pts_") and len(secret) >= 40
+        with sqlite3.connect(db_path(env)) as conn:
+            stored = conn.execute("SELECT key_hash FROM api_keys WHERE name = 'billing-1'").fetchone()[0]
+            dump = "\n".join(conn.iterdump())
+        assert secret not in dump and len(stored) == 64
+
+    def test_list_and_revoke_never_print_secrets(self, env):
+        secret = run(env, "keys", "create", "--role", "helpdesk", "--name", "hd").stdout.strip()
+        assert run(env, "keys", "revoke", "hd").returncode == 0
+        listed = run(env, "keys", "list", "--json")
+        assert listed.returncode == 0
+        rows = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert rows[0]["name"] == "hd" and rows[0]["revoked_at"] is not None
+        assert secret not in listed.stdout
+
+    def test_names_are_never_reused(self, env):
+        assert run(env, "keys", "create", "--role", "admin", "--name", "ops").returncode == 0
+        assert run(env, "keys", "revoke", "ops").returncode == 0
+        again = run(env, "keys", "create", "--role", "admin", "--name", "ops")
+        assert again.returncode == 1 and "never reused" in again.stderr and again.stdout == ""
+
+    def test_a_viewer_key_needs_an_account(self, env):
+        refused = run(env, "keys", "create", "--role", "viewer", "--name", "v")
+        assert refused.returncode == 1 and "viewer" in refused.stderr
+
+    def test_revoking_an_unknown_key_fails(self, env):
+        assert run(env, "keys", "revoke", "nobody").returncode == 1
+
+    def test_init_creates_one_admin_key_once(self, env):
+        first = run(env, "keys", "init")
+        assert first.returncode == 0 and "pts_" in first.stdout and "curl" in first.stdout
+        second = run(env, "keys", "init")
+        assert second.returncode == 0 and "pts_" not in second.stdout
+
+
+class TestVerifyAndExpire:
+    def test_verify_is_clean_on_a_fresh_database(self, env):
+        result = run(env, "verify")
+        assert result.returncode == 0
+        assert json.loads(result.stdout)["ok"] is True
+
+    def test_verify_exits_1_on_a_tampered_balance(self, env):
+        with sqlite3.connect(db_path(env)) as conn:
+            conn.execute(
+                "INSERT INTO accounts (id, metadata, available, held, deducted, last_seq, created_at, updated_at)"
+                " VALUES ('acme', '{}', 5, 0, 0, 0, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')"
+            )
+        result = run(env, "verify")
+        assert result.returncode == 1
+        report = json.loads(result.stdout)
+        assert report["ok"] is False
+        assert {d["check"] for d in report["disagreements"]} >= {"entries sum to counters"}
+
+    def test_expire_prints_what_it_expired(self, env):
+        result = run(env, "expire")
+        assert result.returncode == 0
+        assert json.loads(result.stdout) == {"expired_lots": 0, "expired_points": 0, "accounts": []}
+
+
+class TestServe:
+    def test_several_workers_on_sqlite_is_refused(self, env):
+        result = run(env, "serve", "--workers", "2")
+        assert result.returncode == 2 and "SQLite" in result.stderr
+
+    def test_help_is_available_everywhere(self, env):
+        for args in ([], ["keys"], ["serve"], ["keys", "create"], ["verify"], ["expire"], ["migrate"]):
+            result = run(env, *args, "--help")
+            assert result.returncode == 0 and "Usage" in result.stdout
