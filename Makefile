@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install openapi clean
+.PHONY: run test install postgres openapi clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,16 @@ run: install
 	$(BIN)/points-service keys init
 	$(BIN)/points-service serve --host 127.0.0.1 --port 8000
 
-## Run every test.
-test: install
-	$(BIN)/pytest
+## Run every test, on SQLite and on a throwaway PostgreSQL cluster (or POINTS_TEST_DATABASE_URL).
+test: install postgres
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/pytest $(PYTEST_ARGS)
+
+## Install Debian's PostgreSQL server when it is missing (skipped with POINTS_TEST_DATABASE_URL).
+postgres:
+	@if [ -z "$$POINTS_TEST_DATABASE_URL" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "Installing PostgreSQL from Debian's packages…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	fi
 
 ## Regenerate openapi/openapi.json from the app (a test fails when it drifts).
 openapi: install
