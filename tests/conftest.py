@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
@@ -24,6 +23,8 @@ from points_service.services.keys import create_key
 from points_service.services.uow import Database
 from points_service.services.verify import verify
 from points_service.settings import Settings
+
+from pgtools import BACKENDS, PG_URL, admin_sql
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -52,17 +53,6 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-PG_URL = os.environ.get("POINTS_TEST_DATABASE_URL")
-BACKENDS = ["sqlite", "postgresql"]
-
-
-def _asyncpg_dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url)
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def pg_template() -> str:
     """A migrated PostgreSQL database that each test's database is copied from."""
@@ -70,19 +60,10 @@ def pg_template() -> str:
         pytest.skip("PostgreSQL tests need POINTS_TEST_DATABASE_URL (make test starts a server)")
     name = f"points_template_{os.getpid()}"
 
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}"'))
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
     upgrade(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
     return name
-
-
-async def _admin(sql: str) -> None:
-    assert PG_URL is not None
-    conn = await asyncpg.connect(_asyncpg_dsn(PG_URL))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -95,9 +76,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     template = request.getfixturevalue("pg_template")
     name = f"t_{uuid.uuid4().hex[:16]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         default=1.0, ge=0, le=1, description="how long a looked-up API key is trusted in memory (≤ 1 s)"
     )
+    db_pool_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL connections kept per process")
+    db_max_overflow: int = Field(default=10, ge=0, le=200, description="extra PostgreSQL connections under load")
+    db_pool_timeout: float = Field(default=10.0, gt=0, description="seconds to wait for a free connection")
+    db_connect_timeout: float = Field(default=5.0, gt=0, description="seconds to wait when connecting")
+    db_lock_timeout_ms: int = Field(default=5000, ge=0, description="PostgreSQL lock_timeout (0: none)")
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

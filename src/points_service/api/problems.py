@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..services.uow import DatabaseBusyError
 from ..domain.errors import (
     ConflictError,
     DomainError,
@@ -179,6 +180,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         extra: dict[str, Any] = {"errors": [{"pointer": "#", "detail": detail}]} if slug == "validation-error" else {}
         return problem_response(request, slug, detail, headers=getattr(exc, "headers", None), **extra)
+
+    @app.exception_handler(DatabaseBusyError)
+    async def _busy(request: Request, exc: DatabaseBusyError) -> JSONResponse:
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(request, "database-busy", "the database is busy; retry shortly", headers={"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

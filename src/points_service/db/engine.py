@@ -18,7 +18,18 @@ WRITE_OPTION = "points_write"
 def create_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.database_url)
     if url.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
+        server_settings = {"application_name": "points-service"}
+        if settings.db_lock_timeout_ms:
+            # A lock held too long fails fast (and is retried) instead of piling up requests.
+            server_settings["lock_timeout"] = str(settings.db_lock_timeout_ms)
+        return create_async_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+            connect_args={"timeout": settings.db_connect_timeout, "server_settings": server_settings},
+        )
 
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)

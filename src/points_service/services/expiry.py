@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..db.models import Lot
 from ..domain.errors import NotFoundError
 from .context import Context
-from .ledger import lock_account, AccountWriter
+from .ledger import open_account_write
 from .uow import Database
 
 
@@ -27,11 +27,8 @@ class SweepResult:
 
 async def expire_account(session: AsyncSession, ctx: Context, *, account_id: str) -> tuple[int, int]:
     """Persist one account's due expiries: (lots, points)."""
-    account = await lock_account(session, account_id)
-    now = max(ctx.clock.now(), account.ledger_at or ctx.clock.now())
-    writer = AccountWriter(session, account, now=now, actor=ctx.actor, return_grace=ctx.return_grace)
-    entries = await writer.persist_due_expiries()
-    return len(entries), -sum(e.available_delta for e in entries)
+    writer = await open_account_write(session, ctx, account_id)
+    return len(writer.expiries), -sum(e.available_delta for e in writer.expiries)
 
 
 async def sweep(db: Database, ctx: Context, *, account_id: str | None = None) -> SweepResult:

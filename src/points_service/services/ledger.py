@@ -89,6 +89,7 @@ class AccountWriter:
         self.now = now
         self.actor = actor
         self.return_grace = return_grace
+        self.expiries: list[LedgerEntry] = []  # written by persist_due_expiries
 
     async def post(
         self,
@@ -191,6 +192,7 @@ class AccountWriter:
             entry = await self.expire_lot(lot)
             if entry is not None:
                 entries.append(entry)
+        self.expiries += entries
         return entries
 
 

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..db.engine import WRITE_OPTION
@@ -15,6 +15,26 @@ from ..domain.errors import ConflictError
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+# PostgreSQL: serialization failure, deadlock, lock timeout. Redoing the whole transaction is safe.
+RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+MAX_ATTEMPTS = 5
+
+
+class DatabaseBusyError(Exception):
+    """The database stayed busy (locked, deadlocked) through every retry."""
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
+def _is_busy(exc: DBAPIError) -> bool:
+    if _sqlstate(exc) in RETRYABLE_SQLSTATES:
+        return True
+    # SQLite: another process held the write lock for longer than busy_timeout.
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
 class Database:
@@ -33,17 +53,40 @@ class Database:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """Apply one command in its own transaction and commit it; only then return its result."""
+        """Apply one command in its own transaction and commit it; only then return its result.
+
+        A transaction that fails because of concurrency (deadlock, serialization failure, a
+        unique row created meanwhile by another transaction) is redone whole, a bounded number
+        of times, so nothing is ever applied twice.
+        """
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await self._attempt(command, *args, **kwargs)
+            except IntegrityError as exc:
+                # Commands check unique facts under the account lock; a violation means another
+                # transaction claimed the same identifier (a new account, a global payment id)
+                # meanwhile. Redone, the command sees it and answers as for any repeat.
+                if attempt >= 2:
+                    raise ConflictError("the request conflicts with a concurrent change") from exc
+            except DBAPIError as exc:
+                if not _is_busy(exc):
+                    raise
+                if attempt == MAX_ATTEMPTS:
+                    raise DatabaseBusyError(str(exc.orig)) from exc
+            await asyncio.sleep(0.005 * attempt)
+        raise AssertionError("unreachable")
+
+    async def _attempt(
+        self,
+        command: Callable[Concatenate[AsyncSession, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
         async with self._write_slot(), self.sessions() as session:
             await session.connection(execution_options={WRITE_OPTION: True})
             try:
                 result = await command(session, *args, **kwargs)
                 await session.commit()
-            except IntegrityError as exc:
-                await session.rollback()
-                # The command checks every unique fact under the account lock; a violation here
-                # means another account's transaction claimed the same global identifier.
-                raise ConflictError("the request conflicts with a concurrent change; retry it") from exc
             except BaseException:
                 await session.rollback()
                 raise

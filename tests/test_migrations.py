@@ -1,0 +1,70 @@
+"""Migrations: empty → head → base → head on both databases, and no drift from the models."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+from points_service.db.engine import create_engine
+from points_service.db.migrate import downgrade, upgrade
+from points_service.db.models import Base
+from points_service.settings import Settings
+
+from pgtools import BACKENDS, PG_URL, admin_sql
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need POINTS_TEST_DATABASE_URL (make test starts a server)")
+    name = f"m_{uuid.uuid4().hex[:16]}"
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _inspect(url: str) -> tuple[set[str], list[tuple[str, str]], int]:
+    async def run() -> tuple[set[str], list[tuple[str, str]], int]:
+        engine = create_engine(Settings(database_url=url))
+        try:
+            async with engine.connect() as conn:
+                tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+                diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
+                categories = 0
+                if "categories" in tables:
+                    categories = (await conn.execute(text("SELECT count(*) FROM categories"))).scalar_one()
+                return tables, [(str(d[0]), str(d[1:])) if isinstance(d, tuple) else ("group", str(d)) for d in diff], categories
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_upgrade_downgrade_upgrade(empty_url):
+    upgrade(empty_url)
+    tables, diff, categories = _inspect(empty_url)
+    assert {"accounts", "lots", "ledger_entries", "postings", "tickets"} <= tables
+    assert categories == 22
+    downgrade(empty_url, "base")
+    tables, _, _ = _inspect(empty_url)
+    assert tables <= {"alembic_version"}
+    upgrade(empty_url)
+    tables, _, categories = _inspect(empty_url)
+    assert "ledger_entries" in tables and categories == 22
+
+
+def test_models_and_migrations_agree(empty_url):
+    upgrade(empty_url)
+    _, diff, _ = _inspect(empty_url)
+    assert diff == [], "the models differ from the migrations: write a migration"
