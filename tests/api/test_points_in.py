@@ -294,6 +294,26 @@ class TestPurchase:
         assert ts(r.json()["lot"]["expires_at"]) == TWO_YEARS_LATER
         assert ts((await ledger(api))[0]["effective_at"]) == T0
 
+    async def test_purchased_at_exactly_5_minutes_ahead_counts_as_now(self, api):
+        await api.account()
+        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=5))})
+        assert r.status_code == 201, r.text
+        assert ts(r.json()["lot"]["granted_at"]) == T0
+
+    async def test_purchased_at_5_minutes_and_a_second_ahead_is_422(self, api):
+        await api.account()
+        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=5, seconds=1))})
+        assert_invalid(r, "#/purchased_at")
+
+    async def test_retry_of_a_purchase_sent_a_little_ahead_answers_200(self, api):
+        await api.account()
+        body = {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=3))}
+        first = await purchase(api, body)
+        api.clock.advance(timedelta(minutes=10))
+        again = await purchase(api, body)
+        assert again.status_code == 200, again.text
+        assert again.json()["lot"]["id"] == first.json()["lot"]["id"]
+
     async def test_purchased_at_10_minutes_ahead_is_422(self, api):
         await api.account()
         r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=10))})
@@ -326,6 +346,11 @@ class TestPurchase:
         r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 - timedelta(days=7))})
         assert r.status_code == 201, r.text
         assert ts(r.json()["lot"]["expires_at"]) == datetime(2028, 1, 8, 12, 0, tzinfo=UTC)
+
+    async def test_purchased_at_7_days_and_a_second_back_is_422_for_billing(self, api):
+        await api.account()
+        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 - timedelta(days=7, seconds=1))})
+        assert_invalid(r, "#/purchased_at")
 
     async def test_purchased_at_8_days_back_is_accepted_for_admin(self, api):
         await api.account()
@@ -370,6 +395,15 @@ class TestPurchase:
         r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": amount, "currency": "USD"}})
         assert_invalid(r, "#/paid/amount")
         assert await ledger(api) == []
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="BUG: an unknown currency is reported at pointer '#/currency', which is not in the body; expected '#/paid/currency'",
+    )
+    async def test_unknown_paid_currency_points_at_paid_currency(self, api):
+        await api.account()
+        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": "10.00", "currency": "ABC"}})
+        assert_invalid(r, "#/paid/currency")
 
     async def test_paid_in_a_zero_decimal_currency(self, api):
         await api.account()
@@ -497,6 +531,20 @@ class TestLicense:
         assert r.status_code == 201, r.text
         assert ts(r.json()["lot"]["granted_at"]) == bought
         assert ts(r.json()["lot"]["expires_at"]) == datetime(2028, 1, 12, 12, 0, tzinfo=UTC)
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="BUG: as for purchases, the bonus expiry is computed in purchased_at's offset, not in UTC "
+        "(2028-02-28T23:00-02:00 = 29 Feb 01:00Z expires 2030-03-01T01:00Z instead of 2030-02-28T01:00Z)",
+    )
+    async def test_bonus_expiry_is_computed_in_utc_whatever_the_offset_sent(self, api):
+        api.clock.set(datetime(2028, 2, 29, 2, 0, tzinfo=UTC))
+        await api.account()
+        r = await license_(api, "LIC-1", purchased_at="2028-02-28T23:00:00-02:00")
+        assert r.status_code == 201, r.text
+        lot = (await api.get("/v1/accounts/acme/lots")).json()["items"][0]
+        assert ts(lot["granted_at"]) == datetime(2028, 2, 29, 1, 0, tzinfo=UTC)
+        assert ts(lot["expires_at"]) == datetime(2030, 2, 28, 1, 0, tzinfo=UTC)
 
     async def test_second_license_of_a_first_license_product_gives_nothing(self, api):
         await api.account()
@@ -635,6 +683,22 @@ class TestImport:
         assert again.json()["lot"]["id"] == first.json()["lot"]["id"]
         assert figures(again.json()["balance"]) == (100, 0, 0)
         assert [e["kind"] for e in await ledger(api)] == ["import"]
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="BUG: granted_at up to 5 min ahead is clamped to now when stored, but an identical retry compares the "
+        "unclamped value (and its 2-year expiry) and answers 409 conflict instead of 200",
+    )
+    async def test_identical_retry_of_an_import_granted_a_little_ahead_answers_200(self, api):
+        await api.account()
+        body = {"granted_at": iso(T0 + timedelta(minutes=3)), "external_ref": "OLD-F"}
+        first = await import_(api, **body)
+        assert first.status_code == 201, first.text
+        assert ts(first.json()["lot"]["granted_at"]) == T0
+        api.clock.advance(timedelta(minutes=10))
+        again = await import_(api, **body)
+        assert again.status_code == 200, again.text
+        assert again.json()["lot"]["id"] == first.json()["lot"]["id"]
 
     async def test_same_external_ref_with_different_content_is_409(self, api):
         await api.account()
@@ -837,6 +901,15 @@ class TestRevokeLot:
         assert (r.json()["revoked"], r.json()["already_expired"]) == (0, 120)
         assert [e["kind"] for e in await ledger(api)] == ["expiry", "purchase"]
 
+    async def test_written_off_points_are_reported(self, api):
+        await api.account()
+        lot = (await api.buy())["lot"]
+        await adjust(api, -20)
+        r = await api.post(f"/v1/lots/{lot['id']}/revoke", {"reason": "refund"}, role="billing")
+        assert r.status_code == 200, r.text
+        assert (r.json()["revoked"], r.json()["written_off"], r.json()["unrecoverable"]) == (100, 20, 0)
+        assert figures(await api.balance()) == (0, 0, 0)
+
     async def test_unknown_lot_is_404(self, api):
         r = await api.post("/v1/lots/lot_nope/revoke", {"reason": "x"}, role="billing")
         assert_problem(r, 404, "not-found")
@@ -871,6 +944,21 @@ class TestListPlans:
         assert_problem(r, 403, "forbidden")
         r = await api.get("/v1/plans", params={"include_inactive": "true"})
         assert [(p["code"], p["active"]) for p in r.json()["items"]][-1] == ("points-60", False)
+
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="BUG: catalogue lists ignore ?limit= (GET /v1/plans?limit=0 → 200, ?limit=2 → all 4 items, next_cursor null)",
+    )
+    async def test_limit_pages_the_catalogue_like_every_list(self, api):
+        r = await api.get("/v1/plans", params={"limit": 0})
+        assert_invalid(r, "#/query/limit")
+        first = await api.get("/v1/plans", params={"limit": 2})
+        assert [p["code"] for p in first.json()["items"]] == ["points-120", "points-1200"]
+        assert first.json()["next_cursor"]
+        rest = await api.get("/v1/plans", params={"limit": 2, "cursor": first.json()["next_cursor"]})
+        assert [p["code"] for p in rest.json()["items"]] == ["points-300", "points-60"]
+        assert rest.json()["next_cursor"] is None
 
 
 class TestListCategories:
@@ -988,6 +1076,14 @@ class TestPutPlan:
     async def test_price_as_a_number_is_422(self, api):
         r = await api.put("/v1/plans/points-600", {"points": 600, "price": {"amount": 320, "currency": "USD"}})
         assert_invalid(r, "#/price/amount")
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="BUG: an unknown currency is reported at pointer '#/currency', which is not in the body; expected '#/price/currency'",
+    )
+    async def test_unknown_price_currency_points_at_price_currency(self, api):
+        r = await api.put("/v1/plans/points-600", {"points": 600, "price": {"amount": "1.00", "currency": "ABC"}})
+        assert_invalid(r, "#/price/currency")
 
     async def test_only_admin_may_change_the_catalogue(self, api):
         r = await api.put("/v1/plans/points-600", {"points": 600, "price": {"amount": "320.00", "currency": "USD"}}, role="billing")

@@ -698,11 +698,6 @@ class TestResolveTicket:
         invalid_state(await resolve(api, t["id"]))
         assert await everything(api) == before
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: InvalidStateError's extra `status` (the ticket's status) overwrites the problem "
-        "document's `status` member (SPEC §3: `status` equals the HTTP status)",
-    )
     async def test_invalid_state_problem_status_member_is_the_http_status(self, api):
         await funded(api)
         t = await api.open("acme", "store-problem")
@@ -837,11 +832,6 @@ class TestCreditTicket:
         invalid(await credit(api, t["id"], 0), "#/points")
         assert await everything(api) == before
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: credit of 0 is rejected by the request schema (PositivePoints) before the rule runs, "
-        "so the 422 lacks `max_points` (SPEC §2: 1 ≤ points ≤ deducted − returned, else 422 with max_points)",
-    )
     async def test_zero_credit_reports_max_points(self, api):
         await funded(api)
         t = await api.open("acme", "store-server-problem")

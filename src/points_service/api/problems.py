@@ -92,7 +92,8 @@ def problem_response(
 ) -> JSONResponse:
     status, title, _ = PROBLEMS[slug]
     base = request.app.state.settings.problem_base_uri
-    body = {"type": f"{base}{slug}", "title": title, "status": status, "detail": detail, **extra}
+    reserved = {"type": f"{base}{slug}", "title": title, "status": status, "detail": detail}
+    body = reserved | {k: v for k, v in extra.items() if k not in reserved}
     return JSONResponse(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
 
 

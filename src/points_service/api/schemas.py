@@ -304,7 +304,7 @@ class TicketRefund(RequestBody):
 
 
 class TicketCredit(RequestBody):
-    points: PositivePoints
+    points: Points = Field(description="1 to deducted − returned; outside → 422 with `max_points`")
     reason: Reason
 
 

@@ -48,7 +48,7 @@ _VERB = {
 def check_transition(status: TicketStatus, action: TicketAction) -> None:
     if status not in _ALLOWED[action]:
         raise InvalidStateError(
-            f"cannot {_VERB[action]} a ticket that is {status}", status=str(status), action=_VERB[action]
+            f"cannot {_VERB[action]} a ticket that is {status}", ticket_status=str(status), action=_VERB[action]
         )
 
 

@@ -40,7 +40,9 @@ async def _spendable_lots(writer: AccountWriter) -> list[Lot]:
     return list((await writer.session.scalars(stmt.execution_options(populate_existing=True))).all())
 
 
-async def _capture(writer: AccountWriter, ticket: Ticket, points: int, kind: str, next_seq: int) -> list[TicketAllocation]:
+async def _capture(
+    writer: AccountWriter, ticket: Ticket, points: int, kind: str, next_seq: int, reason: str | None = None
+) -> list[TicketAllocation]:
     """Hold `points` more for the ticket from the account's lots, in consumption order."""
     if points == 0:
         return []
@@ -54,7 +56,8 @@ async def _capture(writer: AccountWriter, ticket: Ticket, points: int, kind: str
         for i, (lot_id, n) in enumerate(pieces)
     ]
     writer.session.add_all(allocations)
-    await writer.post(kind, [Move(lots[lot_id], "available", "held", n) for lot_id, n in pieces], ticket_id=ticket.id)
+    moves = [Move(lots[lot_id], "available", "held", n) for lot_id, n in pieces]
+    await writer.post(kind, moves, ticket_id=ticket.id, reason=reason)
     return allocations
 
 
@@ -143,12 +146,12 @@ async def _lock_ticket(
 
 
 async def _set_capture(
-    writer: AccountWriter, ticket: Ticket, allocations: list[TicketAllocation], points: int
+    writer: AccountWriter, ticket: Ticket, allocations: list[TicketAllocation], points: int, reason: str | None
 ) -> None:
     delta = points - ticket.captured_points
     if delta > 0:
         next_seq = max((a.seq for a in allocations), default=0) + 1
-        allocations += await _capture(writer, ticket, delta, "capture_increase", next_seq)
+        allocations += await _capture(writer, ticket, delta, "capture_increase", next_seq, reason)
         ticket.captured_points = points
     elif delta < 0:
         returned = await give_back(
@@ -159,6 +162,7 @@ async def _set_capture(
             from_state="held",
             reason=ReturnReason.LOWERED,
             kind="capture_decrease",
+            note=reason,
         )
         ticket.captured_points = points
         ticket.forfeited_points += returned.forfeited
@@ -187,7 +191,7 @@ async def adjust_ticket(
     changed_class = (new_category, new_quantity) != (ticket.category_code, ticket.quantity)
     if points == ticket.captured_points and not changed_class:
         return ticket  # adjusting to the current amount changes nothing
-    await _set_capture(writer, ticket, allocations, points)
+    await _set_capture(writer, ticket, allocations, points, reason)
     ticket.category_code, ticket.quantity, ticket.pricing = new_category, new_quantity, new_pricing
     ticket.version += 1
     _record(writer, ticket, TicketAction.ADJUSTED, points, reason)
@@ -205,7 +209,7 @@ async def resolve_ticket(
 ) -> Ticket:
     writer, ticket, allocations = await _lock_ticket(session, ctx, ticket_id, expected_version, TicketAction.RESOLVED)
     if points is not None:
-        await _set_capture(writer, ticket, allocations, points)
+        await _set_capture(writer, ticket, allocations, points, note)
     held = [a for a in allocations if a.held]
     lots = await load_lots(session, {a.lot_id for a in held})
     moves = [Move(lots[a.lot_id], "held", "deducted", a.held) for a in held]
