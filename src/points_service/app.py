@@ -9,9 +9,12 @@ from fastapi import FastAPI
 
 from .api.deps import KeyCache
 from .api.limits import BodyGuard
+from .api.metrics import Metrics
+from .api.metrics import router as metrics_router
 from .api.problems import install_problem_handlers
 from .api.problems import router as problems_router
-from .api.routers import accounts, admin, catalogue, grants, health, tickets
+from .api.writes import ReplayError, replay_response
+from .api.routers import accounts, admin, catalogue, grants, health, tickets, webhooks
 from .db.engine import create_engine
 from .domain.clock import Clock, SystemClock
 from .services.uow import Database
@@ -41,9 +44,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.state.db = db
     app.state.clock = clock or SystemClock()
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    app.state.metrics = Metrics()
     install_problem_handlers(app)
-    for router in (catalogue.router, accounts.router, grants.router, tickets.router, admin.router, health.router):
-        app.include_router(router)
+    app.add_exception_handler(ReplayError, lambda _request, exc: replay_response(exc))  # type: ignore[arg-type]
+    routers = (catalogue, accounts, grants, tickets, webhooks, admin, health)
+    for module in routers:
+        app.include_router(module.router)
     app.include_router(problems_router)
+    app.include_router(metrics_router)
     app.add_middleware(BodyGuard, problem_base_uri=settings.problem_base_uri)
     return app

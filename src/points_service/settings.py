@@ -34,6 +34,19 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    webhook_secrets: str = Field(
+        default="",
+        description="Standard Webhooks secrets (whsec_…), separated by commas or spaces; several for rotation",
+        repr=False,
+    )
+    idempotency_wait: float = Field(
+        default=5.0, gt=0, le=60, description="seconds a duplicate request waits for the first one to finish"
+    )
+    idempotency_ttl_hours: int = Field(default=24, ge=24, description="how long Idempotency-Key responses are kept")
+
+    @property
+    def webhook_secret_list(self) -> list[str]:
+        return [s for s in self.webhook_secrets.replace(",", " ").split() if s]
 
     @field_validator("return_grace")
     @classmethod

@@ -475,7 +475,8 @@ class TestPurchaseOn29February:
 
     @pytest.mark.xfail(
         strict=True,
-        reason="BUG: same as purchases: an import's default expiry is computed in granted_at's offset, not in UTC",
+        reason="BUG: as for purchases, an import's default expiry is computed in granted_at's offset, not in UTC "
+        "(2028-02-28T23:00-02:00 = 29 Feb 01:00Z expires 2030-03-01T01:00Z instead of 2030-02-28T01:00Z)",
     )
     async def test_import_default_expiry_is_computed_in_utc(self, api):
         api.clock.set(datetime(2028, 3, 10, tzinfo=UTC))

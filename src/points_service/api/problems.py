@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -87,17 +88,26 @@ def validation_problem(pointer: str, detail: str, **extra: Any) -> ProblemError:
     return ProblemError("validation-error", detail, errors=[{"pointer": pointer, "detail": detail}], **extra)
 
 
-def problem_response(
-    request: Request, slug: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
-) -> JSONResponse:
+def problem_body(request: Request, slug: str, detail: str, **extra: Any) -> dict[str, Any]:
     status, title, _ = PROBLEMS[slug]
     base = request.app.state.settings.problem_base_uri
     reserved = {"type": f"{base}{slug}", "title": title, "status": status, "detail": detail}
-    body = reserved | {k: v for k, v in extra.items() if k not in reserved}
-    return JSONResponse(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
+    return reserved | {k: v for k, v in extra.items() if k not in reserved}
 
 
-def _domain_problem(exc: DomainError) -> tuple[str, dict[str, Any]]:
+def render_problem(body: dict[str, Any]) -> str:
+    """The exact bytes JSONResponse sends, so a stored problem replays identically."""
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def problem_response(
+    request: Request, slug: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = problem_body(request, slug, detail, **extra)
+    return JSONResponse(body, status_code=body["status"], headers=headers, media_type=MEDIA_TYPE)
+
+
+def domain_problem(exc: DomainError) -> tuple[str, dict[str, Any]]:
     match exc:
         case InsufficientPointsError():
             return "insufficient-points", exc.extra
@@ -151,7 +161,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        slug, extra = _domain_problem(exc)
+        slug, extra = domain_problem(exc)
         return problem_response(request, slug, exc.detail, **extra)
 
     @app.exception_handler(ProblemError)

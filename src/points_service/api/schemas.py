@@ -410,3 +410,27 @@ class VerifyReport(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
 
+
+
+# ---- webhooks ------------------------------------------------------------------------------
+
+
+class WebhookAck(BaseModel):
+    id: str
+    type: str
+    outcome: Literal["applied", "ignored", "failed", "needs_review", "conflict"]
+    detail: str | None
+    replayed: bool = Field(description="true when this delivery id was settled before: nothing was done")
+
+
+class WebhookEvent(BaseModel):
+    id: str
+    type: str
+    outcome: Literal["applied", "ignored", "failed", "needs_review", "conflict"]
+    detail: str | None
+    account_id: str | None
+    lot_id: str | None
+    attempts: int
+    payload: dict[str, Any]
+    received_at: datetime
+    updated_at: datetime

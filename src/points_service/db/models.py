@@ -32,6 +32,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -72,7 +73,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), int: BigInteger(), dict[str, Any]: JSON()}
+    type_annotation_map = {datetime: UTCDateTime(), int: BigInteger(), dict[str, Any]: JSON(), str: Text()}
 
 
 class ApiKey(Base):
@@ -335,3 +336,43 @@ class Posting(Base):
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
     points: Mapped[int]
+
+
+WEBHOOK_OUTCOMES = ("applied", "ignored", "failed", "needs_review", "conflict")
+
+
+class WebhookEvent(Base):
+    """One billing webhook delivery, stored by its `webhook-id` with what came of it."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", WEBHOOK_OUTCOMES), name="outcome"),
+        CheckConstraint("attempts >= 1", name="attempts_positive"),
+        Index("ix_webhook_events_outcome_received_at", "outcome", "received_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # the webhook-id header
+    type: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]]  # the whole event, unknown fields included
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(String(1000))
+    account_id: Mapped[str | None] = mapped_column(String(64))
+    lot_id: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int]
+    received_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class IdempotencyKey(Base):
+    """A POST's Idempotency-Key, scoped to the API key, with the response it got."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
+
+    api_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # the API key's name
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str]
+    headers: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]

@@ -56,7 +56,7 @@ class PendingExpiry:
     held_after: int
     deducted_after: int
     created_at: datetime
-    seq: None = None
+    virtual_seq: int  # the seq it would get if written now: orders it among entries, never shown
     postings: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -141,12 +141,13 @@ async def ledger_page(
     before_seq: int | None,
     limit: int,
 ) -> Page:
-    """Entries newest first; pending expiries lead the first page when expiry entries are wanted."""
-    pending: list[Any] = []
-    if before_seq is None and (kinds is None or "expiry" in kinds):
+    """Entries newest first. Pending expiries come first, numbered after the newest entry as they
+    would be if written now (`virtual_seq`), so a cursor can page through them like entries."""
+    pending: list[PendingExpiry] = []
+    if kinds is None or "expiry" in kinds:
         due, _ = await _due_and_expiring(session, account.id, now, timedelta(0))
         available = account.available
-        for lot in due:
+        for n, lot in enumerate(due, start=1):
             available -= lot.available
             pending.append(
                 PendingExpiry(
@@ -156,24 +157,28 @@ async def ledger_page(
                     held_after=account.held,
                     deducted_after=account.deducted,
                     created_at=now,
-                    postings=[{"lot_id": lot.id, "from_state": "available", "to_state": "expired", "points": lot.available}],
+                    virtual_seq=account.last_seq + n,
+                    postings=[
+                        {"lot_id": lot.id, "from_state": "available", "to_state": "expired", "points": lot.available}
+                    ],
                 )
             )
         pending.reverse()
+        if before_seq is not None:
+            pending = [p for p in pending if p.virtual_seq < before_seq]
     stmt = select(LedgerEntry).where(LedgerEntry.account_id == account.id)
     if kinds is not None:
         stmt = stmt.where(LedgerEntry.kind.in_(kinds))
     if before_seq is not None:
         stmt = stmt.where(LedgerEntry.seq < before_seq)
     stmt = stmt.order_by(LedgerEntry.seq.desc()).limit(limit + 1)
-    entries = list((await session.scalars(stmt)).all())
-    rows = pending + entries
+    rows: list[Any] = [*pending, *(await session.scalars(stmt)).all()]
     items = rows[:limit]
+    next_key = None
+    if len(rows) > limit and items:
+        last = items[-1]
+        next_key = [last.virtual_seq if isinstance(last, PendingExpiry) else last.seq]
     stored = [e for e in items if isinstance(e, LedgerEntry)]
-    next_key = [stored[-1].seq] if len(rows) > limit and stored else None
-    if len(rows) > limit and not stored:
-        # A page made only of pending expiries: continue with the newest stored entry.
-        next_key = [account.last_seq + 1]
     postings = await postings_of(session, [e.id for e in stored])
     return Page([(e, postings.get(e.id, [])) if isinstance(e, LedgerEntry) else (e, e.postings) for e in items], next_key)
 

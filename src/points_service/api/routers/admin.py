@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ...services.expiry import sweep
+from ...services.idempotency import purge_idempotency_keys
 from ...services.verify import verify
 from .. import schemas
 from ..deps import ADMIN, Principal, allow, command_context, database
+from ..writes import Idempotency, idempotency, remember
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -19,10 +23,18 @@ AccountFilter = Annotated[str | None, Query(max_length=64, description="only thi
 
 
 @router.post("/expire", operation_id="run_expiry_sweep", summary="Persist due expiries now", response_model=schemas.SweepResult)
-async def run_expiry_sweep(request: Request, principal: Admin, account_id: AccountFilter = None) -> dict[str, Any]:
-    """Safe to run concurrently and repeatedly: each lot's expiry is written exactly once."""
+async def run_expiry_sweep(
+    request: Request, principal: Admin, idem: Annotated[Idempotency | None, Depends(idempotency)], account_id: AccountFilter = None
+) -> Response:
+    """Safe to run concurrently and repeatedly: each lot's expiry is written exactly once. Also
+    purges Idempotency-Key responses older than `POINTS_IDEMPOTENCY_TTL_HOURS`."""
     system = replace(command_context(request, principal), actor="system:expiry", role="system")
-    return asdict(await sweep(database(request), system, account_id=account_id))
+    db = database(request)
+    result = await sweep(db, system, account_id=account_id)
+    if account_id is None:
+        before = system.clock.now() - timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
+        await db.write(purge_idempotency_keys, before=before)
+    return await remember(request, idem, 200, schemas.SweepResult(**asdict(result)), {})
 
 
 @router.get("/verify", operation_id="verify_ledger", summary="Recompute every balance and compare", response_model=schemas.VerifyReport)

@@ -7,20 +7,28 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from ...services import grants
+from ...services.revocation import Revocation
 from ...services.revocation import revoke_lot as revoke_lot_command
 from .. import present, schemas
-from ..deps import ADMIN, BILLING, Principal, command_context, database, on_account, on_lot
+from ..deps import ADMIN, BILLING, Principal, command_context, on_account, on_lot
 from ..problems import validation_problem
+from ..writes import Idempotency, execute, idempotency
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["points"])
 
 Billing = Annotated[Principal, Depends(on_account(*BILLING))]
 Admin = Annotated[Principal, Depends(on_account(*ADMIN))]
+Idem = Annotated[Idempotency | None, Depends(idempotency)]
 
 
 def _lot(lot: Any, balance: Any) -> dict[str, Any] | None:
     return present.lot(lot, balance.as_of) if lot is not None else None
+
+
+def _granted(granted: grants.Granted) -> tuple[int, dict[str, Any], dict[str, str]]:
+    body = {"lot": _lot(granted.lot, granted.balance), "balance": present.balance(granted.balance)}
+    return (201 if granted.created else 200), body, {}
 
 
 @router.post(
@@ -32,9 +40,11 @@ def _lot(lot: Any, balance: Any) -> dict[str, Any] | None:
     responses={200: {"description": "this payment was recorded before: the lot as it is now"}},
 )
 async def create_purchase(
-    request: Request, response: Response, principal: Billing, account_id: AccountId, body: schemas.PurchaseCreate
-) -> dict[str, Any]:
-    granted = await database(request).write(
+    request: Request, principal: Billing, idem: Idem, account_id: AccountId, body: schemas.PurchaseCreate
+) -> Response:
+    return await execute(
+        request,
+        idem,
         grants.purchase,
         command_context(request, principal),
         account_id=account_id,
@@ -42,9 +52,19 @@ async def create_purchase(
         payment_id=body.payment_id,
         purchased_at=body.purchased_at,
         paid=grants.Paid(body.paid.amount, body.paid.currency) if body.paid else None,
+        present=_granted,
+        model=schemas.LotWithBalance,
     )
-    response.status_code = 201 if granted.created else 200
-    return {"lot": _lot(granted.lot, granted.balance), "balance": present.balance(granted.balance)}
+
+
+def _licensed(granted: grants.Granted) -> tuple[int, dict[str, Any], dict[str, str]]:
+    assert granted.license is not None
+    body = {
+        "license": present.license(granted.license),
+        "lot": _lot(granted.lot, granted.balance),
+        "balance": present.balance(granted.balance),
+    }
+    return (201 if granted.created else 200), body, {}
 
 
 @router.post(
@@ -56,23 +76,20 @@ async def create_purchase(
     responses={200: {"description": "this license was recorded before: the original result"}},
 )
 async def create_license(
-    request: Request, response: Response, principal: Billing, account_id: AccountId, body: schemas.LicenseCreate
-) -> dict[str, Any]:
-    granted = await database(request).write(
+    request: Request, principal: Billing, idem: Idem, account_id: AccountId, body: schemas.LicenseCreate
+) -> Response:
+    return await execute(
+        request,
+        idem,
         grants.register_license,
         command_context(request, principal),
         account_id=account_id,
         license_key=body.license_key,
         product=body.product,
         purchased_at=body.purchased_at,
+        present=_licensed,
+        model=schemas.LicenseResult,
     )
-    response.status_code = 201 if granted.created else 200
-    assert granted.license is not None
-    return {
-        "license": present.license(granted.license),
-        "lot": _lot(granted.lot, granted.balance),
-        "balance": present.balance(granted.balance),
-    }
 
 
 @router.post(
@@ -84,9 +101,11 @@ async def create_license(
     responses={200: {"description": "this external_ref was imported before: the lot as it is now"}},
 )
 async def create_import(
-    request: Request, response: Response, principal: Admin, account_id: AccountId, body: schemas.ImportCreate
-) -> dict[str, Any]:
-    granted = await database(request).write(
+    request: Request, principal: Admin, idem: Idem, account_id: AccountId, body: schemas.ImportCreate
+) -> Response:
+    return await execute(
+        request,
+        idem,
         grants.import_points,
         command_context(request, principal),
         account_id=account_id,
@@ -96,9 +115,21 @@ async def create_import(
         reason=body.reason,
         expires_at=body.expires_at if "expires_at" in body.model_fields_set else grants.UNSET,
         payment_id=body.payment_id,
+        present=_granted,
+        model=schemas.LotWithBalance,
     )
-    response.status_code = 201 if granted.created else 200
-    return {"lot": _lot(granted.lot, granted.balance), "balance": present.balance(granted.balance)}
+
+
+def _adjusted(adjusted: grants.Adjusted) -> tuple[int, dict[str, Any], dict[str, str]]:
+    body = {
+        "lot": _lot(adjusted.lot, adjusted.balance),
+        "postings": [
+            {"lot_id": m.lot.id, "from_state": m.from_state, "to_state": m.to_state, "points": m.points}
+            for m in adjusted.moves
+        ],
+        "balance": present.balance(adjusted.balance),
+    }
+    return (201 if adjusted.lot is not None else 200), body, {}
 
 
 @router.post(
@@ -110,27 +141,36 @@ async def create_import(
     responses={200: {"description": "a write-off: `lot` is null and `postings` say what was written off"}},
 )
 async def create_adjustment(
-    request: Request, response: Response, principal: Admin, account_id: AccountId, body: schemas.AdjustmentCreate
-) -> dict[str, Any]:
+    request: Request, principal: Admin, idem: Idem, account_id: AccountId, body: schemas.AdjustmentCreate
+) -> Response:
     if body.points == 0:
         raise validation_problem("#/points", "points must not be 0")
-    adjusted = await database(request).write(
+    return await execute(
+        request,
+        idem,
         grants.adjust_points,
         command_context(request, principal),
         account_id=account_id,
         points=body.points,
         reason=body.reason,
         expires_at=body.expires_at if "expires_at" in body.model_fields_set else grants.UNSET,
+        present=_adjusted,
+        model=schemas.AdjustmentResult,
     )
-    response.status_code = 201 if adjusted.lot is not None else 200
-    return {
-        "lot": _lot(adjusted.lot, adjusted.balance),
-        "postings": [
-            {"lot_id": m.lot.id, "from_state": m.from_state, "to_state": m.to_state, "points": m.points}
-            for m in adjusted.moves
-        ],
-        "balance": present.balance(adjusted.balance),
+
+
+def _revoked(result: Revocation) -> tuple[int, dict[str, Any], dict[str, str]]:
+    body = {
+        "lot": present.lot(result.lot, result.as_of),
+        "revoked": result.revoked,
+        "held_by_open_tickets": result.held_by_open_tickets,
+        "unrecoverable": result.unrecoverable,
+        "already_expired": result.already_expired,
+        "written_off": result.written_off,
+        "reissued": result.reissued,
+        "revoked_from_reissued_lots": result.revoked_from_reissued_lots,
     }
+    return 200, body, {}
 
 
 @router.post(
@@ -142,21 +182,19 @@ async def create_adjustment(
 async def revoke_lot(
     request: Request,
     principal: Annotated[Principal, Depends(on_lot(*BILLING))],
+    idem: Idem,
     lot_id: str,
     body: schemas.RevokeRequest,
-) -> dict[str, Any]:
+) -> Response:
     """Available points are revoked at once; points held by open tickets are revoked when they
     come back; deducted points are unrecoverable. Revoking again changes nothing."""
-    result = await database(request).write(
-        revoke_lot_command, command_context(request, principal), lot_id=lot_id, reason=body.reason
+    return await execute(
+        request,
+        idem,
+        revoke_lot_command,
+        command_context(request, principal),
+        lot_id=lot_id,
+        reason=body.reason,
+        present=_revoked,
+        model=schemas.Revocation,
     )
-    return {
-        "lot": present.lot(result.lot, result.as_of),
-        "revoked": result.revoked,
-        "held_by_open_tickets": result.held_by_open_tickets,
-        "unrecoverable": result.unrecoverable,
-        "already_expired": result.already_expired,
-        "written_off": result.written_off,
-        "reissued": result.reissued,
-        "revoked_from_reissued_lots": result.revoked_from_reissued_lots,
-    }

@@ -11,11 +11,13 @@ from ...services import queries
 from ...services import tickets as commands
 from .. import present, schemas
 from ..deps import ALL, HELPDESK, Principal, command_context, database, etag, if_match, on_account, on_ticket
+from ..writes import Idempotency, execute, idempotency
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
 
 Helpdesk = Annotated[Principal, Depends(on_ticket(*HELPDESK))]
+Idem = Annotated[Idempotency | None, Depends(idempotency)]
 ExpectedVersion = Annotated[int | None, Depends(if_match)]
 
 _MUTATION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -34,6 +36,16 @@ def _present(response: Response, detail: queries.TicketDetail) -> dict[str, Any]
     return present.ticket_detail(detail.ticket, detail.allocations, detail.history)
 
 
+def _answer(status: int) -> Any:
+    def answer(detail: queries.TicketDetail) -> tuple[int, dict[str, Any], dict[str, str]]:
+        headers = etag(detail.ticket.version)
+        if status == 201:
+            headers["Location"] = f"/v1/tickets/{detail.ticket.id}"
+        return status, present.ticket_detail(detail.ticket, detail.allocations, detail.history), headers
+
+    return answer
+
+
 @router.post(
     "/accounts/{account_id}/tickets",
     operation_id="open_ticket",
@@ -43,12 +55,14 @@ def _present(response: Response, detail: queries.TicketDetail) -> dict[str, Any]
 )
 async def open_ticket(
     request: Request,
-    response: Response,
     principal: Annotated[Principal, Depends(on_account(*HELPDESK))],
+    idem: Idem,
     account_id: AccountId,
     body: schemas.TicketCreate,
-) -> dict[str, Any]:
-    detail = await database(request).write(
+) -> Response:
+    return await execute(
+        request,
+        idem,
         _with_detail,
         commands.open_ticket,
         command_context(request, principal),
@@ -58,9 +72,9 @@ async def open_ticket(
         quantity=body.quantity,
         estimated_points=body.estimated_points,
         subject=body.subject,
+        present=_answer(201),
+        model=schemas.TicketDetail,
     )
-    response.headers["Location"] = f"/v1/tickets/{detail.ticket.id}"
-    return _present(response, detail)
 
 
 @router.get("/tickets/{ticket_id}", operation_id="get_ticket", summary="Get a ticket", response_model=schemas.TicketDetail)
@@ -83,14 +97,16 @@ async def get_ticket(
 )
 async def adjust_ticket(
     request: Request,
-    response: Response,
     principal: Helpdesk,
+    idem: Idem,
     expected: ExpectedVersion,
     ticket_id: str,
     body: schemas.TicketAdjust,
-) -> dict[str, Any]:
+) -> Response:
     """Adjusting to the current amount changes nothing and answers 200."""
-    detail = await database(request).write(
+    return await execute(
+        request,
+        idem,
         _with_detail,
         commands.adjust_ticket,
         command_context(request, principal),
@@ -99,8 +115,9 @@ async def adjust_ticket(
         reason=body.reason,
         reclassify=commands.Reclassification(body.category, body.quantity),
         expected_version=expected,
+        present=_answer(200),
+        model=schemas.TicketDetail,
     )
-    return _present(response, detail)
 
 
 @router.post(
@@ -112,14 +129,16 @@ async def adjust_ticket(
 )
 async def resolve_ticket(
     request: Request,
-    response: Response,
     principal: Helpdesk,
+    idem: Idem,
     expected: ExpectedVersion,
     ticket_id: str,
     body: schemas.TicketResolve,
-) -> dict[str, Any]:
+) -> Response:
     """`points`, when sent, first sets the final amount as an adjust would."""
-    detail = await database(request).write(
+    return await execute(
+        request,
+        idem,
         _with_detail,
         commands.resolve_ticket,
         command_context(request, principal),
@@ -127,8 +146,9 @@ async def resolve_ticket(
         points=body.points,
         note=body.note,
         expected_version=expected,
+        present=_answer(200),
+        model=schemas.TicketDetail,
     )
-    return _present(response, detail)
 
 
 @router.post(
@@ -140,13 +160,15 @@ async def resolve_ticket(
 )
 async def refund_ticket(
     request: Request,
-    response: Response,
     principal: Helpdesk,
+    idem: Idem,
     expected: ExpectedVersion,
     ticket_id: str,
     body: schemas.TicketRefund,
-) -> dict[str, Any]:
-    detail = await database(request).write(
+) -> Response:
+    return await execute(
+        request,
+        idem,
         _with_detail,
         commands.refund_ticket,
         command_context(request, principal),
@@ -154,8 +176,9 @@ async def refund_ticket(
         reason=body.reason,
         note=body.note,
         expected_version=expected,
+        present=_answer(200),
+        model=schemas.TicketDetail,
     )
-    return _present(response, detail)
 
 
 @router.post(
@@ -167,13 +190,15 @@ async def refund_ticket(
 )
 async def credit_ticket(
     request: Request,
-    response: Response,
     principal: Helpdesk,
+    idem: Idem,
     expected: ExpectedVersion,
     ticket_id: str,
     body: schemas.TicketCredit,
-) -> dict[str, Any]:
-    detail = await database(request).write(
+) -> Response:
+    return await execute(
+        request,
+        idem,
         _with_detail,
         commands.credit_ticket,
         command_context(request, principal),
@@ -181,5 +206,6 @@ async def credit_ticket(
         points=body.points,
         reason=body.reason,
         expected_version=expected,
+        present=_answer(200),
+        model=schemas.TicketDetail,
     )
-    return _present(response, detail)

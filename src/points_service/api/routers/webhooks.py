@@ -1,0 +1,149 @@
+"""Billing webhooks, signed per the Standard Webhooks specification."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from standardwebhooks.webhooks import Webhook
+
+from ...services.context import Context
+from ...services.webhooks import ACTOR, Outcome, list_events, receive_event
+from .. import schemas
+from ..deps import ADMIN, Principal, allow, database
+from ..pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, instant, scope_of, text
+from ..problems import ProblemError, problem_response
+
+log = logging.getLogger("points_service.webhooks")
+
+router = APIRouter(tags=["webhooks"])
+
+EVENT_EXAMPLE = {
+    "type": "payment.succeeded",
+    "timestamp": "2026-11-26T10:00:00Z",
+    "data": {
+        "payment_id": "pay_123",
+        "account_id": "cust-42",
+        "plan": "points-120",
+        "amount": "68.50",
+        "currency": "USD",
+        "paid_at": "2026-11-26T09:59:58Z",
+    },
+}
+
+
+def _verified(body: bytes, headers: dict[str, str], secrets: list[str]) -> bool:
+    """True when one of the secrets signed this body (any malformed input is simply not verified)."""
+    for secret in secrets:
+        try:
+            Webhook(secret).verify(body, headers, json_parse=False)
+            return True
+        except Exception:  # the library raises several kinds for malformed headers
+            continue
+    return False
+
+
+@router.post(
+    "/v1/webhooks/billing",
+    operation_id="receive_billing_event",
+    summary="Receive a signed billing event",
+    response_model=schemas.WebhookAck,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}, "example": EVENT_EXAMPLE}},
+        },
+        "security": [],
+        "parameters": [
+            {"name": "webhook-id", "in": "header", "required": True, "schema": {"type": "string", "maxLength": 255}},
+            {"name": "webhook-timestamp", "in": "header", "required": True, "schema": {"type": "string"}},
+            {"name": "webhook-signature", "in": "header", "required": True, "schema": {"type": "string"}},
+        ],
+    },
+)
+async def receive_billing_event(request: Request) -> Any:
+    """Events: `payment.succeeded`, `payment.refunded`, `payment.charged_back`,
+    `license.purchased`; others are stored as `ignored`. A settled delivery id answers 200 again
+    and does nothing; a `failed` one (422) is attempted again when the sender retries."""
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    state = request.app.state
+    if not _verified(body, headers, state.settings.webhook_secret_list):
+        log.warning("rejected a billing webhook with a missing or bad signature")
+        state.metrics.webhook_rejected()
+        raise ProblemError("unauthorized", "missing or invalid webhook signature")
+    webhook_id = headers["webhook-id"]
+    if len(webhook_id) > 255:
+        raise ProblemError("unauthorized", "webhook-id is too long")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise ProblemError(
+            "validation-error", "the event must be a JSON object", errors=[{"pointer": "#", "detail": "not a JSON object"}]
+        )
+    ctx = Context(
+        actor=ACTOR,
+        role="billing",
+        clock=state.clock,
+        return_grace=state.settings.return_grace,
+    )
+    received = await database(request).write(receive_event, ctx, webhook_id=webhook_id, payload=payload)
+    event = received.event
+    if not received.replayed:
+        state.metrics.webhook_outcome(event.outcome)
+    ack = {"id": event.id, "type": event.type, "outcome": event.outcome, "detail": event.detail, "replayed": received.replayed}
+    if received.outcome is Outcome.FAILED:
+        return problem_response(
+            request,
+            "validation-error",
+            f"the event cannot be applied yet: {event.detail}",
+            errors=[{"pointer": "#/data", "detail": event.detail or "cannot be applied"}],
+            webhook_id=event.id,
+            outcome=event.outcome,
+        )
+    return JSONResponse(ack)
+
+
+@router.get(
+    "/v1/admin/webhook-events",
+    operation_id="list_webhook_events",
+    summary="Stored billing webhook deliveries, newest first",
+    tags=["admin"],
+    response_model=schemas.Page[schemas.WebhookEvent],
+)
+async def list_webhook_events(
+    request: Request,
+    principal: Annotated[Principal, Depends(allow(*ADMIN))],
+    outcome: Annotated[list[Outcome] | None, Query(description="repeatable")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> dict[str, Any]:
+    outcomes = sorted({str(o) for o in outcome}) if outcome else None
+    scope = scope_of("webhook-events", outcome=outcomes)
+    async with database(request).snapshot() as session:
+        items, next_key = await list_events(
+            session, outcomes=outcomes, after=decode_cursor(cursor, scope, instant, text), limit=limit
+        )
+    return {
+        "items": [
+            {
+                "id": e.id,
+                "type": e.type,
+                "outcome": e.outcome,
+                "detail": e.detail,
+                "account_id": e.account_id,
+                "lot_id": e.lot_id,
+                "attempts": e.attempts,
+                "payload": e.payload,
+                "received_at": e.received_at,
+                "updated_at": e.updated_at,
+            }
+            for e in items
+        ],
+        "next_cursor": encode_cursor(scope, next_key),
+    }
