@@ -193,6 +193,7 @@ class TestPermissionMatrix:
     @pytest.mark.parametrize(("endpoint", "role"), MATRIX)
     async def test_role_is_allowed_or_forbidden_as_specified(self, api, endpoint: Endpoint, role: str):
         scene = await arrange(api, "acme")
+        before = (await api.get("/v1/accounts/acme/statement")).json()
 
         r = await call(api, endpoint, role, scene)
 
@@ -203,6 +204,25 @@ class TestPermissionMatrix:
             assert 200 <= r.status_code < 300, f"{role} {endpoint.id}: {r.status_code} {r.text}"
         else:
             assert_problem(r, 403, "forbidden")
+            assert (await api.get("/v1/accounts/acme/statement")).json() == before, "a refused call changed the account"
+
+    @pytest.mark.parametrize(
+        ("endpoint", "role"),
+        [
+            pytest.param(e, role, id=f"{role}-{e.id}")
+            for e in ENDPOINTS
+            if e.method != "GET"
+            for role in ROLES
+            if role not in e.roles
+        ],
+    )
+    async def test_forbidden_role_gets_403_even_with_an_invalid_request(self, api, endpoint: Endpoint, role: str):
+        scene = await arrange(api, "acme")
+        headers = {"Idempotency-Key": "k" * 300, "If-Match": "not-a-version"}
+
+        r = await call(api, endpoint, role, scene, json={"unknown_field": "x"}, headers=headers)
+
+        assert_problem(r, 403, "forbidden")
 
     def test_table_covers_every_v1_route_of_the_app(self, api):
         served = served_operations(api.client._transport.app)
@@ -247,6 +267,19 @@ class TestViewerScope:
         assert_problem(r, 404, "not-found")
         after = await api.get("/v1/accounts/other/statement")
         assert after.json() == before.json(), "a refused call changed the other account"
+
+    @pytest.mark.parametrize(
+        "endpoint", [pytest.param(e, id=e.id) for e in ENDPOINTS if e.names_account_object and e.method != "GET"]
+    )
+    async def test_viewer_naming_another_accounts_object_gets_404_even_with_an_invalid_request(
+        self, api, endpoint: Endpoint
+    ):
+        other = await arrange(api, "other")
+        headers = {"Idempotency-Key": "k" * 300, "If-Match": "not-a-version"}
+
+        r = await call(api, endpoint, "viewer", other, json={"unknown_field": "x"}, headers=headers)
+
+        assert_problem(r, 404, "not-found")
 
     async def test_viewer_put_on_another_account_is_404_not_403(self, api):
         await arrange(api, "other")
@@ -347,6 +380,11 @@ class TestAuthentication:
 
         assert_unauthorized(r)
 
+    async def test_401_comes_before_422_in_query_and_headers(self, api):
+        assert_unauthorized(await api.get("/v1/accounts", role=None, params={"limit": 0}))
+        headers = {"If-Match": "not-a-version", "Idempotency-Key": "k" * 300}
+        assert_unauthorized(await api.post("/v1/tickets/does-not-exist/resolve", {}, role=None, headers=headers))
+
     @MALFORMED_JSON_FIRST
     async def test_401_comes_before_422_for_malformed_json(self, api):
         r = await api.request(
@@ -414,6 +452,46 @@ class TestOrderOfChecks:
         r = await api.post(f"/v1/tickets/{scene.open_ticket_id}/resolve", {"points": "x"}, role="helpdesk")
 
         assert_problem(r, 422, "validation-error")
+
+    async def test_403_before_422_in_the_query(self, api):
+        r = await api.get("/v1/accounts", role="viewer", params={"limit": 0})
+
+        assert_problem(r, 403, "forbidden")
+
+    async def test_viewer_404_before_422_in_the_query(self, api):
+        await arrange(api, "other")
+
+        r = await api.get("/v1/accounts/other/ledger", role="viewer", params={"limit": 0})
+
+        assert_problem(r, 404, "not-found")
+
+    async def test_viewer_404_before_422_in_the_path(self, api):
+        assert_problem(await api.put("/v1/accounts/not%20valid", {}, role="viewer"), 404, "not-found")
+        assert_problem(await api.put("/v1/accounts/not%20valid", {}, role="billing"), 422, "validation-error")
+
+    async def test_403_before_422_for_a_malformed_if_match(self, api):
+        scene = await arrange(api, "acme")
+
+        r = await api.post(
+            f"/v1/tickets/{scene.open_ticket_id}/resolve", {}, role="billing", headers={"If-Match": "not-a-version"}
+        )
+
+        assert_problem(r, 403, "forbidden")
+
+    async def test_404_before_422_for_a_malformed_if_match(self, api):
+        r = await api.post(
+            "/v1/tickets/does-not-exist/resolve", {}, role="helpdesk", headers={"If-Match": "not-a-version"}
+        )
+
+        assert_problem(r, 404, "not-found")
+
+    async def test_403_before_422_for_an_invalid_idempotency_key(self, api):
+        await api.account("acme")
+        body = {"external_ref": "HD-1", "category": "consultation"}
+
+        r = await api.post("/v1/accounts/acme/tickets", body, role="billing", headers={"Idempotency-Key": "k" * 300})
+
+        assert_problem(r, 403, "forbidden")
 
     @MALFORMED_JSON_FIRST
     async def test_403_before_422_for_malformed_json(self, api):

@@ -113,6 +113,12 @@ def figures(ticket: dict[str, Any]) -> dict[str, Any]:
     return {k: ticket[k] for k in ("status", "captured_points", "charged_points", "deducted_points", "returned_points", "version")}
 
 
+def made_by_adjust(ticket: dict[str, Any], version: int) -> bool:
+    """Whether the ticket's `version` came from an adjust (history has one entry per version)."""
+    history = ticket["history"]
+    return len(history) >= version and history[version - 1]["action"] == "adjusted"
+
+
 def etag_version(r: httpx.Response) -> int:
     etag = r.headers["ETag"]
     assert etag.startswith('"') and etag.endswith('"'), etag
@@ -158,8 +164,7 @@ async def test_b_40_concurrent_calls_on_one_ticket_replay_in_version_order(live)
             version = etag_version(r)
             if action == "adjust":
                 assert ticket["captured_points"] == body["points"] and ticket["status"] == "open", ticket
-                made_by_adjust = any(h["version"] == version and h["action"] == "adjusted" for h in ticket["history"])
-                if not made_by_adjust or version in by_version:
+                if not made_by_adjust(ticket, version) or version in by_version:
                     # An adjust to the amount the ticket already had changed nothing and answered
                     # the current version, made by the open or by an adjust to the same amount.
                     assert version == 1 or by_version.get(version, ("adjust",))[0] == "adjust"
@@ -196,7 +201,8 @@ async def test_b_40_concurrent_calls_on_one_ticket_replay_in_version_order(live)
 
     final = await live.ticket(tid)
     assert figures(final) == model.figures()
-    history = [(h["action"], h["version"]) for h in final["history"]]
+    # One history entry per version: the opening, then one per successful version-changing call.
+    history = [(h["action"], h.get("version", i + 1)) for i, h in enumerate(final["history"])]
     expected = [("opened", 1)] + [({"adjust": "adjusted", "resolve": "resolved", "refund": "refunded"}[a], v) for v, a, _, _ in changed]
     assert history == expected
 
@@ -252,15 +258,13 @@ class Tally:
         ticket, version = r.json(), etag_version(r)
         seen = self.changes.setdefault(tid, {})
         if action == "adjust":
-            made_by_adjust = any(h["version"] == version and h["action"] == "adjusted" for h in ticket["history"])
-            if not made_by_adjust or version in seen:
+            if not made_by_adjust(ticket, version) or version in seen:
                 return  # adjusted to the amount it had: nothing changed
         if version in seen:
             self.unexpected.append(f"{action} on {tid} answered version {version}, which {seen[version][0]} had answered")
         seen[version] = (action, body, ticket)
 
 
-DUR = __import__("collections").defaultdict(list)
 def expected_status(action: str, r: httpx.Response) -> bool:
     slug = problem_type(r).removeprefix(PROBLEM) if r.status_code >= 400 else ""
     allowed = {
@@ -352,7 +356,6 @@ async def client_run(live: Any, tally: Tally, client: int, rng: random.Random, o
             if r.status_code == 200:
                 tally.note_change(tid, action, body, r)
         tally.statuses[(action, r.status_code)] += 1
-        DUR[action if action != "read" else r.request.url.path.rsplit("/",1)[1] if "accounts" in r.request.url.path else "ticket"].append(r.elapsed.total_seconds())
         if not expected_status(action, r):
             tally.unexpected.append(f"{action} {body}: {r.status_code} {r.text[:300]}")
 
@@ -407,20 +410,7 @@ async def test_c_mixed_load_every_entry_explained_by_a_success_and_vice_versa(li
         assert bought["lot"]["points"] == 120
 
     clients = [client_run(live, tally, c, random.Random(master.getrandbits(64)), 200) for c in range(8)]
-    import resource, time, os
-    T=time.monotonic(); r0=resource.getrusage(resource.RUSAGE_SELF)
-    def srv():
-        import subprocess
-        pids=[live.server.process.pid]+[int(x) for x in subprocess.run(["pgrep","-P",str(live.server.process.pid)],capture_output=True,text=True).stdout.split()]
-        tot=0
-        for pid in pids:
-            f=open(f"/proc/{pid}/stat").read().rsplit(")",1)[1].split()
-            tot+=(int(f[11])+int(f[12]))/os.sysconf("SC_CLK_TCK")
-        return tot
-    s0=srv()
     await gather_bounded(*clients, timeout=120)
-    r1=resource.getrusage(resource.RUSAGE_SELF)
-    print("TIMING wall", time.monotonic()-T, "client cpu", r1.ru_utime+r1.ru_stime-r0.ru_utime-r0.ru_stime, "server cpu", srv()-s0, file=sys.stderr)
 
     failures = [u for u in tally.unexpected]
     assert not failures, failures[:20]
@@ -458,17 +448,16 @@ async def test_c_mixed_load_every_entry_explained_by_a_success_and_vice_versa(li
     all_kept = sum(m.charged - m.returned for m in models.values() if m.status != "open")
     assert totals == {"available": purchased - all_held - all_kept, "held": all_held, "deducted": all_kept}
     print(f"mixed load: {sorted(tally.statuses.items())}", file=sys.stderr)
-    print("TIMING", {k: (len(v), round(sum(v)/len(v)*1000,1)) for k, v in DUR.items()}, file=sys.stderr); DUR.clear()
 
 
 # --------------------------------------------------------------------------- (d) expiry sweeps
 
-SWEPT_ONLY = [f"exp-{i:02d}" for i in range(24)]  # only the sweeps write here after the due time
-BUSY = [f"exp-{i:02d}" for i in range(24, 40)]  # opens and sweeps race here
+SWEPT_ONLY = [f"exp-{i:02d}" for i in range(16)]  # only the sweeps write here after the due time
+BUSY = [f"exp-{i:02d}" for i in range(16, 28)]  # opens and sweeps race here
 
 
 async def test_d_three_expiry_sweep_processes_beside_captures_expire_each_lot_once(live, live_tools):
-    """Lots due ~2 s after they are imported; once due, three `points-service expire` processes
+    """Lots due ~3 s after they are imported (the arranging takes part of that); once due, three `points-service expire` processes
     start together while four clients open tickets. The opens reach the BUSY accounts one after
     another over ~3 s, so the sweeps (which need ~1 s to start) race them there, and race each
     other on the SWEPT_ONLY accounts, which only a sweep can expire."""
@@ -479,10 +468,10 @@ async def test_d_three_expiry_sweep_processes_beside_captures_expire_each_lot_on
         if account in BUSY:
             await live.buy(account, "points-120")  # never expires during the test: captures go on
 
-    import time; T=time.monotonic(); await gather_bounded(*(prepare(a) for a in accounts)); print('TIMING prepare', time.monotonic()-T, file=sys.stderr)
+    await gather_bounded(*(prepare(a) for a in accounts))
 
-    # Lots due in ~2 s; on half the accounts a ticket takes part of the soonest-expiring lot first.
-    expires_at = datetime.now(UTC) + timedelta(seconds=2)
+    # Lots due in ~3 s; on half the accounts a ticket takes part of the soonest-expiring lot first.
+    expires_at = datetime.now(UTC) + timedelta(seconds=3)
     lots: dict[str, dict[str, Any]] = {}  # lot id -> the import's lot
     pre_opened: list[dict[str, Any]] = []
 
@@ -501,7 +490,7 @@ async def test_d_three_expiry_sweep_processes_beside_captures_expire_each_lot_on
         if i % 2 == 0:
             pre_opened.append(await live.open(account, 20))
 
-    await gather_bounded(*(arrange(i, a) for i, a in enumerate(accounts))); print('TIMING arrange', time.monotonic()-T, file=sys.stderr)
+    await gather_bounded(*(arrange(i, a) for i, a in enumerate(accounts)))
     while datetime.now(UTC) < expires_at + timedelta(milliseconds=300):  # the server reads the same clock
         await asyncio.sleep(0.05)
 
@@ -537,12 +526,11 @@ async def test_d_three_expiry_sweep_processes_beside_captures_expire_each_lot_on
         return json.loads(out)
 
     results = await gather_bounded(sweep(), sweep(), sweep(), *(stream(s) for s in range(4)))
-    sweeps = results[:3]; print('TIMING race', time.monotonic()-T, file=sys.stderr)
+    sweeps = results[:3]
 
     # Exactly one persisted expiry entry per lot, for the points nobody used.
-    expiries = []
-    for account in accounts:
-        expiries += await live.pages(f"/v1/accounts/{account}/ledger", kind="expiry")
+    ledgers = await gather_bounded(*(live.pages(f"/v1/accounts/{a}/ledger", kind="expiry") for a in accounts))
+    expiries = [e for entries in ledgers for e in entries]
     assert not [e for e in expiries if e["pending"]]
     assert Counter(e["lot_id"] for e in expiries) == dict.fromkeys(lots, 1), "one expiry entry per lot"
     swept_only_lots = {lid for lid, lot in lots.items() if lot["account_id"] in SWEPT_ONLY}
@@ -552,18 +540,18 @@ async def test_d_three_expiry_sweep_processes_beside_captures_expire_each_lot_on
     for ticket in pre_opened:
         for a in ticket["allocations"]:
             pre_held[a["lot_id"]] += a["held"]
-    for account in accounts:
-        for lot in await live.pages(f"/v1/accounts/{account}/lots", include_empty="true"):
-            if lot["id"] not in lots:
-                continue
-            not_used = lot["points"] - lot["held"] - lot["deducted"]
-            assert (lot["available"], lot["expired"]) == (0, not_used), lot
-            assert lot["held"] == pre_held[lot["id"]] and lot["held"] in (0, 20), lot  # opened before the due time
-            entry = by_lot[lot["id"]]
-            assert (entry["available_delta"], entry["actor"]) == (-not_used, "system:expiry"), entry
-            assert datetime.fromisoformat(entry["effective_at"]) == datetime.fromisoformat(lot["expires_at"])
+    listed = await gather_bounded(*(live.pages(f"/v1/accounts/{a}/lots", include_empty="true") for a in accounts))
+    found = [lot for page in listed for lot in page if lot["id"] in lots]
+    assert len(found) == len(lots)
+    for lot in found:
+        not_used = lot["points"] - lot["held"] - lot["deducted"]
+        assert (lot["available"], lot["expired"]) == (0, not_used), lot
+        assert lot["held"] == pre_held[lot["id"]] and lot["held"] in (0, 20), lot  # opened before the due time
+        entry = by_lot[lot["id"]]
+        assert (entry["available_delta"], entry["actor"]) == (-not_used, "system:expiry"), entry
+        assert datetime.fromisoformat(entry["effective_at"]) == datetime.fromisoformat(lot["expires_at"])
     assert sum(lot_held for lid, lot_held in pre_held.items() if lid in lots) == 20 * len(accounts[::2])
     # Nothing captured after the due time came from an expired lot.
     assert not [a for t in opened for a in t["allocations"] if a["lot_id"] in lots]
-    assert opened, "the captures went on"; print('TIMING checks', time.monotonic()-T, file=sys.stderr)
+    assert opened, "the captures went on"
     await live.assert_verified()

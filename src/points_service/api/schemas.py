@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from ..domain import MAX_POINTS
 
@@ -24,6 +24,13 @@ Currency = Annotated[str, Field(strict=True, pattern=r"^[A-Z]{3}$", examples=["U
 Amount = Annotated[
     str,
     Field(strict=True, max_length=24, description="exact decimal with the currency's minor digits", examples=["34.50"]),
+]
+
+
+Instant = Annotated[
+    AwareDatetime,
+    AfterValidator(lambda moment: moment.astimezone(UTC)),
+    Field(description="ISO 8601 with an offset; normalised to UTC", examples=["2026-11-26T10:00:00Z"]),
 ]
 
 
@@ -199,7 +206,7 @@ class Lot(BaseModel):
 class PurchaseCreate(RequestBody):
     plan: Code
     payment_id: Ref
-    purchased_at: AwareDatetime | None = None
+    purchased_at: Instant | None = None
     paid: Money | None = Field(default=None, description="defaults to the plan's price")
 
 
@@ -211,7 +218,7 @@ class LotWithBalance(BaseModel):
 class LicenseCreate(RequestBody):
     license_key: Ref
     product: Code
-    purchased_at: AwareDatetime | None = None
+    purchased_at: Instant | None = None
 
 
 class License(BaseModel):
@@ -230,8 +237,8 @@ class LicenseResult(BaseModel):
 
 class ImportCreate(RequestBody):
     points: PositivePoints
-    granted_at: AwareDatetime
-    expires_at: AwareDatetime | None = Field(
+    granted_at: Instant
+    expires_at: Instant | None = Field(
         default=None, description="omitted: two years from granted_at; null: never expires"
     )
     external_ref: Ref
@@ -242,7 +249,7 @@ class ImportCreate(RequestBody):
 class AdjustmentCreate(RequestBody):
     points: SignedPoints = Field(description="+N grants a new lot, −N writes off available points")
     reason: Reason
-    expires_at: AwareDatetime | None = Field(
+    expires_at: Instant | None = Field(
         default=None, description="positive adjustments only; omitted: two years from now; null: never"
     )
 

@@ -24,8 +24,8 @@ def add_years(moment: datetime, years: int) -> datetime:
 
 
 def expiry_from(moment: datetime) -> datetime:
-    """Points expire two calendar years after they arrive."""
-    return add_years(moment, 2)
+    """Points expire two calendar years after they arrive, counted in UTC."""
+    return add_years(moment.astimezone(UTC), 2)
 
 
 def is_expired(expires_at: datetime | None, now: datetime) -> bool:

@@ -12,19 +12,22 @@ from .errors import RuleViolationError
 _AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,14})(\.[0-9]+)?$")
 
 
-def minor_digits(currency: str) -> int:
+def minor_digits(currency: str, pointer: str = "/currency") -> int:
     try:
         exponent = Currency(currency).exponent
     except ValueError:
         exponent = None
     if exponent is None:
-        raise RuleViolationError("/currency", f"{currency!r} is not an ISO 4217 currency with minor units")
+        raise RuleViolationError(pointer, f"{currency!r} is not an ISO 4217 currency with minor units")
     return exponent
 
 
 def parse_amount(amount: str, currency: str, *, pointer: str = "/amount") -> int:
-    """`"34.50"` in USD → 3450. Exactly the currency's minor digits, never negative."""
-    digits = minor_digits(currency)
+    """`"34.50"` in USD → 3450. Exactly the currency's minor digits, never negative.
+
+    `pointer` names the amount; the currency is reported beside it (`…/currency`).
+    """
+    digits = minor_digits(currency, pointer.rsplit("/", 1)[0] + "/currency")
     match = _AMOUNT.fullmatch(amount)
     fraction = match.group(2) if match else None
     if not match or (digits == 0 and fraction) or (digits > 0 and (not fraction or len(fraction) != digits + 1)):

@@ -192,22 +192,26 @@ async def import_points(
     writer = await open_account_write(session, ctx, account_id)
     if granted_at > writer.now + FUTURE_TOLERANCE:
         raise RuleViolationError("/granted_at", "must not be in the future")
-    granted_at = min(granted_at, writer.now)
-    expiry = expiry_from(granted_at) if isinstance(expires_at, _Unset) else expires_at
-    if expiry is not None and expiry <= granted_at:
-        raise RuleViolationError("/expires_at", "must be after granted_at")
+
+    def settled(now: datetime) -> tuple[datetime, datetime | None]:
+        """granted_at as recorded at `now` (a little ahead counts as now), and its expiry."""
+        granted = min(granted_at, now)
+        return granted, (expiry_from(granted) if isinstance(expires_at, _Unset) else expires_at)
+
     existing = await session.scalar(select(Lot).where(Lot.external_ref == external_ref))
     if existing is not None:
         same = (
             existing.account_id == account_id
             and existing.points == points
-            and existing.granted_at == granted_at
-            and existing.expires_at == expiry
+            and (existing.granted_at, existing.expires_at) == settled(existing.created_at)
             and existing.payment_id == payment_id
         )
         if not same:
             raise ConflictError(f"external_ref {external_ref!r} was already imported with other content", lot_id=existing.id)
         return Granted(existing, created=False, balance=await _balance(writer, ctx))
+    granted_at, expiry = settled(writer.now)
+    if expiry is not None and expiry <= granted_at:
+        raise RuleViolationError("/expires_at", "must be after granted_at")
     if payment_id is not None and await session.scalar(select(Lot.id).where(Lot.payment_id == payment_id)):
         raise ConflictError(f"payment {payment_id!r} was already used for another grant")
     lot = new_lot(

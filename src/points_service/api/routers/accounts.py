@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import AwareDatetime
 
 from ...services import queries
 from ...services.accounts import put_account as put_account_command
@@ -82,7 +81,7 @@ async def list_accounts(
     request: Request,
     principal: Annotated[Principal, Depends(allow(*STAFF))],
     expiring_before: Annotated[
-        AwareDatetime | None, Query(description="only accounts with available points expiring before then")
+        schemas.Instant | None, Query(description="only accounts with available points expiring before then")
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -13,6 +14,7 @@ from ...domain.pricing import quote, rule_from_dict
 from ...services import catalogue
 from .. import present, schemas
 from ..deps import ADMIN, ALL, Caller, Principal, allow, command_context, database
+from ..pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, scope_of, text
 from ..problems import ProblemError
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
@@ -21,38 +23,69 @@ CodePath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 IncludeInactive = Annotated[bool, Query(description="admin only: include retired entries")]
 
 
-async def _list(request: Request, principal: Principal, model: Any, include_inactive: bool) -> list[Any]:
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
+Cursor = Annotated[str | None, Query(max_length=1000, description="`next_cursor` of the previous page")]
+
+
+async def _list(
+    request: Request,
+    principal: Principal,
+    model: Any,
+    render: Callable[[Any], dict[str, Any]],
+    include_inactive: bool,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    """Entries by code, a page at a time."""
     if include_inactive and principal.role != "admin":
         raise ProblemError("forbidden", "only admins may list inactive catalogue entries")
-    stmt = select(model).order_by(model.code)
+    scope = scope_of(model.__tablename__, include_inactive=include_inactive)
+    after = decode_cursor(cursor, scope, text)
+    stmt = select(model).order_by(model.code).limit(limit + 1)
     if not include_inactive:
         stmt = stmt.where(model.active.is_(True))
+    if after is not None:
+        stmt = stmt.where(model.code > after[0])
     async with database(request).snapshot() as session:
-        return list((await session.scalars(stmt)).all())
+        rows = list((await session.scalars(stmt)).all())
+    items = rows[:limit]
+    next_key = [items[-1].code] if len(rows) > limit and items else None
+    return {"items": [render(r) for r in items], "next_cursor": encode_cursor(scope, next_key)}
 
 
 @router.get(
     "/plans", operation_id="list_plans", summary="List point packs", response_model=schemas.Page[schemas.Plan]
 )
-async def list_plans(request: Request, principal: Caller, include_inactive: IncludeInactive = False) -> dict[str, Any]:
-    rows = await _list(request, principal, m.Plan, include_inactive)
-    return {"items": [present.plan(r) for r in rows], "next_cursor": None}
+async def list_plans(
+    request: Request,
+    principal: Caller,
+    include_inactive: IncludeInactive = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    return await _list(request, principal, m.Plan, present.plan, include_inactive, limit, cursor)
 
 
 @router.get("/categories", operation_id="list_categories", summary="List ticket categories", response_model=schemas.Page[schemas.Category])
 async def list_categories(
-    request: Request, principal: Caller, include_inactive: IncludeInactive = False
+    request: Request,
+    principal: Caller,
+    include_inactive: IncludeInactive = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    rows = await _list(request, principal, m.Category, include_inactive)
-    return {"items": [present.category(r) for r in rows], "next_cursor": None}
+    return await _list(request, principal, m.Category, present.category, include_inactive, limit, cursor)
 
 
 @router.get("/license-products", operation_id="list_license_products", summary="List license products", response_model=schemas.Page[schemas.LicenseProduct])
 async def list_license_products(
-    request: Request, principal: Caller, include_inactive: IncludeInactive = False
+    request: Request,
+    principal: Caller,
+    include_inactive: IncludeInactive = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    rows = await _list(request, principal, m.LicenseProduct, include_inactive)
-    return {"items": [present.license_product(r) for r in rows], "next_cursor": None}
+    return await _list(request, principal, m.LicenseProduct, present.license_product, include_inactive, limit, cursor)
 
 
 @router.get("/categories/{code}/quote", operation_id="quote_category", summary="Price a ticket of a category", response_model=schemas.Quote)

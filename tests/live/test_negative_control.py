@@ -1,0 +1,102 @@
+"""Negative control: proof that the overdraft race test (scenario (a)) can catch a race.
+
+PostgreSQL only: SQLite serialises every writer with `BEGIN IMMEDIATE`, so there is no race there
+to uncover with the account lock removed.
+
+The service has two lines of defence against two transactions writing one account at once:
+
+1. `lock_account` reads the account row `FOR UPDATE`, so writers of one account queue up;
+2. the UNIQUE (account_id, seq) constraint on `ledger_entries`: unlocked writers read the same
+   `last_seq`, so all but one collide on the next `seq`, fail and are retried (and then see the
+   other's points gone).
+
+To show that scenario (a) detects a missing lock, the control database first drops constraint 2
+(`ALTER TABLE ledger_entries DROP CONSTRAINT uq_ledger_entries_account_id`), then:
+
+* `test_without_the_account_lock_the_race_overdraws` serves it with one `unsafe_serve.py`
+  process, the real app with `lock_account` monkeypatched to read the account without
+  `FOR UPDATE` (the patch lives only in tests/). Scenario (a) must then go wrong: more than 3
+  opens of 30 succeed on 100 points, or the ledger check finds disagreements (lost updates of lot
+  and account counters). In trials 27-54 of the 64 opens succeeded and verify reported as many
+  disagreements, so one process is enough (64 concurrent requests over its 20 connections);
+* `test_the_account_lock_alone_prevents_the_race` serves the same kind of database (constraint
+  dropped) with the normal `points-service serve --workers 2`: exactly 3 opens succeed and the
+  ledger verifies clean, so the lock alone is enough.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+DROP_SEQ_UNIQUE = "ALTER TABLE ledger_entries DROP CONSTRAINT uq_ledger_entries_account_id"
+
+
+@pytest.fixture
+def control_db(database_url: str, live_tools: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The test's PostgreSQL database without the UNIQUE (account_id, seq) constraint, and keys."""
+    if not live_tools["is_postgres"](database_url):
+        pytest.skip("negative control runs on PostgreSQL: SQLite serialises writers with BEGIN IMMEDIATE")
+
+    async def drop() -> None:
+        dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(DROP_SEQ_UNIQUE)
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+    return database_url, live_tools["make_keys"](database_url)
+
+
+async def test_without_the_account_lock_the_race_overdraws(control_db, start_server, live_tools, race):
+    url, keys = control_db
+    # One unsafe process is enough: 64 concurrent requests over its pool of 20 connections
+    # interleave freely once nothing makes them queue (27-31 of 64 opens succeeded in trials).
+    launcher = [live_tools["python"], str(live_tools["HERE"] / "unsafe_serve.py"), "--host", "127.0.0.1"]
+    server = start_server(url, launcher, keys, name="unsafe")
+    async with server.client() as http:
+        live = live_tools["Live"](server, http)
+        await live.account("acme")
+        await live.grant("acme", 100)
+        responses = await race([live], "acme")
+        verify = await live.get("/v1/admin/verify")
+        balance = await live.balance("acme")
+
+    statuses = Counter(r.status_code for r in responses)
+    report = verify.json()
+    overdrawn = statuses[201] > 3
+    assert overdrawn or not report["ok"], (statuses, balance, report)
+    # `points-service verify` sees the same disagreements and exits 1.
+    if not report["ok"]:
+        server.stop()
+        assert live_tools["run_cli"](url, "verify").returncode == 1
+    print(
+        f"unsafe: {dict(statuses)}, balance {balance['available']}/{balance['held']}, "
+        f"{len(report['disagreements'])} disagreements"
+    )
+
+
+async def test_the_account_lock_alone_prevents_the_race(control_db, start_server, live_tools, race):
+    url, keys = control_db
+    server = start_server(url, live_tools["serve_argv"](url), keys)
+    async with server.client() as http:
+        live = live_tools["Live"](server, http)
+        await live.account("acme")
+        await live.grant("acme", 100)
+        responses = await race([live], "acme")
+        statuses = Counter(r.status_code for r in responses)
+        assert statuses == {201: 3, 409: 61}, statuses
+        assert all(r.json()["type"] == "/problems/insufficient-points" for r in responses if r.status_code == 409)
+        balance = await live.balance("acme")
+        assert (balance["available"], balance["held"]) == (10, 90)
+        await live.assert_verified()
+    server.stop()
+    checked = live_tools["run_cli"](url, "verify")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
