@@ -195,6 +195,19 @@ def expire(account: Annotated[str | None, typer.Option(help="only this account")
 
 
 @app.command()
+def purge() -> None:
+    """Delete stored Idempotency-Key responses older than POINTS_IDEMPOTENCY_TTL_HOURS."""
+    from datetime import timedelta
+
+    from .services.idempotency import purge_idempotency_keys
+
+    settings = get_settings()
+    before = SystemClock().now() - timedelta(hours=settings.idempotency_ttl_hours)
+    deleted = _run(settings, lambda db: db.write(purge_idempotency_keys, before=before))
+    typer.echo(json.dumps({"purged_idempotency_keys": deleted}))
+
+
+@app.command()
 def verify(account: Annotated[str | None, typer.Option(help="only this account")] = None) -> None:
     """Check the ledger; exit status 1 on any disagreement."""
     from .services.verify import verify as run_verify
