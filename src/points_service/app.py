@@ -11,6 +11,7 @@ from .api.deps import KeyCache
 from .api.limits import BodyGuard
 from .api.metrics import Metrics
 from .api.metrics import router as metrics_router
+from .api.observability import RequestObserver, configure_logging
 from .api.problems import install_problem_handlers
 from .api.problems import router as problems_router
 from .api.writes import ReplayError, replay_response
@@ -32,7 +33,9 @@ Authenticate with `Authorization: Bearer <api key>`.
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    metrics = Metrics()
     db = database or Database(create_engine(settings))
+    db.on_commit = metrics.committed
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -44,7 +47,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.state.db = db
     app.state.clock = clock or SystemClock()
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
-    app.state.metrics = Metrics()
+    app.state.metrics = metrics
     install_problem_handlers(app)
     app.add_exception_handler(ReplayError, lambda _request, exc: replay_response(exc))  # type: ignore[arg-type]
     routers = (catalogue, accounts, grants, tickets, webhooks, admin, health)
@@ -53,4 +56,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.include_router(problems_router)
     app.include_router(metrics_router)
     app.add_middleware(BodyGuard, problem_base_uri=settings.problem_base_uri)
+    app.add_middleware(RequestObserver, metrics=metrics)  # outermost: sees every request
     return app
+
+
+def serve_app() -> FastAPI:
+    """The factory `points-service serve` runs in each worker: JSON logs, then the app."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -12,6 +12,7 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from .api.observability import configure_logging
 from .db.engine import create_engine
 from .domain.clock import SystemClock
 from .domain.errors import DomainError
@@ -89,13 +90,16 @@ def serve(
     if settings.is_sqlite and workers > 1:
         _fail("SQLite serves one process: use --workers 1, or PostgreSQL for more", EXIT_USAGE)
     _migrate(settings)
+    configure_logging(settings.log_level)
     uvicorn.run(
-        "points_service.app:create_app",
+        "points_service.app:serve_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        log_config=None,  # ours: JSON lines with the request id
+        access_log=False,  # ours names the route and the API key
     )
 
 

@@ -24,13 +24,6 @@ ADMIN = frozenset({"admin"})
 PROBLEM = "application/problem+json"
 T0_ISO = "2026-01-15T12:00:00+00:00"
 
-# Known bugs in src/, each marking the exact cases it breaks (strict: they must fail until fixed).
-MALFORMED_JSON_FIRST = pytest.mark.xfail(
-    strict=True,
-    reason="bug: a malformed JSON body is answered 422 before authentication and access checks run",
-)
-
-
 def unique() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -385,7 +378,6 @@ class TestAuthentication:
         headers = {"If-Match": "not-a-version", "Idempotency-Key": "k" * 300}
         assert_unauthorized(await api.post("/v1/tickets/does-not-exist/resolve", {}, role=None, headers=headers))
 
-    @MALFORMED_JSON_FIRST
     async def test_401_comes_before_422_for_malformed_json(self, api):
         r = await api.request(
             "POST",
@@ -493,7 +485,6 @@ class TestOrderOfChecks:
 
         assert_problem(r, 403, "forbidden")
 
-    @MALFORMED_JSON_FIRST
     async def test_403_before_422_for_malformed_json(self, api):
         await api.account("acme")
 
@@ -503,7 +494,6 @@ class TestOrderOfChecks:
 
         assert_problem(r, 403, "forbidden")
 
-    @MALFORMED_JSON_FIRST
     async def test_404_before_422_for_malformed_json(self, api):
         r = await api.request(
             "POST", "/v1/tickets/does-not-exist/resolve", "helpdesk", content=b"{", headers={"Content-Type": "application/json"}

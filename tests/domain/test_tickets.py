@@ -29,7 +29,7 @@ class TestCheckTransition:
     def test_forbidden_raises_invalid_state(self, status, action):
         with pytest.raises(InvalidStateError) as info:
             check_transition(status, action)
-        assert info.value.extra["status"] == str(status)
+        assert info.value.extra["ticket_status"] == str(status)
 
     def test_every_pair_is_covered(self):
         assert len(ALLOWED) + len(FORBIDDEN) == len(TicketStatus) * len(TRANSITIONS)

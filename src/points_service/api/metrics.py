@@ -1,26 +1,86 @@
-"""Prometheus metrics, one registry per app (several apps may live in one test process)."""
+"""Prometheus metrics, one registry per app (several apps may live in one test process).
+
+Each service process counts for itself; with several workers, scrape each or aggregate.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+# Ledger entry kind → the points flow it counts in.
+_FLOWS = {
+    "purchase": "granted",
+    "license_bonus": "granted",
+    "import": "granted",
+    "capture": "captured",
+    "capture_increase": "captured",
+    "capture_decrease": "released",
+    "deduction": "deducted",
+    "return": "returned",
+    "expiry": "expired",
+    "revocation": "revoked",
+}
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "points_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "points_http_request_duration_seconds",
+            "HTTP request latency by route",
+            ["method", "route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.points = Counter(
+            "points_moved_total",
+            "Points moved by committed ledger entries: granted, captured, released, deducted, returned, expired, revoked, written_off",
+            ["flow"],
+            registry=self.registry,
+        )
         self.webhooks = Counter(
             "points_webhook_deliveries_total",
             "Billing webhook deliveries by outcome (rejected: bad or missing signature)",
             ["outcome"],
             registry=self.registry,
         )
+        self.db_errors = Counter(
+            "points_database_errors_total", "Database errors by kind (busy, error)", ["kind"], registry=self.registry
+        )
+
+    def request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def committed(self, entries: Iterable[Any]) -> None:
+        """Count the points of ledger entries that were just committed."""
+        for entry in entries:
+            if entry.kind == "adjustment":
+                flow = "granted" if entry.available_delta > 0 else "written_off"
+            else:
+                flow = _FLOWS[entry.kind]
+            self.points.labels(flow).inc(_size(entry))
 
     def webhook_rejected(self) -> None:
         self.webhooks.labels(outcome="rejected").inc()
 
     def webhook_outcome(self, outcome: str) -> None:
         self.webhooks.labels(outcome=outcome).inc()
+
+    def database_error(self, kind: str) -> None:
+        self.db_errors.labels(kind=kind).inc()
+
+
+def _size(entry: Any) -> int:
+    """The points an entry moved: the largest of its balance effects."""
+    return max(abs(entry.available_delta), abs(entry.held_delta), abs(entry.deducted_delta))
 
 
 router = APIRouter(include_in_schema=False)

@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..services.uow import DatabaseBusyError
+from .routing import MALFORMED_JSON
 from ..domain.errors import (
     ConflictError,
     DomainError,
@@ -170,7 +172,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        malformed = request.scope.get(MALFORMED_JSON)
         errors = _validation_errors(exc)
+        if malformed is not None:
+            # The body's own errors come from the placeholder; only the other parts' errors stand.
+            others = [e for e in errors if e["pointer"].startswith(("#/query/", "#/header/", "#/path/"))]
+            errors = [{"pointer": "#", "detail": f"malformed JSON: {malformed}"}, *others]
         detail = "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors[:5])
         return problem_response(request, "validation-error", detail, errors=errors)
 
@@ -195,11 +202,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DatabaseBusyError)
     async def _busy(request: Request, exc: DatabaseBusyError) -> JSONResponse:
         log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+        request.app.state.metrics.database_error("busy")
         return problem_response(request, "database-busy", "the database is busy; retry shortly", headers={"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if isinstance(exc, DBAPIError):
+            request.app.state.metrics.database_error("error")
         return problem_response(request, "internal-error", "an unexpected error occurred")
 
 

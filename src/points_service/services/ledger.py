@@ -21,6 +21,7 @@ from ..domain.errors import NotFoundError
 from .context import Context
 
 BALANCE_STATES = ("available", "held", "deducted")
+POSTED = "points_posted"  # session.info key: the entries written in this transaction
 SYSTEM_EXPIRY = "system:expiry"
 
 
@@ -162,6 +163,7 @@ class AccountWriter:
         self.session.add(entry)
         await self.session.flush()
         await self.session.execute(insert(Posting), postings)
+        self.session.info.setdefault(POSTED, []).append(entry)
         return entry
 
     async def expire_lot(self, lot: Lot) -> LedgerEntry | None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..db.engine import WRITE_OPTION
 from ..domain.errors import ConflictError
+from .ledger import POSTED
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -38,8 +39,10 @@ def _is_busy(exc: DBAPIError) -> bool:
 
 
 class Database:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, on_commit: Callable[[list[Any]], None] | None = None) -> None:
         self.engine = engine
+        # Told the ledger entries of every committed transaction (metrics), never before COMMIT.
+        self.on_commit = on_commit
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         # SQLite has one writer at a time anyway; queueing writers here instead of in
@@ -90,6 +93,9 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+            posted = session.info.pop(POSTED, [])
+        if self.on_commit is not None and posted:
+            self.on_commit(posted)
         return result
 
     @contextlib.asynccontextmanager

@@ -22,6 +22,7 @@ from ..domain.money import parse_amount
 from .accounts import new_account
 from .context import Context
 from .grants import Paid, purchase, register_license
+from .ledger import POSTED
 from .revocation import revoke_lot
 
 ACTOR = "webhook:billing"
@@ -174,6 +175,7 @@ async def receive_event(
     event_type = payload.get("type") if isinstance(payload.get("type"), str) else ""
     data = payload.get("data")
     lot = None
+    posted = len(session.info.get(POSTED, []))
     try:
         async with session.begin_nested():
             if not event_type:
@@ -182,6 +184,7 @@ async def receive_event(
                 raise EventError("the event has no data object")
             outcome, detail, lot = await _apply(session, ctx, event_type, data if isinstance(data, dict) else {})
     except (EventError, DomainError) as exc:
+        del session.info.get(POSTED, [])[posted:]  # rolled back with the savepoint
         outcome = Outcome.FAILED
         detail = str(exc) if isinstance(exc, EventError) else exc.detail
         if isinstance(exc, NotFoundError):

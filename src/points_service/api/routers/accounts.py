@@ -7,13 +7,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from ..routing import DeferredJsonRoute
 from ...services import queries
 from ...services.accounts import put_account as put_account_command
 from .. import present, schemas
 from ..deps import ALL, STAFF, Principal, allow, command_context, database, on_account
 from ..pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, flag, instant, integer, scope_of, text
 
-router = APIRouter(prefix="/v1", tags=["accounts"])
+router = APIRouter(prefix="/v1", tags=["accounts"], route_class=DeferredJsonRoute)
 
 AccountId = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="the helpdesk's customer id (case-sensitive)")

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from ..routing import DeferredJsonRoute
 from ...services.expiry import sweep
 from ...services.idempotency import purge_idempotency_keys
 from ...services.verify import verify
@@ -16,7 +17,7 @@ from .. import schemas
 from ..deps import ADMIN, Principal, allow, command_context, database
 from ..writes import Idempotency, idempotency, remember
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=DeferredJsonRoute)
 
 Admin = Annotated[Principal, Depends(allow(*ADMIN))]
 AccountFilter = Annotated[str | None, Query(max_length=64, description="only this account")]

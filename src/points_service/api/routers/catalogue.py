@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
+from ..routing import DeferredJsonRoute
 from ...db import models as m
 from ...domain.errors import NotFoundError
 from ...domain.pricing import quote, rule_from_dict
@@ -17,7 +18,7 @@ from ..deps import ADMIN, ALL, Caller, Principal, allow, command_context, databa
 from ..pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, scope_of, text
 from ..problems import ProblemError
 
-router = APIRouter(prefix="/v1", tags=["catalogue"])
+router = APIRouter(prefix="/v1", tags=["catalogue"], route_class=DeferredJsonRoute)
 
 CodePath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 IncludeInactive = Annotated[bool, Query(description="admin only: include retired entries")]

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from ..routing import DeferredJsonRoute
 from ...services import grants
 from ...services.revocation import Revocation
 from ...services.revocation import revoke_lot as revoke_lot_command
@@ -15,7 +16,7 @@ from ..problems import validation_problem
 from ..writes import Idempotency, execute, idempotency
 from .accounts import AccountId
 
-router = APIRouter(prefix="/v1", tags=["points"])
+router = APIRouter(prefix="/v1", tags=["points"], route_class=DeferredJsonRoute)
 
 Billing = Annotated[Principal, Depends(on_account(*BILLING))]
 Admin = Annotated[Principal, Depends(on_account(*ADMIN))]

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import text
 
+from ..routing import DeferredJsonRoute
 from ..deps import database
 from ..problems import ProblemError
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=DeferredJsonRoute)
 
 
 @router.get("/healthz", operation_id="healthz", summary="Liveness")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..routing import DeferredJsonRoute
 from ...services import queries
 from ...services import tickets as commands
 from .. import present, schemas
@@ -14,7 +15,7 @@ from ..deps import ALL, HELPDESK, Principal, command_context, database, etag, if
 from ..writes import Idempotency, execute, idempotency
 from .accounts import AccountId
 
-router = APIRouter(prefix="/v1", tags=["tickets"])
+router = APIRouter(prefix="/v1", tags=["tickets"], route_class=DeferredJsonRoute)
 
 Helpdesk = Annotated[Principal, Depends(on_ticket(*HELPDESK))]
 Idem = Annotated[Idempotency | None, Depends(idempotency)]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from standardwebhooks.webhooks import Webhook
 
+from ..routing import DeferredJsonRoute
 from ...services.context import Context
 from ...services.webhooks import ACTOR, Outcome, list_events, receive_event
 from .. import schemas
@@ -19,7 +20,7 @@ from ..problems import ProblemError, problem_response
 
 log = logging.getLogger("points_service.webhooks")
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], route_class=DeferredJsonRoute)
 
 EVENT_EXAMPLE = {
     "type": "payment.succeeded",
