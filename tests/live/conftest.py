@@ -7,8 +7,10 @@ SIGKILL after a timeout) and runs `points-service verify` against the database, 
 0. The server's output goes to `server.log` in the test's tmp_path; when a test fails, the tail
 of that log is attached to the report.
 
-Helpers are handed to the test modules as fixtures (`start_server`, `live`): with
-`--import-mode=importlib` a test module cannot import this file.
+Helpers reach the test modules as fixtures, since with `--import-mode=importlib` a test module
+cannot import this file: `live` (an async client on `live_server`), `start_server` (a factory for
+servers the test starts itself), `race` (scenario (a), shared with the negative control) and
+`live_tools` (the rest, for tests that manage their own servers).
 """
 
 from __future__ import annotations
