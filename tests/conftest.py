@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import os
 import shutil
 import uuid
@@ -14,12 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from points_service.app import create_app
 from points_service.db.engine import create_engine
 from points_service.db.migrate import upgrade
-from points_service.services.keys import create_key
+from points_service.db.models import ApiKey
+from points_service.services.keys import hash_key
 from points_service.services.uow import Database
 from points_service.services.verify import verify
 from points_service.settings import Settings
@@ -45,11 +48,49 @@ class FrozenClock:
         self.current = moment
 
 
+# One key per role, the same for every test: they live in the templates tests copy.
+TEST_KEYS = {role: f"pts_test_{role}_{secrets.token_urlsafe(16)}" for role in ("admin", "billing", "helpdesk", "viewer")}
+
+
+def _add_test_keys(url: str) -> None:
+    async def add() -> None:
+        engine = create_engine(Settings(database_url=url))
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    insert(ApiKey),
+                    [
+                        {
+                            "id": f"key_test_{role}",
+                            "name": f"test-{role}",
+                            "role": role,
+                            "account_id": "acme" if role == "viewer" else None,
+                            "key_hash": hash_key(secret),
+                            "created_at": T0,
+                        }
+                        for role, secret in TEST_KEYS.items()
+                    ],
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(add())
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated SQLite database, copied for each test (migrating per test would be slow)."""
+    """One migrated SQLite database without keys (for the CLI tests)."""
     path = tmp_path_factory.mktemp("template") / "points.db"
     upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def keyed_template_db(template_db: Path) -> Path:
+    """The migrated SQLite database with the test keys, copied for each test."""
+    path = template_db.with_name("keyed.db")
+    shutil.copy(template_db, path)
+    _add_test_keys(f"sqlite+aiosqlite:///{path}")
     return path
 
 
@@ -62,7 +103,9 @@ def pg_template() -> str:
 
     asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
     asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-    upgrade(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    _add_test_keys(url)
     return name
 
 
@@ -71,7 +114,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """A fresh, migrated database for one test, on each backend (sync: runs outside the loop)."""
     if request.param == "sqlite":
         path = tmp_path / "points.db"
-        shutil.copy(request.getfixturevalue("template_db"), path)
+        shutil.copy(request.getfixturevalue("keyed_template_db"), path)
         yield f"sqlite+aiosqlite:///{path}"
         return
     template = request.getfixturevalue("pg_template")
@@ -99,6 +142,12 @@ class Api:
     clock: FrozenClock
     db: Database
     keys: dict[str, str] = field(default_factory=dict)
+    _serial: int = 0
+
+    def serial(self) -> int:
+        """A number unique within the test, for payment ids and external references."""
+        self._serial += 1
+        return self._serial
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}
@@ -122,21 +171,15 @@ class Api:
         assert r.status_code in (200, 201), r.text
 
     async def buy(self, account_id: str = "acme", plan: str = "points-120", payment_id: str | None = None, **extra: Any) -> dict[str, Any]:
-        payment_id = payment_id or f"pay-{account_id}-{plan}-{self.clock.now().timestamp()}-{len(self.keys)}"
-        self.keys.setdefault("_n", "0")
-        self.keys["_n"] = str(int(self.keys["_n"]) + 1)
+        payment_id = payment_id or f"pay-{account_id}-{plan}-{self.serial()}"
         r = await self.post(
-            f"/v1/accounts/{account_id}/purchases",
-            {"plan": plan, "payment_id": payment_id + "-" + self.keys["_n"], **extra},
-            role="billing",
+            f"/v1/accounts/{account_id}/purchases", {"plan": plan, "payment_id": payment_id, **extra}, role="billing"
         )
         assert r.status_code == 201, r.text
         return r.json()
 
     async def open(self, account_id: str = "acme", category: str = "store-problem", ref: str | None = None, **extra: Any) -> dict[str, Any]:
-        self.keys.setdefault("_t", "0")
-        self.keys["_t"] = str(int(self.keys["_t"]) + 1)
-        body = {"external_ref": ref or f"T-{self.keys['_t']}", "category": category, **extra}
+        body = {"external_ref": ref or f"T-{self.serial()}", "category": category, **extra}
         r = await self.post(f"/v1/accounts/{account_id}/tickets", body, role="helpdesk")
         assert r.status_code == 201, r.text
         return r.json()
@@ -158,10 +201,7 @@ async def api(settings: Settings, clock: FrozenClock) -> AsyncIterator[Api]:
     """The app with keys for every role. After the test, the ledger must verify clean."""
     db = Database(create_engine(settings))
     app = create_app(settings, clock=clock, database=db)
-    keys = {}
-    for role in ("admin", "billing", "helpdesk"):
-        _, keys[role] = await db.write(create_key, role=role, name=f"test-{role}", now=clock.now())
-    _, keys["viewer"] = await db.write(create_key, role="viewer", name="test-viewer", account_id="acme", now=clock.now())
+    keys = dict(TEST_KEYS)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield Api(client=client, clock=clock, db=db, keys=keys)

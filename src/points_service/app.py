@@ -14,7 +14,8 @@ from .api.metrics import router as metrics_router
 from .api.observability import RequestObserver, configure_logging
 from .api.problems import install_problem_handlers
 from .api.problems import router as problems_router
-from .api.writes import ReplayError, replay_response
+from .api.problems import ProblemError
+from .api.writes import ReplayError, problem_with_idempotency, replay_response
 from .api.routers import accounts, admin, catalogue, grants, health, tickets, webhooks
 from .db.engine import create_engine
 from .domain.clock import Clock, SystemClock
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.state.metrics = metrics
     install_problem_handlers(app)
     app.add_exception_handler(ReplayError, lambda _request, exc: replay_response(exc))  # type: ignore[arg-type]
+    app.add_exception_handler(ProblemError, problem_with_idempotency)  # type: ignore[arg-type]
+    app.state.inflight = {}
     routers = (catalogue, accounts, grants, tickets, webhooks, admin, health)
     for module in routers:
         app.include_router(module.router)

@@ -10,7 +10,6 @@ Every number is exact; every test's ledger is verified by the `api` fixture at t
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -240,11 +239,6 @@ class TestStoredAnswers:
         r = await api.get(f"/v1/tickets/{ticket['id']}")
         assert (r.json()["status"], r.json()["version"]) == ("open", 1)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: a 404 from the access checks (account or ticket missing) is answered before the "
-        "Idempotency-Key is looked at and is never stored; SPEC §3 says 404 answers are stored",
-    )
     async def test_a_404_is_stored(self, api):
         first = fresh(await buy(api, "pay-1", "k-404", account_id="late"))
         problem(first, 404, "not-found")
@@ -388,16 +382,6 @@ async def test_a_twin_waits_at_most_the_idempotency_wait(api, settings, monkeypa
     """The first request takes 3 s (its command sleeps after the effect); a twin arriving meanwhile
     may wait POINTS_IDEMPOTENCY_WAIT (0.5 s here) and must then answer 409 idempotency-in-progress;
     once the first is done, the twin's retry replays it."""
-    backend = request.node.callspec.params["database_url"]
-    reason = {
-        "postgresql": "BUG: the key row's INSERT is autoflushed by `session.execute(SET LOCAL lock_timeout)` "
-        "before that timeout is set, so a twin waits POINTS_DB_LOCK_TIMEOUT_MS instead of "
-        "POINTS_IDEMPOTENCY_WAIT (replaying after the first finishes), and when that lock timeout runs "
-        "out first the uncaught 55P03 is retried 5 times and answered 503 database-busy",
-        "sqlite": "BUG: on SQLite a twin queues behind the single writer with no bound: it waits as long "
-        "as the first request runs, whatever POINTS_IDEMPOTENCY_WAIT says",
-    }[backend]
-    request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
     import points_service.services.grants as grant_commands
     from points_service.db.engine import create_engine

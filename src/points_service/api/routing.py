@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 MALFORMED_JSON = "points_malformed_json"
+RAW_BODY = "points_body"  # the request body as received, for fingerprints of errors answered early
 
 
 class _Malformed:
@@ -27,6 +28,7 @@ class DeferredJsonRoute(APIRoute):
 
         async def deferred(request: Request) -> Response:
             body = await request.body()
+            request.scope[RAW_BODY] = body
             if body:
                 try:
                     request._json = json.loads(body)  # what request.json() will return

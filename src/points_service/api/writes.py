@@ -10,10 +10,12 @@ Responses 2xx, 404, 409 and 412 are stored; 401, 403, 422 and 5xx are not.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
@@ -29,6 +31,7 @@ from ..db.models import IdempotencyKey
 from ..domain.errors import DomainError
 from ..services.uow import Database
 from .deps import Caller, database
+from .routing import RAW_BODY
 from .problems import ProblemError, domain_problem, problem_body, render_problem, validation_problem
 
 T = TypeVar("T")
@@ -93,7 +96,8 @@ async def idempotency(
         return None
     if not _KEY.match(idempotency_key):
         raise validation_problem("#/header/idempotency-key", "must be 1 to 255 printable ASCII characters")
-    idem = Idempotency(principal.name, idempotency_key, _fingerprint(request, await request.body()))
+    body = await request.body()
+    idem = Idempotency(principal.name, idempotency_key, _fingerprint(request, body))
     async with database(request).snapshot() as session:
         row = await session.get(IdempotencyKey, (idem.api_key, idem.key))
     if row is not None and row.status_code:
@@ -133,13 +137,14 @@ async def _idempotent(
     row = await session.get(IdempotencyKey, (idem.api_key, idem.key))
     if row is not None:
         _check(row, idem.fingerprint)
+    if not db.is_sqlite:
+        # A twin still running holds this key's index entry: wait for it, but not forever.
+        # (Set before the row is added: executing would autoflush it.)
+        await session.execute(text(f"SET LOCAL lock_timeout = {int(wait * 1000)}"))
     row = IdempotencyKey(
         api_key=idem.api_key, key=idem.key, fingerprint=idem.fingerprint, status_code=0, body="", headers={}, created_at=now
     )
     session.add(row)
-    if not db.is_sqlite:
-        # A twin still running holds this key's index entry: wait for it, but not forever.
-        await session.execute(text(f"SET LOCAL lock_timeout = {int(wait * 1000)}"))
     try:
         await session.flush()
     except DBAPIError as exc:
@@ -176,18 +181,57 @@ async def execute(
         status, body, headers = render(await db.write(command, *args, **kwargs))
         return Response(body, status_code=status, headers=headers, media_type="application/json")
     state = request.app.state
-    try:
-        status, body, headers = await db.write(
-            _idempotent, db, idem, state.settings.idempotency_wait, state.clock.now(), render, command, args, kwargs
-        )
-    except DomainError as exc:
-        slug, extra = domain_problem(exc)
-        problem = problem_body(request, slug, exc.detail, **extra)
-        if problem["status"] in STORED_ERRORS:
-            rendered = (problem["status"], render_problem(problem), {})
-            await db.write(_store, idem, rendered, state.clock.now())
-        raise
+    async with _first_in_process(state.inflight, idem, state.settings.idempotency_wait):
+        try:
+            status, body, headers = await db.write(
+                _idempotent, db, idem, state.settings.idempotency_wait, state.clock.now(), render, command, args, kwargs
+            )
+        except DomainError as exc:
+            slug, extra = domain_problem(exc)
+            await store_problem(request, idem, problem_body(request, slug, exc.detail, **extra))
+            raise
     return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+@contextlib.asynccontextmanager
+async def _first_in_process(inflight: dict[tuple[str, str], asyncio.Event], idem: Idempotency, wait: float) -> AsyncIterator[None]:
+    """Twins within this process wait here (at most `wait` seconds) for the first to finish.
+
+    SQLite has a single writer, so this is the whole story there; on PostgreSQL, twins in other
+    processes wait on the key's unique index instead.
+    """
+    slot = (idem.api_key, idem.key)
+    deadline = asyncio.get_running_loop().time() + wait
+    while (running := inflight.get(slot)) is not None:
+        try:
+            await asyncio.wait_for(running.wait(), timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
+        except TimeoutError:
+            raise ProblemError(
+                "idempotency-in-progress", "a request with this Idempotency-Key is still running; retry shortly"
+            ) from None
+    done = inflight[slot] = asyncio.Event()
+    try:
+        yield
+    finally:
+        del inflight[slot]
+        done.set()
+
+
+def idempotency_of(request: Request) -> Idempotency | None:
+    """The request's key, for errors answered before the route ran (access checks)."""
+    principal = getattr(request.state, "principal", None)
+    key = request.headers.get("idempotency-key")
+    if request.method != "POST" or principal is None or key is None or not _KEY.match(key):
+        return None
+    return Idempotency(principal.name, key, _fingerprint(request, request.scope.get(RAW_BODY, b"")))
+
+
+async def store_problem(request: Request, idem: Idempotency | None, problem: dict[str, Any]) -> None:
+    """Store a 404, 409 or 412 answer under the key (in its own transaction: nothing else changed)."""
+    if idem is None or problem["status"] not in STORED_ERRORS:
+        return
+    rendered = (problem["status"], render_problem(problem), {})
+    await database(request).write(_store, idem, rendered, request.app.state.clock.now())
 
 
 async def remember(request: Request, idem: Idempotency | None, status: int, body: BaseModel, headers: dict[str, str]) -> Response:
@@ -196,3 +240,16 @@ async def remember(request: Request, idem: Idempotency | None, status: int, body
     if idem is not None:
         await database(request).write(_store, idem, (status, text_body, headers), request.app.state.clock.now())
     return Response(text_body, status_code=status, headers=headers, media_type="application/json")
+
+
+async def problem_with_idempotency(request: Request, exc: ProblemError) -> Response:
+    """The problem handler, storing a 404 of the access checks under the request's key."""
+    problem = problem_body(request, exc.slug, exc.detail, **exc.extra)
+    if exc.slug == "not-found":
+        try:
+            await store_problem(request, idempotency_of(request), problem)
+        except ReplayError as replay:  # the same request was answered before: answer the same
+            return replay_response(replay)
+        except ProblemError as reused:
+            problem = problem_body(request, reused.slug, reused.detail, **reused.extra)
+    return Response(render_problem(problem), status_code=problem["status"], headers=exc.headers, media_type="application/problem+json")

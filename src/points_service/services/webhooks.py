@@ -9,6 +9,7 @@ the event's record commit together; a failing effect is rolled back to its savep
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -54,6 +55,16 @@ class Received:
         return Outcome(self.event.outcome)
 
 
+ACCOUNT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def _account_id(data: dict[str, Any], *, required: bool = True) -> str | None:
+    value = _text(data, "account_id", required=required, limit=64)
+    if value is not None and not ACCOUNT_ID.match(value):
+        raise EventError("data.account_id must be 1 to 64 of A-Z a-z 0-9 . _ : -")
+    return value
+
+
 def _text(data: dict[str, Any], name: str, *, required: bool = True, limit: int = 128) -> str | None:
     value = data.get(name)
     if value is None and not required:
@@ -82,7 +93,7 @@ async def _ensure_account(session: AsyncSession, account_id: str, now: datetime)
 
 
 async def _payment_succeeded(session: AsyncSession, ctx: Context, data: dict[str, Any]) -> tuple[Outcome, str, Lot | None]:
-    account_id = _text(data, "account_id", limit=64)
+    account_id = _account_id(data)
     payment_id = _text(data, "payment_id")
     plan = _text(data, "plan", limit=64)
     amount = _text(data, "amount", limit=24)
@@ -111,7 +122,7 @@ async def _payment_reversed(
     session: AsyncSession, ctx: Context, kind: str, data: dict[str, Any]
 ) -> tuple[Outcome, str, Lot | None]:
     payment_id = _text(data, "payment_id")
-    account_id = _text(data, "account_id", required=False, limit=64)
+    account_id = _account_id(data, required=False)
     amount = data.get("amount")
     lot = await session.scalar(select(Lot).where(Lot.payment_id == payment_id))
     if lot is None:
@@ -119,8 +130,10 @@ async def _payment_reversed(
     if account_id is not None and account_id != lot.account_id:
         return Outcome.CONFLICT, f"payment {payment_id!r} belongs to another account", lot
     if amount is not None:
-        if not isinstance(amount, str) or lot.paid_currency is None:
+        if not isinstance(amount, str):
             raise EventError("data.amount must be a decimal string")
+        if lot.paid_currency is None:  # imported without a price: nothing to compare with
+            return Outcome.NEEDS_REVIEW, "refund with an amount of a payment whose price is unknown", lot
         currency = data.get("currency", lot.paid_currency)
         if currency != lot.paid_currency or parse_amount(amount, lot.paid_currency) != lot.paid_minor:
             return Outcome.NEEDS_REVIEW, "partial refund: review by hand", lot
@@ -131,7 +144,7 @@ async def _payment_reversed(
 
 
 async def _license_purchased(session: AsyncSession, ctx: Context, data: dict[str, Any]) -> tuple[Outcome, str, Lot | None]:
-    account_id = _text(data, "account_id", limit=64)
+    account_id = _account_id(data)
     license_key = _text(data, "license_key")
     product = _text(data, "product", limit=64)
     purchased_at = _instant(data, "purchased_at")
