@@ -21,9 +21,12 @@ run: install
 	$(BIN)/points-service keys init
 	$(BIN)/points-service serve --host 127.0.0.1 --port 8000
 
-## Run every test, on SQLite and on a throwaway PostgreSQL cluster (or POINTS_TEST_DATABASE_URL).
+## Run every test, on SQLite and on a throwaway PostgreSQL cluster (or POINTS_TEST_DATABASE_URL):
+## the in-process suite on two workers, then the live-server tests on their own (they time races).
 test: install postgres
-	$(BIN)/python scripts/with_postgres.py -- $(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/python scripts/with_postgres.py -- sh -c '\
+	  $(BIN)/pytest -n 2 --ignore=tests/live $(PYTEST_ARGS) && \
+	  $(BIN)/pytest tests/live $(PYTEST_ARGS)'
 
 ## Install Debian's PostgreSQL server when it is missing (skipped with POINTS_TEST_DATABASE_URL).
 postgres:
