@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .api.deps import KeyCache
+from .api.docs import install_openapi
 from .api.limits import BodyGuard
 from .api.metrics import Metrics
 from .api.metrics import router as metrics_router
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         app.include_router(module.router)
     app.include_router(problems_router)
     app.include_router(metrics_router)
+    install_openapi(app)
     app.add_middleware(BodyGuard, problem_base_uri=settings.problem_base_uri)
     app.add_middleware(RequestObserver, metrics=metrics)  # outermost: sees every request
     return app

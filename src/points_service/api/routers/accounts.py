@@ -87,6 +87,9 @@ async def list_accounts(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
+    """Accounts by id. With `expiring_before`, only accounts with available points expiring
+    between now and then, each with `expiring_points` and the lots, soonest expiry first: the
+    daily "use them or lose them" list."""
     now = _now(request)
     async with database(request).snapshot() as session:
         if expiring_before is None:
@@ -118,6 +121,7 @@ async def list_accounts(
     "/accounts/{account_id}", operation_id="get_account", summary="Get an account", response_model=schemas.Account
 )
 async def get_account(request: Request, principal: Reader, account_id: AccountId) -> dict[str, Any]:
+    """The account with its current balance."""
     async with database(request).snapshot() as session:
         account = await queries.get_account(session, account_id)
         balance = await queries.balance(session, account, _now(request), _window(request))
@@ -131,6 +135,8 @@ async def get_account(request: Request, principal: Reader, account_id: AccountId
     response_model=schemas.Balance,
 )
 async def get_balance(request: Request, principal: Reader, account_id: AccountId) -> dict[str, Any]:
+    """Available, held and deducted points at this instant (expired points never count, whether
+    or not the sweep ran), and the lots expiring within the expiring window."""
     async with database(request).snapshot() as session:
         account = await queries.get_account(session, account_id)
         return present.balance(await queries.balance(session, account, _now(request), _window(request)))
@@ -211,6 +217,9 @@ async def list_ledger(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
+    """Ledger entries newest first, each with its deltas, the balances after it and its per-lot
+    postings. Due expiries not yet written appear first with `pending: true`. `?kind=` filters
+    (repeatable); `?view=modifications` keeps part 1 of the statement."""
     kinds: list[str] | None = sorted(set(kind)) if kind else None
     if view == "modifications":
         wanted = set(queries.MODIFICATION_KINDS)
@@ -234,6 +243,8 @@ async def list_lots(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
+    """The account's lots in consumption order (soonest expiry first, never-expiring last), each
+    with its points in every state. `include_empty=true` adds lots with nothing available or held."""
     now = _now(request)
     scope = scope_of("lots", account_id=account_id, include_empty=include_empty)
     after = decode_cursor(cursor, scope, flag, instant, instant, text)
@@ -257,6 +268,8 @@ async def list_tickets(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
+    """Tickets newest first (by opening time), without history and allocations. Filter by
+    `status` (repeatable) and `external_ref`."""
     statuses = sorted(set(status)) if status else None
     async with database(request).snapshot() as session:
         return await _tickets_page(session, account_id, statuses, external_ref, cursor, limit)

@@ -40,6 +40,8 @@ async def run_expiry_sweep(
 
 @router.get("/verify", operation_id="verify_ledger", summary="Recompute every balance and compare", response_model=schemas.VerifyReport)
 async def verify_ledger(request: Request, principal: Admin, account_id: AccountFilter = None) -> dict[str, Any]:
+    """Recomputes every balance from the ledger's postings and the lots and compares with the
+    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise."""
     async with database(request).snapshot() as session:
         report = await verify(session, account_id=account_id)
     return {

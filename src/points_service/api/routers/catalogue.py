@@ -64,6 +64,7 @@ async def list_plans(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
+    """Active point packs by code, with their price."""
     return await _list(request, principal, m.Plan, present.plan, include_inactive, limit, cursor)
 
 
@@ -75,6 +76,7 @@ async def list_categories(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
+    """Active ticket categories by code, with their pricing rules (`include_inactive=true`: admin only)."""
     return await _list(request, principal, m.Category, present.category, include_inactive, limit, cursor)
 
 
@@ -86,6 +88,7 @@ async def list_license_products(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
+    """Active license products by code, with their bonus points and policy."""
     return await _list(request, principal, m.LicenseProduct, present.license_product, include_inactive, limit, cursor)
 
 
@@ -96,6 +99,8 @@ async def quote_category(
     code: CodePath,
     quantity: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
 ) -> dict[str, Any]:
+    """What a ticket of this category costs: `points` when the rule fixes it, else `min`/`max`.
+    `quantity` is required for formula rules and refused for the others."""
     async with database(request).snapshot() as session:
         row = await session.get(m.Category, code)
     if row is None:
@@ -129,6 +134,8 @@ async def put_plan(
     code: CodePath,
     body: schemas.PlanPut,
 ) -> dict[str, Any]:
+    """Admin only: create (201) or change (200) a point pack. Lots keep the plan and price they
+    were bought with."""
     put = await database(request).write(
         catalogue.put_plan,
         command_context(request, principal),
@@ -156,6 +163,8 @@ async def put_category(
     code: CodePath,
     body: schemas.CategoryPut,
 ) -> dict[str, Any]:
+    """Admin only: create (201) or change (200) a category; `active: false` retires it. Open
+    tickets keep the pricing they were opened with."""
     put = await database(request).write(
         catalogue.put_category,
         command_context(request, principal),
@@ -183,6 +192,7 @@ async def put_license_product(
     code: CodePath,
     body: schemas.LicenseProductPut,
 ) -> dict[str, Any]:
+    """Admin only: create (201) or change (200) a license product."""
     put = await database(request).write(
         catalogue.put_license_product,
         command_context(request, principal),

@@ -43,6 +43,10 @@ def _granted(granted: grants.Granted) -> tuple[int, dict[str, Any], dict[str, st
 async def create_purchase(
     request: Request, principal: Billing, idem: Idem, account_id: AccountId, body: schemas.PurchaseCreate
 ) -> Response:
+    """A point pack bought with `payment_id`. `purchased_at` defaults to now, may be up to 5 minutes
+    ahead and 7 days back (admins: any past time); `paid` defaults to the plan's price. The same
+    payment again with the same fields answers 200 with the lot as it is now; other content, or
+    the payment on another account, 409."""
     return await execute(
         request,
         idem,
@@ -79,6 +83,10 @@ def _licensed(granted: grants.Granted) -> tuple[int, dict[str, Any], dict[str, s
 async def create_license(
     request: Request, principal: Billing, idem: Idem, account_id: AccountId, body: schemas.LicenseCreate
 ) -> Response:
+    """A license sold to the account. Its product's bonus policy decides the bonus lot
+    (`first_license`: only the account's first license; `every_license`). A license key belongs to
+    one account forever: the same content again answers 200 with the original result, other
+    content 409."""
     return await execute(
         request,
         idem,
@@ -104,6 +112,9 @@ async def create_license(
 async def create_import(
     request: Request, principal: Admin, idem: Idem, account_id: AccountId, body: schemas.ImportCreate
 ) -> Response:
+    """Admin only: a balance moved from a previous system, once per `external_ref` (an identical
+    repeat answers 200). `expires_at` omitted: two years from `granted_at`; `null`: never; in the
+    past: the lot is created expired. A `payment_id` shares the purchases' namespace."""
     return await execute(
         request,
         idem,
@@ -144,6 +155,9 @@ def _adjusted(adjusted: grants.Adjusted) -> tuple[int, dict[str, Any], dict[str,
 async def create_adjustment(
     request: Request, principal: Admin, idem: Idem, account_id: AccountId, body: schemas.AdjustmentCreate
 ) -> Response:
+    """Admin only. `+N` grants a new lot (`source: adjustment`, expiring two years from now unless
+    `expires_at` says otherwise; `null` never) → 201. `−N` writes off available points in
+    consumption order → 200 with `lot: null` and the postings; 422 if fewer are available."""
     if body.points == 0:
         raise validation_problem("#/points", "points must not be 0")
     return await execute(

@@ -61,6 +61,11 @@ async def open_ticket(
     account_id: AccountId,
     body: schemas.TicketCreate,
 ) -> Response:
+    """Opens a ticket and captures its estimated points from the account's lots in consumption
+    order. The category's pricing rule decides the points: `estimated_points` is required for
+    `range` (within it) and `upon_request`, optional for `from` (at least its minimum), absent or
+    equal for `fixed` and `formula`; `quantity` is required for `formula` only. 409
+    `insufficient-points` carries `available` and `required`."""
     return await execute(
         request,
         idem,
@@ -85,6 +90,8 @@ async def get_ticket(
     principal: Annotated[Principal, Depends(on_ticket(*ALL))],
     ticket_id: str,
 ) -> dict[str, Any]:
+    """The ticket with its `allocations` (which lots its points came from) and its `history`;
+    `ETag` carries its version for `If-Match`."""
     async with database(request).snapshot() as session:
         return _present(response, await queries.ticket_detail(session, ticket_id))
 
@@ -167,6 +174,10 @@ async def refund_ticket(
     ticket_id: str,
     body: schemas.TicketRefund,
 ) -> Response:
+    """Returns every point not yet returned and closes the ticket as refunded (from open or
+    resolved). `software_bug` and `other` are the vendor's doing: points of lots expired or
+    expiring within RETURN_GRACE come back in a new `returned` lot. `withdrawn` and `duplicate`
+    return them to their lots, where expired points expire again at once."""
     return await execute(
         request,
         idem,
@@ -197,6 +208,9 @@ async def credit_ticket(
     ticket_id: str,
     body: schemas.TicketCredit,
 ) -> Response:
+    """Returns part of a resolved ticket's points (1 to deducted − returned, else 422 with
+    `max_points`); it stays resolved. Points go back to their lots, last taken first; a lot that
+    has expired or expires within RETURN_GRACE gives them in a new `returned` lot instead."""
     return await execute(
         request,
         idem,

@@ -124,6 +124,8 @@ async def list_webhook_events(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> dict[str, Any]:
+    """Stored billing webhook deliveries newest first, with their payload and outcome
+    (`?outcome=` repeatable)."""
     outcomes = sorted({str(o) for o in outcome}) if outcome else None
     scope = scope_of("webhook-events", outcome=outcomes)
     async with database(request).snapshot() as session:

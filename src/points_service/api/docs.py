@@ -1,0 +1,192 @@
+"""The OpenAPI document: problem responses per operation, links, and the problem schema.
+
+Which problems each operation can answer is declared here, in one table, so the document (and
+the client generated from it) lists every error a caller can get.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProblemError(BaseModel):
+    """One invalid part of a request."""
+
+    pointer: str = Field(description="RFC 6901 pointer: `#/field`, `#/query/<name>`, `#/header/<name>`, `#/path/<name>`")
+    detail: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document. Some types carry more members: `available` and `required`
+    (insufficient-points), `current_version` (precondition-failed), `max_points` (a credit too
+    large), `ticket_id` (conflict on a ticket's external_ref), `errors` (validation-error)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="`<POINTS_PROBLEM_BASE_URI><slug>`, stable", examples=["/problems/insufficient-points"])
+    title: str
+    status: int = Field(description="the HTTP status")
+    detail: str
+    errors: list[ProblemError] | None = None
+
+
+_EXAMPLES: dict[int, dict[str, Any]] = {
+    401: {"type": "/problems/unauthorized", "title": "Unauthorized", "status": 401, "detail": "a valid API key is required"},
+    403: {"type": "/problems/forbidden", "title": "Forbidden", "status": 403, "detail": "the viewer role may not do this"},
+    404: {"type": "/problems/not-found", "title": "Not found", "status": 404, "detail": "account 'cust-42' does not exist"},
+    409: {
+        "type": "/problems/insufficient-points",
+        "title": "Insufficient points",
+        "status": 409,
+        "detail": "150 points are required but only 80 are available",
+        "available": 80,
+        "required": 150,
+    },
+    412: {
+        "type": "/problems/precondition-failed",
+        "title": "Precondition failed",
+        "status": 412,
+        "detail": "the ticket is at version 3",
+        "current_version": 3,
+    },
+    413: {"type": "/problems/payload-too-large", "title": "Payload too large", "status": 413, "detail": "request bodies are limited to 65536 bytes"},
+    415: {"type": "/problems/unsupported-media-type", "title": "Unsupported media type", "status": 415, "detail": "request bodies must be application/json"},
+    422: {
+        "type": "/problems/validation-error",
+        "title": "Validation error",
+        "status": 422,
+        "detail": "#/points: Input should be a valid integer",
+        "errors": [{"pointer": "#/points", "detail": "Input should be a valid integer"}],
+    },
+    503: {"type": "/problems/database-busy", "title": "Database busy", "status": 503, "detail": "the database is busy; retry shortly"},
+}
+
+_MEANING = {
+    401: "missing, malformed or revoked API key (or, for webhooks, a bad signature)",
+    403: "this key's role may not do this",
+    404: "the resource does not exist, or is not visible to this key",
+    409: "conflicts with the current state: `insufficient-points`, `invalid-state`, `conflict`, `idempotency-in-progress`",
+    412: "`If-Match` names another version: `precondition-failed` with `current_version`",
+    413: "the body is larger than 64 KiB",
+    415: "the body is not `application/json`",
+    422: "invalid request or broken rule: `validation-error` (with `errors`) or `idempotency-key-reused`",
+    503: "the database is busy: retry after `Retry-After`",
+}
+
+READ = (401, 404, 422)
+WRITE = (401, 403, 404, 409, 413, 415, 422, 503)
+TICKET_WRITE = (*WRITE, 412)
+
+PROBLEMS: dict[str, tuple[int, ...]] = {
+    "list_plans": (401, 403, 422),
+    "list_categories": (401, 403, 422),
+    "list_license_products": (401, 403, 422),
+    "quote_category": READ,
+    "put_plan": (401, 403, 413, 415, 422, 503),
+    "put_category": (401, 403, 413, 415, 422, 503),
+    "put_license_product": (401, 403, 413, 415, 422, 503),
+    "put_account": (401, 403, 404, 413, 415, 422, 503),
+    "list_accounts": (401, 403, 422),
+    "get_account": READ,
+    "get_balance": READ,
+    "get_statement": READ,
+    "list_ledger_entries": READ,
+    "list_lots": READ,
+    "list_tickets": READ,
+    "create_purchase": WRITE,
+    "create_license": WRITE,
+    "create_import": WRITE,
+    "create_adjustment": WRITE,
+    "revoke_lot": WRITE,
+    "open_ticket": WRITE,
+    "get_ticket": READ,
+    "adjust_ticket": TICKET_WRITE,
+    "resolve_ticket": TICKET_WRITE,
+    "refund_ticket": TICKET_WRITE,
+    "credit_ticket": TICKET_WRITE,
+    "receive_billing_event": (401, 413, 415, 422, 503),
+    "run_expiry_sweep": (401, 403, 409, 422, 503),
+    "verify_ledger": (401, 403, 422),
+    "list_webhook_events": (401, 403, 422),
+    "healthz": (),
+    "readyz": (503,),
+}
+
+_TICKET = {"ticket_id": "$response.body#/id"}
+LINKS: dict[str, dict[str, dict[str, Any]]] = {
+    "open_ticket": {
+        name: {"operationId": name, "parameters": _TICKET, "description": description}
+        for name, description in (
+            ("get_ticket", "the ticket just opened"),
+            ("adjust_ticket", "raise or lower its captured points"),
+            ("resolve_ticket", "resolve it"),
+            ("refund_ticket", "refund it"),
+            ("credit_ticket", "credit part of it once resolved"),
+        )
+    },
+    "put_account": {
+        name: {"operationId": name, "parameters": {"account_id": "$response.body#/account_id"}}
+        for name in ("get_account", "get_balance", "get_statement", "create_purchase", "open_ticket", "list_lots")
+    },
+    "create_purchase": {
+        "revoke_lot": {"operationId": "revoke_lot", "parameters": {"lot_id": "$response.body#/lot/id"}},
+        "get_balance": {"operationId": "get_balance", "parameters": {"account_id": "$request.path.account_id"}},
+    },
+}
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    return {
+        "description": _MEANING[status],
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}, "example": _EXAMPLES[status]}
+        },
+    }
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    document = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes, tags=TAGS
+    )
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for model in (Problem, ProblemError):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema.pop("$defs", None)
+        schemas[model.__name__] = schema
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            op_id = operation["operationId"]
+            responses = operation["responses"]
+            responses.pop("422", None)  # FastAPI's own shape; ours is a problem document
+            for status in PROBLEMS[op_id]:
+                responses[str(status)] = _problem_response(status)
+            success = next((code for code in ("201", "200") if code in responses), None)
+            if op_id in LINKS and success:
+                responses[success]["links"] = LINKS[op_id]
+    return document
+
+
+TAGS = [
+    {"name": "catalogue", "description": "Point packs, ticket categories with their pricing rules, license products."},
+    {"name": "accounts", "description": "Customer accounts and what is read about one: balance, statement, ledger, lots, tickets."},
+    {"name": "points", "description": "Points coming in (purchases, license bonuses, imports, adjustments) and revocation."},
+    {"name": "tickets", "description": "Support tickets: capture, adjust, resolve, refund, credit."},
+    {"name": "webhooks", "description": "Signed events from the billing system."},
+    {"name": "admin", "description": "Operations: the expiry sweep, the ledger check, stored webhook events."},
+    {"name": "health", "description": "Liveness and readiness."},
+]
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
