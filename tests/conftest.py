@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 import os
 import shutil
 import uuid
@@ -28,6 +27,7 @@ from points_service.services.verify import verify
 from points_service.settings import Settings
 
 from pgtools import BACKENDS, PG_URL, admin_sql
+from testkeys import TEST_KEYS  # one key per role, stored in the templates each test copies
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -48,8 +48,6 @@ class FrozenClock:
         self.current = moment
 
 
-# One key per role, the same for every test: they live in the templates tests copy.
-TEST_KEYS = {role: f"pts_test_{role}_{secrets.token_urlsafe(16)}" for role in ("admin", "billing", "helpdesk", "viewer")}
 
 
 def _add_test_keys(url: str) -> None:

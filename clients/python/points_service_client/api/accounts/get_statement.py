@@ -1,0 +1,200 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.statement import Statement
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    account_id: str,
+    *,
+    limit: int | Unset = 50,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/accounts/{account_id}/statement".format(
+            account_id=quote(str(account_id), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | Statement | None:
+    if response.status_code == 200:
+        response_200 = Statement.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | Statement]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    account_id: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 50,
+) -> Response[Problem | Statement]:
+    """The three-part view: balance modifications, tickets in progress, closed tickets
+
+     One consistent snapshot. Continue each part with `/ledger?view=modifications`,
+    `/tickets?status=open` and `/tickets?status=resolved&status=refunded`.
+
+    Args:
+        account_id (str):
+        limit (int | Unset): page size Default: 50.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | Statement]
+    """
+
+    kwargs = _get_kwargs(
+        account_id=account_id,
+        limit=limit,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    account_id: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 50,
+) -> Problem | Statement | None:
+    """The three-part view: balance modifications, tickets in progress, closed tickets
+
+     One consistent snapshot. Continue each part with `/ledger?view=modifications`,
+    `/tickets?status=open` and `/tickets?status=resolved&status=refunded`.
+
+    Args:
+        account_id (str):
+        limit (int | Unset): page size Default: 50.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | Statement
+    """
+
+    return sync_detailed(
+        account_id=account_id,
+        client=client,
+        limit=limit,
+    ).parsed
+
+
+async def asyncio_detailed(
+    account_id: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 50,
+) -> Response[Problem | Statement]:
+    """The three-part view: balance modifications, tickets in progress, closed tickets
+
+     One consistent snapshot. Continue each part with `/ledger?view=modifications`,
+    `/tickets?status=open` and `/tickets?status=resolved&status=refunded`.
+
+    Args:
+        account_id (str):
+        limit (int | Unset): page size Default: 50.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | Statement]
+    """
+
+    kwargs = _get_kwargs(
+        account_id=account_id,
+        limit=limit,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    account_id: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 50,
+) -> Problem | Statement | None:
+    """The three-part view: balance modifications, tickets in progress, closed tickets
+
+     One consistent snapshot. Continue each part with `/ledger?view=modifications`,
+    `/tickets?status=open` and `/tickets?status=resolved&status=refunded`.
+
+    Args:
+        account_id (str):
+        limit (int | Unset): page size Default: 50.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | Statement
+    """
+
+    return (
+        await asyncio_detailed(
+            account_id=account_id,
+            client=client,
+            limit=limit,
+        )
+    ).parsed

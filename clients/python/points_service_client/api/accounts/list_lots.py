@@ -1,0 +1,235 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.page_lot import PageLot
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    account_id: str,
+    *,
+    include_empty: bool | Unset = False,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["include_empty"] = include_empty
+
+    params["limit"] = limit
+
+    json_cursor: None | str | Unset
+    if isinstance(cursor, Unset):
+        json_cursor = UNSET
+    else:
+        json_cursor = cursor
+    params["cursor"] = json_cursor
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/accounts/{account_id}/lots".format(
+            account_id=quote(str(account_id), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PageLot | Problem | None:
+    if response.status_code == 200:
+        response_200 = PageLot.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PageLot | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    account_id: str,
+    *,
+    client: AuthenticatedClient,
+    include_empty: bool | Unset = False,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> Response[PageLot | Problem]:
+    """Lots in consumption order
+
+     The account's lots in consumption order (soonest expiry first, never-expiring last), each
+    with its points in every state. `include_empty=true` adds lots with nothing available or held.
+
+    Args:
+        account_id (str):
+        include_empty (bool | Unset): also lots with nothing available or held Default: False.
+        limit (int | Unset): page size Default: 50.
+        cursor (None | str | Unset): `next_cursor` of the previous page
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PageLot | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        account_id=account_id,
+        include_empty=include_empty,
+        limit=limit,
+        cursor=cursor,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    account_id: str,
+    *,
+    client: AuthenticatedClient,
+    include_empty: bool | Unset = False,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> PageLot | Problem | None:
+    """Lots in consumption order
+
+     The account's lots in consumption order (soonest expiry first, never-expiring last), each
+    with its points in every state. `include_empty=true` adds lots with nothing available or held.
+
+    Args:
+        account_id (str):
+        include_empty (bool | Unset): also lots with nothing available or held Default: False.
+        limit (int | Unset): page size Default: 50.
+        cursor (None | str | Unset): `next_cursor` of the previous page
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PageLot | Problem
+    """
+
+    return sync_detailed(
+        account_id=account_id,
+        client=client,
+        include_empty=include_empty,
+        limit=limit,
+        cursor=cursor,
+    ).parsed
+
+
+async def asyncio_detailed(
+    account_id: str,
+    *,
+    client: AuthenticatedClient,
+    include_empty: bool | Unset = False,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> Response[PageLot | Problem]:
+    """Lots in consumption order
+
+     The account's lots in consumption order (soonest expiry first, never-expiring last), each
+    with its points in every state. `include_empty=true` adds lots with nothing available or held.
+
+    Args:
+        account_id (str):
+        include_empty (bool | Unset): also lots with nothing available or held Default: False.
+        limit (int | Unset): page size Default: 50.
+        cursor (None | str | Unset): `next_cursor` of the previous page
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PageLot | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        account_id=account_id,
+        include_empty=include_empty,
+        limit=limit,
+        cursor=cursor,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    account_id: str,
+    *,
+    client: AuthenticatedClient,
+    include_empty: bool | Unset = False,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> PageLot | Problem | None:
+    """Lots in consumption order
+
+     The account's lots in consumption order (soonest expiry first, never-expiring last), each
+    with its points in every state. `include_empty=true` adds lots with nothing available or held.
+
+    Args:
+        account_id (str):
+        include_empty (bool | Unset): also lots with nothing available or held Default: False.
+        limit (int | Unset): page size Default: 50.
+        cursor (None | str | Unset): `next_cursor` of the previous page
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PageLot | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            account_id=account_id,
+            client=client,
+            include_empty=include_empty,
+            limit=limit,
+            cursor=cursor,
+        )
+    ).parsed

@@ -1,0 +1,191 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.verify_report import VerifyReport
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    account_id: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_account_id: None | str | Unset
+    if isinstance(account_id, Unset):
+        json_account_id = UNSET
+    else:
+        json_account_id = account_id
+    params["account_id"] = json_account_id
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/admin/verify",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | VerifyReport | None:
+    if response.status_code == 200:
+        response_200 = VerifyReport.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | VerifyReport]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    account_id: None | str | Unset = UNSET,
+) -> Response[Problem | VerifyReport]:
+    """Recompute every balance and compare
+
+     Recomputes every balance from the ledger's postings and the lots and compares with the
+    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise.
+
+    Args:
+        account_id (None | str | Unset): only this account
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | VerifyReport]
+    """
+
+    kwargs = _get_kwargs(
+        account_id=account_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    account_id: None | str | Unset = UNSET,
+) -> Problem | VerifyReport | None:
+    """Recompute every balance and compare
+
+     Recomputes every balance from the ledger's postings and the lots and compares with the
+    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise.
+
+    Args:
+        account_id (None | str | Unset): only this account
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | VerifyReport
+    """
+
+    return sync_detailed(
+        client=client,
+        account_id=account_id,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    account_id: None | str | Unset = UNSET,
+) -> Response[Problem | VerifyReport]:
+    """Recompute every balance and compare
+
+     Recomputes every balance from the ledger's postings and the lots and compares with the
+    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise.
+
+    Args:
+        account_id (None | str | Unset): only this account
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | VerifyReport]
+    """
+
+    kwargs = _get_kwargs(
+        account_id=account_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    account_id: None | str | Unset = UNSET,
+) -> Problem | VerifyReport | None:
+    """Recompute every balance and compare
+
+     Recomputes every balance from the ledger's postings and the lots and compares with the
+    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise.
+
+    Args:
+        account_id (None | str | Unset): only this account
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | VerifyReport
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            account_id=account_id,
+        )
+    ).parsed

@@ -1,0 +1,217 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.page_category import PageCategory
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    include_inactive: bool | Unset = False,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["include_inactive"] = include_inactive
+
+    params["limit"] = limit
+
+    json_cursor: None | str | Unset
+    if isinstance(cursor, Unset):
+        json_cursor = UNSET
+    else:
+        json_cursor = cursor
+    params["cursor"] = json_cursor
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/categories",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PageCategory | Problem | None:
+    if response.status_code == 200:
+        response_200 = PageCategory.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[PageCategory | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    include_inactive: bool | Unset = False,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> Response[PageCategory | Problem]:
+    """List ticket categories
+
+     Active ticket categories by code, with their pricing rules (`include_inactive=true`: admin only).
+
+    Args:
+        include_inactive (bool | Unset): admin only: include retired entries Default: False.
+        limit (int | Unset): page size Default: 50.
+        cursor (None | str | Unset): `next_cursor` of the previous page
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PageCategory | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        include_inactive=include_inactive,
+        limit=limit,
+        cursor=cursor,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    include_inactive: bool | Unset = False,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> PageCategory | Problem | None:
+    """List ticket categories
+
+     Active ticket categories by code, with their pricing rules (`include_inactive=true`: admin only).
+
+    Args:
+        include_inactive (bool | Unset): admin only: include retired entries Default: False.
+        limit (int | Unset): page size Default: 50.
+        cursor (None | str | Unset): `next_cursor` of the previous page
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PageCategory | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        include_inactive=include_inactive,
+        limit=limit,
+        cursor=cursor,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    include_inactive: bool | Unset = False,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> Response[PageCategory | Problem]:
+    """List ticket categories
+
+     Active ticket categories by code, with their pricing rules (`include_inactive=true`: admin only).
+
+    Args:
+        include_inactive (bool | Unset): admin only: include retired entries Default: False.
+        limit (int | Unset): page size Default: 50.
+        cursor (None | str | Unset): `next_cursor` of the previous page
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PageCategory | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        include_inactive=include_inactive,
+        limit=limit,
+        cursor=cursor,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    include_inactive: bool | Unset = False,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> PageCategory | Problem | None:
+    """List ticket categories
+
+     Active ticket categories by code, with their pricing rules (`include_inactive=true`: admin only).
+
+    Args:
+        include_inactive (bool | Unset): admin only: include retired entries Default: False.
+        limit (int | Unset): page size Default: 50.
+        cursor (None | str | Unset): `next_cursor` of the previous page
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PageCategory | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            include_inactive=include_inactive,
+            limit=limit,
+            cursor=cursor,
+        )
+    ).parsed

@@ -1,0 +1,256 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.import_create import ImportCreate
+from ...models.lot_with_balance import LotWithBalance
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    account_id: str,
+    *,
+    body: ImportCreate,
+    idempotency_key: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/accounts/{account_id}/imports".format(
+            account_id=quote(str(account_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Any | LotWithBalance | Problem | None:
+    if response.status_code == 200:
+        response_200 = cast(Any, None)
+        return response_200
+
+    if response.status_code == 201:
+        response_201 = LotWithBalance.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Any | LotWithBalance | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    account_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: ImportCreate,
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[Any | LotWithBalance | Problem]:
+    """Import a balance from a previous system
+
+     Admin only: a balance moved from a previous system, once per `external_ref` (an identical
+    repeat answers 200). `expires_at` omitted: two years from `granted_at`; `null`: never; in the
+    past: the lot is created expired. A `payment_id` shares the purchases' namespace.
+
+    Args:
+        account_id (str):
+        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
+            same key replays the first response
+        body (ImportCreate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | LotWithBalance | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        account_id=account_id,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    account_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: ImportCreate,
+    idempotency_key: None | str | Unset = UNSET,
+) -> Any | LotWithBalance | Problem | None:
+    """Import a balance from a previous system
+
+     Admin only: a balance moved from a previous system, once per `external_ref` (an identical
+    repeat answers 200). `expires_at` omitted: two years from `granted_at`; `null`: never; in the
+    past: the lot is created expired. A `payment_id` shares the purchases' namespace.
+
+    Args:
+        account_id (str):
+        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
+            same key replays the first response
+        body (ImportCreate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | LotWithBalance | Problem
+    """
+
+    return sync_detailed(
+        account_id=account_id,
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    account_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: ImportCreate,
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[Any | LotWithBalance | Problem]:
+    """Import a balance from a previous system
+
+     Admin only: a balance moved from a previous system, once per `external_ref` (an identical
+    repeat answers 200). `expires_at` omitted: two years from `granted_at`; `null`: never; in the
+    past: the lot is created expired. A `payment_id` shares the purchases' namespace.
+
+    Args:
+        account_id (str):
+        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
+            same key replays the first response
+        body (ImportCreate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | LotWithBalance | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        account_id=account_id,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    account_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: ImportCreate,
+    idempotency_key: None | str | Unset = UNSET,
+) -> Any | LotWithBalance | Problem | None:
+    """Import a balance from a previous system
+
+     Admin only: a balance moved from a previous system, once per `external_ref` (an identical
+    repeat answers 200). `expires_at` omitted: two years from `granted_at`; `null`: never; in the
+    past: the lot is created expired. A `payment_id` shares the purchases' namespace.
+
+    Args:
+        account_id (str):
+        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
+            same key replays the first response
+        body (ImportCreate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | LotWithBalance | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            account_id=account_id,
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

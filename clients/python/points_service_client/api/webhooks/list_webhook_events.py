@@ -1,0 +1,235 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.outcome import Outcome
+from ...models.page_webhook_event import PageWebhookEvent
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    outcome: list[Outcome] | None | Unset = UNSET,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_outcome: list[str] | None | Unset
+    if isinstance(outcome, Unset):
+        json_outcome = UNSET
+    elif isinstance(outcome, list):
+        json_outcome = []
+        for outcome_type_0_item_data in outcome:
+            outcome_type_0_item = outcome_type_0_item_data.value
+            json_outcome.append(outcome_type_0_item)
+
+    else:
+        json_outcome = outcome
+    params["outcome"] = json_outcome
+
+    params["limit"] = limit
+
+    json_cursor: None | str | Unset
+    if isinstance(cursor, Unset):
+        json_cursor = UNSET
+    else:
+        json_cursor = cursor
+    params["cursor"] = json_cursor
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/admin/webhook-events",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> PageWebhookEvent | Problem | None:
+    if response.status_code == 200:
+        response_200 = PageWebhookEvent.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[PageWebhookEvent | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    outcome: list[Outcome] | None | Unset = UNSET,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> Response[PageWebhookEvent | Problem]:
+    """Stored billing webhook deliveries, newest first
+
+     Stored billing webhook deliveries newest first, with their payload and outcome
+    (`?outcome=` repeatable).
+
+    Args:
+        outcome (list[Outcome] | None | Unset): repeatable
+        limit (int | Unset):  Default: 50.
+        cursor (None | str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PageWebhookEvent | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        outcome=outcome,
+        limit=limit,
+        cursor=cursor,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    outcome: list[Outcome] | None | Unset = UNSET,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> PageWebhookEvent | Problem | None:
+    """Stored billing webhook deliveries, newest first
+
+     Stored billing webhook deliveries newest first, with their payload and outcome
+    (`?outcome=` repeatable).
+
+    Args:
+        outcome (list[Outcome] | None | Unset): repeatable
+        limit (int | Unset):  Default: 50.
+        cursor (None | str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PageWebhookEvent | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        outcome=outcome,
+        limit=limit,
+        cursor=cursor,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    outcome: list[Outcome] | None | Unset = UNSET,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> Response[PageWebhookEvent | Problem]:
+    """Stored billing webhook deliveries, newest first
+
+     Stored billing webhook deliveries newest first, with their payload and outcome
+    (`?outcome=` repeatable).
+
+    Args:
+        outcome (list[Outcome] | None | Unset): repeatable
+        limit (int | Unset):  Default: 50.
+        cursor (None | str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PageWebhookEvent | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        outcome=outcome,
+        limit=limit,
+        cursor=cursor,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    outcome: list[Outcome] | None | Unset = UNSET,
+    limit: int | Unset = 50,
+    cursor: None | str | Unset = UNSET,
+) -> PageWebhookEvent | Problem | None:
+    """Stored billing webhook deliveries, newest first
+
+     Stored billing webhook deliveries newest first, with their payload and outcome
+    (`?outcome=` repeatable).
+
+    Args:
+        outcome (list[Outcome] | None | Unset): repeatable
+        limit (int | Unset):  Default: 50.
+        cursor (None | str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PageWebhookEvent | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            outcome=outcome,
+            limit=limit,
+            cursor=cursor,
+        )
+    ).parsed

@@ -1,0 +1,155 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .account import Account
+from .account_metadata import AccountMetadata
+from .account_put import AccountPut
+from .account_put_metadata_type_0 import AccountPutMetadataType0
+from .adjustment_create import AdjustmentCreate
+from .adjustment_result import AdjustmentResult
+from .allocation_out import AllocationOut
+from .balance import Balance
+from .category import Category
+from .category_put import CategoryPut
+from .disagreement import Disagreement
+from .expiring_account import ExpiringAccount
+from .expiring_lot import ExpiringLot
+from .fixed_pricing import FixedPricing
+from .formula_pricing import FormulaPricing
+from .from_pricing import FromPricing
+from .healthz_response_healthz import HealthzResponseHealthz
+from .history_entry import HistoryEntry
+from .history_entry_action import HistoryEntryAction
+from .import_create import ImportCreate
+from .ledger_entry import LedgerEntry
+from .license_ import License
+from .license_create import LicenseCreate
+from .license_product import LicenseProduct
+from .license_product_bonus_policy import LicenseProductBonusPolicy
+from .license_product_put import LicenseProductPut
+from .license_product_put_bonus_policy import LicenseProductPutBonusPolicy
+from .license_result import LicenseResult
+from .list_ledger_entries_kind_type_0_item import ListLedgerEntriesKindType0Item
+from .list_tickets_status_type_0_item import ListTicketsStatusType0Item
+from .lot import Lot
+from .lot_source import LotSource
+from .lot_with_balance import LotWithBalance
+from .money import Money
+from .outcome import Outcome
+from .page_account import PageAccount
+from .page_category import PageCategory
+from .page_expiring_account import PageExpiringAccount
+from .page_ledger_entry import PageLedgerEntry
+from .page_license_product import PageLicenseProduct
+from .page_lot import PageLot
+from .page_plan import PagePlan
+from .page_ticket import PageTicket
+from .page_webhook_event import PageWebhookEvent
+from .plan import Plan
+from .plan_put import PlanPut
+from .posting_out import PostingOut
+from .problem import Problem
+from .problem_error import ProblemError
+from .purchase_create import PurchaseCreate
+from .quote import Quote
+from .range_pricing import RangePricing
+from .readyz_response_readyz import ReadyzResponseReadyz
+from .receive_billing_event_body import ReceiveBillingEventBody
+from .revocation import Revocation
+from .revoke_request import RevokeRequest
+from .statement import Statement
+from .sweep_result import SweepResult
+from .ticket import Ticket
+from .ticket_adjust import TicketAdjust
+from .ticket_create import TicketCreate
+from .ticket_credit import TicketCredit
+from .ticket_detail import TicketDetail
+from .ticket_detail_status import TicketDetailStatus
+from .ticket_refund import TicketRefund
+from .ticket_refund_reason import TicketRefundReason
+from .ticket_resolve import TicketResolve
+from .ticket_status import TicketStatus
+from .upon_request_pricing import UponRequestPricing
+from .verify_report import VerifyReport
+from .webhook_ack import WebhookAck
+from .webhook_ack_outcome import WebhookAckOutcome
+from .webhook_event import WebhookEvent
+from .webhook_event_outcome import WebhookEventOutcome
+from .webhook_event_payload import WebhookEventPayload
+
+__all__ = (
+    "Account",
+    "AccountMetadata",
+    "AccountPut",
+    "AccountPutMetadataType0",
+    "AdjustmentCreate",
+    "AdjustmentResult",
+    "AllocationOut",
+    "Balance",
+    "Category",
+    "CategoryPut",
+    "Disagreement",
+    "ExpiringAccount",
+    "ExpiringLot",
+    "FixedPricing",
+    "FormulaPricing",
+    "FromPricing",
+    "HealthzResponseHealthz",
+    "HistoryEntry",
+    "HistoryEntryAction",
+    "ImportCreate",
+    "LedgerEntry",
+    "License",
+    "LicenseCreate",
+    "LicenseProduct",
+    "LicenseProductBonusPolicy",
+    "LicenseProductPut",
+    "LicenseProductPutBonusPolicy",
+    "LicenseResult",
+    "ListLedgerEntriesKindType0Item",
+    "ListTicketsStatusType0Item",
+    "Lot",
+    "LotSource",
+    "LotWithBalance",
+    "Money",
+    "Outcome",
+    "PageAccount",
+    "PageCategory",
+    "PageExpiringAccount",
+    "PageLedgerEntry",
+    "PageLicenseProduct",
+    "PageLot",
+    "PagePlan",
+    "PageTicket",
+    "PageWebhookEvent",
+    "Plan",
+    "PlanPut",
+    "PostingOut",
+    "Problem",
+    "ProblemError",
+    "PurchaseCreate",
+    "Quote",
+    "RangePricing",
+    "ReadyzResponseReadyz",
+    "ReceiveBillingEventBody",
+    "Revocation",
+    "RevokeRequest",
+    "Statement",
+    "SweepResult",
+    "Ticket",
+    "TicketAdjust",
+    "TicketCreate",
+    "TicketCredit",
+    "TicketDetail",
+    "TicketDetailStatus",
+    "TicketRefund",
+    "TicketRefundReason",
+    "TicketResolve",
+    "TicketStatus",
+    "UponRequestPricing",
+    "VerifyReport",
+    "WebhookAck",
+    "WebhookAckOutcome",
+    "WebhookEvent",
+    "WebhookEventOutcome",
+    "WebhookEventPayload",
+)

@@ -1,0 +1,12 @@
+from enum import StrEnum
+
+
+class HistoryEntryAction(StrEnum):
+    ADJUSTED = "adjusted"
+    CREDITED = "credited"
+    OPENED = "opened"
+    REFUNDED = "refunded"
+    RESOLVED = "resolved"
+
+    def __str__(self) -> str:
+        return str(self.value)

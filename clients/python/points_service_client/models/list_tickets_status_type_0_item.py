@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class ListTicketsStatusType0Item(StrEnum):
+    OPEN = "open"
+    REFUNDED = "refunded"
+    RESOLVED = "resolved"
+
+    def __str__(self) -> str:
+        return str(self.value)

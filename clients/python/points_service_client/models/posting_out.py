@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="PostingOut")
+
+
+@_attrs_define
+class PostingOut:
+    """
+    Attributes:
+        from_state (None | str):
+        lot_id (str):
+        points (int):
+        to_state (str):
+    """
+
+    from_state: None | str
+    lot_id: str
+    points: int
+    to_state: str
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        from_state: None | str
+        from_state = self.from_state
+
+        lot_id = self.lot_id
+
+        points = self.points
+
+        to_state = self.to_state
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "from_state": from_state,
+                "lot_id": lot_id,
+                "points": points,
+                "to_state": to_state,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+
+        def _parse_from_state(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        from_state = _parse_from_state(d.pop("from_state"))
+
+        lot_id = d.pop("lot_id")
+
+        points = d.pop("points")
+
+        to_state = d.pop("to_state")
+
+        posting_out = cls(
+            from_state=from_state,
+            lot_id=lot_id,
+            points=points,
+            to_state=to_state,
+        )
+
+        posting_out.additional_properties = d
+        return posting_out
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="TicketCreate")
+
+
+@_attrs_define
+class TicketCreate:
+    """
+    Attributes:
+        category (str):
+        external_ref (str):
+        estimated_points (int | None | Unset):
+        quantity (int | None | Unset):
+        subject (None | str | Unset):
+    """
+
+    category: str
+    external_ref: str
+    estimated_points: int | None | Unset = UNSET
+    quantity: int | None | Unset = UNSET
+    subject: None | str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        category = self.category
+
+        external_ref = self.external_ref
+
+        estimated_points: int | None | Unset
+        if isinstance(self.estimated_points, Unset):
+            estimated_points = UNSET
+        else:
+            estimated_points = self.estimated_points
+
+        quantity: int | None | Unset
+        if isinstance(self.quantity, Unset):
+            quantity = UNSET
+        else:
+            quantity = self.quantity
+
+        subject: None | str | Unset
+        if isinstance(self.subject, Unset):
+            subject = UNSET
+        else:
+            subject = self.subject
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "category": category,
+                "external_ref": external_ref,
+            }
+        )
+        if estimated_points is not UNSET:
+            field_dict["estimated_points"] = estimated_points
+        if quantity is not UNSET:
+            field_dict["quantity"] = quantity
+        if subject is not UNSET:
+            field_dict["subject"] = subject
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        category = d.pop("category")
+
+        external_ref = d.pop("external_ref")
+
+        def _parse_estimated_points(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        estimated_points = _parse_estimated_points(d.pop("estimated_points", UNSET))
+
+        def _parse_quantity(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        quantity = _parse_quantity(d.pop("quantity", UNSET))
+
+        def _parse_subject(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        subject = _parse_subject(d.pop("subject", UNSET))
+
+        ticket_create = cls(
+            category=category,
+            external_ref=external_ref,
+            estimated_points=estimated_points,
+            quantity=quantity,
+            subject=subject,
+        )
+
+        return ticket_create

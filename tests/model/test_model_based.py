@@ -1,0 +1,280 @@
+"""Model-based test: random operations through the HTTP API, checked against the reference model.
+
+Hypothesis drives the real app (ASGI, injected clock) with purchases, licenses, imports,
+adjustments, ticket opens, adjusts, resolves, refunds, credits, revocations, clock jumps of up to
+800 days and expiry sweeps. After every step every balance, lot and ticket the API shows must
+equal the model's, per-lot states must sum to the lot's points, nothing may be negative, and the
+ledger must verify clean. `POINTS_MODEL_EXAMPLES` raises the number of runs (`make soak`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+
+from points_service.app import create_app
+from points_service.settings import Settings
+
+from model.reference import STATES, Lot, Model, Refused, two_years_after
+from testkeys import TEST_KEYS
+
+T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+EXAMPLES = int(os.environ.get("POINTS_MODEL_EXAMPLES", "200"))
+PLANS = {"points-60": 60, "points-120": 120, "points-300": 300}
+ACCOUNT = "acme"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.current = T0
+
+    def now(self) -> datetime:
+        return self.current
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    template: Path  # set by the test before running
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dir = Path(tempfile.mkdtemp(prefix="points-model-"))
+        shutil.copy(self.template, self.dir / "points.db")
+        self.clock = Clock()
+        settings_ = Settings(
+            database_url=f"sqlite+aiosqlite:///{self.dir / 'points.db'}", auth_cache_seconds=0, sqlite_synchronous="NORMAL"
+        )
+        self.client = TestClient(create_app(settings_, clock=self.clock), raise_server_exceptions=True)
+        self.client.__enter__()
+        self.model = Model()
+        self.serial = 0
+
+    def teardown(self) -> None:
+        self.client.__exit__(None, None, None)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def call(self, method: str, path: str, role: str = "admin", **kwargs: Any) -> Any:
+        response = self.client.request(method, path, headers={"Authorization": f"Bearer {TEST_KEYS[role]}"}, **kwargs)
+        assert response.status_code < 500, response.text
+        return response
+
+    def next(self, prefix: str) -> str:
+        self.serial += 1
+        return f"{prefix}-{self.serial}"
+
+    def expect(self, response: Any, refused: Refused | None, ok: tuple[int, ...] = (200, 201)) -> None:
+        if refused is not None:
+            assert response.status_code == refused.status, (refused.slug, response.text)
+            assert response.json()["type"].endswith(refused.slug), response.text
+        else:
+            assert response.status_code in ok, response.text
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def lot_from(self, body: dict[str, Any]) -> Lot:
+        return Lot(
+            id=body["id"],
+            source=body["source"],
+            points=body["points"],
+            granted_at=datetime.fromisoformat(body["granted_at"]),
+            expires_at=datetime.fromisoformat(body["expires_at"]) if body["expires_at"] else None,
+        )
+
+    # -- rules -----------------------------------------------------------------------------
+    @initialize()
+    def create_account(self) -> None:
+        assert self.call("PUT", f"/v1/accounts/{ACCOUNT}", json={}).status_code == 201
+        self.purchase("points-300", 0)  # something to spend from the first step on
+
+    @rule(plan=st.sampled_from(sorted(PLANS)), days_back=st.integers(0, 6))
+    def purchase(self, plan: str, days_back: int) -> None:
+        at = self.now() - timedelta(days=days_back)
+        body = {"plan": plan, "payment_id": self.next("pay"), "purchased_at": at.isoformat()}
+        r = self.call("POST", f"/v1/accounts/{ACCOUNT}/purchases", "billing", json=body)
+        self.expect(r, None, (201,))
+        lot = self.lot_from(r.json()["lot"])
+        assert (lot.points, lot.expires_at) == (PLANS[plan], two_years_after(at))
+        self.model.add_lot(lot, self.now())
+
+    @rule()
+    def license(self) -> None:
+        body = {"license_key": self.next("lic"), "product": "default"}
+        r = self.call("POST", f"/v1/accounts/{ACCOUNT}/licenses", "billing", json=body)
+        self.expect(r, None, (201,))
+        lot = r.json()["lot"]
+        if self.model.licenses == 0:
+            assert lot is not None and lot["points"] == 60
+            self.model.add_lot(self.lot_from(lot), self.now())
+        else:
+            assert lot is None
+        self.model.licenses += 1
+
+    @rule(
+        points=st.integers(1, 500),
+        days_back=st.integers(0, 900),
+        expiry=st.sampled_from(["omitted", "never", "explicit"]),
+        lifetime=st.integers(1, 1000),
+    )
+    def import_points(self, points: int, days_back: int, expiry: str, lifetime: int) -> None:
+        granted = self.now() - timedelta(days=days_back)
+        body: dict[str, Any] = {
+            "points": points,
+            "granted_at": granted.isoformat(),
+            "external_ref": self.next("imp"),
+            "reason": "migration",
+        }
+        if expiry == "never":
+            body["expires_at"] = None
+        elif expiry == "explicit":
+            body["expires_at"] = (granted + timedelta(days=lifetime)).isoformat()
+        r = self.call("POST", f"/v1/accounts/{ACCOUNT}/imports", json=body)
+        self.expect(r, None, (201,))
+        lot = self.lot_from(r.json()["lot"])
+        expected = {"omitted": two_years_after(granted), "never": None}.get(expiry, granted + timedelta(days=lifetime))
+        assert lot.expires_at == expected
+        self.model.add_lot(lot, self.now())
+
+    @rule(points=st.integers(1, 300), negative=st.booleans())
+    def adjustment(self, points: int, negative: bool) -> None:
+        body = {"points": -points if negative else points, "reason": "correction"}
+        refused = None
+        if negative:
+            try:
+                self.model.write_off(points, self.now())
+            except Refused as exc:
+                refused = exc
+        r = self.call("POST", f"/v1/accounts/{ACCOUNT}/adjustments", json=body)
+        self.expect(r, refused)
+        if not negative:
+            self.model.add_lot(self.lot_from(r.json()["lot"]), self.now())
+
+    @rule(points=st.integers(0, 150) | st.integers(151, 600))
+    def open_ticket(self, points: int) -> None:
+        body = {"external_ref": self.next("hd"), "category": "other", "estimated_points": points}
+        try:
+            # The model is told the id after the service answers; a refusal changes nothing.
+            self.model._take(points, self.now())
+            refused = None
+        except Refused as exc:
+            refused = exc
+        r = self.call("POST", f"/v1/accounts/{ACCOUNT}/tickets", "helpdesk", json=body)
+        self.expect(r, refused, (201,))
+        if refused is None:
+            self.model.open(r.json()["id"], points, self.now())
+
+    def _ticket(self, data: st.DataObject, statuses: tuple[str, ...]) -> str | None:
+        candidates = sorted(t.id for t in self.model.tickets.values() if t.status in statuses)
+        return data.draw(st.sampled_from(candidates)) if candidates else None
+
+    @precondition(lambda self: any(t.status == "open" for t in self.model.tickets.values()))
+    @rule(data=st.data(), points=st.integers(0, 400))
+    def adjust_ticket(self, data: st.DataObject, points: int) -> None:
+        ticket_id = self._ticket(data, ("open",))
+        refused = self._try(lambda: self.model.adjust(ticket_id, points, self.now()))
+        r = self.call("POST", f"/v1/tickets/{ticket_id}/adjust", "helpdesk", json={"points": points, "reason": "work"})
+        self.expect(r, refused)
+
+    @precondition(lambda self: bool(self.model.tickets))
+    @rule(data=st.data(), points=st.none() | st.integers(0, 400))
+    def resolve_ticket(self, data: st.DataObject, points: int | None) -> None:
+        ticket_id = self._ticket(data, ("open", "resolved", "refunded"))
+        refused = self._try(lambda: self.model.resolve(ticket_id, points, self.now()))
+        body = {} if points is None else {"points": points}
+        r = self.call("POST", f"/v1/tickets/{ticket_id}/resolve", "helpdesk", json=body)
+        self.expect(r, refused)
+
+    @precondition(lambda self: bool(self.model.tickets))
+    @rule(data=st.data(), reason=st.sampled_from(["software_bug", "withdrawn", "duplicate", "other"]))
+    def refund_ticket(self, data: st.DataObject, reason: str) -> None:
+        ticket_id = self._ticket(data, ("open", "resolved", "refunded"))
+        refused = self._try(lambda: self.model.refund(ticket_id, reason, self.now()))
+        r = self.call("POST", f"/v1/tickets/{ticket_id}/refund", "helpdesk", json={"reason": reason})
+        self.expect(r, refused)
+
+    @precondition(lambda self: any(t.status == "resolved" for t in self.model.tickets.values()))
+    @rule(data=st.data(), points=st.integers(0, 200))
+    def credit_ticket(self, data: st.DataObject, points: int) -> None:
+        ticket_id = self._ticket(data, ("resolved",))
+        refused = self._try(lambda: self.model.credit(ticket_id, points, self.now()))
+        r = self.call("POST", f"/v1/tickets/{ticket_id}/credit", "helpdesk", json={"points": points, "reason": "goodwill"})
+        self.expect(r, refused)
+
+    @precondition(lambda self: bool(self.model.lots))
+    @rule(data=st.data())
+    def revoke(self, data: st.DataObject) -> None:
+        lot_id = data.draw(st.sampled_from(sorted(self.model.lots)))
+        self.model.revoke(lot_id)
+        r = self.call("POST", f"/v1/lots/{lot_id}/revoke", "billing", json={"reason": "chargeback"})
+        self.expect(r, None, (200,))
+        report = r.json()
+        figures = ("revoked", "held_by_open_tickets", "unrecoverable", "already_expired", "written_off", "reissued")
+        assert sum(report[k] for k in figures) == report["lot"]["points"], report
+
+    # Jumps that land near the interesting edges: RETURN_GRACE (30 days) and two years.
+    @rule(days=st.sampled_from([1, 7, 25, 29, 31, 90, 365, 700, 715, 729, 731, 800]), seconds=st.integers(0, 86_399))
+    def advance_clock(self, days: int, seconds: int) -> None:
+        self.clock.current += timedelta(days=days, seconds=seconds)
+        self.model.expire(self.now())
+
+    @rule()
+    def sweep(self) -> None:
+        r = self.call("POST", "/v1/admin/expire")
+        assert r.status_code == 200, r.text
+
+    def _try(self, apply: Any) -> Refused | None:
+        try:
+            apply()
+        except Refused as exc:
+            return exc
+        return None
+
+    # -- invariants ------------------------------------------------------------------------
+    @invariant()
+    def matches_the_model(self) -> None:
+        if not hasattr(self, "model"):
+            return
+        self.model.expire(self.now())
+        lots = self.call("GET", f"/v1/accounts/{ACCOUNT}/lots?include_empty=true&limit=500").json()["items"]
+        self.model.adopt_reissued(lots)
+        self.model.expire(self.now())
+        seen = {lot["id"]: lot for lot in lots}
+        assert set(seen) == set(self.model.lots), (sorted(seen), sorted(self.model.lots))
+        for lot_id, lot in seen.items():
+            states = {s: lot[s] for s in STATES}
+            assert all(v >= 0 for v in states.values()), lot
+            assert sum(states.values()) == lot["points"], lot
+            assert states == self.model.lots[lot_id].states, (lot_id, states, self.model.lots[lot_id].states)
+        balance = self.call("GET", f"/v1/accounts/{ACCOUNT}/balance").json()
+        assert (balance["available"], balance["held"], balance["deducted"]) == self.model.balance()
+        tickets = self.call("GET", f"/v1/accounts/{ACCOUNT}/tickets?limit=500").json()["items"]
+        for ticket in tickets:
+            model = self.model.tickets[ticket["id"]]
+            shown = (ticket["status"], ticket["captured_points"], ticket["charged_points"], ticket["deducted_points"],
+                     ticket["returned_points"], ticket["forfeited_points"])
+            assert shown == (model.status, model.captured, model.charged, model.deducted, model.returned, model.forfeited)
+        report = self.call("GET", "/v1/admin/verify").json()
+        assert report["ok"], report["disagreements"]
+
+
+def test_the_service_behaves_like_the_model(keyed_template_db: Path) -> None:
+    LedgerMachine.template = keyed_template_db
+    run_state_machine_as_test(
+        LedgerMachine,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=40,
+            derandomize=True,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
