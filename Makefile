@@ -4,14 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install postgres openapi clean
+.PHONY: run test install postgres openapi client clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test]' -e clients/python
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,11 +22,11 @@ run: install
 	$(BIN)/points-service serve --host 127.0.0.1 --port 8000
 
 ## Run every test, on SQLite and on a throwaway PostgreSQL cluster (or POINTS_TEST_DATABASE_URL):
-## the in-process suite on two workers, then the live-server tests on their own (they time races).
+## the in-process suite on two workers, then the live-server and crash tests on their own (they time races).
 test: install postgres
 	$(BIN)/python scripts/with_postgres.py -- sh -c '\
-	  $(BIN)/pytest -n 2 --ignore=tests/live $(PYTEST_ARGS) && \
-	  $(BIN)/pytest tests/live $(PYTEST_ARGS)'
+	  $(BIN)/pytest -n 2 --ignore=tests/live --ignore=tests/crash $(PYTEST_ARGS) && \
+	  $(BIN)/pytest tests/live tests/crash $(PYTEST_ARGS)'
 
 ## Install Debian's PostgreSQL server when it is missing (skipped with POINTS_TEST_DATABASE_URL).
 postgres:
@@ -39,5 +39,43 @@ postgres:
 openapi: install
 	$(BIN)/python -m points_service.openapi openapi/openapi.json
 
+## Regenerate the Python client clients/python/ from openapi/openapi.json (a test fails when it drifts).
+client: install
+	$(BIN)/python scripts/generate_client.py clients/python
+
+## Fuzz campaign (long; `make test` runs the same file with 50 examples, on SQLite): Schemathesis
+## on every operation for every role with FUZZ_EXAMPLES examples each, then the stateful run along
+## the OpenAPI links, on SQLite and on a throwaway PostgreSQL cluster (FUZZ_BACKENDS), printing
+## Hypothesis's statistics. Derandomized; FUZZ_SEED=n explores other ground.
+FUZZ_EXAMPLES ?= 1000
+FUZZ_BACKENDS ?= sqlite,postgresql
+.PHONY: fuzz
+fuzz: install postgres
+	POINTS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) POINTS_FUZZ_BACKENDS=$(FUZZ_BACKENDS) POINTS_FUZZ_SEED=$(FUZZ_SEED) \
+	  $(BIN)/python scripts/with_postgres.py -- $(BIN)/pytest tests/test_fuzz.py -p no:xdist \
+	  --hypothesis-show-statistics $(if $(FUZZ_SEED),--hypothesis-seed=$(FUZZ_SEED)) $(PYTEST_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+## Load benchmark (not part of `make test`): wrk against the service on SQLite (1 worker) and on a
+## throwaway PostgreSQL cluster (1 and 2 workers); writes bench/results/latest.{md,json}.
+## BENCH_ARGS passes options to bench/run.py, e.g. BENCH_ARGS=--quick. See docs/performance.md.
+.PHONY: bench
+bench: install postgres
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installing wrk from Debian's packages…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; \
+	}
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## Crash test (long): the live service SIGKILLed 5 times under 8 clients × 300 operations, on SQLite
+## then PostgreSQL; prints acknowledged/indeterminate/retried/lost/applied-twice figures.
+.PHONY: crash
+crash: install postgres
+	POINTS_CRASH_OPS=300 $(BIN)/python scripts/with_postgres.py -- $(BIN)/pytest tests/crash -p no:xdist -s $(PYTEST_ARGS)
+
+## Model-based soak: 5,000 random operation sequences checked against the reference model.
+.PHONY: soak
+soak: install
+	POINTS_MODEL_EXAMPLES=5000 $(BIN)/pytest tests/model -p no:xdist $(PYTEST_ARGS)

@@ -103,3 +103,12 @@ class TestServe:
         for args in ([], ["keys"], ["serve"], ["keys", "create"], ["verify"], ["expire"], ["migrate"]):
             result = run(env, *args, "--help")
             assert result.returncode == 0 and "Usage" in result.stdout
+
+
+class TestUnreachableDatabase:
+    def test_serve_exits_with_a_one_line_error(self, env):
+        unreachable = {**env, "POINTS_DATABASE_URL": "postgresql+asyncpg://points@127.0.0.1:1/points"}
+        result = run(unreachable, "serve", "--port", "1")
+        assert result.returncode == 69
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith("points-service: cannot migrate the database")

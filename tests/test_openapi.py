@@ -19,3 +19,14 @@ def test_every_operation_has_an_id_and_a_summary():
         for method, operation in operations.items():
             assert operation.get("operationId"), (method, path)
             assert operation.get("summary"), (method, path)
+
+
+def test_optional_parameters_are_left_out_never_null():
+    """A query or header parameter is absent or a value: `X | None` would invite `?cursor=null`."""
+    import json
+
+    document = json.loads(COMMITTED.read_text())
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                assert '"null"' not in json.dumps(parameter["schema"]), (method, path, parameter["name"])

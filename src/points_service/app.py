@@ -57,6 +57,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     routers = (catalogue, accounts, grants, tickets, webhooks, admin, health)
     for module in routers:
         app.include_router(module.router)
+    if settings.bench_routes:
+        from .api.routers import bench
+
+        app.include_router(bench.router)
     app.include_router(problems_router)
     app.include_router(metrics_router)
     install_openapi(app)

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=60, description="seconds a duplicate request waits for the first one to finish"
     )
     idempotency_ttl_hours: int = Field(default=24, ge=24, description="how long Idempotency-Key responses are kept")
+    bench_routes: bool = Field(
+        default=False,
+        description="serve the unauthenticated /bench/ceiling routes that `make bench` measures as its ceiling; never in production",
+    )
 
     @property
     def webhook_secret_list(self) -> list[str]:

@@ -523,6 +523,14 @@ class TestErrors:
         assert_problem(r, 405, "method-not-allowed")
         assert "GET" in r.headers.get("allow", "")
 
+    async def test_405_allows_every_method_of_the_path(self, api):
+        """Not only the methods of the first route that matched (one route per method)."""
+        r = await api.request("DELETE", "/v1/accounts/acme")
+        assert_problem(r, 405, "method-not-allowed")
+        assert r.headers["allow"] == "GET, PUT"
+        r = await api.request("PATCH", "/v1/accounts/acme/tickets")
+        assert r.headers["allow"] == "GET, POST"
+
     async def test_malformed_json_is_a_422_problem_with_errors(self, api):
         await api.account()
         r = await api.request(
@@ -530,6 +538,12 @@ class TestErrors:
         )
         body = assert_invalid(r, "#")
         assert len(body["errors"]) == 1
+
+    @pytest.mark.parametrize("content", [b"{", b"\x00", b'{"display_name": "Acme"'], ids=["brace", "nul", "truncated"])
+    async def test_malformed_json_is_422_even_where_every_field_is_optional(self, api, content):
+        r = await api.request("PUT", "/v1/accounts/acme", content=content, headers={"Content-Type": "application/json"})
+        assert_invalid(r, "#")
+        assert (await api.get("/v1/accounts/acme")).status_code == 404
 
     async def test_missing_body_is_a_422_problem(self, api):
         await api.account()

@@ -344,16 +344,23 @@ class TestOpenTicket:
         ("category", "field", "value"),
         [
             ("store-problem", "estimated_points", "25"),
-            ("store-problem", "estimated_points", 25.0),
+            ("store-problem", "estimated_points", 25.5),
+            ("store-problem", "estimated_points", True),
             ("aspe-transfer", "quantity", "1"),
-            ("aspe-transfer", "quantity", 1.0),
+            ("aspe-transfer", "quantity", 1.5),
         ],
-        ids=["points-string", "points-float", "quantity-string", "quantity-float"],
+        ids=["points-string", "points-fraction", "points-bool", "quantity-string", "quantity-fraction"],
     )
-    async def test_numbers_must_be_json_integers(self, api, category, field, value):
+    async def test_numbers_must_be_json_whole_numbers(self, api, category, field, value):
         await funded(api, "points-300")
         invalid(await open_raw(api, category=category, **{field: value}), f"#/{field}")
         assert await list_tickets(api) == []
+
+    async def test_a_whole_number_with_a_zero_fraction_is_that_number(self, api):
+        """JSON has one number type and the document says `integer`: 25.0 is 25 (JSON Schema)."""
+        await funded(api, "points-300")
+        t = ok_created(await open_raw(api, category="aspe-transfer", quantity=1.0, estimated_points=180.0))
+        assert (t["quantity"], t["estimated_points"], t["captured_points"]) == (1, 180, 180)
 
 
 # ---- consumption order -------------------------------------------------------------------------
@@ -567,8 +574,8 @@ class TestAdjustTicket:
         ok(await refund(api, t["id"]))
         invalid_state(await adjust(api, t["id"], 40))
 
-    @pytest.mark.parametrize("points", ["40", 40.0], ids=["string", "float"])
-    async def test_points_must_be_a_json_integer(self, api, points):
+    @pytest.mark.parametrize("points", ["40", 40.5, False], ids=["string", "fraction", "bool"])
+    async def test_points_must_be_a_json_whole_number(self, api, points):
         await funded(api)
         t = await api.open("acme", "store-problem")
         invalid(await adjust(api, t["id"], points), "#/points")

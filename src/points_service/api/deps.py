@@ -28,6 +28,7 @@ STAFF = ("admin", "billing", "helpdesk")
 BILLING = ("admin", "billing")
 HELPDESK = ("admin", "helpdesk")
 ADMIN = ("admin",)
+ACCOUNT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # SPEC §3: the helpdesk's customer id
 
 bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api key>`")
 
@@ -119,12 +120,18 @@ def _check_scope(principal: Principal, owner: str | None, roles: tuple[str, ...]
 
 
 def on_account(*roles: str, must_exist: bool = True) -> Callable[..., Awaitable[Principal]]:
-    async def check(request: Request, principal: Caller, account_id: Annotated[str, Path()]) -> Principal:
+    # Left out of the document: the endpoint declares `account_id` with its pattern, and this check
+    # must see any value (a viewer naming a malformed id gets 404 before the 422, SPEC §3 order).
+    async def check(
+        request: Request, principal: Caller, account_id: Annotated[str, Path(include_in_schema=False)]
+    ) -> Principal:
         if principal.role == "viewer" and account_id != principal.account_id:
             raise _not_found("account", account_id)
         if principal.role not in roles:
             raise _forbidden(principal)
         if must_exist:
+            if not ACCOUNT_ID.fullmatch(account_id):  # cannot exist (and NUL would break PostgreSQL)
+                raise _not_found("account", account_id)
             async with database(request).snapshot() as session:
                 if await session.scalar(select(Account.id).where(Account.id == account_id)) is None:
                     raise _not_found("account", account_id)
@@ -133,10 +140,17 @@ def on_account(*roles: str, must_exist: bool = True) -> Callable[..., Awaitable[
     return check
 
 
+def _could_exist(ident: str) -> bool:
+    """Ids are opaque, but none holds NUL (which PostgreSQL cannot even compare) or exceeds 64."""
+    return len(ident) <= 64 and "\x00" not in ident
+
+
 def on_ticket(*roles: str) -> Callable[..., Awaitable[Principal]]:
     async def check(request: Request, principal: Caller, ticket_id: Annotated[str, Path()]) -> Principal:
-        async with database(request).snapshot() as session:
-            owner = await session.scalar(select(Ticket.account_id).where(Ticket.id == ticket_id))
+        owner = None
+        if _could_exist(ticket_id):
+            async with database(request).snapshot() as session:
+                owner = await session.scalar(select(Ticket.account_id).where(Ticket.id == ticket_id))
         _check_scope(principal, owner, roles, "ticket", ticket_id)
         return principal
 
@@ -145,8 +159,10 @@ def on_ticket(*roles: str) -> Callable[..., Awaitable[Principal]]:
 
 def on_lot(*roles: str) -> Callable[..., Awaitable[Principal]]:
     async def check(request: Request, principal: Caller, lot_id: Annotated[str, Path()]) -> Principal:
-        async with database(request).snapshot() as session:
-            owner = await session.scalar(select(Lot.account_id).where(Lot.id == lot_id))
+        owner = None
+        if _could_exist(lot_id):
+            async with database(request).snapshot() as session:
+                owner = await session.scalar(select(Lot.account_id).where(Lot.id == lot_id))
         _check_scope(principal, owner, roles, "lot", lot_id)
         return principal
 
@@ -164,11 +180,17 @@ def command_context(request: Request, principal: Principal) -> Context:
     )
 
 
-def if_match(if_match: Annotated[str | None, Header(description='`"<version>"` or `*`')] = None) -> int | None:
+IF_MATCH = r'^(\*|"[0-9]{1,18}")$'
+
+
+def if_match(
+    if_match: Annotated[str | None, Header(description='`"<version>"` or `*`', pattern=IF_MATCH)] = None,
+) -> int | None:
     """The ticket version a mutating request expects (None: any)."""
-    if if_match is None or if_match.strip() == "*":
+    value = None if if_match is None else if_match.strip(" \t")
+    if value is None or value == "*":
         return None
-    match = re.fullmatch(r'"([0-9]{1,18})"', if_match.strip())
+    match = re.fullmatch(r'"([0-9]{1,18})"', value)
     if match:
         return int(match.group(1))
     raise validation_problem("#/header/if-match", 'If-Match must be "<version>" or *')

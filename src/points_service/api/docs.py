@@ -148,6 +148,21 @@ def _problem_response(status: int) -> dict[str, Any]:
     }
 
 
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """`X | None` of an optional parameter is just X: a query or header is left out, never null.
+
+    (FastAPI documents `str | None = None` as `anyOf: [string, null]`, and a client then sends
+    `If-Match: null` or `?cursor=null` believing them valid.)"""
+    branches = schema.get("anyOf")
+    if not isinstance(branches, list) or {"type": "null"} not in branches:
+        return schema
+    rest = [branch for branch in branches if branch != {"type": "null"}]
+    outer = {key: value for key, value in schema.items() if key != "anyOf"}
+    if len(rest) == 1:
+        return {**rest[0], **outer}
+    return {**outer, "anyOf": rest}
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     document = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes, tags=TAGS
@@ -161,6 +176,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas.pop("ValidationError", None)
     for operations in document["paths"].values():
         for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                parameter["schema"] = _not_null(parameter["schema"])
             op_id = operation["operationId"]
             responses = operation["responses"]
             responses.pop("422", None)  # FastAPI's own shape; ours is a problem document

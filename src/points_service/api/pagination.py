@@ -7,12 +7,25 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Query
 
 from .problems import validation_problem
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
+Cursor = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=1000,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="`next_cursor` of the previous page (opaque; valid only with the same endpoint and filters)",
+    ),
+]
 
 
 def scope_of(endpoint: str, **filters: Any) -> str:

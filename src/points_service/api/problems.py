@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ..services.uow import DatabaseBusyError
 from .routing import MALFORMED_JSON
@@ -141,7 +142,9 @@ def pointer_for(loc: tuple[Any, ...]) -> str:
     where, *rest = loc
     if where == "body":
         return "#" + "".join("/" + _escape(part) for part in rest)
-    if where in ("query", "header", "path", "cookie"):
+    if where == "header":  # header names are case-insensitive: always reported in lower case
+        return "#/header/" + "/".join(_escape(str(part).lower()) for part in rest)
+    if where in ("query", "path", "cookie"):
         return f"#/{where}/" + "/".join(_escape(part) for part in rest)
     return "#" + "".join("/" + _escape(part) for part in loc)
 
@@ -156,8 +159,47 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
         if error.get("type") == "missing" and loc == ("body",):
             errors.append({"pointer": "#", "detail": "a JSON request body is required"})
             continue
+        if loc[:1] == ("body",):
+            loc = ("body", *_body_path(exc.body, loc[1:]))
         errors.append({"pointer": pointer_for(loc), "detail": str(error.get("msg", "invalid"))})
     return errors
+
+
+def _body_path(body: Any, parts: tuple[Any, ...]) -> list[Any]:
+    """The location as a path into the body sent: pydantic also names the branch of a tagged
+    union (`pricing/fixed/points`), which is no member of the body and is dropped here."""
+    path: list[Any] = []
+    node = body
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif isinstance(node, dict) and not last and isinstance(parts[index + 1], str):
+            continue  # a union tag between this object and its member
+        elif not last:
+            node = None
+        path.append(part)
+    return path
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the request's path supports, for `Allow` (RFC 9110).
+
+    Starlette names only the methods of the first route whose path matched, and FastAPI makes one
+    route per method (`GET` and `PUT /v1/accounts/x` are two routes): so ask the router, per method.
+    """
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+    return ", ".join(allowed)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -197,7 +239,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.status_code, str(exc.detail)
         )
         extra: dict[str, Any] = {"errors": [{"pointer": "#", "detail": detail}]} if slug == "validation-error" else {}
-        return problem_response(request, slug, detail, headers=getattr(exc, "headers", None), **extra)
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return problem_response(request, slug, detail, headers=headers, **extra)
 
     @app.exception_handler(DatabaseBusyError)
     async def _busy(request: Request, exc: DatabaseBusyError) -> JSONResponse:

@@ -9,7 +9,10 @@ dependencies ran, and the validation handler reports it as malformed JSON.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -17,9 +20,58 @@ from fastapi.routing import APIRoute
 MALFORMED_JSON = "points_malformed_json"
 RAW_BODY = "points_body"  # the request body as received, for fingerprints of errors answered early
 
+MAX_DEPTH = 32  # nesting of arrays and objects in a request body (metadata, webhook payloads)
 
-class _Malformed:
-    """Stands for a body that is not JSON: no model accepts it."""
+
+class MalformedJson(ValueError):
+    """A body that is not JSON this service can store and send back."""
+
+
+def _constant(name: str) -> Any:
+    raise MalformedJson(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise MalformedJson(f"the number {text[:20]} is out of range")
+    return value
+
+
+def _check(value: Any, depth: int, pointer: str) -> None:
+    """No lone surrogate in any string (not Unicode text: no database stores it, no encoder
+    sends it back) and no nesting deeper than MAX_DEPTH (the response could not be rendered)."""
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            raise MalformedJson(f"#{pointer}: a string holds a lone UTF-16 surrogate, which is not Unicode text")
+    elif isinstance(value, dict | list):
+        if depth >= MAX_DEPTH:
+            raise MalformedJson(f"nested deeper than {MAX_DEPTH} levels")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            _check(key, depth + 1, pointer)
+            _check(item, depth + 1, f"{pointer}/{key}")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def parse_json(body: bytes) -> Any:
+    """`json.loads`, refusing what RFC 8259 (I-JSON, RFC 7493) does not allow or this service
+    cannot store and send back: NaN and Infinity, numbers beyond a double, lone surrogates,
+    deeper nesting than MAX_DEPTH. Every refusal is a ValueError."""
+    try:
+        value = json.loads(body, parse_constant=_constant, parse_float=_finite)
+    except RecursionError:
+        raise MalformedJson(f"nested deeper than {MAX_DEPTH} levels") from None
+    _check(value, 0, "")
+    return value
+
+
+# Stands for a body that is not JSON. A plain string, because no request model accepts one: FastAPI
+# validates bodies with `from_attributes`, so a placeholder *object* would pass as an empty body
+# for a model whose fields are all optional (`PUT /v1/accounts/x` with `{` created the account).
+_MALFORMED = "<malformed JSON>"
 
 
 class DeferredJsonRoute(APIRoute):
@@ -31,9 +83,9 @@ class DeferredJsonRoute(APIRoute):
             request.scope[RAW_BODY] = body
             if body:
                 try:
-                    request._json = json.loads(body)  # what request.json() will return
-                except ValueError as exc:  # JSONDecodeError and bad UTF-8 alike
-                    request._json = _Malformed()
+                    request._json = parse_json(body)  # what request.json() will return
+                except ValueError as exc:  # JSONDecodeError, bad UTF-8 and MalformedJson alike
+                    request._json = _MALFORMED
                     request.scope[MALFORMED_JSON] = str(exc)
             return await handler(request)
 

@@ -2,35 +2,82 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from ..domain import MAX_POINTS
+from ..domain.money import AMOUNT_PATTERN, CURRENCIES
 
 T = TypeVar("T")
 
-Points = Annotated[int, Field(strict=True, ge=0, le=MAX_POINTS, description="whole points")]
-PositivePoints = Annotated[int, Field(strict=True, ge=1, le=MAX_POINTS)]
-SignedPoints = Annotated[int, Field(strict=True, ge=-MAX_POINTS, le=MAX_POINTS)]
-Quantity = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type: `40.0` is the whole number 40, as JSON Schema's `integer` says.
+
+    Only exact whole numbers are converted; `40.5`, `"40"` and `true` stay what they are, and the
+    strict integer check rejects them."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = BeforeValidator(_whole_number)
+
+Points = Annotated[int, Field(strict=True, ge=0, le=MAX_POINTS, description="whole points"), WholeNumber]
+PositivePoints = Annotated[int, Field(strict=True, ge=1, le=MAX_POINTS), WholeNumber]
+SignedPoints = Annotated[int, Field(strict=True, ge=-MAX_POINTS, le=MAX_POINTS), WholeNumber]
+Quantity = Annotated[int, Field(strict=True, ge=0, le=1_000_000), WholeNumber]
 Code = Annotated[str, Field(strict=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Ref = Annotated[str, Field(strict=True, min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
-Reason = Annotated[str, Field(strict=True, min_length=1, max_length=500)]
-Note = Annotated[str, Field(strict=True, max_length=2000)]
-Name = Annotated[str, Field(strict=True, min_length=1, max_length=200)]
-Currency = Annotated[str, Field(strict=True, pattern=r"^[A-Z]{3}$", examples=["USD"])]
+# Free text: anything but NUL, which PostgreSQL cannot store in text (and no one means to send).
+NO_NUL = r"^[^\x00]*$"
+Reason = Annotated[str, Field(strict=True, min_length=1, max_length=500, pattern=NO_NUL)]
+Note = Annotated[str, Field(strict=True, max_length=2000, pattern=NO_NUL)]
+Name = Annotated[str, Field(strict=True, min_length=1, max_length=200, pattern=NO_NUL)]
+Currency = Annotated[
+    str,
+    Field(
+        strict=True,
+        pattern=r"^[A-Z]{3}$",
+        examples=["USD"],
+        description="ISO 4217 code of a currency with minor units",
+        json_schema_extra={"enum": CURRENCIES},  # checked by the money rules, which report the pointer
+    ),
+]
 Amount = Annotated[
     str,
-    Field(strict=True, max_length=24, description="exact decimal with the currency's minor digits", examples=["34.50"]),
+    Field(
+        strict=True,
+        max_length=24,
+        pattern=AMOUNT_PATTERN,
+        description="exact decimal with exactly the currency's minor digits (`34.50` in USD, `3450` in JPY)",
+        examples=["34.50"],
+    ),
 ]
+
+
+# RFC 3339 `date-time`, what the document's `format: date-time` promises. Pydantic alone would also
+# take Unix times (`0.5`, `"1700000000"`) and a space for the `T`.
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 timestamp with an offset, like 2026-11-26T10:00:00Z")
+    return value
 
 
 Instant = Annotated[
     AwareDatetime,
+    BeforeValidator(_rfc3339),
     AfterValidator(lambda moment: moment.astimezone(UTC)),
-    Field(description="ISO 8601 with an offset; normalised to UTC", examples=["2026-11-26T10:00:00Z"]),
+    Field(description="RFC 3339 (ISO 8601) timestamp with an offset; normalised to UTC", examples=["2026-11-26T10:00:00Z"]),
 ]
 
 
@@ -68,7 +115,7 @@ class FormulaPricing(RequestBody):
     type: Literal["formula"]
     base: Points
     per_unit: Points
-    unit: Annotated[str, Field(strict=True, min_length=1, max_length=100)]
+    unit: Annotated[str, Field(strict=True, min_length=1, max_length=100, pattern=NO_NUL)]
     min_quantity: Quantity
 
 
@@ -103,7 +150,7 @@ class Category(BaseModel):
 
 
 class CategoryPut(RequestBody):
-    group: Annotated[str, Field(strict=True, min_length=1, max_length=64)]
+    group: Annotated[str, Field(strict=True, min_length=1, max_length=64, pattern=NO_NUL)]
     name: Name
     pricing: Pricing
     active: StrictBool = True
@@ -247,7 +294,10 @@ class ImportCreate(RequestBody):
 
 
 class AdjustmentCreate(RequestBody):
-    points: SignedPoints = Field(description="+N grants a new lot, −N writes off available points")
+    points: SignedPoints = Field(
+        description="+N grants a new lot, −N writes off available points; never 0",
+        json_schema_extra={"not": {"const": 0}},  # checked by the route (a 422 pointing at #/points)
+    )
     reason: Reason
     expires_at: Instant | None = Field(
         default=None, description="positive adjustments only; omitted: two years from now; null: never"
@@ -290,7 +340,7 @@ class TicketCreate(RequestBody):
     category: Code
     quantity: Quantity | None = None
     estimated_points: Points | None = None
-    subject: Annotated[str, Field(strict=True, max_length=500)] | None = None
+    subject: Annotated[str, Field(strict=True, max_length=500, pattern=NO_NUL)] | None = None
 
 
 class TicketAdjust(RequestBody):

@@ -31,12 +31,13 @@ from ..db.models import IdempotencyKey
 from ..domain.errors import DomainError
 from ..services.uow import Database
 from .deps import Caller, database
-from .routing import RAW_BODY
+from .routing import RAW_BODY, parse_json
 from .problems import ProblemError, domain_problem, problem_body, render_problem, validation_problem
 
 T = TypeVar("T")
 STORED_ERRORS = {404, 409, 412}
-_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+IDEMPOTENCY_KEY = r"^[\x20-\x7e]{1,255}$"
+_KEY = re.compile(IDEMPOTENCY_KEY)
 
 Rendered = tuple[int, str, dict[str, str]]
 Present = Callable[[Any], tuple[int, Any, dict[str, str]]]
@@ -65,7 +66,7 @@ def replay_response(exc: ReplayError) -> Response:
 
 def _fingerprint(request: Request, body: bytes) -> str:
     try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode() if body else b""
+        canonical = json.dumps(parse_json(body), sort_keys=True, separators=(",", ":")).encode() if body else b""
     except ValueError:
         canonical = body
     target = request.url.path + ("?" + request.url.query if request.url.query else "")
@@ -88,13 +89,14 @@ async def idempotency(
         Header(
             alias="Idempotency-Key",
             description="1–255 printable ASCII characters; a retry with the same key replays the first response",
+            pattern=IDEMPOTENCY_KEY,
         ),
     ] = None,
 ) -> Idempotency | None:
     """Replays a stored response at once (before If-Match is looked at)."""
     if idempotency_key is None:
         return None
-    if not _KEY.match(idempotency_key):
+    if not _KEY.fullmatch(idempotency_key):
         raise validation_problem("#/header/idempotency-key", "must be 1 to 255 printable ASCII characters")
     body = await request.body()
     idem = Idempotency(principal.name, idempotency_key, _fingerprint(request, body))
@@ -221,7 +223,7 @@ def idempotency_of(request: Request) -> Idempotency | None:
     """The request's key, for errors answered before the route ran (access checks)."""
     principal = getattr(request.state, "principal", None)
     key = request.headers.get("idempotency-key")
-    if request.method != "POST" or principal is None or key is None or not _KEY.match(key):
+    if request.method != "POST" or principal is None or key is None or not _KEY.fullmatch(key):
         return None
     return Idempotency(principal.name, key, _fingerprint(request, request.scope.get(RAW_BODY, b"")))
 

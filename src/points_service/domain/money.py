@@ -9,7 +9,11 @@ from iso4217 import Currency
 
 from .errors import RuleViolationError
 
-_AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,14})(\.[0-9]+)?$")
+AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,14})(\.[0-9]+)?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
+
+# ISO 4217 currencies with minor units (the others, like XAU, cannot price anything).
+CURRENCIES = sorted(c.code for c in Currency if c.exponent is not None)
 
 
 def minor_digits(currency: str, pointer: str = "/currency") -> int:

@@ -69,8 +69,8 @@ def _text(data: dict[str, Any], name: str, *, required: bool = True, limit: int 
     value = data.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not 1 <= len(value) <= limit:
-        raise EventError(f"data.{name} must be a string of 1 to {limit} characters")
+    if not isinstance(value, str) or not 1 <= len(value) <= limit or "\x00" in value:
+        raise EventError(f"data.{name} must be a string of 1 to {limit} characters, without NUL")
     return value
 
 
@@ -100,6 +100,20 @@ async def _payment_succeeded(session: AsyncSession, ctx: Context, data: dict[str
     currency = _text(data, "currency", limit=3)
     paid_at = _instant(data, "paid_at")
     assert account_id and payment_id and plan and amount and currency
+    existing = await session.scalar(select(Lot).where(Lot.payment_id == payment_id))
+    if existing is not None:
+        # SPEC §4: a payment seen before is the same event when plan and amount agree (a resend
+        # may carry another paid_at); another plan, amount or account is a conflict.
+        same = (
+            existing.source == "purchase"
+            and existing.account_id == account_id
+            and existing.plan_code == plan
+            and existing.paid_currency == currency
+            and existing.paid_minor == parse_amount(amount, currency)
+        )
+        if not same:
+            return Outcome.CONFLICT, f"payment {payment_id!r} was recorded with other content", existing
+        return Outcome.APPLIED, "payment seen before: nothing added", existing
     await _ensure_account(session, account_id, ctx.clock.now())
     try:
         granted = await purchase(
@@ -138,7 +152,7 @@ async def _payment_reversed(
         if currency != lot.paid_currency or parse_amount(amount, lot.paid_currency) != lot.paid_minor:
             return Outcome.NEEDS_REVIEW, "partial refund: review by hand", lot
     reason = data.get("reason")
-    note = f"{kind}: {reason}" if isinstance(reason, str) and reason else kind
+    note = f"{kind}: {_printable(reason)}" if isinstance(reason, str) and reason else kind
     await revoke_lot(session, ctx, lot_id=lot.id, reason=note[:500])
     return Outcome.APPLIED, "lot revoked", lot
 
@@ -176,6 +190,10 @@ async def _apply(session: AsyncSession, ctx: Context, event_type: str, data: dic
     return Outcome.IGNORED, f"event type {event_type!r} is not handled", None
 
 
+def _printable(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
+
+
 async def receive_event(
     session: AsyncSession, ctx: Context, *, webhook_id: str, payload: dict[str, Any]
 ) -> Received:
@@ -204,11 +222,13 @@ async def receive_event(
             detail = f"{exc.kind} {exc.ident!r} does not exist"
     account_id = data.get("account_id") if isinstance(data, dict) else None
     fields = {
-        "type": event_type[:100] or "(none)",
+        # Copies of the payload's text for the admin list: PostgreSQL text cannot hold NUL (the
+        # payload itself, stored as JSON, keeps it escaped).
+        "type": _printable(event_type[:100]) or "(none)",
         "payload": payload,
         "outcome": str(outcome),
         "detail": detail[:1000],
-        "account_id": account_id[:64] if isinstance(account_id, str) else None,
+        "account_id": _printable(account_id[:64]) if isinstance(account_id, str) else None,
         "lot_id": lot.id if lot is not None else None,
         "updated_at": now,
     }

@@ -28,12 +28,13 @@ from .license_product_bonus_policy import LicenseProductBonusPolicy
 from .license_product_put import LicenseProductPut
 from .license_product_put_bonus_policy import LicenseProductPutBonusPolicy
 from .license_result import LicenseResult
-from .list_ledger_entries_kind_type_0_item import ListLedgerEntriesKindType0Item
-from .list_tickets_status_type_0_item import ListTicketsStatusType0Item
+from .list_ledger_entries_kind_item import ListLedgerEntriesKindItem
+from .list_tickets_status_item import ListTicketsStatusItem
 from .lot import Lot
 from .lot_source import LotSource
 from .lot_with_balance import LotWithBalance
 from .money import Money
+from .money_currency import MoneyCurrency
 from .outcome import Outcome
 from .page_account import PageAccount
 from .page_category import PageCategory
@@ -105,12 +106,13 @@ __all__ = (
     "LicenseProductPut",
     "LicenseProductPutBonusPolicy",
     "LicenseResult",
-    "ListLedgerEntriesKindType0Item",
-    "ListTicketsStatusType0Item",
+    "ListLedgerEntriesKindItem",
+    "ListTicketsStatusItem",
     "Lot",
     "LotSource",
     "LotWithBalance",
     "Money",
+    "MoneyCurrency",
     "Outcome",
     "PageAccount",
     "PageCategory",

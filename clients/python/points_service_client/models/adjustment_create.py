@@ -15,7 +15,7 @@ T = TypeVar("T", bound="AdjustmentCreate")
 class AdjustmentCreate:
     """
     Attributes:
-        points (int): +N grants a new lot, −N writes off available points
+        points (int): +N grants a new lot, −N writes off available points; never 0
         reason (str):
         expires_at (datetime.datetime | None | Unset): positive adjustments only; omitted: two years from now; null:
             never

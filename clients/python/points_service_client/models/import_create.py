@@ -16,7 +16,7 @@ class ImportCreate:
     """
     Attributes:
         external_ref (str):
-        granted_at (datetime.datetime): ISO 8601 with an offset; normalised to UTC
+        granted_at (datetime.datetime): RFC 3339 (ISO 8601) timestamp with an offset; normalised to UTC
         points (int):
         reason (str):
         expires_at (datetime.datetime | None | Unset): omitted: two years from granted_at; null: never expires

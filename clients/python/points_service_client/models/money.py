@@ -5,6 +5,8 @@ from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
+from ..models.money_currency import MoneyCurrency
+
 T = TypeVar("T", bound="Money")
 
 
@@ -12,17 +14,17 @@ T = TypeVar("T", bound="Money")
 class Money:
     """
     Attributes:
-        amount (str): exact decimal with the currency's minor digits
-        currency (str):
+        amount (str): exact decimal with exactly the currency's minor digits (`34.50` in USD, `3450` in JPY)
+        currency (MoneyCurrency): ISO 4217 code of a currency with minor units
     """
 
     amount: str
-    currency: str
+    currency: MoneyCurrency
 
     def to_dict(self) -> dict[str, Any]:
         amount = self.amount
 
-        currency = self.currency
+        currency = self.currency.value
 
         field_dict: dict[str, Any] = {}
 
@@ -40,7 +42,7 @@ class Money:
         d = dict(src_dict)
         amount = d.pop("amount")
 
-        currency = d.pop("currency")
+        currency = MoneyCurrency(d.pop("currency"))
 
         money = cls(
             amount=amount,

@@ -12,15 +12,13 @@ from ...services import queries
 from ...services.accounts import put_account as put_account_command
 from .. import present, schemas
 from ..deps import ALL, STAFF, Principal, allow, command_context, database, on_account
-from ..pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, flag, instant, integer, scope_of, text
+from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, flag, instant, integer, scope_of, text
 
 router = APIRouter(prefix="/v1", tags=["accounts"], route_class=DeferredJsonRoute)
 
 AccountId = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="the helpdesk's customer id (case-sensitive)")
 ]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
-Cursor = Annotated[str | None, Query(max_length=1000, description="`next_cursor` of the previous page")]
 Kind = Literal[
     "purchase",
     "license_bonus",
@@ -264,7 +262,7 @@ async def list_tickets(
     principal: Reader,
     account_id: AccountId,
     status: Annotated[list[Status] | None, Query(description="repeatable")] = None,
-    external_ref: Annotated[str | None, Query(max_length=128)] = None,
+    external_ref: Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from ..writes import Idempotency, idempotency, remember
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=DeferredJsonRoute)
 
 Admin = Annotated[Principal, Depends(allow(*ADMIN))]
-AccountFilter = Annotated[str | None, Query(max_length=64, description="only this account")]
+AccountFilter = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="only this account")]
 
 
 @router.post("/expire", operation_id="run_expiry_sweep", summary="Persist due expiries now", response_model=schemas.SweepResult)

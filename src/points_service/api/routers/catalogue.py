@@ -15,7 +15,7 @@ from ...domain.pricing import quote, rule_from_dict
 from ...services import catalogue
 from .. import present, schemas
 from ..deps import ADMIN, ALL, Caller, Principal, allow, command_context, database
-from ..pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, scope_of, text
+from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, scope_of, text
 from ..problems import ProblemError
 
 router = APIRouter(prefix="/v1", tags=["catalogue"], route_class=DeferredJsonRoute)
@@ -24,8 +24,6 @@ CodePath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 IncludeInactive = Annotated[bool, Query(description="admin only: include retired entries")]
 
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
-Cursor = Annotated[str | None, Query(max_length=1000, description="`next_cursor` of the previous page")]
 
 
 async def _list(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Annotated, Any
 
@@ -10,12 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from standardwebhooks.webhooks import Webhook
 
-from ..routing import DeferredJsonRoute
+from ..routing import DeferredJsonRoute, parse_json
 from ...services.context import Context
 from ...services.webhooks import ACTOR, Outcome, list_events, receive_event
 from .. import schemas
 from ..deps import ADMIN, Principal, allow, database
-from ..pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, instant, scope_of, text
+from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, instant, scope_of, text
 from ..problems import ProblemError, problem_response
 
 log = logging.getLogger("points_service.webhooks")
@@ -77,12 +76,14 @@ async def receive_billing_event(request: Request) -> Any:
         state.metrics.webhook_rejected()
         raise ProblemError("unauthorized", "missing or invalid webhook signature")
     webhook_id = headers["webhook-id"]
-    if len(webhook_id) > 255:
-        raise ProblemError("unauthorized", "webhook-id is too long")
+    if len(webhook_id) > 255 or "\x00" in webhook_id:
+        raise ProblemError("unauthorized", "webhook-id must be at most 255 characters, without NUL")
     try:
-        payload = json.loads(body)
-    except ValueError:
-        payload = None
+        payload = parse_json(body)
+    except ValueError as exc:
+        raise ProblemError(
+            "validation-error", "the event must be a JSON object", errors=[{"pointer": "#", "detail": f"malformed JSON: {exc}"}]
+        ) from None
     if not isinstance(payload, dict):
         raise ProblemError(
             "validation-error", "the event must be a JSON object", errors=[{"pointer": "#", "detail": "not a JSON object"}]
@@ -121,8 +122,8 @@ async def list_webhook_events(
     request: Request,
     principal: Annotated[Principal, Depends(allow(*ADMIN))],
     outcome: Annotated[list[Outcome] | None, Query(description="repeatable")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Stored billing webhook deliveries newest first, with their payload and outcome
     (`?outcome=` repeatable)."""

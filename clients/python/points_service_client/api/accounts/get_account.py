@@ -71,7 +71,7 @@ def sync_detailed(
      The account with its current balance.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -102,7 +102,7 @@ def sync(
      The account with its current balance.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -128,7 +128,7 @@ async def asyncio_detailed(
      The account with its current balance.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -157,7 +157,7 @@ async def asyncio(
      The account with its current balance.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -72,7 +72,7 @@ def sync_detailed(
     or not the sweep ran), and the lots expiring within the expiring window.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -104,7 +104,7 @@ def sync(
     or not the sweep ran), and the lots expiring within the expiring window.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -131,7 +131,7 @@ async def asyncio_detailed(
     or not the sweep ran), and the lots expiring within the expiring window.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -161,7 +161,7 @@ async def asyncio(
     or not the sweep ran), and the lots expiring within the expiring window.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

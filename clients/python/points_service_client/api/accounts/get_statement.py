@@ -82,7 +82,7 @@ def sync_detailed(
     `/tickets?status=open` and `/tickets?status=resolved&status=refunded`.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
         limit (int | Unset): page size Default: 50.
 
     Raises:
@@ -117,7 +117,7 @@ def sync(
     `/tickets?status=open` and `/tickets?status=resolved&status=refunded`.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
         limit (int | Unset): page size Default: 50.
 
     Raises:
@@ -147,7 +147,7 @@ async def asyncio_detailed(
     `/tickets?status=open` and `/tickets?status=resolved&status=refunded`.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
         limit (int | Unset): page size Default: 50.
 
     Raises:
@@ -180,7 +180,7 @@ async def asyncio(
     `/tickets?status=open` and `/tickets?status=resolved&status=refunded`.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
         limit (int | Unset): page size Default: 50.
 
     Raises:

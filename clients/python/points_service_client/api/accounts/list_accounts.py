@@ -14,30 +14,21 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    expiring_before: datetime.datetime | None | Unset = UNSET,
+    expiring_before: datetime.datetime | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
-    json_expiring_before: None | str | Unset
-    if isinstance(expiring_before, Unset):
-        json_expiring_before = UNSET
-    elif isinstance(expiring_before, datetime.datetime):
+    json_expiring_before: str | Unset = UNSET
+    if not isinstance(expiring_before, Unset):
         json_expiring_before = expiring_before.isoformat()
-    else:
-        json_expiring_before = expiring_before
     params["expiring_before"] = json_expiring_before
 
     params["limit"] = limit
 
-    json_cursor: None | str | Unset
-    if isinstance(cursor, Unset):
-        json_cursor = UNSET
-    else:
-        json_cursor = cursor
-    params["cursor"] = json_cursor
+    params["cursor"] = cursor
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -109,9 +100,9 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    expiring_before: datetime.datetime | None | Unset = UNSET,
+    expiring_before: datetime.datetime | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PageAccount | PageExpiringAccount | Problem]:
     """List accounts, or those with points expiring soon
 
@@ -120,10 +111,11 @@ def sync_detailed(
     daily "use them or lose them" list.
 
     Args:
-        expiring_before (datetime.datetime | None | Unset): only accounts with available points
-            expiring before then
+        expiring_before (datetime.datetime | Unset): only accounts with available points expiring
+            before then
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -149,9 +141,9 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    expiring_before: datetime.datetime | None | Unset = UNSET,
+    expiring_before: datetime.datetime | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PageAccount | PageExpiringAccount | Problem | None:
     """List accounts, or those with points expiring soon
 
@@ -160,10 +152,11 @@ def sync(
     daily "use them or lose them" list.
 
     Args:
-        expiring_before (datetime.datetime | None | Unset): only accounts with available points
-            expiring before then
+        expiring_before (datetime.datetime | Unset): only accounts with available points expiring
+            before then
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -184,9 +177,9 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    expiring_before: datetime.datetime | None | Unset = UNSET,
+    expiring_before: datetime.datetime | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PageAccount | PageExpiringAccount | Problem]:
     """List accounts, or those with points expiring soon
 
@@ -195,10 +188,11 @@ async def asyncio_detailed(
     daily "use them or lose them" list.
 
     Args:
-        expiring_before (datetime.datetime | None | Unset): only accounts with available points
-            expiring before then
+        expiring_before (datetime.datetime | Unset): only accounts with available points expiring
+            before then
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -222,9 +216,9 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    expiring_before: datetime.datetime | None | Unset = UNSET,
+    expiring_before: datetime.datetime | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PageAccount | PageExpiringAccount | Problem | None:
     """List accounts, or those with points expiring soon
 
@@ -233,10 +227,11 @@ async def asyncio(
     daily "use them or lose them" list.
 
     Args:
-        expiring_before (datetime.datetime | None | Unset): only accounts with available points
-            expiring before then
+        expiring_before (datetime.datetime | Unset): only accounts with available points expiring
+            before then
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

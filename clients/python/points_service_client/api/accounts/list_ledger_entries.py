@@ -6,7 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.list_ledger_entries_kind_type_0_item import ListLedgerEntriesKindType0Item
+from ...models.list_ledger_entries_kind_item import ListLedgerEntriesKindItem
 from ...models.page_ledger_entry import PageLedgerEntry
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
@@ -15,42 +15,28 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     account_id: str,
     *,
-    kind: list[ListLedgerEntriesKindType0Item] | None | Unset = UNSET,
-    view: Literal["modifications"] | None | Unset = UNSET,
+    kind: list[ListLedgerEntriesKindItem] | Unset = UNSET,
+    view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
-    json_kind: list[str] | None | Unset
-    if isinstance(kind, Unset):
-        json_kind = UNSET
-    elif isinstance(kind, list):
+    json_kind: list[str] | Unset = UNSET
+    if not isinstance(kind, Unset):
         json_kind = []
-        for kind_type_0_item_data in kind:
-            kind_type_0_item = kind_type_0_item_data.value
-            json_kind.append(kind_type_0_item)
+        for kind_item_data in kind:
+            kind_item = kind_item_data.value
+            json_kind.append(kind_item)
 
-    else:
-        json_kind = kind
     params["kind"] = json_kind
 
-    json_view: Literal["modifications"] | None | Unset
-    if isinstance(view, Unset):
-        json_view = UNSET
-    else:
-        json_view = view
-    params["view"] = json_view
+    params["view"] = view
 
     params["limit"] = limit
 
-    json_cursor: None | str | Unset
-    if isinstance(cursor, Unset):
-        json_cursor = UNSET
-    else:
-        json_cursor = cursor
-    params["cursor"] = json_cursor
+    params["cursor"] = cursor
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -109,10 +95,10 @@ def sync_detailed(
     account_id: str,
     *,
     client: AuthenticatedClient,
-    kind: list[ListLedgerEntriesKindType0Item] | None | Unset = UNSET,
-    view: Literal["modifications"] | None | Unset = UNSET,
+    kind: list[ListLedgerEntriesKindItem] | Unset = UNSET,
+    view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PageLedgerEntry | Problem]:
     """Ledger entries, newest first
 
@@ -121,11 +107,12 @@ def sync_detailed(
     (repeatable); `?view=modifications` keeps part 1 of the statement.
 
     Args:
-        account_id (str):
-        kind (list[ListLedgerEntriesKindType0Item] | None | Unset): repeatable
-        view (Literal['modifications'] | None | Unset): part 1 of the statement
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        kind (list[ListLedgerEntriesKindItem] | Unset): repeatable
+        view (Literal['modifications'] | Unset): part 1 of the statement
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -154,10 +141,10 @@ def sync(
     account_id: str,
     *,
     client: AuthenticatedClient,
-    kind: list[ListLedgerEntriesKindType0Item] | None | Unset = UNSET,
-    view: Literal["modifications"] | None | Unset = UNSET,
+    kind: list[ListLedgerEntriesKindItem] | Unset = UNSET,
+    view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PageLedgerEntry | Problem | None:
     """Ledger entries, newest first
 
@@ -166,11 +153,12 @@ def sync(
     (repeatable); `?view=modifications` keeps part 1 of the statement.
 
     Args:
-        account_id (str):
-        kind (list[ListLedgerEntriesKindType0Item] | None | Unset): repeatable
-        view (Literal['modifications'] | None | Unset): part 1 of the statement
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        kind (list[ListLedgerEntriesKindItem] | Unset): repeatable
+        view (Literal['modifications'] | Unset): part 1 of the statement
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -194,10 +182,10 @@ async def asyncio_detailed(
     account_id: str,
     *,
     client: AuthenticatedClient,
-    kind: list[ListLedgerEntriesKindType0Item] | None | Unset = UNSET,
-    view: Literal["modifications"] | None | Unset = UNSET,
+    kind: list[ListLedgerEntriesKindItem] | Unset = UNSET,
+    view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PageLedgerEntry | Problem]:
     """Ledger entries, newest first
 
@@ -206,11 +194,12 @@ async def asyncio_detailed(
     (repeatable); `?view=modifications` keeps part 1 of the statement.
 
     Args:
-        account_id (str):
-        kind (list[ListLedgerEntriesKindType0Item] | None | Unset): repeatable
-        view (Literal['modifications'] | None | Unset): part 1 of the statement
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        kind (list[ListLedgerEntriesKindItem] | Unset): repeatable
+        view (Literal['modifications'] | Unset): part 1 of the statement
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -237,10 +226,10 @@ async def asyncio(
     account_id: str,
     *,
     client: AuthenticatedClient,
-    kind: list[ListLedgerEntriesKindType0Item] | None | Unset = UNSET,
-    view: Literal["modifications"] | None | Unset = UNSET,
+    kind: list[ListLedgerEntriesKindItem] | Unset = UNSET,
+    view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PageLedgerEntry | Problem | None:
     """Ledger entries, newest first
 
@@ -249,11 +238,12 @@ async def asyncio(
     (repeatable); `?view=modifications` keeps part 1 of the statement.
 
     Args:
-        account_id (str):
-        kind (list[ListLedgerEntriesKindType0Item] | None | Unset): repeatable
-        view (Literal['modifications'] | None | Unset): part 1 of the statement
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        kind (list[ListLedgerEntriesKindItem] | Unset): repeatable
+        view (Literal['modifications'] | Unset): part 1 of the statement
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

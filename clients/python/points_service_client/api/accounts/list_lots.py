@@ -16,7 +16,7 @@ def _get_kwargs(
     *,
     include_empty: bool | Unset = False,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -25,12 +25,7 @@ def _get_kwargs(
 
     params["limit"] = limit
 
-    json_cursor: None | str | Unset
-    if isinstance(cursor, Unset):
-        json_cursor = UNSET
-    else:
-        json_cursor = cursor
-    params["cursor"] = json_cursor
+    params["cursor"] = cursor
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -87,7 +82,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     include_empty: bool | Unset = False,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PageLot | Problem]:
     """Lots in consumption order
 
@@ -95,10 +90,11 @@ def sync_detailed(
     with its points in every state. `include_empty=true` adds lots with nothing available or held.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
         include_empty (bool | Unset): also lots with nothing available or held Default: False.
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -128,7 +124,7 @@ def sync(
     client: AuthenticatedClient,
     include_empty: bool | Unset = False,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PageLot | Problem | None:
     """Lots in consumption order
 
@@ -136,10 +132,11 @@ def sync(
     with its points in every state. `include_empty=true` adds lots with nothing available or held.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
         include_empty (bool | Unset): also lots with nothing available or held Default: False.
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -164,7 +161,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     include_empty: bool | Unset = False,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PageLot | Problem]:
     """Lots in consumption order
 
@@ -172,10 +169,11 @@ async def asyncio_detailed(
     with its points in every state. `include_empty=true` adds lots with nothing available or held.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
         include_empty (bool | Unset): also lots with nothing available or held Default: False.
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -203,7 +201,7 @@ async def asyncio(
     client: AuthenticatedClient,
     include_empty: bool | Unset = False,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PageLot | Problem | None:
     """Lots in consumption order
 
@@ -211,10 +209,11 @@ async def asyncio(
     with its points in every state. `include_empty=true` adds lots with nothing available or held.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
         include_empty (bool | Unset): also lots with nothing available or held Default: False.
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -6,7 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.list_tickets_status_type_0_item import ListTicketsStatusType0Item
+from ...models.list_tickets_status_item import ListTicketsStatusItem
 from ...models.page_ticket import PageTicket
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
@@ -15,42 +15,28 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     account_id: str,
     *,
-    status: list[ListTicketsStatusType0Item] | None | Unset = UNSET,
-    external_ref: None | str | Unset = UNSET,
+    status: list[ListTicketsStatusItem] | Unset = UNSET,
+    external_ref: str | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
-    json_status: list[str] | None | Unset
-    if isinstance(status, Unset):
-        json_status = UNSET
-    elif isinstance(status, list):
+    json_status: list[str] | Unset = UNSET
+    if not isinstance(status, Unset):
         json_status = []
-        for status_type_0_item_data in status:
-            status_type_0_item = status_type_0_item_data.value
-            json_status.append(status_type_0_item)
+        for status_item_data in status:
+            status_item = status_item_data.value
+            json_status.append(status_item)
 
-    else:
-        json_status = status
     params["status"] = json_status
 
-    json_external_ref: None | str | Unset
-    if isinstance(external_ref, Unset):
-        json_external_ref = UNSET
-    else:
-        json_external_ref = external_ref
-    params["external_ref"] = json_external_ref
+    params["external_ref"] = external_ref
 
     params["limit"] = limit
 
-    json_cursor: None | str | Unset
-    if isinstance(cursor, Unset):
-        json_cursor = UNSET
-    else:
-        json_cursor = cursor
-    params["cursor"] = json_cursor
+    params["cursor"] = cursor
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -107,10 +93,10 @@ def sync_detailed(
     account_id: str,
     *,
     client: AuthenticatedClient,
-    status: list[ListTicketsStatusType0Item] | None | Unset = UNSET,
-    external_ref: None | str | Unset = UNSET,
+    status: list[ListTicketsStatusItem] | Unset = UNSET,
+    external_ref: str | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PageTicket | Problem]:
     """Tickets, newest first
 
@@ -118,11 +104,12 @@ def sync_detailed(
     `status` (repeatable) and `external_ref`.
 
     Args:
-        account_id (str):
-        status (list[ListTicketsStatusType0Item] | None | Unset): repeatable
-        external_ref (None | str | Unset):
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        status (list[ListTicketsStatusItem] | Unset): repeatable
+        external_ref (str | Unset):
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -151,10 +138,10 @@ def sync(
     account_id: str,
     *,
     client: AuthenticatedClient,
-    status: list[ListTicketsStatusType0Item] | None | Unset = UNSET,
-    external_ref: None | str | Unset = UNSET,
+    status: list[ListTicketsStatusItem] | Unset = UNSET,
+    external_ref: str | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PageTicket | Problem | None:
     """Tickets, newest first
 
@@ -162,11 +149,12 @@ def sync(
     `status` (repeatable) and `external_ref`.
 
     Args:
-        account_id (str):
-        status (list[ListTicketsStatusType0Item] | None | Unset): repeatable
-        external_ref (None | str | Unset):
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        status (list[ListTicketsStatusItem] | Unset): repeatable
+        external_ref (str | Unset):
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -190,10 +178,10 @@ async def asyncio_detailed(
     account_id: str,
     *,
     client: AuthenticatedClient,
-    status: list[ListTicketsStatusType0Item] | None | Unset = UNSET,
-    external_ref: None | str | Unset = UNSET,
+    status: list[ListTicketsStatusItem] | Unset = UNSET,
+    external_ref: str | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PageTicket | Problem]:
     """Tickets, newest first
 
@@ -201,11 +189,12 @@ async def asyncio_detailed(
     `status` (repeatable) and `external_ref`.
 
     Args:
-        account_id (str):
-        status (list[ListTicketsStatusType0Item] | None | Unset): repeatable
-        external_ref (None | str | Unset):
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        status (list[ListTicketsStatusItem] | Unset): repeatable
+        external_ref (str | Unset):
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -232,10 +221,10 @@ async def asyncio(
     account_id: str,
     *,
     client: AuthenticatedClient,
-    status: list[ListTicketsStatusType0Item] | None | Unset = UNSET,
-    external_ref: None | str | Unset = UNSET,
+    status: list[ListTicketsStatusItem] | Unset = UNSET,
+    external_ref: str | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PageTicket | Problem | None:
     """Tickets, newest first
 
@@ -243,11 +232,12 @@ async def asyncio(
     `status` (repeatable) and `external_ref`.
 
     Args:
-        account_id (str):
-        status (list[ListTicketsStatusType0Item] | None | Unset): repeatable
-        external_ref (None | str | Unset):
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        status (list[ListTicketsStatusItem] | Unset): repeatable
+        external_ref (str | Unset):
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

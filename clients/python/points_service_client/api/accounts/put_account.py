@@ -106,7 +106,7 @@ def sync_detailed(
      Fields left out keep their value; `null` clears them.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
         body (AccountPut):
 
     Raises:
@@ -140,7 +140,7 @@ def sync(
      Fields left out keep their value; `null` clears them.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
         body (AccountPut):
 
     Raises:
@@ -169,7 +169,7 @@ async def asyncio_detailed(
      Fields left out keep their value; `null` clears them.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
         body (AccountPut):
 
     Raises:
@@ -201,7 +201,7 @@ async def asyncio(
      Fields left out keep their value; `null` clears them.
 
     Args:
-        account_id (str):
+        account_id (str): the helpdesk's customer id (case-sensitive)
         body (AccountPut):
 
     Raises:

@@ -12,8 +12,8 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    account_id: None | str | Unset = UNSET,
-    idempotency_key: None | str | Unset = UNSET,
+    account_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -21,12 +21,7 @@ def _get_kwargs(
 
     params: dict[str, Any] = {}
 
-    json_account_id: None | str | Unset
-    if isinstance(account_id, Unset):
-        json_account_id = UNSET
-    else:
-        json_account_id = account_id
-    params["account_id"] = json_account_id
+    params["account_id"] = account_id
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -91,8 +86,8 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    account_id: None | str | Unset = UNSET,
-    idempotency_key: None | str | Unset = UNSET,
+    account_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | SweepResult]:
     """Persist due expiries now
 
@@ -100,9 +95,9 @@ def sync_detailed(
     purges Idempotency-Key responses older than `POINTS_IDEMPOTENCY_TTL_HOURS`.
 
     Args:
-        account_id (None | str | Unset): only this account
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str | Unset): only this account
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -127,8 +122,8 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    account_id: None | str | Unset = UNSET,
-    idempotency_key: None | str | Unset = UNSET,
+    account_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | SweepResult | None:
     """Persist due expiries now
 
@@ -136,9 +131,9 @@ def sync(
     purges Idempotency-Key responses older than `POINTS_IDEMPOTENCY_TTL_HOURS`.
 
     Args:
-        account_id (None | str | Unset): only this account
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str | Unset): only this account
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -158,8 +153,8 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    account_id: None | str | Unset = UNSET,
-    idempotency_key: None | str | Unset = UNSET,
+    account_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | SweepResult]:
     """Persist due expiries now
 
@@ -167,9 +162,9 @@ async def asyncio_detailed(
     purges Idempotency-Key responses older than `POINTS_IDEMPOTENCY_TTL_HOURS`.
 
     Args:
-        account_id (None | str | Unset): only this account
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str | Unset): only this account
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -192,8 +187,8 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    account_id: None | str | Unset = UNSET,
-    idempotency_key: None | str | Unset = UNSET,
+    account_id: str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | SweepResult | None:
     """Persist due expiries now
 
@@ -201,9 +196,9 @@ async def asyncio(
     purges Idempotency-Key responses older than `POINTS_IDEMPOTENCY_TTL_HOURS`.
 
     Args:
-        account_id (None | str | Unset): only this account
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str | Unset): only this account
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -12,17 +12,12 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    account_id: None | str | Unset = UNSET,
+    account_id: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
-    json_account_id: None | str | Unset
-    if isinstance(account_id, Unset):
-        json_account_id = UNSET
-    else:
-        json_account_id = account_id
-    params["account_id"] = json_account_id
+    params["account_id"] = account_id
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -76,7 +71,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    account_id: None | str | Unset = UNSET,
+    account_id: str | Unset = UNSET,
 ) -> Response[Problem | VerifyReport]:
     """Recompute every balance and compare
 
@@ -84,7 +79,7 @@ def sync_detailed(
     stored counters; `ok` is false and `disagreements` lists each mismatch otherwise.
 
     Args:
-        account_id (None | str | Unset): only this account
+        account_id (str | Unset): only this account
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -108,7 +103,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    account_id: None | str | Unset = UNSET,
+    account_id: str | Unset = UNSET,
 ) -> Problem | VerifyReport | None:
     """Recompute every balance and compare
 
@@ -116,7 +111,7 @@ def sync(
     stored counters; `ok` is false and `disagreements` lists each mismatch otherwise.
 
     Args:
-        account_id (None | str | Unset): only this account
+        account_id (str | Unset): only this account
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -135,7 +130,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    account_id: None | str | Unset = UNSET,
+    account_id: str | Unset = UNSET,
 ) -> Response[Problem | VerifyReport]:
     """Recompute every balance and compare
 
@@ -143,7 +138,7 @@ async def asyncio_detailed(
     stored counters; `ok` is false and `disagreements` lists each mismatch otherwise.
 
     Args:
-        account_id (None | str | Unset): only this account
+        account_id (str | Unset): only this account
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -165,7 +160,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    account_id: None | str | Unset = UNSET,
+    account_id: str | Unset = UNSET,
 ) -> Problem | VerifyReport | None:
     """Recompute every balance and compare
 
@@ -173,7 +168,7 @@ async def asyncio(
     stored counters; `ok` is false and `disagreements` lists each mismatch otherwise.
 
     Args:
-        account_id (None | str | Unset): only this account
+        account_id (str | Unset): only this account
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -14,7 +14,7 @@ def _get_kwargs(
     *,
     include_inactive: bool | Unset = False,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -23,12 +23,7 @@ def _get_kwargs(
 
     params["limit"] = limit
 
-    json_cursor: None | str | Unset
-    if isinstance(cursor, Unset):
-        json_cursor = UNSET
-    else:
-        json_cursor = cursor
-    params["cursor"] = json_cursor
+    params["cursor"] = cursor
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -86,7 +81,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     include_inactive: bool | Unset = False,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PageLicenseProduct | Problem]:
     """List license products
 
@@ -95,7 +90,8 @@ def sync_detailed(
     Args:
         include_inactive (bool | Unset): admin only: include retired entries Default: False.
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -123,7 +119,7 @@ def sync(
     client: AuthenticatedClient,
     include_inactive: bool | Unset = False,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PageLicenseProduct | Problem | None:
     """List license products
 
@@ -132,7 +128,8 @@ def sync(
     Args:
         include_inactive (bool | Unset): admin only: include retired entries Default: False.
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,7 +152,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     include_inactive: bool | Unset = False,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PageLicenseProduct | Problem]:
     """List license products
 
@@ -164,7 +161,8 @@ async def asyncio_detailed(
     Args:
         include_inactive (bool | Unset): admin only: include retired entries Default: False.
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -190,7 +188,7 @@ async def asyncio(
     client: AuthenticatedClient,
     include_inactive: bool | Unset = False,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PageLicenseProduct | Problem | None:
     """List license products
 
@@ -199,7 +197,8 @@ async def asyncio(
     Args:
         include_inactive (bool | Unset): admin only: include retired entries Default: False.
         limit (int | Unset): page size Default: 50.
-        cursor (None | str | Unset): `next_cursor` of the previous page
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

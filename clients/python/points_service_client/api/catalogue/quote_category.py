@@ -14,17 +14,12 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     code: str,
     *,
-    quantity: int | None | Unset = UNSET,
+    quantity: int | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
-    json_quantity: int | None | Unset
-    if isinstance(quantity, Unset):
-        json_quantity = UNSET
-    else:
-        json_quantity = quantity
-    params["quantity"] = json_quantity
+    params["quantity"] = quantity
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -79,7 +74,7 @@ def sync_detailed(
     code: str,
     *,
     client: AuthenticatedClient,
-    quantity: int | None | Unset = UNSET,
+    quantity: int | Unset = UNSET,
 ) -> Response[Problem | Quote]:
     """Price a ticket of a category
 
@@ -88,7 +83,7 @@ def sync_detailed(
 
     Args:
         code (str):
-        quantity (int | None | Unset):
+        quantity (int | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -114,7 +109,7 @@ def sync(
     code: str,
     *,
     client: AuthenticatedClient,
-    quantity: int | None | Unset = UNSET,
+    quantity: int | Unset = UNSET,
 ) -> Problem | Quote | None:
     """Price a ticket of a category
 
@@ -123,7 +118,7 @@ def sync(
 
     Args:
         code (str):
-        quantity (int | None | Unset):
+        quantity (int | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,7 +139,7 @@ async def asyncio_detailed(
     code: str,
     *,
     client: AuthenticatedClient,
-    quantity: int | None | Unset = UNSET,
+    quantity: int | Unset = UNSET,
 ) -> Response[Problem | Quote]:
     """Price a ticket of a category
 
@@ -153,7 +148,7 @@ async def asyncio_detailed(
 
     Args:
         code (str):
-        quantity (int | None | Unset):
+        quantity (int | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -177,7 +172,7 @@ async def asyncio(
     code: str,
     *,
     client: AuthenticatedClient,
-    quantity: int | None | Unset = UNSET,
+    quantity: int | Unset = UNSET,
 ) -> Problem | Quote | None:
     """Price a ticket of a category
 
@@ -186,7 +181,7 @@ async def asyncio(
 
     Args:
         code (str):
-        quantity (int | None | Unset):
+        quantity (int | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

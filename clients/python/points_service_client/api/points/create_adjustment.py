@@ -16,7 +16,7 @@ def _get_kwargs(
     account_id: str,
     *,
     body: AdjustmentCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -111,7 +111,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: AdjustmentCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[AdjustmentResult | Any | Problem]:
     """Grant (+N) or write off (−N) points by hand
 
@@ -120,9 +120,9 @@ def sync_detailed(
     consumption order → 200 with `lot: null` and the postings; 422 if fewer are available.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (AdjustmentCreate):
 
     Raises:
@@ -151,7 +151,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: AdjustmentCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> AdjustmentResult | Any | Problem | None:
     """Grant (+N) or write off (−N) points by hand
 
@@ -160,9 +160,9 @@ def sync(
     consumption order → 200 with `lot: null` and the postings; 422 if fewer are available.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (AdjustmentCreate):
 
     Raises:
@@ -186,7 +186,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: AdjustmentCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[AdjustmentResult | Any | Problem]:
     """Grant (+N) or write off (−N) points by hand
 
@@ -195,9 +195,9 @@ async def asyncio_detailed(
     consumption order → 200 with `lot: null` and the postings; 422 if fewer are available.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (AdjustmentCreate):
 
     Raises:
@@ -224,7 +224,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: AdjustmentCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> AdjustmentResult | Any | Problem | None:
     """Grant (+N) or write off (−N) points by hand
 
@@ -233,9 +233,9 @@ async def asyncio(
     consumption order → 200 with `lot: null` and the postings; 422 if fewer are available.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (AdjustmentCreate):
 
     Raises:

@@ -16,7 +16,7 @@ def _get_kwargs(
     account_id: str,
     *,
     body: ImportCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -111,7 +111,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ImportCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | LotWithBalance | Problem]:
     """Import a balance from a previous system
 
@@ -120,9 +120,9 @@ def sync_detailed(
     past: the lot is created expired. A `payment_id` shares the purchases' namespace.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (ImportCreate):
 
     Raises:
@@ -151,7 +151,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ImportCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Any | LotWithBalance | Problem | None:
     """Import a balance from a previous system
 
@@ -160,9 +160,9 @@ def sync(
     past: the lot is created expired. A `payment_id` shares the purchases' namespace.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (ImportCreate):
 
     Raises:
@@ -186,7 +186,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ImportCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | LotWithBalance | Problem]:
     """Import a balance from a previous system
 
@@ -195,9 +195,9 @@ async def asyncio_detailed(
     past: the lot is created expired. A `payment_id` shares the purchases' namespace.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (ImportCreate):
 
     Raises:
@@ -224,7 +224,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ImportCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Any | LotWithBalance | Problem | None:
     """Import a balance from a previous system
 
@@ -233,9 +233,9 @@ async def asyncio(
     past: the lot is created expired. A `payment_id` shares the purchases' namespace.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (ImportCreate):
 
     Raises:

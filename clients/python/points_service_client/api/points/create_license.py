@@ -16,7 +16,7 @@ def _get_kwargs(
     account_id: str,
     *,
     body: LicenseCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -111,7 +111,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: LicenseCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | LicenseResult | Problem]:
     """Record a license sold, with its bonus points
 
@@ -121,9 +121,9 @@ def sync_detailed(
     content 409.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (LicenseCreate):
 
     Raises:
@@ -152,7 +152,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: LicenseCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Any | LicenseResult | Problem | None:
     """Record a license sold, with its bonus points
 
@@ -162,9 +162,9 @@ def sync(
     content 409.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (LicenseCreate):
 
     Raises:
@@ -188,7 +188,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: LicenseCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | LicenseResult | Problem]:
     """Record a license sold, with its bonus points
 
@@ -198,9 +198,9 @@ async def asyncio_detailed(
     content 409.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (LicenseCreate):
 
     Raises:
@@ -227,7 +227,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: LicenseCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Any | LicenseResult | Problem | None:
     """Record a license sold, with its bonus points
 
@@ -237,9 +237,9 @@ async def asyncio(
     content 409.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (LicenseCreate):
 
     Raises:

@@ -16,7 +16,7 @@ def _get_kwargs(
     account_id: str,
     *,
     body: PurchaseCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -111,7 +111,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: PurchaseCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | LotWithBalance | Problem]:
     """Record a point pack bought with a payment
 
@@ -121,9 +121,9 @@ def sync_detailed(
     the payment on another account, 409.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (PurchaseCreate):
 
     Raises:
@@ -152,7 +152,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: PurchaseCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Any | LotWithBalance | Problem | None:
     """Record a point pack bought with a payment
 
@@ -162,9 +162,9 @@ def sync(
     the payment on another account, 409.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (PurchaseCreate):
 
     Raises:
@@ -188,7 +188,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: PurchaseCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | LotWithBalance | Problem]:
     """Record a point pack bought with a payment
 
@@ -198,9 +198,9 @@ async def asyncio_detailed(
     the payment on another account, 409.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (PurchaseCreate):
 
     Raises:
@@ -227,7 +227,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: PurchaseCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Any | LotWithBalance | Problem | None:
     """Record a point pack bought with a payment
 
@@ -237,9 +237,9 @@ async def asyncio(
     the payment on another account, 409.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (PurchaseCreate):
 
     Raises:

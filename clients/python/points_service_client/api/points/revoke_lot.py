@@ -16,7 +16,7 @@ def _get_kwargs(
     lot_id: str,
     *,
     body: RevokeRequest,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -105,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: RevokeRequest,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | Revocation]:
     """Revoke a lot whose payment was refunded or charged back
 
@@ -114,8 +114,8 @@ def sync_detailed(
 
     Args:
         lot_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (RevokeRequest):
 
     Raises:
@@ -144,7 +144,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: RevokeRequest,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | Revocation | None:
     """Revoke a lot whose payment was refunded or charged back
 
@@ -153,8 +153,8 @@ def sync(
 
     Args:
         lot_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (RevokeRequest):
 
     Raises:
@@ -178,7 +178,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: RevokeRequest,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | Revocation]:
     """Revoke a lot whose payment was refunded or charged back
 
@@ -187,8 +187,8 @@ async def asyncio_detailed(
 
     Args:
         lot_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (RevokeRequest):
 
     Raises:
@@ -215,7 +215,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: RevokeRequest,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | Revocation | None:
     """Revoke a lot whose payment was refunded or charged back
 
@@ -224,8 +224,8 @@ async def asyncio(
 
     Args:
         lot_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (RevokeRequest):
 
     Raises:

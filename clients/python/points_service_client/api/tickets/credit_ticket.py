@@ -16,8 +16,8 @@ def _get_kwargs(
     ticket_id: str,
     *,
     body: TicketCredit,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -114,8 +114,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TicketCredit,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Response[Problem | TicketDetail]:
     """Return part of a resolved ticket's points
 
@@ -125,9 +125,9 @@ def sync_detailed(
 
     Args:
         ticket_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
-        if_match (None | str | Unset): `"<version>"` or `*`
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
+        if_match (str | Unset): `"<version>"` or `*`
         body (TicketCredit):
 
     Raises:
@@ -157,8 +157,8 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: TicketCredit,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Problem | TicketDetail | None:
     """Return part of a resolved ticket's points
 
@@ -168,9 +168,9 @@ def sync(
 
     Args:
         ticket_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
-        if_match (None | str | Unset): `"<version>"` or `*`
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
+        if_match (str | Unset): `"<version>"` or `*`
         body (TicketCredit):
 
     Raises:
@@ -195,8 +195,8 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TicketCredit,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Response[Problem | TicketDetail]:
     """Return part of a resolved ticket's points
 
@@ -206,9 +206,9 @@ async def asyncio_detailed(
 
     Args:
         ticket_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
-        if_match (None | str | Unset): `"<version>"` or `*`
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
+        if_match (str | Unset): `"<version>"` or `*`
         body (TicketCredit):
 
     Raises:
@@ -236,8 +236,8 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TicketCredit,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Problem | TicketDetail | None:
     """Return part of a resolved ticket's points
 
@@ -247,9 +247,9 @@ async def asyncio(
 
     Args:
         ticket_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
-        if_match (None | str | Unset): `"<version>"` or `*`
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
+        if_match (str | Unset): `"<version>"` or `*`
         body (TicketCredit):
 
     Raises:

@@ -16,7 +16,7 @@ def _get_kwargs(
     account_id: str,
     *,
     body: TicketCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -105,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TicketCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | TicketDetail]:
     """Open a ticket, capturing its estimated points
 
@@ -116,9 +116,9 @@ def sync_detailed(
     `insufficient-points` carries `available` and `required`.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (TicketCreate):
 
     Raises:
@@ -147,7 +147,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: TicketCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | TicketDetail | None:
     """Open a ticket, capturing its estimated points
 
@@ -158,9 +158,9 @@ def sync(
     `insufficient-points` carries `available` and `required`.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (TicketCreate):
 
     Raises:
@@ -184,7 +184,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TicketCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | TicketDetail]:
     """Open a ticket, capturing its estimated points
 
@@ -195,9 +195,9 @@ async def asyncio_detailed(
     `insufficient-points` carries `available` and `required`.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (TicketCreate):
 
     Raises:
@@ -224,7 +224,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TicketCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | TicketDetail | None:
     """Open a ticket, capturing its estimated points
 
@@ -235,9 +235,9 @@ async def asyncio(
     `insufficient-points` carries `available` and `required`.
 
     Args:
-        account_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
+        account_id (str): the helpdesk's customer id (case-sensitive)
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
         body (TicketCreate):
 
     Raises:

@@ -16,8 +16,8 @@ def _get_kwargs(
     ticket_id: str,
     *,
     body: TicketRefund,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -114,8 +114,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TicketRefund,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Response[Problem | TicketDetail]:
     """Refund a ticket: every point not yet returned goes back
 
@@ -126,9 +126,9 @@ def sync_detailed(
 
     Args:
         ticket_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
-        if_match (None | str | Unset): `"<version>"` or `*`
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
+        if_match (str | Unset): `"<version>"` or `*`
         body (TicketRefund):
 
     Raises:
@@ -158,8 +158,8 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: TicketRefund,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Problem | TicketDetail | None:
     """Refund a ticket: every point not yet returned goes back
 
@@ -170,9 +170,9 @@ def sync(
 
     Args:
         ticket_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
-        if_match (None | str | Unset): `"<version>"` or `*`
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
+        if_match (str | Unset): `"<version>"` or `*`
         body (TicketRefund):
 
     Raises:
@@ -197,8 +197,8 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TicketRefund,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Response[Problem | TicketDetail]:
     """Refund a ticket: every point not yet returned goes back
 
@@ -209,9 +209,9 @@ async def asyncio_detailed(
 
     Args:
         ticket_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
-        if_match (None | str | Unset): `"<version>"` or `*`
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
+        if_match (str | Unset): `"<version>"` or `*`
         body (TicketRefund):
 
     Raises:
@@ -239,8 +239,8 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TicketRefund,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Problem | TicketDetail | None:
     """Refund a ticket: every point not yet returned goes back
 
@@ -251,9 +251,9 @@ async def asyncio(
 
     Args:
         ticket_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
-        if_match (None | str | Unset): `"<version>"` or `*`
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
+        if_match (str | Unset): `"<version>"` or `*`
         body (TicketRefund):
 
     Raises:

@@ -16,8 +16,8 @@ def _get_kwargs(
     ticket_id: str,
     *,
     body: TicketResolve,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -114,8 +114,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TicketResolve,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Response[Problem | TicketDetail]:
     """Resolve a ticket, deducting its points for good
 
@@ -123,9 +123,9 @@ def sync_detailed(
 
     Args:
         ticket_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
-        if_match (None | str | Unset): `"<version>"` or `*`
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
+        if_match (str | Unset): `"<version>"` or `*`
         body (TicketResolve):
 
     Raises:
@@ -155,8 +155,8 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: TicketResolve,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Problem | TicketDetail | None:
     """Resolve a ticket, deducting its points for good
 
@@ -164,9 +164,9 @@ def sync(
 
     Args:
         ticket_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
-        if_match (None | str | Unset): `"<version>"` or `*`
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
+        if_match (str | Unset): `"<version>"` or `*`
         body (TicketResolve):
 
     Raises:
@@ -191,8 +191,8 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TicketResolve,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Response[Problem | TicketDetail]:
     """Resolve a ticket, deducting its points for good
 
@@ -200,9 +200,9 @@ async def asyncio_detailed(
 
     Args:
         ticket_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
-        if_match (None | str | Unset): `"<version>"` or `*`
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
+        if_match (str | Unset): `"<version>"` or `*`
         body (TicketResolve):
 
     Raises:
@@ -230,8 +230,8 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TicketResolve,
-    idempotency_key: None | str | Unset = UNSET,
-    if_match: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Problem | TicketDetail | None:
     """Resolve a ticket, deducting its points for good
 
@@ -239,9 +239,9 @@ async def asyncio(
 
     Args:
         ticket_id (str):
-        idempotency_key (None | str | Unset): 1–255 printable ASCII characters; a retry with the
-            same key replays the first response
-        if_match (None | str | Unset): `"<version>"` or `*`
+        idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
+            replays the first response
+        if_match (str | Unset): `"<version>"` or `*`
         body (TicketResolve):
 
     Raises:

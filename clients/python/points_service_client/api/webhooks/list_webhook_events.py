@@ -13,34 +13,25 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    outcome: list[Outcome] | None | Unset = UNSET,
+    outcome: list[Outcome] | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
-    json_outcome: list[str] | None | Unset
-    if isinstance(outcome, Unset):
-        json_outcome = UNSET
-    elif isinstance(outcome, list):
+    json_outcome: list[str] | Unset = UNSET
+    if not isinstance(outcome, Unset):
         json_outcome = []
-        for outcome_type_0_item_data in outcome:
-            outcome_type_0_item = outcome_type_0_item_data.value
-            json_outcome.append(outcome_type_0_item)
+        for outcome_item_data in outcome:
+            outcome_item = outcome_item_data.value
+            json_outcome.append(outcome_item)
 
-    else:
-        json_outcome = outcome
     params["outcome"] = json_outcome
 
     params["limit"] = limit
 
-    json_cursor: None | str | Unset
-    if isinstance(cursor, Unset):
-        json_cursor = UNSET
-    else:
-        json_cursor = cursor
-    params["cursor"] = json_cursor
+    params["cursor"] = cursor
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -96,9 +87,9 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    outcome: list[Outcome] | None | Unset = UNSET,
+    outcome: list[Outcome] | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PageWebhookEvent | Problem]:
     """Stored billing webhook deliveries, newest first
 
@@ -106,9 +97,10 @@ def sync_detailed(
     (`?outcome=` repeatable).
 
     Args:
-        outcome (list[Outcome] | None | Unset): repeatable
-        limit (int | Unset):  Default: 50.
-        cursor (None | str | Unset):
+        outcome (list[Outcome] | Unset): repeatable
+        limit (int | Unset): page size Default: 50.
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -134,9 +126,9 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    outcome: list[Outcome] | None | Unset = UNSET,
+    outcome: list[Outcome] | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PageWebhookEvent | Problem | None:
     """Stored billing webhook deliveries, newest first
 
@@ -144,9 +136,10 @@ def sync(
     (`?outcome=` repeatable).
 
     Args:
-        outcome (list[Outcome] | None | Unset): repeatable
-        limit (int | Unset):  Default: 50.
-        cursor (None | str | Unset):
+        outcome (list[Outcome] | Unset): repeatable
+        limit (int | Unset): page size Default: 50.
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -167,9 +160,9 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    outcome: list[Outcome] | None | Unset = UNSET,
+    outcome: list[Outcome] | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PageWebhookEvent | Problem]:
     """Stored billing webhook deliveries, newest first
 
@@ -177,9 +170,10 @@ async def asyncio_detailed(
     (`?outcome=` repeatable).
 
     Args:
-        outcome (list[Outcome] | None | Unset): repeatable
-        limit (int | Unset):  Default: 50.
-        cursor (None | str | Unset):
+        outcome (list[Outcome] | Unset): repeatable
+        limit (int | Unset): page size Default: 50.
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -203,9 +197,9 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    outcome: list[Outcome] | None | Unset = UNSET,
+    outcome: list[Outcome] | Unset = UNSET,
     limit: int | Unset = 50,
-    cursor: None | str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PageWebhookEvent | Problem | None:
     """Stored billing webhook deliveries, newest first
 
@@ -213,9 +207,10 @@ async def asyncio(
     (`?outcome=` repeatable).
 
     Args:
-        outcome (list[Outcome] | None | Unset): repeatable
-        limit (int | Unset):  Default: 50.
-        cursor (None | str | Unset):
+        outcome (list[Outcome] | Unset): repeatable
+        limit (int | Unset): page size Default: 50.
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class ListTicketsStatusType0Item(StrEnum):
+class ListTicketsStatusItem(StrEnum):
     OPEN = "open"
     REFUNDED = "refunded"
     RESOLVED = "resolved"

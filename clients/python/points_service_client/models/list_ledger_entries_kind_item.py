@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class ListLedgerEntriesKindType0Item(StrEnum):
+class ListLedgerEntriesKindItem(StrEnum):
     ADJUSTMENT = "adjustment"
     CAPTURE = "capture"
     CAPTURE_DECREASE = "capture_decrease"
