@@ -93,6 +93,12 @@ def _proc_stat(pid: int) -> tuple[int, float] | None:
 
 def tree_cpu(root: int | None) -> float | None:
     """CPU seconds used so far by a process tree: each live process plus the children it reaped."""
+    by_pid = tree_cpu_by_pid(root)
+    return None if by_pid is None else sum(by_pid.values())
+
+
+def tree_cpu_by_pid(root: int | None) -> dict[int, float] | None:
+    """CPU seconds used so far by each live process of a tree (with the children it reaped)."""
     if root is None:
         return None
     stats: dict[int, tuple[int, float]] = {}
@@ -110,7 +116,7 @@ def tree_cpu(root: int | None) -> float | None:
             if ppid == parent and pid not in members:
                 members.add(pid)
                 frontier.append(pid)
-    return sum(stats[pid][1] for pid in members)
+    return {pid: stats[pid][1] for pid in members}
 
 
 def machine_busy() -> tuple[float, float]:
@@ -216,6 +222,7 @@ class Phase:
     cpu_server: float | None
     cpu_db: float | None
     cpu_machine: float
+    cpu_processes: list[float]
     verify_ok: bool
     verify_seconds: float
     verify_report: dict[str, Any] = field(default_factory=dict)
@@ -618,20 +625,23 @@ class Bench:
             await self.quiesce()
         if scenario in NEEDS_TICKETS:
             tickets = await self.ticket_file(scenario, expected_write_rps, self.args.duration)
-        server0 = tree_cpu(self.server.pid if self.server else None)
-        db0 = tree_cpu(self.postmaster)
-        busy0, total0 = machine_busy()
         await self.wait_quiet()
         profiler = self.start_profiler(scenario)
+        # CPU is sampled right around wrk, so that every share has the same denominator.
+        server0 = tree_cpu(self.server.pid if self.server else None)
+        workers0 = tree_cpu_by_pid(self.server.pid if self.server else None) or {}
+        db0 = tree_cpu(self.postmaster)
+        busy0, total0 = machine_busy()
         started = time.perf_counter()
         result = self.run_wrk(scenario, self.args.duration, f"m{stamp}", tickets)
         seconds = time.perf_counter() - started
+        busy1, total1 = machine_busy()
+        server1 = tree_cpu(self.server.pid if self.server else None)
+        workers1 = tree_cpu_by_pid(self.server.pid if self.server else None) or {}
+        db1 = tree_cpu(self.postmaster)
         if profiler is not None:
             self.finish_profiler(scenario, *profiler)
         await self.quiesce()
-        busy1, total1 = machine_busy()
-        server1 = tree_cpu(self.server.pid if self.server else None)
-        db1 = tree_cpu(self.postmaster)
         ok, verify_seconds, report = self.verify()
         ncpu = os.cpu_count() or 1
         return Phase(
@@ -640,6 +650,10 @@ class Bench:
             seconds=seconds,
             cpu_server=None if server0 is None or server1 is None else (server1 - server0) / seconds,
             cpu_db=None if db0 is None or db1 is None else (db1 - db0) / seconds,
+            cpu_processes=sorted(
+                (round((workers1[pid] - workers0[pid]) / seconds, 2) for pid in workers1 if pid in workers0),
+                reverse=True,
+            ),
             cpu_machine=(busy1 - busy0) / (total1 - total0) * ncpu if total1 > total0 else 0.0,
             verify_ok=ok,
             verify_seconds=verify_seconds,
@@ -689,7 +703,13 @@ def format_cpu(phase: Phase) -> str:
         return "–" if value is None else f"{value * 100:.0f}"
 
     wrk_share = phase.wrk.wrk_cpu_s / phase.seconds if phase.seconds else 0.0
-    return f"{pct(phase.cpu_server)}/{pct(phase.cpu_db)}/{pct(wrk_share)}/{pct(other_cpu(phase))} %"
+    return f"{pct(phase.cpu_server)}{split(phase.cpu_processes)}/{pct(phase.cpu_db)}/{pct(wrk_share)}/{pct(other_cpu(phase))} %"
+
+
+def split(processes: list[float]) -> str:
+    """Per-worker shares when several service processes worked, e.g. ` (95+52)`."""
+    busy = [p for p in processes if p >= 0.02]
+    return f" ({'+'.join(f'{p * 100:.0f}' for p in busy)})" if len(busy) > 1 else ""
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -780,6 +800,7 @@ def results_rows(config: Config, phases: list[Phase]) -> list[dict[str, Any]]:
                     "wrk": round(p.wrk.wrk_cpu_s / p.seconds, 2) if p.seconds else None,
                     "machine": round(p.cpu_machine, 2),
                     "other": other_cpu(p),
+                    "service_processes": p.cpu_processes,
                 },
             }
         )
@@ -835,7 +856,7 @@ def markdown(machine: dict[str, Any], rows: list[dict[str, Any]], notes: list[st
         lines.append(
             f"| {r['db']} | {r['workers']} | {r['scenario']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
             f"{errors} | {ceiling} | {ratio} | {'clean' if r['verify_ok'] else '**NOT CLEAN**'} | "
-            f"{pct(cpu['server'])}/{pct(cpu['db'])}/{pct(cpu['wrk'])}/{pct(cpu['other'])} |"
+            f"{pct(cpu['server'])}{split(cpu['service_processes'])}/{pct(cpu['db'])}/{pct(cpu['wrk'])}/{pct(cpu['other'])} |"
         )
     lines += [
         "",
@@ -843,7 +864,8 @@ def markdown(machine: dict[str, Any], rows: list[dict[str, Any]], notes: list[st
             "ratio = req/s ÷ the same server's ceiling (`ceiling_post` for writes, `ceiling_get` for reads). "
             "errors = non-2xx responses plus socket errors (wrk's timeout is 2 s). CPU %: average use during the "
             "measured run, 100 = one core, 200 = the whole machine, by the service's processes, the PostgreSQL "
-            "cluster (– for SQLite: it runs inside the service), wrk, and everything else on the machine."
+            "cluster (– for SQLite: it runs inside the service), wrk, and everything else on the machine; "
+            "with 2 workers, the service's share of each worker in parentheses."
         ),
     ]
     busy = [r for r in rows if r["cpu_cores"]["other"] > 0.25]
@@ -900,7 +922,11 @@ def main() -> int:
         metavar="SECONDS",
         help="before each measured run, wait up to this long for the machine to be idle (shared machines)",
     )
-    parser.add_argument("--py-spy", default="py-spy", help="the py-spy executable (default: py-spy on PATH)")
+    parser.add_argument(
+        "--py-spy",
+        default=str(BIN / "py-spy") if (BIN / "py-spy").exists() else "py-spy",
+        help="the py-spy executable (default: the virtualenv's, else py-spy on PATH)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.duration, args.warmup = 2.0, 1.0
