@@ -12,12 +12,22 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 
+from . import schemas as bodies
+
 
 class ProblemError(BaseModel):
     """One invalid part of a request."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"pointer": "#/points", "detail": "Input should be a valid integer"}]}
+    )
+
     pointer: str = Field(description="RFC 6901 pointer: `#/field`, `#/query/<name>`, `#/header/<name>`, `#/path/<name>`")
-    detail: str
+    detail: str = Field(description="what is wrong with it")
+
+
+def _problem_examples(schema: dict[str, Any]) -> None:
+    schema["examples"] = [_EXAMPLES[422], _EXAMPLES[409]]
 
 
 class Problem(BaseModel):
@@ -25,13 +35,15 @@ class Problem(BaseModel):
     (insufficient-points), `current_version` (precondition-failed), `max_points` (a credit too
     large), `ticket_id` (conflict on a ticket's external_ref), `errors` (validation-error)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=_problem_examples)
 
     type: str = Field(description="`<POINTS_PROBLEM_BASE_URI><slug>`, stable", examples=["/problems/insufficient-points"])
-    title: str
+    title: str = Field(description="a short summary of the problem type")
     status: int = Field(description="the HTTP status")
-    detail: str
-    errors: list[ProblemError] | None = None
+    detail: str = Field(description="what went wrong in this request, for a human")
+    errors: list[ProblemError] | None = Field(
+        default=None, description="`validation-error` only: the invalid parts of the request; left out otherwise (never null)"
+    )
 
 
 _EXAMPLES: dict[int, dict[str, Any]] = {
@@ -148,6 +160,30 @@ def _problem_response(status: int) -> dict[str, Any]:
     }
 
 
+# Bodies without a model of their own.
+_BODY_EXAMPLES: dict[str, dict[str, Any]] = {"healthz": {"status": "ok"}, "readyz": {"status": "ok"}}
+
+
+def _model_of(name: str) -> type[BaseModel]:
+    """The model behind a component schema (`Page_Lot_` is `Page[Lot]`)."""
+    if name.startswith("Page_") and name.endswith("_"):
+        return bodies.Page[_model_of(name.removeprefix("Page_").removesuffix("_"))]  # type: ignore[index]
+    model = getattr(bodies, name, None) or globals().get(name)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise LookupError(f"no model for the component schema {name}")
+    return model
+
+
+def _restore_examples(components: dict[str, Any]) -> None:
+    """Model-level examples as pydantic writes them, nulls included.
+
+    FastAPI encodes the document with `exclude_none`, which also drops every null inside an
+    example, and an example without the nulls of its required nullable fields is not valid."""
+    for name, schema in components.items():
+        if "examples" in schema:
+            schema["examples"] = _model_of(name).model_json_schema()["examples"]
+
+
 def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
     """`X | None` of an optional parameter is just X: a query or header is left out, never null.
 
@@ -174,6 +210,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         schemas[model.__name__] = schema
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
+    _restore_examples(schemas)
     for operations in document["paths"].values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
@@ -184,6 +221,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             for status in PROBLEMS[op_id]:
                 responses[str(status)] = _problem_response(status)
             success = next((code for code in ("201", "200") if code in responses), None)
+            if op_id in _BODY_EXAMPLES and success:
+                responses[success]["content"]["application/json"]["example"] = _BODY_EXAMPLES[op_id]
             if op_id in LINKS and success:
                 responses[success]["links"] = LINKS[op_id]
     return document

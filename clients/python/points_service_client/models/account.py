@@ -17,14 +17,15 @@ T = TypeVar("T", bound="Account")
 
 @_attrs_define
 class Account:
-    """
+    """A customer account and its balance.
+
     Attributes:
-        account_id (str):
-        balance (Balance):
-        created_at (datetime.datetime):
-        display_name (None | str):
-        metadata (AccountMetadata):
-        updated_at (datetime.datetime):
+        account_id (str): the helpdesk's customer id: 1–64 of `[A-Za-z0-9._:-]`, case-sensitive
+        balance (Balance): An account's points at `as_of`. Due expiries count whether or not they were written yet.
+        created_at (datetime.datetime): when the account was created (UTC, RFC 3339)
+        display_name (None | str): the name shown to staff; null when not set
+        metadata (AccountMetadata): free-form JSON object kept for the caller; `{}` when not set
+        updated_at (datetime.datetime): when `display_name` or `metadata` last changed (UTC, RFC 3339)
     """
 
     account_id: str

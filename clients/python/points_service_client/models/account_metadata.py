@@ -11,6 +11,8 @@ T = TypeVar("T", bound="AccountMetadata")
 
 @_attrs_define
 class AccountMetadata:
+    """free-form JSON object kept for the caller; `{}` when not set"""
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,10 +16,12 @@ T = TypeVar("T", bound="AccountPut")
 
 @_attrs_define
 class AccountPut:
-    """
+    """What to set on an account (created when new). Fields left out keep their value.
+
     Attributes:
-        display_name (None | str | Unset):
-        metadata (AccountPutMetadataType0 | None | Unset):
+        display_name (None | str | Unset): the name shown to staff, 1–200 characters; null clears it; omitted: unchanged
+        metadata (AccountPutMetadataType0 | None | Unset): free-form JSON object of at most 50 keys, replacing the
+            stored one; null clears it; omitted: unchanged
     """
 
     display_name: None | str | Unset = UNSET

@@ -13,12 +13,14 @@ T = TypeVar("T", bound="AdjustmentCreate")
 
 @_attrs_define
 class AdjustmentCreate:
-    """
+    """Points granted or written off by hand.
+
     Attributes:
-        points (int): +N grants a new lot, −N writes off available points; never 0
-        reason (str):
-        expires_at (datetime.datetime | None | Unset): positive adjustments only; omitted: two years from now; null:
-            never
+        points (int): whole points: +N grants a new lot (`source: adjustment`), −N writes off N available points in
+            consumption order (422 if fewer are available); never 0
+        reason (str): why, recorded on the ledger entry
+        expires_at (datetime.datetime | None | Unset): positive adjustments only: when the new lot expires (RFC 3339
+            with an offset, normalised to UTC), in the future; omitted: two years from now; null: never
     """
 
     points: int

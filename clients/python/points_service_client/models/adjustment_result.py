@@ -17,11 +17,12 @@ T = TypeVar("T", bound="AdjustmentResult")
 
 @_attrs_define
 class AdjustmentResult:
-    """
+    """The outcome of an adjustment: a new lot (+N, 201) or the points written off (−N, 200).
+
     Attributes:
-        balance (Balance):
-        lot (Lot | None):
-        postings (list[PostingOut]):
+        balance (Balance): An account's points at `as_of`. Due expiries count whether or not they were written yet.
+        lot (Lot | None): the new lot (+N); null for a write-off (−N)
+        postings (list[PostingOut]): the points written off, per lot (−N); empty for +N
     """
 
     balance: Balance

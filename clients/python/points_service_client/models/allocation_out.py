@@ -11,13 +11,14 @@ T = TypeVar("T", bound="AllocationOut")
 
 @_attrs_define
 class AllocationOut:
-    """
+    """Points one capture step took from one lot.
+
     Attributes:
-        deducted (int):
-        held (int):
-        lot_id (str):
-        returned (int):
-        seq (int):
+        deducted (int): whole points of this step taken at resolution
+        held (int): whole points of this step held now
+        lot_id (str): the lot they were taken from
+        returned (int): whole points of this step given back by a refund or credit
+        seq (int): the step's order; points are given back from the highest first
     """
 
     deducted: int

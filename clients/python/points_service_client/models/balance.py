@@ -16,14 +16,16 @@ T = TypeVar("T", bound="Balance")
 
 @_attrs_define
 class Balance:
-    """
+    """An account's points at `as_of`. Due expiries count whether or not they were written yet.
+
     Attributes:
-        account_id (str):
-        as_of (datetime.datetime):
-        available (int):
-        deducted (int):
-        expiring (list[ExpiringLot]):
-        held (int):
+        account_id (str): the account
+        as_of (datetime.datetime): the instant these figures are for (UTC, RFC 3339)
+        available (int): whole points spendable now
+        deducted (int): whole points closed tickets took for good (charged minus returned)
+        expiring (list[ExpiringLot]): lots whose available points expire within `POINTS_EXPIRING_WINDOW_DAYS` (default
+            90), soonest first
+        held (int): whole points captured by open tickets
     """
 
     account_id: str

@@ -19,13 +19,15 @@ T = TypeVar("T", bound="Category")
 
 @_attrs_define
 class Category:
-    """
+    """A ticket category, with the rule that prices the opening of its tickets.
+
     Attributes:
-        active (bool):
-        code (str):
-        group (str):
-        name (str):
-        pricing (FixedPricing | FormulaPricing | FromPricing | RangePricing | UponRequestPricing):
+        active (bool): false once retired: no new ticket may be opened in it
+        code (str): the category's code, e.g. `store-problem`
+        group (str): the group it is listed under, e.g. `installation`
+        name (str): the name shown to customers
+        pricing (FixedPricing | FormulaPricing | FromPricing | RangePricing | UponRequestPricing): the rule that prices
+            the opening of a ticket; tickets keep the rule they were opened with
     """
 
     active: bool

@@ -20,12 +20,14 @@ T = TypeVar("T", bound="CategoryPut")
 
 @_attrs_define
 class CategoryPut:
-    """
+    """A ticket category to create or change; its code is in the path.
+
     Attributes:
-        group (str):
-        name (str):
-        pricing (FixedPricing | FormulaPricing | FromPricing | RangePricing | UponRequestPricing):
-        active (bool | Unset):  Default: True.
+        group (str): the group it is listed under, e.g. `installation`
+        name (str): the name shown to customers
+        pricing (FixedPricing | FormulaPricing | FromPricing | RangePricing | UponRequestPricing): the rule that prices
+            the opening of a ticket; open tickets keep the rule they were opened with
+        active (bool | Unset): `false` retires the category: no new ticket may be opened in it Default: True.
     """
 
     group: str

@@ -11,12 +11,13 @@ T = TypeVar("T", bound="Disagreement")
 
 @_attrs_define
 class Disagreement:
-    """
+    """One check of the ledger that failed.
+
     Attributes:
-        account_id (str):
-        check (str):
-        expected (Any):
-        found (Any):
+        account_id (str): the account
+        check (str): what was checked, e.g. `entries sum to counters` or `lot <id> states sum to points`
+        expected (Any): what the check expected: a number, or points per state
+        found (Any): what it found instead
     """
 
     account_id: str

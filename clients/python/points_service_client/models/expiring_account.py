@@ -15,12 +15,13 @@ T = TypeVar("T", bound="ExpiringAccount")
 
 @_attrs_define
 class ExpiringAccount:
-    """
+    """An account with available points expiring before `expiring_before`.
+
     Attributes:
-        account_id (str):
-        display_name (None | str):
-        expiring (list[ExpiringLot]):
-        expiring_points (int):
+        account_id (str): the helpdesk's customer id: 1–64 of `[A-Za-z0-9._:-]`, case-sensitive
+        display_name (None | str): the name shown to staff; null when not set
+        expiring (list[ExpiringLot]): the lots they are in, soonest expiry first
+        expiring_points (int): whole points expiring between now and `expiring_before`
     """
 
     account_id: str

@@ -12,11 +12,12 @@ T = TypeVar("T", bound="ExpiringLot")
 
 @_attrs_define
 class ExpiringLot:
-    """
+    """Available points of one lot, and when they expire.
+
     Attributes:
-        expires_at (datetime.datetime):
-        lot_id (str):
-        points (int):
+        expires_at (datetime.datetime): when they stop counting (UTC, RFC 3339)
+        lot_id (str): the lot
+        points (int): its available points, which expire at `expires_at`, in whole points
     """
 
     expires_at: datetime.datetime

@@ -10,10 +10,11 @@ T = TypeVar("T", bound="FixedPricing")
 
 @_attrs_define
 class FixedPricing:
-    """
+    """Every ticket of the category costs `points`.
+
     Attributes:
-        points (int): whole points
-        type_ (Literal['fixed']):
+        points (int): what every ticket of the category costs, in whole points
+        type_ (Literal['fixed']): `fixed`
     """
 
     points: int

@@ -13,11 +13,11 @@ class FormulaPricing:
     """`base + per_unit × quantity`, quantity counted in `unit` and at least `min_quantity`.
 
     Attributes:
-        base (int): whole points
-        min_quantity (int):
-        per_unit (int): whole points
-        type_ (Literal['formula']):
-        unit (str):
+        base (int): whole points every ticket of the category costs
+        min_quantity (int): the least quantity a ticket may have
+        per_unit (int): whole points added per unit of quantity
+        type_ (Literal['formula']): `formula`
+        unit (str): what the quantity counts, e.g. `deployed stores`
     """
 
     base: int

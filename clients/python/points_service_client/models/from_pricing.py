@@ -10,10 +10,11 @@ T = TypeVar("T", bound="FromPricing")
 
 @_attrs_define
 class FromPricing:
-    """
+    """At least `min`; the helpdesk may estimate more when it opens a ticket.
+
     Attributes:
-        min_ (int): whole points
-        type_ (Literal['from']):
+        min_ (int): the least a ticket costs, and its estimate when none is given, in whole points
+        type_ (Literal['from']): `from`
     """
 
     min_: int

@@ -14,15 +14,17 @@ T = TypeVar("T", bound="HistoryEntry")
 
 @_attrs_define
 class HistoryEntry:
-    """
+    """One change of a ticket.
+
     Attributes:
-        action (HistoryEntryAction):
-        actor (str):
-        at (datetime.datetime):
-        note (None | str):
-        points (int):
-        reason (None | str):
-        version (int):
+        action (HistoryEntryAction): what was done
+        actor (str): the name of the API key that made the change
+        at (datetime.datetime): when (UTC, RFC 3339)
+        note (None | str): the note given (resolve, refund); null when none was given
+        points (int): whole points: captured (`opened`, `adjusted`), deducted (`resolved`) or given back (`refunded`,
+            `credited`)
+        reason (None | str): the reason given (adjust, refund, credit); null for `opened` and `resolved`
+        version (int): the ticket's version after the change
     """
 
     action: HistoryEntryAction

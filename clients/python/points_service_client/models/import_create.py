@@ -13,14 +13,19 @@ T = TypeVar("T", bound="ImportCreate")
 
 @_attrs_define
 class ImportCreate:
-    """
+    """Points moved from a previous system.
+
     Attributes:
-        external_ref (str):
-        granted_at (datetime.datetime): RFC 3339 (ISO 8601) timestamp with an offset; normalised to UTC
-        points (int):
-        reason (str):
-        expires_at (datetime.datetime | None | Unset): omitted: two years from granted_at; null: never expires
-        payment_id (None | str | Unset):
+        external_ref (str): the previous system's reference; imported once (the same content again answers 200)
+        granted_at (datetime.datetime): when the previous system granted them (RFC 3339 with an offset, normalised to
+            UTC); not in the future
+        points (int): whole points to import, at least 1
+        reason (str): why, recorded on the ledger entry
+        expires_at (datetime.datetime | None | Unset): when they expire (RFC 3339 with an offset, normalised to UTC);
+            after `granted_at`, and may be past (the lot is created expired); omitted: two years from `granted_at`; null:
+            never
+        payment_id (None | str | Unset): the payment behind the points, in the purchases' namespace (its refund revokes
+            the lot); omitted or null: none
     """
 
     external_ref: str

@@ -16,26 +16,29 @@ T = TypeVar("T", bound="LedgerEntry")
 
 @_attrs_define
 class LedgerEntry:
-    """
+    """One operation's effect on an account's points. Entries are never changed or deleted.
+
     Attributes:
-        account_id (str):
-        actor (str):
-        available_after (int):
-        available_delta (int):
-        created_at (datetime.datetime):
-        deducted_after (int):
-        deducted_delta (int):
-        effective_at (datetime.datetime):
-        held_after (int):
-        held_delta (int):
-        id (str):
-        kind (str):
-        lot_id (None | str):
-        pending (bool):
-        postings (list[PostingOut]):
-        reason (None | str):
-        seq (int | None): null for a pending expiry, not yet written
-        ticket_id (None | str):
+        account_id (str): the account
+        actor (str): who did it: the API key's name, `webhook:billing` or `system:expiry`
+        available_after (int): the account's available points after the entry
+        available_delta (int): signed change of the account's available points, in whole points
+        created_at (datetime.datetime): when it was written, or for a pending expiry when it was read (UTC, RFC 3339)
+        deducted_after (int): the account's deducted points after the entry
+        deducted_delta (int): signed change of the account's deducted points, in whole points
+        effective_at (datetime.datetime): when it took effect (UTC, RFC 3339): a lot's `expires_at` for an expiry, its
+            `granted_at` for a grant, else `created_at`
+        held_after (int): the account's held points after the entry
+        held_delta (int): signed change of the account's held points, in whole points
+        id (str): the entry's id: `le_` and a ULID (`pending:<lot id>` for a pending expiry)
+        kind (str): `purchase`, `license_bonus`, `adjustment`, `import`, `expiry`, `revocation`, `capture`,
+            `capture_increase`, `capture_decrease`, `deduction` or `return`
+        lot_id (None | str): the lot, when exactly one is involved; null otherwise
+        pending (bool): true for a due expiry not yet written (the account's next write or the sweep writes it)
+        postings (list[PostingOut]): the points each lot moved between states
+        reason (None | str): the reason given with the operation; null when there was none
+        seq (int | None): its place in the account's ledger, gapless from 1; null for a pending expiry, not yet written
+        ticket_id (None | str): the ticket that moved the points; null for entries of no ticket
     """
 
     account_id: str

@@ -12,13 +12,14 @@ T = TypeVar("T", bound="License")
 
 @_attrs_define
 class License:
-    """
+    """A software license sold to an account.
+
     Attributes:
-        account_id (str):
-        license_key (str):
-        lot_id (None | str):
-        product (str):
-        purchased_at (datetime.datetime):
+        account_id (str): the account it belongs to
+        license_key (str): the license's key
+        lot_id (None | str): the lot of bonus points it brought; null when the product's policy gave none
+        product (str): the code of the license product
+        purchased_at (datetime.datetime): when it was bought (UTC, RFC 3339)
     """
 
     account_id: str

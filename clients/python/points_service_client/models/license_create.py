@@ -13,11 +13,14 @@ T = TypeVar("T", bound="LicenseCreate")
 
 @_attrs_define
 class LicenseCreate:
-    """
+    """A software license sold to the account.
+
     Attributes:
-        license_key (str):
-        product (str):
-        purchased_at (datetime.datetime | None | Unset):
+        license_key (str): the license's key; it belongs to one account forever (the same content again answers 200,
+            other content 409)
+        product (str): the code of the license product
+        purchased_at (datetime.datetime | None | Unset): when the license was bought (RFC 3339 with an offset,
+            normalised to UTC); up to 5 minutes ahead and 7 days back (admins: any past time); omitted or null: now
     """
 
     license_key: str

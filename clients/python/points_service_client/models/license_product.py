@@ -13,13 +13,15 @@ T = TypeVar("T", bound="LicenseProduct")
 
 @_attrs_define
 class LicenseProduct:
-    """
+    """A software license product, and the bonus points its licenses bring.
+
     Attributes:
-        active (bool):
-        bonus_points (int):
-        bonus_policy (LicenseProductBonusPolicy):
-        code (str):
-        name (str):
+        active (bool): false once retired: no longer listed
+        bonus_points (int): whole points a license of this product brings (0: none)
+        bonus_policy (LicenseProductBonusPolicy): `first_license`: a bonus only with the account's first license of any
+            product; `every_license`: a bonus with every license
+        code (str): the product's code, e.g. `default`
+        name (str): the product's name
     """
 
     active: bool

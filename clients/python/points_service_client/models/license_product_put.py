@@ -13,12 +13,14 @@ T = TypeVar("T", bound="LicenseProductPut")
 
 @_attrs_define
 class LicenseProductPut:
-    """
+    """A license product to create or change; its code is in the path.
+
     Attributes:
-        bonus_points (int): whole points
-        bonus_policy (LicenseProductPutBonusPolicy):
-        name (str):
-        active (bool | Unset):  Default: True.
+        bonus_points (int): whole points a license of this product brings (0: none)
+        bonus_policy (LicenseProductPutBonusPolicy): `first_license`: a bonus only with the account's first license of
+            any product; `every_license`: a bonus with every license
+        name (str): the product's name
+        active (bool | Unset): `false` retires the product: it is no longer listed Default: True.
     """
 
     bonus_points: int

@@ -17,11 +17,12 @@ T = TypeVar("T", bound="LicenseResult")
 
 @_attrs_define
 class LicenseResult:
-    """
+    """A license, its bonus lot, and the account's balance after it.
+
     Attributes:
-        balance (Balance):
-        license_ (License):
-        lot (Lot | None):
+        balance (Balance): An account's points at `as_of`. Due expiries count whether or not they were written yet.
+        license_ (License): A software license sold to an account.
+        lot (Lot | None): the bonus lot; null when the product's bonus policy gives nothing
     """
 
     balance: Balance

@@ -18,28 +18,32 @@ T = TypeVar("T", bound="Lot")
 
 @_attrs_define
 class Lot:
-    """
-    Attributes:
-        account_id (str):
-        available (int):
-        deducted (int):
-        expired (int):
-        expires_at (datetime.datetime | None):
-        external_ref (None | str):
-        granted_at (datetime.datetime):
-        held (int):
-        id (str):
-        license_key (None | str):
-        origin_lot_id (None | str):
-        paid (Money | None):
-        payment_id (None | str):
-        plan (None | str):
-        points (int):
-        reissued (int):
-        revoked (int):
-        revoked_at (datetime.datetime | None):
-        source (LotSource):
-        written_off (int):
+    """One arrival of points, with how many of them are in each state; the states always sum to
+    `points`.
+
+        Attributes:
+            account_id (str): the account it belongs to
+            available (int): whole points spendable now (0 once the lot has expired)
+            deducted (int): whole points taken by resolved tickets
+            expired (int): whole points that expired while available
+            expires_at (datetime.datetime | None): when its available points stop counting (UTC, RFC 3339); null: never
+            external_ref (None | str): the previous system's reference; null unless `source` is `import`
+            granted_at (datetime.datetime): when the points arrived (UTC, RFC 3339): a purchase's or license's
+                `purchased_at`, an import's `granted_at`, otherwise when the lot was created
+            held (int): whole points captured by open tickets
+            id (str): the lot's id: `lot_` and a ULID
+            license_key (None | str): the license that brought the points; null unless `source` is `license_bonus`
+            origin_lot_id (None | str): the lot these points were reissued from; null unless `source` is `returned`
+            paid (Money | None): the price paid; null unless `source` is `purchase`
+            payment_id (None | str): the billing system's payment id (purchases, and imports given one); null otherwise
+            plan (None | str): the plan bought; null unless `source` is `purchase`
+            points (int): whole points the lot received
+            reissued (int): whole points tickets gave back after the lot expired (or nearly), moved into a `returned` lot
+            revoked (int): whole points removed because the payment was refunded or charged back
+            revoked_at (datetime.datetime | None): when the lot was revoked (UTC, RFC 3339); null unless revoked
+            source (LotSource): how the points arrived: a `purchase`, a `license_bonus`, an `adjustment` (+N by an admin),
+                an `import` from a previous system, or `returned` (points a ticket gave back after their lot expired)
+            written_off (int): whole points removed by negative adjustments
     """
 
     account_id: str

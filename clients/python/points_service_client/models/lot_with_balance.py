@@ -16,10 +16,12 @@ T = TypeVar("T", bound="LotWithBalance")
 
 @_attrs_define
 class LotWithBalance:
-    """
+    """A lot, and the account's balance after the operation.
+
     Attributes:
-        balance (Balance):
-        lot (Lot):
+        balance (Balance): An account's points at `as_of`. Due expiries count whether or not they were written yet.
+        lot (Lot): One arrival of points, with how many of them are in each state; the states always sum to
+            `points`.
     """
 
     balance: Balance

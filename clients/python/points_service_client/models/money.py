@@ -12,9 +12,11 @@ T = TypeVar("T", bound="Money")
 
 @_attrs_define
 class Money:
-    """
+    """An exact amount of money in a currency.
+
     Attributes:
-        amount (str): exact decimal with exactly the currency's minor digits (`34.50` in USD, `3450` in JPY)
+        amount (str): exact decimal string with exactly the currency's minor digits (`34.50` in USD, `3450` in JPY); a
+            JSON number is rejected
         currency (MoneyCurrency): ISO 4217 code of a currency with minor units
     """
 

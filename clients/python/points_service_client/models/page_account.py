@@ -17,8 +17,8 @@ T = TypeVar("T", bound="PageAccount")
 class PageAccount:
     """
     Attributes:
-        items (list[Account]):
-        next_cursor (None | str):
+        items (list[Account]): this page's items, in the list's order
+        next_cursor (None | str): `?cursor=` for the next page (opaque); null on the last page
     """
 
     items: list[Account]

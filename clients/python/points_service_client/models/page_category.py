@@ -17,8 +17,8 @@ T = TypeVar("T", bound="PageCategory")
 class PageCategory:
     """
     Attributes:
-        items (list[Category]):
-        next_cursor (None | str):
+        items (list[Category]): this page's items, in the list's order
+        next_cursor (None | str): `?cursor=` for the next page (opaque); null on the last page
     """
 
     items: list[Category]

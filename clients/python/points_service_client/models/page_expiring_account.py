@@ -17,8 +17,8 @@ T = TypeVar("T", bound="PageExpiringAccount")
 class PageExpiringAccount:
     """
     Attributes:
-        items (list[ExpiringAccount]):
-        next_cursor (None | str):
+        items (list[ExpiringAccount]): this page's items, in the list's order
+        next_cursor (None | str): `?cursor=` for the next page (opaque); null on the last page
     """
 
     items: list[ExpiringAccount]

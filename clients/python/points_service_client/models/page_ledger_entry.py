@@ -17,8 +17,8 @@ T = TypeVar("T", bound="PageLedgerEntry")
 class PageLedgerEntry:
     """
     Attributes:
-        items (list[LedgerEntry]):
-        next_cursor (None | str):
+        items (list[LedgerEntry]): this page's items, in the list's order
+        next_cursor (None | str): `?cursor=` for the next page (opaque); null on the last page
     """
 
     items: list[LedgerEntry]

@@ -17,8 +17,8 @@ T = TypeVar("T", bound="PageLicenseProduct")
 class PageLicenseProduct:
     """
     Attributes:
-        items (list[LicenseProduct]):
-        next_cursor (None | str):
+        items (list[LicenseProduct]): this page's items, in the list's order
+        next_cursor (None | str): `?cursor=` for the next page (opaque); null on the last page
     """
 
     items: list[LicenseProduct]

@@ -17,8 +17,8 @@ T = TypeVar("T", bound="PageLot")
 class PageLot:
     """
     Attributes:
-        items (list[Lot]):
-        next_cursor (None | str):
+        items (list[Lot]): this page's items, in the list's order
+        next_cursor (None | str): `?cursor=` for the next page (opaque); null on the last page
     """
 
     items: list[Lot]

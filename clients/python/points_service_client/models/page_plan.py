@@ -17,8 +17,8 @@ T = TypeVar("T", bound="PagePlan")
 class PagePlan:
     """
     Attributes:
-        items (list[Plan]):
-        next_cursor (None | str):
+        items (list[Plan]): this page's items, in the list's order
+        next_cursor (None | str): `?cursor=` for the next page (opaque); null on the last page
     """
 
     items: list[Plan]

@@ -17,8 +17,8 @@ T = TypeVar("T", bound="PageTicket")
 class PageTicket:
     """
     Attributes:
-        items (list[Ticket]):
-        next_cursor (None | str):
+        items (list[Ticket]): this page's items, in the list's order
+        next_cursor (None | str): `?cursor=` for the next page (opaque); null on the last page
     """
 
     items: list[Ticket]

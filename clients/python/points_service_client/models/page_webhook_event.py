@@ -17,8 +17,8 @@ T = TypeVar("T", bound="PageWebhookEvent")
 class PageWebhookEvent:
     """
     Attributes:
-        items (list[WebhookEvent]):
-        next_cursor (None | str):
+        items (list[WebhookEvent]): this page's items, in the list's order
+        next_cursor (None | str): `?cursor=` for the next page (opaque); null on the last page
     """
 
     items: list[WebhookEvent]

@@ -15,12 +15,13 @@ T = TypeVar("T", bound="Plan")
 
 @_attrs_define
 class Plan:
-    """
+    """A point pack customers buy.
+
     Attributes:
-        active (bool):
-        code (str):
-        points (int):
-        price (Money):
+        active (bool): false once retired: no longer listed (a payment for it is still accepted)
+        code (str): the plan's code, e.g. `points-120`
+        points (int): whole points a purchase of the pack grants
+        price (Money): An exact amount of money in a currency.
     """
 
     active: bool

@@ -16,11 +16,12 @@ T = TypeVar("T", bound="PlanPut")
 
 @_attrs_define
 class PlanPut:
-    """
+    """A point pack to create or change; its code is in the path.
+
     Attributes:
-        points (int):
-        price (Money):
-        active (bool | Unset):  Default: True.
+        points (int): whole points a purchase of the pack grants, at least 1
+        price (Money): An exact amount of money in a currency.
+        active (bool | Unset): `false` retires the pack: it is no longer listed Default: True.
     """
 
     points: int

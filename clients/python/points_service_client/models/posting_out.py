@@ -11,12 +11,15 @@ T = TypeVar("T", bound="PostingOut")
 
 @_attrs_define
 class PostingOut:
-    """
+    """Points of one lot moving from one state to another.
+
     Attributes:
-        from_state (None | str):
-        lot_id (str):
-        points (int):
-        to_state (str):
+        from_state (None | str): the state they left: `available`, `held`, `deducted`, `expired`, `revoked`,
+            `written_off` or `reissued`; null when they arrive with the lot
+        lot_id (str): the lot
+        points (int): whole points moved, more than 0
+        to_state (str): the state they entered: `available`, `held`, `deducted`, `expired`, `revoked`, `written_off` or
+            `reissued`
     """
 
     from_state: None | str

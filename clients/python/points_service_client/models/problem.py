@@ -22,11 +22,12 @@ class Problem:
     large), `ticket_id` (conflict on a ticket's external_ref), `errors` (validation-error).
 
         Attributes:
-            detail (str):
+            detail (str): what went wrong in this request, for a human
             status (int): the HTTP status
-            title (str):
+            title (str): a short summary of the problem type
             type_ (str): `<POINTS_PROBLEM_BASE_URI><slug>`, stable
-            errors (list[ProblemError] | None | Unset):
+            errors (list[ProblemError] | None | Unset): `validation-error` only: the invalid parts of the request; left out
+                otherwise (never null)
     """
 
     detail: str

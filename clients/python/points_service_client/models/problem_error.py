@@ -14,7 +14,7 @@ class ProblemError:
     """One invalid part of a request.
 
     Attributes:
-        detail (str):
+        detail (str): what is wrong with it
         pointer (str): RFC 6901 pointer: `#/field`, `#/query/<name>`, `#/header/<name>`, `#/path/<name>`
     """
 

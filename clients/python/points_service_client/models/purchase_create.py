@@ -17,12 +17,15 @@ T = TypeVar("T", bound="PurchaseCreate")
 
 @_attrs_define
 class PurchaseCreate:
-    """
+    """A point pack bought with a payment.
+
     Attributes:
-        payment_id (str):
-        plan (str):
-        paid (Money | None | Unset): defaults to the plan's price
-        purchased_at (datetime.datetime | None | Unset):
+        payment_id (str): the billing system's payment id, unique across accounts: the same payment again with the same
+            fields answers 200, other content 409
+        plan (str): the code of the plan bought (an inactive plan is still accepted)
+        paid (Money | None | Unset): the price paid; omitted or null: the plan's price
+        purchased_at (datetime.datetime | None | Unset): when it was paid (RFC 3339 with an offset, normalised to UTC);
+            up to 5 minutes ahead (counts as now) and 7 days back (admins: any past time); omitted or null: now
     """
 
     payment_id: str

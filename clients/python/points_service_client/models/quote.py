@@ -19,14 +19,17 @@ T = TypeVar("T", bound="Quote")
 
 @_attrs_define
 class Quote:
-    """
-    Attributes:
-        category (str):
-        max_ (int | None):
-        min_ (int | None):
-        points (int | None):
-        pricing (FixedPricing | FormulaPricing | FromPricing | RangePricing | UponRequestPricing):
-        quantity (int | None):
+    """What opening a ticket of a category costs. Fixed and formula rules fix `points` (= `min` =
+    `max`); a range gives `min` and `max`; `from` gives `min`; upon request gives nothing.
+
+        Attributes:
+            category (str): the category's code
+            max_ (int | None): the greatest cost in whole points; null for `from` and `upon_request`
+            min_ (int | None): the least cost in whole points; null for `upon_request`
+            points (int | None): the cost in whole points (fixed and formula rules); null when the rule does not fix it
+            pricing (FixedPricing | FormulaPricing | FromPricing | RangePricing | UponRequestPricing): the category's
+                pricing rule
+            quantity (int | None): the quantity priced (formula rules); null when none was given
     """
 
     category: str

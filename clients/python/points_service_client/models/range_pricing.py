@@ -10,11 +10,12 @@ T = TypeVar("T", bound="RangePricing")
 
 @_attrs_define
 class RangePricing:
-    """
+    """The helpdesk estimates between `min` and `max` when it opens a ticket.
+
     Attributes:
-        max_ (int): whole points
-        min_ (int): whole points
-        type_ (Literal['range']):
+        max_ (int): the most a ticket may be estimated at, in whole points; at least `min`
+        min_ (int): the least a ticket may be estimated at, in whole points
+        type_ (Literal['range']): `range`
     """
 
     max_: int

@@ -15,16 +15,20 @@ T = TypeVar("T", bound="Revocation")
 
 @_attrs_define
 class Revocation:
-    """
-    Attributes:
-        already_expired (int):
-        held_by_open_tickets (int):
-        lot (Lot):
-        reissued (int):
-        revoked (int):
-        revoked_from_reissued_lots (int):
-        unrecoverable (int):
-        written_off (int):
+    """A revoked lot and where its points were. `revoked`, `held_by_open_tickets`, `unrecoverable`,
+    `already_expired`, `written_off` and `reissued` sum to the lot's points.
+
+        Attributes:
+            already_expired (int): whole points that had expired
+            held_by_open_tickets (int): whole points still held by open tickets; revoked when they come back
+            lot (Lot): One arrival of points, with how many of them are in each state; the states always sum to
+                `points`.
+            reissued (int): whole points given back after the lot expired and moved into `returned` lots
+            revoked (int): whole points revoked: those available at revocation, and held ones that came back since
+            revoked_from_reissued_lots (int): whole points revoked from the lots reissued from this one (its `origin_lot_id`
+                chain)
+            unrecoverable (int): whole points resolved tickets had already taken
+            written_off (int): whole points written off by negative adjustments
     """
 
     already_expired: int

@@ -10,9 +10,10 @@ T = TypeVar("T", bound="RevokeRequest")
 
 @_attrs_define
 class RevokeRequest:
-    """
+    """The payment behind a lot was refunded or charged back.
+
     Attributes:
-        reason (str):
+        reason (str): why, recorded on the ledger entry
     """
 
     reason: str

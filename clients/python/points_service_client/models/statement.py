@@ -17,12 +17,15 @@ T = TypeVar("T", bound="Statement")
 
 @_attrs_define
 class Statement:
-    """
-    Attributes:
-        balance (Balance):
-        closed (PageTicket):
-        in_progress (PageTicket):
-        modifications (PageLedgerEntry):
+    """The account page's three parts, from one consistent snapshot. They reconcile: `available` =
+    Σ `modifications` `available_delta` − Σ `in_progress` `captured_points` − Σ `closed`
+    (`charged_points` − `returned_points`).
+
+        Attributes:
+            balance (Balance): An account's points at `as_of`. Due expiries count whether or not they were written yet.
+            closed (PageTicket):
+            in_progress (PageTicket):
+            modifications (PageLedgerEntry):
     """
 
     balance: Balance

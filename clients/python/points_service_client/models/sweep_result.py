@@ -11,11 +11,12 @@ T = TypeVar("T", bound="SweepResult")
 
 @_attrs_define
 class SweepResult:
-    """
+    """What the expiry sweep wrote.
+
     Attributes:
-        accounts (list[str]):
-        expired_lots (int):
-        expired_points (int):
+        accounts (list[str]): the accounts it wrote expiries for, by id
+        expired_lots (int): lots whose expiry it wrote
+        expired_points (int): whole points that expired
     """
 
     accounts: list[str]

@@ -12,12 +12,15 @@ T = TypeVar("T", bound="TicketAdjust")
 
 @_attrs_define
 class TicketAdjust:
-    """
+    """Set an open ticket's captured points, optionally correcting its category or quantity.
+
     Attributes:
-        points (int): whole points
-        reason (str):
-        category (None | str | Unset):
-        quantity (int | None | Unset):
+        points (int): the whole points to hold from now on, 0 to 1,000,000,000 whatever the pricing rule: more captures
+            the difference, less gives it back
+        reason (str): why, recorded in the ticket's history
+        category (None | str | Unset): reclassify to this active category; omitted or null: unchanged
+        quantity (int | None | Unset): the quantity, for a formula rule (the ticket's, or the new category's, where it
+            is required); omitted or null: none
     """
 
     points: int

@@ -12,13 +12,18 @@ T = TypeVar("T", bound="TicketCreate")
 
 @_attrs_define
 class TicketCreate:
-    """
+    """A ticket to open; it captures its estimated points.
+
     Attributes:
-        category (str):
-        external_ref (str):
-        estimated_points (int | None | Unset):
-        quantity (int | None | Unset):
-        subject (None | str | Unset):
+        category (str): the code of an active category
+        external_ref (str): the helpdesk's reference, unique per account (a repeat answers 409 `conflict` naming the
+            existing ticket)
+        estimated_points (int | None | Unset): whole points to capture: required for `range` (within it) and
+            `upon_request`, optional for `from` (at least `min`; omitted or null: `min`), omitted, null or equal to the
+            price for `fixed` and `formula`
+        quantity (int | None | Unset): formula categories only, and required there (at least the rule's `min_quantity`);
+            omitted or null otherwise
+        subject (None | str | Unset): a short description; omitted or null: none
     """
 
     category: str

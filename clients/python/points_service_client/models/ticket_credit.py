@@ -10,10 +10,12 @@ T = TypeVar("T", bound="TicketCredit")
 
 @_attrs_define
 class TicketCredit:
-    """
+    """Give back part of a resolved ticket's points; it stays resolved.
+
     Attributes:
-        points (int): 1 to deducted − returned; outside → 422 with `max_points`
-        reason (str):
+        points (int): whole points to give back, 1 to `deducted_points` − `returned_points`; outside → 422 with
+            `max_points`
+        reason (str): why, recorded in the ticket's history
     """
 
     points: int

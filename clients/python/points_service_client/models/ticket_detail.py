@@ -24,29 +24,33 @@ T = TypeVar("T", bound="TicketDetail")
 
 @_attrs_define
 class TicketDetail:
-    """
+    """A ticket with the lots it took points from and its history.
+
     Attributes:
-        account_id (str):
-        allocations (list[AllocationOut]):
-        captured_points (int):
-        category (str):
-        charged_points (int):
-        closed_at (datetime.datetime | None):
-        deducted_points (int):
-        estimated_points (int):
-        external_ref (str):
-        forfeited_points (int):
-        history (list[HistoryEntry]):
-        id (str):
-        opened_at (datetime.datetime):
-        pricing (FixedPricing | FormulaPricing | FromPricing | RangePricing | UponRequestPricing):
-        quantity (int | None):
-        refunded_at (datetime.datetime | None):
-        resolved_at (datetime.datetime | None):
-        returned_points (int):
-        status (TicketDetailStatus):
-        subject (None | str):
-        version (int):
+        account_id (str): the account whose points it uses
+        allocations (list[AllocationOut]): what each capture step took from which lot, by `seq`
+        captured_points (int): whole points held now; 0 once closed
+        category (str): the code of its category
+        charged_points (int): whole points held when it left `open`; 0 while open
+        closed_at (datetime.datetime | None): when it left `open`, resolved or refunded (UTC, RFC 3339); null while the
+            ticket is open
+        deducted_points (int): whole points taken at resolution; 0 while open, and if refunded while open
+        estimated_points (int): whole points the pricing rule gave at opening
+        external_ref (str): the helpdesk's reference, unique per account
+        forfeited_points (int): whole points that went back to a revoked lot and were revoked again at once
+        history (list[HistoryEntry]): every change, oldest first
+        id (str): the ticket's id: `tkt_` and a ULID
+        opened_at (datetime.datetime): when it was opened (UTC, RFC 3339)
+        pricing (FixedPricing | FormulaPricing | FromPricing | RangePricing | UponRequestPricing): the pricing rule it
+            was opened (or reclassified) with
+        quantity (int | None): the quantity it was priced with (formula rules); null otherwise
+        refunded_at (datetime.datetime | None): when it was refunded (UTC, RFC 3339); null unless it was refunded
+        resolved_at (datetime.datetime | None): when it was resolved (UTC, RFC 3339); null unless it was resolved
+        returned_points (int): whole points given back after it left `open`, by a refund or credits (lowering a capture
+            is not a return)
+        status (TicketDetailStatus): `open`, then `resolved` or `refunded`
+        subject (None | str): a short description; null when none was given
+        version (int): 1 at opening, one more on each change; the `ETag`, checked against `If-Match`
     """
 
     account_id: str

@@ -13,10 +13,13 @@ T = TypeVar("T", bound="TicketRefund")
 
 @_attrs_define
 class TicketRefund:
-    """
+    """Refund a ticket: every point not yet returned goes back.
+
     Attributes:
-        reason (TicketRefundReason):
-        note (None | str | Unset):
+        reason (TicketRefundReason): `software_bug` and `other` are the vendor's doing: points whose lot has expired (or
+            expires within the return grace) come back in a new `returned` lot; with `withdrawn` and `duplicate`, points of
+            an expired lot expire
+        note (None | str | Unset): free text recorded in the ticket's history; omitted or null: none
     """
 
     reason: TicketRefundReason

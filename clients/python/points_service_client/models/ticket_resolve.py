@@ -12,10 +12,12 @@ T = TypeVar("T", bound="TicketResolve")
 
 @_attrs_define
 class TicketResolve:
-    """
+    """Resolve an open ticket: its captured points are deducted.
+
     Attributes:
-        note (None | str | Unset):
-        points (int | None | Unset):
+        note (None | str | Unset): free text recorded in the ticket's history; omitted or null: none
+        points (int | None | Unset): the final whole points, set first as an adjust would (one history entry, one
+            version step); omitted or null: the captured points
     """
 
     note: None | str | Unset = UNSET

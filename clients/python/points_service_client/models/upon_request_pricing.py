@@ -10,9 +10,10 @@ T = TypeVar("T", bound="UponRequestPricing")
 
 @_attrs_define
 class UponRequestPricing:
-    """
+    """Priced case by case: the helpdesk gives `estimated_points` when it opens a ticket.
+
     Attributes:
-        type_ (Literal['upon_request']):
+        type_ (Literal['upon_request']): `upon_request`
     """
 
     type_: Literal["upon_request"]

@@ -15,12 +15,13 @@ T = TypeVar("T", bound="VerifyReport")
 
 @_attrs_define
 class VerifyReport:
-    """
+    """The ledger check: every balance recomputed from the ledger and the lots, and compared.
+
     Attributes:
-        checked_accounts (int):
-        checked_lots (int):
-        disagreements (list[Disagreement]):
-        ok (bool):
+        checked_accounts (int): accounts checked
+        checked_lots (int): lots checked
+        disagreements (list[Disagreement]): the checks that failed
+        ok (bool): true when every check agreed (`disagreements` is empty)
     """
 
     checked_accounts: int

@@ -13,13 +13,15 @@ T = TypeVar("T", bound="WebhookAck")
 
 @_attrs_define
 class WebhookAck:
-    """
+    """What became of a billing event.
+
     Attributes:
-        detail (None | str):
-        id (str):
-        outcome (WebhookAckOutcome):
+        detail (None | str): what happened, in words; null when there is nothing to say
+        id (str): the delivery's `webhook-id`
+        outcome (WebhookAckOutcome): `applied`; `ignored` (a type not handled); `needs_review` (e.g. a partial refund,
+            for ops); `conflict` (contradicts what was recorded); `failed` events are answered 422 instead
         replayed (bool): true when this delivery id was settled before: nothing was done
-        type_ (str):
+        type_ (str): the event's type, e.g. `payment.succeeded`
     """
 
     detail: None | str

@@ -18,18 +18,20 @@ T = TypeVar("T", bound="WebhookEvent")
 
 @_attrs_define
 class WebhookEvent:
-    """
+    """A stored billing webhook delivery.
+
     Attributes:
-        account_id (None | str):
-        attempts (int):
-        detail (None | str):
-        id (str):
-        lot_id (None | str):
-        outcome (WebhookEventOutcome):
-        payload (WebhookEventPayload):
-        received_at (datetime.datetime):
-        type_ (str):
-        updated_at (datetime.datetime):
+        account_id (None | str): the payload's `data.account_id`; null when it had none
+        attempts (int): how many times this delivery id was processed
+        detail (None | str): what happened, in words; null when there is nothing to say
+        id (str): the delivery's `webhook-id`
+        lot_id (None | str): the lot the event created or revoked; null when none
+        outcome (WebhookEventOutcome): `applied`, `ignored` (a type not handled), `failed` (attempted again when the
+            sender retries), `needs_review` (for ops) or `conflict` (contradicts what was recorded)
+        payload (WebhookEventPayload): the event as received, unknown fields included
+        received_at (datetime.datetime): when it was first received (UTC, RFC 3339)
+        type_ (str): the event's type (`(none)` when the payload had none)
+        updated_at (datetime.datetime): when it was last processed (UTC, RFC 3339)
     """
 
     account_id: None | str

@@ -11,6 +11,8 @@ T = TypeVar("T", bound="WebhookEventPayload")
 
 @_attrs_define
 class WebhookEventPayload:
+    """the event as received, unknown fields included"""
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

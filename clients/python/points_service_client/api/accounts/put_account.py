@@ -107,7 +107,8 @@ def sync_detailed(
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
-        body (AccountPut):
+        body (AccountPut): What to set on an account (created when new). Fields left out keep
+            their value.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -141,7 +142,8 @@ def sync(
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
-        body (AccountPut):
+        body (AccountPut): What to set on an account (created when new). Fields left out keep
+            their value.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -170,7 +172,8 @@ async def asyncio_detailed(
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
-        body (AccountPut):
+        body (AccountPut): What to set on an account (created when new). Fields left out keep
+            their value.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -202,7 +205,8 @@ async def asyncio(
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
-        body (AccountPut):
+        body (AccountPut): What to set on an account (created when new). Fields left out keep
+            their value.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -106,7 +106,7 @@ def sync_detailed(
 
     Args:
         code (str):
-        body (LicenseProductPut):
+        body (LicenseProductPut): A license product to create or change; its code is in the path.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -140,7 +140,7 @@ def sync(
 
     Args:
         code (str):
-        body (LicenseProductPut):
+        body (LicenseProductPut): A license product to create or change; its code is in the path.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -169,7 +169,7 @@ async def asyncio_detailed(
 
     Args:
         code (str):
-        body (LicenseProductPut):
+        body (LicenseProductPut): A license product to create or change; its code is in the path.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -201,7 +201,7 @@ async def asyncio(
 
     Args:
         code (str):
-        body (LicenseProductPut):
+        body (LicenseProductPut): A license product to create or change; its code is in the path.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -103,7 +103,7 @@ def sync_detailed(
 
     Args:
         code (str):
-        body (PlanPut):
+        body (PlanPut): A point pack to create or change; its code is in the path.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -138,7 +138,7 @@ def sync(
 
     Args:
         code (str):
-        body (PlanPut):
+        body (PlanPut): A point pack to create or change; its code is in the path.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -168,7 +168,7 @@ async def asyncio_detailed(
 
     Args:
         code (str):
-        body (PlanPut):
+        body (PlanPut): A point pack to create or change; its code is in the path.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -201,7 +201,7 @@ async def asyncio(
 
     Args:
         code (str):
-        body (PlanPut):
+        body (PlanPut): A point pack to create or change; its code is in the path.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

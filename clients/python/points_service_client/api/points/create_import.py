@@ -123,7 +123,7 @@ def sync_detailed(
         account_id (str): the helpdesk's customer id (case-sensitive)
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (ImportCreate):
+        body (ImportCreate): Points moved from a previous system.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -163,7 +163,7 @@ def sync(
         account_id (str): the helpdesk's customer id (case-sensitive)
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (ImportCreate):
+        body (ImportCreate): Points moved from a previous system.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -198,7 +198,7 @@ async def asyncio_detailed(
         account_id (str): the helpdesk's customer id (case-sensitive)
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (ImportCreate):
+        body (ImportCreate): Points moved from a previous system.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -236,7 +236,7 @@ async def asyncio(
         account_id (str): the helpdesk's customer id (case-sensitive)
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (ImportCreate):
+        body (ImportCreate): Points moved from a previous system.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -124,7 +124,7 @@ def sync_detailed(
         account_id (str): the helpdesk's customer id (case-sensitive)
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (PurchaseCreate):
+        body (PurchaseCreate): A point pack bought with a payment.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -165,7 +165,7 @@ def sync(
         account_id (str): the helpdesk's customer id (case-sensitive)
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (PurchaseCreate):
+        body (PurchaseCreate): A point pack bought with a payment.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -201,7 +201,7 @@ async def asyncio_detailed(
         account_id (str): the helpdesk's customer id (case-sensitive)
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (PurchaseCreate):
+        body (PurchaseCreate): A point pack bought with a payment.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -240,7 +240,7 @@ async def asyncio(
         account_id (str): the helpdesk's customer id (case-sensitive)
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (PurchaseCreate):
+        body (PurchaseCreate): A point pack bought with a payment.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -116,7 +116,7 @@ def sync_detailed(
         lot_id (str):
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (RevokeRequest):
+        body (RevokeRequest): The payment behind a lot was refunded or charged back.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,7 +155,7 @@ def sync(
         lot_id (str):
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (RevokeRequest):
+        body (RevokeRequest): The payment behind a lot was refunded or charged back.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -189,7 +189,7 @@ async def asyncio_detailed(
         lot_id (str):
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (RevokeRequest):
+        body (RevokeRequest): The payment behind a lot was refunded or charged back.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -226,7 +226,7 @@ async def asyncio(
         lot_id (str):
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (RevokeRequest):
+        body (RevokeRequest): The payment behind a lot was refunded or charged back.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -126,7 +126,8 @@ def sync_detailed(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketAdjust):
+        body (TicketAdjust): Set an open ticket's captured points, optionally correcting its
+            category or quantity.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -167,7 +168,8 @@ def sync(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketAdjust):
+        body (TicketAdjust): Set an open ticket's captured points, optionally correcting its
+            category or quantity.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -203,7 +205,8 @@ async def asyncio_detailed(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketAdjust):
+        body (TicketAdjust): Set an open ticket's captured points, optionally correcting its
+            category or quantity.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -242,7 +245,8 @@ async def asyncio(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketAdjust):
+        body (TicketAdjust): Set an open ticket's captured points, optionally correcting its
+            category or quantity.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

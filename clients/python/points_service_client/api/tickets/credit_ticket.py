@@ -128,7 +128,7 @@ def sync_detailed(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketCredit):
+        body (TicketCredit): Give back part of a resolved ticket's points; it stays resolved.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -171,7 +171,7 @@ def sync(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketCredit):
+        body (TicketCredit): Give back part of a resolved ticket's points; it stays resolved.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -209,7 +209,7 @@ async def asyncio_detailed(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketCredit):
+        body (TicketCredit): Give back part of a resolved ticket's points; it stays resolved.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -250,7 +250,7 @@ async def asyncio(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketCredit):
+        body (TicketCredit): Give back part of a resolved ticket's points; it stays resolved.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -119,7 +119,7 @@ def sync_detailed(
         account_id (str): the helpdesk's customer id (case-sensitive)
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (TicketCreate):
+        body (TicketCreate): A ticket to open; it captures its estimated points.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -161,7 +161,7 @@ def sync(
         account_id (str): the helpdesk's customer id (case-sensitive)
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (TicketCreate):
+        body (TicketCreate): A ticket to open; it captures its estimated points.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -198,7 +198,7 @@ async def asyncio_detailed(
         account_id (str): the helpdesk's customer id (case-sensitive)
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (TicketCreate):
+        body (TicketCreate): A ticket to open; it captures its estimated points.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -238,7 +238,7 @@ async def asyncio(
         account_id (str): the helpdesk's customer id (case-sensitive)
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
-        body (TicketCreate):
+        body (TicketCreate): A ticket to open; it captures its estimated points.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -129,7 +129,7 @@ def sync_detailed(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketRefund):
+        body (TicketRefund): Refund a ticket: every point not yet returned goes back.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -173,7 +173,7 @@ def sync(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketRefund):
+        body (TicketRefund): Refund a ticket: every point not yet returned goes back.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -212,7 +212,7 @@ async def asyncio_detailed(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketRefund):
+        body (TicketRefund): Refund a ticket: every point not yet returned goes back.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -254,7 +254,7 @@ async def asyncio(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketRefund):
+        body (TicketRefund): Refund a ticket: every point not yet returned goes back.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

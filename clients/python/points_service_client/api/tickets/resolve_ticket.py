@@ -126,7 +126,7 @@ def sync_detailed(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketResolve):
+        body (TicketResolve): Resolve an open ticket: its captured points are deducted.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -167,7 +167,7 @@ def sync(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketResolve):
+        body (TicketResolve): Resolve an open ticket: its captured points are deducted.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -203,7 +203,7 @@ async def asyncio_detailed(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketResolve):
+        body (TicketResolve): Resolve an open ticket: its captured points are deducted.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -242,7 +242,7 @@ async def asyncio(
         idempotency_key (str | Unset): 1–255 printable ASCII characters; a retry with the same key
             replays the first response
         if_match (str | Unset): `"<version>"` or `*`
-        body (TicketResolve):
+        body (TicketResolve): Resolve an open ticket: its captured points are deducted.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
