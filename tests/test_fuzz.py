@@ -394,8 +394,9 @@ def unique_idempotency_key(case: Any) -> None:
     key = case.headers.get("Idempotency-Key") if case.headers else None
     if not isinstance(key, str) or not re.fullmatch(r"[\x20-\x7e]{1,255}", key):
         return
+    headers = {name.lower(): value for name, value in case.headers.items() if name.lower() != "idempotency-key"}
     content = json.dumps(
-        [case.method, case.path, case.path_parameters, case.query, repr(case.body)], sort_keys=True, default=repr
+        [case.method, case.path, case.path_parameters, case.query, headers, repr(case.body)], sort_keys=True, default=repr
     )
     case.headers["Idempotency-Key"] = f"{key[:200]}~{hashlib.sha256(content.encode()).hexdigest()[:20]}"
 
