@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from .api.deps import KeyCache
+from .api.deps import KeyCache, Owners
 from .api.docs import install_openapi
 from .api.limits import BodyGuard
 from .api.metrics import Metrics
@@ -36,7 +36,7 @@ Authenticate with `Authorization: Bearer <api key>`.
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     metrics = Metrics()
-    db = database or Database(create_engine(settings))
+    db = database or Database(create_engine(settings), batch_size=settings.write_batch_size)
     db.on_commit = metrics.committed
 
     @asynccontextmanager
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.state.db = db
     app.state.clock = clock or SystemClock()
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    app.state.owners = Owners()
     app.state.metrics = metrics
     install_problem_handlers(app)
     app.add_exception_handler(ReplayError, lambda _request, exc: replay_response(exc))  # type: ignore[arg-type]

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     db_pool_timeout: float = Field(default=10.0, gt=0, description="seconds to wait for a free connection")
     db_connect_timeout: float = Field(default=5.0, gt=0, description="seconds to wait when connecting")
     db_lock_timeout_ms: int = Field(default=5000, ge=0, description="PostgreSQL lock_timeout (0: none)")
+    write_batch_size: int = Field(
+        default=64,
+        ge=1,
+        le=1000,
+        description="group commit: most write commands one transaction applies, each in a savepoint (1: one transaction each)",
+    )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

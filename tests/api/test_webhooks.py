@@ -307,7 +307,8 @@ class TestSignatureRejections:
         problem(r, 401, "unauthorized")
         await assert_no_trace(api, "ghost")
 
-    @pytest.mark.parametrize("offset", [-299, 299], ids=["299s-old", "299s-ahead"])
+    # 290 s, not 299: a loaded machine may take a second or more between signing and checking.
+    @pytest.mark.parametrize("offset", [-290, 290], ids=["290s-old", "290s-ahead"])
     async def test_timestamp_inside_five_minutes(self, api, offset):
         now = time.time()
         stamp = math.ceil(now) + offset if offset < 0 else math.floor(now) + offset

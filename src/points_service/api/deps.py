@@ -61,6 +61,34 @@ class KeyCache:
         self._entries[digest] = (time.monotonic() + self.ttl, principal)
 
 
+class Owners:
+    """Facts that never change once committed: an account exists; a ticket or a lot belongs to
+    an account (nothing is ever deleted or moved). Remembering them spares each request the
+    look-up; absence is never remembered."""
+
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], str] = {}
+
+    async def owner(self, request: Request, kind: type[Account] | type[Ticket] | type[Lot], ident: str) -> str | None:
+        slot = (kind.__tablename__, ident)
+        owner = self._known.get(slot)
+        if owner is None:
+            column = kind.id if kind is Account else kind.account_id  # type: ignore[union-attr]
+            async with database(request).snapshot() as session:
+                owner = await session.scalar(select(column).where(kind.id == ident))
+            if owner is not None:
+                if len(self._known) >= self.LIMIT:
+                    self._known.clear()
+                self._known[slot] = owner
+        return owner
+
+
+def owners(request: Request) -> Owners:
+    return request.app.state.owners  # type: ignore[no-any-return]
+
+
 def database(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
@@ -132,9 +160,8 @@ def on_account(*roles: str, must_exist: bool = True) -> Callable[..., Awaitable[
         if must_exist:
             if not ACCOUNT_ID.fullmatch(account_id):  # cannot exist (and NUL would break PostgreSQL)
                 raise _not_found("account", account_id)
-            async with database(request).snapshot() as session:
-                if await session.scalar(select(Account.id).where(Account.id == account_id)) is None:
-                    raise _not_found("account", account_id)
+            if await owners(request).owner(request, Account, account_id) is None:
+                raise _not_found("account", account_id)
         return principal
 
     return check
@@ -149,8 +176,7 @@ def on_ticket(*roles: str) -> Callable[..., Awaitable[Principal]]:
     async def check(request: Request, principal: Caller, ticket_id: Annotated[str, Path()]) -> Principal:
         owner = None
         if _could_exist(ticket_id):
-            async with database(request).snapshot() as session:
-                owner = await session.scalar(select(Ticket.account_id).where(Ticket.id == ticket_id))
+            owner = await owners(request).owner(request, Ticket, ticket_id)
         _check_scope(principal, owner, roles, "ticket", ticket_id)
         return principal
 
@@ -161,8 +187,7 @@ def on_lot(*roles: str) -> Callable[..., Awaitable[Principal]]:
     async def check(request: Request, principal: Caller, lot_id: Annotated[str, Path()]) -> Principal:
         owner = None
         if _could_exist(lot_id):
-            async with database(request).snapshot() as session:
-                owner = await session.scalar(select(Lot.account_id).where(Lot.id == lot_id))
+            owner = await owners(request).owner(request, Lot, lot_id)
         _check_scope(principal, owner, roles, "lot", lot_id)
         return principal
 

@@ -91,6 +91,7 @@ class AccountWriter:
         self.actor = actor
         self.return_grace = return_grace
         self.expiries: list[LedgerEntry] = []  # written by persist_due_expiries
+        self.spendable_at_open: list[Lot] = []  # lots with available points, due expiries done
 
     async def post(
         self,
@@ -140,7 +141,7 @@ class AccountWriter:
         account.last_seq += 1
         account.ledger_at = self.now
         lot_ids = {m.lot.id for m in moves}
-        entry = LedgerEntry(
+        row = dict(
             id=entry_id,
             account_id=account.id,
             seq=account.last_seq,
@@ -158,11 +159,12 @@ class AccountWriter:
             created_at=self.now,
             effective_at=effective_at or self.now,
         )
-        # Lots and tickets first: without relationships the ORM does not order these inserts.
+        # The lots, the account and the ticket first (the entry and postings reference them);
+        # then the entry and its postings as plain INSERTs: nothing reads them back here.
         await self.session.flush()
-        self.session.add(entry)
-        await self.session.flush()
+        await self.session.execute(insert(LedgerEntry), row)
         await self.session.execute(insert(Posting), postings)
+        entry = LedgerEntry(**row)
         self.session.info.setdefault(POSTED, []).append(entry)
         return entry
 
@@ -177,24 +179,28 @@ class AccountWriter:
         )
 
     async def persist_due_expiries(self) -> list[LedgerEntry]:
-        """Write an `expiry` entry for each lot of the account whose available points are due."""
+        """Write an `expiry` entry for each lot of the account whose available points are due.
+
+        Loads every lot of the account with available points (one query); the ones left
+        spendable are kept in `spendable_at_open` for a command that spends next.
+        """
         stmt = (
             select(Lot)
-            .where(
-                Lot.account_id == self.account.id,
-                Lot.expires_at.is_not(None),
-                Lot.expires_at <= self.now,
-                Lot.available > 0,
-            )
+            .where(Lot.account_id == self.account.id, Lot.available > 0)
             .execution_options(populate_existing=True)
         )
-        due = sorted((await self.session.scalars(stmt)).all(), key=lambda lot: (lot.expires_at, lot.id))
+        lots = list((await self.session.scalars(stmt)).all())
+        due = sorted(
+            (lot for lot in lots if lot.expires_at is not None and lot.expires_at <= self.now),
+            key=lambda lot: (lot.expires_at, lot.id),
+        )
         entries = []
         for lot in due:
             entry = await self.expire_lot(lot)
             if entry is not None:
                 entries.append(entry)
         self.expiries += entries
+        self.spendable_at_open = [lot for lot in lots if lot.available > 0]
         return entries
 
 

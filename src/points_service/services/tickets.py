@@ -41,12 +41,20 @@ async def _spendable_lots(writer: AccountWriter) -> list[Lot]:
 
 
 async def _capture(
-    writer: AccountWriter, ticket: Ticket, points: int, kind: str, next_seq: int, reason: str | None = None
+    writer: AccountWriter,
+    ticket: Ticket,
+    points: int,
+    kind: str,
+    next_seq: int,
+    reason: str | None = None,
+    spendable: list[Lot] | None = None,
 ) -> list[TicketAllocation]:
-    """Hold `points` more for the ticket from the account's lots, in consumption order."""
+    """Hold `points` more for the ticket from the account's lots, in consumption order.
+
+    `spendable`: the account's lots with available points, when the caller has them current."""
     if points == 0:
         return []
-    lots = {lot.id: lot for lot in await _spendable_lots(writer)}
+    lots = {lot.id: lot for lot in (spendable if spendable is not None else await _spendable_lots(writer))}
     keys = [LotKey(lot.id, lot.granted_at, lot.expires_at, lot.available) for lot in lots.values()]
     pieces = allocate(keys, points, writer.now)
     allocations = [
@@ -118,7 +126,8 @@ async def open_ticket(
     )
     session.add(ticket)
     await session.flush()  # the ticket row before the allocations that reference it
-    await _capture(writer, ticket, points, "capture", next_seq=1)
+    # Nothing but expiries moved since the account was locked: its spendable lots are known.
+    await _capture(writer, ticket, points, "capture", next_seq=1, spendable=writer.spendable_at_open)
     _record(writer, ticket, TicketAction.OPENED, points, None)
     return ticket
 

@@ -1,16 +1,36 @@
-"""The unit of work: one transaction per command, committed before the result is released."""
+"""The unit of work: commands applied in transactions, each result released only after COMMIT.
+
+Group commit. `Database.write` queues the command for this process's writer task, which takes up
+to `batch_size` queued commands at a time and applies them in one transaction, each inside its
+own SAVEPOINT:
+
+* a command that raises is rolled back to its savepoint, alone: the others stay applied, and it
+  is applied not at all;
+* every caller is answered (result or error) only after the batch's COMMIT succeeded; a batch
+  whose COMMIT fails, or that meets a deadlock or serialization failure, is redone whole, so
+  nothing is acknowledged that is not durable and nothing is applied twice;
+* on PostgreSQL the batch first locks every account its commands name, in id order, so two
+  processes' batches never wait on each other in a cycle (see `_lock_accounts`).
+
+The identity map is cleared after each command, so a command sees exactly what a command in a
+transaction of its own would see, and the objects it returned are not touched by the next one.
+`batch_size=1` gives one transaction per command.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..db.engine import WRITE_OPTION
+from ..db.models import Account, Ticket
 from ..domain.errors import ConflictError
 from .ledger import POSTED
 
@@ -20,6 +40,7 @@ T = TypeVar("T")
 # PostgreSQL: serialization failure, deadlock, lock timeout. Redoing the whole transaction is safe.
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 MAX_ATTEMPTS = 5
+DEFAULT_BATCH_SIZE = 64
 
 
 class DatabaseBusyError(Exception):
@@ -38,17 +59,52 @@ def _is_busy(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
+def _named(values: Iterable[Any], name: str, found: set[str]) -> None:
+    """Collect string arguments called `name`, looking one level into dict arguments too
+    (the Idempotency-Key wrapper passes the command's keyword arguments as a dict)."""
+    for value in values:
+        if isinstance(value, dict):
+            named = value.get(name)
+            if isinstance(named, str):
+                found.add(named)
+            _named((v for v in value.values() if isinstance(v, dict)), name, found)
+
+
+@dataclass(eq=False)
+class _Job:
+    command: Callable[..., Awaitable[Any]]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    future: asyncio.Future[Any]
+    outcome: tuple[bool, Any] | None = None
+    posted: list[Any] = field(default_factory=list)
+
+    def names(self, name: str) -> set[str]:
+        found: set[str] = set()
+        _named([self.kwargs, *self.args], name, found)
+        return found
+
+
 class Database:
-    def __init__(self, engine: AsyncEngine, on_commit: Callable[[list[Any]], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        on_commit: Callable[[list[Any]], None] | None = None,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
         self.engine = engine
         # Told the ledger entries of every committed transaction (metrics), never before COMMIT.
         self.on_commit = on_commit
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self.batch_size = batch_size
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
-        # SQLite has one writer at a time anyway; queueing writers here instead of in
-        # busy_timeout keeps waiting cheap and fair. Other processes (the CLI) still meet
-        # BEGIN IMMEDIATE and the busy timeout.
-        self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
+        self._queue: asyncio.Queue[_Job] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0  # transactions committed by the writer (for tests and metrics)
+        self.redone = 0  # batches redone after a deadlock, serialization failure or lock timeout
 
     async def write(
         self,
@@ -56,47 +112,119 @@ class Database:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """Apply one command in its own transaction and commit it; only then return its result.
+        """Apply one command and commit it (with whatever else is queued); only then return.
 
-        A transaction that fails because of concurrency (deadlock, serialization failure, a
-        unique row created meanwhile by another transaction) is redone whole, a bounded number
-        of times, so nothing is ever applied twice.
+        A transaction that fails because of concurrency (deadlock, serialization failure, lock
+        timeout) is redone whole, a bounded number of times, then `DatabaseBusyError`. A unique
+        row created meanwhile by another transaction makes the command run once more: it then
+        sees the row and answers as for any repeat (a second violation is a `ConflictError`).
         """
+        loop = asyncio.get_running_loop()
+        job = _Job(command, args, kwargs, loop.create_future())
+        self._start_writer(loop).put_nowait(job)
+        # The job runs to its batch's end even if this caller goes away (a client hanging up
+        # does not undo a command the writer has begun); shield keeps the future for it.
+        return await asyncio.shield(job.future)
+
+    def _start_writer(self, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[_Job]:
+        if self._writer is None or self._writer.done() or self._writer.get_loop() is not loop:
+            self._queue = asyncio.Queue()
+            self._writer = loop.create_task(self._write_batches(self._queue), name="points-writer")
+        assert self._queue is not None
+        return self._queue
+
+    async def _write_batches(self, queue: asyncio.Queue[_Job]) -> None:
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < self.batch_size and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                await self._commit_batch(batch)
+            except Exception as exc:  # a bug: answer the batch with it, and keep writing
+                for job in batch:
+                    job.outcome = (False, exc)
+            except BaseException:  # cancelled (shutdown): no caller is left hanging
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(DatabaseBusyError("the service is shutting down"))
+                raise
+            for job in batch:
+                if job.future.done():  # the caller's own task was cancelled
+                    continue
+                ok, value = job.outcome  # type: ignore[misc]
+                if ok:
+                    job.future.set_result(value)
+                else:
+                    job.future.set_exception(value)
+
+    async def _commit_batch(self, batch: list[_Job]) -> None:
+        """Apply and commit the batch, redoing it whole on concurrency failures; set outcomes."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return await self._attempt(command, *args, **kwargs)
-            except IntegrityError as exc:
-                # Commands check unique facts under the account lock; a violation means another
-                # transaction claimed the same identifier (a new account, a global payment id)
-                # meanwhile. Redone, the command sees it and answers as for any repeat.
-                if attempt >= 2:
-                    raise ConflictError("the request conflicts with a concurrent change") from exc
+                await self._apply(batch)
+                break
             except DBAPIError as exc:
                 if not _is_busy(exc):
-                    raise
-                if attempt == MAX_ATTEMPTS:
-                    raise DatabaseBusyError(str(exc.orig)) from exc
-            await asyncio.sleep(0.005 * attempt)
-        raise AssertionError("unreachable")
+                    failure: Exception = exc
+                elif attempt < MAX_ATTEMPTS:
+                    self.redone += 1
+                    await asyncio.sleep(0.005 * attempt)
+                    continue
+                else:
+                    failure = DatabaseBusyError(str(exc.orig))
+                    failure.__cause__ = exc
+            except Exception as exc:  # COMMIT or the connection failed: nothing was applied
+                failure = exc
+            for job in batch:
+                job.outcome = (False, failure)
+            return
+        self.batches += 1
+        if self.on_commit is not None:
+            posted = [entry for job in batch for entry in job.posted]
+            if posted:
+                self.on_commit(posted)
 
-    async def _attempt(
-        self,
-        command: Callable[Concatenate[AsyncSession, P], Awaitable[T]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> T:
-        async with self._write_slot(), self.sessions() as session:
+    async def _apply(self, batch: list[_Job]) -> None:
+        async with self.sessions() as session:
             await session.connection(execution_options={WRITE_OPTION: True})
             try:
-                result = await command(session, *args, **kwargs)
+                if not self.is_sqlite and len(batch) > 1:
+                    await _lock_accounts(session, batch)
+                for job in batch:
+                    await self._apply_one(session, job)
                 await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
-            posted = session.info.pop(POSTED, [])
-        if self.on_commit is not None and posted:
-            self.on_commit(posted)
-        return result
+
+    async def _apply_one(self, session: AsyncSession, job: _Job) -> None:
+        job.outcome = None  # a batch may be redone
+        for attempt in (1, 2):
+            session.info[POSTED] = []
+            try:
+                async with session.begin_nested():
+                    result = await job.command(session, *job.args, **job.kwargs)
+                job.outcome, job.posted = (True, result), session.info.pop(POSTED)
+                return
+            except IntegrityError as exc:
+                # Commands check unique facts under the account lock; a violation means another
+                # transaction claimed the same identifier (a new account, a global payment id)
+                # meanwhile. Run again, the command sees it and answers as for any repeat.
+                if attempt == 2:
+                    conflict = ConflictError("the request conflicts with a concurrent change")
+                    conflict.__cause__ = exc
+                    job.outcome = (False, conflict)
+            except DBAPIError as exc:
+                if _is_busy(exc):
+                    raise  # the whole batch is redone
+                job.outcome = (False, exc)
+            except Exception as exc:
+                job.outcome = (False, exc)
+            finally:
+                session.info.pop(POSTED, None)
+                session.expunge_all()
+            if job.outcome is not None:
+                return
 
     @contextlib.asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:
@@ -107,13 +235,29 @@ class Database:
             # Closing (not rolling back) ends the transaction without expiring what was loaded.
             yield session
 
-    @contextlib.asynccontextmanager
-    async def _write_slot(self) -> AsyncIterator[None]:
-        if self._sqlite_writer is None:
-            yield
-        else:
-            async with self._sqlite_writer:
-                yield
-
     async def dispose(self) -> None:
+        if self._writer is not None and not self._writer.done():
+            with contextlib.suppress(RuntimeError):  # its loop is already closed
+                self._writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._writer
+        self._writer = None
         await self.engine.dispose()
+
+
+async def _lock_accounts(session: AsyncSession, batch: list[_Job]) -> None:
+    """Lock every account the batch names, in id order, before any command runs.
+
+    Commands name their account as `account_id=` or their ticket as `ticket_id=` (a ticket never
+    changes account). Taking all the row locks up front, sorted, means this batch waits only at
+    its start and never while holding a lock another batch is waiting for in the other order.
+    An account a command locks without naming it (a new one being created) is locked when the
+    command gets there; a deadlock that could still cause is detected by PostgreSQL and the
+    batch redone.
+    """
+    accounts = set().union(*(job.names("account_id") for job in batch))
+    tickets = set().union(*(job.names("ticket_id") for job in batch))
+    if tickets:
+        accounts.update((await session.scalars(select(Ticket.account_id).where(Ticket.id.in_(tickets)))).all())
+    if accounts:
+        await session.execute(select(Account.id).where(Account.id.in_(accounts)).order_by(Account.id).with_for_update())
