@@ -13,12 +13,13 @@ The service has two lines of defence against two transactions writing one accoun
 To show that scenario (a) detects a missing lock, the control database first drops constraint 2
 (`ALTER TABLE ledger_entries DROP CONSTRAINT uq_ledger_entries_account_id`), then:
 
-* `test_without_the_account_lock_the_race_overdraws` serves it with one `unsafe_serve.py`
-  process, the real app with `lock_account` monkeypatched to read the account without
-  `FOR UPDATE` (the patch lives only in tests/). Scenario (a) must then go wrong: more than 3
-  opens of 30 succeed on 100 points, or the ledger check finds disagreements (lost updates of lot
-  and account counters). In trials 27-54 of the 64 opens succeeded and verify reported as many
-  disagreements, so one process is enough (64 concurrent requests over its 20 connections);
+* `test_without_the_account_lock_the_race_overdraws` serves it with four `unsafe_serve.py`
+  processes, the real app with `lock_account` monkeypatched to read the account without
+  `FOR UPDATE` and the group-commit writer's up-front account locks removed (the patches live
+  only in tests/). Scenario (a), spread over the four, must then go wrong: more than 3 opens of
+  30 succeed on 100 points, or the ledger check finds disagreements (lost updates of lot and
+  account counters). One process is not enough since group commit: its single writer applies
+  one batch at a time, so its own requests never race;
 * `test_the_account_lock_alone_prevents_the_race` serves the same kind of database (constraint
   dropped) with the normal `points-service serve --workers 2`: exactly 3 opens succeed and the
   ledger verifies clean, so the lock alone is enough.
@@ -27,6 +28,7 @@ To show that scenario (a) detects a missing lock, the control database first dro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from typing import Any
 
@@ -57,15 +59,16 @@ def control_db(database_url: str, live_tools: dict[str, Any]) -> tuple[str, dict
 
 async def test_without_the_account_lock_the_race_overdraws(control_db, start_server, live_tools, race):
     url, keys = control_db
-    # One unsafe process is enough: 64 concurrent requests over its pool of 20 connections
-    # interleave freely once nothing makes them queue (27-31 of 64 opens succeeded in trials).
+    # A process's writer applies one batch at a time, so the race needs several processes:
+    # their batches read the same 100 points, unlocked, and each captures them.
     launcher = [live_tools["python"], str(live_tools["HERE"] / "unsafe_serve.py"), "--host", "127.0.0.1"]
-    server = start_server(url, launcher, keys, name="unsafe")
-    async with server.client() as http:
-        live = live_tools["Live"](server, http)
+    servers = [start_server(url, launcher, keys, name=f"unsafe-{i}") for i in range(4)]
+    async with contextlib.AsyncExitStack() as stack:
+        lives = [live_tools["Live"](s, await stack.enter_async_context(s.client())) for s in servers]
+        live = lives[0]
         await live.account("acme")
         await live.grant("acme", 100)
-        responses = await race([live], "acme")
+        responses = await race(lives, "acme")
         verify = await live.get("/v1/admin/verify")
         balance = await live.balance("acme")
 
@@ -75,7 +78,8 @@ async def test_without_the_account_lock_the_race_overdraws(control_db, start_ser
     assert overdrawn or not report["ok"], (statuses, balance, report)
     # `points-service verify` sees the same disagreements and exits 1.
     if not report["ok"]:
-        server.stop()
+        for s in servers:
+            s.stop()
         assert live_tools["run_cli"](url, "verify").returncode == 1
     print(
         f"unsafe: {dict(statuses)}, balance {balance['available']}/{balance['held']}, "
