@@ -36,7 +36,7 @@ Authenticate with `Authorization: Bearer <api key>`.
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     metrics = Metrics()
-    db = database or Database(create_engine(settings), batch_size=settings.write_batch_size)
+    db = database or Database(create_engine(settings), batch_size=settings.write_batch_size, writers=settings.writers)
     db.on_commit = metrics.committed
 
     @asynccontextmanager

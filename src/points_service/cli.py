@@ -48,7 +48,7 @@ def _run(settings: Settings, body: Callable[[Database], Awaitable[T]]) -> T:
     """Run `body` against the database, turning failures into one-line errors."""
 
     async def main() -> T:
-        db = Database(create_engine(settings), batch_size=settings.write_batch_size)
+        db = Database(create_engine(settings), batch_size=settings.write_batch_size, writers=settings.writers)
         try:
             return await body(db)
         finally:

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         le=1000,
         description="group commit: most write commands one transaction applies, each in a savepoint (1: one transaction each)",
     )
+    writers: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="PostgreSQL: write transactions (batches) a process runs at once, one connection each; SQLite always 1",
+    )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

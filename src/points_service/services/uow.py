@@ -1,7 +1,8 @@
 """The unit of work: commands applied in transactions, each result released only after COMMIT.
 
-Group commit. `Database.write` queues the command for this process's writer task, which takes up
-to `batch_size` queued commands at a time and applies them in one transaction, each inside its
+Group commit. `Database.write` queues the command for this process's writer tasks (one on SQLite,
+which has one write lock; `writers` on PostgreSQL, each with its own connection). A writer takes
+up to `batch_size` queued commands at a time and applies them in one transaction, each inside its
 own SAVEPOINT:
 
 * a command that raises is rolled back to its savepoint, alone: the others stay applied, and it
@@ -10,7 +11,8 @@ own SAVEPOINT:
   whose COMMIT fails, or that meets a deadlock or serialization failure, is redone whole, so
   nothing is acknowledged that is not durable and nothing is applied twice;
 * on PostgreSQL the batch first locks every account its commands name, in id order, so two
-  processes' batches never wait on each other in a cycle (see `_lock_accounts`).
+  batches (of this process's writers or another process's) never wait on each other in a cycle
+  (see `_lock_accounts`).
 
 The identity map is cleared after each command, so a command sees exactly what a command in a
 transaction of its own would see, and the objects it returned are not touched by the next one.
@@ -41,6 +43,7 @@ T = TypeVar("T")
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 MAX_ATTEMPTS = 5
 DEFAULT_BATCH_SIZE = 64
+DEFAULT_WRITERS = 4
 
 
 class DatabaseBusyError(Exception):
@@ -92,17 +95,20 @@ class Database:
         on_commit: Callable[[list[Any]], None] | None = None,
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        writers: int = DEFAULT_WRITERS,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
+        if batch_size < 1 or writers < 1:
+            raise ValueError("batch_size and writers must be at least 1")
         self.engine = engine
         # Told the ledger entries of every committed transaction (metrics), never before COMMIT.
         self.on_commit = on_commit
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.batch_size = batch_size
+        # SQLite has one write lock: a second writer would only wait for it.
+        self.writers = 1 if self.is_sqlite else writers
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._queue: asyncio.Queue[_Job] | None = None
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: list[asyncio.Task[None]] = []
         self.batches = 0  # transactions committed by the writer (for tests and metrics)
         self.redone = 0  # batches redone after a deadlock, serialization failure or lock timeout
 
@@ -127,10 +133,14 @@ class Database:
         return await asyncio.shield(job.future)
 
     def _start_writer(self, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[_Job]:
-        if self._writer is None or self._writer.done() or self._writer.get_loop() is not loop:
+        """The queue, and its writers (started on first use in this event loop)."""
+        if self._queue is None or not self._writers or self._writers[0].get_loop() is not loop:
             self._queue = asyncio.Queue()
-            self._writer = loop.create_task(self._write_batches(self._queue), name="points-writer")
-        assert self._queue is not None
+            self._writers = []
+        self._writers = [task for task in self._writers if not task.done()]
+        while len(self._writers) < self.writers:
+            name = f"points-writer-{len(self._writers)}"
+            self._writers.append(loop.create_task(self._write_batches(self._queue), name=name))
         return self._queue
 
     async def _write_batches(self, queue: asyncio.Queue[_Job]) -> None:
@@ -236,12 +246,13 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
-        if self._writer is not None and not self._writer.done():
-            with contextlib.suppress(RuntimeError):  # its loop is already closed
-                self._writer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._writer
-        self._writer = None
+        for writer in self._writers:
+            if not writer.done():
+                with contextlib.suppress(RuntimeError):  # its loop is already closed
+                    writer.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await writer
+        self._writers = []
         await self.engine.dispose()
 
 
