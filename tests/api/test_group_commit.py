@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
 from points_service.db.engine import create_engine
@@ -91,6 +91,39 @@ async def test_a_failing_command_is_rolled_back_alone_and_the_rest_of_its_batch_
     assert await _available(db, "b") == 20, "the failed command's 1000 points must not be there"
     assert await _available(db, "c") == 0
     assert await _entries(db) == 2
+
+
+def _count_savepoints(db: Database) -> list[str]:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("SAVEPOINT"):
+            seen.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    return seen
+
+
+async def test_a_batch_is_tried_without_savepoints_and_redone_with_them_when_a_command_fails(db):
+    savepoints = _count_savepoints(db)
+    good = await _queued(
+        db,
+        (adjust_points, CTX, {"account_id": "a", "points": 1, "reason": "one"}),
+        (adjust_points, CTX, {"account_id": "b", "points": 2, "reason": "two"}),
+    )
+    await asyncio.gather(*good)
+    assert savepoints == [], "a batch of good commands needs no savepoint"
+    mixed = await _queued(
+        db,
+        (adjust_points, CTX, {"account_id": "a", "points": 1, "reason": "three"}),
+        (_adjust_then_fail, CTX, {"account_id": "b"}),
+        (adjust_points, CTX, {"account_id": "c", "points": 3, "reason": "four"}),
+    )
+    results = await asyncio.gather(*mixed, return_exceptions=True)
+    assert len(savepoints) == 3, "redone with a savepoint per command"
+    assert isinstance(results[1], RuntimeError) and not isinstance(results[2], BaseException)
+    assert [await _available(db, x) for x in "abc"] == [2, 2, 3]
+    assert await _entries(db) == 4, "each good command applied once, the failed one not at all"
 
 
 async def test_nothing_is_answered_before_the_batch_commits(db):

@@ -15,6 +15,7 @@ from ..domain.pricing import PricingRule, check_quantity, estimate, rule_from_di
 from ..domain.tickets import TicketAction, TicketStatus, check_credit, check_transition
 from .context import Context
 from .ledger import AccountWriter, Move, load_lots, open_account_write
+from .queries import TicketDetail
 from .returns import give_back
 
 REFUND_REASONS = ("software_bug", "withdrawn", "duplicate", "other")
@@ -69,19 +70,21 @@ async def _capture(
     return allocations
 
 
-def _record(writer: AccountWriter, ticket: Ticket, action: TicketAction, points: int, reason: str | None, note: str | None = None) -> None:
-    writer.session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            version=ticket.version,
-            action=str(action),
-            points=points,
-            reason=reason,
-            note=note,
-            actor=writer.actor,
-            at=writer.now,
-        )
+def _record(
+    writer: AccountWriter, ticket: Ticket, action: TicketAction, points: int, reason: str | None, note: str | None = None
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        version=ticket.version,
+        action=str(action),
+        points=points,
+        reason=reason,
+        note=note,
+        actor=writer.actor,
+        at=writer.now,
     )
+    writer.session.add(event)
+    return event
 
 
 async def open_ticket(
@@ -94,7 +97,9 @@ async def open_ticket(
     quantity: int | None = None,
     estimated_points: int | None = None,
     subject: str | None = None,
-) -> Ticket:
+) -> TicketDetail:
+    """Open a ticket and capture its points; returns it with its allocations and history (all
+    written here, so nothing is read back)."""
     writer = await open_account_write(session, ctx, account_id)
     found, rule = await _active_rule(session, category)
     points = estimate(rule, quantity=quantity, estimated_points=estimated_points)
@@ -123,13 +128,16 @@ async def open_ticket(
         status=str(TicketStatus.OPEN),
         version=1,
         opened_at=now,
+        resolved_at=None,
+        refunded_at=None,
+        closed_at=None,
     )
     session.add(ticket)
     await session.flush()  # the ticket row before the allocations that reference it
     # Nothing but expiries moved since the account was locked: its spendable lots are known.
-    await _capture(writer, ticket, points, "capture", next_seq=1, spendable=writer.spendable_at_open)
-    _record(writer, ticket, TicketAction.OPENED, points, None)
-    return ticket
+    allocations = await _capture(writer, ticket, points, "capture", next_seq=1, spendable=writer.spendable_at_open)
+    opened = _record(writer, ticket, TicketAction.OPENED, points, None)
+    return TicketDetail(ticket, allocations, [opened])
 
 
 async def _lock_ticket(

@@ -6,7 +6,8 @@ up to `batch_size` queued commands at a time and applies them in one transaction
 own SAVEPOINT:
 
 * a command that raises is rolled back to its savepoint, alone: the others stay applied, and it
-  is applied not at all;
+  is applied not at all (a batch is first tried without savepoints, which cost two statements a
+  command; when a command fails there, the batch is rolled back and redone with them);
 * every caller is answered (result or error) only after the batch's COMMIT succeeded; a batch
   whose COMMIT fails, or that meets a deadlock or serialization failure, is redone whole, so
   nothing is acknowledged that is not durable and nothing is applied twice;
@@ -48,6 +49,10 @@ DEFAULT_WRITERS = 4
 
 class DatabaseBusyError(Exception):
     """The database stayed busy (locked, deadlocked) through every retry."""
+
+
+class _CommandFailed(Exception):
+    """A command failed in a batch applied without savepoints."""
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
@@ -168,11 +173,18 @@ class Database:
                     job.future.set_exception(value)
 
     async def _commit_batch(self, batch: list[_Job]) -> None:
-        """Apply and commit the batch, redoing it whole on concurrency failures; set outcomes."""
+        """Apply and commit the batch, redoing it whole on concurrency failures; set outcomes.
+
+        Savepoints cost two statements a command, so a batch is first applied without them;
+        if a command then fails, the batch is rolled back and redone with a savepoint each."""
+        savepoints = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                await self._apply(batch)
+                await self._apply(batch, savepoints=savepoints)
                 break
+            except _CommandFailed:
+                savepoints = True
+                continue
             except DBAPIError as exc:
                 if not _is_busy(exc):
                     failure: Exception = exc
@@ -194,18 +206,38 @@ class Database:
             if posted:
                 self.on_commit(posted)
 
-    async def _apply(self, batch: list[_Job]) -> None:
+    async def _apply(self, batch: list[_Job], *, savepoints: bool) -> None:
         async with self.sessions() as session:
             await session.connection(execution_options={WRITE_OPTION: True})
             try:
                 if not self.is_sqlite and len(batch) > 1:
                     await _lock_accounts(session, batch)
                 for job in batch:
-                    await self._apply_one(session, job)
+                    if savepoints:
+                        await self._apply_one(session, job)
+                    else:
+                        await self._apply_unguarded(session, job)
                 await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
+
+    async def _apply_unguarded(self, session: AsyncSession, job: _Job) -> None:
+        """Apply a command with no savepoint: if it fails, the whole batch must be redone."""
+        session.info[POSTED] = []
+        try:
+            result = await job.command(session, *job.args, **job.kwargs)
+            await session.flush()
+        except DBAPIError as exc:
+            if _is_busy(exc):
+                raise
+            raise _CommandFailed from exc
+        except Exception as exc:
+            raise _CommandFailed from exc
+        finally:
+            posted = session.info.pop(POSTED, [])
+            session.expunge_all()
+        job.outcome, job.posted = (True, result), posted
 
     async def _apply_one(self, session: AsyncSession, job: _Job) -> None:
         job.outcome = None  # a batch may be redone

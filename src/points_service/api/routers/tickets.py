@@ -69,8 +69,7 @@ async def open_ticket(
     return await execute(
         request,
         idem,
-        _with_detail,
-        commands.open_ticket,
+        commands.open_ticket,  # returns the ticket with its allocations and history
         command_context(request, principal),
         account_id=account_id,
         external_ref=body.external_ref,
