@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     metrics = Metrics()
     db = database or Database(create_engine(settings), batch_size=settings.write_batch_size, writers=settings.writers)
     db.on_commit = metrics.committed
+    db.on_batch = metrics.batch
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

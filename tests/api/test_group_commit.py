@@ -242,3 +242,22 @@ async def test_postgresql_negative_control_without_the_up_front_locks_the_batche
     # PostgreSQL broke the deadlock, and the redone batch applied everything exactly once.
     assert not [o for o in outcomes if isinstance(o, BaseException)]
     assert (await _available(db, "a"), await _available(db, "b")) == (20, 20)
+
+
+async def test_batches_are_measured(api):
+    """`points_write_batch_size` counts every committed batch and its commands."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def batch_metrics(text: str) -> dict[str, float]:
+        samples = {}
+        for family in text_string_to_metric_families(text):
+            if family.name == "points_write_batch_size":
+                samples.update({s.name: s.value for s in family.samples if s.name.endswith(("_count", "_sum"))})
+        return samples
+
+    before = batch_metrics((await api.client.get("/metrics")).text)
+    await api.account("acme")
+    await asyncio.gather(*(api.account(f"acct-{i}") for i in range(5)))
+    after = batch_metrics((await api.client.get("/metrics")).text)
+    assert after["points_write_batch_size_sum"] - before.get("points_write_batch_size_sum", 0) == 6
+    assert 2 <= after["points_write_batch_size_count"] - before.get("points_write_batch_size_count", 0) <= 6

@@ -55,6 +55,23 @@ class Metrics:
             "points_database_errors_total", "Database errors by kind (busy, error)", ["kind"], registry=self.registry
         )
 
+        self.batch_size = Histogram(
+            "points_write_batch_size",
+            "Write commands per committed transaction (group commit)",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000),
+            registry=self.registry,
+        )
+        self.batches_redone = Counter(
+            "points_write_batches_redone_total",
+            "Times a committed batch had to be redone first (deadlock, serialization failure, lock timeout, busy)",
+            registry=self.registry,
+        )
+
+    def batch(self, size: int, redone: int) -> None:
+        self.batch_size.observe(size)
+        if redone:
+            self.batches_redone.inc(redone)
+
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)

@@ -114,6 +114,8 @@ class Database:
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._queue: asyncio.Queue[_Job] | None = None
         self._writers: list[asyncio.Task[None]] = []
+        # Told the size of every committed batch, and how many times it was redone (metrics).
+        self.on_batch: Callable[[int, int], None] | None = None
         self.batches = 0  # transactions committed by the writer (for tests and metrics)
         self.redone = 0  # batches redone after a deadlock, serialization failure or lock timeout
 
@@ -178,6 +180,7 @@ class Database:
         Savepoints cost two statements a command, so a batch is first applied without them;
         if a command then fails, the batch is rolled back and redone with a savepoint each."""
         savepoints = False
+        redone = 0
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 await self._apply(batch, savepoints=savepoints)
@@ -190,6 +193,7 @@ class Database:
                     failure: Exception = exc
                 elif attempt < MAX_ATTEMPTS:
                     self.redone += 1
+                    redone += 1
                     await asyncio.sleep(0.005 * attempt)
                     continue
                 else:
@@ -201,6 +205,8 @@ class Database:
                 job.outcome = (False, failure)
             return
         self.batches += 1
+        if self.on_batch is not None:
+            self.on_batch(len(batch), redone)
         if self.on_commit is not None:
             posted = [entry for job in batch for entry in job.posted]
             if posted:
