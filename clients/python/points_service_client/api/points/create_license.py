@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -39,9 +39,10 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | LicenseResult | Problem | None:
+) -> LicenseResult | Problem | None:
     if response.status_code == 200:
-        response_200 = cast(Any, None)
+        response_200 = LicenseResult.from_dict(response.json())
+
         return response_200
 
     if response.status_code == 201:
@@ -97,7 +98,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | LicenseResult | Problem]:
+) -> Response[LicenseResult | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -112,7 +113,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: LicenseCreate,
     idempotency_key: str | Unset = UNSET,
-) -> Response[Any | LicenseResult | Problem]:
+) -> Response[LicenseResult | Problem]:
     """Record a license sold, with its bonus points
 
      A license sold to the account. Its product's bonus policy decides the bonus lot
@@ -131,7 +132,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | LicenseResult | Problem]
+        Response[LicenseResult | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -153,7 +154,7 @@ def sync(
     client: AuthenticatedClient,
     body: LicenseCreate,
     idempotency_key: str | Unset = UNSET,
-) -> Any | LicenseResult | Problem | None:
+) -> LicenseResult | Problem | None:
     """Record a license sold, with its bonus points
 
      A license sold to the account. Its product's bonus policy decides the bonus lot
@@ -172,7 +173,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | LicenseResult | Problem
+        LicenseResult | Problem
     """
 
     return sync_detailed(
@@ -189,7 +190,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: LicenseCreate,
     idempotency_key: str | Unset = UNSET,
-) -> Response[Any | LicenseResult | Problem]:
+) -> Response[LicenseResult | Problem]:
     """Record a license sold, with its bonus points
 
      A license sold to the account. Its product's bonus policy decides the bonus lot
@@ -208,7 +209,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | LicenseResult | Problem]
+        Response[LicenseResult | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -228,7 +229,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: LicenseCreate,
     idempotency_key: str | Unset = UNSET,
-) -> Any | LicenseResult | Problem | None:
+) -> LicenseResult | Problem | None:
     """Record a license sold, with its bonus points
 
      A license sold to the account. Its product's bonus policy decides the bonus lot
@@ -247,7 +248,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | LicenseResult | Problem
+        LicenseResult | Problem
     """
 
     return (
