@@ -15,7 +15,7 @@ from .api.metrics import router as metrics_router
 from .api.observability import RequestObserver, configure_logging
 from .api.problems import install_problem_handlers
 from .api.problems import router as problems_router
-from .api.problems import ProblemError
+from .api.problems import ProblemError, unexpected_error_response
 from .api.writes import ReplayError, problem_with_idempotency, replay_response
 from .api.routers import accounts, admin, catalogue, grants, health, tickets, webhooks
 from .db.engine import create_engine
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.include_router(metrics_router)
     install_openapi(app)
     app.add_middleware(BodyGuard, problem_base_uri=settings.problem_base_uri)
-    app.add_middleware(RequestObserver, metrics=metrics)  # outermost: sees every request
+    app.add_middleware(RequestObserver, metrics=metrics, on_error=unexpected_error_response)  # outermost: sees every request
     return app
 
 

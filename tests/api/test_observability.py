@@ -518,12 +518,6 @@ class TestPointsMoved:
         assert await flows(api) == {}
         assert figures(await api.balance()) == (0, 0, 0)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: a command that succeeded in a batch's first pass (no savepoints) and fails when "
-        "the batch is redone with savepoints keeps its _Job.posted from the rolled-back pass, and "
-        "Database._commit_batch reports those entries to on_commit: points never committed are counted",
-    )
     async def test_entries_of_a_rolled_back_first_pass_are_not_counted(self, api):
         """A batch is first applied without savepoints; when a command fails there it is rolled
         back and redone with one each. A command whose outcome differs the second time (on
@@ -565,15 +559,9 @@ class TestPointsMoved:
         assert await flows(api) == {}
 
 
-# ================================================================ known bugs
+# ================================================================ once bugs (fixed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Starlette answers an unhandled exception (our Exception handler) in "
-    "ServerErrorMiddleware, outside RequestObserver: the 500 problem document has no X-Request-ID "
-    "and the 'unhandled error' log line is written after the request id was reset (no request_id)",
-)
 async def test_an_internal_error_carries_the_request_id_in_its_answer_and_its_log_lines(api, logs):
     app = api.client._transport.app
     sent = rid()
@@ -591,12 +579,6 @@ async def test_an_internal_error_carries_the_request_id_in_its_answer_and_its_lo
     assert r.headers.get("x-request-id") == sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the writer tasks are created (asyncio copies the context) inside the first request "
-    "that writes, so every line logged by the writer afterwards (its SQL, its pool) carries that "
-    "first request's id, not the id of the request whose command it is applying",
-)
 async def test_lines_logged_by_the_writer_carry_no_other_requests_id(api, every_log):
     await api.account()  # this request starts the writer
     first = every_log.access()[0]["request_id"]

@@ -13,9 +13,12 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .metrics import Metrics
@@ -62,9 +65,18 @@ def configure_logging(level: str) -> None:
 class RequestObserver:
     """ASGI middleware: request id, access log line, request count and latency."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        on_error: Callable[[Request, Exception], Awaitable[Response]] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        # Answers an unexpected error here, so its 500 and its log line carry the request id
+        # (Starlette's own handler runs outside every middleware).
+        self.on_error = on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,16 +87,25 @@ class RequestObserver:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        started_response = False
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
+            nonlocal started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception as exc:
+                if self.on_error is None or started_response:
+                    raise
+                response = await self.on_error(Request(scope, receive), exc)
+                await response(scope, receive, send_with_id)
         finally:
             duration = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"

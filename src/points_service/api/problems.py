@@ -250,12 +250,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         request.app.state.metrics.database_error("busy")
         return problem_response(request, "database-busy", "the database is busy; retry shortly", headers={"Retry-After": "1"})
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        if isinstance(exc, DBAPIError):
-            request.app.state.metrics.database_error("error")
-        return problem_response(request, "internal-error", "an unexpected error occurred")
+    # A fallback: `RequestObserver` answers unexpected errors itself, inside the request's id.
+    app.add_exception_handler(Exception, unexpected_error_response)
+
+
+async def unexpected_error_response(request: Request, exc: Exception) -> JSONResponse:
+    """500 `internal-error`, logged with its traceback (which never reaches the client)."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if isinstance(exc, DBAPIError):
+        request.app.state.metrics.database_error("error")
+    return problem_response(request, "internal-error", "an unexpected error occurred")
 
 
 router = APIRouter(include_in_schema=False)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -84,6 +85,8 @@ class _Job:
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
     future: asyncio.Future[Any]
+    # The caller's context (its request id, for the lines logged while the command runs).
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
     outcome: tuple[bool, Any] | None = None
     posted: list[Any] = field(default_factory=list)
 
@@ -147,7 +150,9 @@ class Database:
         self._writers = [task for task in self._writers if not task.done()]
         while len(self._writers) < self.writers:
             name = f"points-writer-{len(self._writers)}"
-            self._writers.append(loop.create_task(self._write_batches(self._queue), name=name))
+            # A context of its own: not the request's that happened to start it (its request id).
+            task = loop.create_task(self._write_batches(self._queue), name=name, context=contextvars.Context())
+            self._writers.append(task)
         return self._queue
 
     async def _write_batches(self, queue: asyncio.Queue[_Job]) -> None:
@@ -208,7 +213,7 @@ class Database:
         if self.on_batch is not None:
             self.on_batch(len(batch), redone)
         if self.on_commit is not None:
-            posted = [entry for job in batch for entry in job.posted]
+            posted = [entry for job in batch if job.outcome and job.outcome[0] for entry in job.posted]
             if posted:
                 self.on_commit(posted)
 
@@ -218,11 +223,10 @@ class Database:
             try:
                 if not self.is_sqlite and len(batch) > 1:
                     await _lock_accounts(session, batch)
+                step = self._apply_one if savepoints else self._apply_unguarded
+                loop = asyncio.get_running_loop()
                 for job in batch:
-                    if savepoints:
-                        await self._apply_one(session, job)
-                    else:
-                        await self._apply_unguarded(session, job)
+                    await loop.create_task(step(session, job), context=job.context)
                 await session.commit()
             except BaseException:
                 await session.rollback()
@@ -230,6 +234,7 @@ class Database:
 
     async def _apply_unguarded(self, session: AsyncSession, job: _Job) -> None:
         """Apply a command with no savepoint: if it fails, the whole batch must be redone."""
+        job.outcome, job.posted = None, []
         session.info[POSTED] = []
         try:
             result = await job.command(session, *job.args, **job.kwargs)
@@ -246,7 +251,7 @@ class Database:
         job.outcome, job.posted = (True, result), posted
 
     async def _apply_one(self, session: AsyncSession, job: _Job) -> None:
-        job.outcome = None  # a batch may be redone
+        job.outcome, job.posted = None, []  # a batch may be redone
         for attempt in (1, 2):
             session.info[POSTED] = []
             try:
