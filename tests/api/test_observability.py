@@ -327,11 +327,11 @@ def requests_total(samples: dict) -> dict[tuple[str, str, str], float]:
     return out
 
 
-def latency_counts(samples: dict) -> dict[tuple[str, str], float]:
+def latency_counts(samples: dict) -> dict[tuple[str, str, str], float]:
     out = {}
     for labels, value in labelled(samples, "points_http_request_duration_seconds_count").items():
         d = dict(labels)
-        out[(d["method"], d["route"])] = value
+        out[(d["method"], d["route"], d["status"])] = value
     return out
 
 
@@ -363,25 +363,17 @@ class TestRequestMetrics:
             ("DELETE", "/v1/plans", "405"): 1,
             ("GET", "/v1/accounts/{account_id}/balance", "200"): 1,
         }
-        # Latency: one histogram per method and route (all statuses), as many observations.
-        assert latency_counts(samples) == {
-            ("GET", "/metrics"): 1,
-            ("PUT", "/v1/accounts/{account_id}"): 1,
-            ("GET", "/v1/plans"): 4,
-            ("GET", "/v1/tickets/{ticket_id}"): 2,
-            ("GET", "unmatched"): 2,
-            ("DELETE", "/v1/plans"): 1,
-            ("GET", "/v1/accounts/{account_id}/balance"): 1,
-        }
-        for (method, route), count in latency_counts(samples).items():
+        # Latency: one histogram per method, route and status, one observation per request.
+        assert latency_counts(samples) == requests_total(samples)
+        for (method, route, status), count in latency_counts(samples).items():
             buckets = {
                 dict(labels)["le"]: value
                 for labels, value in labelled(samples, "points_http_request_duration_seconds_bucket").items()
-                if dict(labels)["method"] == method and dict(labels)["route"] == route
+                if (dict(labels)["method"], dict(labels)["route"], dict(labels)["status"]) == (method, route, status)
             }
             assert buckets["+Inf"] == count
             assert list(buckets.values()) == sorted(buckets.values())  # cumulative
-            assert sample(samples, "points_http_request_duration_seconds_sum", method=method, route=route) > 0
+            assert sample(samples, "points_http_request_duration_seconds_sum", method=method, route=route, status=status) > 0
 
         again = await scrape(api)
         assert requests_total(again)[("GET", "/metrics", "200")] == 2

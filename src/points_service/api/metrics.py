@@ -34,8 +34,8 @@ class Metrics:
         )
         self.latency = Histogram(
             "points_http_request_duration_seconds",
-            "HTTP request latency by route",
-            ["method", "route"],
+            "HTTP request latency by route and status",
+            ["method", "route", "status"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
@@ -74,7 +74,7 @@ class Metrics:
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        self.latency.labels(method, route, str(status)).observe(seconds)
 
     def committed(self, entries: Iterable[Any]) -> None:
         """Count the points of ledger entries that were just committed."""
