@@ -74,10 +74,10 @@ async def _arrange(url: str) -> dict[str, str]:
         await db.write(grants.adjust_points, ctx, account_id="acme", points=15, reason="goodwill")
         t1 = await db.write(tickets.open_ticket, ctx, account_id="acme", external_ref="T-1", category="store-problem")
         t2 = await db.write(tickets.open_ticket, ctx, account_id="acme", external_ref="T-2", category="consultation")
-        await db.write(tickets.resolve_ticket, ctx, ticket_id=t2.id)
+        await db.write(tickets.resolve_ticket, ctx, ticket_id=t2.ticket.id)
         t3 = await db.write(tickets.open_ticket, ctx, account_id="acme", external_ref="T-3", category="small-mod")
-        await db.write(tickets.refund_ticket, ctx, ticket_id=t3.id, reason="withdrawn")
-        return {"T-1": t1.id, "T-2": t2.id, "T-3": t3.id}
+        await db.write(tickets.refund_ticket, ctx, ticket_id=t3.ticket.id, reason="withdrawn")
+        return {"T-1": t1.ticket.id, "T-2": t2.ticket.id, "T-3": t3.ticket.id}
     finally:
         await db.dispose()
 

@@ -474,11 +474,10 @@ class TestFaults:
         and the key together, and the retry applies the request once."""
         await api.account()
         real = grants_router._granted
-        calls = {"n": 0}
+        armed = {"on": True}  # every run of the command fails until the test disarms it
 
         def exploding(granted: Any) -> Any:
-            calls["n"] += 1
-            if calls["n"] == 1:
+            if armed["on"]:
                 raise RuntimeError("injected fault before commit")
             return real(granted)
 
@@ -489,6 +488,7 @@ class TestFaults:
         problem(r, 500, "internal-error")
         assert await entries(api, "purchase") == []
         assert figures(await api.balance()) == (0, 0, 0)
+        armed["on"] = False
 
         r = await fragile.post("/v1/accounts/acme/purchases", json=body, headers=headers)
         assert r.status_code == 201, r.text

@@ -7,7 +7,9 @@ own SAVEPOINT:
 
 * a command that raises is rolled back to its savepoint, alone: the others stay applied, and it
   is applied not at all (a batch is first tried without savepoints, which cost two statements a
-  command; when a command fails there, the batch is rolled back and redone with them);
+  command; when a command fails there, the batch is rolled back and redone with them, so a
+  command may run twice, its first run rolled back — commands must not act outside the
+  transaction);
 * every caller is answered (result or error) only after the batch's COMMIT succeeded; a batch
   whose COMMIT fails, or that meets a deadlock or serialization failure, is redone whole, so
   nothing is acknowledged that is not durable and nothing is applied twice;
