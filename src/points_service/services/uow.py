@@ -71,8 +71,9 @@ def _is_busy(exc: DBAPIError) -> bool:
 
 
 def _named(values: Iterable[Any], name: str, found: set[str]) -> None:
-    """Collect string arguments called `name`, looking one level into dict arguments too
-    (the Idempotency-Key wrapper passes the command's keyword arguments as a dict)."""
+    """Collect string values called `name` in dict arguments, at any depth (the Idempotency-Key
+    wrapper passes the command's keyword arguments as a dict; a webhook names its account in its
+    payload)."""
     for value in values:
         if isinstance(value, dict):
             named = value.get(name)
