@@ -36,6 +36,13 @@ def report(label: str, n: int, wall: float, cpu: float) -> None:
     print(f"| {label} | {wall / n * 1e6:.0f} | {cpu / n * 1e6:.0f} |")
 
 
+def timed_sync(label: str, n: int, once: Callable[[], object]) -> None:
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        once()
+    report(label, n, time.perf_counter() - wall, time.process_time() - cpu)
+
+
 async def timed(label: str, n: int, once: Callable[[], Awaitable[object]]) -> None:
     for _ in range(min(n, 200)):  # warm the statement caches
         await once()
@@ -86,16 +93,10 @@ async def main(url: str, n: int) -> None:
         path = make_url(url).database
         sync_engine = create_sync_engine(f"sqlite:///{path}")
         with Session(sync_engine) as session:
-            start = (time.perf_counter(), time.process_time())
-            for _ in range(n):
-                session.execute(by_orm).all()
-            report("sync Session, ORM entity (sqlite3)", n, time.perf_counter() - start[0], time.process_time() - start[1])
+            timed_sync("sync Session, ORM entity (sqlite3)", n, lambda: session.execute(by_orm).all())
         sync_engine.dispose()
         con = sqlite3.connect(path)
-        start = (time.perf_counter(), time.process_time())
-        for _ in range(n):
-            con.execute(raw_sql, (ACCOUNT,)).fetchall()
-        report("sqlite3 alone", n, time.perf_counter() - start[0], time.process_time() - start[1])
+        timed_sync("sqlite3 alone", n, lambda: con.execute(raw_sql, (ACCOUNT,)).fetchall())
         con.close()
 
 

@@ -70,7 +70,7 @@ class RequestObserver:
         app: ASGIApp,
         *,
         metrics: Metrics,
-        on_error: Callable[[Request, Exception], Awaitable[Response]] | None = None,
+        on_error: Callable[[Request, Exception], Awaitable[Response]],
     ) -> None:
         self.app = app
         self.metrics = metrics
@@ -102,8 +102,8 @@ class RequestObserver:
             try:
                 await self.app(scope, receive, send_with_id)
             except Exception as exc:
-                if self.on_error is None or started_response:
-                    raise
+                if started_response:
+                    raise  # too late to answer: Starlette's handler logs it
                 response = await self.on_error(Request(scope, receive), exc)
                 await response(scope, receive, send_with_id)
         finally:

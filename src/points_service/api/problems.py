@@ -250,7 +250,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         request.app.state.metrics.database_error("busy")
         return problem_response(request, "database-busy", "the database is busy; retry shortly", headers={"Retry-After": "1"})
 
-    # A fallback: `RequestObserver` answers unexpected errors itself, inside the request's id.
+    # `RequestObserver` answers unexpected errors itself, inside the request's id; this handler
+    # (Starlette's, outside every middleware) only logs an error raised after the answer began.
     app.add_exception_handler(Exception, unexpected_error_response)
 
 

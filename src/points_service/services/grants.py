@@ -256,9 +256,7 @@ async def adjust_points(
         return Adjusted(lot, [], await _balance(writer, ctx))
     if not isinstance(expires_at, _Unset):
         raise RuleViolationError("/expires_at", "applies only to positive adjustments")
-    lots = list(
-        (await session.scalars(select(Lot).where(Lot.account_id == account_id, Lot.available > 0))).all()
-    )
+    lots = writer.spendable_at_open  # nothing but expiries moved since the account was locked
     by_id = {lot.id: lot for lot in lots}
     try:
         pieces = write_off_order([LotKey(l.id, l.granted_at, l.expires_at, l.available) for l in lots], -points, now)

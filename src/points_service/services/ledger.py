@@ -178,18 +178,22 @@ class AccountWriter:
             actor=SYSTEM_EXPIRY,
         )
 
+    async def lots_with_points(self) -> list[Lot]:
+        """The account's lots with available points, as the database has them now."""
+        stmt = (
+            select(Lot)
+            .where(Lot.account_id == self.account.id, Lot.available > 0)
+            .execution_options(populate_existing=True)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
     async def persist_due_expiries(self) -> list[LedgerEntry]:
         """Write an `expiry` entry for each lot of the account whose available points are due.
 
         Loads every lot of the account with available points (one query); the ones left
         spendable are kept in `spendable_at_open` for a command that spends next.
         """
-        stmt = (
-            select(Lot)
-            .where(Lot.account_id == self.account.id, Lot.available > 0)
-            .execution_options(populate_existing=True)
-        )
-        lots = list((await self.session.scalars(stmt)).all())
+        lots = await self.lots_with_points()
         due = sorted(
             (lot for lot in lots if lot.expires_at is not None and lot.expires_at <= self.now),
             key=lambda lot: (lot.expires_at, lot.id),

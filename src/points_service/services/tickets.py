@@ -36,11 +36,6 @@ async def _active_rule(session: AsyncSession, code: str, pointer: str = "/catego
     return category, rule_from_dict(category.pricing)
 
 
-async def _spendable_lots(writer: AccountWriter) -> list[Lot]:
-    stmt = select(Lot).where(Lot.account_id == writer.account.id, Lot.available > 0)
-    return list((await writer.session.scalars(stmt.execution_options(populate_existing=True))).all())
-
-
 async def _capture(
     writer: AccountWriter,
     ticket: Ticket,
@@ -55,7 +50,7 @@ async def _capture(
     `spendable`: the account's lots with available points, when the caller has them current."""
     if points == 0:
         return []
-    lots = {lot.id: lot for lot in (spendable if spendable is not None else await _spendable_lots(writer))}
+    lots = {lot.id: lot for lot in (spendable if spendable is not None else await writer.lots_with_points())}
     keys = [LotKey(lot.id, lot.granted_at, lot.expires_at, lot.available) for lot in lots.values()]
     pieces = allocate(keys, points, writer.now)
     allocations = [
