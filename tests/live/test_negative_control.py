@@ -16,10 +16,12 @@ To show that scenario (a) detects a missing lock, the control database first dro
 * `test_without_the_account_lock_the_race_overdraws` serves it with four `unsafe_serve.py`
   processes, the real app with `lock_account` monkeypatched to read the account without
   `FOR UPDATE` and the group-commit writer's up-front account locks removed (the patches live
-  only in tests/). Scenario (a), spread over the four, must then go wrong: more than 3 opens of
-  30 succeed on 100 points, or the ledger check finds disagreements (lost updates of lot and
-  account counters). One process is not enough since group commit: its single writer applies
-  one batch at a time, so its own requests never race;
+  only in tests/). Each unsafe transaction also waits 0.2 s between reading the account's lots
+  and writing them, so unlocked transactions always overlap; without that wait, whether they
+  overlapped was luck, and a busy CI machine once ran them one after the other (3 of 64 opens
+  succeeded, no disagreement). Scenario (a), spread over the four, must then go wrong: more than
+  3 opens of 30 succeed on 100 points, or the ledger check finds disagreements (lost updates of
+  lot and account counters);
 * `test_the_account_lock_alone_prevents_the_race` serves the same kind of database (constraint
   dropped) with the normal `points-service serve --workers 2`: exactly 3 opens succeed and the
   ledger verifies clean, so the lock alone is enough.
@@ -59,8 +61,8 @@ def control_db(database_url: str, live_tools: dict[str, Any]) -> tuple[str, dict
 
 async def test_without_the_account_lock_the_race_overdraws(control_db, start_server, live_tools, race):
     url, keys = control_db
-    # A process's writer applies one batch at a time, so the race needs several processes:
-    # their batches read the same 100 points, unlocked, and each captures them.
+    # Several processes, several writers each: their batches read the same 100 points, unlocked,
+    # and each captures them.
     launcher = [live_tools["python"], str(live_tools["HERE"] / "unsafe_serve.py"), "--host", "127.0.0.1"]
     servers = [start_server(url, launcher, keys, name=f"unsafe-{i}") for i in range(4)]
     async with contextlib.AsyncExitStack() as stack:
