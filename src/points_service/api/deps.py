@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..db.models import Account, ApiKey, Lot, Ticket
 from ..services.context import Context
@@ -67,6 +67,13 @@ class Owners:
     look-up; absence is never remembered."""
 
     LIMIT = 100_000
+    # The owner of an id, per table; built once (building a statement costs about what running it does).
+    LOOKUPS = {
+        kind.__tablename__: select(kind.id if kind is Account else kind.account_id).where(  # type: ignore[attr-defined]
+            kind.id == bindparam("ident", type_=kind.id.type)
+        )
+        for kind in (Account, Ticket, Lot)
+    }
 
     def __init__(self) -> None:
         self._known: dict[tuple[str, str], str] = {}
@@ -75,9 +82,8 @@ class Owners:
         slot = (kind.__tablename__, ident)
         owner = self._known.get(slot)
         if owner is None:
-            column = kind.id if kind is Account else kind.account_id  # type: ignore[union-attr]
-            async with database(request).snapshot() as session:
-                owner = await session.scalar(select(column).where(kind.id == ident))
+            rows = await database(request).read_rows(self.LOOKUPS[kind.__tablename__], {"ident": ident})
+            owner = rows[0][0] if rows else None
             if owner is not None:
                 if len(self._known) >= self.LIMIT:
                     self._known.clear()
@@ -93,6 +99,11 @@ def database(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
+KEY_LOOKUP = select(ApiKey.key_hash, ApiKey.revoked_at, ApiKey.name, ApiKey.role, ApiKey.account_id).where(
+    ApiKey.key_hash == bindparam("digest", type_=ApiKey.key_hash.type)
+)
+
+
 async def authenticate(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
@@ -105,8 +116,8 @@ async def authenticate(
     cache: KeyCache = request.app.state.key_cache
     cached, principal = cache.get(digest)
     if not cached:
-        async with database(request).snapshot() as session:
-            key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+        rows = await database(request).read_rows(KEY_LOOKUP, {"digest": digest})
+        key = rows[0] if rows else None
         found = key is not None and key.revoked_at is None and hmac.compare_digest(key.key_hash, digest)
         principal = Principal(key.name, key.role, key.account_id) if found and key else None
         cache.put(digest, principal)

@@ -13,6 +13,9 @@ from ..settings import Settings
 
 # Execution option a unit of work sets on its connection to take SQLite's write lock up front.
 WRITE_OPTION = "points_write"
+# Execution option of a connection that runs a single read statement: no BEGIN, the statement is
+# its own transaction (SQLite's autocommit mode), so it still reads one consistent snapshot.
+SINGLE_READ_OPTION = "points_single_read"
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -50,6 +53,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
     def _on_begin(conn: Any) -> None:
         # Writers take the database lock at BEGIN, so two writers never deadlock on upgrade;
         # readers get a snapshot that stays consistent for the whole transaction (WAL).
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
+        options = conn.get_execution_options()
+        if not options.get(SINGLE_READ_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
 
     return engine

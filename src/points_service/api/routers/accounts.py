@@ -135,9 +135,10 @@ async def get_account(request: Request, principal: Reader, account_id: AccountId
 async def get_balance(request: Request, principal: Reader, account_id: AccountId) -> dict[str, Any]:
     """Available, held and deducted points at this instant (expired points never count, whether
     or not the sweep ran), and the lots expiring within the expiring window."""
-    async with database(request).snapshot() as session:
-        account = await queries.get_account(session, account_id)
-        return present.balance(await queries.balance(session, account, _now(request), _window(request)))
+    now = _now(request)
+    params = queries.balance_params(account_id, now, _window(request))
+    rows = await database(request).read_rows(queries.BALANCE_SELECT, params)
+    return present.balance(queries.balance_from_rows(account_id, rows, now))
 
 
 def _ledger_scope(account_id: str, kinds: list[str] | None) -> str:
