@@ -1,0 +1,93 @@
+"""Reads that fit in one statement run without BEGIN/COMMIT (`Database.read_rows`).
+
+A balance read, an owner look-up and an API-key look-up are each one statement, which reads one
+consistent snapshot on its own on both databases. These tests pin that they stay one statement,
+that they really run outside a transaction, and that the connection they used goes back to the
+pool as it was: later transactions still BEGIN (IMMEDIATE for writes on SQLite), with their
+isolation level.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, text
+
+from points_service.db.engine import WRITE_OPTION, create_engine
+from points_service.services.uow import Database
+from points_service.settings import Settings
+
+from conftest import Api
+
+
+def _in_transaction(conn: Any) -> bool:
+    driver = conn.connection.driver_connection  # aiosqlite's or asyncpg's connection
+    return bool(driver.in_transaction if hasattr(driver, "in_transaction") else driver.is_in_transaction())
+
+
+def _record_statements(db: Database) -> list[tuple[str, bool]]:
+    """Each statement run from now on: its first words, and whether it ran inside a transaction."""
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        words = statement.split(None, 2)[:2 if statement.startswith("BEGIN") else 1]
+        seen.append((" ".join(words).upper(), _in_transaction(conn)))
+
+    event.listen(db.engine.sync_engine, "after_cursor_execute", record)
+    return seen
+
+
+async def test_a_balance_read_is_one_statement_outside_any_transaction(api: Api) -> None:
+    await api.account("acme")
+    await api.post("/v1/accounts/acme/adjustments", {"points": 50, "reason": "seed"})
+    assert (await api.balance("acme"))["available"] == 50  # the account's existence is now known
+    seen = _record_statements(api.db)
+    balance = await api.balance("acme")
+    assert balance["available"] == 50
+    # The tests' key cache is off, so the key is looked up too: also one statement, no transaction.
+    assert seen == [("SELECT", False), ("SELECT", False)], seen
+
+
+async def test_an_unknown_account_is_still_404(api: Api) -> None:
+    r = await api.get("/v1/accounts/nobody/balance")
+    assert r.status_code == 404
+    assert r.json()["type"] == "/problems/not-found"
+
+
+def _one_connection(settings: Settings) -> Database:
+    return Database(create_engine(settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0})))
+
+
+async def test_the_statement_runs_outside_a_transaction_and_the_connection_is_returned_as_it_was(
+    settings: Settings,
+) -> None:
+    db = _one_connection(settings)
+    try:
+        seen = _record_statements(db)
+        assert (await db.read_rows(text("SELECT 1")))[0][0] == 1
+        async with db.sessions() as session:  # the same pooled connection, as a writer takes it
+            await session.connection(execution_options={WRITE_OPTION: True})
+            await session.execute(text("SELECT 1"))
+        async with db.snapshot() as session:
+            await session.execute(text("SELECT 1"))
+            if not db.is_sqlite:
+                level = (await session.execute(text("SHOW transaction_isolation"))).scalar_one()
+                assert level == "repeatable read"
+        async with db.sessions() as session:
+            if not db.is_sqlite:
+                level = (await session.execute(text("SHOW transaction_isolation"))).scalar_one()
+                assert level == "read committed"
+        assert (await db.read_rows(text("SELECT 2")))[0][0] == 2
+        if db.is_sqlite:  # BEGIN is a statement there; the writer's takes the lock up front
+            assert seen == [
+                ("SELECT", False),
+                ("BEGIN IMMEDIATE", True), ("SELECT", True),
+                ("BEGIN", True), ("SELECT", True),
+                ("SELECT", False),
+            ], seen
+        else:
+            assert seen == [
+                ("SELECT", False), ("SELECT", True), ("SELECT", True), ("SHOW", True), ("SHOW", True), ("SELECT", False)
+            ], seen
+    finally:
+        await db.dispose()
