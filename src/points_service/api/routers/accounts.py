@@ -132,7 +132,11 @@ async def get_account(request: Request, principal: Reader, account_id: AccountId
     summary="Get an account's balance",
     response_model=schemas.Balance,
 )
-async def get_balance(request: Request, principal: Reader, account_id: AccountId) -> dict[str, Any]:
+async def get_balance(
+    request: Request,
+    principal: Annotated[Principal, Depends(on_account(*ALL, route_finds=True))],
+    account_id: AccountId,
+) -> dict[str, Any]:
     """Available, held and deducted points at this instant (expired points never count, whether
     or not the sweep ran), and the lots expiring within the expiring window."""
     now = _now(request)
