@@ -245,3 +245,19 @@ def test_component_example_looks_like_the_services_data(name: str, index: int, e
     if name == "Revocation":
         parts = ("revoked", "held_by_open_tickets", "unrecoverable", "already_expired", "written_off", "reissued")
         assert sum(example[part] for part in parts) == example["lot"]["points"]
+
+
+def test_closed_sets_are_enums_with_the_databases_values() -> None:
+    """Kinds and states are enums in the document (so the client has types for them), with exactly
+    the values the database's CHECK constraints allow: a response can never carry another one."""
+    from typing import get_args
+
+    from points_service.db.models import ENTRY_KINDS, LOT_STATES
+
+    assert get_args(schemas.EntryKind) == ENTRY_KINDS
+    assert get_args(schemas.LotState) == LOT_STATES
+    entry = COMPONENTS["LedgerEntry"]["properties"]
+    posting = COMPONENTS["PostingOut"]["properties"]
+    assert entry["kind"]["enum"] == list(ENTRY_KINDS)
+    assert posting["to_state"]["enum"] == list(LOT_STATES)
+    assert [s.get("enum") for s in posting["from_state"]["anyOf"]] == [list(LOT_STATES), None]

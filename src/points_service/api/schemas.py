@@ -603,6 +603,22 @@ class AdjustmentCreate(RequestBody):
 
 
 _STATES = "`available`, `held`, `deducted`, `expired`, `revoked`, `written_off` or `reissued`"
+# The database's CHECK constraints hold these same values (db/models.py LOT_STATES, ENTRY_KINDS;
+# tests/test_openapi_schemas.py compares them).
+LotState = Literal["available", "held", "deducted", "expired", "revoked", "written_off", "reissued"]
+EntryKind = Literal[
+    "purchase",
+    "license_bonus",
+    "adjustment",
+    "import",
+    "expiry",
+    "revocation",
+    "capture",
+    "capture_increase",
+    "capture_decrease",
+    "deduction",
+    "return",
+]
 
 
 class PostingOut(BaseModel):
@@ -611,8 +627,8 @@ class PostingOut(BaseModel):
     model_config = _examples({"lot_id": _L1, "from_state": "available", "to_state": "held", "points": 25})
 
     lot_id: str = Field(description="the lot")
-    from_state: str | None = Field(description=f"the state they left: {_STATES}; null when they arrive with the lot")
-    to_state: str = Field(description=f"the state they entered: {_STATES}")
+    from_state: LotState | None = Field(description=f"the state they left: {_STATES}; null when they arrive with the lot")
+    to_state: LotState = Field(description=f"the state they entered: {_STATES}")
     points: int = Field(description="whole points moved, more than 0")
 
 
@@ -1021,7 +1037,7 @@ class LedgerEntry(BaseModel):
     id: str = Field(description="the entry's id: `le_` and a ULID (`pending:<lot id>` for a pending expiry)")
     seq: int | None = Field(description="its place in the account's ledger, gapless from 1; null for a pending expiry, not yet written")
     account_id: str = Field(description="the account")
-    kind: str = Field(
+    kind: EntryKind = Field(
         description="`purchase`, `license_bonus`, `adjustment`, `import`, `expiry`, `revocation`, `capture`, "
         "`capture_increase`, `capture_decrease`, `deduction` or `return`"
     )

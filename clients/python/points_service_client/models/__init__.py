@@ -21,6 +21,7 @@ from .history_entry import HistoryEntry
 from .history_entry_action import HistoryEntryAction
 from .import_create import ImportCreate
 from .ledger_entry import LedgerEntry
+from .ledger_entry_kind import LedgerEntryKind
 from .license_ import License
 from .license_create import LicenseCreate
 from .license_product import LicenseProduct
@@ -48,6 +49,8 @@ from .page_webhook_event import PageWebhookEvent
 from .plan import Plan
 from .plan_put import PlanPut
 from .posting_out import PostingOut
+from .posting_out_from_state_type_0 import PostingOutFromStateType0
+from .posting_out_to_state import PostingOutToState
 from .problem import Problem
 from .problem_error import ProblemError
 from .purchase_create import PurchaseCreate
@@ -99,6 +102,7 @@ __all__ = (
     "HistoryEntryAction",
     "ImportCreate",
     "LedgerEntry",
+    "LedgerEntryKind",
     "License",
     "LicenseCreate",
     "LicenseProduct",
@@ -126,6 +130,8 @@ __all__ = (
     "Plan",
     "PlanPut",
     "PostingOut",
+    "PostingOutFromStateType0",
+    "PostingOutToState",
     "Problem",
     "ProblemError",
     "PurchaseCreate",

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.ledger_entry_kind import LedgerEntryKind
+
 if TYPE_CHECKING:
     from ..models.posting_out import PostingOut
 
@@ -31,7 +33,7 @@ class LedgerEntry:
         held_after (int): the account's held points after the entry
         held_delta (int): signed change of the account's held points, in whole points
         id (str): the entry's id: `le_` and a ULID (`pending:<lot id>` for a pending expiry)
-        kind (str): `purchase`, `license_bonus`, `adjustment`, `import`, `expiry`, `revocation`, `capture`,
+        kind (LedgerEntryKind): `purchase`, `license_bonus`, `adjustment`, `import`, `expiry`, `revocation`, `capture`,
             `capture_increase`, `capture_decrease`, `deduction` or `return`
         lot_id (None | str): the lot, when exactly one is involved; null otherwise
         pending (bool): true for a due expiry not yet written (the account's next write or the sweep writes it)
@@ -52,7 +54,7 @@ class LedgerEntry:
     held_after: int
     held_delta: int
     id: str
-    kind: str
+    kind: LedgerEntryKind
     lot_id: None | str
     pending: bool
     postings: list[PostingOut]
@@ -84,7 +86,7 @@ class LedgerEntry:
 
         id = self.id
 
-        kind = self.kind
+        kind = self.kind.value
 
         lot_id: None | str
         lot_id = self.lot_id
@@ -159,7 +161,7 @@ class LedgerEntry:
 
         id = d.pop("id")
 
-        kind = d.pop("kind")
+        kind = LedgerEntryKind(d.pop("kind"))
 
         def _parse_lot_id(data: object) -> None | str:
             if data is None:

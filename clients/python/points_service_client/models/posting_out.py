@@ -6,6 +6,9 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.posting_out_from_state_type_0 import PostingOutFromStateType0
+from ..models.posting_out_to_state import PostingOutToState
+
 T = TypeVar("T", bound="PostingOut")
 
 
@@ -14,29 +17,32 @@ class PostingOut:
     """Points of one lot moving from one state to another.
 
     Attributes:
-        from_state (None | str): the state they left: `available`, `held`, `deducted`, `expired`, `revoked`,
-            `written_off` or `reissued`; null when they arrive with the lot
+        from_state (None | PostingOutFromStateType0): the state they left: `available`, `held`, `deducted`, `expired`,
+            `revoked`, `written_off` or `reissued`; null when they arrive with the lot
         lot_id (str): the lot
         points (int): whole points moved, more than 0
-        to_state (str): the state they entered: `available`, `held`, `deducted`, `expired`, `revoked`, `written_off` or
-            `reissued`
+        to_state (PostingOutToState): the state they entered: `available`, `held`, `deducted`, `expired`, `revoked`,
+            `written_off` or `reissued`
     """
 
-    from_state: None | str
+    from_state: None | PostingOutFromStateType0
     lot_id: str
     points: int
-    to_state: str
+    to_state: PostingOutToState
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from_state: None | str
-        from_state = self.from_state
+        if isinstance(self.from_state, PostingOutFromStateType0):
+            from_state = self.from_state.value
+        else:
+            from_state = self.from_state
 
         lot_id = self.lot_id
 
         points = self.points
 
-        to_state = self.to_state
+        to_state = self.to_state.value
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -55,10 +61,18 @@ class PostingOut:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
 
-        def _parse_from_state(data: object) -> None | str:
+        def _parse_from_state(data: object) -> None | PostingOutFromStateType0:
             if data is None:
                 return data
-            return cast(None | str, data)
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                from_state_type_0 = PostingOutFromStateType0(data)
+
+                return from_state_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | PostingOutFromStateType0, data)
 
         from_state = _parse_from_state(d.pop("from_state"))
 
@@ -66,7 +80,7 @@ class PostingOut:
 
         points = d.pop("points")
 
-        to_state = d.pop("to_state")
+        to_state = PostingOutToState(d.pop("to_state"))
 
         posting_out = cls(
             from_state=from_state,

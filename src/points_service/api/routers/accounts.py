@@ -19,19 +19,7 @@ router = APIRouter(prefix="/v1", tags=["accounts"], route_class=DeferredJsonRout
 AccountId = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="the helpdesk's customer id (case-sensitive)")
 ]
-Kind = Literal[
-    "purchase",
-    "license_bonus",
-    "adjustment",
-    "import",
-    "expiry",
-    "revocation",
-    "capture",
-    "capture_increase",
-    "capture_decrease",
-    "deduction",
-    "return",
-]
+Kind = schemas.EntryKind
 Status = Literal["open", "resolved", "refunded"]
 Reader = Annotated[Principal, Depends(on_account(*ALL))]
 
