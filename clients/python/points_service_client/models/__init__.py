@@ -16,7 +16,7 @@ from .expiring_lot import ExpiringLot
 from .fixed_pricing import FixedPricing
 from .formula_pricing import FormulaPricing
 from .from_pricing import FromPricing
-from .healthz_response_healthz import HealthzResponseHealthz
+from .health import Health
 from .history_entry import HistoryEntry
 from .history_entry_action import HistoryEntryAction
 from .import_create import ImportCreate
@@ -56,7 +56,6 @@ from .problem_error import ProblemError
 from .purchase_create import PurchaseCreate
 from .quote import Quote
 from .range_pricing import RangePricing
-from .readyz_response_readyz import ReadyzResponseReadyz
 from .receive_billing_event_body import ReceiveBillingEventBody
 from .revocation import Revocation
 from .revoke_request import RevokeRequest
@@ -97,7 +96,7 @@ __all__ = (
     "FixedPricing",
     "FormulaPricing",
     "FromPricing",
-    "HealthzResponseHealthz",
+    "Health",
     "HistoryEntry",
     "HistoryEntryAction",
     "ImportCreate",
@@ -137,7 +136,6 @@ __all__ = (
     "PurchaseCreate",
     "Quote",
     "RangePricing",
-    "ReadyzResponseReadyz",
     "ReceiveBillingEventBody",
     "Revocation",
     "RevokeRequest",

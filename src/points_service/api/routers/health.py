@@ -8,24 +8,26 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from ..routing import DeferredJsonRoute
+from .. import schemas
 from ..deps import database
 from ..problems import ProblemError
 
 router = APIRouter(tags=["health"], route_class=DeferredJsonRoute)
 
 
-@router.get("/healthz", operation_id="healthz", summary="Liveness")
+@router.get("/healthz", operation_id="healthz", summary="Liveness", response_model=schemas.Health)
 async def healthz() -> dict[str, Any]:
     """Answers 200 while the process runs; no database access."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", operation_id="readyz", summary="Readiness, with a database round trip")
+@router.get(
+    "/readyz", operation_id="readyz", summary="Readiness, with a database round trip", response_model=schemas.Health
+)
 async def readyz(request: Request) -> dict[str, Any]:
     """Answers 200 when a database round trip succeeds, else 503 `database-busy`."""
     try:
-        async with database(request).snapshot() as session:
-            await session.execute(text("SELECT 1"))
+        await database(request).read_rows(text("SELECT 1"))
     except Exception as exc:  # any failure to reach the database means not ready
         raise ProblemError("database-busy", "the database is not reachable", headers={"Retry-After": "1"}) from exc
     return {"status": "ok"}

@@ -5,8 +5,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.health import Health
 from ...models.problem import Problem
-from ...models.readyz_response_readyz import ReadyzResponseReadyz
 from ...types import Response
 
 
@@ -20,11 +20,9 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | ReadyzResponseReadyz | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Health | Problem | None:
     if response.status_code == 200:
-        response_200 = ReadyzResponseReadyz.from_dict(response.json())
+        response_200 = Health.from_dict(response.json())
 
         return response_200
 
@@ -39,9 +37,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | ReadyzResponseReadyz]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Health | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -53,7 +49,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem | ReadyzResponseReadyz]:
+) -> Response[Health | Problem]:
     """Readiness, with a database round trip
 
      Answers 200 when a database round trip succeeds, else 503 `database-busy`.
@@ -63,7 +59,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | ReadyzResponseReadyz]
+        Response[Health | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -78,7 +74,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> Problem | ReadyzResponseReadyz | None:
+) -> Health | Problem | None:
     """Readiness, with a database round trip
 
      Answers 200 when a database round trip succeeds, else 503 `database-busy`.
@@ -88,7 +84,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | ReadyzResponseReadyz
+        Health | Problem
     """
 
     return sync_detailed(
@@ -99,7 +95,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem | ReadyzResponseReadyz]:
+) -> Response[Health | Problem]:
     """Readiness, with a database round trip
 
      Answers 200 when a database round trip succeeds, else 503 `database-busy`.
@@ -109,7 +105,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | ReadyzResponseReadyz]
+        Response[Health | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -122,7 +118,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> Problem | ReadyzResponseReadyz | None:
+) -> Health | Problem | None:
     """Readiness, with a database round trip
 
      Answers 200 when a database round trip succeeds, else 503 `database-busy`.
@@ -132,7 +128,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | ReadyzResponseReadyz
+        Health | Problem
     """
 
     return (

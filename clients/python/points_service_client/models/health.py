@@ -1,32 +1,51 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="HealthzResponseHealthz")
+T = TypeVar("T", bound="Health")
 
 
 @_attrs_define
-class HealthzResponseHealthz:
+class Health:
+    """Liveness or readiness.
+
+    Attributes:
+        status (Literal['ok']): `ok`
+    """
+
+    status: Literal["ok"]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        status = self.status
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "status": status,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        healthz_response_healthz = cls()
+        status = cast(Literal["ok"], d.pop("status"))
+        if status != "ok":
+            raise ValueError(f"status must match const 'ok', got '{status}'")
 
-        healthz_response_healthz.additional_properties = d
-        return healthz_response_healthz
+        health = cls(
+            status=status,
+        )
+
+        health.additional_properties = d
+        return health
 
     @property
     def additional_keys(self) -> list[str]:
