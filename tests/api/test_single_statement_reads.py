@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 
 from points_service.db.engine import WRITE_OPTION, create_engine
@@ -48,19 +49,22 @@ async def test_a_balance_read_is_one_statement_outside_any_transaction(api: Api)
     assert seen == [("SELECT", False), ("SELECT", False)], seen
 
 
-async def test_the_balance_read_answers_absence_and_access_as_before(api: Api) -> None:
+@pytest.mark.parametrize("suffix", ["", "/balance", "/statement"])
+async def test_routes_that_find_their_account_answer_absence_and_access_as_before(api: Api, suffix: str) -> None:
+    """These routes skip the separate look-up of the account (their own first query finds it)."""
     await api.account("acme")
     await api.account("other")
     cases = [
-        ("/v1/accounts/nobody/balance", "admin", 404, "account 'nobody' does not exist"),
-        ("/v1/accounts/bad%20id/balance", "admin", 404, "account 'bad id' does not exist"),  # before any 422
-        ("/v1/accounts/other/balance", "viewer", 404, "account 'other' does not exist"),  # acme's viewer
-        ("/v1/accounts/nobody/balance", "viewer", 404, "account 'nobody' does not exist"),
-        ("/v1/accounts/acme/balance", "viewer", 200, None),
+        ("nobody", "admin", 404, "account 'nobody' does not exist"),
+        ("bad%20id", "admin", 404, "account 'bad id' does not exist"),  # before any 422
+        ("other", "viewer", 404, "account 'other' does not exist"),  # the viewer is acme's
+        ("nobody", "viewer", 404, "account 'nobody' does not exist"),
+        ("acme", "viewer", 200, None),
+        ("other", "helpdesk", 200, None),
     ]
-    for path, role, status, detail in cases:
-        r = await api.get(path, role=role)
-        assert r.status_code == status, (path, role, r.text)
+    for account, role, status, detail in cases:
+        r = await api.get(f"/v1/accounts/{account}{suffix}", role=role)
+        assert r.status_code == status, (account, role, r.text)
         if detail is not None:
             assert r.json()["type"] == "/problems/not-found" and r.json()["detail"] == detail, r.text
 

@@ -22,6 +22,8 @@ AccountId = Annotated[
 Kind = schemas.EntryKind
 Status = Literal["open", "resolved", "refunded"]
 Reader = Annotated[Principal, Depends(on_account(*ALL))]
+# For routes whose first query finds the account (404 when it is absent): no separate look-up.
+FindingReader = Annotated[Principal, Depends(on_account(*ALL, route_finds=True))]
 
 
 def _window(request: Request) -> timedelta:
@@ -106,7 +108,7 @@ async def list_accounts(
 @router.get(
     "/accounts/{account_id}", operation_id="get_account", summary="Get an account", response_model=schemas.Account
 )
-async def get_account(request: Request, principal: Reader, account_id: AccountId) -> dict[str, Any]:
+async def get_account(request: Request, principal: FindingReader, account_id: AccountId) -> dict[str, Any]:
     """The account with its current balance."""
     async with database(request).snapshot() as session:
         account = await queries.get_account(session, account_id)
@@ -120,11 +122,7 @@ async def get_account(request: Request, principal: Reader, account_id: AccountId
     summary="Get an account's balance",
     response_model=schemas.Balance,
 )
-async def get_balance(
-    request: Request,
-    principal: Annotated[Principal, Depends(on_account(*ALL, route_finds=True))],
-    account_id: AccountId,
-) -> dict[str, Any]:
+async def get_balance(request: Request, principal: FindingReader, account_id: AccountId) -> dict[str, Any]:
     """Available, held and deducted points at this instant (expired points never count, whether
     or not the sweep ran), and the lots expiring within the expiring window."""
     now = _now(request)
@@ -141,11 +139,13 @@ def _tickets_scope(account_id: str, statuses: list[str] | None, external_ref: st
     return scope_of("tickets", account_id=account_id, status=statuses, external_ref=external_ref)
 
 
-async def _ledger_page(session: Any, account: Any, now: Any, kinds: list[str] | None, cursor: str | None, limit: int) -> dict[str, Any]:
+async def _ledger_page(
+    session: Any, account: Any, now: Any, kinds: list[str] | None, cursor: str | None, limit: int, due: Any = None
+) -> dict[str, Any]:
     scope = _ledger_scope(account.id, kinds)
     after = decode_cursor(cursor, scope, integer)
     page = await queries.ledger_page(
-        session, account, now, kinds=kinds, before_seq=after[0] if after else None, limit=limit
+        session, account, now, kinds=kinds, before_seq=after[0] if after else None, limit=limit, due=due
     )
     return {
         "items": [present.entry(row, postings) for row, postings in page.items],
@@ -175,18 +175,18 @@ async def _tickets_page(
     response_model=schemas.Statement,
 )
 async def get_statement(
-    request: Request, principal: Reader, account_id: AccountId, limit: Limit = DEFAULT_LIMIT
+    request: Request, principal: FindingReader, account_id: AccountId, limit: Limit = DEFAULT_LIMIT
 ) -> dict[str, Any]:
     """One consistent snapshot. Continue each part with `/ledger?view=modifications`,
     `/tickets?status=open` and `/tickets?status=resolved&status=refunded`."""
     now = _now(request)
     async with database(request).snapshot() as session:
         account = await queries.get_account(session, account_id)
-        balance = await queries.balance(session, account, now, _window(request))
+        balance, due = await queries.balance_and_due(session, account, now, _window(request))
         return {
             "balance": present.balance(balance),
             "modifications": await _ledger_page(
-                session, account, now, list(queries.MODIFICATION_KINDS), None, limit
+                session, account, now, list(queries.MODIFICATION_KINDS), None, limit, due=due
             ),
             "in_progress": await _tickets_page(session, account_id, ["open"], None, None, limit),
             "closed": await _tickets_page(session, account_id, ["refunded", "resolved"], None, None, limit),
