@@ -4,8 +4,9 @@
     .venv/bin/python bench/statement_cost.py --url postgresql+asyncpg://…/db   # a migrated database
 
 Runs the same primary-key SELECT of one account N times, one after another, through: the ORM on
-an AsyncSession (as the service does), a Core select, `text()`, `exec_driver_sql`, the async
-driver alone (aiosqlite / asyncpg), and — for comparison — SQLAlchemy's synchronous ORM and the
+an AsyncSession (as the service does), a Core select, the ORM query from a plain function run
+by `AsyncSession.run_sync` (one greenlet for all the statements), `text()`, `exec_driver_sql`,
+the async driver alone (aiosqlite / asyncpg), and — for comparison — SQLAlchemy's synchronous ORM and the
 synchronous driver (sqlite3) on SQLite. The gaps between the lines are what each layer adds.
 """
 
@@ -75,6 +76,16 @@ async def main(url: str, n: int) -> None:
         async with AsyncSession(bind=conn) as session:
             await timed("AsyncSession, ORM entity", n, lambda: session.execute(by_orm))
             await timed("AsyncSession, Core select of two columns", n, lambda: session.execute(by_core))
+
+            def orm_statements(sync_session: Session, count: int) -> None:
+                for _ in range(count):
+                    sync_session.execute(by_orm).all()
+
+            await session.run_sync(orm_statements, min(n, 200))  # warm up
+            wall, cpu = time.perf_counter(), time.process_time()
+            await session.run_sync(orm_statements, n)
+            report("AsyncSession.run_sync, ORM entity (plain functions, same async driver)", n,
+                   time.perf_counter() - wall, time.process_time() - cpu)
             await timed("AsyncConnection, text()", n, lambda: conn.execute(text("SELECT 1")))
             await timed("AsyncConnection, exec_driver_sql", n, lambda: conn.exec_driver_sql("SELECT 1"))
         driver = (await conn.get_raw_connection()).driver_connection
