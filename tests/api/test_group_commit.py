@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from points_service.db.engine import create_engine
@@ -261,3 +261,61 @@ async def test_batches_are_measured(api):
     after = batch_metrics((await api.client.get("/metrics")).text)
     assert after["points_write_batch_size_sum"] - before.get("points_write_batch_size_sum", 0) == 6
     assert 2 <= after["points_write_batch_size_count"] - before.get("points_write_batch_size_count", 0) <= 6
+
+
+KILL_OWN_CONNECTION = text("SELECT pg_terminate_backend(pg_backend_pid())")
+
+
+async def _lose_the_connection(session: Any, lost: list[bool], times: int) -> str:
+    """The database drops this batch's connection (a restart, a failover) the first `times` times."""
+    if len(lost) < times:
+        lost.append(True)
+        await session.execute(KILL_OWN_CONNECTION)
+    return "survived"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_postgresql_a_connection_lost_before_commit_redoes_the_batch_on_a_fresh_one(db):
+    """Twice in a row: a lost connection must not be taken for the command's own failure (which
+    would redo the batch with savepoints, and lose the connection under them once more)."""
+    redone, lost = db.redone, []
+    tasks = await _queued(
+        db,
+        (adjust_points, CTX, {"account_id": "a", "points": 10, "reason": "once"}),
+        (_lose_the_connection, lost, 2, {}),
+        (adjust_points, CTX, {"account_id": "b", "points": 10, "reason": "once"}),
+    )
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert len(lost) == 2 and not [r for r in results if isinstance(r, BaseException)], results
+    assert db.redone == redone + 2, "nothing was committed, so the whole batch is done again, twice"
+    assert (await _available(db, "a"), await _available(db, "b")) == (10, 10)
+    assert await _entries(db) == 2
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_postgresql_a_connection_lost_during_commit_is_answered_as_outcome_unknown_and_not_redone(
+    db, monkeypatch
+):
+    real_commit = uow.AsyncSession.commit
+    commits = iter(["the gate's batch", "ours"])
+
+    async def commit(self: Any) -> None:
+        if next(commits, None) == "ours":
+            await self.execute(KILL_OWN_CONNECTION)  # the connection dies as COMMIT is sent
+        await real_commit(self)
+
+    monkeypatch.setattr(uow.AsyncSession, "commit", commit)
+    redone = db.redone
+    tasks = await _queued(
+        db,
+        (adjust_points, CTX, {"account_id": "a", "points": 10, "reason": "unknown"}),
+        (adjust_points, CTX, {"account_id": "b", "points": 10, "reason": "unknown"}),
+    )
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(r, uow.CommitOutcomeUnknownError) for r in results), results
+    assert "Idempotency-Key" in results[0].detail and "asyncpg" not in results[0].detail
+    assert db.redone == redone, "a COMMIT that may have happened must not be done again"
+    # Here the connection died before COMMIT reached the server, so nothing was applied.
+    assert (await _available(db, "a"), await _available(db, "b")) == (0, 0)
+    assert (await db.write(adjust_points, CTX, account_id="a", points=1, reason="next")) is not None
+    assert await _available(db, "a") == 1, "the next batch gets a live connection"

@@ -86,23 +86,24 @@ _MEANING = {
     413: "the body is larger than 64 KiB",
     415: "the body is not `application/json`",
     422: "invalid request or broken rule: `validation-error` (with `errors`) or `idempotency-key-reused`",
-    503: "the database is busy: retry after `Retry-After`",
+    503: "the database is busy or the connection to it was lost: retry after `Retry-After` (a write whose "
+    "COMMIT was cut off says so: repeat it with the same Idempotency-Key)",
 }
 
-READ = (401, 404, 422)
+READ = (401, 404, 422, 503)
 WRITE = (401, 403, 404, 409, 413, 415, 422, 503)
 TICKET_WRITE = (*WRITE, 412)
 
 PROBLEMS: dict[str, tuple[int, ...]] = {
-    "list_plans": (401, 403, 422),
-    "list_categories": (401, 403, 422),
-    "list_license_products": (401, 403, 422),
+    "list_plans": (401, 403, 422, 503),
+    "list_categories": (401, 403, 422, 503),
+    "list_license_products": (401, 403, 422, 503),
     "quote_category": READ,
     "put_plan": (401, 403, 413, 415, 422, 503),
     "put_category": (401, 403, 413, 415, 422, 503),
     "put_license_product": (401, 403, 413, 415, 422, 503),
     "put_account": (401, 403, 404, 413, 415, 422, 503),
-    "list_accounts": (401, 403, 422),
+    "list_accounts": (401, 403, 422, 503),
     "get_account": READ,
     "get_balance": READ,
     "get_statement": READ,
@@ -122,8 +123,8 @@ PROBLEMS: dict[str, tuple[int, ...]] = {
     "credit_ticket": TICKET_WRITE,
     "receive_billing_event": (401, 413, 415, 422, 503),
     "run_expiry_sweep": (401, 403, 409, 422, 503),
-    "verify_ledger": (401, 403, 422),
-    "list_webhook_events": (401, 403, 422),
+    "verify_ledger": (401, 403, 422, 503),
+    "list_webhook_events": (401, 403, 422, 503),
     "healthz": (),
     "readyz": (503,),
 }

@@ -248,7 +248,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _busy(request: Request, exc: DatabaseBusyError) -> JSONResponse:
         log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
         request.app.state.metrics.database_error("busy")
-        return problem_response(request, "database-busy", "the database is busy; retry shortly", headers={"Retry-After": "1"})
+        return problem_response(request, "database-busy", exc.detail, headers={"Retry-After": "1"})
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not exc.connection_invalidated:
+            return await unexpected_error_response(request, exc)
+        # The connection died under a read (a database restart, a failover): nothing was changed,
+        # SQLAlchemy has invalidated the connection, and the next request gets a live one.
+        log.warning("database connection lost on %s %s: %s", request.method, request.url.path, exc.orig)
+        request.app.state.metrics.database_error("disconnect")
+        return problem_response(
+            request, "database-busy", "the connection to the database was lost; retry shortly", headers={"Retry-After": "1"}
+        )
 
     # `RequestObserver` answers unexpected errors itself, inside the request's id; this handler
     # (Starlette's, outside every middleware) only logs an error raised after the answer began.

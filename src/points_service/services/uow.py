@@ -51,11 +51,26 @@ DEFAULT_WRITERS = 4
 
 
 class DatabaseBusyError(Exception):
-    """The database stayed busy (locked, deadlocked) through every retry."""
+    """The database stayed busy (locked, deadlocked, or its connections lost) through every retry."""
+
+    detail = "the database is busy; retry shortly"  # what a client is told (never the driver's message)
+
+
+class CommitOutcomeUnknownError(DatabaseBusyError):
+    """The connection was lost during COMMIT: the batch may or may not have been committed."""
+
+    detail = (
+        "the connection to the database was lost during COMMIT, so the request may or may not have been "
+        "applied: repeat it with the same Idempotency-Key to get its outcome"
+    )
 
 
 class _CommandFailed(Exception):
     """A command failed in a batch applied without savepoints."""
+
+
+class _CommitLost(Exception):
+    """The connection was lost during COMMIT: the batch may or may not have been committed."""
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
@@ -64,7 +79,10 @@ def _sqlstate(exc: DBAPIError) -> str | None:
 
 
 def _is_busy(exc: DBAPIError) -> bool:
-    if _sqlstate(exc) in RETRYABLE_SQLSTATES:
+    """Nothing of the transaction is committed and doing it again may succeed: the database was
+    busy, or the connection was lost before COMMIT (SQLAlchemy has then invalidated it, and the
+    pool's pre-ping replaces the dead ones)."""
+    if exc.connection_invalidated or _sqlstate(exc) in RETRYABLE_SQLSTATES:
         return True
     # SQLite: another process held the write lock for longer than busy_timeout.
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
@@ -196,6 +214,9 @@ class Database:
             except _CommandFailed:
                 savepoints = True
                 continue
+            except _CommitLost as exc:  # not redone: it may have been committed
+                failure = CommitOutcomeUnknownError(str(exc.__cause__))
+                failure.__cause__ = exc.__cause__
             except DBAPIError as exc:
                 if not _is_busy(exc):
                     failure: Exception = exc
@@ -230,7 +251,12 @@ class Database:
                 loop = asyncio.get_running_loop()
                 for job in batch:
                     await loop.create_task(step(session, job), context=job.context)
-                await session.commit()
+                try:
+                    await session.commit()
+                except DBAPIError as exc:
+                    if exc.connection_invalidated:
+                        raise _CommitLost from exc
+                    raise
             except BaseException:
                 await session.rollback()
                 raise

@@ -1,0 +1,75 @@
+"""A database connection lost under a request (a restart, a failover; PostgreSQL only).
+
+Reads answer 503 `database-busy` with `Retry-After`, never a 500, and the next request gets a live
+connection. A write whose connection is lost before COMMIT is redone on a fresh one by the writer
+(tests/api/test_group_commit.py); one lost during COMMIT may or may not have been applied, so it
+answers 503 saying so, and a repeat with the same Idempotency-Key gets the outcome.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from points_service.services import queries, uow
+
+from conftest import Api
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+KILL_OWN_CONNECTION = text("SELECT pg_terminate_backend(pg_backend_pid())")
+
+
+def _database_errors(metrics_text: str, kind: str) -> float:
+    line = f'points_database_errors_total{{kind="{kind}"}} '
+    return next((float(x.split()[-1]) for x in metrics_text.splitlines() if x.startswith(line)), 0.0)
+
+
+async def test_a_read_whose_connection_is_lost_is_a_503_problem_and_the_next_one_works(api: Api, monkeypatch) -> None:
+    await api.account("acme")
+    real_get_account = queries.get_account
+    lost: list[bool] = []
+
+    async def get_account(session: Any, account_id: str) -> Any:
+        if not lost:
+            lost.append(True)
+            await session.execute(KILL_OWN_CONNECTION)
+        return await real_get_account(session, account_id)
+
+    monkeypatch.setattr(queries, "get_account", get_account)
+    r = await api.get("/v1/accounts/acme")
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"] == "application/problem+json" and r.headers["retry-after"] == "1"
+    assert r.json()["type"] == "/problems/database-busy"
+    assert r.json()["detail"] == "the connection to the database was lost; retry shortly"
+    assert "terminat" not in r.text and "asyncpg" not in r.text  # nothing of the driver's message
+    assert (await api.get("/v1/accounts/acme")).status_code == 200
+    metrics = (await api.get("/metrics", role="")).text
+    assert _database_errors(metrics, "disconnect") == 1
+
+
+async def test_a_write_whose_commit_is_lost_says_so_and_its_idempotent_repeat_applies_it_once(api: Api, monkeypatch) -> None:
+    await api.account("acme")
+    real_commit = uow.AsyncSession.commit
+    lost: list[bool] = []
+
+    async def commit(self: Any) -> None:
+        if not lost:
+            lost.append(True)
+            await self.execute(KILL_OWN_CONNECTION)  # the connection dies as COMMIT is sent
+        await real_commit(self)
+
+    monkeypatch.setattr(uow.AsyncSession, "commit", commit)
+    body, key = {"points": 40, "reason": "goodwill"}, {"Idempotency-Key": "adj-lost-commit"}
+    first = await api.post("/v1/accounts/acme/adjustments", body, headers=key)
+    assert first.status_code == 503, first.text
+    assert first.json()["type"] == "/problems/database-busy" and first.headers["retry-after"] == "1"
+    assert "may or may not have been applied" in first.json()["detail"]
+    assert "Idempotency-Key" in first.json()["detail"]
+    repeat = await api.post("/v1/accounts/acme/adjustments", body, headers=key)
+    assert repeat.status_code == 201, repeat.text
+    again = await api.post("/v1/accounts/acme/adjustments", body, headers=key)
+    assert again.status_code in (200, 201) and again.json() == repeat.json()
+    assert (await api.balance("acme"))["available"] == 40, "applied exactly once"
