@@ -1,4 +1,5 @@
-"""Liveness and readiness: their bodies, and readiness failing when the database cannot be reached."""
+"""Liveness and readiness: their bodies; readiness, and every request that needs the database, answering
+503 when the database cannot be reached."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ async def test_readiness_is_a_503_problem_when_the_database_is_unreachable() -> 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         live = await client.get("/healthz")
         ready = await client.get("/readyz")
+        # Any other request needs the database (its key is looked up there): 503, never a 500.
+        read = await client.get("/v1/accounts/acme/balance", headers={"Authorization": "Bearer pts_whatever"})
+        metrics = (await client.get("/metrics")).text
     assert (live.status_code, live.json()) == (200, {"status": "ok"})
     assert ready.status_code == 503
     assert ready.headers["content-type"] == "application/problem+json"
@@ -37,4 +41,8 @@ async def test_readiness_is_a_503_problem_when_the_database_is_unreachable() -> 
     problem = ready.json()
     assert problem["type"] == "/problems/database-busy" and problem["status"] == 503
     assert "nobody" not in ready.text and "asyncpg" not in ready.text  # no connection details
+    assert read.status_code == 503 and read.headers["retry-after"] == "1", read.text
+    assert read.json()["type"] == "/problems/database-busy"
+    assert read.json()["detail"] == "the database cannot be reached; retry shortly"
+    assert 'points_database_errors_total{kind="unreachable"} 1.0' in metrics
     await app.state.db.dispose()

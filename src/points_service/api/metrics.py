@@ -52,7 +52,7 @@ class Metrics:
             registry=self.registry,
         )
         self.db_errors = Counter(
-            "points_database_errors_total", "Database errors by kind (busy, disconnect, error)", ["kind"], registry=self.registry
+            "points_database_errors_total", "Database errors by kind (busy, disconnect, unreachable, error)", ["kind"], registry=self.registry
         )
 
         self.batch_size = Histogram(

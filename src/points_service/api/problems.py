@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -260,6 +261,18 @@ def install_problem_handlers(app: FastAPI) -> None:
         request.app.state.metrics.database_error("disconnect")
         return problem_response(
             request, "database-busy", "the connection to the database was lost; retry shortly", headers={"Retry-After": "1"}
+        )
+
+    # The database cannot be reached at all: connection refused or reset, a connect timeout, or
+    # no pooled connection free in time. The service makes no other outbound connection.
+    @app.exception_handler(ConnectionError)
+    @app.exception_handler(TimeoutError)
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unreachable on %s %s: %r", request.method, request.url.path, exc)
+        request.app.state.metrics.database_error("unreachable")
+        return problem_response(
+            request, "database-busy", "the database cannot be reached; retry shortly", headers={"Retry-After": "1"}
         )
 
     # `RequestObserver` answers unexpected errors itself, inside the request's id; this handler
