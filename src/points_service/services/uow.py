@@ -215,11 +215,11 @@ class Database:
                 savepoints = True
                 continue
             except _CommitLost as exc:  # not redone: it may have been committed
-                failure = CommitOutcomeUnknownError(str(exc.__cause__))
+                failure: Exception = CommitOutcomeUnknownError(str(exc.__cause__))
                 failure.__cause__ = exc.__cause__
             except DBAPIError as exc:
                 if not _is_busy(exc):
-                    failure: Exception = exc
+                    failure = exc
                 elif attempt < MAX_ATTEMPTS:
                     self.redone += 1
                     redone += 1
