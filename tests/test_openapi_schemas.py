@@ -249,15 +249,20 @@ def test_component_example_looks_like_the_services_data(name: str, index: int, e
 
 def test_closed_sets_are_enums_with_the_databases_values() -> None:
     """Kinds and states are enums in the document (so the client has types for them), with exactly
-    the values the database's CHECK constraints allow: a response can never carry another one."""
+    the values the database's CHECK constraints allow: a response can never carry another one.
+    Each is one named schema that every use refers to, so the client has one enum for each."""
     from typing import get_args
 
     from points_service.db.models import ENTRY_KINDS, LOT_STATES
 
-    assert get_args(schemas.EntryKind) == ENTRY_KINDS
-    assert get_args(schemas.LotState) == LOT_STATES
+    assert get_args(get_args(schemas.EntryKind.__value__)[0]) == ENTRY_KINDS
+    assert get_args(get_args(schemas.LotState.__value__)[0]) == LOT_STATES
+    assert COMPONENTS["EntryKind"]["enum"] == list(ENTRY_KINDS)
+    assert COMPONENTS["LotState"]["enum"] == list(LOT_STATES)
     entry = COMPONENTS["LedgerEntry"]["properties"]
     posting = COMPONENTS["PostingOut"]["properties"]
-    assert entry["kind"]["enum"] == list(ENTRY_KINDS)
-    assert posting["to_state"]["enum"] == list(LOT_STATES)
-    assert [s.get("enum") for s in posting["from_state"]["anyOf"]] == [list(LOT_STATES), None]
+    assert entry["kind"]["$ref"] == REF + "EntryKind"
+    assert posting["to_state"]["$ref"] == REF + "LotState"
+    assert [s.get("$ref") for s in posting["from_state"]["anyOf"]] == [REF + "LotState", None]
+    (kind_filter,) = [p for p in DOCUMENT["paths"]["/v1/accounts/{account_id}/ledger"]["get"]["parameters"] if p["name"] == "kind"]
+    assert kind_filter["schema"]["items"]["$ref"] == REF + "EntryKind"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, BaseModel, ConfigDict, Field, StrictBool
+from typing_extensions import TypeAliasType
 
 from ..domain import MAX_POINTS
 from ..domain.money import AMOUNT_PATTERN, CURRENCIES
@@ -604,21 +605,34 @@ class AdjustmentCreate(RequestBody):
 
 _STATES = "`available`, `held`, `deducted`, `expired`, `revoked`, `written_off` or `reissued`"
 # The database's CHECK constraints hold these same values (db/models.py LOT_STATES, ENTRY_KINDS;
-# tests/test_openapi_schemas.py compares them).
-LotState = Literal["available", "held", "deducted", "expired", "revoked", "written_off", "reissued"]
-EntryKind = Literal[
-    "purchase",
-    "license_bonus",
-    "adjustment",
-    "import",
-    "expiry",
-    "revocation",
-    "capture",
-    "capture_increase",
-    "capture_decrease",
-    "deduction",
-    "return",
-]
+# tests/test_openapi_schemas.py compares them). Named aliases: the document has one schema for
+# each, which every use refers to, so the generated client has one enum for each.
+LotState = TypeAliasType(
+    "LotState",
+    Annotated[
+        Literal["available", "held", "deducted", "expired", "revoked", "written_off", "reissued"],
+        Field(description="a state a lot's points are in; a lot's seven states sum to its points"),
+    ],
+)
+EntryKind = TypeAliasType(
+    "EntryKind",
+    Annotated[
+        Literal[
+            "purchase",
+            "license_bonus",
+            "adjustment",
+            "import",
+            "expiry",
+            "revocation",
+            "capture",
+            "capture_increase",
+            "capture_decrease",
+            "deduction",
+            "return",
+        ],
+        Field(description="what a ledger entry records"),
+    ],
+)
 
 
 class PostingOut(BaseModel):

@@ -11,6 +11,7 @@ from .balance import Balance
 from .category import Category
 from .category_put import CategoryPut
 from .disagreement import Disagreement
+from .entry_kind import EntryKind
 from .expiring_account import ExpiringAccount
 from .expiring_lot import ExpiringLot
 from .fixed_pricing import FixedPricing
@@ -21,7 +22,6 @@ from .history_entry import HistoryEntry
 from .history_entry_action import HistoryEntryAction
 from .import_create import ImportCreate
 from .ledger_entry import LedgerEntry
-from .ledger_entry_kind import LedgerEntryKind
 from .license_ import License
 from .license_create import LicenseCreate
 from .license_product import LicenseProduct
@@ -29,10 +29,10 @@ from .license_product_bonus_policy import LicenseProductBonusPolicy
 from .license_product_put import LicenseProductPut
 from .license_product_put_bonus_policy import LicenseProductPutBonusPolicy
 from .license_result import LicenseResult
-from .list_ledger_entries_kind_item import ListLedgerEntriesKindItem
 from .list_tickets_status_item import ListTicketsStatusItem
 from .lot import Lot
 from .lot_source import LotSource
+from .lot_state import LotState
 from .lot_with_balance import LotWithBalance
 from .money import Money
 from .money_currency import MoneyCurrency
@@ -49,8 +49,6 @@ from .page_webhook_event import PageWebhookEvent
 from .plan import Plan
 from .plan_put import PlanPut
 from .posting_out import PostingOut
-from .posting_out_from_state_type_0 import PostingOutFromStateType0
-from .posting_out_to_state import PostingOutToState
 from .problem import Problem
 from .problem_error import ProblemError
 from .purchase_create import PurchaseCreate
@@ -91,6 +89,7 @@ __all__ = (
     "Category",
     "CategoryPut",
     "Disagreement",
+    "EntryKind",
     "ExpiringAccount",
     "ExpiringLot",
     "FixedPricing",
@@ -101,7 +100,6 @@ __all__ = (
     "HistoryEntryAction",
     "ImportCreate",
     "LedgerEntry",
-    "LedgerEntryKind",
     "License",
     "LicenseCreate",
     "LicenseProduct",
@@ -109,10 +107,10 @@ __all__ = (
     "LicenseProductPut",
     "LicenseProductPutBonusPolicy",
     "LicenseResult",
-    "ListLedgerEntriesKindItem",
     "ListTicketsStatusItem",
     "Lot",
     "LotSource",
+    "LotState",
     "LotWithBalance",
     "Money",
     "MoneyCurrency",
@@ -129,8 +127,6 @@ __all__ = (
     "Plan",
     "PlanPut",
     "PostingOut",
-    "PostingOutFromStateType0",
-    "PostingOutToState",
     "Problem",
     "ProblemError",
     "PurchaseCreate",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.ledger_entry_kind import LedgerEntryKind
+from ..models.entry_kind import EntryKind
 
 if TYPE_CHECKING:
     from ..models.posting_out import PostingOut
@@ -33,8 +33,7 @@ class LedgerEntry:
         held_after (int): the account's held points after the entry
         held_delta (int): signed change of the account's held points, in whole points
         id (str): the entry's id: `le_` and a ULID (`pending:<lot id>` for a pending expiry)
-        kind (LedgerEntryKind): `purchase`, `license_bonus`, `adjustment`, `import`, `expiry`, `revocation`, `capture`,
-            `capture_increase`, `capture_decrease`, `deduction` or `return`
+        kind (EntryKind): what a ledger entry records
         lot_id (None | str): the lot, when exactly one is involved; null otherwise
         pending (bool): true for a due expiry not yet written (the account's next write or the sweep writes it)
         postings (list[PostingOut]): the points each lot moved between states
@@ -54,7 +53,7 @@ class LedgerEntry:
     held_after: int
     held_delta: int
     id: str
-    kind: LedgerEntryKind
+    kind: EntryKind
     lot_id: None | str
     pending: bool
     postings: list[PostingOut]
@@ -161,7 +160,7 @@ class LedgerEntry:
 
         id = d.pop("id")
 
-        kind = LedgerEntryKind(d.pop("kind"))
+        kind = EntryKind(d.pop("kind"))
 
         def _parse_lot_id(data: object) -> None | str:
             if data is None:

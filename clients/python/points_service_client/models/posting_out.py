@@ -6,8 +6,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.posting_out_from_state_type_0 import PostingOutFromStateType0
-from ..models.posting_out_to_state import PostingOutToState
+from ..models.lot_state import LotState
 
 T = TypeVar("T", bound="PostingOut")
 
@@ -17,23 +16,22 @@ class PostingOut:
     """Points of one lot moving from one state to another.
 
     Attributes:
-        from_state (None | PostingOutFromStateType0): the state they left: `available`, `held`, `deducted`, `expired`,
-            `revoked`, `written_off` or `reissued`; null when they arrive with the lot
+        from_state (LotState | None): the state they left: `available`, `held`, `deducted`, `expired`, `revoked`,
+            `written_off` or `reissued`; null when they arrive with the lot
         lot_id (str): the lot
         points (int): whole points moved, more than 0
-        to_state (PostingOutToState): the state they entered: `available`, `held`, `deducted`, `expired`, `revoked`,
-            `written_off` or `reissued`
+        to_state (LotState): a state a lot's points are in; a lot's seven states sum to its points
     """
 
-    from_state: None | PostingOutFromStateType0
+    from_state: LotState | None
     lot_id: str
     points: int
-    to_state: PostingOutToState
+    to_state: LotState
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from_state: None | str
-        if isinstance(self.from_state, PostingOutFromStateType0):
+        if isinstance(self.from_state, LotState):
             from_state = self.from_state.value
         else:
             from_state = self.from_state
@@ -61,18 +59,18 @@ class PostingOut:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
 
-        def _parse_from_state(data: object) -> None | PostingOutFromStateType0:
+        def _parse_from_state(data: object) -> LotState | None:
             if data is None:
                 return data
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                from_state_type_0 = PostingOutFromStateType0(data)
+                from_state_type_0 = LotState(data)
 
                 return from_state_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | PostingOutFromStateType0, data)
+            return cast(LotState | None, data)
 
         from_state = _parse_from_state(d.pop("from_state"))
 
@@ -80,7 +78,7 @@ class PostingOut:
 
         points = d.pop("points")
 
-        to_state = PostingOutToState(d.pop("to_state"))
+        to_state = LotState(d.pop("to_state"))
 
         posting_out = cls(
             from_state=from_state,

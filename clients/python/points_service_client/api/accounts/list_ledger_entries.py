@@ -6,7 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.list_ledger_entries_kind_item import ListLedgerEntriesKindItem
+from ...models.entry_kind import EntryKind
 from ...models.page_ledger_entry import PageLedgerEntry
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
@@ -15,7 +15,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     account_id: str,
     *,
-    kind: list[ListLedgerEntriesKindItem] | Unset = UNSET,
+    kind: list[EntryKind] | Unset = UNSET,
     view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
@@ -100,7 +100,7 @@ def sync_detailed(
     account_id: str,
     *,
     client: AuthenticatedClient,
-    kind: list[ListLedgerEntriesKindItem] | Unset = UNSET,
+    kind: list[EntryKind] | Unset = UNSET,
     view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
@@ -113,7 +113,7 @@ def sync_detailed(
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
-        kind (list[ListLedgerEntriesKindItem] | Unset): repeatable
+        kind (list[EntryKind] | Unset): repeatable
         view (Literal['modifications'] | Unset): part 1 of the statement
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
@@ -146,7 +146,7 @@ def sync(
     account_id: str,
     *,
     client: AuthenticatedClient,
-    kind: list[ListLedgerEntriesKindItem] | Unset = UNSET,
+    kind: list[EntryKind] | Unset = UNSET,
     view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
@@ -159,7 +159,7 @@ def sync(
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
-        kind (list[ListLedgerEntriesKindItem] | Unset): repeatable
+        kind (list[EntryKind] | Unset): repeatable
         view (Literal['modifications'] | Unset): part 1 of the statement
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
@@ -187,7 +187,7 @@ async def asyncio_detailed(
     account_id: str,
     *,
     client: AuthenticatedClient,
-    kind: list[ListLedgerEntriesKindItem] | Unset = UNSET,
+    kind: list[EntryKind] | Unset = UNSET,
     view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
@@ -200,7 +200,7 @@ async def asyncio_detailed(
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
-        kind (list[ListLedgerEntriesKindItem] | Unset): repeatable
+        kind (list[EntryKind] | Unset): repeatable
         view (Literal['modifications'] | Unset): part 1 of the statement
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
@@ -231,7 +231,7 @@ async def asyncio(
     account_id: str,
     *,
     client: AuthenticatedClient,
-    kind: list[ListLedgerEntriesKindItem] | Unset = UNSET,
+    kind: list[EntryKind] | Unset = UNSET,
     view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
@@ -244,7 +244,7 @@ async def asyncio(
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
-        kind (list[ListLedgerEntriesKindItem] | Unset): repeatable
+        kind (list[EntryKind] | Unset): repeatable
         view (Literal['modifications'] | Unset): part 1 of the statement
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class LedgerEntryKind(StrEnum):
+class EntryKind(StrEnum):
     ADJUSTMENT = "adjustment"
     CAPTURE = "capture"
     CAPTURE_DECREASE = "capture_decrease"

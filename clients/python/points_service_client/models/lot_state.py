@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class PostingOutFromStateType0(StrEnum):
+class LotState(StrEnum):
     AVAILABLE = "available"
     DEDUCTED = "deducted"
     EXPIRED = "expired"
