@@ -247,9 +247,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DatabaseBusyError)
     async def _busy(request: Request, exc: DatabaseBusyError) -> JSONResponse:
-        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
-        request.app.state.metrics.database_error("busy")
-        return problem_response(request, "database-busy", exc.detail, headers={"Retry-After": "1"})
+        return _database_unavailable(request, exc, "busy", exc.detail)
 
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
@@ -257,11 +255,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             return await unexpected_error_response(request, exc)
         # The connection died under a read (a database restart, a failover): nothing was changed,
         # SQLAlchemy has invalidated the connection, and the next request gets a live one.
-        log.warning("database connection lost on %s %s: %s", request.method, request.url.path, exc.orig)
-        request.app.state.metrics.database_error("disconnect")
-        return problem_response(
-            request, "database-busy", "the connection to the database was lost; retry shortly", headers={"Retry-After": "1"}
-        )
+        return _database_unavailable(request, exc, "disconnect", "the connection to the database was lost; retry shortly")
 
     # The database cannot be reached at all: connection refused or reset, a connect timeout, or
     # no pooled connection free in time. The service makes no other outbound connection.
@@ -269,15 +263,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(TimeoutError)
     @app.exception_handler(SQLAlchemyTimeoutError)
     async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("database unreachable on %s %s: %r", request.method, request.url.path, exc)
-        request.app.state.metrics.database_error("unreachable")
-        return problem_response(
-            request, "database-busy", "the database cannot be reached; retry shortly", headers={"Retry-After": "1"}
-        )
+        return _database_unavailable(request, exc, "unreachable", "the database cannot be reached; retry shortly")
 
     # `RequestObserver` answers unexpected errors itself, inside the request's id; this handler
     # (Starlette's, outside every middleware) only logs an error raised after the answer began.
     app.add_exception_handler(Exception, unexpected_error_response)
+
+
+def _database_unavailable(request: Request, exc: Exception, kind: str, detail: str) -> JSONResponse:
+    """503 `database-busy` with `Retry-After`, counted by `kind`; the driver's message is logged,
+    never sent."""
+    log.warning("database %s on %s %s: %r", kind, request.method, request.url.path, exc)
+    request.app.state.metrics.database_error(kind)
+    return problem_response(request, "database-busy", detail, headers={"Retry-After": "1"})
 
 
 async def unexpected_error_response(request: Request, exc: Exception) -> JSONResponse:
