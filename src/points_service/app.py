@@ -18,7 +18,6 @@ from .api.problems import router as problems_router
 from .api.problems import ProblemError, unexpected_error_response
 from .api.writes import ReplayError, problem_with_idempotency, replay_response
 from .api.routers import accounts, admin, catalogue, grants, health, tickets, webhooks
-from .db.engine import create_engine
 from .domain.clock import Clock, SystemClock
 from .services.uow import Database
 from .settings import Settings, get_settings
@@ -36,7 +35,7 @@ Authenticate with `Authorization: Bearer <api key>`.
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     metrics = Metrics()
-    db = database or Database(create_engine(settings), batch_size=settings.write_batch_size, writers=settings.writers)
+    db = database or Database.from_settings(settings)
     db.on_commit = metrics.committed
     db.on_batch = metrics.batch
 

@@ -16,7 +16,6 @@ import typer
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .api.observability import configure_logging
-from .db.engine import create_engine
 from .domain.clock import SystemClock
 from .domain.errors import DomainError
 from .services import keys as key_commands
@@ -48,7 +47,7 @@ def _run(settings: Settings, body: Callable[[Database], Awaitable[T]]) -> T:
     """Run `body` against the database, turning failures into one-line errors."""
 
     async def main() -> T:
-        db = Database(create_engine(settings), batch_size=settings.write_batch_size, writers=settings.writers)
+        db = Database.from_settings(settings)
         try:
             return await body(db)
         finally:

@@ -10,9 +10,12 @@ own SAVEPOINT:
   command; when a command fails there, the batch is rolled back and redone with them, so a
   command may run twice, its first run rolled back — commands must not act outside the
   transaction);
-* every caller is answered (result or error) only after the batch's COMMIT succeeded; a batch
-  whose COMMIT fails, or that meets a deadlock or serialization failure, is redone whole, so
-  nothing is acknowledged that is not durable and nothing is applied twice;
+* every caller is answered (result or error) only after the batch's COMMIT succeeded, so nothing
+  is acknowledged that is not durable. A batch that meets a deadlock, a serialization failure,
+  a lock timeout, a busy SQLite or a connection lost before its COMMIT is redone whole (nothing
+  of it was committed); one whose COMMIT fails otherwise answers every command with the
+  failure, and one whose connection is lost during COMMIT is not redone (it may have committed)
+  and answers `CommitOutcomeUnknownError`, so nothing is applied twice;
 * on PostgreSQL the batch first locks every account its commands name, in id order, so two
   batches (of this process's writers or another process's) never wait on each other in a cycle
   (see `_lock_accounts`).
@@ -35,9 +38,10 @@ from sqlalchemy import Executable, Row, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ..db.engine import SINGLE_READ_OPTION, WRITE_OPTION
+from ..db.engine import SINGLE_READ_OPTION, WRITE_OPTION, create_engine
 from ..db.models import Account, Ticket
 from ..domain.errors import ConflictError
+from ..settings import Settings
 from .ledger import POSTED
 
 P = ParamSpec("P")
@@ -46,8 +50,9 @@ T = TypeVar("T")
 # PostgreSQL: serialization failure, deadlock, lock timeout. Redoing the whole transaction is safe.
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 MAX_ATTEMPTS = 5
-DEFAULT_BATCH_SIZE = 64
-DEFAULT_WRITERS = 4
+# The same defaults as the service's settings (POINTS_WRITE_BATCH_SIZE, POINTS_WRITERS).
+DEFAULT_BATCH_SIZE: int = Settings.model_fields["write_batch_size"].default
+DEFAULT_WRITERS: int = Settings.model_fields["writers"].default
 
 
 class DatabaseBusyError(Exception):
@@ -78,7 +83,7 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
 
 
-def _is_busy(exc: DBAPIError) -> bool:
+def _is_transient(exc: DBAPIError) -> bool:
     """Nothing of the transaction is committed and doing it again may succeed: the database was
     busy, or the connection was lost before COMMIT (SQLAlchemy has then invalidated it, and the
     pool's pre-ping replaces the dead ones)."""
@@ -142,6 +147,11 @@ class Database:
         self.on_batch: Callable[[int, int], None] | None = None
         self.batches = 0  # transactions committed by the writer (for tests and metrics)
         self.redone = 0  # batches redone after a deadlock, serialization failure or lock timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The database the settings describe, with their batch size and writers."""
+        return cls(create_engine(settings), batch_size=settings.write_batch_size, writers=settings.writers)
 
     async def write(
         self,
@@ -218,7 +228,7 @@ class Database:
                 failure: Exception = CommitOutcomeUnknownError(str(exc.__cause__))
                 failure.__cause__ = exc.__cause__
             except DBAPIError as exc:
-                if not _is_busy(exc):
+                if not _is_transient(exc):
                     failure = exc
                 elif attempt < MAX_ATTEMPTS:
                     self.redone += 1
@@ -269,7 +279,7 @@ class Database:
             result = await job.command(session, *job.args, **job.kwargs)
             await session.flush()
         except DBAPIError as exc:
-            if _is_busy(exc):
+            if _is_transient(exc):
                 raise
             raise _CommandFailed from exc
         except Exception as exc:
@@ -297,7 +307,7 @@ class Database:
                     conflict.__cause__ = exc
                     job.outcome = (False, conflict)
             except DBAPIError as exc:
-                if _is_busy(exc):
+                if _is_transient(exc):
                     raise  # the whole batch is redone
                 job.outcome = (False, exc)
             except Exception as exc:
