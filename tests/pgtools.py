@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 PG_URL = os.environ.get("POINTS_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]
+# Run on a session, this drops its own connection, as a database restart or failover would.
+KILL_OWN_CONNECTION = text("SELECT pg_terminate_backend(pg_backend_pid())")
 
 
 def asyncpg_dsn(url: str, database: str | None = None) -> str:

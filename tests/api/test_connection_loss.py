@@ -11,15 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from points_service.services import queries, uow
 
 from conftest import Api
+from pgtools import KILL_OWN_CONNECTION
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-
-KILL_OWN_CONNECTION = text("SELECT pg_terminate_backend(pg_backend_pid())")
 
 
 def _database_errors(metrics_text: str, kind: str) -> float:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
 from points_service.db.engine import create_engine
@@ -22,6 +22,7 @@ from points_service.services.verify import verify
 from points_service.settings import Settings
 
 from conftest import FrozenClock
+from pgtools import KILL_OWN_CONNECTION
 
 CTX = Context(actor="test", role="admin", clock=FrozenClock(), return_grace=timedelta(days=30))
 
@@ -261,9 +262,6 @@ async def test_batches_are_measured(api):
     after = batch_metrics((await api.client.get("/metrics")).text)
     assert after["points_write_batch_size_sum"] - before.get("points_write_batch_size_sum", 0) == 6
     assert 2 <= after["points_write_batch_size_count"] - before.get("points_write_batch_size_count", 0) <= 6
-
-
-KILL_OWN_CONNECTION = text("SELECT pg_terminate_backend(pg_backend_pid())")
 
 
 async def _lose_the_connection(session: Any, lost: list[bool], times: int) -> str:
