@@ -82,6 +82,15 @@ def _record(
     return event
 
 
+async def _detail(writer: AccountWriter, ticket: Ticket, allocations: list[TicketAllocation]) -> TicketDetail:
+    """The ticket as the command leaves it. Its allocations are the ones the command holds, in seq
+    order (current: every change went through them, and new ones were appended); its history is
+    read (the query flushes the new event first)."""
+    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.version)
+    history = list((await writer.session.scalars(stmt)).all())
+    return TicketDetail(ticket, list(allocations), history)
+
+
 async def open_ticket(
     session: AsyncSession,
     ctx: Context,
@@ -189,7 +198,7 @@ async def adjust_ticket(
     reason: str,
     reclassify: Reclassification | None = None,
     expected_version: int | None = None,
-) -> Ticket:
+) -> TicketDetail:
     writer, ticket, allocations = await _lock_ticket(session, ctx, ticket_id, expected_version, TicketAction.ADJUSTED)
     new_category, new_quantity, new_pricing = ticket.category_code, ticket.quantity, ticket.pricing
     if reclassify is not None and (reclassify.category is not None or reclassify.quantity is not None):
@@ -202,12 +211,12 @@ async def adjust_ticket(
         new_quantity, new_pricing = reclassify.quantity, rule_to_dict(rule)
     changed_class = (new_category, new_quantity) != (ticket.category_code, ticket.quantity)
     if points == ticket.captured_points and not changed_class:
-        return ticket  # adjusting to the current amount changes nothing
+        return await _detail(writer, ticket, allocations)  # adjusting to the current amount changes nothing
     await _set_capture(writer, ticket, allocations, points, reason)
     ticket.category_code, ticket.quantity, ticket.pricing = new_category, new_quantity, new_pricing
     ticket.version += 1
     _record(writer, ticket, TicketAction.ADJUSTED, points, reason)
-    return ticket
+    return await _detail(writer, ticket, allocations)
 
 
 async def resolve_ticket(
@@ -218,7 +227,7 @@ async def resolve_ticket(
     points: int | None = None,
     note: str | None = None,
     expected_version: int | None = None,
-) -> Ticket:
+) -> TicketDetail:
     writer, ticket, allocations = await _lock_ticket(session, ctx, ticket_id, expected_version, TicketAction.RESOLVED)
     if points is not None:
         await _set_capture(writer, ticket, allocations, points, note)
@@ -236,7 +245,7 @@ async def resolve_ticket(
     ticket.resolved_at = ticket.closed_at = now
     ticket.version += 1
     _record(writer, ticket, TicketAction.RESOLVED, ticket.deducted_points, None, note)
-    return ticket
+    return await _detail(writer, ticket, allocations)
 
 
 async def refund_ticket(
@@ -247,7 +256,7 @@ async def refund_ticket(
     reason: str,
     note: str | None = None,
     expected_version: int | None = None,
-) -> Ticket:
+) -> TicketDetail:
     writer, ticket, allocations = await _lock_ticket(session, ctx, ticket_id, expected_version, TicketAction.REFUNDED)
     return_reason = ReturnReason(reason)
     if ticket.status == TicketStatus.OPEN:
@@ -267,7 +276,7 @@ async def refund_ticket(
     ticket.refunded_at = writer.now
     ticket.version += 1
     _record(writer, ticket, TicketAction.REFUNDED, points, reason, note)
-    return ticket
+    return await _detail(writer, ticket, allocations)
 
 
 async def credit_ticket(
@@ -278,7 +287,7 @@ async def credit_ticket(
     points: int,
     reason: str,
     expected_version: int | None = None,
-) -> Ticket:
+) -> TicketDetail:
     writer, ticket, allocations = await _lock_ticket(session, ctx, ticket_id, expected_version, TicketAction.CREDITED)
     check_credit(points, deducted=ticket.deducted_points, returned=ticket.returned_points)
     returned = await give_back(
@@ -288,4 +297,4 @@ async def credit_ticket(
     ticket.forfeited_points += returned.forfeited
     ticket.version += 1
     _record(writer, ticket, TicketAction.CREDITED, points, reason)
-    return ticket
+    return await _detail(writer, ticket, allocations)

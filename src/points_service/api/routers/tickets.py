@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..routing import DeferredJsonRoute
 from ...services import queries
@@ -24,12 +23,6 @@ ExpectedVersion = Annotated[int | None, Depends(if_match)]
 _MUTATION_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"headers": {"ETag": {"description": 'the new version, `"<version>"`', "schema": {"type": "string"}}}},
 }
-
-
-async def _with_detail(session: AsyncSession, command: Any, *args: Any, **kwargs: Any) -> queries.TicketDetail:
-    """Run a ticket command and read the ticket back inside its transaction."""
-    ticket = await command(session, *args, **kwargs)
-    return await queries.ticket_detail(session, ticket.id)
 
 
 def _present(response: Response, detail: queries.TicketDetail) -> dict[str, Any]:
@@ -114,7 +107,6 @@ async def adjust_ticket(
     return await execute(
         request,
         idem,
-        _with_detail,
         commands.adjust_ticket,
         command_context(request, principal),
         ticket_id=ticket_id,
@@ -146,7 +138,6 @@ async def resolve_ticket(
     return await execute(
         request,
         idem,
-        _with_detail,
         commands.resolve_ticket,
         command_context(request, principal),
         ticket_id=ticket_id,
@@ -180,7 +171,6 @@ async def refund_ticket(
     return await execute(
         request,
         idem,
-        _with_detail,
         commands.refund_ticket,
         command_context(request, principal),
         ticket_id=ticket_id,
@@ -213,7 +203,6 @@ async def credit_ticket(
     return await execute(
         request,
         idem,
-        _with_detail,
         commands.credit_ticket,
         command_context(request, principal),
         ticket_id=ticket_id,
