@@ -3,13 +3,16 @@
 
 The cluster listens on 127.0.0.1 at a free port, runs as a non-root user (initdb refuses root),
 and is stopped and deleted when the command ends, whatever its outcome. The command sees
-POINTS_TEST_DATABASE_URL. If that variable is already set, the command runs against that server
-instead and no cluster is started.
+POINTS_TEST_DATABASE_URL, and POINTS_TEST_PG_RESTART: the command that restarts the cluster as a
+crash would (`pg_ctl restart -m immediate`, as a JSON list of arguments), for the test that
+restarts the database under load. If POINTS_TEST_DATABASE_URL is already set, the command runs
+against that server instead, no cluster is started, and that test is skipped.
 """
 
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -80,7 +83,14 @@ def main() -> int:
             check=True,
             **quiet,
         )
-        env = {**os.environ, "POINTS_TEST_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"}
+        # Immediate mode: the server stops as if it crashed, and recovers from its WAL on start.
+        # pg_ctl restarts it with the options it was started with (postmaster.opts).
+        restart = [str(bin_ / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-m", "immediate", "-w", "restart"]
+        env = {
+            **os.environ,
+            "POINTS_TEST_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres",
+            "POINTS_TEST_PG_RESTART": json.dumps(as_user(user, restart)),
+        }
         print(f"with_postgres: PostgreSQL {bin_.parts[-2]} on 127.0.0.1:{port}", file=sys.stderr, flush=True)
         return subprocess.call(argv, env=env)
     finally:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from points_service.services import queries, uow
 
@@ -44,6 +46,29 @@ async def test_a_read_whose_connection_is_lost_is_a_503_problem_and_the_next_one
     assert r.json()["detail"] == "the connection to the database was lost; retry shortly"
     assert "terminat" not in r.text and "asyncpg" not in r.text  # nothing of the driver's message
     assert (await api.get("/v1/accounts/acme")).status_code == 200
+    metrics = (await api.get("/metrics", role="")).text
+    assert _database_errors(metrics, "disconnect") == 1
+
+
+async def test_a_read_the_restarting_database_refuses_is_a_503_problem(api: Api, monkeypatch) -> None:
+    """While PostgreSQL starts up or shuts down it refuses new connections with SQLSTATE 57P03,
+    which SQLAlchemy does not count as a disconnect: still a 503, never a 500."""
+    await api.account("acme")
+    real_connect = uow.AsyncEngine.connect
+    refused: list[bool] = []
+
+    def connect(self: Any) -> Any:
+        if not refused:
+            refused.append(True)
+            raise DBAPIError("(connect)", None, asyncpg.CannotConnectNowError("the database system is starting up"))
+        return real_connect(self)
+
+    monkeypatch.setattr(uow.AsyncEngine, "connect", connect)
+    r = await api.get("/v1/accounts/acme/balance")
+    assert r.status_code == 503, r.text
+    assert r.json()["type"] == "/problems/database-busy" and r.headers["retry-after"] == "1"
+    assert "starting up" not in r.text
+    assert (await api.get("/v1/accounts/acme/balance")).status_code == 200
     metrics = (await api.get("/metrics", role="")).text
     assert _database_errors(metrics, "disconnect") == 1
 

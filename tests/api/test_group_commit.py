@@ -6,9 +6,10 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import event, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from points_service.db.engine import create_engine
 from points_service.db.models import Account, LedgerEntry
@@ -317,3 +318,47 @@ async def test_postgresql_a_connection_lost_during_commit_is_answered_as_outcome
     assert (await _available(db, "a"), await _available(db, "b")) == (0, 0)
     assert (await db.write(adjust_points, CTX, account_id="a", points=1, reason="next")) is not None
     assert await _available(db, "a") == 1, "the next batch gets a live connection"
+
+
+def _server_error(error: type[Exception], message: str) -> DBAPIError:
+    """What SQLAlchemy raises for an asyncpg server error (its SQLSTATE on `orig`)."""
+    return DBAPIError("(connect)", None, error(message))
+
+
+async def test_a_batch_that_cannot_connect_while_the_database_restarts_is_redone_on_a_fresh_connection(db, monkeypatch):
+    """PostgreSQL refuses connections while it starts up or shuts down (SQLSTATE 57P03): nothing of
+    the batch ran, so it is redone, like a batch whose connection was lost before COMMIT."""
+    real_connection = uow.AsyncSession.connection
+    refusals = [_server_error(asyncpg.CannotConnectNowError, "the database system is starting up")] * 2
+
+    async def connection(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if refusals:
+            raise refusals.pop()
+        return await real_connection(self, *args, **kwargs)
+
+    monkeypatch.setattr(uow.AsyncSession, "connection", connection)
+    redone = db.redone
+    assert await db.write(adjust_points, CTX, account_id="a", points=10, reason="after the restart") is not None
+    assert db.redone == redone + 2 and not refusals
+    assert await _available(db, "a") == 10 and await _entries(db) == 1
+
+
+async def test_a_commit_the_shutting_down_database_fails_is_answered_as_outcome_unknown_and_not_redone(db, monkeypatch):
+    """A COMMIT answered "terminating connection due to administrator command" (57P01) may or may
+    not have been applied: never redone, answered outcome-unknown (then 503)."""
+    real_commit = uow.AsyncSession.commit
+    commits = iter(["the gate's batch", "ours"])
+
+    async def commit(self: Any) -> None:
+        if next(commits, None) == "ours":
+            await self.rollback()  # here it was not applied; the point is that nobody can tell
+            raise _server_error(asyncpg.AdminShutdownError, "terminating connection due to administrator command")
+        await real_commit(self)
+
+    monkeypatch.setattr(uow.AsyncSession, "commit", commit)
+    redone = db.redone
+    tasks = await _queued(db, (adjust_points, CTX, {"account_id": "a", "points": 10, "reason": "unknown"}))
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(r, uow.CommitOutcomeUnknownError) for r in results), results
+    assert db.redone == redone, "a COMMIT that may have happened must not be done again"
+    assert await _available(db, "a") == 0

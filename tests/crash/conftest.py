@@ -119,6 +119,7 @@ class Cluster:
     process: subprocess.Popen[bytes] | None = None
     base_url: str = ""
     starts: list[float] = field(default_factory=list)  # seconds each start took to be ready
+    settings: dict[str, str] = field(default_factory=dict)  # POINTS_* for the next starts
 
     @property
     def backend(self) -> str:
@@ -137,7 +138,7 @@ class Cluster:
                 out.flush()
                 process = subprocess.Popen(
                     [*self.argv, "--port", str(port)],
-                    env=server_env(self.url),
+                    env={**server_env(self.url), **self.settings},
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # its own process group: one killpg reaches every worker

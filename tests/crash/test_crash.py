@@ -1,4 +1,4 @@
-"""Crash test: the live service is killed with SIGKILL under load and restarted; nothing acknowledged is lost.
+"""Crash test: the live service (or its PostgreSQL) crashes under load and restarts; nothing acknowledged is lost.
 
 On each backend (SQLite with one worker and `synchronous=FULL`, PostgreSQL with two workers), 8
 async clients run seeded random sequences of operations over 4 accounts — purchases (each with its
@@ -17,6 +17,13 @@ seeded random delay of up to 30 ms, so that requests are in flight at the kill h
 machine is — and restarts it on the same database (a new port; the clients switch to it). After
 the load the server is killed once more at rest (so the operations acknowledged after the 5th
 kill have survived a SIGKILL too) and restarted to read the final state.
+
+The second test crashes PostgreSQL instead, at the same moments: `pg_ctl restart -m immediate`
+(the command scripts/with_postgres.py exports as POINTS_TEST_PG_RESTART; skipped without it),
+while the service keeps running and its clients keep sending. Its connections die under reads,
+batches and COMMITs, and for a moment none can be made; every such request must be answered 503
+and is retried with the same key (like an indeterminate attempt, a 503 lets a replay through the
+audit: its COMMIT's outcome may be unknown). Its database has `synchronous_commit=on`.
 
 Then, with every marker unique to one operation (payment ids, external refs, reasons, notes):
 
@@ -42,17 +49,22 @@ long run; `POINTS_CRASH_SEED` changes the seed.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import sqlite3
+import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
+
+from pgtools import admin_sql
 
 OPS_PER_CLIENT = int(os.environ.get("POINTS_CRASH_OPS", "25"))
 SEED = int(os.environ.get("POINTS_CRASH_SEED", "20260115"))
@@ -72,6 +84,7 @@ BUSY = "/problems/database-busy"
 IN_PROGRESS = "/problems/idempotency-in-progress"
 KEY_REUSED = "/problems/idempotency-key-reused"
 CONFLICT = "/problems/conflict"
+OUTCOME_UNKNOWN = "may or may not have been applied"  # a 503 whose COMMIT's fate is unknown
 
 # (kind, weight)
 MIX = (("purchase", 14), ("grant", 6), ("open", 26), ("adjust", 16), ("resolve", 16), ("refund", 8), ("credit", 14))
@@ -191,13 +204,42 @@ def plan(client: int, n: int, rng: random.Random, shared: Shared) -> Op:
 # --------------------------------------------------------------------------- chaos
 
 
-class Chaos:
-    """The server the clients talk to, and the task that kills and restarts it."""
+@dataclass(frozen=True)
+class Strike:
+    """What the chaos task crashes and restarts: `run(cluster)` (blocking) does both."""
 
-    def __init__(self, cluster: Any, rng: random.Random, total_ops: int) -> None:
+    name: str  # as the figures print it
+    stops_service: bool  # the service's port goes away (the clients wait for the new one)
+    run: Callable[[Any], None]
+
+
+def _kill_and_start_service(cluster: Any) -> None:
+    cluster.kill()
+    cluster.start()
+
+
+SIGKILL_SERVICE = Strike("SIGKILLs of the service", stops_service=True, run=_kill_and_start_service)
+
+
+def database_restart(command: list[str]) -> Strike:
+    """PostgreSQL stopped in immediate mode (as if it crashed: recovery from the WAL at start) and
+    started again, while the service keeps running and its clients keep sending."""
+
+    def run(_cluster: Any) -> None:
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, timeout=READY_TIMEOUT)
+
+    return Strike("restarts of PostgreSQL in immediate mode", stops_service=False, run=run)
+
+
+class Chaos:
+    """The server the clients talk to, and the task that crashes and restarts the service or its
+    database (`strike`)."""
+
+    def __init__(self, cluster: Any, rng: random.Random, total_ops: int, strike: Strike) -> None:
         self.cluster = cluster
         self.rng = rng
         self.total_ops = total_ops
+        self.strike = strike
         self.up = asyncio.Event()
         self.up.set()
         self.generation = 0
@@ -212,10 +254,10 @@ class Chaos:
         return str(self.cluster.base_url)
 
     async def kill_and_restart(self, during_load: bool) -> None:
-        self.up.clear()  # before the kill: a client whose request fails sees that a restart is coming
+        if self.strike.stops_service:
+            self.up.clear()  # before the kill: a client whose request fails sees that a restart is coming
         self.kills.append({"at_op": self.answered, "in_flight": self.in_flight, "during_load": during_load})
-        await asyncio.to_thread(self.cluster.kill)
-        await asyncio.to_thread(self.cluster.start)
+        await asyncio.to_thread(self.strike.run, self.cluster)
         self.generation += 1
         self.answered_since_start = 0
         self.up.set()
@@ -257,7 +299,8 @@ async def send(http: httpx.AsyncClient, chaos: Chaos, keys: dict[str, str], op: 
                 answer = r.text
             kind = answer.get("type", "") if isinstance(answer, dict) else ""
             if r.status_code == 503 or (r.status_code == 409 and kind == IN_PROGRESS):
-                op.attempts.append(f"busy {r.status_code} {kind}")
+                unknown = r.status_code == 503 and isinstance(answer, dict) and OUTCOME_UNKNOWN in str(answer.get("detail"))
+                op.attempts.append(f"busy {r.status_code} {kind}{' outcome-unknown' if unknown else ''}")
                 op.busy += 1
                 await asyncio.sleep(0.05)
                 continue
@@ -457,7 +500,32 @@ def integrity_check(url: str) -> str:
 async def test_sigkill_under_load_loses_nothing_acknowledged_and_applies_nothing_twice(
     crash_cluster: Any, request: pytest.FixtureRequest
 ) -> None:
-    cluster = crash_cluster
+    await run_chaos(crash_cluster, SIGKILL_SERVICE, request)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_database_crash_under_load_loses_nothing_acknowledged_and_applies_nothing_twice(
+    crash_cluster: Any, request: pytest.FixtureRequest
+) -> None:
+    """The same load and audit, but PostgreSQL is what crashes: the service keeps running while its
+    connections die under batches, reads and COMMITs, and the server is down for a moment.
+
+    The test cluster runs with `synchronous_commit=off` (fast, and a crash of the server loses its
+    last commits), so this test's database turns it back on, as a production server has it, and
+    the service is restarted so that every connection it opens has it. It restarts with its API
+    keys remembered for a second, so that writes get past the key's look-up to the writer while
+    the database is down."""
+    command = os.environ.get("POINTS_TEST_PG_RESTART")
+    if not command:
+        pytest.skip("POINTS_TEST_PG_RESTART is not set: the cluster is not scripts/with_postgres.py's to restart")
+    await admin_sql(f'ALTER DATABASE "{make_url(crash_cluster.url).database}" SET synchronous_commit = on')
+    crash_cluster.settings["POINTS_AUTH_CACHE_SECONDS"] = "1"
+    await asyncio.to_thread(crash_cluster.stop)
+    await asyncio.to_thread(crash_cluster.start)
+    await run_chaos(crash_cluster, database_restart(json.loads(command)), request)
+
+
+async def run_chaos(cluster: Any, strike: Strike, request: pytest.FixtureRequest) -> None:
     began = time.monotonic()
 
     # Arrange, before any chaos: the accounts, each with a starting balance.
@@ -470,14 +538,14 @@ async def test_sigkill_under_load_loses_nothing_acknowledged_and_applies_nothing
 
     # The load, and the chaos during it.
     total = CLIENTS * OPS_PER_CLIENT
-    chaos = Chaos(cluster, random.Random(f"{SEED}:chaos"), total)
+    chaos = Chaos(cluster, random.Random(f"{SEED}:chaos"), total, strike)
     shared = Shared()
     ops: list[Op] = []
     load_began = time.monotonic()
     await run_load(chaos, (client(i, chaos, cluster.keys, shared, ops) for i in range(CLIENTS)))
     load_seconds = time.monotonic() - load_began
 
-    # One more SIGKILL at rest: the operations acknowledged after the last kill must survive one too.
+    # One more crash at rest: the operations acknowledged after the last one must survive one too.
     await chaos.kill_and_restart(during_load=False)
     checks_began = time.monotonic()
     state = await read_state(cluster.base_url, cluster.auth("admin"))
@@ -491,6 +559,7 @@ async def test_sigkill_under_load_loses_nothing_acknowledged_and_applies_nothing
     retried = [op for op in ops if op.transport_failures]
     figures = {
         "backend": cluster.backend,
+        "strike": strike.name,
         "seed": SEED,
         "clients": CLIENTS,
         "operations": len(ops),
@@ -502,6 +571,7 @@ async def test_sigkill_under_load_loses_nothing_acknowledged_and_applies_nothing
         "retried_fresh": sum(not op.replayed for op in retried),
         "retry_attempts": sum(op.transport_failures for op in ops),
         "busy_retries": sum(op.busy for op in ops),
+        "outcome_unknown": sum(a.endswith("outcome-unknown") for op in ops for a in op.attempts),
         "answers": dict(sorted(Counter(str(op.status) for op in ops).items())),
         "lost": found["lost"],
         "applied_twice": found["applied twice"],
@@ -525,11 +595,12 @@ async def test_sigkill_under_load_loses_nothing_acknowledged_and_applies_nothing
     request.node.user_properties.append(("crash_figures", figures))
     print(
         f"\ncrash test [{cluster.backend}], seed {SEED}: {len(ops)} operations by {CLIENTS} clients, "
-        f"{figures['kills_during_load']} SIGKILLs during the load + {len(chaos.kills) - figures['kills_during_load']} at rest\n"
+        f"{figures['kills_during_load']} {strike.name} during the load + {len(chaos.kills) - figures['kills_during_load']} at rest\n"
         f"  first attempt: acknowledged {figures['acknowledged']}, failed (refused) {figures['failed']}, "
         f"indeterminate {figures['indeterminate']}, busy {firsts['busy']}\n"
         f"  retried {figures['retried']} (answered as a replay {figures['retried_replayed']}, fresh {figures['retried_fresh']}; "
-        f"{figures['retry_attempts']} failed attempts, {figures['busy_retries']} busy answers retried)\n"
+        f"{figures['retry_attempts']} failed attempts, {figures['busy_retries']} busy answers retried, "
+        f"{figures['outcome_unknown']} of them outcome-unknown)\n"
         f"  answers {figures['answers']}\n"
         f"  requests in flight at each kill {figures['in_flight_at_kills']}, at operation {figures['kill_at_op']}\n"
         f"  LOST {figures['lost']}, APPLIED TWICE {figures['applied_twice']}, mismatched {figures['mismatched']}, "

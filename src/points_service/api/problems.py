@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from ..services.uow import DatabaseBusyError
+from ..services.uow import DatabaseBusyError, connection_failed
 from .routing import MALFORMED_JSON
 from ..domain.errors import (
     ConflictError,
@@ -251,10 +251,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
-        if not exc.connection_invalidated:
+        if not connection_failed(exc):
             return await unexpected_error_response(request, exc)
-        # The connection died under a read (a database restart, a failover): nothing was changed,
-        # SQLAlchemy has invalidated the connection, and the next request gets a live one.
+        # The connection died under a read, or none could be made, because of a database restart
+        # or a failover: nothing was changed, and the next request gets a live connection.
         return _database_unavailable(request, exc, "disconnect", "the connection to the database was lost; retry shortly")
 
     # The database cannot be reached at all: connection refused or reset, a connect timeout, or

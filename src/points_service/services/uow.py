@@ -12,10 +12,11 @@ own SAVEPOINT:
   transaction);
 * every caller is answered (result or error) only after the batch's COMMIT succeeded, so nothing
   is acknowledged that is not durable. A batch that meets a deadlock, a serialization failure,
-  a lock timeout, a busy SQLite or a connection lost before its COMMIT is redone whole (nothing
-  of it was committed); one whose COMMIT fails otherwise answers every command with the
-  failure, and one whose connection is lost during COMMIT is not redone (it may have committed)
-  and answers `CommitOutcomeUnknownError`, so nothing is applied twice;
+  a lock timeout, a busy SQLite, or a connection lost (or refused by a restarting PostgreSQL)
+  before its COMMIT is redone whole (nothing of it was committed); one whose COMMIT fails
+  otherwise answers every command with the failure, and one whose connection fails during COMMIT
+  is not redone (it may have committed) and answers `CommitOutcomeUnknownError`, so nothing is
+  applied twice;
 * on PostgreSQL the batch first locks every account its commands name, in id order, so two
   batches (of this process's writers or another process's) never wait on each other in a cycle
   (see `_lock_accounts`).
@@ -49,6 +50,8 @@ T = TypeVar("T")
 
 # PostgreSQL: serialization failure, deadlock, lock timeout. Redoing the whole transaction is safe.
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+# PostgreSQL: admin shutdown, crash shutdown, cannot connect now (starting up or shutting down).
+CONNECTION_SQLSTATES = {"57P01", "57P02", "57P03"}
 MAX_ATTEMPTS = 5
 # The same defaults as the service's settings (POINTS_WRITE_BATCH_SIZE, POINTS_WRITERS).
 DEFAULT_BATCH_SIZE: int = Settings.model_fields["write_batch_size"].default
@@ -83,11 +86,19 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
 
 
+def connection_failed(exc: DBAPIError) -> bool:
+    """The connection was lost or could not be made: SQLAlchemy invalidated it (a disconnect), or
+    PostgreSQL refused or ended it because it is shutting down, crashed or is starting up
+    (SQLSTATE 57P01–57P03: a restart or a failover) or the connection failed (class 08)."""
+    state = _sqlstate(exc) or ""
+    return exc.connection_invalidated or state in CONNECTION_SQLSTATES or state.startswith("08")
+
+
 def _is_transient(exc: DBAPIError) -> bool:
-    """Nothing of the transaction is committed and doing it again may succeed: the database was
-    busy, or the connection was lost before COMMIT (SQLAlchemy has then invalidated it, and the
-    pool's pre-ping replaces the dead ones)."""
-    if exc.connection_invalidated or _sqlstate(exc) in RETRYABLE_SQLSTATES:
+    """Raised before COMMIT, nothing of the transaction is committed and doing it again may
+    succeed: the database was busy, or the connection failed (SQLAlchemy has then invalidated
+    it, and the pool's pre-ping replaces the dead ones)."""
+    if connection_failed(exc) or _sqlstate(exc) in RETRYABLE_SQLSTATES:
         return True
     # SQLite: another process held the write lock for longer than busy_timeout.
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
@@ -264,7 +275,7 @@ class Database:
                 try:
                     await session.commit()
                 except DBAPIError as exc:
-                    if exc.connection_invalidated:
+                    if connection_failed(exc):
                         raise _CommitLost from exc
                     raise
             except BaseException:
