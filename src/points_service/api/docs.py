@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from . import schemas as bodies
 
@@ -41,8 +42,11 @@ class Problem(BaseModel):
     title: str = Field(description="a short summary of the problem type")
     status: int = Field(description="the HTTP status")
     detail: str = Field(description="what went wrong in this request, for a human")
-    errors: list[ProblemError] | None = Field(
-        default=None, description="`validation-error` only: the invalid parts of the request; left out otherwise (never null)"
+    # Documented as optional and never null: the None is only this model's default.
+    errors: list[ProblemError] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="`validation-error` only: the invalid parts of the request; left out otherwise (never null)",
+        json_schema_extra=lambda schema: schema.pop("default", None),
     )
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -26,7 +26,7 @@ class Problem:
             status (int): the HTTP status
             title (str): a short summary of the problem type
             type_ (str): `<POINTS_PROBLEM_BASE_URI><slug>`, stable
-            errors (list[ProblemError] | None | Unset): `validation-error` only: the invalid parts of the request; left out
+            errors (list[ProblemError] | Unset): `validation-error` only: the invalid parts of the request; left out
                 otherwise (never null)
     """
 
@@ -34,7 +34,7 @@ class Problem:
     status: int
     title: str
     type_: str
-    errors: list[ProblemError] | None | Unset = UNSET
+    errors: list[ProblemError] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -46,17 +46,12 @@ class Problem:
 
         type_ = self.type_
 
-        errors: list[dict[str, Any]] | None | Unset
-        if isinstance(self.errors, Unset):
-            errors = UNSET
-        elif isinstance(self.errors, list):
+        errors: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.errors, Unset):
             errors = []
-            for errors_type_0_item_data in self.errors:
-                errors_type_0_item = errors_type_0_item_data.to_dict()
-                errors.append(errors_type_0_item)
-
-        else:
-            errors = self.errors
+            for errors_item_data in self.errors:
+                errors_item = errors_item_data.to_dict()
+                errors.append(errors_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -86,27 +81,14 @@ class Problem:
 
         type_ = d.pop("type")
 
-        def _parse_errors(data: object) -> list[ProblemError] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                errors_type_0 = []
-                _errors_type_0 = data
-                for errors_type_0_item_data in _errors_type_0:
-                    errors_type_0_item = ProblemError.from_dict(errors_type_0_item_data)
+        _errors = d.pop("errors", UNSET)
+        errors: list[ProblemError] | Unset = UNSET
+        if _errors is not UNSET:
+            errors = []
+            for errors_item_data in _errors:
+                errors_item = ProblemError.from_dict(errors_item_data)
 
-                    errors_type_0.append(errors_type_0_item)
-
-                return errors_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ProblemError] | None | Unset, data)
-
-        errors = _parse_errors(d.pop("errors", UNSET))
+                errors.append(errors_item)
 
         problem = cls(
             detail=detail,
