@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 T0_PLUS_2Y = datetime(2028, 1, 15, 12, 0, tzinfo=UTC)
@@ -387,6 +388,23 @@ class TestAccountsExpiringBefore:
             "omega-past": await import_(api, 5, "omega", external_ref="OP", granted_at=iso(T0 - timedelta(days=10)), expires_at=iso(T0 - timedelta(days=1))),
         }
         return made
+
+    async def test_the_plain_list_shows_each_balance_as_the_account_reads_it_with_one_query_for_all_lots(self, api):
+        await self._accounts(api)
+        api.clock.set(T0 + timedelta(days=45))  # beta's lot is now due, acme's 60-day lot expiring
+        statements: list[str] = []
+        record = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(api.db.engine.sync_engine, "before_cursor_execute", record)
+        r = await api.get("/v1/accounts", params={"limit": 100})
+        event.remove(api.db.engine.sync_engine, "before_cursor_execute", record)
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        assert [a["account_id"] for a in items] == ["acme", "beta", "delta", "gamma", "omega"]
+        assert sum("FROM lots" in s for s in statements) == 1, "one query for the page's lots, not one per account"
+        for item in items:
+            own = await api.balance(item["account_id"])
+            assert {**item["balance"], "as_of": None} == {**own, "as_of": None}, item["account_id"]
+        assert figures(items[1]["balance"])[0] == 0 and items[0]["balance"]["expiring"][0]["points"] == 50
 
     async def test_lists_accounts_with_points_expiring_before_soonest_first(self, api):
         made = await self._accounts(api)

@@ -83,9 +83,8 @@ async def list_accounts(
         if expiring_before is None:
             scope = scope_of("accounts")
             page = await queries.list_accounts(session, after=decode_cursor(cursor, scope, text), limit=limit)
-            items = []
-            for account in page.items:
-                items.append(present.account(account, await queries.balance(session, account, now, _window(request))))
+            balances = await queries.balances(session, page.items, now, _window(request))
+            items = [present.account(account, b) for account, b in zip(page.items, balances, strict=True)]
         else:
             scope = scope_of("accounts", expiring_before=expiring_before.isoformat())
             page = await queries.accounts_expiring_before(
