@@ -44,6 +44,9 @@ BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 BIN = Path(sys.executable).parent
 POINTS = str(BIN / "points-service")
+# What scripts/with_postgres.py exports for the tests (POINTS_TEST_DATABASE_URL, POINTS_TEST_PG_RESTART):
+# not settings of the service, so neither passed to it nor reported as overrides.
+TEST_HARNESS = "POINTS_TEST_"
 
 SCENARIOS = ("ceiling_get", "ceiling_post", "open_spread", "open_hot", "adjust", "resolve", "balance", "statement")
 CEILING_OF = {
@@ -249,7 +252,7 @@ class Bench:
     # environment and commands
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k != "POINTS_TEST_DATABASE_URL"}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(TEST_HARNESS)}
         env.update(POINTS_DATABASE_URL=self.database_url, POINTS_LOG_LEVEL="WARNING", **extra)
         return env
 
@@ -968,7 +971,7 @@ def main() -> int:
         "accounts": args.accounts,
         "date": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "commit": git_commit(),
-        "overrides": sorted(k for k in os.environ if k.startswith("POINTS_") and k != "POINTS_TEST_DATABASE_URL"),
+        "overrides": sorted(k for k in os.environ if k.startswith("POINTS_") and not k.startswith(TEST_HARNESS)),
     }
     if pg_url:
         machine["postgresql"] = asyncio.run(postgres_info(pg_url))
