@@ -45,6 +45,7 @@ async def test_a_read_whose_connection_is_lost_is_a_503_problem_and_the_next_one
     assert r.json()["type"] == "/problems/database-busy"
     assert r.json()["detail"] == "the connection to the database was lost; retry shortly"
     assert "terminat" not in r.text and "asyncpg" not in r.text  # nothing of the driver's message
+    assert "outcome_unknown" not in r.json(), "a read changed nothing"
     assert (await api.get("/v1/accounts/acme")).status_code == 200
     metrics = (await api.get("/metrics", role="")).text
     assert _database_errors(metrics, "disconnect") == 1
@@ -90,6 +91,7 @@ async def test_a_write_whose_commit_is_lost_says_so_and_its_idempotent_repeat_ap
     assert first.status_code == 503, first.text
     assert first.json()["type"] == "/problems/database-busy" and first.headers["retry-after"] == "1"
     assert "may or may not have been applied" in first.json()["detail"]
+    assert first.json()["outcome_unknown"] is True
     assert "Idempotency-Key" in first.json()["detail"]
     repeat = await api.post("/v1/accounts/acme/adjustments", body, headers=key)
     assert repeat.status_code == 201, repeat.text

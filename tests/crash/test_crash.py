@@ -84,7 +84,6 @@ BUSY = "/problems/database-busy"
 IN_PROGRESS = "/problems/idempotency-in-progress"
 KEY_REUSED = "/problems/idempotency-key-reused"
 CONFLICT = "/problems/conflict"
-OUTCOME_UNKNOWN = "may or may not have been applied"  # a 503 whose COMMIT's fate is unknown
 
 # (kind, weight)
 MIX = (("purchase", 14), ("grant", 6), ("open", 26), ("adjust", 16), ("resolve", 16), ("refund", 8), ("credit", 14))
@@ -299,7 +298,7 @@ async def send(http: httpx.AsyncClient, chaos: Chaos, keys: dict[str, str], op: 
                 answer = r.text
             kind = answer.get("type", "") if isinstance(answer, dict) else ""
             if r.status_code == 503 or (r.status_code == 409 and kind == IN_PROGRESS):
-                unknown = r.status_code == 503 and isinstance(answer, dict) and OUTCOME_UNKNOWN in str(answer.get("detail"))
+                unknown = r.status_code == 503 and isinstance(answer, dict) and answer.get("outcome_unknown") is True
                 op.attempts.append(f"busy {r.status_code} {kind}{' outcome-unknown' if unknown else ''}")
                 op.busy += 1
                 await asyncio.sleep(0.05)

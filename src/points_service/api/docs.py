@@ -34,7 +34,9 @@ def _problem_examples(schema: dict[str, Any]) -> None:
 class Problem(BaseModel):
     """An RFC 9457 problem document. Some types carry more members: `available` and `required`
     (insufficient-points), `current_version` (precondition-failed), `max_points` (a credit too
-    large), `ticket_id` (conflict on a ticket's external_ref), `errors` (validation-error)."""
+    large), `ticket_id` (conflict on a ticket's external_ref), `errors` (validation-error),
+    `outcome_unknown: true` (database-busy, when the write's COMMIT was cut off and may or may not
+    have been applied: repeat it with the same Idempotency-Key to learn which)."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra=_problem_examples)
 
@@ -91,7 +93,7 @@ _MEANING = {
     415: "the body is not `application/json`",
     422: "invalid request or broken rule: `validation-error` (with `errors`) or `idempotency-key-reused`",
     503: "the database is busy or the connection to it was lost: retry after `Retry-After` (a write whose "
-    "COMMIT was cut off says so: repeat it with the same Idempotency-Key)",
+    "COMMIT was cut off says so, with `outcome_unknown: true`: repeat it with the same Idempotency-Key)",
 }
 
 READ = (401, 404, 422, 503)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from ..services.uow import DatabaseBusyError, connection_failed
+from ..services.uow import CommitOutcomeUnknownError, DatabaseBusyError, connection_failed
 from .routing import MALFORMED_JSON
 from ..domain.errors import (
     ConflictError,
@@ -247,6 +247,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DatabaseBusyError)
     async def _busy(request: Request, exc: DatabaseBusyError) -> JSONResponse:
+        if isinstance(exc, CommitOutcomeUnknownError):  # say it in a member a client can test
+            return _database_unavailable(request, exc, "busy", exc.detail, outcome_unknown=True)
         return _database_unavailable(request, exc, "busy", exc.detail)
 
     @app.exception_handler(DBAPIError)
@@ -270,12 +272,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected_error_response)
 
 
-def _database_unavailable(request: Request, exc: Exception, kind: str, detail: str) -> JSONResponse:
+def _database_unavailable(request: Request, exc: Exception, kind: str, detail: str, **extra: Any) -> JSONResponse:
     """503 `database-busy` with `Retry-After`, counted by `kind`; the driver's message is logged,
     never sent."""
     log.warning("database %s on %s %s: %r", kind, request.method, request.url.path, exc)
     request.app.state.metrics.database_error(kind)
-    return problem_response(request, "database-busy", detail, headers={"Retry-After": "1"})
+    return problem_response(request, "database-busy", detail, headers={"Retry-After": "1"}, **extra)
 
 
 async def unexpected_error_response(request: Request, exc: Exception) -> JSONResponse:

@@ -19,7 +19,9 @@ T = TypeVar("T", bound="Problem")
 class Problem:
     """An RFC 9457 problem document. Some types carry more members: `available` and `required`
     (insufficient-points), `current_version` (precondition-failed), `max_points` (a credit too
-    large), `ticket_id` (conflict on a ticket's external_ref), `errors` (validation-error).
+    large), `ticket_id` (conflict on a ticket's external_ref), `errors` (validation-error),
+    `outcome_unknown: true` (database-busy, when the write's COMMIT was cut off and may or may not
+    have been applied: repeat it with the same Idempotency-Key to learn which).
 
         Attributes:
             detail (str): what went wrong in this request, for a human
