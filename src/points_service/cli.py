@@ -285,10 +285,9 @@ async def _read_statement(db: Database, account_id: str, now: datetime, window: 
     from .services import queries
 
     async with db.snapshot() as session:
-        account = await queries.get_account(session, account_id)
-        bal = await queries.balance(session, account, now, window)
+        account, bal, due = await queries.account_and_balance(session, account_id, now, window)
         ledger = await queries.ledger_page(
-            session, account, now, kinds=list(queries.MODIFICATION_KINDS), before_seq=None, limit=limit
+            session, account, now, kinds=list(queries.MODIFICATION_KINDS), before_seq=None, limit=limit, due=due
         )
         open_ = await queries.tickets_page(
             session, account_id, statuses=["open"], external_ref=None, after=None, limit=limit

@@ -29,16 +29,16 @@ def _database_errors(metrics_text: str, kind: str) -> float:
 
 async def test_a_read_whose_connection_is_lost_is_a_503_problem_and_the_next_one_works(api: Api, monkeypatch) -> None:
     await api.account("acme")
-    real_get_account = queries.get_account
+    real_read = queries.account_and_balance
     lost: list[bool] = []
 
-    async def get_account(session: Any, account_id: str) -> Any:
+    async def account_and_balance(session: Any, *args: Any) -> Any:
         if not lost:
             lost.append(True)
             await session.execute(KILL_OWN_CONNECTION)
-        return await real_get_account(session, account_id)
+        return await real_read(session, *args)
 
-    monkeypatch.setattr(queries, "get_account", get_account)
+    monkeypatch.setattr(queries, "account_and_balance", account_and_balance)
     r = await api.get("/v1/accounts/acme")
     assert r.status_code == 503, r.text
     assert r.headers["content-type"] == "application/problem+json" and r.headers["retry-after"] == "1"

@@ -69,6 +69,26 @@ async def test_routes_that_find_their_account_answer_absence_and_access_as_befor
             assert r.json()["type"] == "/problems/not-found" and r.json()["detail"] == detail, r.text
 
 
+@pytest.mark.parametrize("suffix, reads", [("", 1), ("/ledger", 3), ("/statement", 5)])
+async def test_account_views_read_the_account_once_with_its_lots(api: Api, suffix: str, reads: int) -> None:
+    """The account, its balance and its due expiries come from one statement (the account joined
+    to its lots); the ledger page adds its entries and their postings, the statement its two
+    ticket lists."""
+    await api.account("acme")
+    await api.post("/v1/accounts/acme/adjustments", {"points": 50, "reason": "seed"})
+    statements: list[str] = []
+    record = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
+    event.listen(api.db.engine.sync_engine, "before_cursor_execute", record)
+    r = await api.get(f"/v1/accounts/acme{suffix}")
+    event.remove(api.db.engine.sync_engine, "before_cursor_execute", record)
+    assert r.status_code == 200, r.text
+    selects = [s for s in statements if s.startswith("SELECT") and "FROM api_keys" not in s]
+    assert len(selects) == reads, selects
+    on_accounts = [s for s in selects if "FROM accounts" in s]
+    assert len(on_accounts) == 1 and "JOIN lots" in on_accounts[0], on_accounts
+    assert not [s for s in selects if "FROM lots" in s], "the lots come with the account"
+
+
 def _one_connection(settings: Settings) -> Database:
     return Database(create_engine(settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0})))
 

@@ -60,38 +60,35 @@ class PendingExpiry:
     postings: list[dict[str, Any]] = field(default_factory=list)
 
 
-async def get_account(session: AsyncSession, account_id: str) -> Account:
-    account = await session.get(Account, account_id)
-    if account is None:
-        raise NotFoundError("account", account_id)
-    return account
-
-
-async def _due_and_expiring(
+async def account_and_balance(
     session: AsyncSession, account_id: str, now: datetime, window: timedelta
-) -> tuple[list[Lot], list[Lot]]:
-    stmt = select(Lot).where(
-        Lot.account_id == account_id,
-        Lot.available > 0,
-        Lot.expires_at.is_not(None),
-        Lot.expires_at <= now + window,
+) -> tuple[Account, Balance, list[Lot]]:
+    """The account, its balance and its lots whose expiry is due but not yet written (for
+    `ledger_page`), with one statement: the account joined to its lots with available points
+    expiring within the window. Run in a snapshot (one statement is one on its own anyway)."""
+    stmt = (
+        select(Account, Lot)
+        .outerjoin(
+            Lot,
+            and_(
+                Lot.account_id == Account.id,
+                Lot.available > 0,
+                Lot.expires_at.is_not(None),
+                Lot.expires_at <= now + window,
+            ),
+        )
+        .where(Account.id == account_id)
     )
-    lots = sorted((await session.scalars(stmt)).all(), key=lambda lot: (lot.expires_at, lot.id))
-    due = [lot for lot in lots if is_expired(lot.expires_at, now)]
-    return due, [lot for lot in lots if not is_expired(lot.expires_at, now)]
-
-
-async def balance(session: AsyncSession, account: Account, now: datetime, window: timedelta) -> Balance:
-    return (await balance_and_due(session, account, now, window))[0]
-
-
-async def balance_and_due(
-    session: AsyncSession, account: Account, now: datetime, window: timedelta
-) -> tuple[Balance, list[Lot]]:
-    """The balance, and the lots whose expiry is due but not yet written (for `ledger_page`)."""
-    due, expiring = await _due_and_expiring(session, account.id, now, window)
-    lots = [(lot.expires_at, lot.id, lot.available) for lot in (*due, *expiring)]
-    return _balance(account.id, account.available, account.held, account.deducted, lots, now), due  # type: ignore[arg-type]
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        raise NotFoundError("account", account_id)
+    account = rows[0][0]
+    lots = sorted((lot for _, lot in rows if lot is not None), key=lambda lot: (lot.expires_at, lot.id))
+    balance = _balance(
+        account.id, account.available, account.held, account.deducted,
+        [(lot.expires_at, lot.id, lot.available) for lot in lots], now,  # type: ignore[misc]
+    )
+    return account, balance, [lot for lot in lots if is_expired(lot.expires_at, now)]
 
 
 async def balances(session: AsyncSession, accounts: Sequence[Account], now: datetime, window: timedelta) -> list[Balance]:
@@ -107,6 +104,12 @@ async def balances(session: AsyncSession, accounts: Sequence[Account], now: date
         for account_id, expires_at, lot_id, points in (await session.execute(stmt)).all():
             lots[account_id].append((expires_at, lot_id, points))
     return [_balance(a.id, a.available, a.held, a.deducted, lots[a.id], now) for a in accounts]
+
+
+async def balance(session: AsyncSession, account: Account, now: datetime, window: timedelta) -> Balance:
+    """The balance of an account at hand (a write command's locked account), inside its
+    transaction: one query for its lots."""
+    return (await balances(session, [account], now, window))[0]
 
 
 def _balance(
@@ -205,16 +208,14 @@ async def ledger_page(
     kinds: Sequence[str] | None,
     before_seq: int | None,
     limit: int,
-    due: list[Lot] | None = None,
+    due: list[Lot],
 ) -> Page:
     """Entries newest first. Pending expiries come first, numbered after the newest entry as they
     would be if written now (`virtual_seq`), so a cursor can page through them like entries.
 
-    `due`: the account's due lots when the caller read them in this same snapshot."""
+    `due`: the account's due lots, read with it in this same snapshot (`account_and_balance`)."""
     pending: list[PendingExpiry] = []
     if kinds is None or "expiry" in kinds:
-        if due is None:
-            due, _ = await _due_and_expiring(session, account.id, now, timedelta(0))
         available = account.available
         for n, lot in enumerate(due, start=1):
             available -= lot.available

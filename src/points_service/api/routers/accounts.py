@@ -55,8 +55,7 @@ async def put_account(
     )
     response.status_code = 201 if put.created else 200
     async with database(request).snapshot() as session:
-        account = await queries.get_account(session, account_id)
-        balance = await queries.balance(session, account, _now(request), _window(request))
+        account, balance, _ = await queries.account_and_balance(session, account_id, _now(request), _window(request))
     return present.account(account, balance)
 
 
@@ -110,8 +109,7 @@ async def list_accounts(
 async def get_account(request: Request, principal: FindingReader, account_id: AccountId) -> dict[str, Any]:
     """The account with its current balance."""
     async with database(request).snapshot() as session:
-        account = await queries.get_account(session, account_id)
-        balance = await queries.balance(session, account, _now(request), _window(request))
+        account, balance, _ = await queries.account_and_balance(session, account_id, _now(request), _window(request))
     return present.account(account, balance)
 
 
@@ -139,7 +137,7 @@ def _tickets_scope(account_id: str, statuses: list[str] | None, external_ref: st
 
 
 async def _ledger_page(
-    session: Any, account: Any, now: Any, kinds: list[str] | None, cursor: str | None, limit: int, due: Any = None
+    session: Any, account: Any, now: Any, kinds: list[str] | None, cursor: str | None, limit: int, due: Any
 ) -> dict[str, Any]:
     scope = _ledger_scope(account.id, kinds)
     after = decode_cursor(cursor, scope, integer)
@@ -180,8 +178,7 @@ async def get_statement(
     `/tickets?status=open` and `/tickets?status=resolved&status=refunded`."""
     now = _now(request)
     async with database(request).snapshot() as session:
-        account = await queries.get_account(session, account_id)
-        balance, due = await queries.balance_and_due(session, account, now, _window(request))
+        account, balance, due = await queries.account_and_balance(session, account_id, now, _window(request))
         return {
             "balance": present.balance(balance),
             "modifications": await _ledger_page(
@@ -214,9 +211,10 @@ async def list_ledger(
     if view == "modifications":
         wanted = set(queries.MODIFICATION_KINDS)
         kinds = sorted(wanted & set(kinds)) if kinds else sorted(wanted)
+    now = _now(request)
     async with database(request).snapshot() as session:
-        account = await queries.get_account(session, account_id)
-        return await _ledger_page(session, account, _now(request), kinds, cursor, limit)
+        account, _, due = await queries.account_and_balance(session, account_id, now, timedelta(0))
+        return await _ledger_page(session, account, now, kinds, cursor, limit, due)
 
 
 @router.get(
