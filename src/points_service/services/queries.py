@@ -84,10 +84,8 @@ async def account_and_balance(
         raise NotFoundError("account", account_id)
     account = rows[0][0]
     lots = sorted((lot for _, lot in rows if lot is not None), key=lambda lot: (lot.expires_at, lot.id))
-    balance = _balance(
-        account.id, account.available, account.held, account.deducted,
-        [(lot.expires_at, lot.id, lot.available) for lot in lots], now,  # type: ignore[misc]
-    )
+    figures = [(lot.expires_at, lot.id, lot.available) for lot in lots]
+    balance = _balance(account.id, account.available, account.held, account.deducted, figures, now)  # type: ignore[arg-type]
     return account, balance, [lot for lot in lots if is_expired(lot.expires_at, now)]
 
 
