@@ -1121,3 +1121,45 @@ class TestListTickets:
         items = await list_tickets(api, external_ref="HD-2")
         assert [(t["id"], t["category"], t["captured_points"]) for t in items] == [(wanted["id"], "consultation", 10)]
         assert await list_tickets(api, external_ref="HD-9") == []
+
+
+# ---- the ticket's account, as the route found it -----------------------------------------------
+
+
+async def test_a_ticket_write_does_not_look_up_its_ticket_s_account_again(api):
+    """The route finds the ticket's account to check access; the command locks that account
+    without a second look-up."""
+    from sqlalchemy import event
+
+    await api.account()
+    await api.buy()
+    ticket = await api.open()
+    statements: list[str] = []
+    record = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
+    event.listen(api.db.engine.sync_engine, "before_cursor_execute", record)
+    r = await api.post(f"/v1/tickets/{ticket['id']}/resolve", {}, role="helpdesk")
+    event.remove(api.db.engine.sync_engine, "before_cursor_execute", record)
+    assert r.status_code == 200, r.text
+    lookups = [s for s in statements if s.startswith("SELECT tickets.account_id FROM tickets")]
+    assert len(lookups) == 1, lookups  # the route's access check, not the command
+
+
+@pytest.mark.parametrize("command", ["adjust_ticket", "resolve_ticket", "refund_ticket"])
+async def test_a_ticket_command_given_another_account_finds_no_ticket_and_writes_nothing(api, command):
+    from points_service.domain.errors import NotFoundError
+    from points_service.services import tickets
+    from points_service.services.context import Context
+
+    await api.account()
+    await api.account("other")
+    await api.buy()
+    await api.buy("other")
+    ticket = await api.open()
+    before = (await api.balance(), await api.balance("other"))
+    ctx = Context(actor="test", role="admin", clock=api.clock, return_grace=GRACE)
+    arguments = {"adjust_ticket": {"points": 10, "reason": "r"}, "refund_ticket": {"reason": "withdrawn"}}.get(command, {})
+    with pytest.raises(NotFoundError):
+        await api.db.write(getattr(tickets, command), ctx, ticket_id=ticket["id"], account_id="other", **arguments)
+    assert (await api.balance(), await api.balance("other")) == before
+    r = await api.get(f"/v1/tickets/{ticket['id']}")
+    assert r.json()["version"] == 1 and r.json()["status"] == "open"

@@ -178,14 +178,23 @@ def _could_exist(ident: str) -> bool:
 
 
 def on_ticket(*roles: str) -> Callable[..., Awaitable[Principal]]:
+    """Access to the path's ticket. Its account, found here, is kept for the route
+    (`ticket_account`): a ticket write then locks it without looking it up again."""
+
     async def check(request: Request, principal: Caller, ticket_id: Annotated[str, Path()]) -> Principal:
         owner = None
         if _could_exist(ticket_id):
             owner = await owners(request).owner(request, Ticket, ticket_id)
         _check_scope(principal, owner, roles, "ticket", ticket_id)
+        request.state.ticket_account = owner
         return principal
 
     return check
+
+
+def ticket_account(request: Request) -> str:
+    """The account of the path's ticket, as `on_ticket` found it (a ticket never changes account)."""
+    return request.state.ticket_account  # type: ignore[no-any-return]
 
 
 def on_lot(*roles: str) -> Callable[..., Awaitable[Principal]]:

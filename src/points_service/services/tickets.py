@@ -145,14 +145,24 @@ async def open_ticket(
 
 
 async def _lock_ticket(
-    session: AsyncSession, ctx: Context, ticket_id: str, expected_version: int | None, action: TicketAction
+    session: AsyncSession,
+    ctx: Context,
+    ticket_id: str,
+    expected_version: int | None,
+    action: TicketAction,
+    account_id: str | None,
 ) -> tuple[AccountWriter, Ticket, list[TicketAllocation]]:
-    account_id = await session.scalar(select(Ticket.account_id).where(Ticket.id == ticket_id))
+    """Lock the ticket's account, then read the ticket and its allocations. `account_id`: the
+    ticket's account when the caller knows it (the route found it); otherwise it is looked up."""
     if account_id is None:
-        raise NotFoundError("ticket", ticket_id)
+        account_id = await session.scalar(select(Ticket.account_id).where(Ticket.id == ticket_id))
+        if account_id is None:
+            raise NotFoundError("ticket", ticket_id)
     writer = await open_account_write(session, ctx, account_id)
     stmt = select(Ticket).where(Ticket.id == ticket_id).execution_options(populate_existing=True)
-    ticket = (await session.scalars(stmt)).one()
+    ticket = (await session.scalars(stmt)).one_or_none()
+    if ticket is None or ticket.account_id != account_id:  # not this account's: nothing is written
+        raise NotFoundError("ticket", ticket_id)
     if expected_version is not None and expected_version != ticket.version:
         raise PreconditionFailedError(current_version=ticket.version)
     check_transition(TicketStatus(ticket.status), action)
@@ -194,12 +204,15 @@ async def adjust_ticket(
     ctx: Context,
     *,
     ticket_id: str,
+    account_id: str | None = None,
     points: int,
     reason: str,
     reclassify: Reclassification | None = None,
     expected_version: int | None = None,
 ) -> TicketDetail:
-    writer, ticket, allocations = await _lock_ticket(session, ctx, ticket_id, expected_version, TicketAction.ADJUSTED)
+    writer, ticket, allocations = await _lock_ticket(
+        session, ctx, ticket_id, expected_version, TicketAction.ADJUSTED, account_id
+    )
     new_category, new_quantity, new_pricing = ticket.category_code, ticket.quantity, ticket.pricing
     if reclassify is not None and (reclassify.category is not None or reclassify.quantity is not None):
         if reclassify.category is None:  # a quantity correction keeps the rule the ticket has
@@ -224,11 +237,14 @@ async def resolve_ticket(
     ctx: Context,
     *,
     ticket_id: str,
+    account_id: str | None = None,
     points: int | None = None,
     note: str | None = None,
     expected_version: int | None = None,
 ) -> TicketDetail:
-    writer, ticket, allocations = await _lock_ticket(session, ctx, ticket_id, expected_version, TicketAction.RESOLVED)
+    writer, ticket, allocations = await _lock_ticket(
+        session, ctx, ticket_id, expected_version, TicketAction.RESOLVED, account_id
+    )
     if points is not None:
         await _set_capture(writer, ticket, allocations, points, note)
     held = [a for a in allocations if a.held]
@@ -253,11 +269,14 @@ async def refund_ticket(
     ctx: Context,
     *,
     ticket_id: str,
+    account_id: str | None = None,
     reason: str,
     note: str | None = None,
     expected_version: int | None = None,
 ) -> TicketDetail:
-    writer, ticket, allocations = await _lock_ticket(session, ctx, ticket_id, expected_version, TicketAction.REFUNDED)
+    writer, ticket, allocations = await _lock_ticket(
+        session, ctx, ticket_id, expected_version, TicketAction.REFUNDED, account_id
+    )
     return_reason = ReturnReason(reason)
     if ticket.status == TicketStatus.OPEN:
         points = ticket.charged_points = ticket.captured_points
@@ -284,11 +303,14 @@ async def credit_ticket(
     ctx: Context,
     *,
     ticket_id: str,
+    account_id: str | None = None,
     points: int,
     reason: str,
     expected_version: int | None = None,
 ) -> TicketDetail:
-    writer, ticket, allocations = await _lock_ticket(session, ctx, ticket_id, expected_version, TicketAction.CREDITED)
+    writer, ticket, allocations = await _lock_ticket(
+        session, ctx, ticket_id, expected_version, TicketAction.CREDITED, account_id
+    )
     check_credit(points, deducted=ticket.deducted_points, returned=ticket.returned_points)
     returned = await give_back(
         writer, ticket, allocations, points, from_state="deducted", reason=ReturnReason.CREDIT, kind="return", note=reason

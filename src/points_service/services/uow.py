@@ -365,15 +365,16 @@ class Database:
 async def _lock_accounts(session: AsyncSession, batch: list[_Job]) -> None:
     """Lock every account the batch names, in id order, before any command runs.
 
-    Commands name their account as `account_id=` or their ticket as `ticket_id=` (a ticket never
-    changes account). Taking all the row locks up front, sorted, means this batch waits only at
-    its start and never while holding a lock another batch is waiting for in the other order.
+    Commands name their account as `account_id=` or, when they name only their ticket, as
+    `ticket_id=` (a ticket never changes account). Taking all the row locks up front, sorted,
+    means this batch waits only at its start and never while holding a lock another batch is
+    waiting for in the other order.
     An account a command locks without naming it (a new one being created) is locked when the
     command gets there; a deadlock that could still cause is detected by PostgreSQL and the
     batch redone.
     """
     accounts = set().union(*(job.names("account_id") for job in batch))
-    tickets = set().union(*(job.names("ticket_id") for job in batch))
+    tickets = set().union(*(job.names("ticket_id") for job in batch if not job.names("account_id")))
     if tickets:
         accounts.update((await session.scalars(select(Ticket.account_id).where(Ticket.id.in_(tickets)))).all())
     if accounts:

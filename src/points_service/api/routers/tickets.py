@@ -10,7 +10,7 @@ from ..routing import DeferredJsonRoute
 from ...services import queries
 from ...services import tickets as commands
 from .. import present, schemas
-from ..deps import ALL, HELPDESK, Principal, command_context, database, etag, if_match, on_account, on_ticket
+from ..deps import ALL, HELPDESK, Principal, command_context, database, etag, if_match, on_account, on_ticket, ticket_account
 from ..writes import Idempotency, execute, idempotency
 from .accounts import AccountId
 
@@ -110,6 +110,7 @@ async def adjust_ticket(
         commands.adjust_ticket,
         command_context(request, principal),
         ticket_id=ticket_id,
+        account_id=ticket_account(request),
         points=body.points,
         reason=body.reason,
         reclassify=commands.Reclassification(body.category, body.quantity),
@@ -141,6 +142,7 @@ async def resolve_ticket(
         commands.resolve_ticket,
         command_context(request, principal),
         ticket_id=ticket_id,
+        account_id=ticket_account(request),
         points=body.points,
         note=body.note,
         expected_version=expected,
@@ -174,6 +176,7 @@ async def refund_ticket(
         commands.refund_ticket,
         command_context(request, principal),
         ticket_id=ticket_id,
+        account_id=ticket_account(request),
         reason=body.reason,
         note=body.note,
         expected_version=expected,
@@ -206,6 +209,7 @@ async def credit_ticket(
         commands.credit_ticket,
         command_context(request, principal),
         ticket_id=ticket_id,
+        account_id=ticket_account(request),
         points=body.points,
         reason=body.reason,
         expected_version=expected,
