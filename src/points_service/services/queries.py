@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import Account, LedgerEntry, Lot, Posting, Ticket, TicketAllocation, TicketEvent
@@ -60,6 +60,12 @@ class PendingExpiry:
     postings: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _expiring_by(horizon: Any) -> tuple[ColumnElement[bool], ...]:
+    """The lots a balance looks at: available points that expire by `horizon` (the due ones no
+    longer count, the rest are listed as expiring)."""
+    return Lot.available > 0, Lot.expires_at.is_not(None), Lot.expires_at <= horizon
+
+
 async def account_and_balance(
     session: AsyncSession, account_id: str, now: datetime, window: timedelta
 ) -> tuple[Account, Balance, list[Lot]]:
@@ -68,15 +74,7 @@ async def account_and_balance(
     expiring within the window. Run in a snapshot (one statement is one on its own anyway)."""
     stmt = (
         select(Account, Lot)
-        .outerjoin(
-            Lot,
-            and_(
-                Lot.account_id == Account.id,
-                Lot.available > 0,
-                Lot.expires_at.is_not(None),
-                Lot.expires_at <= now + window,
-            ),
-        )
+        .outerjoin(Lot, and_(Lot.account_id == Account.id, *_expiring_by(now + window)))
         .where(Account.id == account_id)
     )
     rows = (await session.execute(stmt)).all()
@@ -94,10 +92,7 @@ async def balances(session: AsyncSession, accounts: Sequence[Account], now: date
     lots: dict[str, list[tuple[datetime, str, int]]] = {account.id: [] for account in accounts}
     if lots:
         stmt = select(Lot.account_id, Lot.expires_at, Lot.id, Lot.available).where(
-            Lot.account_id.in_(lots),
-            Lot.available > 0,
-            Lot.expires_at.is_not(None),
-            Lot.expires_at <= now + window,
+            Lot.account_id.in_(lots), *_expiring_by(now + window)
         )
         for account_id, expires_at, lot_id, points in (await session.execute(stmt)).all():
             lots[account_id].append((expires_at, lot_id, points))
@@ -135,12 +130,7 @@ BALANCE_SELECT = (
     select(Account.available, Account.held, Account.deducted, Lot.id, Lot.available, Lot.expires_at)
     .outerjoin(
         Lot,
-        and_(
-            Lot.account_id == Account.id,
-            Lot.available > 0,
-            Lot.expires_at.is_not(None),
-            Lot.expires_at <= bindparam("horizon", type_=Lot.expires_at.type),
-        ),
+        and_(Lot.account_id == Account.id, *_expiring_by(bindparam("horizon", type_=Lot.expires_at.type))),
     )
     .where(Account.id == bindparam("account_id", type_=Account.id.type))
 )
