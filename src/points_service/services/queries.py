@@ -301,12 +301,13 @@ async def ticket_detail(session: AsyncSession, ticket_id: str) -> TicketDetail:
             select(TicketAllocation).where(TicketAllocation.ticket_id == ticket_id).order_by(TicketAllocation.seq)
         )
     ).all()
-    history = (
-        await session.scalars(
-            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.version)
-        )
-    ).all()
-    return TicketDetail(ticket, list(allocations), list(history))
+    return TicketDetail(ticket, list(allocations), await ticket_history(session, ticket_id))
+
+
+async def ticket_history(session: AsyncSession, ticket_id: str) -> list[TicketEvent]:
+    """The ticket's history, oldest first (in a write, the query flushes a new event first)."""
+    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.version)
+    return list((await session.scalars(stmt)).all())
 
 
 async def list_accounts(session: AsyncSession, *, after: list[Any] | None, limit: int) -> Page:

@@ -15,7 +15,7 @@ from ..domain.pricing import PricingRule, check_quantity, estimate, rule_from_di
 from ..domain.tickets import TicketAction, TicketStatus, check_credit, check_transition
 from .context import Context
 from .ledger import AccountWriter, Move, load_lots, open_account_write
-from .queries import TicketDetail
+from .queries import TicketDetail, ticket_history
 from .returns import give_back
 
 REFUND_REASONS = ("software_bug", "withdrawn", "duplicate", "other")
@@ -85,10 +85,8 @@ def _record(
 async def _detail(writer: AccountWriter, ticket: Ticket, allocations: list[TicketAllocation]) -> TicketDetail:
     """The ticket as the command leaves it. Its allocations are the ones the command holds, in seq
     order (current: every change went through them, and new ones were appended); its history is
-    read (the query flushes the new event first)."""
-    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.version)
-    history = list((await writer.session.scalars(stmt)).all())
-    return TicketDetail(ticket, list(allocations), history)
+    read, the new event included."""
+    return TicketDetail(ticket, list(allocations), await ticket_history(writer.session, ticket.id))
 
 
 async def open_ticket(
