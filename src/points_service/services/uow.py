@@ -373,8 +373,13 @@ async def _lock_accounts(session: AsyncSession, batch: list[_Job]) -> None:
     command gets there; a deadlock that could still cause is detected by PostgreSQL and the
     batch redone.
     """
-    accounts = set().union(*(job.names("account_id") for job in batch))
-    tickets = set().union(*(job.names("ticket_id") for job in batch if not job.names("account_id")))
+    accounts: set[str] = set()
+    tickets: set[str] = set()
+    for job in batch:
+        named = job.names("account_id")
+        accounts |= named
+        if not named:
+            tickets |= job.names("ticket_id")
     if tickets:
         accounts.update((await session.scalars(select(Ticket.account_id).where(Ticket.id.in_(tickets)))).all())
     if accounts:
