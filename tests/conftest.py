@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import uuid
@@ -14,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 from sqlalchemy.engine import make_url
 
 from points_service.app import create_app
@@ -132,6 +133,21 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock()
+
+
+@contextlib.contextmanager
+def statements_sent(db: Database) -> Iterator[list[str]]:
+    """The SQL statements `db` sends inside the block, each on one line."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 
 @dataclass

@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
+
+from conftest import statements_sent
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 T0_PLUS_2Y = datetime(2028, 1, 15, 12, 0, tzinfo=UTC)
@@ -392,11 +393,8 @@ class TestAccountsExpiringBefore:
     async def test_the_plain_list_shows_each_balance_as_the_account_reads_it_with_one_query_for_all_lots(self, api):
         await self._accounts(api)
         api.clock.set(T0 + timedelta(days=45))  # beta's lot is now due, acme's 60-day lot expiring
-        statements: list[str] = []
-        record = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(api.db.engine.sync_engine, "before_cursor_execute", record)
-        r = await api.get("/v1/accounts", params={"limit": 100})
-        event.remove(api.db.engine.sync_engine, "before_cursor_execute", record)
+        with statements_sent(api.db) as statements:
+            r = await api.get("/v1/accounts", params={"limit": 100})
         assert r.status_code == 200, r.text
         items = r.json()["items"]
         assert [a["account_id"] for a in items] == ["acme", "beta", "delta", "gamma", "omega"]

@@ -18,7 +18,7 @@ from points_service.db.engine import WRITE_OPTION, create_engine
 from points_service.services.uow import Database
 from points_service.settings import Settings
 
-from conftest import Api
+from conftest import Api, statements_sent
 
 
 def _in_transaction(conn: Any) -> bool:
@@ -76,11 +76,8 @@ async def test_account_views_read_the_account_once_with_its_lots(api: Api, suffi
     ticket lists."""
     await api.account("acme")
     await api.post("/v1/accounts/acme/adjustments", {"points": 50, "reason": "seed"})
-    statements: list[str] = []
-    record = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
-    event.listen(api.db.engine.sync_engine, "before_cursor_execute", record)
-    r = await api.get(f"/v1/accounts/acme{suffix}")
-    event.remove(api.db.engine.sync_engine, "before_cursor_execute", record)
+    with statements_sent(api.db) as statements:
+        r = await api.get(f"/v1/accounts/acme{suffix}")
     assert r.status_code == 200, r.text
     selects = [s for s in statements if s.startswith("SELECT") and "FROM api_keys" not in s]
     assert len(selects) == reads, selects

@@ -13,6 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
+from points_service.domain.errors import NotFoundError
+from points_service.services import tickets
+from points_service.services.context import Context
+
+from conftest import statements_sent
+
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # the conftest clock's start
 EXPIRY_OF_T0 = datetime(2028, 1, 15, 12, 0, tzinfo=UTC)  # a purchase at T0 expires two calendar years later
 GRACE = timedelta(days=30)  # RETURN_GRACE default
@@ -1129,16 +1135,11 @@ class TestListTickets:
 async def test_a_ticket_write_does_not_look_up_its_ticket_s_account_again(api):
     """The route finds the ticket's account to check access; the command locks that account
     without a second look-up."""
-    from sqlalchemy import event
-
     await api.account()
     await api.buy()
     ticket = await api.open()
-    statements: list[str] = []
-    record = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
-    event.listen(api.db.engine.sync_engine, "before_cursor_execute", record)
-    r = await api.post(f"/v1/tickets/{ticket['id']}/resolve", {}, role="helpdesk")
-    event.remove(api.db.engine.sync_engine, "before_cursor_execute", record)
+    with statements_sent(api.db) as statements:
+        r = await api.post(f"/v1/tickets/{ticket['id']}/resolve", {}, role="helpdesk")
     assert r.status_code == 200, r.text
     lookups = [s for s in statements if s.startswith("SELECT tickets.account_id FROM tickets")]
     assert len(lookups) == 1, lookups  # the route's access check, not the command
@@ -1146,10 +1147,6 @@ async def test_a_ticket_write_does_not_look_up_its_ticket_s_account_again(api):
 
 @pytest.mark.parametrize("command", ["adjust_ticket", "resolve_ticket", "refund_ticket"])
 async def test_a_ticket_command_given_another_account_finds_no_ticket_and_writes_nothing(api, command):
-    from points_service.domain.errors import NotFoundError
-    from points_service.services import tickets
-    from points_service.services.context import Context
-
     await api.account()
     await api.account("other")
     await api.buy()
