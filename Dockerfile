@@ -15,7 +15,7 @@ RUN useradd --create-home --uid 10001 points \
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    POINTS_DATABASE_URL=sqlite+aiosqlite:////data/points.db
+    POINTS_DATABASE_URL=sqlite:////data/points.db
 WORKDIR /data
 USER points
 EXPOSE 8000

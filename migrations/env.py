@@ -1,18 +1,16 @@
-"""Alembic environment (async). The URL comes from the caller's config or POINTS_DATABASE_URL."""
+"""Alembic environment. The URL comes from the caller's config or POINTS_DATABASE_URL."""
 
 from __future__ import annotations
-
-import asyncio
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from points_service.db.engine import create_engine
-from points_service.db.models import Base
+from points_service.db.engine import migration_engine
+from points_service.db.schema import metadata
 from points_service.settings import Settings
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _url() -> str:
@@ -30,20 +28,10 @@ def _configure(connection: Connection | None = None) -> None:
     )
 
 
-def _run_sync(connection: Connection) -> None:
+def _run(connection: Connection) -> None:
     _configure(connection)
     with context.begin_transaction():
         context.run_migrations()
-
-
-async def _run_async() -> None:
-    engine = create_engine(Settings(database_url=_url()))
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_run_sync)
-            await connection.commit()
-    finally:
-        await engine.dispose()
 
 
 if context.is_offline_mode():
@@ -53,6 +41,12 @@ if context.is_offline_mode():
 else:
     connection = config.attributes.get("connection")
     if connection is not None:
-        _run_sync(connection)
+        _run(connection)
     else:
-        asyncio.run(_run_async())
+        engine = migration_engine(Settings(database_url=_url()))
+        try:
+            with engine.connect() as conn:
+                _run(conn)
+                conn.commit()
+        finally:
+            engine.dispose()

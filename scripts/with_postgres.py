@@ -88,7 +88,7 @@ def main() -> int:
         restart = [str(bin_ / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-m", "immediate", "-w", "restart"]
         env = {
             **os.environ,
-            "POINTS_TEST_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres",
+            "POINTS_TEST_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
             "POINTS_TEST_PG_RESTART": json.dumps(as_user(user, restart)),
         }
         print(f"with_postgres: PostgreSQL {bin_.parts[-2]} on 127.0.0.1:{port}", file=sys.stderr, flush=True)

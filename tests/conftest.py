@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from points_service.app import create_app
 from points_service.db.engine import create_engine
 from points_service.db.migrate import upgrade
-from points_service.db.models import ApiKey
+from points_service.db.schema import api_keys
 from points_service.services.keys import hash_key
 from points_service.services.uow import Database
 from points_service.services.verify import verify
@@ -52,35 +52,32 @@ class FrozenClock:
 
 
 def _add_test_keys(url: str) -> None:
-    async def add() -> None:
-        engine = create_engine(Settings(database_url=url))
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(
-                    insert(ApiKey),
-                    [
-                        {
-                            "id": f"key_test_{role}",
-                            "name": f"test-{role}",
-                            "role": role,
-                            "account_id": "acme" if role == "viewer" else None,
-                            "key_hash": hash_key(secret),
-                            "created_at": T0,
-                        }
-                        for role, secret in TEST_KEYS.items()
-                    ],
-                )
-        finally:
-            await engine.dispose()
-
-    asyncio.run(add())
+    engine = create_engine(Settings(database_url=url), connections=1)
+    try:
+        with engine.connect() as conn:  # autocommit: the INSERT is its own transaction
+            conn.execute(
+                insert(api_keys),
+                [
+                    {
+                        "id": f"key_test_{role}",
+                        "name": f"test-{role}",
+                        "role": role,
+                        "account_id": "acme" if role == "viewer" else None,
+                        "key_hash": hash_key(secret),
+                        "created_at": T0,
+                    }
+                    for role, secret in TEST_KEYS.items()
+                ],
+            )
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite database without keys (for the CLI tests)."""
     path = tmp_path_factory.mktemp("template") / "points.db"
-    upgrade(f"sqlite+aiosqlite:///{path}")
+    upgrade(f"sqlite:///{path}")
     return path
 
 
@@ -89,7 +86,7 @@ def keyed_template_db(template_db: Path) -> Path:
     """The migrated SQLite database with the test keys, copied for each test."""
     path = template_db.with_name("keyed.db")
     shutil.copy(template_db, path)
-    _add_test_keys(f"sqlite+aiosqlite:///{path}")
+    _add_test_keys(f"sqlite:///{path}")
     return path
 
 
@@ -100,13 +97,13 @@ def pg_template() -> Iterator[str]:
         pytest.skip("PostgreSQL tests need POINTS_TEST_DATABASE_URL (make test starts a server)")
     name = f"points_template_{os.getpid()}"
 
-    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    admin_sql(f'CREATE DATABASE "{name}"')
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     _add_test_keys(url)
     yield name
-    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=BACKENDS)
@@ -115,13 +112,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         path = tmp_path / "points.db"
         shutil.copy(request.getfixturevalue("keyed_template_db"), path)
-        yield f"sqlite+aiosqlite:///{path}"
+        yield f"sqlite:///{path}"
         return
     template = request.getfixturevalue("pg_template")
     name = f"t_{uuid.uuid4().hex[:16]}"
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -143,11 +140,11 @@ def statements_sent(db: Database) -> Iterator[list[str]]:
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         sent.append(" ".join(statement.split()))
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    event.listen(db.engine, "before_cursor_execute", record)
     try:
         yield sent
     finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 @dataclass
@@ -207,15 +204,14 @@ class Api:
 
 
 async def _assert_verified(db: Database) -> None:
-    async with db.snapshot() as session:
-        report = await verify(session)
+    report = await db.read(verify)
     assert report.ok, report.disagreements
 
 
 @pytest.fixture
 async def api(settings: Settings, clock: FrozenClock) -> AsyncIterator[Api]:
     """The app with keys for every role. After the test, the ledger must verify clean."""
-    db = Database(create_engine(settings))
+    db = Database.from_settings(settings)
     app = create_app(settings, clock=clock, database=db)
     keys = dict(TEST_KEYS)
     transport = httpx.ASGITransport(app=app)

@@ -19,7 +19,7 @@ EXE = Path(sys.executable).parent / "points-service"
 def env(template_db: Path, tmp_path: Path) -> dict[str, str]:
     path = tmp_path / "points.db"
     shutil.copy(template_db, path)
-    return {**os.environ, "POINTS_DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
+    return {**os.environ, "POINTS_DATABASE_URL": f"sqlite:///{path}"}
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -27,7 +27,7 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def db_path(env: dict[str, str]) -> str:
-    return env["POINTS_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    return env["POINTS_DATABASE_URL"].removeprefix("sqlite:///")
 
 
 class TestKeys:
@@ -107,7 +107,7 @@ class TestServe:
 
 class TestUnreachableDatabase:
     def test_serve_exits_with_a_one_line_error(self, env):
-        unreachable = {**env, "POINTS_DATABASE_URL": "postgresql+asyncpg://points@127.0.0.1:1/points"}
+        unreachable = {**env, "POINTS_DATABASE_URL": "postgresql+psycopg://points@127.0.0.1:1/points"}
         result = run(unreachable, "serve", "--port", "1")
         assert result.returncode == 69
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr

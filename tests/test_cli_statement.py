@@ -18,7 +18,6 @@ import typer.main
 from typer.testing import CliRunner
 
 from points_service.cli import app
-from points_service.db.engine import create_engine
 from points_service.domain.clock import add_years
 from points_service.services import accounts, grants, tickets
 from points_service.services.context import Context
@@ -47,7 +46,7 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def env(template_db: Path, tmp_path: Path) -> dict[str, str]:
     path = tmp_path / "points.db"
     shutil.copy(template_db, path)
-    return {**os.environ, "POINTS_DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
+    return {**os.environ, "POINTS_DATABASE_URL": f"sqlite:///{path}"}
 
 
 async def _arrange(url: str) -> dict[str, str]:
@@ -62,21 +61,25 @@ async def _arrange(url: str) -> dict[str, str]:
     expire), deducted 10.
     """
     now = datetime.now(UTC)
-    db = Database(create_engine(Settings(database_url=url)))
+    db = Database.from_settings(Settings(database_url=url))
     clock = StepClock(add_years(now - timedelta(days=10), -2))
     ctx = Context(actor="test", role="admin", clock=clock, return_grace=timedelta(days=30))
     try:
-        await db.write(accounts.put_account, ctx, account_id="acme")
-        await db.write(accounts.put_account, ctx, account_id="empty")
-        await db.write(grants.purchase, ctx, account_id="acme", plan="points-60", payment_id="pay-old")
+        await db.write(accounts.PutAccount(ctx=ctx, account_id="acme"))
+        await db.write(accounts.PutAccount(ctx=ctx, account_id="empty"))
+        await db.write(grants.Purchase(ctx=ctx, account_id="acme", plan="points-60", payment_id="pay-old"))
         clock.current = now - timedelta(days=30)
-        await db.write(grants.purchase, ctx, account_id="acme", plan="points-120", payment_id="pay-new")
-        await db.write(grants.adjust_points, ctx, account_id="acme", points=15, reason="goodwill")
-        t1 = await db.write(tickets.open_ticket, ctx, account_id="acme", external_ref="T-1", category="store-problem")
-        t2 = await db.write(tickets.open_ticket, ctx, account_id="acme", external_ref="T-2", category="consultation")
-        await db.write(tickets.resolve_ticket, ctx, ticket_id=t2.ticket.id)
-        t3 = await db.write(tickets.open_ticket, ctx, account_id="acme", external_ref="T-3", category="small-mod")
-        await db.write(tickets.refund_ticket, ctx, ticket_id=t3.ticket.id, reason="withdrawn")
+        await db.write(grants.Purchase(ctx=ctx, account_id="acme", plan="points-120", payment_id="pay-new"))
+        await db.write(grants.AdjustPoints(ctx=ctx, account_id="acme", points=15, reason="goodwill"))
+
+        def opening(ref: str, category: str) -> tickets.OpenTicket:
+            return tickets.OpenTicket(ctx=ctx, account_id="acme", external_ref=ref, category=category)
+
+        t1 = await db.write(opening("T-1", "store-problem"))
+        t2 = await db.write(opening("T-2", "consultation"))
+        await db.write(tickets.ResolveTicket(ctx=ctx, account_id="acme", ticket_id=t2.ticket.id))
+        t3 = await db.write(opening("T-3", "small-mod"))
+        await db.write(tickets.RefundTicket(ctx=ctx, account_id="acme", ticket_id=t3.ticket.id, reason="withdrawn"))
         return {"T-1": t1.ticket.id, "T-2": t2.ticket.id, "T-3": t3.ticket.id}
     finally:
         await db.dispose()

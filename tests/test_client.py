@@ -141,7 +141,7 @@ def service(keyed_template_db: Path, tmp_path_factory: pytest.TempPathFactory) -
     port = _free_port()
     env = {
         **os.environ,
-        "POINTS_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "POINTS_DATABASE_URL": f"sqlite:///{db}",
         "POINTS_AUTH_CACHE_SECONDS": "0",
         "POINTS_SQLITE_SYNCHRONOUS": "NORMAL",
     }

@@ -125,7 +125,7 @@ class TestDockerfile:
         runs = " ".join(i.args for i in RUNTIME if i.keyword == "RUN")
         assert re.search(rf"useradd\b.*\b{re.escape(user)}\b", runs)
         url = _env(RUNTIME)["POINTS_DATABASE_URL"]
-        data_dir = str(Path(url.removeprefix("sqlite+aiosqlite:///")).parent)
+        data_dir = str(Path(url.removeprefix("sqlite:///")).parent)
         assert re.search(rf"chown\s+{re.escape(user)}\S*\s+{re.escape(data_dir)}\b", runs), (data_dir, runs)
         assert _one(RUNTIME, "WORKDIR").args == data_dir
         # USER comes after every RUN (nothing runs as root once it is set)
@@ -147,7 +147,7 @@ class TestDockerfile:
 
     def test_is_configured_by_environment_without_secrets(self):
         env = _env(RUNTIME)
-        assert env["POINTS_DATABASE_URL"].startswith("sqlite+aiosqlite:////")
+        assert env["POINTS_DATABASE_URL"].startswith("sqlite:////")
         assert not any("SECRET" in name or "PASSWORD" in name for name in env)
         assert "whsec_" not in DOCKERFILE.read_text()
 
@@ -253,7 +253,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     install_seconds = time.monotonic() - started
     # the runtime stage's environment, with its data directory moved under tmp
     runtime_url = _env(RUNTIME)["POINTS_DATABASE_URL"]
-    image_data_dir = str(Path(runtime_url.removeprefix("sqlite+aiosqlite:///")).parent)
+    image_data_dir = str(Path(runtime_url.removeprefix("sqlite:///")).parent)
     data_dir = base / image_data_dir.lstrip("/")
     data_dir.mkdir(parents=True)
     url = runtime_url.replace(f"///{image_data_dir}/", f"///{data_dir}/")
@@ -379,7 +379,7 @@ class TestInstalledPackage:
 
 # --- compose.yaml ------------------------------------------------------------------------------
 
-PG_URL = "postgresql+asyncpg://points:points@db:5432/points"
+PG_URL = "postgresql+psycopg://points:points@db:5432/points"
 
 
 class TestComposeText:

@@ -202,11 +202,11 @@ class Template:
         if self.backend == "sqlite":
             path = where / f"points-{next(self.copies)}.db"
             shutil.copy(self.source, path)
-            return f"sqlite+aiosqlite:///{path}", lambda: None
+            return f"sqlite:///{path}", lambda: None
         name = f"fuzz_{uuid.uuid4().hex[:16]}"
-        asyncio.run(admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.source}"'))
+        admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.source}"')
         url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-        return url, lambda: asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        return url, lambda: admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _seeded(url: str) -> Seeded:
@@ -222,14 +222,14 @@ def seeded_template(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("fuzz") / "seeded.db"
         shutil.copy(request.getfixturevalue("keyed_template_db"), path)
-        yield Template("sqlite", str(path), _seeded(f"sqlite+aiosqlite:///{path}"))
+        yield Template("sqlite", str(path), _seeded(f"sqlite:///{path}"))
         return
     name = f"fuzz_seeded_{os.getpid()}"
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{request.getfixturevalue("pg_template")}"'))
+    admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{request.getfixturevalue("pg_template")}"')
     try:
         yield Template("postgresql", name, _seeded(make_url(PG_URL).set(database=name).render_as_string(hide_password=False)))
     finally:
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Serving:
@@ -280,7 +280,7 @@ def target(seeded_template: Template) -> Iterator[Target]:
 
 # The document only: an app over an in-memory database that is never touched. Each test sends
 # its requests to its own app over a seeded database (`app=`), built by the same factory.
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings(database_url="sqlite+aiosqlite://")))
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings(database_url="sqlite://")))
 
 
 @schema.auth(refresh_interval=None)

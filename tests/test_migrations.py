@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from points_service.db.engine import create_engine
 from points_service.db.migrate import downgrade, upgrade
-from points_service.db.models import Base
+from points_service.db.schema import metadata
 from points_service.settings import Settings
 
 from pgtools import BACKENDS, PG_URL, admin_sql
@@ -24,31 +24,28 @@ from pgtools import BACKENDS, PG_URL, admin_sql
 @pytest.fixture(params=BACKENDS)
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     if not PG_URL:
         pytest.skip("PostgreSQL tests need POINTS_TEST_DATABASE_URL (make test starts a server)")
     name = f"m_{uuid.uuid4().hex[:16]}"
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+    admin_sql(f'CREATE DATABASE "{name}"')
     yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _inspect(url: str) -> tuple[set[str], list[tuple[str, str]], int]:
-    async def run() -> tuple[set[str], list[tuple[str, str]], int]:
-        engine = create_engine(Settings(database_url=url))
-        try:
-            async with engine.connect() as conn:
-                tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
-                diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
-                categories = 0
-                if "categories" in tables:
-                    categories = (await conn.execute(text("SELECT count(*) FROM categories"))).scalar_one()
-                return tables, [(str(d[0]), str(d[1:])) if isinstance(d, tuple) else ("group", str(d)) for d in diff], categories
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    engine = create_engine(Settings(database_url=url), connections=1)
+    try:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+            categories = 0
+            if "categories" in tables:
+                categories = conn.execute(text("SELECT count(*) FROM categories")).scalar_one()
+            return tables, [(str(d[0]), str(d[1:])) if isinstance(d, tuple) else ("group", str(d)) for d in diff], categories
+    finally:
+        engine.dispose()
 
 
 def test_upgrade_downgrade_upgrade(empty_url):

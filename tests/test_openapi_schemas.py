@@ -253,7 +253,7 @@ def test_closed_sets_are_enums_with_the_databases_values() -> None:
     Each is one named schema that every use refers to, so the client has one enum for each."""
     from typing import get_args
 
-    from points_service.db.models import ENTRY_KINDS, LOT_STATES
+    from points_service.db.schema import ENTRY_KINDS, LOT_STATES
 
     assert get_args(get_args(schemas.EntryKind.__value__)[0]) == ENTRY_KINDS
     assert get_args(get_args(schemas.LotState.__value__)[0]) == LOT_STATES

@@ -20,7 +20,7 @@ from .domain.clock import SystemClock
 from .domain.errors import DomainError
 from .services import keys as key_commands
 from .services.context import Context
-from .services.uow import Database
+from .services.uow import Database, DatabaseBusyError
 from .settings import Settings, get_settings
 
 # Pretty exceptions would print local variables, secrets included: never.
@@ -57,6 +57,9 @@ def _run(settings: Settings, body: Callable[[Database], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except DomainError as exc:
         _fail(exc.detail)
+    except DatabaseBusyError as exc:
+        cause = exc.__cause__ or exc
+        _fail(f"database error: {str(cause).splitlines()[0] if str(cause) else exc.detail}", EXIT_UNAVAILABLE)
     except (OperationalError, DBAPIError, OSError) as exc:
         _fail(f"database error: {str(exc).splitlines()[0]}", EXIT_UNAVAILABLE)
     raise AssertionError("unreachable")
@@ -114,8 +117,8 @@ def keys_create(
     """Create a key and print its secret, alone on stdout, once."""
 
     async def body(db: Database) -> str:
-        _, secret = await db.write(key_commands.create_key, role=role, name=name, account_id=account, now=SystemClock().now())
-        return secret
+        command = key_commands.CreateKey(role=role, name=name, account_id=account, now=SystemClock().now())
+        return (await db.write(command)).secret
 
     typer.echo(_run(get_settings(), body))
 
@@ -125,17 +128,16 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")
     """List keys (never their secrets)."""
 
     async def body(db: Database) -> list[dict[str, str | None]]:
-        async with db.snapshot() as session:
-            return [
-                {
-                    "name": k.name,
-                    "role": k.role,
-                    "account": k.account_id,
-                    "created_at": k.created_at.isoformat(),
-                    "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
-                }
-                for k in await key_commands.list_keys(session)
-            ]
+        return [
+            {
+                "name": k.name,
+                "role": k.role,
+                "account": k.account_id,
+                "created_at": k.created_at.isoformat(),
+                "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+            }
+            for k in await db.read_single(key_commands.list_keys)
+        ]
 
     for row in _run(get_settings(), body):
         if as_json:
@@ -151,7 +153,7 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="the key's name")]) -> 
     """Revoke a key: it answers 401 within a second."""
 
     async def body(db: Database) -> None:
-        await db.write(key_commands.revoke_key, name=name, now=SystemClock().now())
+        await db.write(key_commands.RevokeKey(name=name, now=SystemClock().now()))
 
     _run(get_settings(), body)
     typer.echo(f"revoked {name}")
@@ -164,16 +166,14 @@ def keys_init(name: Annotated[str, typer.Option(help="name of the first admin ke
     _migrate(settings)
 
     async def body(db: Database) -> str | None:
-        async with db.snapshot() as session:
-            if await key_commands.has_admin_key(session):
-                return None
-            taken = {k.name for k in await key_commands.list_keys(session)}
+        if await db.read_single(key_commands.has_admin_key):
+            return None
+        taken = {k.name for k in await db.read_single(key_commands.list_keys)}
         unique = name
         while unique in taken:
             unique = f"{name}-{len(taken)}"
             taken.add(unique)
-        _, secret = await db.write(key_commands.create_key, role="admin", name=unique, now=SystemClock().now())
-        return secret
+        return (await db.write(key_commands.CreateKey(role="admin", name=unique, now=SystemClock().now()))).secret
 
     secret = _run(settings, body)
     if secret is None:
@@ -203,12 +203,12 @@ def expire(account: Annotated[str | None, typer.Option(help="only this account")
 @app.command()
 def purge() -> None:
     """Delete stored Idempotency-Key responses older than POINTS_IDEMPOTENCY_TTL_HOURS."""
-    from .services.idempotency import purge_idempotency_keys
+    from .services.idempotency import PurgeResponses
 
     settings = get_settings()
     before = SystemClock().now() - timedelta(hours=settings.idempotency_ttl_hours)
-    deleted = _run(settings, lambda db: db.write(purge_idempotency_keys, before=before))
-    typer.echo(json.dumps({"purged_idempotency_keys": deleted}))
+    purged = _run(settings, lambda db: db.write(PurgeResponses(before=before)))
+    typer.echo(json.dumps({"purged_idempotency_keys": purged.responses}))
 
 
 @app.command()
@@ -216,23 +216,19 @@ def verify(account: Annotated[str | None, typer.Option(help="only this account")
     """Check the ledger; exit status 1 on any disagreement."""
     from .services.verify import verify as run_verify
 
-    async def body(db: Database) -> object:
-        async with db.snapshot() as session:
-            return await run_verify(session, account_id=account)
-
-    report = _run(get_settings(), body)
+    report = _run(get_settings(), lambda db: db.read(run_verify, account_id=account))
     typer.echo(
         json.dumps(
             {
-                "ok": report.ok,  # type: ignore[attr-defined]
-                "checked_accounts": report.checked_accounts,  # type: ignore[attr-defined]
-                "checked_lots": report.checked_lots,  # type: ignore[attr-defined]
-                "disagreements": [asdict(d) for d in report.disagreements],  # type: ignore[attr-defined]
+                "ok": report.ok,
+                "checked_accounts": report.checked_accounts,
+                "checked_lots": report.checked_lots,
+                "disagreements": [asdict(d) for d in report.disagreements],
             },
             default=str,
         )
     )
-    if not report.ok:  # type: ignore[attr-defined]
+    if not report.ok:
         raise typer.Exit(1)
 
 
@@ -284,17 +280,8 @@ class _Statement:
 async def _read_statement(db: Database, account_id: str, now: datetime, window: timedelta, limit: int) -> _Statement:
     from .services import queries
 
-    async with db.snapshot() as session:
-        account, bal, due = await queries.account_and_balance(session, account_id, now, window)
-        ledger = await queries.ledger_page(
-            session, account, now, kinds=list(queries.MODIFICATION_KINDS), before_seq=None, limit=limit, due=due
-        )
-        open_ = await queries.tickets_page(
-            session, account_id, statuses=["open"], external_ref=None, after=None, limit=limit
-        )
-        closed = await queries.tickets_page(
-            session, account_id, statuses=["refunded", "resolved"], external_ref=None, after=None, limit=limit
-        )
+    st = await db.read(queries.statement, account_id, now, window, limit)
+    bal, ledger, open_, closed = st.balance, st.modifications, st.in_progress, st.closed
     modifications = []
     for row, _postings in ledger.items:
         if isinstance(row, queries.PendingExpiry):

@@ -13,7 +13,7 @@ from .settings import Settings
 
 def document() -> dict[str, Any]:
     # An in-memory database: generating the document touches no file and no server.
-    return create_app(Settings(database_url="sqlite+aiosqlite://")).openapi()
+    return create_app(Settings(database_url="sqlite://")).openapi()
 
 
 def render() -> str:

@@ -14,8 +14,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POINTS_", extra="ignore")
 
     database_url: str = Field(
-        default="sqlite+aiosqlite:///var/points.db",
-        description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user:pw@host/db",
+        default="sqlite:///var/points.db",
+        description=(
+            "SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user:pw@host/db "
+            "(the older sqlite+aiosqlite:// and postgresql+asyncpg:// forms still work, with a warning)"
+        ),
     )
     return_grace: timedelta = Field(
         default=timedelta(days=30),
@@ -26,22 +29,31 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         default=1.0, ge=0, le=1, description="how long a looked-up API key is trusted in memory (≤ 1 s)"
     )
-    db_pool_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL connections kept per process")
-    db_max_overflow: int = Field(default=10, ge=0, le=200, description="extra PostgreSQL connections under load")
-    db_pool_timeout: float = Field(default=10.0, gt=0, description="seconds to wait for a free connection")
     db_connect_timeout: float = Field(default=5.0, gt=0, description="seconds to wait when connecting")
     db_lock_timeout_ms: int = Field(default=5000, ge=0, description="PostgreSQL lock_timeout (0: none)")
+    db_statement_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description=(
+            "seconds a request waits for the database before it is answered 503 (a write under way then says "
+            "outcome_unknown); also PostgreSQL's statement_timeout and the connections' TCP user timeout"
+        ),
+    )
+    readers: int = Field(
+        default=4, ge=1, le=64, description="threads (each with its own connection) that run a process's reads"
+    )
     write_batch_size: int = Field(
         default=64,
         ge=1,
         le=1000,
-        description="group commit: most write commands one transaction applies, each in a savepoint (1: one transaction each)",
+        description="group commit: most write commands one transaction applies (1: one transaction each)",
     )
     writers: int = Field(
         default=4,
         ge=1,
         le=100,
-        description="PostgreSQL: write transactions (batches) a process runs at once, one connection each; SQLite always 1",
+        description="PostgreSQL: writer threads, each applying one batch at a time on its own connection; SQLite always 1",
     )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
@@ -74,6 +86,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def connections(self) -> int:
+        """The most database connections one process opens: one per writer and per reader thread."""
+        return (1 if self.is_sqlite else self.writers) + self.readers
 
 
 @lru_cache

@@ -1,23 +1,26 @@
 """A database connection lost under a request (a restart, a failover; PostgreSQL only).
 
-Reads answer 503 `database-busy` with `Retry-After`, never a 500, and the next request gets a live
-connection. A write whose connection is lost before COMMIT is redone on a fresh one by the writer
-(tests/api/test_group_commit.py); one lost during COMMIT may or may not have been applied, so it
-answers 503 saying so, and a repeat with the same Idempotency-Key gets the outcome.
+A read whose connection turns out dead is tried once more on a fresh one (a read changes
+nothing); only if that fails too, or no connection can be made, it answers 503 `database-busy`
+with `Retry-After`, never a 500, and the next request works. A write whose connection is lost
+before COMMIT is redone on a fresh one by the writer (tests/api/test_group_commit.py); one lost
+during COMMIT may or may not have been applied, so it answers 503 saying so, and a repeat with the
+same Idempotency-Key gets the outcome.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-import asyncpg
 import pytest
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-from points_service.services import queries, uow
+from points_service.services import queries
 
 from conftest import Api
-from pgtools import KILL_OWN_CONNECTION
+from pgtools import KILL_OWN_CONNECTION, terminate_backend
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -27,16 +30,34 @@ def _database_errors(metrics_text: str, kind: str) -> float:
     return next((float(x.split()[-1]) for x in metrics_text.splitlines() if x.startswith(line)), 0.0)
 
 
-async def test_a_read_whose_connection_is_lost_is_a_503_problem_and_the_next_one_works(api: Api, monkeypatch) -> None:
+def _reader_pids(api: Api) -> list[int]:
+    return [conn.connection.dbapi_connection.info.backend_pid for conn in api.db._reader_connections._all]  # type: ignore[union-attr]
+
+
+async def test_a_read_whose_connection_died_is_tried_again_on_a_fresh_one(api: Api) -> None:
+    await api.account("acme")
+    assert (await api.get("/v1/accounts/acme")).status_code == 200
+    pids = _reader_pids(api)
+    assert pids, "the read went through a reader thread's connection"
+    for pid in pids:  # a restart ends every session the service holds
+        terminate_backend(pid)
+    r = await api.get("/v1/accounts/acme")
+    assert r.status_code == 200, r.text
+    assert not set(_reader_pids(api)) & set(pids), "the dead connections were replaced"
+    metrics = (await api.get("/metrics", role="")).text
+    assert _database_errors(metrics, "disconnect") == 0
+
+
+async def test_a_read_whose_connection_dies_twice_is_a_503_problem_and_the_next_one_works(api: Api, monkeypatch) -> None:
     await api.account("acme")
     real_read = queries.account_and_balance
     lost: list[bool] = []
 
-    async def account_and_balance(session: Any, *args: Any) -> Any:
-        if not lost:
+    def account_and_balance(conn: Connection, *args: Any) -> Any:
+        if len(lost) < 2:
             lost.append(True)
-            await session.execute(KILL_OWN_CONNECTION)
-        return await real_read(session, *args)
+            conn.execute(KILL_OWN_CONNECTION)
+        return real_read(conn, *args)
 
     monkeypatch.setattr(queries, "account_and_balance", account_and_balance)
     r = await api.get("/v1/accounts/acme")
@@ -44,48 +65,55 @@ async def test_a_read_whose_connection_is_lost_is_a_503_problem_and_the_next_one
     assert r.headers["content-type"] == "application/problem+json" and r.headers["retry-after"] == "1"
     assert r.json()["type"] == "/problems/database-busy"
     assert r.json()["detail"] == "the connection to the database was lost; retry shortly"
-    assert "terminat" not in r.text and "asyncpg" not in r.text  # nothing of the driver's message
+    assert "terminat" not in r.text and "psycopg" not in r.text  # nothing of the driver's message
     assert "outcome_unknown" not in r.json(), "a read changed nothing"
+    assert len(lost) == 2, "tried once more on a fresh connection"
     assert (await api.get("/v1/accounts/acme")).status_code == 200
     metrics = (await api.get("/metrics", role="")).text
     assert _database_errors(metrics, "disconnect") == 1
 
 
 async def test_a_read_the_restarting_database_refuses_is_a_503_problem(api: Api, monkeypatch) -> None:
-    """While PostgreSQL starts up or shuts down it refuses new connections with SQLSTATE 57P03,
-    which SQLAlchemy does not count as a disconnect: still a 503, never a 500."""
+    """While PostgreSQL starts up or shuts down it refuses new connections: 503, never a 500."""
     await api.account("acme")
-    real_connect = uow.AsyncEngine.connect
+    await api.balance("acme")
+    for pid in _reader_pids(api):  # the server went away: every connection must be made anew
+        terminate_backend(pid)
+    real_connect = api.db.engine.connect
     refused: list[bool] = []
 
-    def connect(self: Any) -> Any:
+    def connect() -> Any:
         if not refused:
             refused.append(True)
-            raise DBAPIError("(connect)", None, asyncpg.CannotConnectNowError("the database system is starting up"))
-        return real_connect(self)
+            raise DBAPIError("(connect)", None, Exception("connection failed: the database system is starting up"))
+        return real_connect()
 
-    monkeypatch.setattr(uow.AsyncEngine, "connect", connect)
-    r = await api.get("/v1/accounts/acme/balance")
+    monkeypatch.setattr(api.db.engine, "connect", connect)
+    for _ in range(2):  # whichever reader thread takes it, one read meets the refusal
+        r = await api.get("/v1/accounts/acme/balance")
+        if r.status_code == 503:
+            break
     assert r.status_code == 503, r.text
     assert r.json()["type"] == "/problems/database-busy" and r.headers["retry-after"] == "1"
+    assert r.json()["detail"] == "the database cannot be reached; retry shortly"
     assert "starting up" not in r.text
     assert (await api.get("/v1/accounts/acme/balance")).status_code == 200
     metrics = (await api.get("/metrics", role="")).text
-    assert _database_errors(metrics, "disconnect") == 1
+    assert _database_errors(metrics, "unreachable") == 1
 
 
 async def test_a_write_whose_commit_is_lost_says_so_and_its_idempotent_repeat_applies_it_once(api: Api, monkeypatch) -> None:
     await api.account("acme")
-    real_commit = uow.AsyncSession.commit
+    real = Connection.exec_driver_sql
     lost: list[bool] = []
 
-    async def commit(self: Any) -> None:
-        if not lost:
-            lost.append(True)
-            await self.execute(KILL_OWN_CONNECTION)  # the connection dies as COMMIT is sent
-        await real_commit(self)
+    def exec_driver_sql(self: Connection, statement: str, *args: Any, **kwargs: Any) -> Any:
+        if statement == "COMMIT" and threading.current_thread().name.startswith("points-writer") and not lost:
+            lost.append(True)  # the server ends the session as COMMIT is sent
+            terminate_backend(self.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
+        return real(self, statement, *args, **kwargs)
 
-    monkeypatch.setattr(uow.AsyncSession, "commit", commit)
+    monkeypatch.setattr(Connection, "exec_driver_sql", exec_driver_sql)
     body, key = {"points": 40, "reason": "goodwill"}, {"Idempotency-Key": "adj-lost-commit"}
     first = await api.post("/v1/accounts/acme/adjustments", body, headers=key)
     assert first.status_code == 503, first.text
@@ -98,3 +126,4 @@ async def test_a_write_whose_commit_is_lost_says_so_and_its_idempotent_repeat_ap
     again = await api.post("/v1/accounts/acme/adjustments", body, headers=key)
     assert again.status_code in (200, 201) and again.json() == repeat.json()
     assert (await api.balance("acme"))["available"] == 40, "applied exactly once"
+

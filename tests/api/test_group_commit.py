@@ -1,87 +1,101 @@
-"""Group commit: several commands per transaction, each in a savepoint, answered after COMMIT."""
+"""The unit of work: batches of commands in one transaction, answered after COMMIT.
+
+Each batch is loaded, applied in memory and flushed with batch-level statements; a command that
+fails leaves nothing; a batch whose flush meets an unforeseen constraint is redone one command at
+a time; transient failures redo the batch whole; a COMMIT cut off is answered outcome-unknown.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
+import psycopg
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from points_service.db.engine import create_engine
-from points_service.db.models import Account, LedgerEntry
-from points_service.domain.errors import DomainError
+from points_service.db import schema as t
+from points_service.domain.errors import ConflictError, DomainError
 from points_service.services import uow
-from points_service.services.accounts import put_account
+from points_service.services.accounts import PutAccount
 from points_service.services.context import Context
-from points_service.services.grants import adjust_points
+from points_service.services.grants import AdjustPoints
+from points_service.services.state import Needs, Scope
 from points_service.services.uow import Database
 from points_service.services.verify import verify
 from points_service.settings import Settings
 
+from commands import DuplicateKeyName, Gate, ThenFail, until
 from conftest import FrozenClock
-from pgtools import KILL_OWN_CONNECTION
+from pgtools import KILL_OWN_CONNECTION, terminate_backend
 
 CTX = Context(actor="test", role="admin", clock=FrozenClock(), return_grace=timedelta(days=30))
 
 
+def adjust(account_id: str, points: int, reason: str = "test") -> AdjustPoints:
+    return AdjustPoints(ctx=CTX, account_id=account_id, points=points, reason=reason)
+
+
+def _one_writer(settings: Settings) -> Settings:
+    """One writer thread, so that a gate holding it makes the commands queued meanwhile one batch."""
+    return settings.model_copy(update={"write_batch_size": 16, "writers": 1})
+
+
 @pytest.fixture
 async def db(settings: Settings) -> Any:
-    database = Database(create_engine(settings), batch_size=16)
+    database = Database.from_settings(_one_writer(settings))
     for account_id in ("a", "b", "c"):
-        await database.write(put_account, CTX, account_id=account_id)
+        await database.write(PutAccount(ctx=CTX, account_id=account_id))
     yield database
-    async with database.snapshot() as session:
-        report = await verify(session)
+    report = await database.read(verify)
     assert report.ok, report.disagreements
     await database.dispose()
 
 
-async def _gate(_session: Any, opened: asyncio.Event, release: asyncio.Event) -> str:
-    """A command that holds its batch open until the test releases it."""
-    opened.set()
-    await release.wait()
-    return "gate"
-
-
-async def _adjust_then_fail(session: Any, ctx: Context, *, account_id: str) -> None:
-    await adjust_points(session, ctx, account_id=account_id, points=1000, reason="never kept")
-    raise RuntimeError("the command fails after writing")
-
-
 async def _available(db: Database, account_id: str) -> int:
-    async with db.snapshot() as session:
-        return await session.scalar(select(Account.available).where(Account.id == account_id))
+    rows = await db.read_one(select(t.accounts.c.available).where(t.accounts.c.id == account_id))
+    return int(rows[0][0])
 
 
 async def _entries(db: Database) -> int:
-    async with db.snapshot() as session:
-        return await session.scalar(select(func.count()).select_from(LedgerEntry))
+    return int((await db.read_one(select(func.count()).select_from(t.ledger_entries)))[0][0])
 
 
-async def _queued(db: Database, *calls: Any) -> list[asyncio.Task[Any]]:
-    """Start the calls while a gate holds the writer, so that they form the next batch."""
-    opened, release = asyncio.Event(), asyncio.Event()
-    gate = asyncio.create_task(db.write(_gate, opened, release))
-    await opened.wait()
-    tasks = [asyncio.create_task(db.write(*call[:-1], **call[-1])) for call in calls]
-    await asyncio.sleep(0)  # every task has queued its command
-    release.set()
-    assert await gate == "gate"
+async def _queued(db: Database, *commands: Any) -> list[asyncio.Task[Any]]:
+    """Queue the commands while a gate holds the writer, so that they form the next batch."""
+    gate = Gate()
+    held = asyncio.create_task(db.write(gate))
+    await until(gate.opened)
+    tasks = [asyncio.create_task(db.write(command)) for command in commands]
+    await asyncio.sleep(0.05)  # every task has queued its command
+    gate.release.set()
+    assert await held == "gate"
     return tasks
 
 
-async def test_a_failing_command_is_rolled_back_alone_and_the_rest_of_its_batch_commits(db):
+def _statements(db: Database, prefix: str) -> list[str]:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith(prefix):
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+async def test_a_failing_command_leaves_nothing_and_the_rest_of_its_batch_commits(db):
     batches = db.batches
     tasks = await _queued(
         db,
-        (adjust_points, CTX, {"account_id": "a", "points": 10, "reason": "kept"}),
-        (_adjust_then_fail, CTX, {"account_id": "b"}),
-        (adjust_points, CTX, {"account_id": "c", "points": -5, "reason": "overdraw"}),  # a domain error
-        (adjust_points, CTX, {"account_id": "b", "points": 20, "reason": "kept too"}),
+        adjust("a", 10, "kept"),
+        ThenFail(adjust("b", 1000, "never kept")),
+        adjust("c", -5, "overdraw"),  # a domain error
+        adjust("b", 20, "kept too"),
     )
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert db.batches == batches + 2, "the gate's batch, then one batch with all four commands"
@@ -95,75 +109,82 @@ async def test_a_failing_command_is_rolled_back_alone_and_the_rest_of_its_batch_
     assert await _entries(db) == 2
 
 
-def _count_savepoints(db: Database) -> list[str]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.startswith("SAVEPOINT"):
-            seen.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    return seen
+async def test_each_command_sees_the_commands_before_it_in_its_batch(db):
+    tasks = await _queued(db, adjust("a", 10), adjust("a", -10), adjust("a", -1))
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert not isinstance(results[0], BaseException) and not isinstance(results[1], BaseException)
+    assert isinstance(results[2], DomainError), "the write-off before it took every point"
+    assert await _available(db, "a") == 0
 
 
-async def test_a_batch_is_tried_without_savepoints_and_redone_with_them_when_a_command_fails(db):
-    savepoints = _count_savepoints(db)
-    good = await _queued(
-        db,
-        (adjust_points, CTX, {"account_id": "a", "points": 1, "reason": "one"}),
-        (adjust_points, CTX, {"account_id": "b", "points": 2, "reason": "two"}),
-    )
+async def test_a_batch_is_loaded_and_flushed_with_batch_level_statements(db):
+    """Eight adjustments on three accounts: one statement loads the accounts (and on SQLite their
+    lots), one writes each table, whatever the number of commands."""
+    seen = _statements(db, "")
+    tasks = await _queued(db, *(adjust(account, 5) for account in "abcabcab"))
+    await asyncio.gather(*tasks)
+    batch = seen[seen.index("COMMIT") + 1 :]  # after the gate's batch
+    assert batch[0].startswith("BEGIN") and batch[-1] == "COMMIT", batch
+    work = batch[1:-1]
+    reads = [s for s in work if s.startswith("SELECT")]
+    writes = [s.split("(")[0].split(" SET")[0].strip() for s in work if not s.startswith("SELECT")]
+    assert len(reads) == (1 if db.is_sqlite else 2), reads
+    assert sorted(writes) == sorted(
+        ["INSERT INTO lots", "INSERT INTO ledger_entries", "INSERT INTO postings", "UPDATE accounts"]
+    ), writes
+    assert [await _available(db, x) for x in "abc"] == [15, 15, 10]
+
+
+async def test_a_batch_whose_flush_meets_a_conflict_is_redone_one_command_at_a_time(db):
+    savepoints = _statements(db, "SAVEPOINT")
+    good = await _queued(db, adjust("a", 1, "one"), adjust("b", 2, "two"))
     await asyncio.gather(*good)
     assert savepoints == [], "a batch of good commands needs no savepoint"
-    mixed = await _queued(
-        db,
-        (adjust_points, CTX, {"account_id": "a", "points": 1, "reason": "three"}),
-        (_adjust_then_fail, CTX, {"account_id": "b"}),
-        (adjust_points, CTX, {"account_id": "c", "points": 3, "reason": "four"}),
-    )
+    mixed = await _queued(db, adjust("a", 1, "three"), DuplicateKeyName("test-admin"), adjust("c", 3, "four"))
     results = await asyncio.gather(*mixed, return_exceptions=True)
-    assert len(savepoints) == 3, "redone with a savepoint per command"
-    assert isinstance(results[1], RuntimeError) and not isinstance(results[2], BaseException)
+    assert len(savepoints) == 3 + 1, "redone with a savepoint per command (the conflicting one tried twice)"
+    assert isinstance(results[1], ConflictError) and not isinstance(results[2], BaseException), results
     assert [await _available(db, x) for x in "abc"] == [2, 2, 3]
-    assert await _entries(db) == 4, "each good command applied once, the failed one not at all"
+    assert await _entries(db) == 4, "each good command applied once, the conflicting one not at all"
 
 
-async def test_nothing_is_answered_before_the_batch_commits(db):
-    opened, release = asyncio.Event(), asyncio.Event()
-    gate = asyncio.create_task(db.write(_gate, opened, release))
-    await opened.wait()
+async def test_nothing_is_answered_or_visible_before_the_batch_commits(db):
+    first = Gate()
+    held = asyncio.create_task(db.write(first))
+    await until(first.opened)
     # The next batch: an adjustment, then a second gate that holds that batch open.
-    opened2, release2 = asyncio.Event(), asyncio.Event()
-    adjusted = asyncio.create_task(db.write(adjust_points, CTX, account_id="a", points=7, reason="x"))
-    gate2 = asyncio.create_task(db.write(_gate, opened2, release2))
-    await asyncio.sleep(0)
-    release.set()
-    await gate
-    await opened2.wait()  # the adjustment ran in this batch; its transaction is still open
+    second = Gate()
+    adjusted = asyncio.create_task(db.write(adjust("a", 7, "x")))
+    held2 = asyncio.create_task(db.write(second))
+    await asyncio.sleep(0.05)
+    first.release.set()
+    await held
+    await until(second.opened)  # the adjustment was applied in this batch; its transaction is open
     await asyncio.sleep(0.05)
     assert not adjusted.done(), "answered before COMMIT"
-    assert await _available(db, "a") == 0, "visible before COMMIT"
-    release2.set()
-    await asyncio.gather(adjusted, gate2)
+    assert await _available(db, "a") == 0, "a reader saw a write before its COMMIT"
+    second.release.set()
+    await asyncio.gather(adjusted, held2)
     assert await _available(db, "a") == 7
 
 
-async def test_a_failed_commit_answers_every_command_of_the_batch_with_the_failure(db, monkeypatch):
-    real_commit = uow.AsyncSession.commit
-    failures = iter([None, OperationalError("COMMIT", {}, Exception("disk I/O error"))])  # the gate's batch, then ours
+def _failing_commit(monkeypatch: pytest.MonkeyPatch, failure: Exception) -> None:
+    """The next batch's COMMIT (after the gate's) raises `failure` instead of committing."""
+    real = Database._commit
+    commits = iter(["the gate's batch", "ours"])
 
-    async def commit(self: Any) -> None:
-        failure = next(failures, None)
-        if failure is not None:
+    def commit(self: Database, conn: Connection) -> None:
+        if next(commits, None) == "ours":
+            conn.exec_driver_sql("ROLLBACK")
             raise failure
-        await real_commit(self)
+        real(self, conn)
 
-    monkeypatch.setattr(uow.AsyncSession, "commit", commit)
-    tasks = await _queued(
-        db,
-        (adjust_points, CTX, {"account_id": "a", "points": 10, "reason": "lost"}),
-        (adjust_points, CTX, {"account_id": "b", "points": 10, "reason": "lost"}),
-    )
+    monkeypatch.setattr(Database, "_commit", commit)
+
+
+async def test_a_failed_commit_answers_every_command_of_the_batch_with_the_failure(db, monkeypatch):
+    _failing_commit(monkeypatch, OperationalError("COMMIT", {}, Exception("disk I/O error")))
+    tasks = await _queued(db, adjust("a", 10, "lost"), adjust("b", 10, "lost"))
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(r, OperationalError) for r in results), results
     assert (await _available(db, "a"), await _available(db, "b")) == (0, 0)
@@ -171,50 +192,58 @@ async def test_a_failed_commit_answers_every_command_of_the_batch_with_the_failu
 
 
 async def test_a_busy_commit_redoes_the_batch_once_and_applies_each_command_once(db, monkeypatch):
-    real_commit = uow.AsyncSession.commit
-    busy = OperationalError("COMMIT", {}, Exception("database is locked"))
-    failures = iter([None, busy])  # the gate's batch, then ours
-
-    async def commit(self: Any) -> None:
-        failure = next(failures, None)
-        if failure is not None:
-            raise failure
-        await real_commit(self)
-
-    monkeypatch.setattr(uow.AsyncSession, "commit", commit)
-    tasks = await _queued(
-        db,
-        (adjust_points, CTX, {"account_id": "a", "points": 10, "reason": "once"}),
-        (adjust_points, CTX, {"account_id": "b", "points": 10, "reason": "once"}),
-    )
+    _failing_commit(monkeypatch, OperationalError("COMMIT", {}, Exception("database is locked")))
+    tasks = await _queued(db, adjust("a", 10, "once"), adjust("b", 10, "once"))
     await asyncio.gather(*tasks)
     assert (await _available(db, "a"), await _available(db, "b")) == (10, 10)
     assert await _entries(db) == 2
 
 
-async def _meet(_session: Any, arrived: asyncio.Event, other: asyncio.Event) -> None:
-    """Hold the batch (and its locks) until the other replica's batch gets here too, or 1 s."""
-    arrived.set()
-    try:
-        await asyncio.wait_for(other.wait(), timeout=1.0)
-    except TimeoutError:
-        pass
+class Meet:
+    """Holds its batch (and its locks) until the other replica's batch gets here too, or 1 s."""
+
+    def __init__(self, arrived: threading.Event, other: threading.Event) -> None:
+        self.arrived, self.other = arrived, other
+
+    def needs(self, needs: Needs) -> None:
+        return None
+
+    def apply(self, tx: Scope) -> None:
+        self.arrived.set()
+        self.other.wait(1.0)
 
 
-async def _crossed_batches(settings: Settings) -> tuple[list[Any], int]:
+async def _crossed_batches(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch | None = None
+) -> tuple[list[Any], int]:
     """Two replicas' batches touch accounts a and b in opposite orders, and wait for each other
-    in the middle. Returns every command's outcome and how many batches had to be redone."""
-    replicas = [Database(create_engine(settings), batch_size=16) for _ in range(2)]
+    in the middle. Returns every command's outcome and how many batches had to be redone.
+
+    With `monkeypatch`, each batch first locks its accounts one at a time in the order its
+    commands name them, a little apart (the negative control)."""
+    replicas = [Database.from_settings(_one_writer(settings)) for _ in range(2)]
+    if monkeypatch is not None:
+        orders = {id(replicas[0].engine): ["a", "b"], id(replicas[1].engine): ["b", "a"]}
+        real = uow.load
+
+        def load_in_command_order(conn: Connection, needs: Needs, *args: Any, **kwargs: Any) -> Any:
+            if needs.accounts == {"a", "b"}:
+                for account in orders[id(conn.engine)]:
+                    conn.execute(select(t.accounts.c.id).where(t.accounts.c.id == account).with_for_update())
+                    time.sleep(0.3)
+            return real(conn, needs, *args, **kwargs)
+
+        monkeypatch.setattr(uow, "load", load_in_command_order)
     try:
-        arrived = [asyncio.Event(), asyncio.Event()]
+        arrived = [threading.Event(), threading.Event()]
 
         async def batch(i: int) -> list[Any]:
             first, second = ("a", "b") if i == 0 else ("b", "a")
             tasks = await _queued(
                 replicas[i],
-                (adjust_points, CTX, {"account_id": first, "points": 10, "reason": f"replica {i}"}),
-                (_meet, arrived[i], arrived[1 - i], {}),
-                (adjust_points, CTX, {"account_id": second, "points": 10, "reason": f"replica {i}"}),
+                adjust(first, 10, f"replica {i}"),
+                Meet(arrived[i], arrived[1 - i]),
+                adjust(second, 10, f"replica {i}"),
             )
             return await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -234,14 +263,11 @@ async def test_postgresql_batches_of_two_replicas_lock_accounts_in_one_order_and
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-async def test_postgresql_negative_control_without_the_up_front_locks_the_batches_deadlock(db, settings, monkeypatch):
-    async def no_up_front_locks(_session: Any, _batch: Any) -> None:
-        return None
-
-    monkeypatch.setattr(uow, "_lock_accounts", no_up_front_locks)
-    outcomes, redone = await _crossed_batches(settings)
-    assert redone >= 1, "without the sorted locks the crossed batches should have deadlocked"
-    # PostgreSQL broke the deadlock, and the redone batch applied everything exactly once.
+async def test_postgresql_negative_control_batches_locking_in_their_own_order_deadlock(db, settings, monkeypatch):
+    """The same batches, each locking its accounts in the order its commands name them: they
+    deadlock, PostgreSQL breaks it, and the redone batch still applies everything exactly once."""
+    outcomes, redone = await _crossed_batches(settings, monkeypatch)
+    assert redone >= 1, "locked in opposite orders, the crossed batches should have deadlocked"
     assert not [o for o in outcomes if isinstance(o, BaseException)]
     assert (await _available(db, "a"), await _available(db, "b")) == (20, 20)
 
@@ -265,28 +291,30 @@ async def test_batches_are_measured(api):
     assert 2 <= after["points_write_batch_size_count"] - before.get("points_write_batch_size_count", 0) <= 6
 
 
-async def _lose_the_connection(session: Any, lost: list[bool], times: int) -> str:
-    """The database drops this batch's connection (a restart, a failover) the first `times` times."""
-    if len(lost) < times:
-        lost.append(True)
-        await session.execute(KILL_OWN_CONNECTION)
-    return "survived"
+def _lose_the_connection_at_flush(monkeypatch: pytest.MonkeyPatch, times: int) -> list[bool]:
+    """The database drops the batch's connection (a restart, a failover) as it flushes, `times` times."""
+    real = uow.flush
+    lost: list[bool] = []
+
+    def flush(conn: Connection, batch: Any) -> None:
+        if len(lost) < times and len(batch.entries) == 2:
+            lost.append(True)
+            conn.execute(KILL_OWN_CONNECTION)
+        real(conn, batch)
+
+    monkeypatch.setattr(uow, "flush", flush)
+    return lost
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-async def test_postgresql_a_connection_lost_before_commit_redoes_the_batch_on_a_fresh_one(db):
-    """Twice in a row: a lost connection must not be taken for the command's own failure (which
-    would redo the batch with savepoints, and lose the connection under them once more)."""
-    redone, lost = db.redone, []
-    tasks = await _queued(
-        db,
-        (adjust_points, CTX, {"account_id": "a", "points": 10, "reason": "once"}),
-        (_lose_the_connection, lost, 2, {}),
-        (adjust_points, CTX, {"account_id": "b", "points": 10, "reason": "once"}),
-    )
+async def test_postgresql_a_connection_lost_before_commit_redoes_the_batch_on_a_fresh_one(db, monkeypatch):
+    """Twice in a row: nothing was committed, so the whole batch is done again, on a new connection."""
+    redone = db.redone
+    lost = _lose_the_connection_at_flush(monkeypatch, 2)
+    tasks = await _queued(db, adjust("a", 10, "once"), adjust("b", 10, "once"))
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert len(lost) == 2 and not [r for r in results if isinstance(r, BaseException)], results
-    assert db.redone == redone + 2, "nothing was committed, so the whole batch is done again, twice"
+    assert db.redone == redone + 2
     assert (await _available(db, "a"), await _available(db, "b")) == (10, 10)
     assert await _entries(db) == 2
 
@@ -295,50 +323,42 @@ async def test_postgresql_a_connection_lost_before_commit_redoes_the_batch_on_a_
 async def test_postgresql_a_connection_lost_during_commit_is_answered_as_outcome_unknown_and_not_redone(
     db, monkeypatch
 ):
-    real_commit = uow.AsyncSession.commit
+    real = Connection.exec_driver_sql
     commits = iter(["the gate's batch", "ours"])
 
-    async def commit(self: Any) -> None:
-        if next(commits, None) == "ours":
-            await self.execute(KILL_OWN_CONNECTION)  # the connection dies as COMMIT is sent
-        await real_commit(self)
+    def exec_driver_sql(self: Connection, statement: str, *args: Any, **kwargs: Any) -> Any:
+        if statement == "COMMIT" and threading.current_thread().name.startswith("points-writer"):
+            if next(commits, None) == "ours":  # the server ends the session as COMMIT is sent
+                terminate_backend(self.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
+        return real(self, statement, *args, **kwargs)
 
-    monkeypatch.setattr(uow.AsyncSession, "commit", commit)
+    monkeypatch.setattr(Connection, "exec_driver_sql", exec_driver_sql)
     redone = db.redone
-    tasks = await _queued(
-        db,
-        (adjust_points, CTX, {"account_id": "a", "points": 10, "reason": "unknown"}),
-        (adjust_points, CTX, {"account_id": "b", "points": 10, "reason": "unknown"}),
-    )
+    tasks = await _queued(db, adjust("a", 10, "unknown"), adjust("b", 10, "unknown"))
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(r, uow.CommitOutcomeUnknownError) for r in results), results
-    assert "Idempotency-Key" in results[0].detail and "asyncpg" not in results[0].detail
+    assert "Idempotency-Key" in results[0].detail and "psycopg" not in results[0].detail
     assert db.redone == redone, "a COMMIT that may have happened must not be done again"
     # Here the connection died before COMMIT reached the server, so nothing was applied.
     assert (await _available(db, "a"), await _available(db, "b")) == (0, 0)
-    assert (await db.write(adjust_points, CTX, account_id="a", points=1, reason="next")) is not None
+    assert (await db.write(adjust("a", 1, "next"))) is not None
     assert await _available(db, "a") == 1, "the next batch gets a live connection"
 
 
-def _server_error(error: type[Exception], message: str) -> DBAPIError:
-    """What SQLAlchemy raises for an asyncpg server error (its SQLSTATE on `orig`)."""
-    return DBAPIError("(connect)", None, error(message))
+async def test_a_batch_that_cannot_connect_while_the_database_restarts_is_redone(db, monkeypatch):
+    """A server that refuses connections while it starts up or shuts down: nothing of the batch
+    ran, so it is tried again on a new connection."""
+    real_get = db._writer_connections.get
+    refusals = [uow.DatabaseUnreachableError("connection failed: the database system is starting up")] * 2
 
-
-async def test_a_batch_that_cannot_connect_while_the_database_restarts_is_redone_on_a_fresh_connection(db, monkeypatch):
-    """PostgreSQL refuses connections while it starts up or shuts down (SQLSTATE 57P03): nothing of
-    the batch ran, so it is redone, like a batch whose connection was lost before COMMIT."""
-    real_connection = uow.AsyncSession.connection
-    refusals = [_server_error(asyncpg.CannotConnectNowError, "the database system is starting up")] * 2
-
-    async def connection(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def get() -> Connection:
         if refusals:
             raise refusals.pop()
-        return await real_connection(self, *args, **kwargs)
+        return real_get()
 
-    monkeypatch.setattr(uow.AsyncSession, "connection", connection)
+    monkeypatch.setattr(db._writer_connections, "get", get)
     redone = db.redone
-    assert await db.write(adjust_points, CTX, account_id="a", points=10, reason="after the restart") is not None
+    assert await db.write(adjust("a", 10, "after the restart")) is not None
     assert db.redone == redone + 2 and not refusals
     assert await _available(db, "a") == 10 and await _entries(db) == 1
 
@@ -346,19 +366,31 @@ async def test_a_batch_that_cannot_connect_while_the_database_restarts_is_redone
 async def test_a_commit_the_shutting_down_database_fails_is_answered_as_outcome_unknown_and_not_redone(db, monkeypatch):
     """A COMMIT answered "terminating connection due to administrator command" (57P01) may or may
     not have been applied: never redone, answered outcome-unknown (then 503)."""
-    real_commit = uow.AsyncSession.commit
+    real = Connection.exec_driver_sql
     commits = iter(["the gate's batch", "ours"])
 
-    async def commit(self: Any) -> None:
-        if next(commits, None) == "ours":
-            await self.rollback()  # here it was not applied; the point is that nobody can tell
-            raise _server_error(asyncpg.AdminShutdownError, "terminating connection due to administrator command")
-        await real_commit(self)
+    def exec_driver_sql(self: Connection, statement: str, *args: Any, **kwargs: Any) -> Any:
+        if statement == "COMMIT" and threading.current_thread().name.startswith("points-writer"):
+            if next(commits, None) == "ours":
+                real(self, "ROLLBACK")  # here it was not applied; the point is that nobody can tell
+                shutdown = psycopg.errors.AdminShutdown("terminating connection due to administrator command")
+                raise DBAPIError("COMMIT", None, shutdown)
+        return real(self, statement, *args, **kwargs)
 
-    monkeypatch.setattr(uow.AsyncSession, "commit", commit)
+    monkeypatch.setattr(Connection, "exec_driver_sql", exec_driver_sql)
     redone = db.redone
-    tasks = await _queued(db, (adjust_points, CTX, {"account_id": "a", "points": 10, "reason": "unknown"}))
+    tasks = await _queued(db, adjust("a", 10, "unknown"))
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(r, uow.CommitOutcomeUnknownError) for r in results), results
     assert db.redone == redone, "a COMMIT that may have happened must not be done again"
     assert await _available(db, "a") == 0
+
+
+def test_uow_classifies_what_a_restart_looks_like() -> None:
+    """57P01–57P03 and class 08 are connection failures; a constraint is not."""
+    def wrapped(exc: Exception) -> DBAPIError:
+        return DBAPIError("SELECT 1", None, exc)
+
+    assert uow.connection_failed(wrapped(psycopg.errors.AdminShutdown("terminating connection")))
+    assert uow.connection_failed(wrapped(psycopg.errors.CannotConnectNow("the database system is starting up")))
+    assert not uow.connection_failed(wrapped(psycopg.errors.UniqueViolation("duplicate key")))

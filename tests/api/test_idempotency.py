@@ -383,20 +383,21 @@ async def test_a_twin_waits_at_most_the_idempotency_wait(api, settings, monkeypa
     may wait POINTS_IDEMPOTENCY_WAIT (0.5 s here) and must then answer 409 idempotency-in-progress;
     once the first is done, the twin's retry replays it."""
 
-    import points_service.services.grants as grant_commands
-    from points_service.db.engine import create_engine
+    import time
+
+    from points_service.services.grants import Purchase
     from points_service.services.uow import Database
 
-    real = grant_commands.purchase
+    real = Purchase.apply
 
-    async def slow(*args: Any, **kwargs: Any) -> Any:
-        result = await real(*args, **kwargs)
-        await asyncio.sleep(3)
+    def slow(self: Purchase, tx: Any) -> Any:
+        result = real(self, tx)
+        time.sleep(3)  # in the writer thread, holding its batch open
         return result
 
-    monkeypatch.setattr(grant_commands, "purchase", slow)
+    monkeypatch.setattr(Purchase, "apply", slow)
     tuned = settings.model_copy(update={"idempotency_wait": 0.5, "db_lock_timeout_ms": lock_timeout_ms})
-    db = Database(create_engine(tuned))
+    db = Database.from_settings(tuned)
     app = create_app(tuned, clock=api.clock, database=db)
     await api.account()
     headers = {**api.auth("billing"), **key("k-slow")}

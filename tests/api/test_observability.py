@@ -25,8 +25,10 @@ from sqlalchemy import text
 
 from points_service.api.observability import JsonFormatter
 from points_service.services.context import Context
-from points_service.services.grants import adjust_points
+from points_service.services.grants import AdjustPoints
 from points_service.services.uow import DatabaseBusyError
+
+from commands import Call, DuplicateKeyName, Gate, ThenFail, until
 
 GENERATED = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex
 ACCESS = "points_service.access"
@@ -419,8 +421,11 @@ class TestRequestMetrics:
 
 
 async def _rename(api: Any, old: str, new: str) -> None:
-    async with api.db.engine.begin() as conn:
-        await conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+    def rename() -> None:
+        with api.db.engine.connect() as conn:  # autocommit: the statement is its own transaction
+            conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+    await asyncio.to_thread(rename)
 
 
 # ================================================================ /metrics: points moved
@@ -497,54 +502,42 @@ class TestPointsMoved:
         assert await flows(api) == expected
 
     async def test_a_command_that_fails_after_writing_counts_nothing(self, api):
-        """Its entries were written, then rolled back with it (alone in its batch or not)."""
+        """Its entries were written in memory, then dropped with it (alone in its batch or not)."""
         await api.account()
         ctx = Context(actor="test", role="admin", clock=api.clock, return_grace=timedelta(days=30))
-
-        async def adjust_then_fail(session: Any, ctx: Context) -> None:
-            await adjust_points(session, ctx, account_id="acme", points=1000, reason="never kept")
-            raise RuntimeError("the command fails after writing")
-
         with pytest.raises(RuntimeError):
-            await api.db.write(adjust_then_fail, ctx)
+            await api.db.write(ThenFail(AdjustPoints(ctx=ctx, account_id="acme", points=1000, reason="never kept")))
         assert await flows(api) == {}
         assert figures(await api.balance()) == (0, 0, 0)
 
-    async def test_entries_of_a_rolled_back_first_pass_are_not_counted(self, api):
-        """A batch is first applied without savepoints; when a command fails there it is rolled
-        back and redone with one each. A command whose outcome differs the second time (on
-        PostgreSQL another writer may commit between the passes; simulated here) must count
-        only what it committed: here, nothing."""
+    async def test_entries_of_a_batch_redone_carefully_are_counted_once(self, api):
+        """A batch whose flush meets a constraint its rules did not foresee is rolled back and redone
+        one command at a time. A command whose outcome differs the second time (on PostgreSQL
+        another writer may commit between the passes; simulated here) must count only what it
+        committed: here, nothing."""
         await api.account()
         ctx = Context(actor="test", role="admin", clock=api.clock, return_grace=timedelta(days=30))
         calls = 0
+        adjust = AdjustPoints(ctx=ctx, account_id="acme", points=10, reason="first pass only")
 
-        async def succeeds_only_the_first_time(session: Any, ctx: Context) -> None:
+        def succeeds_only_the_first_time(tx: Any) -> None:
             nonlocal calls
             calls += 1
-            await adjust_points(session, ctx, account_id="acme", points=10, reason="first pass only")
+            adjust.apply(tx)
             if calls > 1:
                 raise RuntimeError("the account changed between the passes")
 
-        async def fails(session: Any, ctx: Context) -> None:
-            raise RuntimeError("this command fails: the batch is redone with savepoints")
-
-        opened, release = asyncio.Event(), asyncio.Event()
-
-        async def gate(_session: Any) -> None:
-            opened.set()
-            await release.wait()
-
+        gate = Gate()
         held = asyncio.create_task(api.db.write(gate))
-        await opened.wait()  # the writer is busy: the next two commands form one batch
-        first = asyncio.create_task(api.db.write(succeeds_only_the_first_time, ctx))
-        second = asyncio.create_task(api.db.write(fails, ctx))
-        await asyncio.sleep(0)
-        release.set()
+        await until(gate.opened)  # the writer is busy: the next two commands form one batch
+        first = asyncio.create_task(api.db.write(Call(succeeds_only_the_first_time, adjust.needs)))
+        second = asyncio.create_task(api.db.write(DuplicateKeyName("test-admin")))
+        await asyncio.sleep(0.05)
+        gate.release.set()
         await held
         with pytest.raises(RuntimeError, match="changed between"):
             await first
-        with pytest.raises(RuntimeError, match="redone with savepoints"):
+        with pytest.raises(Exception, match="conflicts with a concurrent change"):
             await second
         assert calls == 2  # the batch was redone
         assert figures(await api.balance()) == (0, 0, 0)  # nothing committed
@@ -583,4 +576,5 @@ async def test_lines_logged_by_the_writer_carry_no_other_requests_id(api, every_
     assert len(inserts) == 1, "the purchase's SQL was not captured"
     ids = {line.get("request_id") for line in every_log.lines} - {None}
     assert first not in ids, f"lines written for {sent} carry {first}"
-    assert inserts[0].get("request_id") == sent
+    # A batch's statements serve every command in it, so they are logged under no request's id.
+    assert inserts[0].get("request_id") is None

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from points_service.services.keys import revoke_key
+from points_service.services.keys import RevokeKey
 
 ROLES = ("admin", "billing", "helpdesk", "viewer")
 ALL = frozenset(ROLES)
@@ -356,7 +356,7 @@ class TestAuthentication:
     async def test_revoked_key_is_401_on_the_next_request(self, api):
         assert (await api.get("/v1/accounts", role="billing")).status_code == 200
 
-        await api.db.write(revoke_key, name="test-billing", now=api.clock.now())
+        await api.db.write(RevokeKey(name="test-billing", now=api.clock.now()))
 
         assert_unauthorized(await api.get("/v1/accounts", role="billing"))
         assert (await api.get("/v1/accounts", role="helpdesk")).status_code == 200

@@ -1,10 +1,10 @@
-"""Reads that fit in one statement run without BEGIN/COMMIT (`Database.read_rows`).
+"""Reads that fit in one statement run without BEGIN/COMMIT (`Database.read_one`).
 
 A balance read, an owner look-up and an API-key look-up are each one statement, which reads one
 consistent snapshot on its own on both databases. These tests pin that they stay one statement,
-that they really run outside a transaction, and that the connection they used goes back to the
-pool as it was: later transactions still BEGIN (IMMEDIATE for writes on SQLite), with their
-isolation level.
+that they really run outside a transaction, and that a reader's connection is left as it was:
+reads of several statements still BEGIN a read-only snapshot (REPEATABLE READ on PostgreSQL), and
+end it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, text
 
-from points_service.db.engine import WRITE_OPTION, create_engine
 from points_service.services.uow import Database
 from points_service.settings import Settings
 
@@ -22,8 +21,10 @@ from conftest import Api, statements_sent
 
 
 def _in_transaction(conn: Any) -> bool:
-    driver = conn.connection.driver_connection  # aiosqlite's or asyncpg's connection
-    return bool(driver.in_transaction if hasattr(driver, "in_transaction") else driver.is_in_transaction())
+    driver = conn.connection.driver_connection  # sqlite3's or psycopg's connection
+    if hasattr(driver, "in_transaction"):
+        return bool(driver.in_transaction)
+    return driver.info.transaction_status != 0  # psycopg: IDLE is 0
 
 
 def _record_statements(db: Database) -> list[tuple[str, bool]]:
@@ -34,7 +35,7 @@ def _record_statements(db: Database) -> list[tuple[str, bool]]:
         words = statement.split(None, 2)[:2 if statement.startswith("BEGIN") else 1]
         seen.append((" ".join(words).upper(), _in_transaction(conn)))
 
-    event.listen(db.engine.sync_engine, "after_cursor_execute", record)
+    event.listen(db.engine, "after_cursor_execute", record)
     return seen
 
 
@@ -86,40 +87,24 @@ async def test_account_views_read_the_account_once_with_its_lots(api: Api, suffi
     assert not [s for s in selects if "FROM lots" in s], "the lots come with the account"
 
 
-def _one_connection(settings: Settings) -> Database:
-    return Database(create_engine(settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0})))
-
-
-async def test_the_statement_runs_outside_a_transaction_and_the_connection_is_returned_as_it_was(
-    settings: Settings,
-) -> None:
-    db = _one_connection(settings)
+async def test_reads_leave_their_connection_as_they_found_it(settings: Settings) -> None:
+    db = Database.from_settings(settings.model_copy(update={"readers": 1}))
     try:
         seen = _record_statements(db)
-        assert (await db.read_rows(text("SELECT 1")))[0][0] == 1
-        async with db.sessions() as session:  # the same pooled connection, as a writer takes it
-            await session.connection(execution_options={WRITE_OPTION: True})
-            await session.execute(text("SELECT 1"))
-        async with db.snapshot() as session:
-            await session.execute(text("SELECT 1"))
-            if not db.is_sqlite:
-                level = (await session.execute(text("SHOW transaction_isolation"))).scalar_one()
-                assert level == "repeatable read"
-        async with db.sessions() as session:
-            if not db.is_sqlite:
-                level = (await session.execute(text("SHOW transaction_isolation"))).scalar_one()
-                assert level == "read committed"
-        assert (await db.read_rows(text("SELECT 2")))[0][0] == 2
-        if db.is_sqlite:  # BEGIN is a statement there; the writer's takes the lock up front
-            assert seen == [
-                ("SELECT", False),
-                ("BEGIN IMMEDIATE", True), ("SELECT", True),
-                ("BEGIN", True), ("SELECT", True),
-                ("SELECT", False),
-            ], seen
+        assert (await db.read_one(text("SELECT 1")))[0][0] == 1
+
+        def isolation(conn: Connection) -> str:
+            if db.is_sqlite:
+                return "serializable"  # SQLite's only level
+            return str(conn.execute(text("SHOW transaction_isolation")).scalar_one())
+
+        assert await db.read(isolation) in ("repeatable read", "serializable")
+        assert (await db.read_one(text("SELECT 2")))[0][0] == 2
+        if db.is_sqlite:
+            assert seen == [("SELECT", False), ("BEGIN", True), ("ROLLBACK", False), ("SELECT", False)], seen
         else:
             assert seen == [
-                ("SELECT", False), ("SELECT", True), ("SELECT", True), ("SHOW", True), ("SHOW", True), ("SELECT", False)
+                ("SELECT", False), ("BEGIN ISOLATION", True), ("SHOW", True), ("ROLLBACK", False), ("SELECT", False)
             ], seen
     finally:
         await db.dispose()

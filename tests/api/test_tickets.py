@@ -1145,7 +1145,7 @@ async def test_a_ticket_write_does_not_look_up_its_ticket_s_account_again(api):
     assert len(lookups) == 1, lookups  # the route's access check, not the command
 
 
-@pytest.mark.parametrize("command", ["adjust_ticket", "resolve_ticket", "refund_ticket"])
+@pytest.mark.parametrize("command", ["AdjustTicket", "ResolveTicket", "RefundTicket"])
 async def test_a_ticket_command_given_another_account_finds_no_ticket_and_writes_nothing(api, command):
     await api.account()
     await api.account("other")
@@ -1154,9 +1154,9 @@ async def test_a_ticket_command_given_another_account_finds_no_ticket_and_writes
     ticket = await api.open()
     before = (await api.balance(), await api.balance("other"))
     ctx = Context(actor="test", role="admin", clock=api.clock, return_grace=GRACE)
-    arguments = {"adjust_ticket": {"points": 10, "reason": "r"}, "refund_ticket": {"reason": "withdrawn"}}.get(command, {})
+    arguments = {"AdjustTicket": {"points": 10, "reason": "r"}, "RefundTicket": {"reason": "withdrawn"}}.get(command, {})
     with pytest.raises(NotFoundError):
-        await api.db.write(getattr(tickets, command), ctx, ticket_id=ticket["id"], account_id="other", **arguments)
+        await api.db.write(getattr(tickets, command)(ctx=ctx, ticket_id=ticket["id"], account_id="other", **arguments))
     assert (await api.balance(), await api.balance("other")) == before
     r = await api.get(f"/v1/tickets/{ticket['id']}")
     assert r.json()["version"] == 1 and r.json()["status"] == "open"

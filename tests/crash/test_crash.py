@@ -517,7 +517,7 @@ async def test_database_crash_under_load_loses_nothing_acknowledged_and_applies_
     command = os.environ.get("POINTS_TEST_PG_RESTART")
     if not command:
         pytest.skip("POINTS_TEST_PG_RESTART is not set: the cluster is not scripts/with_postgres.py's to restart")
-    await admin_sql(f'ALTER DATABASE "{make_url(crash_cluster.url).database}" SET synchronous_commit = on')
+    admin_sql(f'ALTER DATABASE "{make_url(crash_cluster.url).database}" SET synchronous_commit = on')
     crash_cluster.settings["POINTS_AUTH_CACHE_SECONDS"] = "1"
     await asyncio.to_thread(crash_cluster.stop)
     await asyncio.to_thread(crash_cluster.start)

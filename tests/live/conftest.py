@@ -31,8 +31,7 @@ from typing import Any
 import httpx
 import pytest
 
-from points_service.db.engine import create_engine
-from points_service.services.keys import create_key
+from points_service.services.keys import CreateKey
 from points_service.services.uow import Database
 from points_service.settings import Settings
 
@@ -88,11 +87,11 @@ def make_keys(url: str) -> dict[str, str]:
     """One key per role, written straight into the database."""
 
     async def main() -> dict[str, str]:
-        db = Database(create_engine(Settings(database_url=url)))
+        db = Database.from_settings(Settings(database_url=url))
         try:
             keys = {}
             for role in ROLES:
-                _, keys[role] = await db.write(create_key, role=role, name=f"live-{role}", now=datetime.now(UTC))
+                keys[role] = (await db.write(CreateKey(role=role, name=f"live-{role}", now=datetime.now(UTC)))).secret
             return keys
         finally:
             await db.dispose()

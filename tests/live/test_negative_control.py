@@ -29,14 +29,14 @@ To show that scenario (a) detects a missing lock, the control database first dro
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import Counter
 from typing import Any
 
-import asyncpg
+import psycopg
 import pytest
-from sqlalchemy.engine import make_url
+
+from pgtools import libpq_dsn
 
 DROP_SEQ_UNIQUE = "ALTER TABLE ledger_entries DROP CONSTRAINT uq_ledger_entries_account_id"
 
@@ -47,15 +47,8 @@ def control_db(database_url: str, live_tools: dict[str, Any]) -> tuple[str, dict
     if not live_tools["is_postgres"](database_url):
         pytest.skip("negative control runs on PostgreSQL: SQLite serialises writers with BEGIN IMMEDIATE")
 
-    async def drop() -> None:
-        dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(DROP_SEQ_UNIQUE)
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
+    with psycopg.connect(libpq_dsn(database_url), autocommit=True) as conn:
+        conn.execute(DROP_SEQ_UNIQUE)
     return database_url, live_tools["make_keys"](database_url)
 
 

@@ -1,53 +1,39 @@
 """Serve points-service with the account lock taken out — for the negative control test only.
 
-`python unsafe_serve.py --port N [--host H]` replaces `points_service.services.ledger.lock_account`
-with a version that reads the account row WITHOUT `FOR UPDATE` (same signature, same
-NotFoundError), and the group-commit writer's up-front account locks
-(`points_service.services.uow._lock_accounts`) with nothing, then runs uvicorn in this very
-process (`workers=1`: worker processes would re-import the package and lose the patch). The patch
-lives only under tests/, so nothing outside the test suite can turn it on.
+`python unsafe_serve.py --port N [--host H]` replaces the write batches' account lock
+(`points_service.services.load.LOCK_ACCOUNTS`, a `SELECT … FOR UPDATE`) with the same `SELECT`
+without `FOR UPDATE`, then runs uvicorn in this very process (`workers=1`: worker processes would
+re-import the package and lose the patch). The patch lives only under tests/, so nothing outside
+the test suite can turn it on.
 
-It also holds every transaction for `RACE_WINDOW` seconds after it has read an account's lots and
-before it writes them. Without that, whether two unlocked transactions overlap is luck: on a busy
+It also holds every batch for `RACE_WINDOW` seconds after it has read its accounts' lots and
+before it writes them. Without that, whether two unlocked batches overlap is luck: on a busy
 machine the batches of the four processes can run one after the other, and the control then
-proves nothing (it once saw 3 opens of 64 succeed, all in order). With it, every transaction that
-starts while another is waiting reads the same points, so the missing lock is always exposed.
+proves nothing (it once saw 3 opens of 64 succeed, all in order). With it, every batch that starts
+while another is waiting reads the same points, so the missing lock is always exposed.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import time
+from typing import Any
 
 import uvicorn
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select
 
-from points_service.db.models import Account, Lot
-from points_service.domain.errors import NotFoundError
-from points_service.services import ledger, uow
+from points_service.db import schema as t
+from points_service.services import load, uow
 
 RACE_WINDOW = 0.2  # seconds between reading an account's lots and writing them
 
-_lots_with_points = ledger.AccountWriter.lots_with_points
+_load = load.load
 
 
-async def lock_account_without_lock(session: AsyncSession, account_id: str) -> Account:
-    stmt = select(Account).where(Account.id == account_id).execution_options(populate_existing=True)
-    account = (await session.execute(stmt)).scalar_one_or_none()
-    if account is None:
-        raise NotFoundError("account", account_id)
-    return account
-
-
-async def lots_with_points_then_wait(writer: ledger.AccountWriter) -> list[Lot]:
-    lots = await _lots_with_points(writer)
-    await asyncio.sleep(RACE_WINDOW)
-    return lots
-
-
-async def no_up_front_locks(_session: AsyncSession, _batch: object) -> None:
-    return None
+def load_then_wait(*args: Any, **kwargs: Any) -> Any:
+    batch = _load(*args, **kwargs)
+    time.sleep(RACE_WINDOW)
+    return batch
 
 
 def main() -> None:
@@ -55,9 +41,12 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    ledger.lock_account = lock_account_without_lock  # type: ignore[assignment]
-    uow._lock_accounts = no_up_front_locks  # type: ignore[assignment]
-    ledger.AccountWriter.lots_with_points = lots_with_points_then_wait  # type: ignore[method-assign]
+    load.LOCK_ACCOUNTS = (  # the same columns, not locked
+        select(*load._ACCOUNT_COLUMNS, load._VERSION.scalar_subquery())
+        .where(t.accounts.c.id.in_(bindparam("accounts", expanding=True)))
+        .order_by(t.accounts.c.id)
+    )
+    uow.load = load_then_wait  # type: ignore[assignment]
     uvicorn.run("points_service.app:create_app", factory=True, host=args.host, port=args.port, workers=1)
 
 

@@ -50,7 +50,7 @@ class LedgerMachine(RuleBasedStateMachine):
         shutil.copy(self.template, self.dir / "points.db")
         self.clock = Clock()
         settings_ = Settings(
-            database_url=f"sqlite+aiosqlite:///{self.dir / 'points.db'}", auth_cache_seconds=0, sqlite_synchronous="NORMAL"
+            database_url=f"sqlite:///{self.dir / 'points.db'}", auth_cache_seconds=0, sqlite_synchronous="NORMAL"
         )
         self.client = TestClient(create_app(settings_, clock=self.clock), raise_server_exceptions=True)
         self.client.__enter__()

@@ -53,8 +53,8 @@ from standardwebhooks.webhooks import Webhook
 from points_service.api import deps
 from points_service.api.observability import JsonFormatter
 from points_service.app import create_app
-from points_service.db.models import ApiKey
-from points_service.services.keys import create_key, hash_key, revoke_key
+from points_service.db.schema import api_keys
+from points_service.services.keys import CreateKey, RevokeKey, hash_key
 from points_service.settings import Settings
 
 from testkeys import TEST_KEYS
@@ -82,7 +82,7 @@ def settings(database_url: str) -> Settings:
 def _load_document() -> dict[str, Any]:
     """The app's document, built once at collection (an app per test would rebuild it each time;
     `test_document_is_the_apps` checks that the tested app serves the same one)."""
-    app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:"))
+    app = create_app(Settings(database_url="sqlite://"))
     return app.openapi()
 
 
@@ -1122,14 +1122,12 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 async def all_rows(api: Any) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table of the database, as the database has it."""
-    async with api.db.snapshot() as session:
-        conn = await session.connection()
-        names = await conn.run_sync(lambda sync: sa_inspect(sync).get_table_names())
-        rows = {}
-        for name in names:
-            result = await conn.execute(text(f'SELECT * FROM "{name}"'))
-            rows[name] = [dict(row) for row in result.mappings()]
-    return rows
+
+    def read(conn: Any) -> dict[str, list[dict[str, Any]]]:
+        names = sa_inspect(conn).get_table_names()
+        return {name: [dict(row) for row in conn.execute(text(f'SELECT * FROM "{name}"')).mappings()] for name in names}
+
+    return await api.db.read(read)
 
 
 @contextlib.contextmanager
@@ -1156,9 +1154,9 @@ def capture_every_logger(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 class TestSecrets:
     async def test_keys_are_stored_only_as_sha256_digests_and_no_table_holds_a_key(self, api):
-        _, extra_secret = await api.db.write(
-            create_key, role="viewer", name="sec-extra", now=api.clock.now(), account_id=A
-        )
+        extra_secret = (
+            await api.db.write(CreateKey(role="viewer", name="sec-extra", now=api.clock.now(), account_id=A))
+        ).secret
         secrets_ = [*api.keys.values(), extra_secret]
         # Every key in use, with Idempotency-Keys (stored "scoped to the API key") and failures.
         scene = await arrange(api, A, full=False)
@@ -1171,8 +1169,7 @@ class TestSecrets:
             await api.put(f"/v1/accounts/{A}", {"display_name": "x"}, role=role)
             await api.get(f"/v1/accounts/{A}/statement", role=role)
 
-        async with api.db.snapshot() as session:
-            keys = (await session.execute(select(ApiKey.__table__))).mappings().all()
+        keys = [row._mapping for row in await api.db.read_one(select(api_keys))]
         assert len(keys) == len(secrets_)
         stored = {row["key_hash"] for row in keys}
         assert all(HEX64.match(h) for h in stored), stored
@@ -1211,8 +1208,8 @@ class TestSecrets:
         webhooks; every logger of the process at DEBUG (SQL statements and their parameters
         included). No key and no webhook secret in any record (its message, its arguments, its
         extra fields, its JSON line) nor in any response."""
-        _, revoked_secret = await api.db.write(create_key, role="billing", name="sec-revoked", now=api.clock.now())
-        await api.db.write(revoke_key, name="sec-revoked", now=api.clock.now())
+        revoked_secret = (await api.db.write(CreateKey(role="billing", name="sec-revoked", now=api.clock.now()))).secret
+        await api.db.write(RevokeKey(name="sec-revoked", now=api.clock.now()))
         attempts = ["pts_unknown_" + uuid.uuid4().hex, revoked_secret, "x" * 300 + "pts_long"]
         responses: list[httpx.Response] = []
         with capture_every_logger(caplog):
@@ -1278,7 +1275,7 @@ class TestSecrets:
         reader = await prepare(api, BY_ID["get_account"], scene, fresh=False)
         assert (await reader.send(api, role)).status_code == 200
 
-        await api.db.write(revoke_key, name=f"test-{role}", now=api.clock.now())
+        await api.db.write(RevokeKey(name=f"test-{role}", now=api.clock.now()))
 
         before = await snapshot(api, (A,), everything=True)
         for op in KEYED:
@@ -1309,7 +1306,7 @@ class TestSecrets:
             assert entries and all(HEX64.match(k) for k in entries), "the cache is keyed by digests"
             assert not any(secret in repr(entries) for secret in api.keys.values()), "the cache holds a key"
 
-            await api.db.write(revoke_key, name="test-helpdesk", now=api.clock.now())
+            await api.db.write(RevokeKey(name="test-helpdesk", now=api.clock.now()))
             now[0] += Settings.model_fields["auth_cache_seconds"].default + 0.001
 
             assert_problem(await client.get("/v1/plans", headers=headers), 401, "unauthorized")

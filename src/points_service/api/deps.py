@@ -16,10 +16,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import Select
 
-from ..db.models import Account, ApiKey, Lot, Ticket
+from ..services import queries
 from ..services.context import Context
+from ..services.keys import KEY_BY_HASH
 from ..services.uow import Database
 from .problems import ProblemError, validation_problem
 
@@ -67,16 +68,19 @@ class Owners:
     look-up; absence is never remembered."""
 
     LIMIT = 100_000
+    ACCOUNT = queries.ACCOUNT_EXISTS
+    TICKET = queries.TICKET_OWNER
+    LOT = queries.LOT_OWNER
 
     def __init__(self) -> None:
-        self._known: dict[tuple[str, str], str] = {}
+        self._known: dict[tuple[int, str], str] = {}
 
-    async def owner(self, request: Request, kind: type[Account] | type[Ticket] | type[Lot], ident: str) -> str | None:
-        slot = (kind.__tablename__, ident)
+    async def owner(self, request: Request, lookup: Select[Any], ident: str) -> str | None:
+        """The account `lookup` (one of ACCOUNT, TICKET, LOT) finds for `ident`."""
+        slot = (id(lookup), ident)
         owner = self._known.get(slot)
         if owner is None:
-            column = kind.id if kind is Account else kind.account_id  # type: ignore[union-attr]
-            rows = await database(request).read_rows(select(column).where(kind.id == ident))
+            rows = await database(request).read_one(lookup, {"ident": ident})
             owner = rows[0][0] if rows else None
             if owner is not None:
                 if len(self._known) >= self.LIMIT:
@@ -105,8 +109,7 @@ async def authenticate(
     cache: KeyCache = request.app.state.key_cache
     cached, principal = cache.get(digest)
     if not cached:
-        columns = (ApiKey.key_hash, ApiKey.revoked_at, ApiKey.name, ApiKey.role, ApiKey.account_id)
-        rows = await database(request).read_rows(select(*columns).where(ApiKey.key_hash == digest))
+        rows = await database(request).read_one(KEY_BY_HASH, {"digest": digest})
         key = rows[0] if rows else None
         found = key is not None and key.revoked_at is None and hmac.compare_digest(key.key_hash, digest)
         principal = Principal(key.name, key.role, key.account_id) if found and key else None
@@ -165,7 +168,7 @@ def on_account(*roles: str, must_exist: bool = True, route_finds: bool = False) 
         if must_exist:
             if not ACCOUNT_ID.fullmatch(account_id):  # cannot exist (and NUL would break PostgreSQL)
                 raise _not_found("account", account_id)
-            if not route_finds and await owners(request).owner(request, Account, account_id) is None:
+            if not route_finds and await owners(request).owner(request, Owners.ACCOUNT, account_id) is None:
                 raise _not_found("account", account_id)
         return principal
 
@@ -184,7 +187,7 @@ def on_ticket(*roles: str) -> Callable[..., Awaitable[Principal]]:
     async def check(request: Request, principal: Caller, ticket_id: Annotated[str, Path()]) -> Principal:
         owner = None
         if _could_exist(ticket_id):
-            owner = await owners(request).owner(request, Ticket, ticket_id)
+            owner = await owners(request).owner(request, Owners.TICKET, ticket_id)
         _check_scope(principal, owner, roles, "ticket", ticket_id)
         request.state.ticket_account = owner
         return principal
@@ -197,12 +200,18 @@ def ticket_account(request: Request) -> str:
     return request.state.ticket_account  # type: ignore[no-any-return]
 
 
+def lot_account(request: Request) -> str:
+    """The account of the path's lot, as `on_lot` found it (a lot never changes account)."""
+    return request.state.lot_account  # type: ignore[no-any-return]
+
+
 def on_lot(*roles: str) -> Callable[..., Awaitable[Principal]]:
     async def check(request: Request, principal: Caller, lot_id: Annotated[str, Path()]) -> Principal:
         owner = None
         if _could_exist(lot_id):
-            owner = await owners(request).owner(request, Lot, lot_id)
+            owner = await owners(request).owner(request, Owners.LOT, lot_id)
         _check_scope(principal, owner, roles, "lot", lot_id)
+        request.state.lot_account = owner
         return principal
 
     return check

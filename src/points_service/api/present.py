@@ -1,13 +1,14 @@
-"""ORM rows and service results → response bodies (plain dicts shaped as in `schemas`)."""
+"""Records and service results → response bodies (plain dicts shaped as in `schemas`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from ..db import models as m
+from ..db import records as r
 from ..domain.money import format_amount
-from ..services.queries import Balance, PendingExpiry, effective_lot_states
+from ..services.balance import Balance
+from ..services.queries import PendingExpiry, effective_lot_states
 
 
 def money(minor: int | None, currency: str | None) -> dict[str, str] | None:
@@ -27,18 +28,18 @@ def balance(b: Balance) -> dict[str, Any]:
     }
 
 
-def account(a: m.Account, b: Balance) -> dict[str, Any]:
+def account(a: r.Account, b: Balance) -> dict[str, Any]:
     return {
         "account_id": a.id,
         "display_name": a.display_name,
-        "metadata": a.meta,
+        "metadata": a.metadata,
         "created_at": a.created_at,
         "updated_at": a.updated_at,
         "balance": balance(b),
     }
 
 
-def lot(row: m.Lot, now: datetime) -> dict[str, Any]:
+def lot(row: r.Lot, now: datetime) -> dict[str, Any]:
     return {
         "id": row.id,
         "account_id": row.account_id,
@@ -57,15 +58,15 @@ def lot(row: m.Lot, now: datetime) -> dict[str, Any]:
     }
 
 
-def plan(row: m.Plan) -> dict[str, Any]:
+def plan(row: r.Plan) -> dict[str, Any]:
     return {"code": row.code, "points": row.points, "price": money(row.price_minor, row.currency), "active": row.active}
 
 
-def category(row: m.Category) -> dict[str, Any]:
+def category(row: r.Category) -> dict[str, Any]:
     return {"code": row.code, "group": row.group, "name": row.name, "pricing": row.pricing, "active": row.active}
 
 
-def license_product(row: m.LicenseProduct) -> dict[str, Any]:
+def license_product(row: r.LicenseProduct) -> dict[str, Any]:
     return {
         "code": row.code,
         "name": row.name,
@@ -75,7 +76,7 @@ def license_product(row: m.LicenseProduct) -> dict[str, Any]:
     }
 
 
-def license(row: m.License) -> dict[str, Any]:
+def license(row: r.License) -> dict[str, Any]:
     return {
         "license_key": row.license_key,
         "account_id": row.account_id,
@@ -85,7 +86,7 @@ def license(row: m.License) -> dict[str, Any]:
     }
 
 
-def ticket(row: m.Ticket) -> dict[str, Any]:
+def ticket(row: r.Ticket) -> dict[str, Any]:
     return {
         "id": row.id,
         "account_id": row.account_id,
@@ -109,7 +110,7 @@ def ticket(row: m.Ticket) -> dict[str, Any]:
     }
 
 
-def ticket_detail(row: m.Ticket, allocations: list[m.TicketAllocation], history: list[m.TicketEvent]) -> dict[str, Any]:
+def ticket_detail(row: r.Ticket, allocations: list[r.Allocation], history: list[r.TicketEvent]) -> dict[str, Any]:
     return {
         **ticket(row),
         "allocations": [
@@ -131,7 +132,7 @@ def ticket_detail(row: m.Ticket, allocations: list[m.TicketAllocation], history:
     }
 
 
-def entry(row: m.LedgerEntry | PendingExpiry, postings: list[dict[str, Any]]) -> dict[str, Any]:
+def entry(row: r.Entry | PendingExpiry, postings: list[dict[str, Any]]) -> dict[str, Any]:
     if isinstance(row, PendingExpiry):
         return {
             "id": f"pending:{row.lot.id}",

@@ -14,7 +14,8 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from ..services.uow import CommitOutcomeUnknownError, DatabaseBusyError, connection_failed
+from ..services.idempotency import IdempotencyInProgressError, IdempotencyKeyReusedError
+from ..services.uow import CommitOutcomeUnknownError, DatabaseBusyError, DatabaseUnreachableError, connection_failed
 from .routing import MALFORMED_JSON
 from ..domain.errors import (
     ConflictError,
@@ -113,6 +114,10 @@ def problem_response(
 
 def domain_problem(exc: DomainError) -> tuple[str, dict[str, Any]]:
     match exc:
+        case IdempotencyKeyReusedError():
+            return "idempotency-key-reused", {}
+        case IdempotencyInProgressError():
+            return "idempotency-in-progress", {}
         case InsufficientPointsError():
             return "insufficient-points", exc.extra
         case InvalidStateError():
@@ -249,6 +254,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _busy(request: Request, exc: DatabaseBusyError) -> JSONResponse:
         if isinstance(exc, CommitOutcomeUnknownError):  # say it in a member a client can test
             return _database_unavailable(request, exc, "busy", exc.detail, outcome_unknown=True)
+        if isinstance(exc, DatabaseUnreachableError):
+            return _database_unavailable(request, exc, "unreachable", exc.detail)
         return _database_unavailable(request, exc, "busy", exc.detail)
 
     @app.exception_handler(DBAPIError)

@@ -1,10 +1,10 @@
-"""Running a write command for a request: the unit of work, and the Idempotency-Key around it.
+"""Running a write command for a request, with its Idempotency-Key.
 
-With an `Idempotency-Key`, the key, the request's fingerprint and the response are stored in the
-transaction of the effect, scoped to the API key. A retry with the same key and fingerprint gets
-the stored response with `Idempotent-Replayed: true`; another request with the same key gets 422
-`idempotency-key-reused`. A twin arriving while the first is still running waits for it (on
-PostgreSQL on the key's unique index, on SQLite behind the single writer) and then replays.
+The key's rules live in `services.idempotency`: the response is stored in the transaction of the
+effect, scoped to the API key. Here: the request's fingerprint, the replay of a stored response
+before the route runs (and before If-Match is looked at), the rendering of responses and refusals
+for the command to store, and the in-process wait for a twin still running (on SQLite, and
+between this process's writers; twins in other processes wait on the key's unique index).
 Responses 2xx, 404, 409 and 412 are stored; 401, 403, 422 and 5xx are not.
 """
 
@@ -16,52 +16,54 @@ import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam
 
-from ..db.models import IdempotencyKey
+from ..db import schema as t
+from ..db.records import SELECT, StoredResponse
 from ..domain.errors import DomainError
-from ..services.uow import Database
+from ..services.idempotency import Answered, Idempotent, IdempotencyKeyReusedError, Rendered, RequestKey, StoreResponse
+from ..services.state import Command
 from .deps import Caller, database
-from .routing import RAW_BODY, parse_json
 from .problems import ProblemError, domain_problem, problem_body, render_problem, validation_problem
+from .routing import RAW_BODY, parse_json
 
-T = TypeVar("T")
+R = TypeVar("R")
 STORED_ERRORS = {404, 409, 412}
 IDEMPOTENCY_KEY = r"^[\x20-\x7e]{1,255}$"
 _KEY = re.compile(IDEMPOTENCY_KEY)
+JSON = "application/json"
+PROBLEM_JSON = "application/problem+json"
 
-Rendered = tuple[int, str, dict[str, str]]
 Present = Callable[[Any], tuple[int, Any, dict[str, str]]]
 
-
-@dataclass(frozen=True)
-class Idempotency:
-    api_key: str
-    key: str
-    fingerprint: str
+STORED_RESPONSE = SELECT[StoredResponse].where(
+    t.idempotency_keys.c.api_key == bindparam("api_key"), t.idempotency_keys.c.key == bindparam("key")
+)
 
 
 class ReplayError(Exception):
     """Answer with a stored response."""
 
-    def __init__(self, row: IdempotencyKey) -> None:
-        super().__init__(row.key)
-        self.status_code, self.body, self.headers = row.status_code, row.body, dict(row.headers)
+    def __init__(self, answered: Answered) -> None:
+        super().__init__("replay")
+        self.answered = answered
+
+
+def answer(answered: Answered) -> Response:
+    """The response a command's stored (or storable) answer gives."""
+    rendered = answered.response
+    headers = {**rendered.headers, "Idempotent-Replayed": "true"} if answered.replayed else rendered.headers
+    media = PROBLEM_JSON if rendered.status >= 400 else JSON
+    return Response(rendered.body, status_code=rendered.status, headers=headers, media_type=media)
 
 
 def replay_response(exc: ReplayError) -> Response:
-    media = "application/problem+json" if exc.status_code >= 400 else "application/json"
-    headers = {**exc.headers, "Idempotent-Replayed": "true"}
-    return Response(exc.body, status_code=exc.status_code, headers=headers, media_type=media)
+    return answer(exc.answered)
 
 
 def _fingerprint(request: Request, body: bytes) -> str:
@@ -73,12 +75,8 @@ def _fingerprint(request: Request, body: bytes) -> str:
     return hashlib.sha256(f"{request.method} {target}\n".encode() + canonical).hexdigest()
 
 
-def _check(row: IdempotencyKey, fingerprint: str) -> None:
-    if row.fingerprint != fingerprint:
-        raise ProblemError(
-            "idempotency-key-reused", "this Idempotency-Key was already used with a different request"
-        )
-    raise ReplayError(row)
+def _reused() -> ProblemError:
+    return ProblemError("idempotency-key-reused", IdempotencyKeyReusedError().detail)
 
 
 async def idempotency(
@@ -92,117 +90,72 @@ async def idempotency(
             pattern=IDEMPOTENCY_KEY,
         ),
     ] = None,
-) -> Idempotency | None:
+) -> RequestKey | None:
     """Replays a stored response at once (before If-Match is looked at)."""
     if idempotency_key is None:
         return None
     if not _KEY.fullmatch(idempotency_key):
         raise validation_problem("#/header/idempotency-key", "must be 1 to 255 printable ASCII characters")
-    body = await request.body()
-    idem = Idempotency(principal.name, idempotency_key, _fingerprint(request, body))
-    async with database(request).snapshot() as session:
-        row = await session.get(IdempotencyKey, (idem.api_key, idem.key))
-    if row is not None and row.status_code:
-        _check(row, idem.fingerprint)
-    return idem
+    key = RequestKey(principal.name, idempotency_key, _fingerprint(request, await request.body()))
+    rows = await database(request).read_one(STORED_RESPONSE, {"api_key": key.api_key, "key": key.key})
+    if rows:
+        stored = StoredResponse(*rows[0])
+        if stored.fingerprint != key.fingerprint:
+            raise _reused()
+        raise ReplayError(Answered(Rendered(stored.status_code, stored.body, dict(stored.headers)), replayed=True))
+    return key
 
 
-async def _store(session: AsyncSession, idem: Idempotency, rendered: Rendered, now: datetime) -> None:
-    row = await session.get(IdempotencyKey, (idem.api_key, idem.key))
-    if row is not None:
-        _check(row, idem.fingerprint)  # a twin answered first: replay its answer
-    status, body, headers = rendered
-    session.add(
-        IdempotencyKey(
-            api_key=idem.api_key,
-            key=idem.key,
-            fingerprint=idem.fingerprint,
-            status_code=status,
-            body=body,
-            headers=headers,
-            created_at=now,
-        )
-    )
+def refusal_renderer(request: Request) -> Callable[[DomainError], Rendered | None]:
+    """How a refused command's answer is stored: the problem document, for 404, 409 and 412."""
 
+    def render(exc: DomainError) -> Rendered | None:
+        slug, extra = domain_problem(exc)
+        problem = problem_body(request, slug, exc.detail, **extra)
+        if problem["status"] not in STORED_ERRORS:
+            return None
+        return Rendered(problem["status"], render_problem(problem), {})
 
-async def _idempotent(
-    session: AsyncSession,
-    db: Database,
-    idem: Idempotency,
-    wait: float,
-    now: datetime,
-    render: Callable[[Any], Rendered],
-    command: Callable[..., Any],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> Rendered:
-    row = await session.get(IdempotencyKey, (idem.api_key, idem.key))
-    if row is not None:
-        _check(row, idem.fingerprint)
-    if not db.is_sqlite:
-        # A twin still running holds this key's index entry: wait for it, but not forever.
-        # (Set before the row is added: executing would autoflush it.)
-        await session.execute(text(f"SET LOCAL lock_timeout = {int(wait * 1000)}"))
-    row = IdempotencyKey(
-        api_key=idem.api_key, key=idem.key, fingerprint=idem.fingerprint, status_code=0, body="", headers={}, created_at=now
-    )
-    session.add(row)
-    try:
-        await session.flush()
-    except DBAPIError as exc:
-        if getattr(exc.orig, "sqlstate", None) == "55P03":
-            raise ProblemError(
-                "idempotency-in-progress", "a request with this Idempotency-Key is still running; retry shortly"
-            ) from None
-        raise
-    if not db.is_sqlite:
-        await session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
-    rendered = render(await command(session, *args, **kwargs))
-    row.status_code, row.body, row.headers = rendered
-    return rendered
+    return render
 
 
 async def execute(
-    request: Request,
-    idem: Idempotency | None,
-    command: Callable[..., Any],
-    /,
-    *args: Any,
-    present: Present,
-    model: type[BaseModel],
-    **kwargs: Any,
+    request: Request, key: RequestKey | None, command: Command[R], *, present: Present, model: type[BaseModel]
 ) -> Response:
-    """Run `command` in a unit of work and answer with what `present` makes of its result."""
+    """Run `command` through the writers and answer with what `present` makes of its result."""
     db = database(request)
 
-    def render(result: Any) -> Rendered:
+    def render(result: R) -> Rendered:
         status, body, headers = present(result)
-        return status, model.model_validate(body).model_dump_json(), headers
+        return Rendered(status, model.model_validate(body).model_dump_json(), headers)
 
-    if idem is None:
-        status, body, headers = render(await db.write(command, *args, **kwargs))
-        return Response(body, status_code=status, headers=headers, media_type="application/json")
+    if key is None:
+        rendered = render(await db.write(command))
+        return Response(rendered.body, status_code=rendered.status, headers=rendered.headers, media_type=JSON)
     state = request.app.state
-    async with _first_in_process(state.inflight, idem, state.settings.idempotency_wait):
+    async with _first_in_process(state.inflight, key, state.settings.idempotency_wait):
         try:
-            status, body, headers = await db.write(
-                _idempotent, db, idem, state.settings.idempotency_wait, state.clock.now(), render, command, args, kwargs
+            answered = await db.write(
+                Idempotent(
+                    command=command,
+                    key=key,
+                    now=state.clock.now(),
+                    render=render,
+                    render_refusal=refusal_renderer(request),
+                )
             )
-        except DomainError as exc:
-            slug, extra = domain_problem(exc)
-            await store_problem(request, idem, problem_body(request, slug, exc.detail, **extra))
-            raise
-    return Response(body, status_code=status, headers=headers, media_type="application/json")
+        except IdempotencyKeyReusedError:
+            raise _reused() from None
+    return answer(answered)
 
 
 @contextlib.asynccontextmanager
-async def _first_in_process(inflight: dict[tuple[str, str], asyncio.Event], idem: Idempotency, wait: float) -> AsyncIterator[None]:
+async def _first_in_process(inflight: dict[tuple[str, str], asyncio.Event], key: RequestKey, wait: float) -> AsyncIterator[None]:
     """Twins within this process wait here (at most `wait` seconds) for the first to finish.
 
-    SQLite has a single writer, so this is the whole story there; on PostgreSQL, twins in other
-    processes wait on the key's unique index instead.
+    The first's response is then stored, and the twin's own batch finds it and replays it.
     """
-    slot = (idem.api_key, idem.key)
+    slot = (key.api_key, key.key)
     deadline = asyncio.get_running_loop().time() + wait
     while (running := inflight.get(slot)) is not None:
         try:
@@ -219,39 +172,37 @@ async def _first_in_process(inflight: dict[tuple[str, str], asyncio.Event], idem
         done.set()
 
 
-def idempotency_of(request: Request) -> Idempotency | None:
+def request_key(request: Request) -> RequestKey | None:
     """The request's key, for errors answered before the route ran (access checks)."""
     principal = getattr(request.state, "principal", None)
     key = request.headers.get("idempotency-key")
     if request.method != "POST" or principal is None or key is None or not _KEY.fullmatch(key):
         return None
-    return Idempotency(principal.name, key, _fingerprint(request, request.scope.get(RAW_BODY, b"")))
+    return RequestKey(principal.name, key, _fingerprint(request, request.scope.get(RAW_BODY, b"")))
 
 
-async def store_problem(request: Request, idem: Idempotency | None, problem: dict[str, Any]) -> None:
-    """Store a 404, 409 or 412 answer under the key (in its own transaction: nothing else changed)."""
-    if idem is None or problem["status"] not in STORED_ERRORS:
-        return
-    rendered = (problem["status"], render_problem(problem), {})
-    await database(request).write(_store, idem, rendered, request.app.state.clock.now())
-
-
-async def remember(request: Request, idem: Idempotency | None, status: int, body: BaseModel, headers: dict[str, str]) -> Response:
+async def remember(request: Request, key: RequestKey | None, status: int, body: BaseModel, headers: dict[str, str]) -> Response:
     """Answer, storing the answer under the key, for operations made of several transactions."""
-    text_body = body.model_dump_json()
-    if idem is not None:
-        await database(request).write(_store, idem, (status, text_body, headers), request.app.state.clock.now())
-    return Response(text_body, status_code=status, headers=headers, media_type="application/json")
+    rendered = Rendered(status, body.model_dump_json(), headers)
+    if key is None:
+        return answer(Answered(rendered, replayed=False))
+    try:
+        answered = await database(request).write(StoreResponse(key=key, now=request.app.state.clock.now(), response=rendered))
+    except IdempotencyKeyReusedError:
+        raise _reused() from None
+    return answer(answered)
 
 
 async def problem_with_idempotency(request: Request, exc: ProblemError) -> Response:
     """The problem handler, storing a 404 of the access checks under the request's key."""
     problem = problem_body(request, exc.slug, exc.detail, **exc.extra)
-    if exc.slug == "not-found":
+    key = request_key(request) if exc.slug == "not-found" else None
+    if key is not None:
+        rendered = Rendered(problem["status"], render_problem(problem), {})
         try:
-            await store_problem(request, idempotency_of(request), problem)
-        except ReplayError as replay:  # the same request was answered before: answer the same
-            return replay_response(replay)
-        except ProblemError as reused:
-            problem = problem_body(request, reused.slug, reused.detail, **reused.extra)
-    return Response(render_problem(problem), status_code=problem["status"], headers=exc.headers, media_type="application/problem+json")
+            answered = await database(request).write(StoreResponse(key=key, now=request.app.state.clock.now(), response=rendered))
+        except IdempotencyKeyReusedError:
+            problem = problem_body(request, "idempotency-key-reused", IdempotencyKeyReusedError().detail)
+        else:
+            return answer(answered)  # the same request answered before is answered the same
+    return Response(render_problem(problem), status_code=problem["status"], headers=exc.headers, media_type=PROBLEM_JSON)

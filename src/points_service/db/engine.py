@@ -1,47 +1,118 @@
-"""Engine set-up: SQLite pragmas and transaction modes, PostgreSQL pool."""
+"""Engines on the synchronous drivers: the standard library's `sqlite3`, and psycopg 3.
+
+Every connection is in the driver's autocommit mode, and the service says BEGIN, COMMIT and
+ROLLBACK itself (`services.uow`): a write takes SQLite's lock with `BEGIN IMMEDIATE`, a snapshot
+read on PostgreSQL asks for `REPEATABLE READ, READ ONLY`, and a read that fits in one statement
+sends nothing else. No statement is sent that the service did not write on purpose.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import Engine, NullPool, event
+from sqlalchemy import create_engine as sqlalchemy_engine
+from sqlalchemy.engine import URL, make_url
 
 from ..settings import Settings
 
-# Execution option a unit of work sets on its connection to take SQLite's write lock up front.
-WRITE_OPTION = "points_write"
-# Execution option of a connection that runs a single read statement: no BEGIN, the statement is
-# its own transaction (SQLite's autocommit mode), so it still reads one consistent snapshot.
-SINGLE_READ_OPTION = "points_single_read"
+log = logging.getLogger("points_service.db")
+
+# Drivers of earlier versions, still accepted in POINTS_DATABASE_URL: the same database through
+# today's synchronous driver.
+_REPLACED_DRIVERS = {("sqlite", "aiosqlite"): "sqlite", ("postgresql", "asyncpg"): "postgresql+psycopg"}
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    url = make_url(settings.database_url)
-    if url.get_backend_name() != "sqlite":
-        server_settings = {"application_name": "points-service"}
-        if settings.db_lock_timeout_ms:
-            # A lock held too long fails fast (and is retried) instead of piling up requests.
-            server_settings["lock_timeout"] = str(settings.db_lock_timeout_ms)
-        return create_async_engine(
-            url,
-            pool_pre_ping=True,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_timeout=settings.db_pool_timeout,
-            connect_args={"timeout": settings.db_connect_timeout, "server_settings": server_settings},
+def database_url(raw: str) -> tuple[URL, str | None]:
+    """The URL to connect with, and the driver it replaces when `raw` names an old one."""
+    url = make_url(raw)
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    replacement = _REPLACED_DRIVERS.get((backend, driver))
+    if replacement is not None:
+        return url.set(drivername=replacement), driver
+    if backend == "postgresql" and "+" not in url.drivername:  # plain postgresql:// means psycopg here
+        return url.set(drivername="postgresql+psycopg"), None
+    return url, None
+
+
+def is_sqlite(raw: str) -> bool:
+    return make_url(raw).get_backend_name() == "sqlite"
+
+
+# Connections beyond the threads' own: for a script's or a test's own connection (`read_here`).
+_SPARE = 2
+
+
+def create_engine(settings: Settings, *, connections: int = 5) -> Engine:
+    """An engine whose pool keeps `connections` (one per thread that uses it, held for the thread's
+    life), and opens at most `_SPARE` more."""
+    url, replaced = database_url(settings.database_url)
+    if replaced is not None:
+        log.warning(
+            "POINTS_DATABASE_URL names the %s driver, which the service no longer uses: connecting with %s "
+            "instead; write the URL that way to silence this line",
+            replaced,
+            url.drivername,
         )
+    if url.get_backend_name() == "sqlite":
+        return _sqlite(url, settings, connections)
+    return _postgresql(url, settings, connections)
 
+
+def _postgresql(url: URL, settings: Settings, connections: int) -> Engine:
+    options = []
+    if settings.db_lock_timeout_ms:
+        # A lock held too long fails fast (the batch is redone) instead of piling up requests.
+        options.append(f"-c lock_timeout={int(settings.db_lock_timeout_ms)}")
+    if settings.db_statement_timeout:
+        options.append(f"-c statement_timeout={int(settings.db_statement_timeout * 1000)}")
+    connect_args: dict[str, Any] = {
+        "application_name": "points-service",
+        "connect_timeout": max(1, round(settings.db_connect_timeout)),
+        # A peer that vanished without closing the connection (a partition, a dead host) is noticed
+        # by TCP within about keepalives_idle + interval × count seconds, and data it never
+        # acknowledges fails the connection after tcp_user_timeout.
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
+        "tcp_user_timeout": int(max(settings.db_statement_timeout, 1) * 1000),
+        "options": " ".join(options),
+    }
+    return sqlalchemy_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=connections,
+        max_overflow=_SPARE,
+        pool_timeout=settings.db_connect_timeout,
+        pool_reset_on_return=None,  # the service ends its own transactions
+        connect_args=connect_args,
+    )
+
+
+def _sqlite(url: URL, settings: Settings, connections: int) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
+        pool: dict[str, Any] = {
+            "pool_size": connections,
+            "max_overflow": _SPARE,
+            "pool_timeout": settings.db_connect_timeout,
+        }
+    else:
+        pool = {}
+    engine = sqlalchemy_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        pool_reset_on_return=None,
+        connect_args={"check_same_thread": False},  # a thread hands its connection back to the pool
+        **pool,
+    )
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control away from the driver: BEGIN is emitted below.
-        dbapi_connection.isolation_level = None
+        dbapi_connection.isolation_level = None  # autocommit: BEGIN is the service's own statement
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
@@ -49,12 +120,29 @@ def create_engine(settings: Settings) -> AsyncEngine:
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    return engine
+
+
+def migration_engine(settings: Settings) -> Engine:
+    """An engine for Alembic, whose migrations run in one ordinary transaction each.
+
+    SQLite's driver does not begin transactions around DDL by itself; SQLAlchemy's documented recipe
+    takes transaction control from it and says BEGIN on every begin, so a failed migration leaves
+    nothing behind."""
+    url, _ = database_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        return sqlalchemy_engine(url, poolclass=NullPool, connect_args={"connect_timeout": max(1, round(settings.db_connect_timeout))})
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sqlalchemy_engine(url, poolclass=NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Writers take the database lock at BEGIN, so two writers never deadlock on upgrade;
-        # readers get a snapshot that stays consistent for the whole transaction (WAL).
-        options = conn.get_execution_options()
-        if not options.get(SINGLE_READ_OPTION):
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
+        conn.exec_driver_sql("BEGIN")
 
     return engine

@@ -6,9 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 def alembic_config(database_url: str) -> Config:
@@ -21,16 +18,9 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database to `revision` (idempotent). Must not be called from a running event loop."""
+    """Bring the database to `revision` (idempotent)."""
     command.upgrade(alembic_config(database_url), revision)
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(database_url), revision)
-
-
-async def is_current(engine: AsyncEngine, database_url: str) -> bool:
-    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
-    async with engine.connect() as connection:
-        current = await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
-    return current == head

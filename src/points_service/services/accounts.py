@@ -2,61 +2,68 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from ..db.models import Account
+from ..db.records import Account
 from .context import Context
+from .state import Needs, Scope
 
 _KEEP: Any = object()
 
 
-@dataclass
-class PutAccount:
+@dataclass(frozen=True)
+class PutAccountResult:
     account: Account
     created: bool
 
 
-async def put_account(
-    session: AsyncSession,
-    ctx: Context,
-    *,
-    account_id: str,
-    display_name: str | None = _KEEP,
-    metadata: dict[str, Any] | None = _KEEP,
-) -> PutAccount:
-    """Create the account, or update the fields sent (omitted fields keep their value)."""
-    now = ctx.clock.now()
-    stmt = select(Account).where(Account.id == account_id).with_for_update().execution_options(populate_existing=True)
-    account = (await session.execute(stmt)).scalar_one_or_none()
-    if account is None:
-        account = new_account(account_id, now)
-        session.add(account)
-        created = True
-    else:
-        created = False
-    changed = False
-    if display_name is not _KEEP and display_name != account.display_name:
-        account.display_name, changed = display_name, True
-    if metadata is not _KEEP and (metadata or {}) != account.meta:
-        account.meta, changed = metadata or {}, True
-    if changed and not created:
-        account.updated_at = max(now, account.updated_at)
-    return PutAccount(account, created)
-
-
-def new_account(account_id: str, now: Any) -> Account:
+def new_account(account_id: str, now: datetime) -> Account:
     return Account(
         id=account_id,
         display_name=None,
-        meta={},
+        metadata={},
         available=0,
         held=0,
         deducted=0,
         last_seq=0,
+        ledger_at=None,
         created_at=now,
         updated_at=now,
     )
+
+
+def ensure_account(tx: Scope, account_id: str, now: datetime) -> Account:
+    """The locked account, created (empty) if it does not exist yet."""
+    return tx.account(account_id) or tx.insert(new_account(account_id, now))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PutAccount:
+    """Create the account, or update the fields sent (omitted fields keep their value)."""
+
+    ctx: Context
+    account_id: str
+    display_name: str | None = _KEEP
+    metadata: dict[str, Any] | None = _KEEP
+
+    def needs(self, needs: Needs) -> None:
+        needs.lock(self.account_id)
+
+    def apply(self, tx: Scope) -> PutAccountResult:
+        now = self.ctx.clock.now()
+        account = tx.account(self.account_id)
+        created = account is None
+        if account is None:
+            account = tx.insert(new_account(self.account_id, now))
+        changes: dict[str, Any] = {}
+        if self.display_name is not _KEEP and self.display_name != account.display_name:
+            changes["display_name"] = self.display_name
+        if self.metadata is not _KEEP and (self.metadata or {}) != account.metadata:
+            changes["metadata"] = self.metadata or {}
+        if changes:
+            if not created:
+                changes["updated_at"] = max(now, account.updated_at)
+            account = tx.update(replace(account, **changes))
+        return PutAccountResult(account, created)

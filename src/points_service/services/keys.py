@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, bindparam, select
 
+from ..db import schema as t
 from ..db.ids import new_id
-from ..db.models import ROLES, ApiKey
+from ..db.records import SELECT, ApiKey
+from ..db.schema import ROLES
 from ..domain.errors import ConflictError, NotFoundError, RuleViolationError
+from .state import Needs, Scope
 
 KEY_PREFIX = "pts_"
 NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -22,45 +25,66 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def create_key(
-    session: AsyncSession, *, role: str, name: str, now: datetime, account_id: str | None = None
-) -> tuple[ApiKey, str]:
-    """A new key and its secret (256 random bits), which is shown once and never stored."""
-    if role not in ROLES:
-        raise RuleViolationError("/role", f"role must be one of {', '.join(ROLES)}")
-    if not NAME.match(name):
-        raise RuleViolationError("/name", "name must be 1–64 of A-Z a-z 0-9 . _ : -")
-    if (role == "viewer") != (account_id is not None):
-        raise RuleViolationError("/account", "a viewer key is bound to exactly one account; other roles to none")
-    if await session.scalar(select(ApiKey.id).where(ApiKey.name == name)):
-        raise ConflictError(f"a key named {name!r} exists or existed; names are never reused")
-    secret = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(
-        id=new_id("key"), name=name, role=role, account_id=account_id, key_hash=hash_key(secret), created_at=now
-    )
-    session.add(key)
-    return key, secret
+@dataclass(frozen=True)
+class CreatedKey:
+    key: ApiKey
+    secret: str  # shown once, never stored
 
 
-async def revoke_key(session: AsyncSession, *, name: str, now: datetime) -> ApiKey:
-    key = await session.scalar(select(ApiKey).where(ApiKey.name == name))
-    if key is None:
-        raise NotFoundError("key", name)
-    if key.revoked_at is None:
-        key.revoked_at = now
-    return key
+@dataclass(frozen=True, kw_only=True)
+class CreateKey:
+    """A new key and its secret (256 random bits)."""
+
+    role: str
+    name: str
+    now: datetime
+    account_id: str | None = None
+
+    def needs(self, needs: Needs) -> None:
+        needs.key_names.add(self.name)
+
+    def apply(self, tx: Scope) -> CreatedKey:
+        if self.role not in ROLES:
+            raise RuleViolationError("/role", f"role must be one of {', '.join(ROLES)}")
+        if not NAME.match(self.name):
+            raise RuleViolationError("/name", "name must be 1–64 of A-Z a-z 0-9 . _ : -")
+        if (self.role == "viewer") != (self.account_id is not None):
+            raise RuleViolationError("/account", "a viewer key is bound to exactly one account; other roles to none")
+        if tx.api_key_named(self.name) is not None:
+            raise ConflictError(f"a key named {self.name!r} exists or existed; names are never reused")
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        key = ApiKey(new_id("key"), self.name, self.role, self.account_id, hash_key(secret), self.now, None)
+        return CreatedKey(tx.insert(key), secret)
 
 
-async def list_keys(session: AsyncSession) -> list[ApiKey]:
-    return list((await session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.name))).all())
+@dataclass(frozen=True, kw_only=True)
+class RevokeKey:
+    name: str
+    now: datetime
+
+    def needs(self, needs: Needs) -> None:
+        needs.key_names.add(self.name)
+
+    def apply(self, tx: Scope) -> ApiKey:
+        key = tx.api_key_named(self.name)
+        if key is None:
+            raise NotFoundError("key", self.name)
+        if key.revoked_at is None:
+            key = tx.update(replace(key, revoked_at=self.now))
+        return key
 
 
-async def find_key(session: AsyncSession, secret: str) -> ApiKey | None:
-    """The active key with this secret. The lookup is by hash, so no secret is ever compared."""
-    key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(secret)))
-    return key if key is not None and key.revoked_at is None else None
+ALL_KEYS = SELECT[ApiKey].order_by(t.api_keys.c.created_at, t.api_keys.c.name)
+ACTIVE_ADMIN = select(t.api_keys.c.id).where(t.api_keys.c.role == "admin", t.api_keys.c.revoked_at.is_(None)).limit(1)
+# The key with a secret's hash (the look-up is by hash, so no secret is ever compared).
+KEY_BY_HASH = select(
+    t.api_keys.c.key_hash, t.api_keys.c.revoked_at, t.api_keys.c.name, t.api_keys.c.role, t.api_keys.c.account_id
+).where(t.api_keys.c.key_hash == bindparam("digest"))
 
 
-async def has_admin_key(session: AsyncSession) -> bool:
-    stmt = select(ApiKey.id).where(ApiKey.role == "admin", ApiKey.revoked_at.is_(None)).limit(1)
-    return (await session.scalar(stmt)) is not None
+def list_keys(conn: Connection) -> list[ApiKey]:
+    return [ApiKey(*row) for row in conn.execute(ALL_KEYS)]
+
+
+def has_admin_key(conn: Connection) -> bool:
+    return conn.execute(ACTIVE_ADMIN).first() is not None

@@ -1,99 +1,102 @@
 """The only code that moves points: lot counters, account counters and ledger rows together.
 
-Every write command starts with `open_account_write`, which locks the account row, reads the
-clock once under that lock, and persists the account's due expiries. It then moves points only
-through `AccountWriter.post`, so a lot's counters, the account's counters and the postings can
+Every write command on an account starts with `open_account_write`, which takes the account the
+batch locked, reads the clock once, and persists the account's due expiries. It then moves points
+only through `AccountWriter.post`, so a lot's counters, the account's counters and the postings can
 never disagree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from ..db.ids import new_id
-from ..db.models import Account, LedgerEntry, Lot, Posting
+from ..db.records import Account, Entry, Lot, Posting
+from ..domain.clock import is_expired
 from ..domain.errors import NotFoundError
+from .balance import Balance, balance_at
 from .context import Context
+from .state import Scope
 
 BALANCE_STATES = ("available", "held", "deducted")
-POSTED = "points_posted"  # session.info key: the entries written in this transaction
 SYSTEM_EXPIRY = "system:expiry"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Move:
-    """`points` of `lot` go from `from_state` (None: the lot is being created) to `to_state`."""
+    """`points` of a lot go from `from_state` (None: the lot is being created) to `to_state`."""
 
-    lot: Lot
+    lot_id: str
     from_state: str | None
     to_state: str
     points: int
 
 
-def new_lot(account_id: str, source: str, *, granted_at: datetime, now: datetime, **fields: object) -> Lot:
+def new_lot(account_id: str, source: str, *, granted_at: datetime, now: datetime, **fields: Any) -> Lot:
     """A lot with no points yet: its creating posting gives it its points."""
-    return Lot(
-        id=new_id("lot"),
-        account_id=account_id,
-        source=source,
-        points=0,
-        available=0,
-        held=0,
-        deducted=0,
-        expired=0,
-        revoked=0,
-        written_off=0,
-        reissued=0,
-        granted_at=granted_at,
-        created_at=now,
-        **fields,
-    )
-
-
-async def load_lots(session: AsyncSession, ids: Iterable[str]) -> dict[str, Lot]:
-    stmt = select(Lot).where(Lot.id.in_(set(ids))).execution_options(populate_existing=True)
-    return {lot.id: lot for lot in (await session.scalars(stmt)).all()}
-
-
-async def lock_account(session: AsyncSession, account_id: str) -> Account:
-    stmt = (
-        select(Account)
-        .where(Account.id == account_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    account = (await session.execute(stmt)).scalar_one_or_none()
-    if account is None:
-        raise NotFoundError("account", account_id)
-    return account
+    values: dict[str, Any] = {
+        "id": new_id("lot"),
+        "account_id": account_id,
+        "source": source,
+        "points": 0,
+        "available": 0,
+        "held": 0,
+        "deducted": 0,
+        "expired": 0,
+        "revoked": 0,
+        "written_off": 0,
+        "reissued": 0,
+        "granted_at": granted_at,
+        "expires_at": None,
+        "revoked_at": None,
+        "plan_code": None,
+        "paid_minor": None,
+        "paid_currency": None,
+        "payment_id": None,
+        "license_key": None,
+        "external_ref": None,
+        "origin_lot_id": None,
+        "reason": None,
+        "created_at": now,
+    }
+    values.update(fields)
+    return Lot(**values)
 
 
 class AccountWriter:
     """Writes ledger entries for one locked account at one instant."""
 
-    def __init__(
-        self,
-        session: AsyncSession,
-        account: Account,
-        *,
-        now: datetime,
-        actor: str,
-        return_grace: timedelta = timedelta(days=30),
-    ) -> None:
-        self.session = session
-        self.account = account
+    def __init__(self, tx: Scope, account_id: str, *, now: datetime, actor: str, return_grace: timedelta) -> None:
+        if account_id not in tx.batch.locked:
+            raise AssertionError(f"account {account_id!r} is not locked by this batch")
+        self.tx = tx
+        self.account_id = account_id
         self.now = now
         self.actor = actor
         self.return_grace = return_grace
-        self.expiries: list[LedgerEntry] = []  # written by persist_due_expiries
-        self.spendable_at_open: list[Lot] = []  # lots with available points, due expiries done
+        self.expiries: list[Entry] = []  # written by persist_due_expiries
 
-    async def post(
+    @property
+    def account(self) -> Account:
+        account = self.tx.account(self.account_id)
+        assert account is not None
+        return account
+
+    def spendable(self) -> list[Lot]:
+        """The account's lots with available points, as they are now (expired ones included:
+        the rules of consumption order leave those out)."""
+        return [lot for lot in self.tx.lots_of(self.account_id) if lot.available > 0]
+
+    def balance(self, window: timedelta) -> Balance:
+        """The balance at the command's instant, as it leaves the account."""
+        account = self.account
+        lots = ((lot.expires_at, lot.id, lot.available) for lot in self.tx.lots_of(self.account_id))
+        return balance_at(account.id, (account.available, account.held, account.deducted), lots, self.now, window)
+
+    def post(
         self,
         kind: str,
         moves: Iterable[Move],
@@ -102,7 +105,7 @@ class AccountWriter:
         reason: str | None = None,
         effective_at: datetime | None = None,
         actor: str | None = None,
-    ) -> LedgerEntry | None:
+    ) -> Entry | None:
         """Apply `moves` to the lots and the account, and record them as one entry.
 
         Operations that move no points write no entry (and return None).
@@ -110,110 +113,109 @@ class AccountWriter:
         moves = [m for m in moves if m.points > 0]
         if not moves:
             return None
-        account = self.account
+        tx = self.tx
         deltas = dict.fromkeys(BALANCE_STATES, 0)
         entry_id = new_id("le")
+        lots: dict[str, Lot] = {}
         postings = []
         for idx, move in enumerate(moves):
-            lot, n = move.lot, move.points
+            lot = lots.get(move.lot_id) or tx.lot(move.lot_id)
+            if lot.account_id != self.account_id:
+                raise AssertionError(f"lot {lot.id} is not account {self.account_id!r}'s")
+            n = move.points
+            changes = {move.to_state: getattr(lot, move.to_state) + n}
             if move.from_state is None:
-                lot.points += n
+                changes["points"] = lot.points + n
             else:
-                setattr(lot, move.from_state, getattr(lot, move.from_state) - n)
+                left = getattr(lot, move.from_state) - n
+                if left < 0:
+                    raise AssertionError(f"lot {lot.id} has only {getattr(lot, move.from_state)} {move.from_state}")
+                changes[move.from_state] = left
                 if move.from_state in deltas:
                     deltas[move.from_state] -= n
-            setattr(lot, move.to_state, getattr(lot, move.to_state) + n)
             if move.to_state in deltas:
                 deltas[move.to_state] += n
-            postings.append(
-                {
-                    "entry_id": entry_id,
-                    "idx": idx,
-                    "lot_id": lot.id,
-                    "from_state": move.from_state,
-                    "to_state": move.to_state,
-                    "points": n,
-                }
+            lots[lot.id] = replace(lot, **changes)
+            postings.append(Posting(entry_id, idx, lot.id, move.from_state, move.to_state, n))
+        for lot in lots.values():
+            tx.update(lot)
+        account = self.account
+        seq = account.last_seq + 1
+        account = tx.update(
+            replace(
+                account,
+                available=account.available + deltas["available"],
+                held=account.held + deltas["held"],
+                deducted=account.deducted + deltas["deducted"],
+                last_seq=seq,
+                ledger_at=self.now,
             )
-        account.available += deltas["available"]
-        account.held += deltas["held"]
-        account.deducted += deltas["deducted"]
-        account.last_seq += 1
-        account.ledger_at = self.now
-        lot_ids = {m.lot.id for m in moves}
-        row = dict(
-            id=entry_id,
-            account_id=account.id,
-            seq=account.last_seq,
-            kind=kind,
-            available_delta=deltas["available"],
-            held_delta=deltas["held"],
-            deducted_delta=deltas["deducted"],
-            available_after=account.available,
-            held_after=account.held,
-            deducted_after=account.deducted,
-            lot_id=next(iter(lot_ids)) if len(lot_ids) == 1 else None,
-            ticket_id=ticket_id,
-            reason=reason,
-            actor=actor or self.actor,
-            created_at=self.now,
-            effective_at=effective_at or self.now,
         )
-        # The lots, the account and the ticket first (the entry and postings reference them);
-        # then the entry and its postings as plain INSERTs: nothing reads them back here.
-        await self.session.flush()
-        await self.session.execute(insert(LedgerEntry), row)
-        await self.session.execute(insert(Posting), postings)
-        entry = LedgerEntry(**row)
-        self.session.info.setdefault(POSTED, []).append(entry)
+        if min(account.available, account.held, account.deducted) < 0:
+            raise AssertionError(f"account {account.id!r} would go negative")
+        entry = tx.insert(
+            Entry(
+                id=entry_id,
+                account_id=account.id,
+                seq=seq,
+                kind=kind,
+                available_delta=deltas["available"],
+                held_delta=deltas["held"],
+                deducted_delta=deltas["deducted"],
+                available_after=account.available,
+                held_after=account.held,
+                deducted_after=account.deducted,
+                lot_id=next(iter(lots)) if len(lots) == 1 else None,
+                ticket_id=ticket_id,
+                reason=reason,
+                actor=actor or self.actor,
+                created_at=self.now,
+                effective_at=effective_at or self.now,
+            )
+        )
+        for posting in postings:
+            tx.insert(posting)
+        tx.entries.append(entry)
         return entry
 
-    async def expire_lot(self, lot: Lot) -> LedgerEntry | None:
+    def add_lot(self, lot: Lot, points: int, kind: str, *, reason: str | None = None) -> Lot:
+        """Create the lot with its entry, and expire it at once if it arrives already expired."""
+        self.tx.insert(lot)
+        self.post(kind, [Move(lot.id, None, "available", points)], reason=reason, effective_at=lot.granted_at)
+        if is_expired(lot.expires_at, self.now):
+            self.expire_lot(lot.id)
+        return self.tx.lot(lot.id)
+
+    def expire_lot(self, lot_id: str) -> Entry | None:
         """Move a due lot's available points to `expired`, effective at its `expires_at`."""
+        lot = self.tx.lot(lot_id)
         assert lot.expires_at is not None and lot.expires_at <= self.now
-        return await self.post(
+        return self.post(
             "expiry",
-            [Move(lot, "available", "expired", lot.available)],
+            [Move(lot.id, "available", "expired", lot.available)],
             effective_at=lot.expires_at,
             actor=SYSTEM_EXPIRY,
         )
 
-    async def lots_with_points(self) -> list[Lot]:
-        """The account's lots with available points, as the database has them now."""
-        stmt = (
-            select(Lot)
-            .where(Lot.account_id == self.account.id, Lot.available > 0)
-            .execution_options(populate_existing=True)
-        )
-        return list((await self.session.scalars(stmt)).all())
-
-    async def persist_due_expiries(self) -> list[LedgerEntry]:
-        """Write an `expiry` entry for each lot of the account whose available points are due.
-
-        Loads every lot of the account with available points (one query); the ones left
-        spendable are kept in `spendable_at_open` for a command that spends next.
-        """
-        lots = await self.lots_with_points()
+    def persist_due_expiries(self) -> list[Entry]:
+        """Write an `expiry` entry for each lot of the account whose available points are due."""
         due = sorted(
-            (lot for lot in lots if lot.expires_at is not None and lot.expires_at <= self.now),
+            (lot for lot in self.spendable() if is_expired(lot.expires_at, self.now)),
             key=lambda lot: (lot.expires_at, lot.id),
         )
-        entries = []
-        for lot in due:
-            entry = await self.expire_lot(lot)
-            if entry is not None:
-                entries.append(entry)
+        entries = [entry for lot in due if (entry := self.expire_lot(lot.id)) is not None]
         self.expiries += entries
-        self.spendable_at_open = [lot for lot in lots if lot.available > 0]
         return entries
 
 
-async def open_account_write(session: AsyncSession, ctx: Context, account_id: str) -> AccountWriter:
-    """Lock the account, read the clock once, and bring its expiries up to date."""
-    account = await lock_account(session, account_id)
+def open_account_write(tx: Scope, ctx: Context, account_id: str) -> AccountWriter:
+    """Take the locked account, read the clock once, and bring its expiries up to date."""
+    account = tx.account(account_id)
+    if account is None:
+        raise NotFoundError("account", account_id)
     now = ctx.clock.now()
     if account.ledger_at is not None and now < account.ledger_at:
         now = account.ledger_at  # an account's entries never go back in time
-    writer = AccountWriter(session, account, now=now, actor=ctx.actor, return_grace=ctx.return_grace)
-    await writer.persist_due_expiries()
+    writer = AccountWriter(tx, account_id, now=now, actor=ctx.actor, return_grace=ctx.return_grace)
+    writer.persist_due_expiries()
     return writer

@@ -1,43 +1,50 @@
 """Reads: balances, lots, ledger pages and tickets, as of an instant.
 
-Stored counters include available points whose lot has expired but whose `expiry` entry is not
-written yet; every read subtracts them here and shows them as pending expiries, so what a client
-sees is correct at the instant whether or not any write or sweep has run.
+Each function takes a connection (a reader thread's, inside one snapshot when it sends several
+statements: `Database.read`) and returns records. Stored counters include available points whose
+lot has expired but whose `expiry` entry is not written yet; every read subtracts them here and
+shows them as pending expiries, so what a client sees is correct at the instant whether or not any
+write or sweep has run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, Row, Select, and_, bindparam, func, or_, select
 
-from ..db.models import Account, LedgerEntry, Lot, Posting, Ticket, TicketAllocation, TicketEvent
+from ..db import schema as t
+from ..db.records import (
+    FIELDS,
+    SELECT,
+    Account,
+    Allocation,
+    Category,
+    Entry,
+    LicenseProduct,
+    Lot,
+    Plan,
+    Posting,
+    Ticket,
+    TicketEvent,
+    WebhookEvent,
+)
 from ..domain.clock import is_expired
 from ..domain.errors import NotFoundError
 from ..domain.lots import LotKey, consumption_key
+from .balance import Balance, Expiring, balance_at
+from .tickets import TicketDetail
 
 MODIFICATION_KINDS = ("purchase", "license_bonus", "adjustment", "import", "expiry", "revocation")
+_NO_SEQ_LIMIT = 2**62
 
 
-@dataclass
-class Expiring:
-    lot_id: str
-    points: int
-    expires_at: datetime
-
-
-@dataclass
-class Balance:
-    account_id: str
-    available: int
-    held: int
-    deducted: int
-    expiring: list[Expiring]
-    as_of: datetime
+def _many(name: str) -> Any:
+    return bindparam(name, expanding=True)
 
 
 @dataclass
@@ -60,79 +67,34 @@ class PendingExpiry:
     postings: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _expiring_by(horizon: Any) -> tuple[ColumnElement[bool], ...]:
-    """The lots a balance looks at: available points that expire by `horizon` (the due ones no
-    longer count, the rest are listed as expiring)."""
-    return Lot.available > 0, Lot.expires_at.is_not(None), Lot.expires_at <= horizon
+def _page(rows: Sequence[Any], limit: int, key: Callable[[Any], list[Any]]) -> Page:
+    items = list(rows[:limit])
+    return Page(items, key(items[-1]) if len(rows) > limit and items else None)
 
 
-async def account_and_balance(
-    session: AsyncSession, account_id: str, now: datetime, window: timedelta
-) -> tuple[Account, Balance, list[Lot]]:
-    """The account, its balance and its lots whose expiry is due but not yet written (for
-    `ledger_page`), with one statement: the account joined to its lots with available points
-    expiring within the window. Run in a snapshot (one statement is one on its own anyway)."""
-    stmt = (
-        select(Account, Lot)
-        .outerjoin(Lot, and_(Lot.account_id == Account.id, *_expiring_by(now + window)))
-        .where(Account.id == account_id)
-    )
-    rows = (await session.execute(stmt)).all()
-    if not rows:
-        raise NotFoundError("account", account_id)
-    account = rows[0][0]
-    lots = sorted((lot for _, lot in rows if lot is not None), key=lambda lot: (lot.expires_at, lot.id))
-    figures = [(lot.expires_at, lot.id, lot.available) for lot in lots]
-    balance = _balance(account.id, account.available, account.held, account.deducted, figures, now)  # type: ignore[arg-type]
-    return account, balance, [lot for lot in lots if is_expired(lot.expires_at, now)]
+# -- balances --------------------------------------------------------------------------------------
 
+# The lots a balance looks at: available points that expire by the horizon (the due ones no longer
+# count, the rest are listed as expiring).
+_EXPIRING_BY = (t.lots.c.available > 0, t.lots.c.expires_at.is_not(None), t.lots.c.expires_at <= bindparam("horizon"))
+_ACCOUNT_COLUMNS = [t.accounts.c[name] for name in FIELDS[Account]]
+_N_ACCOUNT = len(_ACCOUNT_COLUMNS)
 
-async def balances(session: AsyncSession, accounts: Sequence[Account], now: datetime, window: timedelta) -> list[Balance]:
-    """The balances of several accounts (a page of them), with one query for all their lots."""
-    lots: dict[str, list[tuple[datetime, str, int]]] = {account.id: [] for account in accounts}
-    if lots:
-        stmt = select(Lot.account_id, Lot.expires_at, Lot.id, Lot.available).where(
-            Lot.account_id.in_(lots), *_expiring_by(now + window)
-        )
-        for account_id, expires_at, lot_id, points in (await session.execute(stmt)).all():
-            lots[account_id].append((expires_at, lot_id, points))
-    return [_balance(a.id, a.available, a.held, a.deducted, lots[a.id], now) for a in accounts]
-
-
-async def balance(session: AsyncSession, account: Account, now: datetime, window: timedelta) -> Balance:
-    """The balance of an account at hand (a write command's locked account), inside its
-    transaction: one query for its lots."""
-    return (await balances(session, [account], now, window))[0]
-
-
-def _balance(
-    account_id: str, available: int, held: int, deducted: int, lots: list[tuple[datetime, str, int]], now: datetime
-) -> Balance:
-    """The balance from the stored counters and the (expires_at, lot id, available points) of the
-    account's lots with points expiring within the window: those already due no longer count."""
-    lots = sorted(lots)
-    return Balance(
-        account_id=account_id,
-        available=available - sum(points for at, _, points in lots if is_expired(at, now)),
-        held=held,
-        deducted=deducted,
-        expiring=[Expiring(lot_id, points, at) for at, lot_id, points in lots if not is_expired(at, now)],
-        as_of=now,
-    )
-
-
-# One statement for `balance_from_rows`, built once (building it takes about 80 µs of CPU, some 6 %
-# of a whole balance request; its bound parameters come from `balance_params`): the
-# account's counters, once per lot with available points expiring by `horizon` (once with NULL lot
-# columns when there is none; no row when the account does not exist). Being one statement, it
-# reads one consistent snapshot on its own.
-BALANCE_SELECT = (
-    select(Account.available, Account.held, Account.deducted, Lot.id, Lot.available, Lot.expires_at)
-    .outerjoin(
-        Lot,
-        and_(Lot.account_id == Account.id, *_expiring_by(bindparam("horizon", type_=Lot.expires_at.type))),
-    )
-    .where(Account.id == bindparam("account_id", type_=Account.id.type))
+# The account joined to its lots with available points expiring by the horizon: one statement for
+# the account, its balance and its due expiries (the join's lot columns are NULL when none).
+ACCOUNT_AND_LOTS = (
+    select(*_ACCOUNT_COLUMNS, *(t.lots.c[name] for name in FIELDS[Lot]))
+    .select_from(t.accounts.outerjoin(t.lots, and_(t.lots.c.account_id == t.accounts.c.id, *_EXPIRING_BY)))
+    .where(t.accounts.c.id == bindparam("account_id"))
+)
+# The same for a balance alone, reading only the columns it needs.
+BALANCE = (
+    select(t.accounts.c.available, t.accounts.c.held, t.accounts.c.deducted, t.lots.c.expires_at, t.lots.c.id, t.lots.c.available)
+    .select_from(t.accounts.outerjoin(t.lots, and_(t.lots.c.account_id == t.accounts.c.id, *_EXPIRING_BY)))
+    .where(t.accounts.c.id == bindparam("account_id"))
+)
+EXPIRING_OF_ACCOUNTS = select(t.lots.c.account_id, t.lots.c.expires_at, t.lots.c.id, t.lots.c.available).where(
+    t.lots.c.account_id.in_(_many("accounts")), *_EXPIRING_BY
 )
 
 
@@ -140,26 +102,48 @@ def balance_params(account_id: str, now: datetime, window: timedelta) -> dict[st
     return {"account_id": account_id, "horizon": now + window}
 
 
-def balance_from_rows(account_id: str, rows: Sequence[Row[Any]], now: datetime) -> Balance:
-    """The balance `BALANCE_SELECT`'s rows describe: the same figures as `balance`."""
+def balance_from_rows(account_id: str, rows: Sequence[Row[Any]], now: datetime, window: timedelta) -> Balance:
+    """The balance `BALANCE`'s rows describe (no row: the account does not exist)."""
     if not rows:
         raise NotFoundError("account", account_id)
-    available, held, deducted = rows[0][:3]
-    lots = [(row[5], row[3], row[4]) for row in rows if row[3] is not None]
-    return _balance(account_id, available, held, deducted, lots, now)
+    counters = tuple(rows[0][:3])
+    lots = [(row[3], row[4], row[5]) for row in rows if row[4] is not None]
+    return balance_at(account_id, counters, lots, now, window)  # type: ignore[arg-type]
+
+
+def account_and_balance(
+    conn: Connection, account_id: str, now: datetime, window: timedelta
+) -> tuple[Account, Balance, list[Lot]]:
+    """The account, its balance, and its lots whose expiry is due but not written (for
+    `ledger_page`), with one statement."""
+    rows = conn.execute(ACCOUNT_AND_LOTS, balance_params(account_id, now, window)).all()
+    if not rows:
+        raise NotFoundError("account", account_id)
+    account = Account(*rows[0][:_N_ACCOUNT])
+    lots = sorted((Lot(*row[_N_ACCOUNT:]) for row in rows if row[_N_ACCOUNT] is not None), key=lambda lot: (lot.expires_at, lot.id))
+    figures = [(lot.expires_at, lot.id, lot.available) for lot in lots]
+    balance = balance_at(account.id, (account.available, account.held, account.deducted), figures, now, window)
+    return account, balance, [lot for lot in lots if is_expired(lot.expires_at, now)]
+
+
+def balances(conn: Connection, accounts: Sequence[Account], now: datetime, window: timedelta) -> list[Balance]:
+    """The balances of several accounts (a page of them), with one statement for all their lots."""
+    lots: dict[str, list[tuple[datetime | None, str, int]]] = {account.id: [] for account in accounts}
+    if lots:
+        params = {"accounts": list(lots), "horizon": now + window}
+        for account_id, expires_at, lot_id, points in conn.execute(EXPIRING_OF_ACCOUNTS, params):
+            lots[account_id].append((expires_at, lot_id, points))
+    return [balance_at(a.id, (a.available, a.held, a.deducted), lots[a.id], now, window) for a in accounts]
+
+
+# -- lots ------------------------------------------------------------------------------------------
+
+LOTS_OF_ACCOUNT = SELECT[Lot].where(t.lots.c.account_id == bindparam("account_id"))
 
 
 def effective_lot_states(lot: Lot, now: datetime) -> dict[str, int]:
     """The lot's states at `now`: available points of an expired lot count as expired."""
-    states = {
-        "available": lot.available,
-        "held": lot.held,
-        "deducted": lot.deducted,
-        "expired": lot.expired,
-        "revoked": lot.revoked,
-        "written_off": lot.written_off,
-        "reissued": lot.reissued,
-    }
+    states = lot.states()
     if is_expired(lot.expires_at, now):
         states["expired"] += states["available"]
         states["available"] = 0
@@ -171,10 +155,10 @@ def lot_key(lot: Lot) -> list[Any]:
     return [expires_last, expires.isoformat(timespec="microseconds"), granted.isoformat(timespec="microseconds"), ident]
 
 
-async def list_lots(
-    session: AsyncSession, account_id: str, now: datetime, *, include_empty: bool, after: list[Any] | None, limit: int
+def list_lots(
+    conn: Connection, account_id: str, now: datetime, *, include_empty: bool, after: list[Any] | None, limit: int
 ) -> Page:
-    lots = (await session.scalars(select(Lot).where(Lot.account_id == account_id))).all()
+    lots = [Lot(*row) for row in conn.execute(LOTS_OF_ACCOUNT, {"account_id": account_id})]
     if not include_empty:
         lots = [lot for lot in lots if lot.held > 0 or (lot.available > 0 and not is_expired(lot.expires_at, now))]
     ordered = sorted(lots, key=lot_key)
@@ -183,13 +167,25 @@ async def list_lots(
     return _page(ordered, limit, lot_key)
 
 
-def _page(rows: Sequence[Any], limit: int, key: Any) -> Page:
-    items = list(rows[:limit])
-    return Page(items, key(items[-1]) if len(rows) > limit and items else None)
+# -- the ledger --------------------------------------------------------------------------------------
+
+LEDGER_PAGE = (
+    SELECT[Entry]
+    .where(
+        t.ledger_entries.c.account_id == bindparam("account_id"),
+        t.ledger_entries.c.kind.in_(_many("kinds")),
+        t.ledger_entries.c.seq < bindparam("before_seq"),
+    )
+    .order_by(t.ledger_entries.c.seq.desc())
+    .limit(bindparam("limit"))
+)
+POSTINGS_OF = SELECT[Posting].where(t.postings.c.entry_id.in_(_many("entries"))).order_by(
+    t.postings.c.entry_id, t.postings.c.idx
+)
 
 
-async def ledger_page(
-    session: AsyncSession,
+def ledger_page(
+    conn: Connection,
     account: Account,
     now: datetime,
     *,
@@ -198,10 +194,9 @@ async def ledger_page(
     limit: int,
     due: list[Lot],
 ) -> Page:
-    """Entries newest first. Pending expiries come first, numbered after the newest entry as they
-    would be if written now (`virtual_seq`), so a cursor can page through them like entries.
-
-    `due`: the account's due lots, read with it in this same snapshot (`account_and_balance`)."""
+    """Entries newest first, each with its postings. Pending expiries come first, numbered after
+    the newest entry as they would be if written now (`virtual_seq`), so a cursor can page through
+    them like entries. `due`: the account's due lots, read with it in this same snapshot."""
     pending: list[PendingExpiry] = []
     if kinds is None or "expiry" in kinds:
         available = account.available
@@ -216,49 +211,62 @@ async def ledger_page(
                     deducted_after=account.deducted,
                     created_at=now,
                     virtual_seq=account.last_seq + n,
-                    postings=[
-                        {"lot_id": lot.id, "from_state": "available", "to_state": "expired", "points": lot.available}
-                    ],
+                    postings=[{"lot_id": lot.id, "from_state": "available", "to_state": "expired", "points": lot.available}],
                 )
             )
         pending.reverse()
         if before_seq is not None:
             pending = [p for p in pending if p.virtual_seq < before_seq]
-    stmt = select(LedgerEntry).where(LedgerEntry.account_id == account.id)
-    if kinds is not None:
-        stmt = stmt.where(LedgerEntry.kind.in_(kinds))
-    if before_seq is not None:
-        stmt = stmt.where(LedgerEntry.seq < before_seq)
-    stmt = stmt.order_by(LedgerEntry.seq.desc()).limit(limit + 1)
-    rows: list[Any] = [*pending, *(await session.scalars(stmt)).all()]
+    params = {
+        "account_id": account.id,
+        "kinds": list(kinds if kinds is not None else t.ENTRY_KINDS),
+        "before_seq": before_seq if before_seq is not None else _NO_SEQ_LIMIT,
+        "limit": limit + 1,
+    }
+    rows: list[Any] = [*pending, *(Entry(*row) for row in conn.execute(LEDGER_PAGE, params))]
     items = rows[:limit]
     next_key = None
     if len(rows) > limit and items:
         last = items[-1]
         next_key = [last.virtual_seq if isinstance(last, PendingExpiry) else last.seq]
-    stored = [e for e in items if isinstance(e, LedgerEntry)]
-    postings = await postings_of(session, [e.id for e in stored])
-    return Page([(e, postings.get(e.id, [])) if isinstance(e, LedgerEntry) else (e, e.postings) for e in items], next_key)
+    postings = postings_of(conn, [e.id for e in items if isinstance(e, Entry)])
+    return Page([(e, postings.get(e.id, [])) if isinstance(e, Entry) else (e, e.postings) for e in items], next_key)
 
 
-async def postings_of(session: AsyncSession, entry_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def postings_of(conn: Connection, entry_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     if not entry_ids:
         return {}
-    stmt = select(Posting).where(Posting.entry_id.in_(entry_ids)).order_by(Posting.entry_id, Posting.idx)
     out: dict[str, list[dict[str, Any]]] = {}
-    for p in (await session.scalars(stmt)).all():
-        out.setdefault(p.entry_id, []).append(
-            {"lot_id": p.lot_id, "from_state": p.from_state, "to_state": p.to_state, "points": p.points}
-        )
+    for row in conn.execute(POSTINGS_OF, {"entries": entry_ids}):
+        posting = Posting(*row)
+        out.setdefault(posting.entry_id, []).append(posting.view())
     return out
+
+
+# -- tickets ------------------------------------------------------------------------------------------
 
 
 def ticket_key(ticket: Ticket) -> list[Any]:
     return [ticket.opened_at.isoformat(timespec="microseconds"), ticket.id]
 
 
-async def tickets_page(
-    session: AsyncSession,
+@cache
+def _tickets_page_statement(by_ref: bool, after: bool) -> Select[Any]:
+    stmt = SELECT[Ticket].where(
+        t.tickets.c.account_id == bindparam("account_id"), t.tickets.c.status.in_(_many("statuses"))
+    )
+    if by_ref:
+        stmt = stmt.where(t.tickets.c.external_ref == bindparam("external_ref"))
+    if after:
+        at = bindparam("after_at", type_=t.tickets.c.opened_at.type)
+        stmt = stmt.where(
+            or_(t.tickets.c.opened_at < at, and_(t.tickets.c.opened_at == at, t.tickets.c.id < bindparam("after_id")))
+        )
+    return stmt.order_by(t.tickets.c.opened_at.desc(), t.tickets.c.id.desc()).limit(bindparam("limit"))
+
+
+def tickets_page(
+    conn: Connection,
     account_id: str,
     *,
     statuses: Sequence[str] | None,
@@ -266,55 +274,48 @@ async def tickets_page(
     after: list[Any] | None,
     limit: int,
 ) -> Page:
-    stmt = select(Ticket).where(Ticket.account_id == account_id)
-    if statuses:
-        stmt = stmt.where(Ticket.status.in_(statuses))
+    params: dict[str, Any] = {
+        "account_id": account_id,
+        "statuses": list(statuses or t.TICKET_STATUSES),
+        "limit": limit + 1,
+    }
     if external_ref is not None:
-        stmt = stmt.where(Ticket.external_ref == external_ref)
+        params["external_ref"] = external_ref
     if after is not None:
-        opened_at, ident = datetime.fromisoformat(after[0]), after[1]
-        stmt = stmt.where(
-            or_(Ticket.opened_at < opened_at, and_(Ticket.opened_at == opened_at, Ticket.id < ident))
-        )
-    stmt = stmt.order_by(Ticket.opened_at.desc(), Ticket.id.desc()).limit(limit + 1)
-    return _page(list((await session.scalars(stmt)).all()), limit, ticket_key)
+        params["after_at"], params["after_id"] = datetime.fromisoformat(after[0]), after[1]
+    stmt = _tickets_page_statement(external_ref is not None, after is not None)
+    return _page([Ticket(*row) for row in conn.execute(stmt, params)], limit, ticket_key)
 
 
-@dataclass
-class TicketDetail:
-    ticket: Ticket
-    allocations: list[TicketAllocation]
-    history: list[TicketEvent]
+TICKET = SELECT[Ticket].where(t.tickets.c.id == bindparam("ticket_id"))
+ALLOCATIONS = SELECT[Allocation].where(t.ticket_allocations.c.ticket_id == bindparam("ticket_id")).order_by(
+    t.ticket_allocations.c.seq
+)
+HISTORY = SELECT[TicketEvent].where(t.ticket_events.c.ticket_id == bindparam("ticket_id")).order_by(
+    t.ticket_events.c.version
+)
 
 
-async def get_ticket(session: AsyncSession, ticket_id: str) -> Ticket:
-    ticket = await session.get(Ticket, ticket_id)
-    if ticket is None:
+def ticket_detail(conn: Connection, ticket_id: str) -> TicketDetail:
+    row = conn.execute(TICKET, {"ticket_id": ticket_id}).first()
+    if row is None:
         raise NotFoundError("ticket", ticket_id)
-    return ticket
+    params = {"ticket_id": ticket_id}
+    allocations = [Allocation(*r) for r in conn.execute(ALLOCATIONS, params)]
+    history = [TicketEvent(*r) for r in conn.execute(HISTORY, params)]
+    return TicketDetail(Ticket(*row), allocations, history)
 
 
-async def ticket_detail(session: AsyncSession, ticket_id: str) -> TicketDetail:
-    ticket = await get_ticket(session, ticket_id)
-    allocations = (
-        await session.scalars(
-            select(TicketAllocation).where(TicketAllocation.ticket_id == ticket_id).order_by(TicketAllocation.seq)
-        )
-    ).all()
-    return TicketDetail(ticket, list(allocations), await ticket_history(session, ticket_id))
+# -- accounts ---------------------------------------------------------------------------------------
+
+ACCOUNTS_PAGE = (
+    SELECT[Account].where(t.accounts.c.id > bindparam("after_id")).order_by(t.accounts.c.id).limit(bindparam("limit"))
+)
 
 
-async def ticket_history(session: AsyncSession, ticket_id: str) -> list[TicketEvent]:
-    """The ticket's history, oldest first (in a write, the query flushes a new event first)."""
-    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.version)
-    return list((await session.scalars(stmt)).all())
-
-
-async def list_accounts(session: AsyncSession, *, after: list[Any] | None, limit: int) -> Page:
-    stmt = select(Account).order_by(Account.id).limit(limit + 1)
-    if after is not None:
-        stmt = stmt.where(Account.id > after[0])
-    return _page(list((await session.scalars(stmt)).all()), limit, lambda a: [a.id])
+def list_accounts(conn: Connection, *, after: list[Any] | None, limit: int) -> Page:
+    params = {"after_id": after[0] if after is not None else "", "limit": limit + 1}
+    return _page([Account(*row) for row in conn.execute(ACCOUNTS_PAGE, params)], limit, lambda a: [a.id])
 
 
 @dataclass
@@ -325,25 +326,22 @@ class ExpiringAccount:
     earliest: datetime
 
 
-async def accounts_expiring_before(
-    session: AsyncSession, now: datetime, before: datetime, *, after: list[Any] | None, limit: int
+def accounts_expiring_before(
+    conn: Connection, now: datetime, before: datetime, *, after: list[Any] | None, limit: int
 ) -> Page:
     """Accounts with available points expiring in (now, before), soonest first."""
-    live = and_(Lot.available > 0, Lot.expires_at.is_not(None), Lot.expires_at > now, Lot.expires_at < before)
-    earliest = func.min(Lot.expires_at).label("earliest")
-    stmt = select(Lot.account_id, earliest).where(live).group_by(Lot.account_id)
-    sub = stmt.subquery()
+    live = and_(t.lots.c.available > 0, t.lots.c.expires_at.is_not(None), t.lots.c.expires_at > now, t.lots.c.expires_at < before)
+    earliest = func.min(t.lots.c.expires_at).label("earliest")
+    sub = select(t.lots.c.account_id, earliest).where(live).group_by(t.lots.c.account_id).subquery()
     ordered = select(sub.c.account_id, sub.c.earliest)
     if after is not None:
         at = datetime.fromisoformat(after[0])
-        ordered = ordered.where(
-            or_(sub.c.earliest > at, and_(sub.c.earliest == at, sub.c.account_id > after[1]))
-        )
+        ordered = ordered.where(or_(sub.c.earliest > at, and_(sub.c.earliest == at, sub.c.account_id > after[1])))
     ordered = ordered.order_by(sub.c.earliest, sub.c.account_id).limit(limit + 1)
-    rows = (await session.execute(ordered)).all()
+    rows = conn.execute(ordered).all()
     ids = [r.account_id for r in rows[:limit]]
-    accounts = {a.id: a for a in (await session.scalars(select(Account).where(Account.id.in_(ids)))).all()}
-    lots = (await session.scalars(select(Lot).where(live, Lot.account_id.in_(ids)))).all()
+    accounts = {a.id: a for a in (Account(*row) for row in conn.execute(SELECT[Account].where(t.accounts.c.id.in_(ids))))}
+    lots = [Lot(*row) for row in conn.execute(SELECT[Lot].where(live, t.lots.c.account_id.in_(ids)))]
     by_account: dict[str, list[Lot]] = {}
     for lot in sorted(lots, key=lambda lot: (lot.expires_at, lot.id)):
         by_account.setdefault(lot.account_id, []).append(lot)
@@ -354,7 +352,7 @@ async def accounts_expiring_before(
             ExpiringAccount(
                 account=accounts[row.account_id],
                 expiring_points=sum(lot.available for lot in its),
-                expiring=[Expiring(lot.id, lot.available, lot.expires_at) for lot in its],  # type: ignore[arg-type]
+                expiring=[Expiring(lot.id, lot.available, lot.expires_at) for lot in its if lot.expires_at],
                 earliest=row.earliest,
             )
         )
@@ -363,3 +361,82 @@ async def accounts_expiring_before(
         last = items[-1]
         next_key = [last.earliest.isoformat(timespec="microseconds"), last.account.id]
     return Page(items, next_key)
+
+
+# -- owners (the access checks) ---------------------------------------------------------------------------
+
+ACCOUNT_EXISTS = select(t.accounts.c.id).where(t.accounts.c.id == bindparam("ident"))
+TICKET_OWNER = select(t.tickets.c.account_id).where(t.tickets.c.id == bindparam("ident"))
+LOT_OWNER = select(t.lots.c.account_id).where(t.lots.c.id == bindparam("ident"))
+
+
+# -- the catalogue -------------------------------------------------------------------------------------------
+
+CATALOGUE_RECORDS: dict[str, type[Any]] = {"plans": Plan, "categories": Category, "license_products": LicenseProduct}
+
+
+def catalogue_page(
+    conn: Connection, cls: type[Any], *, include_inactive: bool, after: list[Any] | None, limit: int
+) -> Page:
+    """Entries by code, a page at a time."""
+    stmt = SELECT[cls].order_by(cls.TABLE.c.code).limit(limit + 1)
+    if not include_inactive:
+        stmt = stmt.where(cls.TABLE.c.active.is_(True))
+    if after is not None:
+        stmt = stmt.where(cls.TABLE.c.code > after[0])
+    return _page([cls(*row) for row in conn.execute(stmt)], limit, lambda e: [e.code])
+
+
+CATEGORY = SELECT[Category].where(t.categories.c.code == bindparam("code"))
+
+
+def category(conn: Connection, code: str) -> Category | None:
+    row = conn.execute(CATEGORY, {"code": code}).first()
+    return Category(*row) if row is not None else None
+
+
+# -- billing webhook deliveries ----------------------------------------------------------------------------
+
+
+def webhook_events_page(
+    conn: Connection, *, outcomes: list[str] | None, after: list[Any] | None, limit: int
+) -> Page:
+    """Newest first, by (received_at, id)."""
+    w = t.webhook_events.c
+    stmt = SELECT[WebhookEvent]
+    if outcomes:
+        stmt = stmt.where(w.outcome.in_(outcomes))
+    if after is not None:
+        at = datetime.fromisoformat(after[0])
+        stmt = stmt.where(or_(w.received_at < at, and_(w.received_at == at, w.id < after[1])))
+    stmt = stmt.order_by(w.received_at.desc(), w.id.desc()).limit(limit + 1)
+    return _page(
+        [WebhookEvent(*row) for row in conn.execute(stmt)],
+        limit,
+        lambda e: [e.received_at.isoformat(timespec="microseconds"), e.id],
+    )
+
+
+# -- the statement (the three parts) ----------------------------------------------------------------------
+
+
+@dataclass
+class Statement:
+    """The three-part view of one account, read from one snapshot."""
+
+    account: Account
+    balance: Balance
+    modifications: Page  # part 1: ledger entries of the modification kinds (pending expiries too)
+    in_progress: Page  # part 2: open tickets
+    closed: Page  # part 3: resolved and refunded tickets
+
+
+def statement(conn: Connection, account_id: str, now: datetime, window: timedelta, limit: int) -> Statement:
+    account, balance, due = account_and_balance(conn, account_id, now, window)
+    return Statement(
+        account=account,
+        balance=balance,
+        modifications=ledger_page(conn, account, now, kinds=MODIFICATION_KINDS, before_seq=None, limit=limit, due=due),
+        in_progress=tickets_page(conn, account_id, statuses=["open"], external_ref=None, after=None, limit=limit),
+        closed=tickets_page(conn, account_id, statuses=["refunded", "resolved"], external_ref=None, after=None, limit=limit),
+    )

@@ -7,12 +7,13 @@ lot's situation decides what becomes of them (`domain.lots.return_target`).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from ..db.models import Lot, Ticket, TicketAllocation
-from ..domain.lots import Allocation, ReturnReason, ReturnTarget, return_target, unwind
-from .ledger import AccountWriter, Move, load_lots, new_lot
+from ..db.records import Allocation, Ticket
+from ..domain.lots import Allocation as Returnable
+from ..domain.lots import ReturnReason, ReturnTarget, return_target, unwind
+from .ledger import AccountWriter, Move, new_lot
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,9 @@ class Returned:
     reissued: int  # moved into new `returned` lots
 
 
-async def give_back(
+def give_back(
     writer: AccountWriter,
     ticket: Ticket,
-    allocations: list[TicketAllocation],
     points: int,
     *,
     from_state: Literal["held", "deducted"],
@@ -37,33 +37,23 @@ async def give_back(
     """Return `points` of the ticket's `from_state` points and write the entries it takes."""
     if points == 0:
         return Returned(0, 0, 0, 0)
-    session, now = writer.session, writer.now
-    by_seq = {a.seq: a for a in allocations}
+    tx, now = writer.tx, writer.now
+    allocations = {a.seq: a for a in tx.allocations(ticket.id)}
     pieces = unwind(
         [
-            Allocation(a.seq, a.lot_id, a.held if from_state == "held" else a.deducted - a.returned)
-            for a in allocations
+            Returnable(a.seq, a.lot_id, a.held if from_state == "held" else a.deducted - a.returned)
+            for a in allocations.values()
         ],
         points,
     )
-    lot_ids = {lot_id for _, lot_id, _ in pieces}
-    lots = await load_lots(session, lot_ids)
-
     moves: list[Move] = []
     forfeits: list[Move] = []
-    to_expire: dict[str, Lot] = {}
-    reissued: dict[str, Lot] = {}
+    to_expire: set[str] = set()
+    reissued: dict[str, str] = {}  # origin lot → its new `returned` lot
     totals: dict[ReturnTarget, int] = defaultdict(int)
     for seq, lot_id, n in pieces:
-        allocation, lot = by_seq[seq], lots[lot_id]
-        if from_state == "held":
-            allocation.held -= n
-            if reason is ReturnReason.LOWERED:
-                allocation.released += n
-            else:
-                allocation.returned += n
-        else:
-            allocation.returned += n
+        tx.update(_returned(allocations[seq], n, from_state, reason))
+        lot = tx.lot(lot_id)
         target = return_target(
             expires_at=lot.expires_at,
             revoked=lot.revoked_at is not None,
@@ -75,30 +65,40 @@ async def give_back(
         if target is ReturnTarget.REISSUE:
             fresh = reissued.get(lot.id)
             if fresh is None:
-                fresh = reissued[lot.id] = new_lot(
-                    lot.account_id,
-                    "returned",
-                    granted_at=now,
-                    now=now,
-                    expires_at=now + writer.return_grace,
-                    origin_lot_id=lot.id,
-                )
-                session.add(fresh)
-            moves += [Move(lot, from_state, "reissued", n), Move(fresh, None, "available", n)]
+                fresh = reissued[lot.id] = tx.insert(
+                    new_lot(
+                        lot.account_id,
+                        "returned",
+                        granted_at=now,
+                        now=now,
+                        expires_at=now + writer.return_grace,
+                        origin_lot_id=lot.id,
+                    )
+                ).id
+            moves += [Move(lot.id, from_state, "reissued", n), Move(fresh, None, "available", n)]
             continue
-        moves.append(Move(lot, from_state, "available", n))
+        moves.append(Move(lot.id, from_state, "available", n))
         if target is ReturnTarget.REVOKE:
-            forfeits.append(Move(lot, "available", "revoked", n))
+            forfeits.append(Move(lot.id, "available", "revoked", n))
         elif target is ReturnTarget.EXPIRE:
-            to_expire[lot.id] = lot
+            to_expire.add(lot.id)
 
-    await writer.post(kind, moves, ticket_id=ticket.id, reason=note or str(reason))
-    await writer.post("revocation", forfeits, ticket_id=ticket.id, reason="returned to a revoked lot")
-    for lot in sorted(to_expire.values(), key=lambda lot: lot.id):
-        await writer.expire_lot(lot)
+    writer.post(kind, moves, ticket_id=ticket.id, reason=note or str(reason))
+    writer.post("revocation", forfeits, ticket_id=ticket.id, reason="returned to a revoked lot")
+    for lot_id in sorted(to_expire):
+        writer.expire_lot(lot_id)
     return Returned(
         points=points,
         forfeited=totals[ReturnTarget.REVOKE],
         expired=totals[ReturnTarget.EXPIRE],
         reissued=totals[ReturnTarget.REISSUE],
     )
+
+
+def _returned(allocation: Allocation, n: int, from_state: str, reason: ReturnReason) -> Allocation:
+    """The allocation after `n` of its points went back."""
+    if from_state == "held":
+        if reason is ReturnReason.LOWERED:
+            return replace(allocation, held=allocation.held - n, released=allocation.released + n)
+        return replace(allocation, held=allocation.held - n, returned=allocation.returned + n)
+    return replace(allocation, returned=allocation.returned + n)

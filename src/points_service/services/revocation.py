@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from ..db.models import Lot
+from ..db.records import Lot
 from ..domain.errors import NotFoundError
 from .context import Context
 from .ledger import Move, open_account_write
+from .state import Needs, Scope
 
 
-@dataclass
+@dataclass(frozen=True)
 class Revocation:
     lot: Lot
     revoked: int
@@ -28,44 +26,51 @@ class Revocation:
     as_of: datetime
 
 
-async def revoke_lot(session: AsyncSession, ctx: Context, *, lot_id: str, reason: str) -> Revocation:
+@dataclass(frozen=True, kw_only=True)
+class RevokeLot:
     """Revoke the lot's available points now; held points are revoked when they come back.
 
     Lots reissued from it (its `origin_lot_id` chain) are revoked too. Revoking again changes
-    nothing and reports the current figures.
+    nothing and reports the current figures. `account_id` is the lot's account (a lot never
+    changes account); a lot that is not that account's is answered as absent.
     """
-    account_id = await session.scalar(select(Lot.account_id).where(Lot.id == lot_id))
-    if account_id is None:
-        raise NotFoundError("lot", lot_id)
-    writer = await open_account_write(session, ctx, account_id)
-    account_lots = {
-        lot.id: lot
-        for lot in (
-            await session.scalars(
-                select(Lot).where(Lot.account_id == account_id).execution_options(populate_existing=True)
-            )
-        ).all()
-    }
-    lot = account_lots[lot_id]
-    chain = _reissued_from(lot_id, account_lots.values())
-    if lot.revoked_at is None:
-        moves = []
-        for target in [lot, *chain]:
-            if target.revoked_at is None:
-                target.revoked_at = writer.now
-            moves.append(Move(target, "available", "revoked", target.available))
-        await writer.post("revocation", moves, reason=reason)
-    return Revocation(
-        lot=lot,
-        revoked=lot.revoked,
-        held_by_open_tickets=lot.held,
-        unrecoverable=lot.deducted,
-        already_expired=lot.expired,
-        written_off=lot.written_off,
-        reissued=lot.reissued,
-        revoked_from_reissued_lots=sum(c.revoked for c in chain),
-        as_of=writer.now,
-    )
+
+    ctx: Context
+    account_id: str
+    lot_id: str
+    reason: str
+
+    def needs(self, needs: Needs) -> None:
+        needs.lock(self.account_id)
+        needs.lots.add(self.lot_id)
+        needs.all_lots.add(self.account_id)
+
+    def apply(self, tx: Scope) -> Revocation:
+        found = tx.get(Lot, self.lot_id)
+        if found is None or found.account_id != self.account_id:
+            raise NotFoundError("lot", self.lot_id)
+        writer = open_account_write(tx, self.ctx, self.account_id)
+        lot = tx.lot(self.lot_id)
+        chain = _reissued_from(lot.id, tx.lots_of(self.account_id))
+        if lot.revoked_at is None:
+            moves = []
+            for target in [lot, *chain]:
+                if target.revoked_at is None:
+                    tx.update(replace(target, revoked_at=writer.now))
+                moves.append(Move(target.id, "available", "revoked", target.available))
+            writer.post("revocation", moves, reason=self.reason)
+        lot = tx.lot(self.lot_id)
+        return Revocation(
+            lot=lot,
+            revoked=lot.revoked,
+            held_by_open_tickets=lot.held,
+            unrecoverable=lot.deducted,
+            already_expired=lot.expired,
+            written_off=lot.written_off,
+            reissued=lot.reissued,
+            revoked_from_reissued_lots=sum(tx.lot(c.id).revoked for c in chain),
+            as_of=writer.now,
+        )
 
 
 def _reissued_from(lot_id: str, lots: Iterable[Lot]) -> list[Lot]:

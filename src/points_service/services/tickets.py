@@ -1,24 +1,35 @@
-"""Ticket commands: open, adjust, resolve, refund, credit."""
+"""Ticket commands: open, adjust, resolve, refund, credit.
+
+Each names the account it locks: a ticket never changes account, so the caller (the route's access
+check, a script) knows it; a ticket that is not that account's is answered as absent.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from ..db.ids import new_id
-from ..db.models import Category, Lot, Ticket, TicketAllocation, TicketEvent
+from ..db.records import Allocation, Category, Ticket, TicketEvent
 from ..domain.errors import ConflictError, NotFoundError, PreconditionFailedError, RuleViolationError
 from ..domain.lots import LotKey, ReturnReason, allocate
 from ..domain.pricing import PricingRule, check_quantity, estimate, rule_from_dict, rule_to_dict
 from ..domain.tickets import TicketAction, TicketStatus, check_credit, check_transition
 from .context import Context
-from .ledger import AccountWriter, Move, load_lots, open_account_write
-from .queries import TicketDetail, ticket_history
+from .ledger import AccountWriter, Move, open_account_write
 from .returns import give_back
+from .state import Needs, Scope
 
 REFUND_REASONS = ("software_bug", "withdrawn", "duplicate", "other")
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    """A ticket with its allocations (in sequence) and its history (oldest first)."""
+
+    ticket: Ticket
+    allocations: list[Allocation]
+    history: list[TicketEvent]
 
 
 @dataclass(frozen=True)
@@ -27,8 +38,8 @@ class Reclassification:
     quantity: int | None = None
 
 
-async def _active_rule(session: AsyncSession, code: str, pointer: str = "/category") -> tuple[Category, PricingRule]:
-    category = await session.get(Category, code)
+def _active_rule(tx: Scope, code: str, pointer: str = "/category") -> tuple[Category, PricingRule]:
+    category = tx.category(code)
     if category is None:
         raise RuleViolationError(pointer, f"unknown category {code!r}")
     if not category.active:
@@ -36,285 +47,262 @@ async def _active_rule(session: AsyncSession, code: str, pointer: str = "/catego
     return category, rule_from_dict(category.pricing)
 
 
-async def _capture(
-    writer: AccountWriter,
-    ticket: Ticket,
-    points: int,
-    kind: str,
-    next_seq: int,
-    reason: str | None = None,
-    spendable: list[Lot] | None = None,
-) -> list[TicketAllocation]:
-    """Hold `points` more for the ticket from the account's lots, in consumption order.
-
-    `spendable`: the account's lots with available points, when the caller has them current."""
+def _capture(
+    writer: AccountWriter, ticket: Ticket, points: int, kind: str, next_seq: int, reason: str | None = None
+) -> None:
+    """Hold `points` more for the ticket from the account's lots, in consumption order."""
     if points == 0:
-        return []
-    lots = {lot.id: lot for lot in (spendable if spendable is not None else await writer.lots_with_points())}
-    keys = [LotKey(lot.id, lot.granted_at, lot.expires_at, lot.available) for lot in lots.values()]
+        return
+    keys = [LotKey(lot.id, lot.granted_at, lot.expires_at, lot.available) for lot in writer.spendable()]
     pieces = allocate(keys, points, writer.now)
-    allocations = [
-        TicketAllocation(
-            ticket_id=ticket.id, seq=next_seq + i, lot_id=lot_id, points=n, held=n, released=0, deducted=0, returned=0
-        )
-        for i, (lot_id, n) in enumerate(pieces)
-    ]
-    writer.session.add_all(allocations)
-    moves = [Move(lots[lot_id], "available", "held", n) for lot_id, n in pieces]
-    await writer.post(kind, moves, ticket_id=ticket.id, reason=reason)
-    return allocations
+    for i, (lot_id, n) in enumerate(pieces):
+        writer.tx.insert(Allocation(ticket.id, next_seq + i, lot_id, n, n, 0, 0, 0))
+    writer.post(kind, [Move(lot_id, "available", "held", n) for lot_id, n in pieces], ticket_id=ticket.id, reason=reason)
 
 
 def _record(
     writer: AccountWriter, ticket: Ticket, action: TicketAction, points: int, reason: str | None, note: str | None = None
-) -> TicketEvent:
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        version=ticket.version,
-        action=str(action),
-        points=points,
-        reason=reason,
-        note=note,
-        actor=writer.actor,
-        at=writer.now,
-    )
-    writer.session.add(event)
-    return event
-
-
-async def _detail(writer: AccountWriter, ticket: Ticket, allocations: list[TicketAllocation]) -> TicketDetail:
-    """The ticket as the command leaves it. Its allocations are the ones the command holds, in seq
-    order (current: every change went through them, and new ones were appended); its history is
-    read, the new event included."""
-    return TicketDetail(ticket, list(allocations), await ticket_history(writer.session, ticket.id))
-
-
-async def open_ticket(
-    session: AsyncSession,
-    ctx: Context,
-    *,
-    account_id: str,
-    external_ref: str,
-    category: str,
-    quantity: int | None = None,
-    estimated_points: int | None = None,
-    subject: str | None = None,
-) -> TicketDetail:
-    """Open a ticket and capture its points; returns it with its allocations and history (all
-    written here, so nothing is read back)."""
-    writer = await open_account_write(session, ctx, account_id)
-    found, rule = await _active_rule(session, category)
-    points = estimate(rule, quantity=quantity, estimated_points=estimated_points)
-    existing = await session.scalar(
-        select(Ticket.id).where(Ticket.account_id == account_id, Ticket.external_ref == external_ref)
-    )
-    if existing is not None:
-        raise ConflictError(
-            f"ticket {existing} already has external_ref {external_ref!r}", ticket_id=existing
-        )
-    now = writer.now
-    ticket = Ticket(
-        id=new_id("tkt"),
-        account_id=account_id,
-        external_ref=external_ref,
-        subject=subject,
-        category_code=found.code,
-        pricing=rule_to_dict(rule),
-        quantity=quantity,
-        estimated_points=points,
-        captured_points=points,
-        charged_points=0,
-        deducted_points=0,
-        returned_points=0,
-        forfeited_points=0,
-        status=str(TicketStatus.OPEN),
-        version=1,
-        opened_at=now,
-        resolved_at=None,
-        refunded_at=None,
-        closed_at=None,
-    )
-    session.add(ticket)
-    await session.flush()  # the ticket row before the allocations that reference it
-    # Nothing but expiries moved since the account was locked: its spendable lots are known.
-    allocations = await _capture(writer, ticket, points, "capture", next_seq=1, spendable=writer.spendable_at_open)
-    opened = _record(writer, ticket, TicketAction.OPENED, points, None)
-    return TicketDetail(ticket, allocations, [opened])
-
-
-async def _lock_ticket(
-    session: AsyncSession,
-    ctx: Context,
-    ticket_id: str,
-    expected_version: int | None,
-    action: TicketAction,
-    account_id: str | None,
-) -> tuple[AccountWriter, Ticket, list[TicketAllocation]]:
-    """Lock the ticket's account, then read the ticket and its allocations. `account_id`: the
-    ticket's account when the caller knows it (the route found it); otherwise it is looked up."""
-    if account_id is None:
-        account_id = await session.scalar(select(Ticket.account_id).where(Ticket.id == ticket_id))
-        if account_id is None:
-            raise NotFoundError("ticket", ticket_id)
-    writer = await open_account_write(session, ctx, account_id)
-    stmt = select(Ticket).where(Ticket.id == ticket_id).execution_options(populate_existing=True)
-    ticket = (await session.scalars(stmt)).one_or_none()
-    if ticket is None or ticket.account_id != account_id:  # not this account's: nothing is written
-        raise NotFoundError("ticket", ticket_id)
-    if expected_version is not None and expected_version != ticket.version:
-        raise PreconditionFailedError(current_version=ticket.version)
-    check_transition(TicketStatus(ticket.status), action)
-    stmt = (
-        select(TicketAllocation)
-        .where(TicketAllocation.ticket_id == ticket_id)
-        .order_by(TicketAllocation.seq)
-        .execution_options(populate_existing=True)
-    )
-    allocations = list((await session.scalars(stmt)).all())
-    return writer, ticket, allocations
-
-
-async def _set_capture(
-    writer: AccountWriter, ticket: Ticket, allocations: list[TicketAllocation], points: int, reason: str | None
 ) -> None:
-    delta = points - ticket.captured_points
-    if delta > 0:
-        next_seq = max((a.seq for a in allocations), default=0) + 1
-        allocations += await _capture(writer, ticket, delta, "capture_increase", next_seq, reason)
-        ticket.captured_points = points
-    elif delta < 0:
-        returned = await give_back(
-            writer,
-            ticket,
-            allocations,
-            -delta,
-            from_state="held",
-            reason=ReturnReason.LOWERED,
-            kind="capture_decrease",
-            note=reason,
+    writer.tx.insert(TicketEvent(ticket.id, ticket.version, str(action), points, reason, note, writer.actor, writer.now))
+
+
+def _detail(tx: Scope, ticket_id: str) -> TicketDetail:
+    ticket = tx.ticket(ticket_id)
+    assert ticket is not None
+    return TicketDetail(ticket, tx.allocations(ticket_id), tx.history(ticket_id))
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenTicket:
+    """Open a ticket and capture its points."""
+
+    ctx: Context
+    account_id: str
+    external_ref: str
+    category: str
+    quantity: int | None = None
+    estimated_points: int | None = None
+    subject: str | None = None
+
+    def needs(self, needs: Needs) -> None:
+        needs.lock(self.account_id)
+        needs.ticket_refs.add((self.account_id, self.external_ref))
+        needs.catalogue = True
+
+    def apply(self, tx: Scope) -> TicketDetail:
+        writer = open_account_write(tx, self.ctx, self.account_id)
+        category, rule = _active_rule(tx, self.category)
+        points = estimate(rule, quantity=self.quantity, estimated_points=self.estimated_points)
+        existing = tx.ticket_id_by_ref(self.account_id, self.external_ref)
+        if existing is not None:
+            raise ConflictError(f"ticket {existing} already has external_ref {self.external_ref!r}", ticket_id=existing)
+        ticket = tx.insert(
+            Ticket(
+                id=new_id("tkt"),
+                account_id=self.account_id,
+                external_ref=self.external_ref,
+                subject=self.subject,
+                category_code=category.code,
+                pricing=rule_to_dict(rule),
+                quantity=self.quantity,
+                estimated_points=points,
+                captured_points=points,
+                charged_points=0,
+                deducted_points=0,
+                returned_points=0,
+                forfeited_points=0,
+                status=str(TicketStatus.OPEN),
+                version=1,
+                opened_at=writer.now,
+                resolved_at=None,
+                refunded_at=None,
+                closed_at=None,
+            )
         )
-        ticket.captured_points = points
-        ticket.forfeited_points += returned.forfeited
+        _capture(writer, ticket, points, "capture", next_seq=1)
+        _record(writer, ticket, TicketAction.OPENED, points, None)
+        return _detail(tx, ticket.id)
 
 
-async def adjust_ticket(
-    session: AsyncSession,
-    ctx: Context,
-    *,
-    ticket_id: str,
-    account_id: str | None = None,
-    points: int,
-    reason: str,
-    reclassify: Reclassification | None = None,
-    expected_version: int | None = None,
-) -> TicketDetail:
-    writer, ticket, allocations = await _lock_ticket(
-        session, ctx, ticket_id, expected_version, TicketAction.ADJUSTED, account_id
-    )
-    new_category, new_quantity, new_pricing = ticket.category_code, ticket.quantity, ticket.pricing
-    if reclassify is not None and (reclassify.category is not None or reclassify.quantity is not None):
-        if reclassify.category is None:  # a quantity correction keeps the rule the ticket has
-            rule = rule_from_dict(ticket.pricing)
+@dataclass(frozen=True, kw_only=True)
+class _TicketChange:
+    """A change to an existing ticket of `account_id`."""
+
+    ACTION: ClassVar[TicketAction]
+
+    ctx: Context
+    ticket_id: str
+    account_id: str
+    expected_version: int | None = None
+
+    def needs(self, needs: Needs) -> None:
+        needs.lock(self.account_id)
+        needs.tickets.add(self.ticket_id)
+
+    def _begin(self, tx: Scope) -> tuple[AccountWriter, Ticket]:
+        writer = open_account_write(tx, self.ctx, self.account_id)
+        ticket = tx.ticket(self.ticket_id)
+        if ticket is None or ticket.account_id != self.account_id:  # not this account's: nothing is written
+            raise NotFoundError("ticket", self.ticket_id)
+        if self.expected_version is not None and self.expected_version != ticket.version:
+            raise PreconditionFailedError(current_version=ticket.version)
+        check_transition(TicketStatus(ticket.status), self.ACTION)
+        return writer, ticket
+
+    @staticmethod
+    def _set_capture(writer: AccountWriter, ticket: Ticket, points: int, reason: str | None) -> Ticket:
+        tx = writer.tx
+        delta = points - ticket.captured_points
+        if delta > 0:
+            next_seq = max((a.seq for a in tx.allocations(ticket.id)), default=0) + 1
+            _capture(writer, ticket, delta, "capture_increase", next_seq, reason)
+            return tx.update(replace(ticket, captured_points=points))
+        if delta < 0:
+            returned = give_back(
+                writer, ticket, -delta, from_state="held", reason=ReturnReason.LOWERED, kind="capture_decrease", note=reason
+            )
+            return tx.update(
+                replace(ticket, captured_points=points, forfeited_points=ticket.forfeited_points + returned.forfeited)
+            )
+        return ticket
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdjustTicket(_TicketChange):
+    """Raise or lower the captured points, optionally correcting the category and quantity."""
+
+    ACTION = TicketAction.ADJUSTED
+
+    points: int
+    reason: str
+    reclassify: Reclassification | None = None
+
+    def needs(self, needs: Needs) -> None:
+        super().needs(needs)
+        needs.catalogue |= self.reclassify is not None and self.reclassify.category is not None
+
+    def apply(self, tx: Scope) -> TicketDetail:
+        writer, ticket = self._begin(tx)
+        new_category, new_quantity, new_pricing = ticket.category_code, ticket.quantity, ticket.pricing
+        reclassify = self.reclassify
+        if reclassify is not None and (reclassify.category is not None or reclassify.quantity is not None):
+            if reclassify.category is None:  # a quantity correction keeps the rule the ticket has
+                rule = rule_from_dict(ticket.pricing)
+            else:
+                new_category, rule = reclassify.category, _active_rule(tx, reclassify.category)[1]
+            # The rule validates the quantity; the points stay what the caller set.
+            check_quantity(rule, reclassify.quantity, "/quantity")
+            new_quantity, new_pricing = reclassify.quantity, rule_to_dict(rule)
+        changed_class = (new_category, new_quantity) != (ticket.category_code, ticket.quantity)
+        if self.points == ticket.captured_points and not changed_class:
+            return _detail(tx, ticket.id)  # adjusting to the current amount changes nothing
+        ticket = self._set_capture(writer, ticket, self.points, self.reason)
+        ticket = tx.update(
+            replace(
+                ticket,
+                category_code=new_category,
+                quantity=new_quantity,
+                pricing=new_pricing,
+                version=ticket.version + 1,
+            )
+        )
+        _record(writer, ticket, TicketAction.ADJUSTED, self.points, self.reason)
+        return _detail(tx, ticket.id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveTicket(_TicketChange):
+    """Deduct the captured points for good (`points`, when given, first sets them)."""
+
+    ACTION = TicketAction.RESOLVED
+
+    points: int | None = None
+    note: str | None = None
+
+    def apply(self, tx: Scope) -> TicketDetail:
+        writer, ticket = self._begin(tx)
+        if self.points is not None:
+            ticket = self._set_capture(writer, ticket, self.points, self.note)
+        held = [a for a in tx.allocations(ticket.id) if a.held]
+        for allocation in held:
+            tx.update(replace(allocation, deducted=allocation.deducted + allocation.held, held=0))
+        writer.post("deduction", [Move(a.lot_id, "held", "deducted", a.held) for a in held], ticket_id=ticket.id, reason=self.note)
+        now = writer.now
+        ticket = tx.update(
+            replace(
+                ticket,
+                charged_points=ticket.captured_points,
+                deducted_points=ticket.captured_points,
+                captured_points=0,
+                status=str(TicketStatus.RESOLVED),
+                resolved_at=now,
+                closed_at=now,
+                version=ticket.version + 1,
+            )
+        )
+        _record(writer, ticket, TicketAction.RESOLVED, ticket.deducted_points, None, self.note)
+        return _detail(tx, ticket.id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefundTicket(_TicketChange):
+    """Give back every point not yet returned, and close the ticket as refunded."""
+
+    ACTION = TicketAction.REFUNDED
+
+    reason: str
+    note: str | None = None
+
+    def apply(self, tx: Scope) -> TicketDetail:
+        writer, ticket = self._begin(tx)
+        return_reason = ReturnReason(self.reason)
+        if ticket.status == TicketStatus.OPEN:
+            points = ticket.captured_points
+            ticket = replace(ticket, charged_points=points, closed_at=writer.now)
+            from_state = "held"
         else:
-            new_category, rule = reclassify.category, (await _active_rule(session, reclassify.category))[1]
-        # The rule validates the quantity; the points stay what the caller set.
-        check_quantity(rule, reclassify.quantity, "/quantity")
-        new_quantity, new_pricing = reclassify.quantity, rule_to_dict(rule)
-    changed_class = (new_category, new_quantity) != (ticket.category_code, ticket.quantity)
-    if points == ticket.captured_points and not changed_class:
-        return await _detail(writer, ticket, allocations)  # adjusting to the current amount changes nothing
-    await _set_capture(writer, ticket, allocations, points, reason)
-    ticket.category_code, ticket.quantity, ticket.pricing = new_category, new_quantity, new_pricing
-    ticket.version += 1
-    _record(writer, ticket, TicketAction.ADJUSTED, points, reason)
-    return await _detail(writer, ticket, allocations)
+            points = ticket.deducted_points - ticket.returned_points
+            from_state = "deducted"
+        returned = give_back(
+            writer, ticket, points, from_state=from_state, reason=return_reason, kind="return", note=self.reason
+        )
+        ticket = tx.update(
+            replace(
+                ticket,
+                captured_points=0,
+                returned_points=ticket.returned_points + points,
+                forfeited_points=ticket.forfeited_points + returned.forfeited,
+                status=str(TicketStatus.REFUNDED),
+                refunded_at=writer.now,
+                version=ticket.version + 1,
+            )
+        )
+        _record(writer, ticket, TicketAction.REFUNDED, points, self.reason, self.note)
+        return _detail(tx, ticket.id)
 
 
-async def resolve_ticket(
-    session: AsyncSession,
-    ctx: Context,
-    *,
-    ticket_id: str,
-    account_id: str | None = None,
-    points: int | None = None,
-    note: str | None = None,
-    expected_version: int | None = None,
-) -> TicketDetail:
-    writer, ticket, allocations = await _lock_ticket(
-        session, ctx, ticket_id, expected_version, TicketAction.RESOLVED, account_id
-    )
-    if points is not None:
-        await _set_capture(writer, ticket, allocations, points, note)
-    held = [a for a in allocations if a.held]
-    lots = await load_lots(session, {a.lot_id for a in held})
-    moves = [Move(lots[a.lot_id], "held", "deducted", a.held) for a in held]
-    for allocation in held:
-        allocation.deducted += allocation.held
-        allocation.held = 0
-    await writer.post("deduction", moves, ticket_id=ticket.id, reason=note)
-    now = writer.now
-    ticket.charged_points = ticket.deducted_points = ticket.captured_points
-    ticket.captured_points = 0
-    ticket.status = str(TicketStatus.RESOLVED)
-    ticket.resolved_at = ticket.closed_at = now
-    ticket.version += 1
-    _record(writer, ticket, TicketAction.RESOLVED, ticket.deducted_points, None, note)
-    return await _detail(writer, ticket, allocations)
+@dataclass(frozen=True, kw_only=True)
+class CreditTicket(_TicketChange):
+    """Give back part of a resolved ticket's points; it stays resolved."""
 
+    ACTION = TicketAction.CREDITED
 
-async def refund_ticket(
-    session: AsyncSession,
-    ctx: Context,
-    *,
-    ticket_id: str,
-    account_id: str | None = None,
-    reason: str,
-    note: str | None = None,
-    expected_version: int | None = None,
-) -> TicketDetail:
-    writer, ticket, allocations = await _lock_ticket(
-        session, ctx, ticket_id, expected_version, TicketAction.REFUNDED, account_id
-    )
-    return_reason = ReturnReason(reason)
-    if ticket.status == TicketStatus.OPEN:
-        points = ticket.charged_points = ticket.captured_points
-        from_state = "held"
-        ticket.closed_at = writer.now
-    else:
-        points = ticket.deducted_points - ticket.returned_points
-        from_state = "deducted"
-    returned = await give_back(
-        writer, ticket, allocations, points, from_state=from_state, reason=return_reason, kind="return", note=reason
-    )
-    ticket.captured_points = 0
-    ticket.returned_points += points
-    ticket.forfeited_points += returned.forfeited
-    ticket.status = str(TicketStatus.REFUNDED)
-    ticket.refunded_at = writer.now
-    ticket.version += 1
-    _record(writer, ticket, TicketAction.REFUNDED, points, reason, note)
-    return await _detail(writer, ticket, allocations)
+    points: int
+    reason: str
 
-
-async def credit_ticket(
-    session: AsyncSession,
-    ctx: Context,
-    *,
-    ticket_id: str,
-    account_id: str | None = None,
-    points: int,
-    reason: str,
-    expected_version: int | None = None,
-) -> TicketDetail:
-    writer, ticket, allocations = await _lock_ticket(
-        session, ctx, ticket_id, expected_version, TicketAction.CREDITED, account_id
-    )
-    check_credit(points, deducted=ticket.deducted_points, returned=ticket.returned_points)
-    returned = await give_back(
-        writer, ticket, allocations, points, from_state="deducted", reason=ReturnReason.CREDIT, kind="return", note=reason
-    )
-    ticket.returned_points += points
-    ticket.forfeited_points += returned.forfeited
-    ticket.version += 1
-    _record(writer, ticket, TicketAction.CREDITED, points, reason)
-    return await _detail(writer, ticket, allocations)
+    def apply(self, tx: Scope) -> TicketDetail:
+        writer, ticket = self._begin(tx)
+        check_credit(self.points, deducted=ticket.deducted_points, returned=ticket.returned_points)
+        returned = give_back(
+            writer, ticket, self.points, from_state="deducted", reason=ReturnReason.CREDIT, kind="return", note=self.reason
+        )
+        ticket = tx.update(
+            replace(
+                ticket,
+                returned_points=ticket.returned_points + self.points,
+                forfeited_points=ticket.forfeited_points + returned.forfeited,
+                version=ticket.version + 1,
+            )
+        )
+        _record(writer, ticket, TicketAction.CREDITED, self.points, self.reason)
+        return _detail(tx, ticket.id)

@@ -1,71 +1,96 @@
-"""The unit of work: commands applied in transactions, each result released only after COMMIT.
+"""The unit of work: writer threads that apply batches of commands, and reader threads.
 
-Group commit. `Database.write` queues the command for this process's writer tasks (one on SQLite,
-which has one write lock; `writers` on PostgreSQL, each with its own connection). A writer takes
-up to `batch_size` queued commands at a time and applies them in one transaction, each inside its
-own SAVEPOINT:
+No database call runs on the event loop. The async side queues work and awaits its answer; threads
+that the service owns talk to the database through SQLAlchemy's synchronous engine (`sqlite3`,
+psycopg 3), each on a connection of its own.
 
-* a command that raises is rolled back to its savepoint, alone: the others stay applied, and it
-  is applied not at all (a batch is first tried without savepoints, which cost two statements a
-  command; when a command fails there, the batch is rolled back and redone with them, so a
-  command may run twice, its first run rolled back — commands must not act outside the
-  transaction);
-* every caller is answered (result or error) only after the batch's COMMIT succeeded, so nothing
-  is acknowledged that is not durable. A batch that meets a deadlock, a serialization failure,
-  a lock timeout, a busy SQLite, or a connection lost (or refused by a restarting PostgreSQL)
-  before its COMMIT is redone whole (nothing of it was committed); one whose COMMIT fails
-  otherwise answers every command with the failure, and one whose connection fails during COMMIT
-  is not redone (it may have committed) and answers `CommitOutcomeUnknownError`, so nothing is
-  applied twice;
-* on PostgreSQL the batch first locks every account its commands name, in id order, so two
-  batches (of this process's writers or another process's) never wait on each other in a cycle
-  (see `_lock_accounts`).
+**Writes: group commit, batch-level statements.** `Database.write` queues a command for the
+writers (one on SQLite, which has one write lock; `writers` on PostgreSQL). A writer takes up to
+`batch_size` queued commands and applies them in one transaction:
 
-The identity map is cleared after each command, so a command sees exactly what a command in a
-transaction of its own would see, and the objects it returned are not touched by the next one.
-`batch_size=1` gives one transaction per command.
+1. *load*: from what the commands name (`Needs`), lock their accounts in id order and read
+   everything in a few statements (`load.py`);
+2. *apply*: run each command's rules in memory, in queue order, each in a `Tx` of its own, so each
+   sees the commands before it; a command the rules refuse (or that fails) leaves nothing;
+3. *flush*: one `executemany` per table (`flush.py`);
+4. *COMMIT*, and only then answer every caller.
+
+If the flush meets a constraint the rules did not foresee (a row another transaction created
+meanwhile: an account, a payment id, an Idempotency-Key twin), the batch is rolled back and redone
+*carefully*: one command at a time, each in a SAVEPOINT with its own load and flush, so a command
+that conflicts fails alone (after one more try, which sees the other's row and answers as for any
+repeat).
+
+A batch that meets a deadlock, a serialization failure, a lock timeout, a busy SQLite, or a
+connection lost (or refused by a restarting PostgreSQL) before its COMMIT is redone whole (nothing
+of it was committed); one whose connection fails during COMMIT is not redone (it may have
+committed) and answers `CommitOutcomeUnknownError`, so nothing is applied twice.
+
+**Waiting is bounded.** A caller waits at most `statement_timeout` seconds. A command still queued
+by then is withdrawn (never applied) and answered `DatabaseBusyError`; one already taken by a
+writer may still commit, and is answered `CommitOutcomeUnknownError`. A client that goes away does
+not stop a command a writer has begun: it is applied whole or not at all.
+
+**Reads** run on `readers` threads, each with its own connection: a single statement on its own
+(`read_one`: no BEGIN, one statement is one snapshot), or several in one snapshot (`read`:
+`BEGIN … READ ONLY` at REPEATABLE READ on PostgreSQL, a deferred BEGIN on SQLite's WAL). A read
+whose connection turns out dead is tried once more on a fresh one: a read changes nothing.
+
+**Shutdown** (`close`) refuses new commands, lets the writers finish every command queued before,
+then closes the connections.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Row, select
+from sqlalchemy import Connection, Engine, Executable, Row
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ..db.engine import SINGLE_READ_OPTION, WRITE_OPTION, create_engine
-from ..db.models import Account, Ticket
+from ..db.engine import create_engine, is_sqlite
 from ..domain.errors import ConflictError
 from ..settings import Settings
-from .ledger import POSTED
+from .catalogue import CatalogueCache
+from .flush import flush
+from .idempotency import IdempotencyInProgressError
+from .load import load
+from .state import Command, Needs, Scope
 
-P = ParamSpec("P")
-T = TypeVar("T")
+R = TypeVar("R")
+log = logging.getLogger("points_service.uow")
 
-# PostgreSQL: serialization failure, deadlock, lock timeout. Redoing the whole transaction is safe.
-RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+# PostgreSQL: serialization failure, deadlock. Redoing the whole transaction is safe.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+LOCK_TIMEOUT = "55P03"
 # PostgreSQL: admin shutdown, crash shutdown, cannot connect now (starting up or shutting down).
 CONNECTION_SQLSTATES = {"57P01", "57P02", "57P03"}
 MAX_ATTEMPTS = 5
-# The same defaults as the service's settings (POINTS_WRITE_BATCH_SIZE, POINTS_WRITERS).
+# The same defaults as the service's settings.
 DEFAULT_BATCH_SIZE: int = Settings.model_fields["write_batch_size"].default
 DEFAULT_WRITERS: int = Settings.model_fields["writers"].default
+DEFAULT_READERS: int = Settings.model_fields["readers"].default
+DEFAULT_TIMEOUT: float = Settings.model_fields["db_statement_timeout"].default
 
 
 class DatabaseBusyError(Exception):
-    """The database stayed busy (locked, deadlocked, or its connections lost) through every retry."""
+    """The database stayed busy (locked, deadlocked, or its connections lost) through every retry,
+    or did not answer in time; nothing was applied."""
 
     detail = "the database is busy; retry shortly"  # what a client is told (never the driver's message)
 
 
 class CommitOutcomeUnknownError(DatabaseBusyError):
-    """The connection was lost during COMMIT: the batch may or may not have been committed."""
+    """The command may or may not have been committed (its COMMIT was cut off, or it was under way
+    when the wait ran out)."""
 
     detail = (
         "the connection to the database was lost during COMMIT, so the request may or may not have been "
@@ -73,12 +98,22 @@ class CommitOutcomeUnknownError(DatabaseBusyError):
     )
 
 
-class _CommandFailed(Exception):
-    """A command failed in a batch applied without savepoints."""
+class ShuttingDownError(DatabaseBusyError):
+    detail = "the service is shutting down; retry shortly"
+
+
+class DatabaseUnreachableError(DatabaseBusyError):
+    """No connection could be made (refused, reset, timed out, or the server is starting up)."""
+
+    detail = "the database cannot be reached; retry shortly"
 
 
 class _CommitLost(Exception):
     """The connection was lost during COMMIT: the batch may or may not have been committed."""
+
+
+class _Careful(Exception):
+    """The batch met a constraint its rules did not foresee: redo it one command at a time."""
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
@@ -96,291 +131,492 @@ def connection_failed(exc: DBAPIError) -> bool:
 
 def _is_transient(exc: DBAPIError) -> bool:
     """Raised before COMMIT, nothing of the transaction is committed and doing it again may
-    succeed: the database was busy, or the connection failed (SQLAlchemy has then invalidated
-    it, and the pool's pre-ping replaces the dead ones)."""
-    if connection_failed(exc) or _sqlstate(exc) in RETRYABLE_SQLSTATES:
+    succeed: the database was busy, or the connection failed."""
+    if connection_failed(exc) or _sqlstate(exc) in RETRYABLE_SQLSTATES or _sqlstate(exc) == LOCK_TIMEOUT:
         return True
     # SQLite: another process held the write lock for longer than busy_timeout.
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
-def _named(values: Iterable[Any], name: str, found: set[str]) -> None:
-    """Collect string values called `name` in dict arguments, at any depth (the Idempotency-Key
-    wrapper passes the command's keyword arguments as a dict; a webhook names its account in its
-    payload)."""
-    for value in values:
-        if isinstance(value, dict):
-            named = value.get(name)
-            if isinstance(named, str):
-                found.add(named)
-            _named((v for v in value.values() if isinstance(v, dict)), name, found)
+_QUEUED, _TAKEN, _WITHDRAWN = range(3)
 
 
 @dataclass(eq=False)
 class _Job:
-    command: Callable[..., Awaitable[Any]]
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
+    command: Command[Any]
     future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
     # The caller's context (its request id, for the lines logged while the command runs).
     context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    state: int = _QUEUED
     outcome: tuple[bool, Any] | None = None
     posted: list[Any] = field(default_factory=list)
 
-    def names(self, name: str) -> set[str]:
-        found: set[str] = set()
-        _named([self.kwargs, *self.args], name, found)
-        return found
+
+_STOP = object()
+
+
+class _ThreadConnections:
+    """One connection per thread, kept for the thread's life; a failed one is replaced."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._local = threading.local()
+        self._all: list[Connection] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            if conn is not None:
+                self.discard()
+            try:
+                conn = self.engine.connect()
+            except (DBAPIError, OSError) as exc:
+                raise DatabaseUnreachableError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def discard(self) -> None:
+        """Drop this thread's connection (after a failure); the next `get` opens another."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            with self._lock:
+                if conn in self._all:
+                    self._all.remove(conn)
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:  # already broken: nothing to close
+                log.debug("closing a failed connection failed", exc_info=True)
+
+    def close_all(self) -> None:
+        with self._lock:
+            connections, self._all = self._all, []
+        for conn in connections:
+            try:
+                conn.close()
+            except Exception:
+                log.debug("closing a connection failed", exc_info=True)
 
 
 class Database:
     def __init__(
         self,
-        engine: AsyncEngine,
+        engine: Engine,
         on_commit: Callable[[list[Any]], None] | None = None,
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         writers: int = DEFAULT_WRITERS,
+        readers: int = DEFAULT_READERS,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        if batch_size < 1 or writers < 1:
-            raise ValueError("batch_size and writers must be at least 1")
+        if batch_size < 1 or writers < 1 or readers < 1:
+            raise ValueError("batch_size, writers and readers must be at least 1")
         self.engine = engine
         # Told the ledger entries of every committed transaction (metrics), never before COMMIT.
         self.on_commit = on_commit
+        # Told the size of every committed batch, and how many times it was redone (metrics).
+        self.on_batch: Callable[[int, int], None] | None = None
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.batch_size = batch_size
         # SQLite has one write lock: a second writer would only wait for it.
         self.writers = 1 if self.is_sqlite else writers
-        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._queue: asyncio.Queue[_Job] | None = None
-        self._writers: list[asyncio.Task[None]] = []
-        # Told the size of every committed batch, and how many times it was redone (metrics).
-        self.on_batch: Callable[[int, int], None] | None = None
-        self.batches = 0  # transactions committed by the writer (for tests and metrics)
-        self.redone = 0  # batches redone after a deadlock, serialization failure or lock timeout
+        self.readers = readers
+        self.timeout = timeout
+        self.catalogue = CatalogueCache()
+        self.batches = 0  # transactions committed by the writers (for tests and metrics)
+        self.redone = 0  # batches redone after a deadlock, serialization failure, lock timeout or lost connection
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._writer_threads: list[threading.Thread] = []
+        self._writer_connections = _ThreadConnections(engine)
+        self._reader_connections = _ThreadConnections(engine)
+        self._reader_pool: ThreadPoolExecutor | None = None
+        self._start_lock = threading.Lock()
+        self._jobs_lock = threading.Lock()  # guards the jobs' states (taken by a writer, or withdrawn)
+        self._closing = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        """The database the settings describe, with their batch size and writers."""
-        return cls(create_engine(settings), batch_size=settings.write_batch_size, writers=settings.writers)
+        """The database the settings describe, with their batch size, writers, readers and timeout."""
+        return cls(
+            create_engine(settings, connections=settings.connections),
+            batch_size=settings.write_batch_size,
+            writers=settings.writers,
+            readers=settings.readers,
+            timeout=settings.db_statement_timeout,
+        )
 
-    async def write(
-        self,
-        command: Callable[Concatenate[AsyncSession, P], Awaitable[T]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> T:
+    # -- writes ----------------------------------------------------------------------------------
+
+    async def write(self, command: Command[R]) -> R:
         """Apply one command and commit it (with whatever else is queued); only then return.
 
         A transaction that fails because of concurrency (deadlock, serialization failure, lock
-        timeout) is redone whole, a bounded number of times, then `DatabaseBusyError`. A unique
-        row created meanwhile by another transaction makes the command run once more: it then
-        sees the row and answers as for any repeat (a second violation is a `ConflictError`).
+        timeout) or a lost connection is redone whole, a bounded number of times, then
+        `DatabaseBusyError`.
         """
+        if self._closing:
+            raise ShuttingDownError("the service is shutting down")
         loop = asyncio.get_running_loop()
-        job = _Job(command, args, kwargs, loop.create_future())
-        self._start_writer(loop).put_nowait(job)
-        # The job runs to its batch's end even if this caller goes away (a client hanging up
-        # does not undo a command the writer has begun); shield keeps the future for it.
-        return await asyncio.shield(job.future)
+        job = _Job(command, loop.create_future(), loop)
+        self._start_writers()
+        self._queue.put(job)
+        try:
+            # The job runs to its batch's end even if this caller goes away (a client hanging up
+            # does not undo a command a writer has begun); shield keeps the future for it.
+            return await asyncio.wait_for(asyncio.shield(job.future), self.timeout)  # type: ignore[no-any-return]
+        except TimeoutError:
+            if self._withdraw(job):
+                raise DatabaseBusyError("the database did not answer in time; nothing was applied") from None
+            raise CommitOutcomeUnknownError("the database did not answer in time while the request was applied") from None
 
-    def _start_writer(self, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[_Job]:
-        """The queue, and its writers (started on first use in this event loop)."""
-        if self._queue is None or not self._writers or self._writers[0].get_loop() is not loop:
-            self._queue = asyncio.Queue()
-            self._writers = []
-        self._writers = [task for task in self._writers if not task.done()]
-        while len(self._writers) < self.writers:
-            name = f"points-writer-{len(self._writers)}"
-            # A context of its own: not the request's that happened to start it (its request id).
-            task = loop.create_task(self._write_batches(self._queue), name=name, context=contextvars.Context())
-            self._writers.append(task)
-        return self._queue
+    def _withdraw(self, job: _Job) -> bool:
+        """Withdraw a job no writer has taken yet (it will never be applied)."""
+        with self._jobs_lock:
+            if job.state == _QUEUED:
+                job.state = _WITHDRAWN
+                return True
+            return False
 
-    async def _write_batches(self, queue: asyncio.Queue[_Job]) -> None:
-        while True:
-            batch = [await queue.get()]
-            while len(batch) < self.batch_size and not queue.empty():
-                batch.append(queue.get_nowait())
+    def _take(self, jobs: list[_Job]) -> list[_Job]:
+        with self._jobs_lock:
+            taken = [job for job in jobs if job.state == _QUEUED]
+            for job in taken:
+                job.state = _TAKEN
+        return taken
+
+    def _start_writers(self) -> None:
+        if len(self._writer_threads) == self.writers:
+            return
+        with self._start_lock:
+            while len(self._writer_threads) < self.writers:
+                thread = threading.Thread(
+                    target=self._write_batches, name=f"points-writer-{len(self._writer_threads)}", daemon=True
+                )
+                thread.start()
+                self._writer_threads.append(thread)
+
+    def _write_batches(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            jobs = [first]
+            while len(jobs) < self.batch_size:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is _STOP:
+                    stopping = True
+                    break
+                jobs.append(job)
+            taken = self._take(jobs)
+            if taken:
+                try:
+                    self._commit_batch(taken)
+                except BaseException as exc:  # a bug: answer the batch with it, and keep writing
+                    log.exception("a write batch failed unexpectedly")
+                    for job in taken:
+                        job.outcome = (False, exc)
+                self._answer(taken)
+        self._writer_connections.discard()
+
+    @staticmethod
+    def _answer(jobs: list[_Job]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+        for job in jobs:
+            by_loop.setdefault(job.loop, []).append(job)
+        for loop, answered in by_loop.items():
             try:
-                await self._commit_batch(batch)
-            except Exception as exc:  # a bug: answer the batch with it, and keep writing
-                for job in batch:
-                    job.outcome = (False, exc)
-            except BaseException:  # cancelled (shutdown): no caller is left hanging
-                for job in batch:
-                    if not job.future.done():
-                        job.future.set_exception(DatabaseBusyError("the service is shutting down"))
-                raise
-            for job in batch:
-                if job.future.done():  # the caller's own task was cancelled
-                    continue
-                ok, value = job.outcome  # type: ignore[misc]
-                if ok:
-                    job.future.set_result(value)
-                else:
-                    job.future.set_exception(value)
+                loop.call_soon_threadsafe(_settle, answered)
+            except RuntimeError:  # the caller's event loop is closed: nobody is waiting
+                pass
 
-    async def _commit_batch(self, batch: list[_Job]) -> None:
-        """Apply and commit the batch, redoing it whole on concurrency failures; set outcomes.
-
-        Savepoints cost two statements a command, so a batch is first applied without them;
-        if a command then fails, the batch is rolled back and redone with a savepoint each."""
-        savepoints = False
+    def _commit_batch(self, jobs: list[_Job]) -> None:
+        """Apply and commit the batch, redoing it on transient failures; set the outcomes."""
+        careful = False
         redone = 0
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            for job in jobs:
+                job.outcome, job.posted = None, []
             try:
-                await self._apply(batch, savepoints=savepoints)
-                break
-            except _CommandFailed:
-                savepoints = True
-                continue
-            except _CommitLost as exc:  # not redone: it may have been committed
-                failure: Exception = CommitOutcomeUnknownError(str(exc.__cause__))
-                failure.__cause__ = exc.__cause__
-            except DBAPIError as exc:
-                if not _is_transient(exc):
-                    failure = exc
-                elif attempt < MAX_ATTEMPTS:
+                conn = self._writer_connections.get()
+            except DatabaseUnreachableError as exc:  # a restarting server: try again shortly
+                if attempt < MAX_ATTEMPTS:
                     self.redone += 1
                     redone += 1
-                    await asyncio.sleep(0.005 * attempt)
+                    time.sleep(0.05 * attempt)
                     continue
-                else:
-                    failure = DatabaseBusyError(str(exc.orig))
-                    failure.__cause__ = exc
-            except Exception as exc:  # COMMIT or the connection failed: nothing was applied
-                failure = exc
-            for job in batch:
-                job.outcome = (False, failure)
+                self._fail(jobs, exc)
+                return
+            try:
+                changed_catalogue = self._apply_carefully(conn, jobs) if careful else self._apply(conn, jobs)
+                break
+            except _Careful:
+                careful = True
+                continue
+            except _CommitLost as exc:  # not redone: it may have been committed
+                failure = CommitOutcomeUnknownError(str(exc.__cause__))
+                failure.__cause__ = exc.__cause__
+                self._fail(jobs, failure)
+                return
+            except DBAPIError as exc:
+                if connection_failed(exc):
+                    self._writer_connections.discard()
+                failure = self._failure_or_retry(exc, attempt)
+                if failure is None:
+                    redone += 1
+                    continue
+                self._fail(jobs, failure)
+                return
+            except Exception as exc:  # anything else (a bug in the load or the flush): every command gets it
+                self._writer_connections.discard()
+                self._fail(jobs, exc)
+                return
+        else:
+            self._fail(jobs, DatabaseBusyError("the batch was redone too many times"))
             return
         self.batches += 1
+        if changed_catalogue:
+            self.catalogue.invalidate()
         if self.on_batch is not None:
-            self.on_batch(len(batch), redone)
+            self.on_batch(len(jobs), redone)
         if self.on_commit is not None:
-            posted = [entry for job in batch if job.outcome and job.outcome[0] for entry in job.posted]
+            posted = [entry for job in jobs if job.outcome and job.outcome[0] for entry in job.posted]
             if posted:
                 self.on_commit(posted)
 
-    async def _apply(self, batch: list[_Job], *, savepoints: bool) -> None:
-        async with self.sessions() as session:
-            await session.connection(execution_options={WRITE_OPTION: True})
-            try:
-                if not self.is_sqlite and len(batch) > 1:
-                    await _lock_accounts(session, batch)
-                step = self._apply_one if savepoints else self._apply_unguarded
-                loop = asyncio.get_running_loop()
-                for job in batch:
-                    await loop.create_task(step(session, job), context=job.context)
-                try:
-                    await session.commit()
-                except DBAPIError as exc:
-                    if connection_failed(exc):
-                        raise _CommitLost from exc
-                    raise
-            except BaseException:
-                await session.rollback()
-                raise
+    def _failure_or_retry(self, exc: DBAPIError, attempt: int) -> Exception | None:
+        """None if the batch is to be done again (after a short pause), else the failure to answer."""
+        if not _is_transient(exc):
+            return exc
+        if attempt < MAX_ATTEMPTS:
+            self.redone += 1
+            time.sleep(0.005 * attempt)
+            return None
+        failure = DatabaseBusyError(str(exc.orig))
+        failure.__cause__ = exc
+        return failure
 
-    async def _apply_unguarded(self, session: AsyncSession, job: _Job) -> None:
-        """Apply a command with no savepoint: if it fails, the whole batch must be redone."""
-        job.outcome, job.posted = None, []
-        session.info[POSTED] = []
+    @staticmethod
+    def _fail(jobs: list[_Job], failure: BaseException) -> None:
+        for job in jobs:
+            job.outcome, job.posted = (False, failure), []
+
+    def _begin(self, conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
+
+    def _commit(self, conn: Connection) -> None:
         try:
-            result = await job.command(session, *job.args, **job.kwargs)
-            await session.flush()
+            conn.exec_driver_sql("COMMIT")
         except DBAPIError as exc:
-            if _is_transient(exc):
-                raise
-            raise _CommandFailed from exc
-        except Exception as exc:
-            raise _CommandFailed from exc
-        finally:
-            posted = session.info.pop(POSTED, [])
-            session.expunge_all()
-        job.outcome, job.posted = (True, result), posted
+            if connection_failed(exc):
+                self._writer_connections.discard()
+                raise _CommitLost from exc
+            raise
 
-    async def _apply_one(self, session: AsyncSession, job: _Job) -> None:
-        job.outcome, job.posted = None, []  # a batch may be redone
-        for attempt in (1, 2):
-            session.info[POSTED] = []
+    def _rollback(self, conn: Connection) -> None:
+        if conn.closed or conn.invalidated:
+            return
+        try:
+            conn.exec_driver_sql("ROLLBACK")
+        except DBAPIError:
+            self._writer_connections.discard()
+
+    def _needs(self, jobs: list[_Job]) -> Needs:
+        needs = Needs()
+        for job in jobs:
+            job.command.needs(needs)
+        return needs
+
+    def _apply(self, conn: Connection, jobs: list[_Job]) -> bool:
+        """The batch in one pass: load, apply, flush, COMMIT. True if the catalogue changed."""
+        self._begin(conn)
+        try:
+            batch = load(conn, self._needs(jobs), self.catalogue, postgres=not self.is_sqlite)
+            for job in jobs:
+                tx = batch.child()
+                try:
+                    result = job.context.run(job.command.apply, tx)
+                except Exception as exc:  # refused (or a bug): it leaves nothing
+                    job.outcome = (False, exc)
+                    continue
+                tx.commit()
+                job.outcome, job.posted = (True, result), tx.entries
             try:
-                async with session.begin_nested():
-                    result = await job.command(session, *job.args, **job.kwargs)
-                job.outcome, job.posted = (True, result), session.info.pop(POSTED)
-                return
+                flush(conn, batch)
             except IntegrityError as exc:
-                # Commands check unique facts under the account lock; a violation means another
-                # transaction claimed the same identifier (a new account, a global payment id)
-                # meanwhile. Run again, the command sees it and answers as for any repeat.
+                raise _Careful from exc
+            except DBAPIError as exc:
+                if _sqlstate(exc) == LOCK_TIMEOUT:  # an Idempotency-Key twin held its key too long
+                    raise _Careful from exc
+                raise
+        except BaseException:
+            self._rollback(conn)
+            raise
+        self._commit(conn)
+        return batch.catalogue_changed
+
+    def _apply_carefully(self, conn: Connection, jobs: list[_Job]) -> bool:
+        """The batch one command at a time, each in a SAVEPOINT with its own load and flush."""
+        self._begin(conn)
+        changed = False
+        try:
+            if not self.is_sqlite:  # the batch's locks first, in id order, as in one pass
+                load(conn, Needs(accounts=self._needs(jobs).accounts), self.catalogue, postgres=True)
+            for job in jobs:
+                changed |= self._apply_one(conn, job)
+        except BaseException:
+            self._rollback(conn)
+            raise
+        self._commit(conn)
+        return changed
+
+    def _apply_one(self, conn: Connection, job: _Job) -> bool:
+        needs = Needs()
+        job.command.needs(needs)
+        for attempt in (1, 2):
+            conn.exec_driver_sql("SAVEPOINT command")
+            try:
+                batch = load(conn, needs, self.catalogue, postgres=not self.is_sqlite)
+                tx = batch.child()
+                try:
+                    result = job.context.run(job.command.apply, tx)
+                except Exception as exc:
+                    job.outcome = (False, exc)
+                    conn.exec_driver_sql("RELEASE SAVEPOINT command")
+                    return False
+                tx.commit()
+                flush(conn, batch)
+                conn.exec_driver_sql("RELEASE SAVEPOINT command")
+                job.outcome, job.posted = (True, result), tx.entries
+                return batch.catalogue_changed
+            except IntegrityError as exc:
+                # A unique row another transaction created meanwhile: run again, the command sees it
+                # and answers as for any repeat (a second violation is a ConflictError).
+                conn.exec_driver_sql("ROLLBACK TO SAVEPOINT command")
                 if attempt == 2:
                     conflict = ConflictError("the request conflicts with a concurrent change")
                     conflict.__cause__ = exc
                     job.outcome = (False, conflict)
             except DBAPIError as exc:
-                if _is_transient(exc):
-                    raise  # the whole batch is redone
-                job.outcome = (False, exc)
-            except Exception as exc:
-                job.outcome = (False, exc)
-            finally:
-                session.info.pop(POSTED, None)
-                session.expunge_all()
-            if job.outcome is not None:
-                return
+                if _sqlstate(exc) == LOCK_TIMEOUT and needs.responses:
+                    conn.exec_driver_sql("ROLLBACK TO SAVEPOINT command")
+                    job.outcome = (False, IdempotencyInProgressError())
+                    return False
+                raise  # the whole batch is redone (or fails)
+        return False
 
-    async def read_rows(self, statement: Executable, params: dict[str, Any] | None = None) -> Sequence[Row[Any]]:
-        """The rows of one statement, run without BEGIN or COMMIT around it.
+    # -- reads -----------------------------------------------------------------------------------
 
-        A single statement reads one consistent snapshot on both databases, so a read that fits
-        in one statement needs no transaction: this saves two round trips on PostgreSQL and the
-        driver's thread hops for them on SQLite."""
-        async with self.engine.connect() as conn:
-            if self.is_sqlite:
-                await conn.execution_options(**{SINGLE_READ_OPTION: True})
-            else:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-            return (await conn.execute(statement, params)).all()
+    async def read(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """`fn(conn, *args, **kwargs)` on a reader thread, in one consistent snapshot."""
+        return await self._on_reader(self._retrying, lambda conn: self._in_snapshot(conn, fn, args, kwargs))
 
-    @contextlib.asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[AsyncSession]:
-        """A read-only session whose reads all see one consistent snapshot."""
-        async with self.sessions() as session:
-            if not self.is_sqlite:
-                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            # Closing (not rolling back) ends the transaction without expiring what was loaded.
-            yield session
+    async def read_single(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """`fn(conn, *args, **kwargs)` on a reader thread, for a function that sends one statement:
+        no BEGIN or COMMIT around it (one statement reads one consistent snapshot on its own)."""
+        return await self._on_reader(self._retrying, lambda conn: fn(conn, *args, **kwargs))
+
+    async def read_one(self, statement: Executable, params: dict[str, Any] | None = None) -> Sequence[Row[Any]]:
+        """The rows of one statement, run without BEGIN or COMMIT around it."""
+        return await self._on_reader(self._retrying, lambda conn: conn.execute(statement, params).all())
+
+    async def _on_reader(self, call: Callable[..., R], *args: Any) -> R:
+        loop = asyncio.get_running_loop()
+        work = loop.run_in_executor(self._readers(), call, *args)
+        try:
+            return await asyncio.wait_for(work, self.timeout)
+        except TimeoutError:
+            raise DatabaseBusyError("the database did not answer in time") from None
+
+    def _readers(self) -> ThreadPoolExecutor:
+        if self._reader_pool is None:
+            with self._start_lock:
+                if self._reader_pool is None:
+                    self._reader_pool = ThreadPoolExecutor(self.readers, thread_name_prefix="points-reader")
+        return self._reader_pool
+
+    def _in_snapshot(self, conn: Connection, fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
+        conn.exec_driver_sql("BEGIN" if self.is_sqlite else "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        try:
+            return fn(conn, *args, **kwargs)
+        finally:
+            if not (conn.closed or conn.invalidated):
+                conn.exec_driver_sql("ROLLBACK")
+
+    def _retrying(self, call: Callable[[Connection], R]) -> R:
+        """A read, tried once more on a fresh connection if its connection turns out dead."""
+        for attempt in (1, 2):
+            try:
+                return call(self._reader_connections.get())
+            except DBAPIError as exc:
+                if not connection_failed(exc):
+                    raise
+                self._reader_connections.discard()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def read_here(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """`fn(conn, *args, **kwargs)` in one snapshot, in the calling thread (scripts, tests)."""
+        with self.engine.connect() as conn:
+            return self._in_snapshot(conn, fn, args, kwargs)
+
+    # -- life ------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Refuse new commands, let the writers finish the queued ones, close every connection.
+        Blocking: call it from a thread (`dispose` does)."""
+        self._closing = True
+        for _ in self._writer_threads:
+            self._queue.put(_STOP)
+        for thread in self._writer_threads:
+            thread.join()
+        self._writer_threads = []
+        while True:  # anything queued after the writers stopped is refused, never left hanging
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is not _STOP and self._take([job]):
+                job.outcome = (False, ShuttingDownError("the service is shutting down"))
+                self._answer([job])
+        if self._reader_pool is not None:
+            self._reader_pool.shutdown(wait=True, cancel_futures=True)
+            self._reader_pool = None
+        self._reader_connections.close_all()
+        self._writer_connections.close_all()
+        self.engine.dispose()
 
     async def dispose(self) -> None:
-        for writer in self._writers:
-            if not writer.done():
-                with contextlib.suppress(RuntimeError):  # its loop is already closed
-                    writer.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await writer
-        self._writers = []
-        await self.engine.dispose()
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
 
 
-async def _lock_accounts(session: AsyncSession, batch: list[_Job]) -> None:
-    """Lock every account the batch names, in id order, before any command runs.
+def _settle(jobs: list[_Job]) -> None:
+    for job in jobs:
+        if job.future.done():  # the caller's task was cancelled
+            continue
+        ok, value = job.outcome  # type: ignore[misc]
+        if ok:
+            job.future.set_result(value)
+        else:
+            job.future.set_exception(value)
 
-    Commands name their account as `account_id=` or, when they name only their ticket, as
-    `ticket_id=` (a ticket never changes account). Taking all the row locks up front, sorted,
-    means this batch waits only at its start and never while holding a lock another batch is
-    waiting for in the other order.
-    An account a command locks without naming it (a new one being created) is locked when the
-    command gets there; a deadlock that could still cause is detected by PostgreSQL and the
-    batch redone.
-    """
-    accounts: set[str] = set()
-    tickets: set[str] = set()
-    for job in batch:
-        named = job.names("account_id")
-        accounts |= named
-        if not named:
-            tickets |= job.names("ticket_id")
-    if tickets:
-        accounts.update((await session.scalars(select(Ticket.account_id).where(Ticket.id.in_(tickets)))).all())
-    if accounts:
-        await session.execute(select(Account.id).where(Account.id.in_(accounts)).order_by(Account.id).with_for_update())
+
+__all__ = [
+    "CommitOutcomeUnknownError",
+    "Database",
+    "DatabaseBusyError",
+    "DatabaseUnreachableError",
+    "Scope",
+    "ShuttingDownError",
+    "connection_failed",
+    "is_sqlite",
+]

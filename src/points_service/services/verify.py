@@ -13,10 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, func, select
 
-from ..db.models import LOT_STATES, Account, LedgerEntry, Lot, Posting, Ticket, TicketAllocation
+from ..db import schema as t
+from ..db.records import SELECT, Account, Lot, Ticket
+from ..db.schema import LOT_STATES
 
 BALANCES = ("available", "held", "deducted")
 
@@ -40,30 +41,33 @@ class Report:
         return not self.disagreements
 
 
-async def verify(session: AsyncSession, *, account_id: str | None = None) -> Report:
+def verify(conn: Connection, *, account_id: str | None = None) -> Report:
+    """Run in one snapshot (`Database.read`), so every figure is of the same instant."""
+
     def scoped(stmt: Any, column: Any) -> Any:
         return stmt.where(column == account_id) if account_id is not None else stmt
 
     report = Report()
     bad = report.disagreements.append
-    accounts = (await session.scalars(scoped(select(Account), Account.id).order_by(Account.id))).all()
+    entries, postings, allocations = t.ledger_entries.c, t.postings.c, t.ticket_allocations.c
+    accounts = [Account(*row) for row in conn.execute(scoped(SELECT[Account], t.accounts.c.id).order_by(t.accounts.c.id))]
 
     running = defaultdict(lambda: dict.fromkeys(BALANCES, 0))
     seqs: dict[str, list[int]] = defaultdict(list)
-    entry_rows = await session.execute(
+    entry_rows = conn.execute(
         scoped(
             select(
-                LedgerEntry.account_id,
-                LedgerEntry.seq,
-                LedgerEntry.available_delta,
-                LedgerEntry.held_delta,
-                LedgerEntry.deducted_delta,
-                LedgerEntry.available_after,
-                LedgerEntry.held_after,
-                LedgerEntry.deducted_after,
+                entries.account_id,
+                entries.seq,
+                entries.available_delta,
+                entries.held_delta,
+                entries.deducted_delta,
+                entries.available_after,
+                entries.held_after,
+                entries.deducted_after,
             ),
-            LedgerEntry.account_id,
-        ).order_by(LedgerEntry.account_id, LedgerEntry.seq)
+            entries.account_id,
+        ).order_by(entries.account_id, entries.seq)
     )
     for row in entry_rows:
         sums = running[row.account_id]
@@ -77,12 +81,12 @@ async def verify(session: AsyncSession, *, account_id: str | None = None) -> Rep
             sums.update(after)
 
     posted: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(("points", *LOT_STATES), 0))
-    posting_rows = await session.execute(
+    posting_rows = conn.execute(
         scoped(
-            select(Posting.lot_id, Posting.from_state, Posting.to_state, func.sum(Posting.points).label("points"))
-            .join(LedgerEntry, LedgerEntry.id == Posting.entry_id)
-            .group_by(Posting.lot_id, Posting.from_state, Posting.to_state),
-            LedgerEntry.account_id,
+            select(postings.lot_id, postings.from_state, postings.to_state, func.sum(postings.points).label("points"))
+            .join(t.ledger_entries, entries.id == postings.entry_id)
+            .group_by(postings.lot_id, postings.from_state, postings.to_state),
+            entries.account_id,
         )
     )
     for row in posting_rows:
@@ -94,7 +98,7 @@ async def verify(session: AsyncSession, *, account_id: str | None = None) -> Rep
         states[row.to_state] += row.points
 
     lot_sums: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BALANCES, 0))
-    for lot in (await session.scalars(scoped(select(Lot), Lot.account_id))).all():
+    for lot in (Lot(*row) for row in conn.execute(scoped(SELECT[Lot], t.lots.c.account_id))):
         report.checked_lots += 1
         stored = {"points": lot.points, **{s: getattr(lot, s) for s in LOT_STATES}}
         if sum(stored[s] for s in LOT_STATES) != lot.points:
@@ -104,26 +108,26 @@ async def verify(session: AsyncSession, *, account_id: str | None = None) -> Rep
         for s in BALANCES:
             lot_sums[lot.account_id][s] += getattr(lot, s)
 
-    held_by_ticket = dict(
-        (
-            await session.execute(
-                scoped(
-                    select(TicketAllocation.ticket_id, func.sum(TicketAllocation.held))
-                    .join(Ticket, Ticket.id == TicketAllocation.ticket_id)
-                    .group_by(TicketAllocation.ticket_id),
-                    Ticket.account_id,
-                )
+    held_by_ticket: dict[str, int] = {
+        ticket_id: held
+        for ticket_id, held in conn.execute(
+            scoped(
+                select(allocations.ticket_id, func.sum(allocations.held))
+                .join(t.tickets, t.tickets.c.id == allocations.ticket_id)
+                .group_by(allocations.ticket_id),
+                t.tickets.c.account_id,
             )
-        ).all()
-    )
+        )
+    }
     ticket_sums: dict[str, dict[str, int]] = defaultdict(lambda: {"held": 0, "deducted": 0})
-    for t in (await session.scalars(scoped(select(Ticket), Ticket.account_id))).all():
-        if t.status == "open":
-            ticket_sums[t.account_id]["held"] += t.captured_points
-            if (held_by_ticket.get(t.id) or 0) != t.captured_points:
-                bad(Disagreement(t.account_id, f"ticket {t.id} held allocations", t.captured_points, held_by_ticket.get(t.id) or 0))
+    for ticket in (Ticket(*row) for row in conn.execute(scoped(SELECT[Ticket], t.tickets.c.account_id))):
+        held = held_by_ticket.get(ticket.id) or 0
+        if ticket.status == "open":
+            ticket_sums[ticket.account_id]["held"] += ticket.captured_points
+            if held != ticket.captured_points:
+                bad(Disagreement(ticket.account_id, f"ticket {ticket.id} held allocations", ticket.captured_points, held))
         else:
-            ticket_sums[t.account_id]["deducted"] += t.charged_points - t.returned_points
+            ticket_sums[ticket.account_id]["deducted"] += ticket.charged_points - ticket.returned_points
 
     for account in accounts:
         report.checked_accounts += 1

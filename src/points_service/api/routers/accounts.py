@@ -7,9 +7,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from sqlalchemy import Connection
+
 from ..routing import DeferredJsonRoute
 from ...services import queries
-from ...services.accounts import put_account as put_account_command
+from ...services.accounts import PutAccount
 from .. import present, schemas
 from ..deps import ALL, STAFF, Principal, allow, command_context, database, on_account
 from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, flag, instant, integer, scope_of, text
@@ -50,12 +52,10 @@ async def put_account(
 ) -> dict[str, Any]:
     """Fields left out keep their value; `null` clears them."""
     fields = {name: getattr(body, name) for name in body.model_fields_set}
-    put = await database(request).write(
-        put_account_command, command_context(request, principal), account_id=account_id, **fields
-    )
+    db = database(request)
+    put = await db.write(PutAccount(ctx=command_context(request, principal), account_id=account_id, **fields))
     response.status_code = 201 if put.created else 200
-    async with database(request).snapshot() as session:
-        account, balance, _ = await queries.account_and_balance(session, account_id, _now(request), _window(request))
+    account, balance, _ = await db.read(queries.account_and_balance, account_id, _now(request), _window(request))
     return present.account(account, balance)
 
 
@@ -77,29 +77,33 @@ async def list_accounts(
     """Accounts by id. With `expiring_before`, only accounts with available points expiring
     between now and then, each with `expiring_points` and the lots, soonest expiry first: the
     daily "use them or lose them" list."""
-    now = _now(request)
-    async with database(request).snapshot() as session:
-        if expiring_before is None:
-            scope = scope_of("accounts")
-            page = await queries.list_accounts(session, after=decode_cursor(cursor, scope, text), limit=limit)
-            balances = await queries.balances(session, page.items, now, _window(request))
-            items = [present.account(account, b) for account, b in zip(page.items, balances, strict=True)]
-        else:
-            scope = scope_of("accounts", expiring_before=expiring_before.isoformat())
-            page = await queries.accounts_expiring_before(
-                session, now, expiring_before, after=decode_cursor(cursor, scope, instant, text), limit=limit
-            )
-            items = [
-                {
-                    "account_id": e.account.id,
-                    "display_name": e.account.display_name,
-                    "expiring_points": e.expiring_points,
-                    "expiring": [
-                        {"lot_id": x.lot_id, "points": x.points, "expires_at": x.expires_at} for x in e.expiring
-                    ],
-                }
-                for e in page.items
-            ]
+    now, window = _now(request), _window(request)
+    db = database(request)
+    if expiring_before is None:
+        scope = scope_of("accounts")
+        after = decode_cursor(cursor, scope, text)
+
+        def accounts_page(conn: Connection) -> tuple[queries.Page, list[queries.Balance]]:
+            page = queries.list_accounts(conn, after=after, limit=limit)
+            return page, queries.balances(conn, page.items, now, window)
+
+        page, balances = await db.read(accounts_page)
+        items = [present.account(account, b) for account, b in zip(page.items, balances, strict=True)]
+    else:
+        scope = scope_of("accounts", expiring_before=expiring_before.isoformat())
+        after = decode_cursor(cursor, scope, instant, text)
+        page = await db.read(
+            lambda conn: queries.accounts_expiring_before(conn, now, expiring_before, after=after, limit=limit)
+        )
+        items = [
+            {
+                "account_id": e.account.id,
+                "display_name": e.account.display_name,
+                "expiring_points": e.expiring_points,
+                "expiring": [{"lot_id": x.lot_id, "points": x.points, "expires_at": x.expires_at} for x in e.expiring],
+            }
+            for e in page.items
+        ]
     return {"items": items, "next_cursor": encode_cursor(scope, page.next_key)}
 
 
@@ -108,8 +112,9 @@ async def list_accounts(
 )
 async def get_account(request: Request, principal: FindingReader, account_id: AccountId) -> dict[str, Any]:
     """The account with its current balance."""
-    async with database(request).snapshot() as session:
-        account, balance, _ = await queries.account_and_balance(session, account_id, _now(request), _window(request))
+    account, balance, _ = await database(request).read(
+        queries.account_and_balance, account_id, _now(request), _window(request)
+    )
     return present.account(account, balance)
 
 
@@ -122,10 +127,9 @@ async def get_account(request: Request, principal: FindingReader, account_id: Ac
 async def get_balance(request: Request, principal: FindingReader, account_id: AccountId) -> dict[str, Any]:
     """Available, held and deducted points at this instant (expired points never count, whether
     or not the sweep ran), and the lots expiring within the expiring window."""
-    now = _now(request)
-    params = queries.balance_params(account_id, now, _window(request))
-    rows = await database(request).read_rows(queries.BALANCE_SELECT, params)
-    return present.balance(queries.balance_from_rows(account_id, rows, now))
+    now, window = _now(request), _window(request)
+    rows = await database(request).read_one(queries.BALANCE, queries.balance_params(account_id, now, window))
+    return present.balance(queries.balance_from_rows(account_id, rows, now, window))
 
 
 def _ledger_scope(account_id: str, kinds: list[str] | None) -> str:
@@ -136,32 +140,14 @@ def _tickets_scope(account_id: str, statuses: list[str] | None, external_ref: st
     return scope_of("tickets", account_id=account_id, status=statuses, external_ref=external_ref)
 
 
-async def _ledger_page(
-    session: Any, account: Any, now: Any, kinds: list[str] | None, cursor: str | None, limit: int, due: Any
-) -> dict[str, Any]:
-    scope = _ledger_scope(account.id, kinds)
-    after = decode_cursor(cursor, scope, integer)
-    page = await queries.ledger_page(
-        session, account, now, kinds=kinds, before_seq=after[0] if after else None, limit=limit, due=due
-    )
+def _ledger_page(scope: str, page: queries.Page) -> dict[str, Any]:
     return {
         "items": [present.entry(row, postings) for row, postings in page.items],
         "next_cursor": encode_cursor(scope, page.next_key),
     }
 
 
-async def _tickets_page(
-    session: Any, account_id: str, statuses: list[str] | None, external_ref: str | None, cursor: str | None, limit: int
-) -> dict[str, Any]:
-    scope = _tickets_scope(account_id, statuses, external_ref)
-    page = await queries.tickets_page(
-        session,
-        account_id,
-        statuses=statuses,
-        external_ref=external_ref,
-        after=decode_cursor(cursor, scope, instant, text),
-        limit=limit,
-    )
+def _tickets_page(scope: str, page: queries.Page) -> dict[str, Any]:
     return {"items": [present.ticket(t) for t in page.items], "next_cursor": encode_cursor(scope, page.next_key)}
 
 
@@ -176,17 +162,13 @@ async def get_statement(
 ) -> dict[str, Any]:
     """One consistent snapshot. Continue each part with `/ledger?view=modifications`,
     `/tickets?status=open` and `/tickets?status=resolved&status=refunded`."""
-    now = _now(request)
-    async with database(request).snapshot() as session:
-        account, balance, due = await queries.account_and_balance(session, account_id, now, _window(request))
-        return {
-            "balance": present.balance(balance),
-            "modifications": await _ledger_page(
-                session, account, now, list(queries.MODIFICATION_KINDS), None, limit, due=due
-            ),
-            "in_progress": await _tickets_page(session, account_id, ["open"], None, None, limit),
-            "closed": await _tickets_page(session, account_id, ["refunded", "resolved"], None, None, limit),
-        }
+    statement = await database(request).read(queries.statement, account_id, _now(request), _window(request), limit)
+    return {
+        "balance": present.balance(statement.balance),
+        "modifications": _ledger_page(_ledger_scope(account_id, list(queries.MODIFICATION_KINDS)), statement.modifications),
+        "in_progress": _tickets_page(_tickets_scope(account_id, ["open"], None), statement.in_progress),
+        "closed": _tickets_page(_tickets_scope(account_id, ["refunded", "resolved"], None), statement.closed),
+    }
 
 
 @router.get(
@@ -212,9 +194,15 @@ async def list_ledger(
         wanted = set(queries.MODIFICATION_KINDS)
         kinds = sorted(wanted & set(kinds)) if kinds else sorted(wanted)
     now = _now(request)
-    async with database(request).snapshot() as session:
-        account, _, due = await queries.account_and_balance(session, account_id, now, timedelta(0))
-        return await _ledger_page(session, account, now, kinds, cursor, limit, due)
+    scope = _ledger_scope(account_id, kinds)
+    after = decode_cursor(cursor, scope, integer)
+
+    def ledger(conn: Connection) -> queries.Page:
+        account, _, due = queries.account_and_balance(conn, account_id, now, timedelta(0))
+        before_seq = after[0] if after else None
+        return queries.ledger_page(conn, account, now, kinds=kinds, before_seq=before_seq, limit=limit, due=due)
+
+    return _ledger_page(scope, await database(request).read(ledger))
 
 
 @router.get(
@@ -236,8 +224,9 @@ async def list_lots(
     now = _now(request)
     scope = scope_of("lots", account_id=account_id, include_empty=include_empty)
     after = decode_cursor(cursor, scope, flag, instant, instant, text)
-    async with database(request).snapshot() as session:
-        page = await queries.list_lots(session, account_id, now, include_empty=include_empty, after=after, limit=limit)
+    page = await database(request).read(
+        lambda conn: queries.list_lots(conn, account_id, now, include_empty=include_empty, after=after, limit=limit)
+    )
     return {"items": [present.lot(lot, now) for lot in page.items], "next_cursor": encode_cursor(scope, page.next_key)}
 
 
@@ -259,5 +248,11 @@ async def list_tickets(
     """Tickets newest first (by opening time), without history and allocations. Filter by
     `status` (repeatable) and `external_ref`."""
     statuses = sorted(set(status)) if status else None
-    async with database(request).snapshot() as session:
-        return await _tickets_page(session, account_id, statuses, external_ref, cursor, limit)
+    scope = _tickets_scope(account_id, statuses, external_ref)
+    after = decode_cursor(cursor, scope, instant, text)
+    page = await database(request).read(
+        lambda conn: queries.tickets_page(
+            conn, account_id, statuses=statuses, external_ref=external_ref, after=after, limit=limit
+        )
+    )
+    return _tickets_page(scope, page)

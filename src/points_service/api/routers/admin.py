@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ..routing import DeferredJsonRoute
 from ...services.expiry import sweep
-from ...services.idempotency import purge_idempotency_keys
+from ...services.idempotency import PurgeResponses
 from ...services.verify import verify
 from .. import schemas
 from ..deps import ADMIN, Principal, allow, command_context, database
-from ..writes import Idempotency, idempotency, remember
+from ..writes import RequestKey, idempotency, remember
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=DeferredJsonRoute)
 
@@ -25,7 +25,7 @@ AccountFilter = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._:-]{1,64}$", 
 
 @router.post("/expire", operation_id="run_expiry_sweep", summary="Persist due expiries now", response_model=schemas.SweepResult)
 async def run_expiry_sweep(
-    request: Request, principal: Admin, idem: Annotated[Idempotency | None, Depends(idempotency)], account_id: AccountFilter = None
+    request: Request, principal: Admin, idem: Annotated[RequestKey | None, Depends(idempotency)], account_id: AccountFilter = None
 ) -> Response:
     """Safe to run concurrently and repeatedly: each lot's expiry is written exactly once. Also
     purges Idempotency-Key responses older than `POINTS_IDEMPOTENCY_TTL_HOURS`."""
@@ -34,7 +34,7 @@ async def run_expiry_sweep(
     result = await sweep(db, system, account_id=account_id)
     if account_id is None:
         before = system.clock.now() - timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
-        await db.write(purge_idempotency_keys, before=before)
+        await db.write(PurgeResponses(before=before))
     return await remember(request, idem, 200, schemas.SweepResult(**asdict(result)), {})
 
 
@@ -42,8 +42,7 @@ async def run_expiry_sweep(
 async def verify_ledger(request: Request, principal: Admin, account_id: AccountFilter = None) -> dict[str, Any]:
     """Recomputes every balance from the ledger's postings and the lots and compares with the
     stored counters; `ok` is false and `disagreements` lists each mismatch otherwise."""
-    async with database(request).snapshot() as session:
-        report = await verify(session, account_id=account_id)
+    report = await database(request).read(verify, account_id=account_id)
     return {
         "ok": report.ok,
         "checked_accounts": report.checked_accounts,

@@ -6,13 +6,12 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy import select
 
 from ..routing import DeferredJsonRoute
-from ...db import models as m
+from ...db.records import Category, LicenseProduct, Plan
 from ...domain.errors import NotFoundError
 from ...domain.pricing import quote, rule_from_dict
-from ...services import catalogue
+from ...services import catalogue, queries
 from .. import present, schemas
 from ..deps import ADMIN, ALL, Caller, Principal, allow, command_context, database
 from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, scope_of, text
@@ -38,18 +37,12 @@ async def _list(
     """Entries by code, a page at a time."""
     if include_inactive and principal.role != "admin":
         raise ProblemError("forbidden", "only admins may list inactive catalogue entries")
-    scope = scope_of(model.__tablename__, include_inactive=include_inactive)
+    scope = scope_of(model.TABLE.name, include_inactive=include_inactive)
     after = decode_cursor(cursor, scope, text)
-    stmt = select(model).order_by(model.code).limit(limit + 1)
-    if not include_inactive:
-        stmt = stmt.where(model.active.is_(True))
-    if after is not None:
-        stmt = stmt.where(model.code > after[0])
-    async with database(request).snapshot() as session:
-        rows = list((await session.scalars(stmt)).all())
-    items = rows[:limit]
-    next_key = [items[-1].code] if len(rows) > limit and items else None
-    return {"items": [render(r) for r in items], "next_cursor": encode_cursor(scope, next_key)}
+    page = await database(request).read_single(
+        queries.catalogue_page, model, include_inactive=include_inactive, after=after, limit=limit
+    )
+    return {"items": [render(r) for r in page.items], "next_cursor": encode_cursor(scope, page.next_key)}
 
 
 @router.get(
@@ -63,7 +56,7 @@ async def list_plans(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Active point packs by code, with their price."""
-    return await _list(request, principal, m.Plan, present.plan, include_inactive, limit, cursor)
+    return await _list(request, principal, Plan, present.plan, include_inactive, limit, cursor)
 
 
 @router.get("/categories", operation_id="list_categories", summary="List ticket categories", response_model=schemas.Page[schemas.Category])
@@ -75,7 +68,7 @@ async def list_categories(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Active ticket categories by code, with their pricing rules (`include_inactive=true`: admin only)."""
-    return await _list(request, principal, m.Category, present.category, include_inactive, limit, cursor)
+    return await _list(request, principal, Category, present.category, include_inactive, limit, cursor)
 
 
 @router.get("/license-products", operation_id="list_license_products", summary="List license products", response_model=schemas.Page[schemas.LicenseProduct])
@@ -87,7 +80,7 @@ async def list_license_products(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Active license products by code, with their bonus points and policy."""
-    return await _list(request, principal, m.LicenseProduct, present.license_product, include_inactive, limit, cursor)
+    return await _list(request, principal, LicenseProduct, present.license_product, include_inactive, limit, cursor)
 
 
 @router.get("/categories/{code}/quote", operation_id="quote_category", summary="Price a ticket of a category", response_model=schemas.Quote)
@@ -99,8 +92,7 @@ async def quote_category(
 ) -> dict[str, Any]:
     """What a ticket of this category costs: `points` when the rule fixes it, else `min`/`max`.
     `quantity` is required for formula rules and refused for the others."""
-    async with database(request).snapshot() as session:
-        row = await session.get(m.Category, code)
+    row = await database(request).read_single(queries.category, code)
     if row is None:
         raise NotFoundError("category", code)
     result = quote(rule_from_dict(row.pricing), quantity)
@@ -135,13 +127,14 @@ async def put_plan(
     """Admin only: create (201) or change (200) a point pack. Lots keep the plan and price they
     were bought with."""
     put = await database(request).write(
-        catalogue.put_plan,
-        command_context(request, principal),
-        code=code,
-        points=body.points,
-        amount=body.price.amount,
-        currency=body.price.currency,
-        active=body.active,
+        catalogue.PutPlan(
+            ctx=command_context(request, principal),
+            code=code,
+            points=body.points,
+            amount=body.price.amount,
+            currency=body.price.currency,
+            active=body.active,
+        )
     )
     _status(response, put.created)
     return present.plan(put.entry)
@@ -164,13 +157,14 @@ async def put_category(
     """Admin only: create (201) or change (200) a category; `active: false` retires it. Open
     tickets keep the pricing they were opened with."""
     put = await database(request).write(
-        catalogue.put_category,
-        command_context(request, principal),
-        code=code,
-        group=body.group,
-        name=body.name,
-        pricing=body.pricing.model_dump(),
-        active=body.active,
+        catalogue.PutCategory(
+            ctx=command_context(request, principal),
+            code=code,
+            group=body.group,
+            name=body.name,
+            pricing=body.pricing.model_dump(),
+            active=body.active,
+        )
     )
     _status(response, put.created)
     return present.category(put.entry)
@@ -192,13 +186,14 @@ async def put_license_product(
 ) -> dict[str, Any]:
     """Admin only: create (201) or change (200) a license product."""
     put = await database(request).write(
-        catalogue.put_license_product,
-        command_context(request, principal),
-        code=code,
-        name=body.name,
-        bonus_points=body.bonus_points,
-        bonus_policy=body.bonus_policy,
-        active=body.active,
+        catalogue.PutLicenseProduct(
+            ctx=command_context(request, principal),
+            code=code,
+            name=body.name,
+            bonus_points=body.bonus_points,
+            bonus_policy=body.bonus_policy,
+            active=body.active,
+        )
     )
     _status(response, put.created)
     return present.license_product(put.entry)

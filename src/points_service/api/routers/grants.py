@@ -8,19 +8,18 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from ..routing import DeferredJsonRoute
 from ...services import grants
-from ...services.revocation import Revocation
-from ...services.revocation import revoke_lot as revoke_lot_command
+from ...services.revocation import Revocation, RevokeLot
 from .. import present, schemas
-from ..deps import ADMIN, BILLING, Principal, command_context, on_account, on_lot
+from ..deps import ADMIN, BILLING, Principal, command_context, lot_account, on_account, on_lot
 from ..problems import validation_problem
-from ..writes import Idempotency, execute, idempotency
+from ..writes import RequestKey, execute, idempotency
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["points"], route_class=DeferredJsonRoute)
 
 Billing = Annotated[Principal, Depends(on_account(*BILLING))]
 Admin = Annotated[Principal, Depends(on_account(*ADMIN))]
-Idem = Annotated[Idempotency | None, Depends(idempotency)]
+Idem = Annotated[RequestKey | None, Depends(idempotency)]
 
 
 def _lot(lot: Any, balance: Any) -> dict[str, Any] | None:
@@ -47,19 +46,15 @@ async def create_purchase(
     ahead and 7 days back (admins: any past time); `paid` defaults to the plan's price. The same
     payment again with the same fields answers 200 with the lot as it is now; other content, or
     the payment on another account, 409."""
-    return await execute(
-        request,
-        idem,
-        grants.purchase,
-        command_context(request, principal),
+    command = grants.Purchase(
+        ctx=command_context(request, principal),
         account_id=account_id,
         plan=body.plan,
         payment_id=body.payment_id,
         purchased_at=body.purchased_at,
         paid=grants.Paid(body.paid.amount, body.paid.currency) if body.paid else None,
-        present=_granted,
-        model=schemas.LotWithBalance,
     )
+    return await execute(request, idem, command, present=_granted, model=schemas.LotWithBalance)
 
 
 def _licensed(granted: grants.Granted) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -87,18 +82,14 @@ async def create_license(
     (`first_license`: only the account's first license; `every_license`). A license key belongs to
     one account forever: the same content again answers 200 with the original result, other
     content 409."""
-    return await execute(
-        request,
-        idem,
-        grants.register_license,
-        command_context(request, principal),
+    command = grants.RegisterLicense(
+        ctx=command_context(request, principal),
         account_id=account_id,
         license_key=body.license_key,
         product=body.product,
         purchased_at=body.purchased_at,
-        present=_licensed,
-        model=schemas.LicenseResult,
     )
+    return await execute(request, idem, command, present=_licensed, model=schemas.LicenseResult)
 
 
 @router.post(
@@ -115,11 +106,8 @@ async def create_import(
     """Admin only: a balance moved from a previous system, once per `external_ref` (an identical
     repeat answers 200). `expires_at` omitted: two years from `granted_at`; `null`: never; in the
     past: the lot is created expired. A `payment_id` shares the purchases' namespace."""
-    return await execute(
-        request,
-        idem,
-        grants.import_points,
-        command_context(request, principal),
+    command = grants.ImportPoints(
+        ctx=command_context(request, principal),
         account_id=account_id,
         points=body.points,
         granted_at=body.granted_at,
@@ -127,16 +115,15 @@ async def create_import(
         reason=body.reason,
         expires_at=body.expires_at if "expires_at" in body.model_fields_set else grants.UNSET,
         payment_id=body.payment_id,
-        present=_granted,
-        model=schemas.LotWithBalance,
     )
+    return await execute(request, idem, command, present=_granted, model=schemas.LotWithBalance)
 
 
 def _adjusted(adjusted: grants.Adjusted) -> tuple[int, dict[str, Any], dict[str, str]]:
     body = {
         "lot": _lot(adjusted.lot, adjusted.balance),
         "postings": [
-            {"lot_id": m.lot.id, "from_state": m.from_state, "to_state": m.to_state, "points": m.points}
+            {"lot_id": m.lot_id, "from_state": m.from_state, "to_state": m.to_state, "points": m.points}
             for m in adjusted.moves
         ],
         "balance": present.balance(adjusted.balance),
@@ -160,18 +147,14 @@ async def create_adjustment(
     consumption order → 200 with `lot: null` and the postings; 422 if fewer are available."""
     if body.points == 0:
         raise validation_problem("#/points", "points must not be 0")
-    return await execute(
-        request,
-        idem,
-        grants.adjust_points,
-        command_context(request, principal),
+    command = grants.AdjustPoints(
+        ctx=command_context(request, principal),
         account_id=account_id,
         points=body.points,
         reason=body.reason,
         expires_at=body.expires_at if "expires_at" in body.model_fields_set else grants.UNSET,
-        present=_adjusted,
-        model=schemas.AdjustmentResult,
     )
+    return await execute(request, idem, command, present=_adjusted, model=schemas.AdjustmentResult)
 
 
 def _revoked(result: Revocation) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -203,13 +186,7 @@ async def revoke_lot(
 ) -> Response:
     """Available points are revoked at once; points held by open tickets are revoked when they
     come back; deducted points are unrecoverable. Revoking again changes nothing."""
-    return await execute(
-        request,
-        idem,
-        revoke_lot_command,
-        command_context(request, principal),
-        lot_id=lot_id,
-        reason=body.reason,
-        present=_revoked,
-        model=schemas.Revocation,
+    command = RevokeLot(
+        ctx=command_context(request, principal), account_id=lot_account(request), lot_id=lot_id, reason=body.reason
     )
+    return await execute(request, idem, command, present=_revoked, model=schemas.Revocation)

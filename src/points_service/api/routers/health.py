@@ -27,7 +27,7 @@ async def healthz() -> dict[str, Any]:
 async def readyz(request: Request) -> dict[str, Any]:
     """Answers 200 when a database round trip succeeds, else 503 `database-busy`."""
     try:
-        await database(request).read_rows(text("SELECT 1"))
+        await database(request).read_one(text("SELECT 1"))
     except Exception as exc:  # any failure to reach the database means not ready
         raise ProblemError("database-busy", "the database is not reachable", headers={"Retry-After": "1"}) from exc
     return {"status": "ok"}

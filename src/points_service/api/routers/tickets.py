@@ -11,13 +11,13 @@ from ...services import queries
 from ...services import tickets as commands
 from .. import present, schemas
 from ..deps import ALL, HELPDESK, Principal, command_context, database, etag, if_match, on_account, on_ticket, ticket_account
-from ..writes import Idempotency, execute, idempotency
+from ..writes import RequestKey, execute, idempotency
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["tickets"], route_class=DeferredJsonRoute)
 
 Helpdesk = Annotated[Principal, Depends(on_ticket(*HELPDESK))]
-Idem = Annotated[Idempotency | None, Depends(idempotency)]
+Idem = Annotated[RequestKey | None, Depends(idempotency)]
 ExpectedVersion = Annotated[int | None, Depends(if_match)]
 
 _MUTATION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -25,13 +25,13 @@ _MUTATION_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _present(response: Response, detail: queries.TicketDetail) -> dict[str, Any]:
+def _present(response: Response, detail: commands.TicketDetail) -> dict[str, Any]:
     response.headers.update(etag(detail.ticket.version))
     return present.ticket_detail(detail.ticket, detail.allocations, detail.history)
 
 
 def _answer(status: int) -> Any:
-    def answer(detail: queries.TicketDetail) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def answer(detail: commands.TicketDetail) -> tuple[int, dict[str, Any], dict[str, str]]:
         headers = etag(detail.ticket.version)
         if status == 201:
             headers["Location"] = f"/v1/tickets/{detail.ticket.id}"
@@ -59,20 +59,16 @@ async def open_ticket(
     `range` (within it) and `upon_request`, optional for `from` (at least its minimum), absent or
     equal for `fixed` and `formula`; `quantity` is required for `formula` only. 409
     `insufficient-points` carries `available` and `required`."""
-    return await execute(
-        request,
-        idem,
-        commands.open_ticket,  # returns the ticket with its allocations and history
-        command_context(request, principal),
+    command = commands.OpenTicket(
+        ctx=command_context(request, principal),
         account_id=account_id,
         external_ref=body.external_ref,
         category=body.category,
         quantity=body.quantity,
         estimated_points=body.estimated_points,
         subject=body.subject,
-        present=_answer(201),
-        model=schemas.TicketDetail,
     )
+    return await execute(request, idem, command, present=_answer(201), model=schemas.TicketDetail)
 
 
 @router.get("/tickets/{ticket_id}", operation_id="get_ticket", summary="Get a ticket", response_model=schemas.TicketDetail)
@@ -84,8 +80,7 @@ async def get_ticket(
 ) -> dict[str, Any]:
     """The ticket with its `allocations` (which lots its points came from) and its `history`;
     `ETag` carries its version for `If-Match`."""
-    async with database(request).snapshot() as session:
-        return _present(response, await queries.ticket_detail(session, ticket_id))
+    return _present(response, await database(request).read(queries.ticket_detail, ticket_id))
 
 
 @router.post(
@@ -104,20 +99,16 @@ async def adjust_ticket(
     body: schemas.TicketAdjust,
 ) -> Response:
     """Adjusting to the current amount changes nothing and answers 200."""
-    return await execute(
-        request,
-        idem,
-        commands.adjust_ticket,
-        command_context(request, principal),
+    command = commands.AdjustTicket(
+        ctx=command_context(request, principal),
         ticket_id=ticket_id,
         account_id=ticket_account(request),
         points=body.points,
         reason=body.reason,
         reclassify=commands.Reclassification(body.category, body.quantity),
         expected_version=expected,
-        present=_answer(200),
-        model=schemas.TicketDetail,
     )
+    return await execute(request, idem, command, present=_answer(200), model=schemas.TicketDetail)
 
 
 @router.post(
@@ -136,19 +127,15 @@ async def resolve_ticket(
     body: schemas.TicketResolve,
 ) -> Response:
     """`points`, when sent, first sets the final amount as an adjust would."""
-    return await execute(
-        request,
-        idem,
-        commands.resolve_ticket,
-        command_context(request, principal),
+    command = commands.ResolveTicket(
+        ctx=command_context(request, principal),
         ticket_id=ticket_id,
         account_id=ticket_account(request),
         points=body.points,
         note=body.note,
         expected_version=expected,
-        present=_answer(200),
-        model=schemas.TicketDetail,
     )
+    return await execute(request, idem, command, present=_answer(200), model=schemas.TicketDetail)
 
 
 @router.post(
@@ -170,19 +157,15 @@ async def refund_ticket(
     resolved). `software_bug` and `other` are the vendor's doing: points of lots expired or
     expiring within RETURN_GRACE come back in a new `returned` lot. `withdrawn` and `duplicate`
     return them to their lots, where expired points expire again at once."""
-    return await execute(
-        request,
-        idem,
-        commands.refund_ticket,
-        command_context(request, principal),
+    command = commands.RefundTicket(
+        ctx=command_context(request, principal),
         ticket_id=ticket_id,
         account_id=ticket_account(request),
         reason=body.reason,
         note=body.note,
         expected_version=expected,
-        present=_answer(200),
-        model=schemas.TicketDetail,
     )
+    return await execute(request, idem, command, present=_answer(200), model=schemas.TicketDetail)
 
 
 @router.post(
@@ -203,16 +186,12 @@ async def credit_ticket(
     """Returns part of a resolved ticket's points (1 to deducted − returned, else 422 with
     `max_points`); it stays resolved. Points go back to their lots, last taken first; a lot that
     has expired or expires within RETURN_GRACE gives them in a new `returned` lot instead."""
-    return await execute(
-        request,
-        idem,
-        commands.credit_ticket,
-        command_context(request, principal),
+    command = commands.CreditTicket(
+        ctx=command_context(request, principal),
         ticket_id=ticket_id,
         account_id=ticket_account(request),
         points=body.points,
         reason=body.reason,
         expected_version=expected,
-        present=_answer(200),
-        model=schemas.TicketDetail,
     )
+    return await execute(request, idem, command, present=_answer(200), model=schemas.TicketDetail)

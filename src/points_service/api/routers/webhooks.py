@@ -10,8 +10,16 @@ from fastapi.responses import JSONResponse
 from standardwebhooks.webhooks import Webhook
 
 from ..routing import DeferredJsonRoute, parse_json
+from ...services import queries
 from ...services.context import Context
-from ...services.webhooks import ACTOR, Outcome, list_events, receive_event
+from ...services.webhooks import (
+    ACTOR,
+    Outcome,
+    ReceiveBillingEvent,
+    event_accounts,
+    payment_account,
+    refunded_payment,
+)
 from .. import schemas
 from ..deps import ADMIN, Principal, allow, database
 from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, instant, scope_of, text
@@ -94,7 +102,15 @@ async def receive_billing_event(request: Request) -> Any:
         clock=state.clock,
         return_grace=state.settings.return_grace,
     )
-    received = await database(request).write(receive_event, ctx, webhook_id=webhook_id, payload=payload)
+    db = database(request)
+    accounts = event_accounts(payload)
+    payment_id = refunded_payment(payload)
+    if payment_id is not None:  # a refund that names no account: the account of the payment's lot
+        owner = await db.read_single(payment_account, payment_id)
+        accounts |= {owner} if owner is not None else set()
+    received = await db.write(
+        ReceiveBillingEvent(ctx=ctx, webhook_id=webhook_id, payload=payload, accounts=frozenset(accounts))
+    )
     event = received.event
     if not received.replayed:
         state.metrics.webhook_outcome(event.outcome)
@@ -129,10 +145,9 @@ async def list_webhook_events(
     (`?outcome=` repeatable)."""
     outcomes = sorted({str(o) for o in outcome}) if outcome else None
     scope = scope_of("webhook-events", outcome=outcomes)
-    async with database(request).snapshot() as session:
-        items, next_key = await list_events(
-            session, outcomes=outcomes, after=decode_cursor(cursor, scope, instant, text), limit=limit
-        )
+    after = decode_cursor(cursor, scope, instant, text)
+    page = await database(request).read_single(queries.webhook_events_page, outcomes=outcomes, after=after, limit=limit)
+    items, next_key = page.items, page.next_key
     return {
         "items": [
             {

@@ -1,0 +1,356 @@
+"""The tables of the points ledger (SQLAlchemy Core; Alembic compares the migrations with them).
+
+Design overview
+---------------
+* An **account** carries three counters (`available`, `held`, `deducted`) and `last_seq`, the
+  sequence number of its newest ledger entry. Every write locks the account row first; the
+  counters are a cache of the ledger that `verify` recomputes.
+* A **lot** is one arrival of points. Its seven state columns always sum to `points` (a CHECK).
+  A lot's `available` points still count after `expires_at` until an `expiry` entry moves them
+  to `expired`; reads subtract such pending expiries themselves.
+* A **ledger entry** is one operation on one account, append-only, numbered gaplessly per
+  account. Its **postings** move points of one lot from one state to another (`from_state`
+  NULL: the lot was created). Lot counters change only together with a posting.
+* A **ticket** holds points through its **allocations** (one per lot per capture step, in
+  sequence); its **events** are the history, one per version.
+* **catalogue_state** holds one row whose `version` grows with every catalogue change, so that
+  each process's in-memory copy of the catalogue knows when it is stale (`services.catalogue`).
+
+There is no ORM: the write path and the reads use these `Table` objects directly.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from .types import BigIntPK, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+LOT_STATES = ("available", "held", "deducted", "expired", "revoked", "written_off", "reissued")
+LOT_SOURCES = ("purchase", "license_bonus", "adjustment", "import", "returned")
+ENTRY_KINDS = (
+    "purchase",
+    "license_bonus",
+    "adjustment",
+    "import",
+    "expiry",
+    "revocation",
+    "capture",
+    "capture_increase",
+    "capture_decrease",
+    "deduction",
+    "return",
+)
+TICKET_STATUSES = ("open", "resolved", "refunded")
+ROLES = ("admin", "billing", "helpdesk", "viewer")
+BONUS_POLICIES = ("first_license", "every_license")
+WEBHOOK_OUTCOMES = ("applied", "ignored", "failed", "needs_review", "conflict")
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _when(name: str, *, nullable: bool = False) -> Column[object]:
+    return Column(name, UTCDateTime(), nullable=nullable)
+
+
+def _points(name: str) -> Column[int]:
+    return Column(name, BigInteger(), nullable=False)
+
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("account_id", String(64)),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    _when("created_at"),
+    _when("revoked_at", nullable=True),
+    CheckConstraint(_in("role", ROLES), name="role"),
+    CheckConstraint("(role = 'viewer') = (account_id IS NOT NULL)", name="viewer_bound"),
+)
+
+plans = Table(
+    "plans",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    _points("points"),
+    Column("price_minor", BigInteger(), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("active", Boolean(), nullable=False),
+    _when("created_at"),
+    _when("updated_at"),
+    CheckConstraint("points > 0", name="points_positive"),
+    CheckConstraint("price_minor >= 0", name="price_not_negative"),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("group", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("pricing", JSON(), nullable=False),
+    Column("active", Boolean(), nullable=False),
+    _when("created_at"),
+    _when("updated_at"),
+)
+
+license_products = Table(
+    "license_products",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    _points("bonus_points"),
+    Column("bonus_policy", String(32), nullable=False),
+    Column("active", Boolean(), nullable=False),
+    _when("created_at"),
+    _when("updated_at"),
+    CheckConstraint("bonus_points >= 0", name="bonus_not_negative"),
+    CheckConstraint(_in("bonus_policy", BONUS_POLICIES), name="bonus_policy"),
+)
+
+catalogue_state = Table(
+    "catalogue_state",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("version", BigInteger(), nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("display_name", String(200)),
+    Column("metadata", JSON(), nullable=False),
+    _points("available"),
+    _points("held"),
+    _points("deducted"),
+    Column("last_seq", BigInteger(), nullable=False),
+    # created_at of the newest ledger entry: a command's clock never goes back past it.
+    _when("ledger_at", nullable=True),
+    _when("created_at"),
+    _when("updated_at"),
+    CheckConstraint("available >= 0", name="available_not_negative"),
+    CheckConstraint("held >= 0", name="held_not_negative"),
+    CheckConstraint("deducted >= 0", name="deducted_not_negative"),
+    CheckConstraint("last_seq >= 0", name="last_seq_not_negative"),
+)
+
+lots = Table(
+    "lots",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("source", String(16), nullable=False),
+    *(_points(name) for name in ("points", *LOT_STATES)),
+    _when("granted_at"),
+    _when("expires_at", nullable=True),
+    _when("revoked_at", nullable=True),
+    Column("plan_code", String(64), ForeignKey("plans.code")),
+    Column("paid_minor", BigInteger()),
+    Column("paid_currency", String(3)),
+    Column("payment_id", String(128), unique=True),
+    Column("license_key", String(128)),
+    Column("external_ref", String(128), unique=True),
+    Column("origin_lot_id", String(32), ForeignKey("lots.id"), index=True),
+    Column("reason", String(500)),
+    _when("created_at"),
+    CheckConstraint(_in("source", LOT_SOURCES), name="source"),
+    CheckConstraint("points > 0", name="points_positive"),
+    *(CheckConstraint(f"{state} >= 0", name=f"{state}_not_negative") for state in LOT_STATES),
+    CheckConstraint(" + ".join(LOT_STATES) + " = points", name="states_sum_to_points"),
+    CheckConstraint("(paid_minor IS NULL) = (paid_currency IS NULL)", name="paid_complete"),
+    Index("ix_lots_account_id_expires_at", "account_id", "expires_at"),
+    Index("ix_lots_expires_at", "expires_at"),
+)
+
+licenses = Table(
+    "licenses",
+    metadata,
+    Column("license_key", String(128), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("product_code", String(64), ForeignKey("license_products.code"), nullable=False),
+    _when("purchased_at"),
+    Column("lot_id", String(32), ForeignKey("lots.id")),
+    _when("created_at"),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("external_ref", String(128), nullable=False),
+    Column("subject", String(500)),
+    Column("category_code", String(64), ForeignKey("categories.code"), nullable=False),
+    Column("pricing", JSON(), nullable=False),
+    Column("quantity", BigInteger()),
+    *(
+        _points(name)
+        for name in (
+            "estimated_points",
+            "captured_points",
+            "charged_points",
+            "deducted_points",
+            "returned_points",
+            "forfeited_points",
+        )
+    ),
+    Column("status", String(16), nullable=False),
+    Column("version", BigInteger(), nullable=False),
+    _when("opened_at"),
+    _when("resolved_at", nullable=True),
+    _when("refunded_at", nullable=True),
+    _when("closed_at", nullable=True),
+    UniqueConstraint("account_id", "external_ref"),
+    CheckConstraint(_in("status", TICKET_STATUSES), name="status"),
+    CheckConstraint("version >= 1", name="version_positive"),
+    CheckConstraint("estimated_points >= 0", name="estimated_not_negative"),
+    CheckConstraint("captured_points >= 0", name="captured_not_negative"),
+    CheckConstraint("charged_points >= 0", name="charged_not_negative"),
+    CheckConstraint("deducted_points >= 0", name="deducted_not_negative"),
+    CheckConstraint("returned_points >= 0", name="returned_not_negative"),
+    CheckConstraint("forfeited_points >= 0", name="forfeited_not_negative"),
+    CheckConstraint("status = 'open' OR captured_points = 0", name="closed_holds_nothing"),
+    CheckConstraint("returned_points <= charged_points", name="returned_within_charged"),
+    CheckConstraint("deducted_points <= charged_points", name="deducted_within_charged"),
+    Index("ix_tickets_account_id_opened_at", "account_id", "opened_at", "id"),
+)
+
+# One capture step's take from one lot, and what became of it.
+ticket_allocations = Table(
+    "ticket_allocations",
+    metadata,
+    Column("ticket_id", String(32), ForeignKey("tickets.id"), primary_key=True),
+    Column("seq", Integer(), primary_key=True, autoincrement=False),
+    Column("lot_id", String(32), ForeignKey("lots.id"), nullable=False, index=True),
+    _points("points"),  # taken by the capture step
+    _points("held"),  # still held
+    _points("released"),  # given back by lowering the capture while open
+    _points("deducted"),  # taken for good at resolution
+    _points("returned"),  # given back after leaving open (refund, credit)
+    *(CheckConstraint(f"{c} >= 0", name=f"{c}_not_negative") for c in ("held", "released", "deducted", "returned")),
+    CheckConstraint("points > 0", name="points_positive"),
+    CheckConstraint("held + released <= points", name="held_within_points"),
+    CheckConstraint("deducted + released <= points", name="deducted_within_points"),
+    CheckConstraint("returned <= points - released", name="returned_within_points"),
+)
+
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(32), ForeignKey("tickets.id"), nullable=False),
+    Column("version", BigInteger(), nullable=False),
+    Column("action", String(16), nullable=False),
+    _points("points"),
+    Column("reason", String(500)),
+    Column("note", String(2000)),
+    Column("actor", String(80), nullable=False),
+    _when("at"),
+    UniqueConstraint("ticket_id", "version"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("kind", String(24), nullable=False),
+    *(_points(name) for name in ("available_delta", "held_delta", "deducted_delta")),
+    *(_points(name) for name in ("available_after", "held_after", "deducted_after")),
+    Column("lot_id", String(32), ForeignKey("lots.id")),
+    Column("ticket_id", String(32), ForeignKey("tickets.id")),
+    Column("reason", String(500)),
+    Column("actor", String(80), nullable=False),
+    _when("created_at"),
+    _when("effective_at"),
+    UniqueConstraint("account_id", "seq"),
+    CheckConstraint(_in("kind", ENTRY_KINDS), name="kind"),
+    CheckConstraint("seq >= 1", name="seq_positive"),
+    CheckConstraint("available_after >= 0", name="available_after_not_negative"),
+    CheckConstraint("held_after >= 0", name="held_after_not_negative"),
+    CheckConstraint("deducted_after >= 0", name="deducted_after_not_negative"),
+    CheckConstraint("available_delta <> 0 OR held_delta <> 0 OR deducted_delta <> 0", name="moves_points"),
+    Index("ix_ledger_entries_ticket_id", "ticket_id"),
+)
+
+# Points of one lot moving from one state to another within a ledger entry.
+postings = Table(
+    "postings",
+    metadata,
+    Column("entry_id", String(32), ForeignKey("ledger_entries.id"), primary_key=True),
+    Column("idx", Integer(), primary_key=True, autoincrement=False),
+    Column("lot_id", String(32), ForeignKey("lots.id"), nullable=False, index=True),
+    Column("from_state", String(16)),
+    Column("to_state", String(16), nullable=False),
+    _points("points"),
+    CheckConstraint("points > 0", name="points_positive"),
+    CheckConstraint(_in("to_state", LOT_STATES), name="to_state"),
+    CheckConstraint("from_state IS NULL OR " + _in("from_state", LOT_STATES), name="from_state"),
+    CheckConstraint("from_state IS NULL OR from_state <> to_state", name="moves"),
+)
+
+# One billing webhook delivery, stored by its `webhook-id` with what came of it.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", String(255), primary_key=True),  # the webhook-id header
+    Column("type", String(100), nullable=False),
+    Column("payload", JSON(), nullable=False),  # the whole event, unknown fields included
+    Column("outcome", String(16), nullable=False),
+    Column("detail", String(1000)),
+    Column("account_id", String(64)),
+    Column("lot_id", String(32)),
+    Column("attempts", BigInteger(), nullable=False),
+    _when("received_at"),
+    _when("updated_at"),
+    CheckConstraint(_in("outcome", WEBHOOK_OUTCOMES), name="outcome"),
+    CheckConstraint("attempts >= 1", name="attempts_positive"),
+    Index("ix_webhook_events_outcome_received_at", "outcome", "received_at"),
+)
+
+# A POST's Idempotency-Key, scoped to the API key (its name), with the response it got.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("api_key", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer(), nullable=False),
+    Column("body", Text(), nullable=False),
+    Column("headers", JSON(), nullable=False),
+    _when("created_at"),
+    PrimaryKeyConstraint("api_key", "key"),
+    Index("ix_idempotency_keys_created_at", "created_at"),
+)

@@ -1,0 +1,55 @@
+"""An account's balance at an instant, from its counters and its lots with available points.
+
+Stored counters include available points whose lot has expired but whose `expiry` entry is not
+written yet: those no longer count, and the rest expiring within the window are listed. The write
+path (a grant's response) and the reads compute it here, the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..domain.clock import is_expired
+
+
+@dataclass(frozen=True, slots=True)
+class Expiring:
+    lot_id: str
+    points: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    account_id: str
+    available: int
+    held: int
+    deducted: int
+    expiring: list[Expiring]
+    as_of: datetime
+
+
+def balance_at(
+    account_id: str,
+    counters: tuple[int, int, int],
+    lots: Iterable[tuple[datetime | None, str, int]],
+    now: datetime,
+    window: timedelta,
+) -> Balance:
+    """`counters`: the stored (available, held, deducted); `lots`: (expires_at, lot id, available
+    points) of the account's lots with available points (others may be included and are ignored)."""
+    available, held, deducted = counters
+    horizon = now + window
+    relevant = sorted(
+        (at, lot_id, points) for at, lot_id, points in lots if points > 0 and at is not None and at <= horizon
+    )
+    return Balance(
+        account_id=account_id,
+        available=available - sum(points for at, _, points in relevant if is_expired(at, now)),
+        held=held,
+        deducted=deducted,
+        expiring=[Expiring(lot_id, points, at) for at, lot_id, points in relevant if not is_expired(at, now)],
+        as_of=now,
+    )

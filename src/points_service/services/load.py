@@ -1,0 +1,229 @@
+"""The load phase of a write batch: everything its commands need, in a few statements.
+
+Every statement is built once, here, with expanding bound parameters (`IN (…)` lists), so each
+execution reuses SQLAlchemy's compiled form. A batch sends only the statements its `Needs` ask for:
+
+| statement | when | what |
+|---|---|---|
+| accounts | the batch names accounts | PostgreSQL: the accounts, locked `FOR UPDATE` in id order; SQLite (whose `BEGIN IMMEDIATE` already holds the only write lock): the accounts joined to their lots |
+| tickets, history | ticket commands | the tickets with their allocations; their history |
+| lots | PostgreSQL, the batch names accounts | read after the lock, so a batch that waited for it sees what the holder committed |
+| lots by id / payment / import ref | refunds, revocations, purchases, imports | |
+| ticket refs, licenses, webhook events, responses, API keys, catalogue rows | when asked | |
+
+The accounts statement also reads the catalogue's version, so a process's cached catalogue is
+checked by every batch that prices or grants, for free, and reloaded when another process
+changed it.
+
+Lots loaded per account: every lot with available points (what captures, write-offs, expiries and
+the balance look at), the lots of the loaded tickets' allocations (what returns go back to), and
+for a revocation every lot of the account (the chains of reissued lots).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, or_, select, tuple_
+
+from ..db import schema as t
+from ..db.records import (
+    FIELDS,
+    SELECT,
+    Account,
+    Allocation,
+    ApiKey,
+    Category,
+    License,
+    LicenseProduct,
+    Lot,
+    Plan,
+    StoredResponse,
+    Ticket,
+    TicketEvent,
+    WebhookEvent,
+)
+from .catalogue import CatalogueCache
+from .state import Batch, Catalogue, Needs
+
+
+def _many(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+_VERSION = select(t.catalogue_state.c.version).where(t.catalogue_state.c.id == 1)
+_ACCOUNT_COLUMNS = [t.accounts.c[name] for name in FIELDS[Account]]
+_LOT_COLUMNS = [t.lots.c[name] for name in FIELDS[Lot]]
+# The lots a batch reads of its accounts (see the module's docstring).
+_LOTS_NEEDED = or_(
+    t.lots.c.available > 0,
+    t.lots.c.id.in_(select(t.ticket_allocations.c.lot_id).where(t.ticket_allocations.c.ticket_id.in_(_many("tickets")))),
+    t.lots.c.account_id.in_(_many("all_lots")),
+)
+
+LOCK_ACCOUNTS = (
+    select(*_ACCOUNT_COLUMNS, _VERSION.scalar_subquery())
+    .where(t.accounts.c.id.in_(_many("accounts")))
+    .order_by(t.accounts.c.id)
+    .with_for_update(of=t.accounts)
+)
+LOTS = SELECT[Lot].where(t.lots.c.account_id.in_(_many("accounts")), _LOTS_NEEDED)
+ACCOUNTS_WITH_LOTS = (
+    select(*_ACCOUNT_COLUMNS, _VERSION.scalar_subquery(), *_LOT_COLUMNS)
+    .select_from(t.accounts.outerjoin(t.lots, and_(t.lots.c.account_id == t.accounts.c.id, _LOTS_NEEDED)))
+    .where(t.accounts.c.id.in_(_many("accounts")))
+)
+CATALOGUE_VERSION = _VERSION
+TICKETS = (
+    select(*(t.tickets.c[name] for name in FIELDS[Ticket]), *(t.ticket_allocations.c[n] for n in FIELDS[Allocation]))
+    .select_from(t.tickets.outerjoin(t.ticket_allocations, t.ticket_allocations.c.ticket_id == t.tickets.c.id))
+    .where(t.tickets.c.id.in_(_many("tickets")))
+)
+HISTORY = SELECT[TicketEvent].where(t.ticket_events.c.ticket_id.in_(_many("tickets")))
+TICKET_REFS = select(t.tickets.c.id, t.tickets.c.account_id, t.tickets.c.external_ref).where(
+    tuple_(t.tickets.c.account_id, t.tickets.c.external_ref).in_(_many("refs"))
+)
+LOTS_BY_KEY = SELECT[Lot].where(
+    or_(
+        t.lots.c.id.in_(_many("lots")),
+        t.lots.c.payment_id.in_(_many("payments")),
+        t.lots.c.external_ref.in_(_many("import_refs")),
+    )
+)
+# A license with its bonus lot (a repeated registration answers with it, however empty it is).
+LICENSES = (
+    select(*(t.licenses.c[name] for name in FIELDS[License]), *_LOT_COLUMNS)
+    .select_from(t.licenses.outerjoin(t.lots, t.lots.c.id == t.licenses.c.lot_id))
+    .where(or_(t.licenses.c.license_key.in_(_many("licenses")), t.licenses.c.account_id.in_(_many("licensed"))))
+)
+WEBHOOK_EVENTS = SELECT[WebhookEvent].where(t.webhook_events.c.id.in_(_many("ids")))
+LOCK_WEBHOOK_EVENTS = WEBHOOK_EVENTS.order_by(t.webhook_events.c.id).with_for_update()
+RESPONSES = SELECT[StoredResponse].where(
+    tuple_(t.idempotency_keys.c.api_key, t.idempotency_keys.c.key).in_(_many("keys"))
+)
+KEYS = SELECT[ApiKey].where(t.api_keys.c.name.in_(_many("names")))
+CATALOGUE: dict[type[Any], Any] = {cls: SELECT[cls].order_by(cls.TABLE.c.code) for cls in (Plan, Category, LicenseProduct)}
+LOCK_CATALOGUE_ROWS = {
+    cls: SELECT[cls].where(cls.TABLE.c.code.in_(_many("codes"))).with_for_update() for cls in (Plan, Category, LicenseProduct)
+}
+
+_N_ACCOUNT = len(FIELDS[Account])
+_N_TICKET = len(FIELDS[Ticket])
+_N_LICENSE = len(FIELDS[License])
+
+
+def load(conn: Connection, needs: Needs, cache: CatalogueCache, *, postgres: bool) -> Batch:
+    """Read what `needs` names (locking its accounts on PostgreSQL) into a new batch."""
+    version = None
+    batch_rows: list[Any] = []
+    tickets = sorted(needs.tickets)
+    accounts = sorted(needs.accounts)
+    found_accounts: dict[str, Account] = {}
+    if accounts:
+        params = {"accounts": accounts, "tickets": tickets, "all_lots": sorted(needs.all_lots)}
+        if postgres:
+            for row in conn.execute(LOCK_ACCOUNTS, params):
+                found_accounts[row[0]] = Account(*row[:_N_ACCOUNT])
+                version = row[_N_ACCOUNT]
+        else:
+            for row in conn.execute(ACCOUNTS_WITH_LOTS, params):
+                if row[0] not in found_accounts:
+                    found_accounts[row[0]] = Account(*row[:_N_ACCOUNT])
+                    version = row[_N_ACCOUNT]
+                if row[_N_ACCOUNT + 1] is not None:
+                    batch_rows.append(Lot(*row[_N_ACCOUNT + 1 :]))
+    if needs.catalogue and version is None:  # no account named, or none exists yet
+        version = conn.execute(CATALOGUE_VERSION).scalar_one()
+
+    batch = Batch(_catalogue(conn, cache, version) if needs.catalogue else cache.current_or_empty())
+    batch.locked = set(accounts)
+    for account_id in accounts:
+        account = found_accounts.get(account_id)
+        if account is None:
+            batch.absent(Account, account_id)
+        else:
+            batch.load(account)
+
+    if tickets:
+        _load_tickets(conn, batch, tickets)
+    if accounts and postgres:
+        batch_rows = [Lot(*row) for row in conn.execute(LOTS, params)]
+    for lot in batch_rows:
+        batch.load(lot)
+
+    _load_unique(conn, batch, needs, postgres=postgres)
+    return batch
+
+
+def _catalogue(conn: Connection, cache: CatalogueCache, version: int) -> Catalogue:
+    """The cached catalogue if it is at `version`, else the catalogue read again (and cached)."""
+    current = cache.current
+    if current is not None and current.version == version:
+        return current
+    rows = [cls(*row) for cls, stmt in CATALOGUE.items() for row in conn.execute(stmt)]
+    return cache.replace(Catalogue(version, rows))
+
+
+def _load_tickets(conn: Connection, batch: Batch, ids: list[str]) -> None:
+    found: set[str] = set()
+    for row in conn.execute(TICKETS, {"tickets": ids}):
+        if row[0] not in found:
+            found.add(row[0])
+            batch.load(Ticket(*row[:_N_TICKET]))
+        if row[_N_TICKET] is not None:
+            batch.load(Allocation(*row[_N_TICKET:]))
+    for ticket_id in ids:
+        if ticket_id not in found:
+            batch.absent(Ticket, ticket_id)
+    for row in conn.execute(HISTORY, {"tickets": ids}):
+        batch.load(TicketEvent(*row))
+
+
+def _load_unique(conn: Connection, batch: Batch, needs: Needs, *, postgres: bool) -> None:
+    if needs.ticket_refs:
+        for ref in needs.ticket_refs:
+            batch.looked_up("ticket_by_ref", ref)
+        for ticket_id, account_id, external_ref in conn.execute(TICKET_REFS, {"refs": sorted(needs.ticket_refs)}):
+            batch.unique[("ticket_by_ref", (account_id, external_ref))] = ticket_id
+    if needs.lots or needs.payments or needs.import_refs:
+        for payment_id in needs.payments:
+            batch.looked_up("lot_by_payment", payment_id)
+        for external_ref in needs.import_refs:
+            batch.looked_up("lot_by_import_ref", external_ref)
+        params = {"lots": sorted(needs.lots), "payments": sorted(needs.payments), "import_refs": sorted(needs.import_refs)}
+        for row in conn.execute(LOTS_BY_KEY, params):
+            batch.load(Lot(*row))
+        for lot_id in needs.lots:
+            batch.absent(Lot, lot_id)
+    if needs.licenses or needs.licensed:
+        params = {"licenses": sorted(needs.licenses), "licensed": sorted(needs.licensed)}
+        for row in conn.execute(LICENSES, params):
+            batch.load(License(*row[:_N_LICENSE]))
+            if row[_N_LICENSE] is not None:
+                batch.load(Lot(*row[_N_LICENSE:]))
+        for license_key in needs.licenses:
+            batch.absent(License, license_key)
+    if needs.webhook_events:
+        statement = LOCK_WEBHOOK_EVENTS if postgres else WEBHOOK_EVENTS
+        for row in conn.execute(statement, {"ids": sorted(needs.webhook_events)}):
+            batch.load(WebhookEvent(*row))
+        for webhook_id in needs.webhook_events:
+            batch.absent(WebhookEvent, webhook_id)
+    if needs.responses:
+        for row in conn.execute(RESPONSES, {"keys": sorted(needs.responses)}):
+            batch.load(StoredResponse(*row))
+        for pk in needs.responses:
+            batch.absent(StoredResponse, pk)
+    if needs.key_names:
+        for name in needs.key_names:
+            batch.looked_up("key_by_name", name)
+        for row in conn.execute(KEYS, {"names": sorted(needs.key_names)}):
+            batch.load(ApiKey(*row))
+    if needs.catalogue_rows:
+        for cls in (Plan, Category, LicenseProduct):
+            codes = sorted(code for kind, code in needs.catalogue_rows if kind is cls)
+            if codes:
+                for row in conn.execute(LOCK_CATALOGUE_ROWS[cls], {"codes": codes}):
+                    batch.load(cls(*row))
+                for code in codes:
+                    batch.absent(cls, code)
