@@ -3,9 +3,10 @@
 
 The cluster listens on 127.0.0.1 at a free port, runs as a non-root user (initdb refuses root),
 and is stopped and deleted when the command ends, whatever its outcome. The command sees
-POINTS_TEST_DATABASE_URL, and POINTS_TEST_PG_RESTART: the command that restarts the cluster as a
+POINTS_TEST_DATABASE_URL, POINTS_TEST_PG_RESTART: the command that restarts the cluster as a
 crash would (`pg_ctl restart -m immediate`, as a JSON list of arguments), for the test that
-restarts the database under load. If POINTS_TEST_DATABASE_URL is already set, the command runs
+restarts the database under load, and POINTS_TEST_PG_DATA: the cluster's data directory (its
+postmaster.pid names the server process, for the test that freezes the server). If POINTS_TEST_DATABASE_URL is already set, the command runs
 against that server instead, no cluster is started, and that test is skipped.
 """
 
@@ -90,6 +91,7 @@ def main() -> int:
             **os.environ,
             "POINTS_TEST_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
             "POINTS_TEST_PG_RESTART": json.dumps(as_user(user, restart)),
+            "POINTS_TEST_PG_DATA": str(data),
         }
         print(f"with_postgres: PostgreSQL {bin_.parts[-2]} on 127.0.0.1:{port}", file=sys.stderr, flush=True)
         return subprocess.call(argv, env=env)

@@ -71,6 +71,9 @@ log = logging.getLogger("points_service.uow")
 # PostgreSQL: serialization failure, deadlock. Redoing the whole transaction is safe.
 RETRYABLE_SQLSTATES = {"40001", "40P01"}
 LOCK_TIMEOUT = "55P03"
+# PostgreSQL: a statement ran longer than statement_timeout (POINTS_DB_STATEMENT_TIMEOUT), by which
+# time its caller has been answered: not redone, answered as busy.
+STATEMENT_TIMEOUT = "57014"
 # PostgreSQL: admin shutdown, crash shutdown, cannot connect now (starting up or shutting down).
 CONNECTION_SQLSTATES = {"57P01", "57P02", "57P03"}
 MAX_ATTEMPTS = 5
@@ -394,15 +397,15 @@ class Database:
 
     def _failure_or_retry(self, exc: DBAPIError, attempt: int) -> Exception | None:
         """None if the batch is to be done again (after a short pause), else the failure to answer."""
+        if _sqlstate(exc) == STATEMENT_TIMEOUT:
+            return _busy(exc, "the database did not answer in time")
         if not _is_transient(exc):
             return exc
         if attempt < MAX_ATTEMPTS:
             self.redone += 1
             time.sleep(0.005 * attempt)
             return None
-        failure = DatabaseBusyError(str(exc.orig))
-        failure.__cause__ = exc
-        return failure
+        return _busy(exc, str(exc.orig))
 
     @staticmethod
     def _fail(jobs: list[_Job], failure: BaseException) -> None:
@@ -557,6 +560,8 @@ class Database:
             try:
                 return call(self._reader_connections.get())
             except DBAPIError as exc:
+                if _sqlstate(exc) == STATEMENT_TIMEOUT:
+                    raise _busy(exc, "the database did not answer in time") from exc
                 if not connection_failed(exc):
                     raise
                 self._reader_connections.discard()
@@ -597,6 +602,12 @@ class Database:
 
     async def dispose(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.close)
+
+
+def _busy(exc: DBAPIError, message: str) -> DatabaseBusyError:
+    failure = DatabaseBusyError(message)
+    failure.__cause__ = exc
+    return failure
 
 
 def _settle(jobs: list[_Job]) -> None:
