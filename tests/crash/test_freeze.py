@@ -42,9 +42,12 @@ UNKEYED = 8
 READS = 16
 
 
-def _cluster_pids(data_dir: str) -> list[int]:
-    """The postmaster (first line of postmaster.pid) and every process below it."""
-    postmaster = int(Path(data_dir, "postmaster.pid").read_text().splitlines()[0])
+def _postmaster(data_dir: str) -> int:
+    return int(Path(data_dir, "postmaster.pid").read_text().splitlines()[0])
+
+
+def _family(postmaster: int) -> list[int]:
+    """The postmaster and every process below it."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -69,6 +72,30 @@ def _signal_all(pids: list[int], signum: int) -> None:
             os.kill(pid, signum)
         except ProcessLookupError:
             pass
+
+
+def _state(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2]
+
+
+def _freeze(postmaster: int) -> list[int]:
+    """SIGSTOP the postmaster (so no backend is started any more), then every process below it, and
+    wait until each is stopped (a signal is delivered asynchronously: a backend could still answer
+    a statement sent the moment after kill() returned). Returns the processes stopped."""
+    _signal_all([postmaster], signal.SIGSTOP)
+    while _state(postmaster) not in ("T", "t"):
+        time.sleep(0.005)
+    pids = _family(postmaster)
+    _signal_all(pids, signal.SIGSTOP)
+    deadline = time.monotonic() + 5
+    while any(_state(pid) not in (None, "T", "t") for pid in pids):
+        assert time.monotonic() < deadline, "the cluster did not stop"
+        time.sleep(0.01)
+    return pids
 
 
 async def test_a_frozen_database_holds_no_request_past_the_timeout_and_the_service_recovers(crash_cluster: Any) -> None:
@@ -102,13 +129,12 @@ async def test_a_frozen_database_holds_no_request_past_the_timeout_and_the_servi
             r = await http.get("/v1/accounts/frozen/balance")
             return r.status_code, time.monotonic() - started, r.json()
 
-        pids = _cluster_pids(data_dir)
         # The account's existence and the key are remembered now, so writes without a key get past
         # the access checks to the writers while the server is frozen.
         warm_up = await http.post("/v1/accounts/frozen/adjustments", json={"points": 10, "reason": "warm-up"})
         assert warm_up.status_code == 201, warm_up.text
         await read()
-        _signal_all(pids, signal.SIGSTOP)
+        pids = _freeze(_postmaster(data_dir))
         try:
             answers = await asyncio.gather(
                 *(write(n) for n in range(WRITES)), *(unkeyed(n) for n in range(UNKEYED)), *(read() for _ in range(READS))
