@@ -8,6 +8,16 @@ the ceiling routes on, and drives every scenario with wrk (bench/<scenario>.lua)
 is thrown away, then the measured run. `points-service verify` runs after each phase and must be
 clean. The table goes to stdout and bench/results/latest.md, the figures to latest.json.
 
+`ceiling_bare` is the one scenario that does not hit the service: right before it, a second
+server starts on a port of its own — a FastAPI app with only the validated POST route of
+`ceiling_post` and no middleware (bench/bare_app.py), served by uvicorn with the same settings as
+`points-service serve` (bench/serve_bare.py: factory, the configuration's workers, no access log,
+no logging configuration, log level warning) — and bench/ceiling_post.lua drives it with the same
+body; the server stops right after the phase, and the CPU columns of its row describe it.
+`ceiling_post ÷ ceiling_bare` (in the notes under the table, and `ceiling_post_of_bare` per
+configuration in latest.json's `configs`) is the share of a bare FastAPI app's throughput that
+the service's middleware, route class and handlers leave.
+
 Run it with the project's virtualenv Python; PostgreSQL configurations need
 POINTS_TEST_DATABASE_URL (scripts/with_postgres.py sets it), and a fresh database is created on
 that server for each configuration and dropped afterwards.
@@ -31,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -48,10 +59,13 @@ POINTS = str(BIN / "points-service")
 # not settings of the service, so neither passed to it nor reported as overrides.
 TEST_HARNESS = "POINTS_TEST_"
 
-SCENARIOS = ("ceiling_get", "ceiling_post", "open_spread", "open_hot", "adjust", "resolve", "balance", "statement")
+SCENARIOS = (
+    "ceiling_get", "ceiling_post", "ceiling_bare", "open_spread", "open_hot", "adjust", "resolve", "balance", "statement",
+)
 CEILING_OF = {
     "ceiling_get": "ceiling_get",
     "ceiling_post": "ceiling_post",
+    "ceiling_bare": "ceiling_bare",
     "open_spread": "ceiling_post",
     "open_hot": "ceiling_post",
     "adjust": "ceiling_post",
@@ -60,13 +74,32 @@ CEILING_OF = {
     "statement": "ceiling_get",
 }
 NEEDS_TICKETS = {"adjust", "resolve"}
+BARE = "ceiling_bare"  # served by bench/serve_bare.py, not by the service
+SCRIPT_OF = {BARE: "ceiling_post"}  # bench/<script>.lua, when not the scenario's own name
 HOT = "hot"
 QUIET_CORES = 0.3  # --wait-quiet: the machine counts as quiet below this many busy cores
 PROFILE_HZ = 200
 ACCOUNT_POINTS = 100_000
 HOT_POINTS = 1_000_000_000
 PACKAGES = ("points-service", "fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic", "pydantic-core",
-            "sqlalchemy", "asyncpg", "aiosqlite", "alembic")
+            "sqlalchemy", "psycopg", "psycopg-binary", "alembic")
+
+
+SCENARIO_HELP = """scenarios (default order):
+  ceiling_get   GET /bench/ceiling: the service's ceiling for reads (no key, no database)
+  ceiling_post  POST /bench/ceiling, a ticket-open body validated by TicketCreate and echoed:
+                the service's ceiling for writes
+  ceiling_bare  the same POST and body (ceiling_post.lua) against a second server started for the
+                phase: bench/bare_app.py, a FastAPI app with only that route and no middleware,
+                under the same uvicorn settings as `points-service serve` (bench/serve_bare.py);
+                the report adds ceiling_post ÷ ceiling_bare per configuration
+  open_spread   POST /v1/accounts/<random account>/tickets
+  open_hot      POST /v1/accounts/hot/tickets
+  adjust        POST /v1/tickets/<random open ticket>/adjust
+  resolve       POST /v1/tickets/<ticket>/resolve, each ticket once
+  balance       GET /v1/accounts/<random account>/balance
+  statement     GET /v1/accounts/<random account>/statement
+"""
 
 
 def log(message: str) -> None:
@@ -241,10 +274,13 @@ class Bench:
         self.pg_database: str | None = None
         self.server: subprocess.Popen[bytes] | None = None
         self.port = 0
+        self.bare: subprocess.Popen[bytes] | None = None  # the ceiling_bare server, during its phase
+        self.bare_port = 0
         self.keys: dict[str, str] = {}
         self.postmaster: int | None = None
         self.notes: list[str] = []
         self.seed_seconds = 0.0
+        self.seed_transactions = 0
         self.seeded = False  # False when the database is a copy of another configuration's
         self.topped_up = 0
         self.quiet_waits = 0
@@ -264,21 +300,10 @@ class Bench:
 
     # database
 
-    async def _pg(self, *statements: str) -> None:
+    def _pg(self, *statements: str) -> None:
         """Run statements on the server's maintenance database (POINTS_TEST_DATABASE_URL)."""
-        import asyncpg
-        from sqlalchemy.engine import make_url
-
         assert self.pg_url is not None
-        url = make_url(self.pg_url)
-        conn = await asyncpg.connect(
-            host=url.host, port=url.port, user=url.username, password=url.password, database=url.database
-        )
-        try:
-            for statement in statements:
-                await conn.execute(statement)
-        finally:
-            await conn.close()
+        pg_admin(self.pg_url, *statements)
 
     def _pg_url(self, database: str) -> str:
         from sqlalchemy.engine import make_url
@@ -296,7 +321,7 @@ class Bench:
         ok, _, report = self.verify()
         if not ok:
             raise RuntimeError(f"verify is not clean after seeding: {report}")
-        log(f"{self.config.name}: seeded in {self.seed_seconds:.1f} s, verify clean")
+        log(f"{self.config.name}: seeded in {self.seed_seconds:.1f} s ({self.seed_transactions} transactions), verify clean")
 
     async def create_database(self, shared: dict[str, Any]) -> None:
         """A fresh, migrated and seeded database for this configuration.
@@ -307,7 +332,7 @@ class Bench:
         """
         if self.config.db == "sqlite":
             path = self.workdir / f"{self.config.name}.db"
-            self.database_url = f"sqlite+aiosqlite:///{path}"
+            self.database_url = f"sqlite:///{path}"
             await self._migrate_keys_seed()
             return
         from sqlalchemy.engine import make_url
@@ -316,17 +341,20 @@ class Bench:
         template = shared.get("pg_template")
         if template is None:
             name = f"points_bench_seed_{os.getpid()}"
-            await self._pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+            self._pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
             shared["pg_cleanup"] = name
             self.database_url = self._pg_url(name)
             await self._migrate_keys_seed()
-            template = shared["pg_template"] = {"name": name, "keys": self.keys, "seconds": self.seed_seconds}
+            template = shared["pg_template"] = {
+                "name": name, "keys": self.keys, "seconds": self.seed_seconds, "transactions": self.seed_transactions,
+            }
         else:
             self.keys = template["keys"]
             self.seed_seconds = template["seconds"]
+            self.seed_transactions = template["transactions"]
             self.notes.append("a copy of the database seeded for the first PostgreSQL configuration")
         self.pg_database = f"points_bench_{self.config.name.replace('-', '_')}_{os.getpid()}"
-        await self._pg(
+        self._pg(
             f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)',
             f'CREATE DATABASE "{self.pg_database}" TEMPLATE "{template["name"]}"',
         )
@@ -337,14 +365,22 @@ class Bench:
 
     async def drop_database(self) -> None:
         if self.pg_database is not None:
-            await self._pg(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)')
+            self._pg(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)')
 
     def _database(self) -> Any:
-        from points_service.db.engine import create_engine
+        """The harness's own database access (seeding, ticket lists, quiesce): a few threads, and
+        write batches as large as --seed-batch, so that a seeding chunk takes few transactions."""
         from points_service.services.uow import Database
         from points_service.settings import Settings
 
-        return Database(create_engine(Settings(database_url=self.database_url, db_pool_size=2, db_max_overflow=0)))
+        settings = Settings(
+            database_url=self.database_url,
+            readers=2,
+            writers=2,
+            write_batch_size=min(max(1, self.args.seed_batch), 1000),
+            db_statement_timeout=120,  # a chunk of 500 commands on a busy machine takes a while
+        )
+        return Database.from_settings(settings)
 
     def _context(self, actor: str) -> Any:
         from points_service.domain.clock import SystemClock
@@ -356,16 +392,13 @@ class Bench:
     async def seed(self) -> None:
         """10,000 accounts with points, and the hot account, through the service's commands.
 
-        In-process, many accounts per transaction: `put_account` then `adjust_points` for each,
-        so every lot, ledger entry and counter is what the API would have written.
+        In-process, one command per account: `PutAccount` for a chunk of --seed-batch accounts, all
+        queued at once (the writers take them in a few batches, one transaction each: group commit),
+        then `AdjustPoints` for the same chunk, so every lot, ledger entry and counter is what the
+        API would have written.
         """
-        from points_service.services.accounts import put_account
-        from points_service.services.grants import adjust_points
-
-        async def batch(session: Any, ctx: Any, *, ids: list[str], points: int) -> None:
-            for account_id in ids:
-                await put_account(session, ctx, account_id=account_id, display_name=f"Bench {account_id}")
-                await adjust_points(session, ctx, account_id=account_id, points=points, reason="bench seed")
+        from points_service.services.accounts import PutAccount
+        from points_service.services.grants import AdjustPoints
 
         started = time.perf_counter()
         db = self._database()
@@ -373,43 +406,45 @@ class Bench:
         try:
             ids = account_ids(self.args.accounts)
             size = self.args.seed_batch
-            for start in range(0, len(ids), size):
-                await db.write(batch, ctx, ids=ids[start : start + size], points=ACCOUNT_POINTS)
-            await db.write(batch, ctx, ids=[HOT], points=HOT_POINTS)
+            chunks = [(ids[start : start + size], ACCOUNT_POINTS) for start in range(0, len(ids), size)]
+            for chunk, points in [*chunks, ([HOT], HOT_POINTS)]:
+                # Two rounds: an account's grant is queued only once its creation has committed.
+                await asyncio.gather(
+                    *(db.write(PutAccount(ctx=ctx, account_id=a, display_name=f"Bench {a}")) for a in chunk)
+                )
+                await asyncio.gather(
+                    *(db.write(AdjustPoints(ctx=ctx, account_id=a, points=points, reason="bench seed")) for a in chunk)
+                )
         finally:
             await db.dispose()
         self.seed_seconds = time.perf_counter() - started
+        self.seed_transactions = db.batches
         self.seeded = True
 
     async def open_tickets(self) -> list[str]:
         """Ids of the open tickets on the spread accounts (not the hot one), in random order."""
         from sqlalchemy import select
 
-        from points_service.db.models import Ticket
+        from points_service.db import schema
 
+        tickets = schema.tickets
         db = self._database()
         try:
-            async with db.snapshot() as session:
-                stmt = select(Ticket.id).where(Ticket.status == "open", Ticket.account_id != HOT)
-                ids = list((await session.scalars(stmt)).all())
+            rows = await db.read_one(select(tickets.c.id).where(tickets.c.status == "open", tickets.c.account_id != HOT))
         finally:
             await db.dispose()
+        ids = [row[0] for row in rows]
         random.shuffle(ids)
         return ids
 
     async def top_up_tickets(self, wanted: int) -> int:
-        """Open tickets in-process (through `open_ticket`) until `wanted` are open on spread accounts."""
-        from points_service.services.tickets import open_ticket
+        """Open tickets in-process (`OpenTicket`) until `wanted` are open on spread accounts."""
+        from points_service.services.tickets import OpenTicket
 
         have = len(await self.open_tickets())
         missing = wanted - have
         if missing <= 0:
             return 0
-
-        async def batch(session: Any, ctx: Any, *, refs: list[tuple[str, str]]) -> None:
-            for account_id, ref in refs:
-                await open_ticket(session, ctx, account_id=account_id, external_ref=ref, category="consultation")
-
         db = self._database()
         ctx = self._context("bench-seed")
         ids = account_ids(self.args.accounts)
@@ -417,39 +452,59 @@ class Bench:
         refs = [(random.choice(ids), f"{tag}-{n}") for n in range(missing)]
         try:
             for start in range(0, len(refs), self.args.seed_batch):
-                await db.write(batch, ctx, refs=refs[start : start + self.args.seed_batch])
+                await asyncio.gather(
+                    *(
+                        db.write(OpenTicket(ctx=ctx, account_id=account_id, external_ref=ref, category="consultation"))
+                        for account_id, ref in refs[start : start + self.args.seed_batch]
+                    )
+                )
         finally:
             await db.dispose()
         return missing
 
     # server
 
-    def start_server(self) -> None:
+    def _spawn(self, argv: list[str], name: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int, Path]:
+        """A server process in a session of its own (so that its workers can be killed with it),
+        listening on a free loopback port: (process, port, log file)."""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        logfile = open(self.workdir / f"{self.config.name}-server.log", "wb")  # noqa: SIM115
-        self.server = subprocess.Popen(
-            [POINTS, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.config.workers)],
-            env=self.env(POINTS_BENCH_ROUTES="true"),
-            cwd=self.workdir,
-            stdout=logfile,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+            port = s.getsockname()[1]
+        path = self.workdir / f"{self.config.name}-{name}.log"
+        with open(path, "wb") as logfile:
+            process = subprocess.Popen(
+                [*argv, "--host", "127.0.0.1", "--port", str(port), "--workers", str(self.config.workers)],
+                env=env,
+                cwd=self.workdir,
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return process, port, path
+
+    @staticmethod
+    def _wait_ready(process: subprocess.Popen[bytes], logfile: Path, ready: Callable[[], bool]) -> None:
         deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited ({process.returncode}); see {logfile}")
+            try:
+                if ready():
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not become ready within 60 s; see {logfile}")
+            time.sleep(0.2)
+
+    def start_server(self) -> None:
+        self.server, self.port, logfile = self._spawn([POINTS, "serve"], "server", self.env(POINTS_BENCH_ROUTES="true"))
         with httpx.Client(base_url=self.base_url, timeout=2) as client:
-            while True:
-                if self.server.poll() is not None:
-                    raise RuntimeError(f"the server exited ({self.server.returncode}); see {logfile.name}")
-                try:
-                    if client.get("/readyz").status_code == 200 and client.get("/bench/ceiling").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the server did not become ready within 60 s")
-                time.sleep(0.2)
+            self._wait_ready(
+                self.server,
+                logfile,
+                lambda: client.get("/readyz").status_code == 200 and client.get("/bench/ceiling").status_code == 200,
+            )
             # One request of each kind before measuring: the keys work, the seed is there.
             helpdesk = {"Authorization": f"Bearer {self.keys['helpdesk']}"}
             admin = {"Authorization": f"Bearer {self.keys['admin']}"}
@@ -464,23 +519,49 @@ class Bench:
             if checks[0].json()["available"] != ACCOUNT_POINTS or not checks[2].json()["ok"]:
                 raise RuntimeError(f"pre-flight: unexpected seed {checks[0].json()} {checks[2].json()}")
 
+    def start_bare(self) -> None:
+        """The ceiling_bare server (bench/serve_bare.py): the bare FastAPI app, same uvicorn settings."""
+        self.bare, self.bare_port, logfile = self._spawn([sys.executable, str(BENCH / "serve_bare.py")], "bare", self.env())
+        body = {"external_ref": "bench-bare-ready", "category": "consultation", "subject": "bench"}
+        with httpx.Client(base_url=self.bare_url, timeout=2) as client:
+
+            def ready() -> bool:
+                response = client.post("/bench/ceiling", json=body)
+                if response.status_code == 200 and response.json() != body:
+                    raise RuntimeError(f"the bare server answered {response.text}, not the body it was sent")
+                return response.status_code == 200
+
+            self._wait_ready(self.bare, logfile, ready)
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def stop_server(self) -> None:
-        if self.server is None or self.server.poll() is not None:
+    @property
+    def bare_url(self) -> str:
+        return f"http://127.0.0.1:{self.bare_port}"
+
+    @staticmethod
+    def _stop(process: subprocess.Popen[bytes] | None) -> None:
+        if process is None or process.poll() is not None:
             return
-        self.server.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
         try:
-            self.server.wait(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(self.server.pid, signal.SIGKILL)  # our own session: the server and its workers
-            self.server.wait()
+            os.killpg(process.pid, signal.SIGKILL)  # our own session: the server and its workers
+            process.wait()
+
+    def stop_server(self) -> None:
+        self._stop(self.server)
+
+    def stop_bare(self) -> None:
+        self._stop(self.bare)
+        self.bare = None
 
     # phases
 
-    def run_wrk(self, scenario: str, seconds: float, tag: str, tickets: Path | None) -> WrkResult:
+    def run_wrk(self, scenario: str, seconds: float, tag: str, tickets: Path | None, base_url: str) -> WrkResult:
         env = {
             **os.environ,
             "BENCH_KEY": self.keys["helpdesk"],
@@ -499,8 +580,8 @@ class Bench:
             f"-d{seconds:g}s",
             "--latency",
             "-s",
-            str(BENCH / f"{scenario}.lua"),
-            self.base_url,
+            str(BENCH / f"{SCRIPT_OF.get(scenario, scenario)}.lua"),
+            base_url,
         ]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(argv, env=env, check=False, capture_output=True, text=True, cwd=ROOT)
@@ -518,18 +599,19 @@ class Bench:
         """
         from sqlalchemy import func, select
 
-        from points_service.db.models import LedgerEntry, TicketEvent
+        from points_service.db import schema
 
+        # One statement, so one snapshot: both counts at the same instant.
+        counts = select(
+            select(func.count()).select_from(schema.ledger_entries).scalar_subquery(),
+            select(func.count()).select_from(schema.ticket_events).scalar_subquery(),
+        )
         db = self._database()
         try:
             deadline = time.monotonic() + timeout
             last = None
             while time.monotonic() < deadline:
-                async with db.snapshot() as session:
-                    now = (
-                        await session.scalar(select(func.count()).select_from(LedgerEntry)),
-                        await session.scalar(select(func.count()).select_from(TicketEvent)),
-                    )
+                now = tuple((await db.read_one(counts))[0])
                 if now == last:
                     return
                 last = now
@@ -573,11 +655,13 @@ class Bench:
         if waited:
             self.quiet_waits += 1
 
-    def start_profiler(self, scenario: str) -> tuple[subprocess.Popen[bytes], Path] | None:
+    def start_profiler(
+        self, scenario: str, server: subprocess.Popen[bytes] | None
+    ) -> tuple[subprocess.Popen[bytes], Path] | None:
         """py-spy on the (first) worker during the measured run of --profile's scenario."""
-        if scenario not in self.args.profile or self.server is None:
+        if scenario not in self.args.profile or server is None:
             return None
-        worker = self.server.pid
+        worker = server.pid
         if self.config.workers > 1:  # uvicorn's supervisor: profile one of its workers
             children = Path(f"/proc/{worker}/task/{worker}/children").read_text().split()
             worker = int(children[-1])
@@ -619,28 +703,41 @@ class Bench:
         return done.returncode == 0, seconds, report
 
     async def phase(self, scenario: str, expected_write_rps: float) -> Phase:
+        """Warm-up, measured run, quiesce, verify; ceiling_bare runs against its own server."""
+        if scenario == BARE:
+            self.start_bare()
+            try:
+                return await self._phase(scenario, expected_write_rps, self.bare, self.bare_url)
+            finally:
+                self.stop_bare()
+        return await self._phase(scenario, expected_write_rps, self.server, self.base_url)
+
+    async def _phase(
+        self, scenario: str, expected_write_rps: float, server: subprocess.Popen[bytes] | None, base_url: str
+    ) -> Phase:
         stamp = f"{scenario[:4]}{int(time.time() * 1000) % 10**9}"
         tickets = None
         if self.args.warmup > 0:
             if scenario in NEEDS_TICKETS:
                 tickets = await self.ticket_file(scenario, expected_write_rps, self.args.warmup)
-            self.run_wrk(scenario, self.args.warmup, f"w{stamp}", tickets)
+            self.run_wrk(scenario, self.args.warmup, f"w{stamp}", tickets, base_url)
             await self.quiesce()
         if scenario in NEEDS_TICKETS:
             tickets = await self.ticket_file(scenario, expected_write_rps, self.args.duration)
         await self.wait_quiet()
-        profiler = self.start_profiler(scenario)
+        profiler = self.start_profiler(scenario, server)
+        pid = server.pid if server else None
         # CPU is sampled right around wrk, so that every share has the same denominator.
-        server0 = tree_cpu(self.server.pid if self.server else None)
-        workers0 = tree_cpu_by_pid(self.server.pid if self.server else None) or {}
+        server0 = tree_cpu(pid)
+        workers0 = tree_cpu_by_pid(pid) or {}
         db0 = tree_cpu(self.postmaster)
         busy0, total0 = machine_busy()
         started = time.perf_counter()
-        result = self.run_wrk(scenario, self.args.duration, f"m{stamp}", tickets)
+        result = self.run_wrk(scenario, self.args.duration, f"m{stamp}", tickets, base_url)
         seconds = time.perf_counter() - started
         busy1, total1 = machine_busy()
-        server1 = tree_cpu(self.server.pid if self.server else None)
-        workers1 = tree_cpu_by_pid(self.server.pid if self.server else None) or {}
+        server1 = tree_cpu(pid)
+        workers1 = tree_cpu_by_pid(pid) or {}
         db1 = tree_cpu(self.postmaster)
         if profiler is not None:
             self.finish_profiler(scenario, *profiler)
@@ -685,10 +782,11 @@ class Bench:
                         f"verify {'clean' if phase.verify_ok else 'NOT CLEAN'} ({phase.verify_seconds:.1f} s)"
                     )
             finally:
+                self.stop_bare()
                 self.stop_server()
             if self.topped_up:
                 self.notes.append(
-                    f"{self.topped_up} more tickets opened in-process (open_ticket) before resolve, so that none is resolved twice"
+                    f"{self.topped_up} more tickets opened in-process (OpenTicket) before resolve, so that none is resolved twice"
                 )
             return phases
         finally:
@@ -748,19 +846,45 @@ def memory_gib() -> float | None:
     return None
 
 
-async def postgres_info(pg_url: str) -> dict[str, str]:
-    import asyncpg
+def libpq_dsn(sqlalchemy_url: str) -> str:
+    """`postgresql+psycopg://…` (SQLAlchemy's form) as a libpq connection string for psycopg."""
     from sqlalchemy.engine import make_url
 
-    url = make_url(pg_url)
-    conn = await asyncpg.connect(host=url.host, port=url.port, user=url.username, password=url.password, database=url.database)
+    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def pg_admin(pg_url: str, *statements: str) -> None:
+    """Statements outside a transaction (CREATE/DROP DATABASE), on the database `pg_url` names."""
+    import psycopg
+
+    with psycopg.connect(libpq_dsn(pg_url), autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)  # type: ignore[arg-type]  # our own literal SQL
+
+
+def pg_pool(pg_url: str) -> tuple[int, int]:
+    """(pool size, overflow) of the engine one service process opens on PostgreSQL, with the
+    settings of this environment (nothing is connected)."""
+    from points_service.db.engine import create_engine
+    from points_service.settings import Settings
+
+    settings = Settings(database_url=pg_url)
+    engine = create_engine(settings, connections=settings.connections)
     try:
-        info = {"version": str(await conn.fetchval("SHOW server_version"))}
-        for name in ("fsync", "synchronous_commit", "full_page_writes", "shared_buffers", "max_connections"):
-            info[name] = str(await conn.fetchval(f"SHOW {name}"))
-        return info
+        return engine.pool.size(), engine.pool._max_overflow  # type: ignore[attr-defined]
     finally:
-        await conn.close()
+        engine.dispose()
+
+
+def postgres_info(pg_url: str) -> dict[str, str]:
+    import psycopg
+
+    with psycopg.connect(libpq_dsn(pg_url), autocommit=True) as conn:
+        info = {}
+        for name in ("server_version", "fsync", "synchronous_commit", "full_page_writes", "shared_buffers", "max_connections"):
+            row = conn.execute(f"SHOW {name}").fetchone()  # type: ignore[arg-type]
+            info["version" if name == "server_version" else name] = str(row[0]) if row else ""
+        return info
 
 
 def git_commit() -> str | None:
@@ -810,7 +934,22 @@ def results_rows(config: Config, phases: list[Phase]) -> list[dict[str, Any]]:
     return rows
 
 
-def markdown(machine: dict[str, Any], rows: list[dict[str, Any]], notes: list[str]) -> str:
+def config_summary(config: Config, phases: list[Phase]) -> dict[str, Any]:
+    """Per configuration: `ceiling_post_of_bare` = ceiling_post req/s ÷ ceiling_bare req/s (None
+    unless both ran), the share of a bare FastAPI app's POST throughput the service's route keeps."""
+    rps = {p.scenario: p.wrk.rps for p in phases}
+    post, bare = rps.get("ceiling_post"), rps.get(BARE)
+    return {
+        "name": config.name,
+        "db": config.db,
+        "workers": config.workers,
+        "ceiling_post_of_bare": round(post / bare, 3) if post and bare else None,
+    }
+
+
+def markdown(
+    machine: dict[str, Any], rows: list[dict[str, Any]], notes: list[str], configs: list[dict[str, Any]] | None = None
+) -> str:
     v = machine["versions"]
     pg = machine.get("postgresql") or {}
     lines = [
@@ -830,16 +969,20 @@ def markdown(machine: dict[str, Any], rows: list[dict[str, Any]], notes: list[st
         (
             f"- Python {machine['python']}; points-service {v.get('points-service')}, FastAPI {v.get('fastapi')}, "
             f"Starlette {v.get('starlette')}, uvicorn {v.get('uvicorn')} (uvloop {v.get('uvloop')}, httptools "
-            f"{v.get('httptools')}), pydantic {v.get('pydantic')}, SQLAlchemy {v.get('sqlalchemy')}, asyncpg "
-            f"{v.get('asyncpg')}, aiosqlite {v.get('aiosqlite')}."
+            f"{v.get('httptools')}), pydantic {v.get('pydantic')}, SQLAlchemy {v.get('sqlalchemy')}, psycopg "
+            f"{v.get('psycopg')} (psycopg-binary {v.get('psycopg-binary')}), sqlite3 (standard library)."
         ),
         f"- SQLite {machine['sqlite']} (WAL, synchronous={machine['sqlite_synchronous']})"
         + (
             f"; PostgreSQL {pg.get('version')} (throwaway cluster: fsync={pg.get('fsync')}, "
-            f"synchronous_commit={pg.get('synchronous_commit')}, shared_buffers={pg.get('shared_buffers')}); "
-            f"pool {machine['db_pool_size']}+{machine['db_max_overflow']} per process."
+            f"synchronous_commit={pg.get('synchronous_commit')}, shared_buffers={pg.get('shared_buffers')})."
             if pg
             else "."
+        ),
+        (
+            f"- Per service process: {machine['writers']} writer threads on PostgreSQL (1 on SQLite), "
+            f"{machine['readers']} reader threads, write batches of up to {machine['write_batch_size']} commands"
+            + (f"; PostgreSQL pool {machine['db_pool_size']}+{machine['db_max_overflow']} connections." if pg else ".")
         ),
         "",
         "| db | workers | scenario | req/s | p50 ms | p99 ms | errors | ceiling req/s | ratio | verify | CPU % server/db/wrk/other |",
@@ -868,9 +1011,20 @@ def markdown(machine: dict[str, Any], rows: list[dict[str, Any]], notes: list[st
             "errors = non-2xx responses plus socket errors (wrk's timeout is 2 s). CPU %: average use during the "
             "measured run, 100 = one core, 200 = the whole machine, by the service's processes, the PostgreSQL "
             "cluster (– for SQLite: it runs inside the service), wrk, and everything else on the machine; "
-            "with 2 workers, the service's share of each worker in parentheses."
+            "with 2 workers, the service's share of each worker in parentheses. "
+            "`ceiling_bare` is not the service: a bare FastAPI app with only `ceiling_post`'s route and no "
+            "middleware (bench/bare_app.py), run by uvicorn with the same settings; its CPU columns describe it."
         ),
     ]
+    of_bare = [c for c in configs or [] if c.get("ceiling_post_of_bare") is not None]
+    if of_bare:
+        lines += [
+            "",
+            "ceiling_post ÷ ceiling_bare (the share of a bare FastAPI app's POST throughput that the service's "
+            "middleware, route class and handlers leave): "
+            + ", ".join(f"{c['name']} {c['ceiling_post_of_bare']:.2f}" for c in of_bare)
+            + ".",
+        ]
     busy = [r for r in rows if r["cpu_cores"]["other"] > 0.25]
     if busy:
         worst = max(r["cpu_cores"]["other"] for r in busy)
@@ -897,19 +1051,26 @@ def parse_configs(text: str) -> list[Config]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], epilog=SCENARIO_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per scenario (default 10)")
     parser.add_argument("--warmup", type=float, default=3.0, help="discarded warm-up seconds per scenario (default 3)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s per scenario, 1 s warm-up")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--accounts", type=int, default=10_000)
-    parser.add_argument("--seed-batch", type=int, default=500, help="accounts seeded per transaction")
+    parser.add_argument(
+        "--seed-batch", type=int, default=500,
+        help="seeding and ticket top-ups: commands queued at once, and the harness's largest write batch (≤ 1000)",
+    )
     parser.add_argument(
         "--configs", type=parse_configs, default=parse_configs("sqlite:1,postgresql:1,postgresql:2"),
         help="comma-separated db:workers (default sqlite:1,postgresql:1,postgresql:2)",
     )
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset, in this order")
+    parser.add_argument(
+        "--scenarios", default=",".join(SCENARIOS), help="comma-separated subset, in this order (default: all, as listed below)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where latest.md and latest.json go (profiled.md, .json with --profile)")
     parser.add_argument(
         "--profile",
@@ -951,7 +1112,8 @@ def main() -> int:
 
     from points_service.settings import Settings
 
-    defaults = Settings(database_url="sqlite+aiosqlite:///unused.db")
+    defaults = Settings(database_url="sqlite:///unused.db")
+    pool = pg_pool(pg_url or "postgresql+psycopg://unused@127.0.0.1/unused")
     machine: dict[str, Any] = {
         "cpu_count": os.cpu_count(),
         "cpu_model": cpu_model(),
@@ -961,8 +1123,13 @@ def main() -> int:
         "versions": versions(),
         "sqlite": sqlite3.sqlite_version,
         "sqlite_synchronous": defaults.sqlite_synchronous,
-        "db_pool_size": defaults.db_pool_size,
-        "db_max_overflow": defaults.db_max_overflow,
+        # PostgreSQL's engine per service process: one connection per writer and reader thread,
+        # plus the spare ones (the names are those of the old POINTS_DB_POOL_SIZE / _MAX_OVERFLOW).
+        "db_pool_size": pool[0],
+        "db_max_overflow": pool[1],
+        "writers": defaults.writers,
+        "readers": defaults.readers,
+        "write_batch_size": defaults.write_batch_size,
         "wrk": wrk_version(),
         "threads": args.threads,
         "connections": args.connections,
@@ -974,18 +1141,20 @@ def main() -> int:
         "overrides": sorted(k for k in os.environ if k.startswith("POINTS_") and not k.startswith(TEST_HARNESS)),
     }
     if pg_url:
-        machine["postgresql"] = asyncio.run(postgres_info(pg_url))
+        machine["postgresql"] = postgres_info(pg_url)
 
     rows: list[dict[str, Any]] = []
+    configs: list[dict[str, Any]] = []
     notes: list[str] = []
     seeds: dict[str, float] = {}
+    transactions: dict[str, int] = {}
     failed = False
     shared: dict[str, Any] = {}  # the seeded PostgreSQL template, made once
 
     def cleanup() -> None:
         if "pg_cleanup" in shared:
             name = shared.pop("pg_cleanup")
-            asyncio.run(Bench(args, args.configs[0], Path("."), pg_url)._pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            Bench(args, args.configs[0], Path("."), pg_url)._pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     with tempfile.TemporaryDirectory(prefix="points-bench-") as tmp:
         for config in args.configs:
@@ -996,25 +1165,27 @@ def main() -> int:
                 cleanup()
                 raise
             rows += results_rows(config, phases)
+            configs.append(config_summary(config, phases))
             if bench.seeded:
                 seeds[config.name] = round(bench.seed_seconds, 1)
+                transactions[config.name] = bench.seed_transactions
             notes += [f"{config.name}: {n}" for n in dict.fromkeys(bench.notes)]
             failed |= any(not p.verify_ok for p in phases)
         cleanup()
     machine["seed_seconds"] = seeds
     notes.append(
-        "Seeding (in-process, put_account + adjust_points, "
-        f"{args.seed_batch} accounts per transaction): "
-        + ", ".join(f"{name} {s:g} s" for name, s in seeds.items())
+        "Seeding (in-process, PutAccount then AdjustPoints per account, "
+        f"{args.seed_batch} commands queued at once and applied by the writers in batches): "
+        + ", ".join(f"{name} {s:g} s in {transactions[name]} transactions" for name, s in seeds.items())
     )
     if machine["overrides"]:
         notes.append("POINTS_ settings overridden from the environment: " + ", ".join(machine["overrides"]))
 
-    table = markdown(machine, rows, notes)
+    table = markdown(machine, rows, notes, configs)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = "profiled" if args.profile else "latest"  # a profiled run's figures are not the reference
     (args.out / f"{stem}.md").write_text(table)
-    (args.out / f"{stem}.json").write_text(json.dumps({"machine": machine, "results": rows}, indent=2) + "\n")
+    (args.out / f"{stem}.json").write_text(json.dumps({"machine": machine, "results": rows, "configs": configs}, indent=2) + "\n")
     print(table)
     if failed:
         log("verify was NOT clean after at least one phase")
