@@ -3,19 +3,25 @@
 Used by `bench/run.py --profile SCENARIO`; also runnable on a saved file:
 `python bench/pyspy_summary.py profile.txt "title"`.
 
+Each line of the raw format is one stack and its sample count: with `--threads`, the thread
+first (`thread (TID): NAME`), then the frames from the outermost, separated by `;`.
+
 The profile is taken with `--gil`: a sample is the stack of the thread holding the GIL, so it
 shows where the interpreter's time goes (one process runs Python on one core at most); work done
-with the GIL released (SQLite's engine inside sqlite3 calls, waiting for sockets or fsync) is not
-in it. (Without `--gil`, py-spy could not tell idle threads from running ones on this kernel:
-aiosqlite's threads waiting on their queue were counted as busy.) Three views, in shares of the
-samples:
-- by thread (the event loop, aiosqlite's connection threads…);
-- by component, for the frame that was executing (self time): the library or the service module;
-- inclusive, for the service's own functions: how much of the time is spent inside each;
-- by stack root: SQLAlchemy's asyncio layer runs the ORM's synchronous code in greenlets, whose
-  stacks do not reach back to the request that awaited them, so samples rooted in
-  `Session.execute`, `Session.flush`… are ORM and driver work for some request, missing from the
-  inclusive views.
+with the GIL released (SQLite's engine inside sqlite3 calls, psycopg waiting for the server,
+threads waiting on their queues) is not in it. A service process runs Python on three kinds of
+threads: the event loop (`MainThread`: uvicorn, the middleware, the routes, pydantic), the
+writer threads (`points-writer-N`: load, apply and flush the batches of write commands) and the
+reader threads (`points-reader_N`, a thread pool: the reads). Views, in shares of the samples:
+
+- by thread kind;
+- by component, for the frame that was executing (self time): the library or the service module
+  (a sample inside SQLAlchemy's call into the driver counts as the driver call: with sqlite3 that
+  is where the C code runs, which shows no Python frame of its own);
+- inclusive, for the service's modules and functions: how much of the time is spent inside each;
+- by thread kind and the innermost service function of the stack (what the thread was doing for
+  the service: `load`, `flush`, a query…); a writer's or reader's stack does not reach back to the
+  request that queued its work.
 """
 
 from __future__ import annotations
@@ -25,24 +31,41 @@ import sys
 from collections import Counter
 
 FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
+THREAD = re.compile(r"^thread \((?:0x)?[0-9a-fA-F]+\):\s*")
 
+# (what the frame's file path contains, the component's name); the first match wins.
 COMPONENTS = (
     ("points_service/", None),  # named by module below
     ("sqlalchemy/", "SQLAlchemy"),
-    ("asyncpg/", "asyncpg"),
-    ("aiosqlite/", "aiosqlite (+ sqlite3)"),
-    ("sqlite3/", "aiosqlite (+ sqlite3)"),
+    ("psycopg_binary/", "psycopg"),
+    ("psycopg_pool/", "psycopg"),
+    ("psycopg/", "psycopg"),
+    ("sqlite3/", "sqlite3"),
     ("pydantic_core/", "pydantic"),
     ("pydantic/", "pydantic"),
     ("fastapi/", "FastAPI"),
     ("starlette/", "Starlette"),
     ("uvicorn/", "uvicorn"),
     ("prometheus_client/", "prometheus_client"),
-    ("greenlet/", "greenlet"),
+    ("concurrent/futures/", "threads: concurrent.futures (the readers' pool, run_in_executor)"),
     ("asyncio/", "asyncio / event loop"),
     ("uvloop/", "asyncio / event loop"),
     ("json/", "json"),
     ("logging/", "logging"),
+)
+# Standard-library modules that are one file each (matched on the file name alone).
+STDLIB_FILES = {
+    "threading.py": "threads: threading (locks, conditions, thread start)",
+    "queue.py": "threads: queue (the writers' job queue)",
+    "contextvars.py": "contextvars",
+}
+# SQLAlchemy's calls into the DBAPI cursor: a sample whose running frame is one of these is inside
+# the driver's execute (sqlite3's is C code, so its work shows here and nowhere else).
+DRIVER_CALLS = {"do_execute", "do_executemany", "do_execute_no_params"}
+THREAD_KINDS = (
+    (re.compile(r"^points-writer-\d+$"), "points-writer-N (writer threads)"),
+    (re.compile(r"^points-reader[-_]\d+$"), "points-reader_N (reader threads)"),
+    (re.compile(r"^MainThread$"), "MainThread (event loop)"),
 )
 
 
@@ -56,7 +79,7 @@ def _parse(text: str) -> list[tuple[str, list[tuple[str, str]], int]]:
         if not count.isdigit():
             continue
         parts = body.split(";")
-        thread = re.sub(r"^thread \(\d+\): ", "", parts[0])
+        thread = THREAD.sub("", parts[0]).strip().strip('"')
         frames = []
         for part in parts[1:]:
             match = FRAME.match(part)
@@ -72,18 +95,26 @@ def _module(file: str) -> str | None:
     return file[index:].removesuffix(".py").replace("/", ".")
 
 
-def component(file: str) -> str:
+def component(file: str, func: str = "") -> str:
     module = _module(file)
     if module is not None:
         return module
-    for needle, name in COMPONENTS:
-        if needle in file and name:
-            return name
-    return f"other: {file.rsplit('/', 1)[-1] or '?'}"
+    if "sqlalchemy/" in file and func.rsplit(".", 1)[-1] in DRIVER_CALLS:
+        return "driver call (cursor.execute from SQLAlchemy; sqlite3's C code runs here)"
+    name = file.rsplit("/", 1)[-1]
+    if name in STDLIB_FILES and (file == name or re.search(r"/python3\.\d+/[^/]+$", file)):
+        return STDLIB_FILES[name]
+    for needle, label in COMPONENTS:
+        if needle in file and label:
+            return label
+    return f"other: {name or '?'}"
 
 
-def _thread_kind(name: str) -> str:
-    return re.sub(r"-\d+", "-N", name)
+def thread_kind(name: str) -> str:
+    for pattern, kind in THREAD_KINDS:
+        if pattern.match(name):
+            return kind
+    return re.sub(r"[-_]\d+$", "-N", name) or "?"
 
 
 def _table(title: str, counts: Counter[str], total: int, limit: int) -> list[str]:
@@ -100,20 +131,22 @@ def summarise(text: str, title: str, limit: int = 25, possible: int | None = Non
     leaf: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     modules: Counter[str] = Counter()
-    roots: Counter[str] = Counter()
+    doing: Counter[str] = Counter()
     for thread, frames, n in stacks:
-        threads[_thread_kind(thread)] += n
+        kind = thread_kind(thread)
+        threads[kind] += n
         if frames:
-            leaf[component(frames[-1][1])] += n
-            root = frames[0][0] if frames[0][0] != "<module>" else "<module> (the request path, from the event loop)"
-            roots[f"{_thread_kind(thread)}: {root}"] += n
+            leaf[component(frames[-1][1], frames[-1][0])] += n
         seen_functions, seen_modules = set(), set()
+        innermost = "(no service frame)"
         for func, file in frames:
             module = _module(file)
             if module is None:
                 continue
-            seen_functions.add(f"{module}.{func}")
+            innermost = f"{module}.{func}"
+            seen_functions.add(innermost)
             seen_modules.add(module)
+        doing[f"{kind}: {innermost}"] += n
         for name in seen_functions:
             inclusive[name] += n
         for name in seen_modules:
@@ -128,7 +161,7 @@ def summarise(text: str, title: str, limit: int = 25, possible: int | None = Non
         *_table("Self time, by component (the frame that was running)", leaf, total, limit),
         *_table("Inclusive time in the service's modules", modules, total, limit),
         *_table("Inclusive time in the service's functions", inclusive, total, limit),
-        *_table("By stack root (greenlet roots: SQLAlchemy ORM work awaited by a request)", roots, total, 12),
+        *_table("By thread and innermost service function (what each thread was doing for the service)", doing, total, 15),
     ]
     return "\n".join(lines)
 
