@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from points_service.db import schema as t
 from points_service.domain.errors import ConflictError, DomainError
+from points_service.services import load as load_module
 from points_service.services import uow
 from points_service.services.accounts import PutAccount
 from points_service.services.context import Context
@@ -118,8 +119,8 @@ async def test_each_command_sees_the_commands_before_it_in_its_batch(db):
 
 
 async def test_a_batch_is_loaded_and_flushed_with_batch_level_statements(db):
-    """Eight adjustments on three accounts: one statement loads the accounts (and on SQLite their
-    lots), one writes each table, whatever the number of commands."""
+    """Eight adjustments on three accounts: one statement loads the accounts with their lots (on
+    PostgreSQL, locking them), one writes each table, whatever the number of commands."""
     seen = _statements(db, "")
     tasks = await _queued(db, *(adjust(account, 5) for account in "abcabcab"))
     await asyncio.gather(*tasks)
@@ -128,7 +129,7 @@ async def test_a_batch_is_loaded_and_flushed_with_batch_level_statements(db):
     work = batch[1:-1]
     reads = [s for s in work if s.startswith("SELECT")]
     writes = [s.split("(")[0].split(" SET")[0].strip() for s in work if not s.startswith("SELECT")]
-    assert len(reads) == (1 if db.is_sqlite else 2), reads
+    assert len(reads) == 1, reads
     assert sorted(writes) == sorted(
         ["INSERT INTO lots", "INSERT INTO ledger_entries", "INSERT INTO postings", "UPDATE accounts"]
     ), writes
@@ -394,3 +395,62 @@ def test_uow_classifies_what_a_restart_looks_like() -> None:
     assert uow.connection_failed(wrapped(psycopg.errors.AdminShutdown("terminating connection")))
     assert uow.connection_failed(wrapped(psycopg.errors.CannotConnectNow("the database system is starting up")))
     assert not uow.connection_failed(wrapped(psycopg.errors.UniqueViolation("duplicate key")))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("guard", ["on", "off"])
+async def test_postgresql_a_batch_that_waited_for_a_lock_reads_the_lots_the_holder_committed(db, settings, monkeypatch, guard):
+    """Replica 1 holds account a's lock while it grants 10 points (a new lot); replica 2's write-off
+    of those 10 waits for the lock. Its statement's snapshot predates the grant, so without reading
+    the lots again (`guard` off: the negative control) it would find none and refuse."""
+    if guard == "off":
+        monkeypatch.setattr(load_module, "changed_since_snapshot", lambda **_: False)
+    other = Database.from_settings(_one_writer(settings))
+    try:
+        gate = Gate(locks=("a",))
+        granted = asyncio.create_task(db.write(adjust("a", 10, "grant")))
+        held = asyncio.create_task(db.write(gate))
+        await until(gate.opened)  # the grant is applied in memory; account a is locked
+        written_off = asyncio.create_task(other.write(adjust("a", -10, "write-off")))
+        await asyncio.sleep(0.3)  # its statement has begun, and waits for a's lock
+        gate.release.set()
+        await asyncio.gather(granted, held)
+        outcome = (await asyncio.gather(written_off, return_exceptions=True))[0]
+    finally:
+        await other.dispose()
+    if guard == "on":
+        assert not isinstance(outcome, BaseException), outcome
+        assert await _available(db, "a") == 0
+    else:
+        assert isinstance(outcome, DomainError), "with the lots of the old snapshot, nothing was there to write off"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_postgresql_a_revocation_that_moves_no_point_still_writes_its_account(db, settings):
+    """A lot whose points are all held by a ticket is revoked (nothing moves, the lot is marked) while
+    replica 2 refunds that ticket, waiting for the lock: the points it gives back must be revoked
+    again at once, so replica 2 must see the mark, which it does only because the revocation wrote
+    the account's row too (`AccountWriter.touch`)."""
+    from points_service.services.grants import Purchase
+    from points_service.services.revocation import RevokeLot
+    from points_service.services.tickets import OpenTicket, RefundTicket
+
+    purchase = await db.write(Purchase(ctx=CTX, account_id="a", plan="points-60", payment_id="pay-touch"))
+    ticket = await db.write(OpenTicket(ctx=CTX, account_id="a", external_ref="T-touch", category="other", estimated_points=60))
+    other = Database.from_settings(_one_writer(settings))
+    try:
+        gate = Gate(locks=("a",))
+        revoked = asyncio.create_task(db.write(RevokeLot(ctx=CTX, account_id="a", lot_id=purchase.lot.id, reason="refund")))
+        held = asyncio.create_task(db.write(gate))
+        await until(gate.opened)
+        refunded = asyncio.create_task(
+            other.write(RefundTicket(ctx=CTX, account_id="a", ticket_id=ticket.ticket.id, reason="software_bug"))
+        )
+        await asyncio.sleep(0.3)
+        gate.release.set()
+        await asyncio.gather(revoked, held)
+        detail = await refunded
+    finally:
+        await other.dispose()
+    assert detail.ticket.forfeited_points == 60, "the points went back to a revoked lot: revoked again at once"
+    assert await _available(db, "a") == 0

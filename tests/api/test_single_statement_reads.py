@@ -108,3 +108,34 @@ async def test_reads_leave_their_connection_as_they_found_it(settings: Settings)
             ], seen
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("GET", "/v1/accounts/nobody/statement?limit=0", None),
+        ("GET", "/v1/accounts/nobody/ledger?limit=0", None),
+        ("POST", "/v1/accounts/nobody/tickets", {"external_ref": "T", "category": "consultation", "bogus": 1}),
+        ("POST", "/v1/accounts/nobody/purchases", {"plan": 5}),
+        ("POST", "/v1/accounts/nobody/adjustments", {"points": "x"}),
+    ],
+)
+async def test_routes_that_find_their_account_later_still_answer_404_before_422(api: Api, method: str, path: str, body: Any) -> None:
+    """These routes make no look-up of their own (their read or command finds the account); a
+    request that fails validation first still gets the 404 an absent account is owed first."""
+    r = await api.request(method, path, "admin", json=body)
+    assert r.status_code == 404, r.text
+    assert r.json()["detail"] == "account 'nobody' does not exist"
+    await api.account("nobody")
+    r = await api.request(method, path, "admin", json=body)
+    assert r.status_code == 422, r.text  # the account exists: the request's own fault is told
+
+
+async def test_a_write_whose_command_finds_no_account_is_404_and_stored_under_its_key(api: Api) -> None:
+    headers = {"Idempotency-Key": "missing-account"}
+    body = {"points": 5, "reason": "r"}
+    first = await api.post("/v1/accounts/nobody/adjustments", body, headers=headers)
+    assert first.status_code == 404 and first.json()["detail"] == "account 'nobody' does not exist", first.text
+    await api.account("nobody")
+    again = await api.post("/v1/accounts/nobody/adjustments", body, headers=headers)
+    assert again.status_code == 404 and again.headers.get("idempotent-replayed") == "true", again.text

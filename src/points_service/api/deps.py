@@ -151,10 +151,14 @@ def _check_scope(principal: Principal, owner: str | None, roles: tuple[str, ...]
         raise _not_found(kind, ident)
 
 
-def on_account(*roles: str, must_exist: bool = True, route_finds: bool = False) -> Callable[..., Awaitable[Principal]]:
-    """Access to the path's account. `route_finds`: the route's own single statement finds the
-    account and answers 404 when it is absent (nothing else can come between), so the look-up is
-    skipped here; a malformed id is still 404 here, before any 422."""
+def on_account(*roles: str, must_exist: bool = True, found_later: bool = False) -> Callable[..., Awaitable[Principal]]:
+    """Access to the path's account.
+
+    `found_later`: what the route does finds the account and answers 404 when it is absent (its
+    read's statement, or its command under the account's lock), so no look-up is made here. A
+    request that fails validation first (422) would never get there: the handlers of validation
+    errors then look the account up (`missing_account`), so that an absent one is still 404 first,
+    in SPEC order. A malformed id is 404 here, before anything."""
 
     # Left out of the document: the endpoint declares `account_id` with its pattern, and this check
     # must see any value (a viewer naming a malformed id gets 404 before the 422, SPEC §3 order).
@@ -168,11 +172,22 @@ def on_account(*roles: str, must_exist: bool = True, route_finds: bool = False) 
         if must_exist:
             if not ACCOUNT_ID.fullmatch(account_id):  # cannot exist (and NUL would break PostgreSQL)
                 raise _not_found("account", account_id)
-            if not route_finds and await owners(request).owner(request, Owners.ACCOUNT, account_id) is None:
+            if found_later:
+                request.state.unchecked_account = account_id
+            elif await owners(request).owner(request, Owners.ACCOUNT, account_id) is None:
                 raise _not_found("account", account_id)
         return principal
 
     return check
+
+
+async def missing_account(request: Request) -> ProblemError | None:
+    """For a request about to be refused as invalid: the 404 it is owed first if the account its
+    route was to find (`found_later`) does not exist."""
+    account_id = getattr(request.state, "unchecked_account", None)
+    if account_id is None or await owners(request).owner(request, Owners.ACCOUNT, account_id) is not None:
+        return None
+    return _not_found("account", account_id)
 
 
 def _could_exist(ident: str) -> bool:

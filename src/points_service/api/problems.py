@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -219,7 +219,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(request, exc.slug, exc.detail, headers=exc.headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        from .deps import missing_account  # deps raises this module's problems
+
+        missing = await missing_account(request)
+        if missing is not None:  # a 404 comes before a 422
+            return await request.app.exception_handlers[ProblemError](request, missing)  # type: ignore[no-any-return]
         malformed = request.scope.get(MALFORMED_JSON)
         errors = _validation_errors(exc)
         if malformed is not None:

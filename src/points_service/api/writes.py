@@ -28,7 +28,7 @@ from ..db.records import SELECT, StoredResponse
 from ..domain.errors import DomainError
 from ..services.idempotency import Answered, Idempotent, IdempotencyKeyReusedError, Rendered, RequestKey, StoreResponse
 from ..services.state import Command
-from .deps import Caller, database
+from .deps import Caller, database, missing_account
 from .problems import ProblemError, domain_problem, problem_body, render_problem, validation_problem
 from .routing import RAW_BODY, parse_json
 
@@ -195,6 +195,8 @@ async def remember(request: Request, key: RequestKey | None, status: int, body: 
 
 async def problem_with_idempotency(request: Request, exc: ProblemError) -> Response:
     """The problem handler, storing a 404 of the access checks under the request's key."""
+    if exc.slug == "validation-error":
+        exc = await missing_account(request) or exc  # a 404 comes before a 422
     problem = problem_body(request, exc.slug, exc.detail, **exc.extra)
     key = request_key(request) if exc.slug == "not-found" else None
     if key is not None:

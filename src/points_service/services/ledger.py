@@ -178,6 +178,12 @@ class AccountWriter:
         tx.entries.append(entry)
         return entry
 
+    def touch(self) -> None:
+        """A lot of the account changed without any point moving (a revocation of a lot with none
+        available): its account's row is written too, as with every lot change, so that a batch
+        on PostgreSQL that waited for the account's lock knows to read its lots again (`load`)."""
+        self.tx.update(self.account)
+
     def add_lot(self, lot: Lot, points: int, kind: str, *, reason: str | None = None) -> Lot:
         """Create the lot with its entry, and expire it at once if it arrives already expired."""
         self.tx.insert(lot)

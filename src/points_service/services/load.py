@@ -5,15 +5,27 @@ execution reuses SQLAlchemy's compiled form. A batch sends only the statements i
 
 | statement | when | what |
 |---|---|---|
-| accounts | the batch names accounts | PostgreSQL: the accounts, locked `FOR UPDATE` in id order; SQLite (whose `BEGIN IMMEDIATE` already holds the only write lock): the accounts joined to their lots |
+| accounts | the batch names accounts | the accounts joined to their lots; on PostgreSQL the accounts locked `FOR UPDATE` in id order (SQLite's `BEGIN IMMEDIATE` already holds its only write lock) |
 | tickets, history | ticket commands | the tickets with their allocations; their history |
-| lots | PostgreSQL, the batch names accounts | read after the lock, so a batch that waited for it sees what the holder committed |
 | lots by id / payment / import ref | refunds, revocations, purchases, imports | |
-| ticket refs, licenses, webhook events, responses, API keys, catalogue rows | when asked | |
+| licenses, webhook events, responses, API keys, catalogue rows | when asked | |
 
 The accounts statement also reads the catalogue's version, so a process's cached catalogue is
 checked by every batch that prices or grants, for free, and reloaded when another process
 changed it.
+
+**PostgreSQL, locks and snapshots.** Under READ COMMITTED a statement reads the snapshot taken when
+it began; if it then waits for an account's lock, PostgreSQL returns the account's newest version
+(the holder's) but the joined lots as the old snapshot saw them. So the statement also reads each
+account's `xmin` twice: the version it locked, and the version its snapshot saw (a subquery). When
+they differ, another transaction changed the account after the snapshot, and its lots are read
+again, now that the lock is held. This is sound because every transaction that changes a lot also
+writes its account's row (`ledger.AccountWriter.post`, and `touch` where no point moves).
+
+**Unique external refs.** Whether a ticket's `external_ref` is taken is left to the database's
+UNIQUE constraint in a batch's first pass (`assume_unique`): a conflict there makes the unit of
+work redo the batch one command at a time, and that careful pass reads the refs, so the 409 names
+the existing ticket. A batch of opens thus sends one statement fewer.
 
 Lots loaded per account: every lot with available points (what captures, write-offs, expiries and
 the balance look at), the lots of the loaded tickets' allocations (what returns go back to), and
@@ -24,7 +36,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, or_, select, tuple_
+from sqlalchemy import Connection, and_, bindparam, literal_column, or_, select, tuple_
 
 from ..db import schema as t
 from ..db.records import (
@@ -61,18 +73,27 @@ _LOTS_NEEDED = or_(
     t.lots.c.account_id.in_(_many("all_lots")),
 )
 
-LOCK_ACCOUNTS = (
-    select(*_ACCOUNT_COLUMNS, _VERSION.scalar_subquery())
+_WITH_LOTS = t.accounts.outerjoin(t.lots, and_(t.lots.c.account_id == t.accounts.c.id, _LOTS_NEEDED))
+_SEEN = t.accounts.alias("seen")
+ACCOUNTS_WITH_LOTS = (  # SQLite
+    select(*_ACCOUNT_COLUMNS, _VERSION.scalar_subquery(), *_LOT_COLUMNS)
+    .select_from(_WITH_LOTS)
+    .where(t.accounts.c.id.in_(_many("accounts")))
+)
+LOCK_ACCOUNTS = (  # PostgreSQL: the version locked and the version the snapshot saw, then the lots
+    select(
+        *_ACCOUNT_COLUMNS,
+        _VERSION.scalar_subquery(),
+        literal_column("accounts.xmin::text"),
+        select(literal_column("seen.xmin::text")).where(_SEEN.c.id == t.accounts.c.id).scalar_subquery(),
+        *_LOT_COLUMNS,
+    )
+    .select_from(_WITH_LOTS)
     .where(t.accounts.c.id.in_(_many("accounts")))
     .order_by(t.accounts.c.id)
     .with_for_update(of=t.accounts)
 )
 LOTS = SELECT[Lot].where(t.lots.c.account_id.in_(_many("accounts")), _LOTS_NEEDED)
-ACCOUNTS_WITH_LOTS = (
-    select(*_ACCOUNT_COLUMNS, _VERSION.scalar_subquery(), *_LOT_COLUMNS)
-    .select_from(t.accounts.outerjoin(t.lots, and_(t.lots.c.account_id == t.accounts.c.id, _LOTS_NEEDED)))
-    .where(t.accounts.c.id.in_(_many("accounts")))
-)
 CATALOGUE_VERSION = _VERSION
 TICKETS = (
     select(*(t.tickets.c[name] for name in FIELDS[Ticket]), *(t.ticket_allocations.c[n] for n in FIELDS[Allocation]))
@@ -112,26 +133,36 @@ _N_TICKET = len(FIELDS[Ticket])
 _N_LICENSE = len(FIELDS[License])
 
 
-def load(conn: Connection, needs: Needs, cache: CatalogueCache, *, postgres: bool) -> Batch:
-    """Read what `needs` names (locking its accounts on PostgreSQL) into a new batch."""
+def load(
+    conn: Connection, needs: Needs, cache: CatalogueCache, *, postgres: bool, assume_unique: bool = False
+) -> Batch:
+    """Read what `needs` names (locking its accounts on PostgreSQL) into a new batch.
+
+    `assume_unique`: take every ticket ref the batch names as free, and let the UNIQUE constraint
+    say otherwise at the flush (a batch's first pass)."""
     version = None
-    batch_rows: list[Any] = []
+    lots: dict[str, list[Lot]] = {}
     tickets = sorted(needs.tickets)
     accounts = sorted(needs.accounts)
     found_accounts: dict[str, Account] = {}
     if accounts:
         params = {"accounts": accounts, "tickets": tickets, "all_lots": sorted(needs.all_lots)}
-        if postgres:
-            for row in conn.execute(LOCK_ACCOUNTS, params):
+        stale: list[str] = []
+        first_lot = _N_ACCOUNT + (3 if postgres else 1)
+        for row in conn.execute(LOCK_ACCOUNTS if postgres else ACCOUNTS_WITH_LOTS, params):
+            if row[0] not in found_accounts:
                 found_accounts[row[0]] = Account(*row[:_N_ACCOUNT])
                 version = row[_N_ACCOUNT]
-        else:
-            for row in conn.execute(ACCOUNTS_WITH_LOTS, params):
-                if row[0] not in found_accounts:
-                    found_accounts[row[0]] = Account(*row[:_N_ACCOUNT])
-                    version = row[_N_ACCOUNT]
-                if row[_N_ACCOUNT + 1] is not None:
-                    batch_rows.append(Lot(*row[_N_ACCOUNT + 1 :]))
+                lots[row[0]] = []
+                if postgres and changed_since_snapshot(locked=row[_N_ACCOUNT + 1], seen=row[_N_ACCOUNT + 2]):
+                    stale.append(row[0])
+            if row[first_lot] is not None:
+                lots[row[0]].append(Lot(*row[first_lot:]))
+        if stale:  # changed after this statement's snapshot: read their lots again, under the lock
+            for account_id in stale:
+                lots[account_id] = []
+            for row in conn.execute(LOTS, {**params, "accounts": stale}):
+                lots[row[1]].append(Lot(*row))
     if needs.catalogue and version is None:  # no account named, or none exists yet
         version = conn.execute(CATALOGUE_VERSION).scalar_one()
 
@@ -144,15 +175,18 @@ def load(conn: Connection, needs: Needs, cache: CatalogueCache, *, postgres: boo
         else:
             batch.load(account)
 
+    for account_lots in lots.values():
+        for lot in account_lots:
+            batch.load(lot)
     if tickets:
         _load_tickets(conn, batch, tickets)
-    if accounts and postgres:
-        batch_rows = [Lot(*row) for row in conn.execute(LOTS, params)]
-    for lot in batch_rows:
-        batch.load(lot)
-
-    _load_unique(conn, batch, needs, postgres=postgres)
+    _load_unique(conn, batch, needs, postgres=postgres, assume_unique=assume_unique)
     return batch
+
+
+def changed_since_snapshot(*, locked: str, seen: str) -> bool:
+    """The account row locked is not the one the statement's snapshot saw: its lots are stale."""
+    return locked != seen
 
 
 def _catalogue(conn: Connection, cache: CatalogueCache, version: int) -> Catalogue:
@@ -179,12 +213,13 @@ def _load_tickets(conn: Connection, batch: Batch, ids: list[str]) -> None:
         batch.load(TicketEvent(*row))
 
 
-def _load_unique(conn: Connection, batch: Batch, needs: Needs, *, postgres: bool) -> None:
+def _load_unique(conn: Connection, batch: Batch, needs: Needs, *, postgres: bool, assume_unique: bool) -> None:
     if needs.ticket_refs:
         for ref in needs.ticket_refs:
             batch.looked_up("ticket_by_ref", ref)
-        for ticket_id, account_id, external_ref in conn.execute(TICKET_REFS, {"refs": sorted(needs.ticket_refs)}):
-            batch.unique[("ticket_by_ref", (account_id, external_ref))] = ticket_id
+        if not assume_unique:
+            for ticket_id, account_id, external_ref in conn.execute(TICKET_REFS, {"refs": sorted(needs.ticket_refs)}):
+                batch.unique[("ticket_by_ref", (account_id, external_ref))] = ticket_id
     if needs.lots or needs.payments or needs.import_refs:
         for payment_id in needs.payments:
             batch.looked_up("lot_by_payment", payment_id)

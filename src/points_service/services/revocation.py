@@ -58,7 +58,8 @@ class RevokeLot:
                 if target.revoked_at is None:
                     tx.update(replace(target, revoked_at=writer.now))
                 moves.append(Move(target.id, "available", "revoked", target.available))
-            writer.post("revocation", moves, reason=self.reason)
+            if writer.post("revocation", moves, reason=self.reason) is None:
+                writer.touch()
         lot = tx.lot(self.lot_id)
         return Revocation(
             lot=lot,

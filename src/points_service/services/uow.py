@@ -49,7 +49,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -146,7 +145,9 @@ _QUEUED, _TAKEN, _WITHDRAWN = range(3)
 
 @dataclass(eq=False)
 class _Job:
-    command: Command[Any]
+    """A caller's command (or read), from its queue to its answer on the caller's event loop."""
+
+    command: Any  # a Command for the writers; for the readers, the call to make with a connection
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
     # The caller's context (its request id, for the lines logged while the command runs).
@@ -154,9 +155,11 @@ class _Job:
     state: int = _QUEUED
     outcome: tuple[bool, Any] | None = None
     posted: list[Any] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None  # answers the caller when its wait runs out
 
 
 _STOP = object()
+READ_BATCH = 16  # the most queued reads a reader thread runs before it hands their answers back
 
 
 class _ThreadConnections:
@@ -237,7 +240,8 @@ class Database:
         self._writer_threads: list[threading.Thread] = []
         self._writer_connections = _ThreadConnections(engine)
         self._reader_connections = _ThreadConnections(engine)
-        self._reader_pool: ThreadPoolExecutor | None = None
+        self._read_queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._reader_threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
         self._jobs_lock = threading.Lock()  # guards the jobs' states (taken by a writer, or withdrawn)
         self._closing = False
@@ -264,18 +268,30 @@ class Database:
         """
         if self._closing:
             raise ShuttingDownError("the service is shutting down")
-        loop = asyncio.get_running_loop()
-        job = _Job(command, loop.create_future(), loop)
+        job = self._job(command, self._expire_write)
         self._start_writers()
         self._queue.put(job)
-        try:
-            # The job runs to its batch's end even if this caller goes away (a client hanging up
-            # does not undo a command a writer has begun); shield keeps the future for it.
-            return await asyncio.wait_for(asyncio.shield(job.future), self.timeout)  # type: ignore[no-any-return]
-        except TimeoutError:
-            if self._withdraw(job):
-                raise DatabaseBusyError("the database did not answer in time; nothing was applied") from None
-            raise CommitOutcomeUnknownError("the database did not answer in time while the request was applied") from None
+        # A caller that goes away (its task cancelled: a client hanging up) leaves the job to run:
+        # it is applied whole or not at all, and nobody is answered.
+        return await job.future  # type: ignore[no-any-return]
+
+    def _job(self, command: Any, expire: Callable[[_Job], None]) -> _Job:
+        loop = asyncio.get_running_loop()
+        job = _Job(command, loop.create_future(), loop)
+        job.timer = loop.call_later(self.timeout, expire, job)
+        return job
+
+    def _expire_write(self, job: _Job) -> None:
+        """The wait ran out (on the caller's loop): a command still queued is withdrawn, never to
+        be applied; one a writer has taken may still commit."""
+        if job.future.done():
+            return
+        if self._withdraw(job):
+            job.future.set_exception(DatabaseBusyError("the database did not answer in time; nothing was applied"))
+        else:
+            job.future.set_exception(
+                CommitOutcomeUnknownError("the database did not answer in time while the request was applied")
+            )
 
     def _withdraw(self, job: _Job) -> bool:
         """Withdraw a job no writer has taken yet (it will never be applied)."""
@@ -442,7 +458,7 @@ class Database:
         """The batch in one pass: load, apply, flush, COMMIT. True if the catalogue changed."""
         self._begin(conn)
         try:
-            batch = load(conn, self._needs(jobs), self.catalogue, postgres=not self.is_sqlite)
+            batch = load(conn, self._needs(jobs), self.catalogue, postgres=not self.is_sqlite, assume_unique=True)
             for job in jobs:
                 tx = batch.child()
                 try:
@@ -532,19 +548,55 @@ class Database:
         return await self._on_reader(self._retrying, lambda conn: conn.execute(statement, params).all())
 
     async def _on_reader(self, call: Callable[..., R], *args: Any) -> R:
-        loop = asyncio.get_running_loop()
-        work = loop.run_in_executor(self._readers(), call, *args)
-        try:
-            return await asyncio.wait_for(work, self.timeout)
-        except TimeoutError:
-            raise DatabaseBusyError("the database did not answer in time") from None
+        if self._closing:
+            raise ShuttingDownError("the service is shutting down")
+        job = self._job((call, args), self._expire_read)
+        self._start_readers()
+        self._read_queue.put(job)
+        return await job.future  # type: ignore[no-any-return]
 
-    def _readers(self) -> ThreadPoolExecutor:
-        if self._reader_pool is None:
-            with self._start_lock:
-                if self._reader_pool is None:
-                    self._reader_pool = ThreadPoolExecutor(self.readers, thread_name_prefix="points-reader")
-        return self._reader_pool
+    def _expire_read(self, job: _Job) -> None:
+        if not job.future.done():
+            self._withdraw(job)  # a read still queued is never run; one under way changes nothing
+            job.future.set_exception(DatabaseBusyError("the database did not answer in time"))
+
+    def _start_readers(self) -> None:
+        if len(self._reader_threads) == self.readers:
+            return
+        with self._start_lock:
+            while len(self._reader_threads) < self.readers:
+                name = f"points-reader-{len(self._reader_threads)}"
+                thread = threading.Thread(target=self._read, name=name, daemon=True)
+                thread.start()
+                self._reader_threads.append(thread)
+
+    def _read(self) -> None:
+        """A reader thread: runs the queued reads a few at a time, and hands their answers back to
+        each caller's event loop at once (one wake-up of the loop per handful, not per read)."""
+        stopping = False
+        while not stopping:
+            first = self._read_queue.get()
+            if first is _STOP:
+                break
+            jobs = [first]
+            while len(jobs) < READ_BATCH:
+                try:
+                    job = self._read_queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is _STOP:
+                    stopping = True
+                    break
+                jobs.append(job)
+            taken = self._take(jobs)
+            for job in taken:
+                call, args = job.command
+                try:
+                    job.outcome = (True, job.context.run(call, *args))
+                except BaseException as exc:
+                    job.outcome = (False, exc)
+            self._answer(taken)
+        self._reader_connections.discard()
 
     def _in_snapshot(self, conn: Connection, fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
         conn.exec_driver_sql("BEGIN" if self.is_sqlite else "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -585,20 +637,27 @@ class Database:
         for thread in self._writer_threads:
             thread.join()
         self._writer_threads = []
-        while True:  # anything queued after the writers stopped is refused, never left hanging
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if job is not _STOP and self._take([job]):
-                job.outcome = (False, ShuttingDownError("the service is shutting down"))
-                self._answer([job])
-        if self._reader_pool is not None:
-            self._reader_pool.shutdown(wait=True, cancel_futures=True)
-            self._reader_pool = None
+        self._refuse_queued(self._queue)
+        for _ in self._reader_threads:
+            self._read_queue.put(_STOP)
+        for thread in self._reader_threads:
+            thread.join()
+        self._reader_threads = []
+        self._refuse_queued(self._read_queue)
         self._reader_connections.close_all()
         self._writer_connections.close_all()
         self.engine.dispose()
+
+    def _refuse_queued(self, jobs: queue.SimpleQueue[Any]) -> None:
+        """Anything queued after the threads stopped is refused, never left hanging."""
+        while True:
+            try:
+                job = jobs.get_nowait()
+            except queue.Empty:
+                return
+            if job is not _STOP and self._take([job]):
+                job.outcome = (False, ShuttingDownError("the service is shutting down"))
+                self._answer([job])
 
     async def dispose(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.close)
@@ -612,7 +671,9 @@ def _busy(exc: DBAPIError, message: str) -> DatabaseBusyError:
 
 def _settle(jobs: list[_Job]) -> None:
     for job in jobs:
-        if job.future.done():  # the caller's task was cancelled
+        if job.timer is not None:
+            job.timer.cancel()
+        if job.future.done():  # the caller went away, or its wait ran out
             continue
         ok, value = job.outcome  # type: ignore[misc]
         if ok:

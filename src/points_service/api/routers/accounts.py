@@ -25,7 +25,7 @@ Kind = schemas.EntryKind
 Status = Literal["open", "resolved", "refunded"]
 Reader = Annotated[Principal, Depends(on_account(*ALL))]
 # For routes whose first query finds the account (404 when it is absent): no separate look-up.
-FindingReader = Annotated[Principal, Depends(on_account(*ALL, route_finds=True))]
+FindingReader = Annotated[Principal, Depends(on_account(*ALL, found_later=True))]
 
 
 def _window(request: Request) -> timedelta:
@@ -179,7 +179,7 @@ async def get_statement(
 )
 async def list_ledger(
     request: Request,
-    principal: Reader,
+    principal: FindingReader,
     account_id: AccountId,
     kind: Annotated[list[Kind] | None, Query(description="repeatable")] = None,
     view: Annotated[Literal["modifications"] | None, Query(description="part 1 of the statement")] = None,

@@ -17,8 +17,9 @@ from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["points"], route_class=DeferredJsonRoute)
 
-Billing = Annotated[Principal, Depends(on_account(*BILLING))]
-Admin = Annotated[Principal, Depends(on_account(*ADMIN))]
+# The commands find the account under its lock (404 when it is absent): no separate look-up.
+Billing = Annotated[Principal, Depends(on_account(*BILLING, found_later=True))]
+Admin = Annotated[Principal, Depends(on_account(*ADMIN, found_later=True))]
 Idem = Annotated[RequestKey | None, Depends(idempotency)]
 
 

@@ -49,7 +49,7 @@ def _answer(status: int) -> Any:
 )
 async def open_ticket(
     request: Request,
-    principal: Annotated[Principal, Depends(on_account(*HELPDESK))],
+    principal: Annotated[Principal, Depends(on_account(*HELPDESK, found_later=True))],
     idem: Idem,
     account_id: AccountId,
     body: schemas.TicketCreate,
