@@ -61,6 +61,7 @@ class Metrics:
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000),
             registry=self.registry,
         )
+        self._request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.batches_redone = Counter(
             "points_write_batches_redone_total",
             "Times a committed batch had to be redone first (deadlock, serialization failure, lock timeout, busy)",
@@ -73,8 +74,15 @@ class Metrics:
             self.batches_redone.inc(redone)
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route, str(status)).observe(seconds)
+        series = self._request_series.get((method, route, status))
+        if series is None:  # labels() looks the child up under a lock: once per series
+            labels = (method, route, str(status))
+            series = self._request_series[(method, route, status)] = (
+                self.requests.labels(*labels),
+                self.latency.labels(*labels),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
 
     def committed(self, entries: Iterable[Any]) -> None:
         """Count the points of ledger entries that were just committed."""

@@ -7,12 +7,13 @@ is handled carries its `request_id`, taken from `X-Request-ID` or generated, and
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,18 @@ from .metrics import Metrics
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 access_log = logging.getLogger("points_service.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestIds:
+    """Generated request ids: 32 hex digits, a random half drawn once per process and a counter,
+    so they are unique across processes and restarts without a system call per request."""
+
+    def __init__(self) -> None:
+        self._prefix = os.urandom(8).hex()
+        self._counter = itertools.count(int.from_bytes(os.urandom(4), "big"))
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
 class JsonFormatter(logging.Formatter):
@@ -74,6 +87,7 @@ class RequestObserver:
     ) -> None:
         self.app = app
         self.metrics = metrics
+        self.new_id = RequestIds()
         # Answers an unexpected error here, so its 500 and its log line carry the request id
         # (Starlette's own handler runs outside every middleware).
         self.on_error = on_error
@@ -82,8 +96,8 @@ class RequestObserver:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = sent if _REQUEST_ID.match(sent) else uuid.uuid4().hex
+        sent = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"").decode("latin-1")
+        request_id = sent if sent and _REQUEST_ID.match(sent) else self.new_id()
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -111,17 +125,18 @@ class RequestObserver:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             principal = scope.get("state", {}).get("principal")
             self.metrics.request(scope["method"], route, status, duration)
-            access_log.info(
-                "%s %s %s",
-                scope["method"],
-                route,
-                status,
-                extra={
-                    "method": scope["method"],
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(duration * 1000, 2),
-                    "key": principal.name if principal is not None else None,
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    route,
+                    status,
+                    extra={
+                        "method": scope["method"],
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(duration * 1000, 2),
+                        "key": principal.name if principal is not None else None,
+                    },
+                )
             request_id_var.reset(token)

@@ -56,12 +56,16 @@ def _check(value: Any, depth: int, pointer: str) -> None:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_finite)
+
+
 def parse_json(body: bytes) -> Any:
     """`json.loads`, refusing what RFC 8259 (I-JSON, RFC 7493) does not allow or this service
     cannot store and send back: NaN and Infinity, numbers beyond a double, lone surrogates,
     deeper nesting than MAX_DEPTH. Every refusal is a ValueError."""
     try:
-        value = json.loads(body, parse_constant=_constant, parse_float=_finite)
+        text = body.decode(json.detect_encoding(body), "surrogatepass") if isinstance(body, bytes) else body
+        value = _DECODER.decode(text)
     except RecursionError:
         raise MalformedJson(f"nested deeper than {MAX_DEPTH} levels") from None
     _check(value, 0, "")
