@@ -50,7 +50,7 @@ class Settings(BaseSettings):
         description="group commit: most write commands one transaction applies (1: one transaction each)",
     )
     writers: int = Field(
-        default=4,
+        default=1,
         ge=1,
         le=100,
         description="PostgreSQL: writer threads, each applying one batch at a time on its own connection; SQLite always 1",
