@@ -262,6 +262,7 @@ class Phase:
     verify_ok: bool
     verify_seconds: float
     verify_report: dict[str, Any] = field(default_factory=dict)
+    mean_batch: float | None = None  # write commands per committed transaction during the run
 
 
 class Bench:
@@ -731,6 +732,7 @@ class Bench:
         server0 = tree_cpu(pid)
         workers0 = tree_cpu_by_pid(pid) or {}
         db0 = tree_cpu(self.postmaster)
+        batches0 = self.batch_figures(base_url)
         busy0, total0 = machine_busy()
         started = time.perf_counter()
         result = self.run_wrk(scenario, self.args.duration, f"m{stamp}", tickets, base_url)
@@ -742,6 +744,7 @@ class Bench:
         if profiler is not None:
             self.finish_profiler(scenario, *profiler)
         await self.quiesce()
+        batches1 = self.batch_figures(base_url)
         ok, verify_seconds, report = self.verify()
         ncpu = os.cpu_count() or 1
         return Phase(
@@ -758,7 +761,24 @@ class Bench:
             verify_ok=ok,
             verify_seconds=verify_seconds,
             verify_report=report,
+            mean_batch=mean_batch(batches0, batches1),
         )
+
+    def batch_figures(self, base_url: str) -> tuple[float, float] | None:
+        """(commands, batches) committed so far, from the server's `points_write_batch_size`; only
+        with one worker (each worker counts for itself, and a scrape reaches one of them)."""
+        if self.config.workers != 1 or base_url != self.base_url:
+            return None
+        try:
+            text = httpx.get(f"{base_url}/metrics", timeout=5).text
+        except httpx.HTTPError:
+            return None
+        figures = dict.fromkeys(("points_write_batch_size_sum", "points_write_batch_size_count"), 0.0)
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name in figures:
+                figures[name] = float(value)
+        return figures["points_write_batch_size_sum"], figures["points_write_batch_size_count"]
 
     async def run(self, shared: dict[str, Any]) -> list[Phase]:
         try:
@@ -780,6 +800,7 @@ class Bench:
                         f"p99 {phase.wrk.p99_ms:.1f} ms, errors {phase.wrk.errors}"
                         f"{' ' + json.dumps(phase.wrk.statuses) if phase.wrk.statuses else ''}, CPU {cpu}, "
                         f"verify {'clean' if phase.verify_ok else 'NOT CLEAN'} ({phase.verify_seconds:.1f} s)"
+                        + (f", mean batch {phase.mean_batch:.1f}" if phase.mean_batch is not None else "")
                     )
             finally:
                 self.stop_bare()
@@ -791,6 +812,12 @@ class Bench:
             return phases
         finally:
             await self.drop_database()
+
+
+def mean_batch(before: tuple[float, float] | None, after: tuple[float, float] | None) -> float | None:
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
 
 
 def other_cpu(phase: Phase) -> float:
@@ -921,6 +948,7 @@ def results_rows(config: Config, phases: list[Phase]) -> list[dict[str, Any]]:
                 "error_samples": p.wrk.error_samples,
                 "verify_ok": p.verify_ok,
                 "verify_seconds": round(p.verify_seconds, 1),
+                "mean_batch": None if p.mean_batch is None else round(p.mean_batch, 1),
                 "cpu_cores": {
                     "server": None if p.cpu_server is None else round(p.cpu_server, 2),
                     "db": None if p.cpu_db is None else round(p.cpu_db, 2),

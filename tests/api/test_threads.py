@@ -136,6 +136,23 @@ class TestShutdown:
             await reopened.dispose()
 
 
+    def test_an_app_served_again_after_its_shutdown_works_again(self, settings):
+        """A lifespan that runs twice on one app (a test client used twice, schemathesis ending
+        each test's lifespan before the fixtures' teardown) opens the database again."""
+        from fastapi.testclient import TestClient
+
+        app = create_app(settings, clock=FrozenClock())
+        headers = {"Authorization": f"Bearer {TEST_KEYS['admin']}"}
+        with TestClient(app) as client:
+            assert client.put("/v1/accounts/a", json={}, headers=headers).status_code in (200, 201)
+        for points in (3, 4):
+            with TestClient(app) as client:
+                response = client.post("/v1/accounts/a/adjustments", json={"points": points, "reason": "x"}, headers=headers)
+                assert response.status_code == 201, response.text
+        with TestClient(app) as client:
+            assert client.get("/v1/accounts/a/balance", headers=headers).json()["available"] == 7
+
+
 class TestBoundedPools:
     async def test_a_flood_of_reads_uses_the_reader_threads_and_their_connections_only(self, api: Api, settings):
         await api.account()

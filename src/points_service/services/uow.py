@@ -628,6 +628,11 @@ class Database:
 
     # -- life ------------------------------------------------------------------------------------
 
+    def open(self) -> None:
+        """Accept commands again after `close` (the threads start with the first command). An app's
+        lifespan calls it at start-up, so an app served twice in a row (tests) works both times."""
+        self._closing = False
+
     def close(self) -> None:
         """Refuse new commands, let the writers finish the queued ones, close every connection.
         Blocking: call it from a thread (`dispose` does)."""
