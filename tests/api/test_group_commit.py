@@ -149,23 +149,26 @@ async def test_a_batch_whose_flush_meets_a_conflict_is_redone_one_command_at_a_t
     assert await _entries(db) == 4, "each good command applied once, the conflicting one not at all"
 
 
-async def test_nothing_is_answered_or_visible_before_the_batch_commits(db):
-    first = Gate()
-    held = asyncio.create_task(db.write(first))
-    await until(first.opened)
-    # The next batch: an adjustment, then a second gate that holds that batch open.
-    second = Gate()
+async def test_nothing_is_answered_or_visible_before_the_batch_commits(db, monkeypatch):
+    """The batch is held after its rows were written, right before its COMMIT: its caller is not
+    answered, and a reader (another connection) sees none of it."""
+    flushed, release = threading.Event(), threading.Event()
+    real = Database._commit
+
+    def commit(self: Database, conn: Connection) -> None:
+        flushed.set()
+        if not release.wait(30):
+            raise TimeoutError("never released")
+        real(self, conn)
+
+    monkeypatch.setattr(Database, "_commit", commit)
     adjusted = asyncio.create_task(db.write(adjust("a", 7, "x")))
-    held2 = asyncio.create_task(db.write(second))
-    await asyncio.sleep(0.05)
-    first.release.set()
-    await held
-    await until(second.opened)  # the adjustment was applied in this batch; its transaction is open
-    await asyncio.sleep(0.05)
+    await until(flushed)
+    rows = await db.read_one(select(t.ledger_entries.c.id).where(t.ledger_entries.c.account_id == "a"))
     assert not adjusted.done(), "answered before COMMIT"
-    assert await _available(db, "a") == 0, "a reader saw a write before its COMMIT"
-    second.release.set()
-    await asyncio.gather(adjusted, held2)
+    assert await _available(db, "a") == 0 and rows == [], "a reader saw a write before its COMMIT"
+    release.set()
+    await adjusted
     assert await _available(db, "a") == 7
 
 

@@ -1160,3 +1160,18 @@ async def test_a_ticket_command_given_another_account_finds_no_ticket_and_writes
     assert (await api.balance(), await api.balance("other")) == before
     r = await api.get(f"/v1/tickets/{ticket['id']}")
     assert r.json()["version"] == 1 and r.json()["status"] == "open"
+
+
+async def test_an_open_sends_at_most_eight_statements_inside_its_transaction(api):
+    """A lone open on a warm service (catalogue cached, key known): the account with its lots,
+    the external_ref check, and each table's new rows; BEGIN and COMMIT, which a batch shares,
+    not counted."""
+    await api.account()
+    await api.buy()
+    await api.open()  # warms the key and catalogue caches
+    with statements_sent(api.db) as statements:
+        await api.open()
+    begin = next(i for i, s in enumerate(statements) if s.startswith("BEGIN"))
+    end = statements.index("COMMIT", begin)
+    inside = statements[begin + 1 : end]
+    assert len(inside) <= 8, "\n".join(inside)
