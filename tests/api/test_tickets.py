@@ -298,6 +298,15 @@ class TestOpenTicket:
         assert figures(await api.balance()) == (95, 25, 0)
         assert [t["id"] for t in await list_tickets(api)] == [first["id"]]
 
+    async def test_a_duplicate_external_ref_the_account_could_not_afford_still_names_the_existing_ticket(self, api):
+        """The repeat is answered as a repeat, whatever the balance: not `insufficient-points`."""
+        await funded(api)
+        first = await api.open("acme", "store-problem", ref="HD-1")
+        body = {"external_ref": "HD-1", "category": "other", "estimated_points": 500}
+        r = await api.post("/v1/accounts/acme/tickets", body, role="helpdesk")
+        assert problem(r, 409, "conflict")["ticket_id"] == first["id"]
+        assert figures(await api.balance()) == (95, 25, 0)
+
     async def test_same_external_ref_on_another_account_is_allowed(self, api):
         await funded(api)
         await api.account("globex")

@@ -42,7 +42,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     load.LOCK_ACCOUNTS = (  # the same columns, not locked
-        select(*load._ACCOUNT_COLUMNS, load._VERSION.scalar_subquery())
+        select(*load.LOCK_ACCOUNTS.selected_columns)
+        .select_from(load._WITH_LOTS)
         .where(t.accounts.c.id.in_(bindparam("accounts", expanding=True)))
         .order_by(t.accounts.c.id)
     )

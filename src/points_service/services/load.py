@@ -25,7 +25,9 @@ writes its account's row (`ledger.AccountWriter.post`, and `touch` where no poin
 **Unique external refs.** Whether a ticket's `external_ref` is taken is left to the database's
 UNIQUE constraint in a batch's first pass (`assume_unique`): a conflict there makes the unit of
 work redo the batch one command at a time, and that careful pass reads the refs, so the 409 names
-the existing ticket. A batch of opens thus sends one statement fewer.
+the existing ticket. A batch of opens thus sends one statement fewer. An open the rules refuse
+(no points) is checked against the refs before it is answered: if its ref is taken, the careful
+pass answers the 409 instead.
 
 Lots loaded per account: every lot with available points (what captures, write-offs, expiries and
 the balance look at), the lots of the loaded tickets' allocations (what returns go back to), and
@@ -211,6 +213,11 @@ def _load_tickets(conn: Connection, batch: Batch, ids: list[str]) -> None:
             batch.absent(Ticket, ticket_id)
     for row in conn.execute(HISTORY, {"tickets": ids}):
         batch.load(TicketEvent(*row))
+
+
+def any_ticket_ref_taken(conn: Connection, refs: set[tuple[str, str]]) -> bool:
+    """Whether a ticket already holds one of these (account, external_ref) pairs."""
+    return conn.execute(TICKET_REFS, {"refs": sorted(refs)}).first() is not None
 
 
 def _load_unique(conn: Connection, batch: Batch, needs: Needs, *, postgres: bool, assume_unique: bool) -> None:

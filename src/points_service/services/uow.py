@@ -61,7 +61,7 @@ from ..settings import Settings
 from .catalogue import CatalogueCache
 from .flush import flush
 from .idempotency import IdempotencyInProgressError
-from .load import load
+from .load import any_ticket_ref_taken, load
 from .state import Command, Needs, Scope
 
 R = TypeVar("R")
@@ -459,15 +459,22 @@ class Database:
         self._begin(conn)
         try:
             batch = load(conn, self._needs(jobs), self.catalogue, postgres=not self.is_sqlite, assume_unique=True)
+            refused_refs: set[tuple[str, str]] = set()
             for job in jobs:
                 tx = batch.child()
                 try:
                     result = job.context.run(job.command.apply, tx)
                 except Exception as exc:  # refused (or a bug): it leaves nothing
                     job.outcome = (False, exc)
+                    refused_refs |= self._needs([job]).ticket_refs
                     continue
                 tx.commit()
                 job.outcome, job.posted = (True, result), tx.entries
+            # A command refused while its ticket ref was taken as free (say, an open refused for
+            # want of points) may be a repeat, whose answer is the 409 naming the ticket: the
+            # careful pass reads the refs and gives it.
+            if refused_refs and any_ticket_ref_taken(conn, refused_refs):
+                raise _Careful
             try:
                 flush(conn, batch)
             except IntegrityError as exc:
