@@ -43,7 +43,11 @@ def _inspect(url: str) -> tuple[set[str], list[tuple[str, str]], int]:
             categories = 0
             if "categories" in tables:
                 categories = conn.execute(text("SELECT count(*) FROM categories")).scalar_one()
-            return tables, [(str(d[0]), str(d[1:])) if isinstance(d, tuple) else ("group", str(d)) for d in diff], categories
+            return (
+                tables,
+                [(str(d[0]), str(d[1:])) if isinstance(d, tuple) else ("group", str(d)) for d in diff],
+                categories,
+            )
     finally:
         engine.dispose()
 

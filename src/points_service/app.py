@@ -32,7 +32,9 @@ Authenticate with `Authorization: Bearer <api key>`.
 """
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, database: Database | None = None
+) -> FastAPI:
     settings = settings or get_settings()
     metrics = Metrics()
     db = database or Database.from_settings(settings)
@@ -67,7 +69,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         app.router.routes.extend(router.routes)  # one flat list: no per-router matching on top
     install_openapi(app)
     app.add_middleware(BodyGuard, problem_base_uri=settings.problem_base_uri)
-    app.add_middleware(RequestObserver, metrics=metrics, on_error=unexpected_error_response)  # outermost: sees every request
+    app.add_middleware(
+        RequestObserver, metrics=metrics, on_error=unexpected_error_response
+    )  # outermost: sees every request
     return app
 
 

@@ -25,10 +25,15 @@ from .settings import Settings, get_settings
 
 # Pretty exceptions would print local variables, secrets included: never.
 app = typer.Typer(
-    help="The support-points ledger service.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+    help="The support-points ledger service.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
 )
 keys_app = typer.Typer(
-    help="Manage API keys (secrets are printed once, at creation).", no_args_is_help=True, pretty_exceptions_enable=False
+    help="Manage API keys (secrets are printed once, at creation).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 app.add_typer(keys_app, name="keys")
 

@@ -345,7 +345,9 @@ class TestSignatureAcceptance:
 
     @pytest.mark.parametrize("secret", ["current", "rotated-out"])
     async def test_either_configured_secret_is_accepted(self, api, secret):
-        r = await deliver(api, payment("pay-1", account_id="cust-1"), secret=SECRET if secret == "current" else OLD_SECRET)
+        r = await deliver(
+            api, payment("pay-1", account_id="cust-1"), secret=SECRET if secret == "current" else OLD_SECRET
+        )
         ack(r, "applied")
         assert len(await purchases(api, "cust-1")) == 1
 
@@ -576,7 +578,13 @@ class TestPaymentSucceeded:
         await api.account("acme")
         r = await api.post(
             "/v1/accounts/acme/imports",
-            {"points": 50, "granted_at": iso(T0 - timedelta(days=100)), "external_ref": "old-1", "payment_id": "pay-imp", "reason": "migration"},
+            {
+                "points": 50,
+                "granted_at": iso(T0 - timedelta(days=100)),
+                "external_ref": "old-1",
+                "payment_id": "pay-imp",
+                "reason": "migration",
+            },
         )
         assert r.status_code == 201, r.text
         imported = r.json()["lot"]
@@ -697,11 +705,20 @@ class TestPaymentReversed:
         await api.account("acme")
         r = await api.post(
             "/v1/accounts/acme/imports",
-            {"points": 50, "granted_at": iso(T0 - timedelta(days=100)), "external_ref": "old-1", "payment_id": "pay-imp", "reason": "migration"},
+            {
+                "points": 50,
+                "granted_at": iso(T0 - timedelta(days=100)),
+                "external_ref": "old-1",
+                "payment_id": "pay-imp",
+                "reason": "migration",
+            },
         )
         assert r.status_code == 201, r.text
         msg = new_id()
-        ack(await deliver(api, reversal("payment.refunded", "pay-imp", amount="10.00", currency="USD"), msg), "needs_review")
+        ack(
+            await deliver(api, reversal("payment.refunded", "pay-imp", amount="10.00", currency="USD"), msg),
+            "needs_review",
+        )
         [lot] = await lots(api, "acme")
         assert (lot["available"], lot["revoked"]) == (50, 0)
 
@@ -721,11 +738,21 @@ class TestLicensePurchased:
         msg = new_id()
         event_body = {
             "type": "license.purchased",
-            "data": {"license_key": "LIC-1", "account_id": "cust-7", "product": "default", "purchased_at": iso(purchased_at)},
+            "data": {
+                "license_key": "LIC-1",
+                "account_id": "cust-7",
+                "product": "default",
+                "purchased_at": iso(purchased_at),
+            },
         }
         ack(await deliver(api, event_body, msg), "applied")
         [lot] = await lots(api, "cust-7")
-        assert (lot["source"], lot["points"], lot["available"], lot["license_key"]) == ("license_bonus", 60, 60, "LIC-1")
+        assert (lot["source"], lot["points"], lot["available"], lot["license_key"]) == (
+            "license_bonus",
+            60,
+            60,
+            "LIC-1",
+        )
         assert at(lot["granted_at"]) == purchased_at
         assert at(lot["expires_at"]) == purchased_at.replace(year=purchased_at.year + 2)
         assert figures(await api.balance("cust-7")) == (60, 0, 0)

@@ -79,7 +79,9 @@ def server_env(url: str) -> dict[str, str]:
 
 
 def run_cli(url: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(EXE), *args], check=False, env=server_env(url), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(EXE), *args], check=False, env=server_env(url), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def make_keys(url: str) -> dict[str, str]:

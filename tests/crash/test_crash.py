@@ -175,11 +175,15 @@ def plan(client: int, n: int, rng: random.Random, shared: Shared) -> Op:
     if kind == "purchase":
         marker = f"pay-{op_id}"
         body = {"plan": rng.choice(PLANS), "payment_id": marker}
-        return Op(op_id, kind, "POST", f"/v1/accounts/{account}/purchases", "billing", body, key, account, marker=marker)
+        return Op(
+            op_id, kind, "POST", f"/v1/accounts/{account}/purchases", "billing", body, key, account, marker=marker
+        )
     if kind == "grant":
         points = rng.randint(10, 80) if rng.random() < 0.8 else -rng.randint(5, 40)
         body = {"points": points, "reason": marker}
-        return Op(op_id, kind, "POST", f"/v1/accounts/{account}/adjustments", "admin", body, key, account, marker=marker)
+        return Op(
+            op_id, kind, "POST", f"/v1/accounts/{account}/adjustments", "admin", body, key, account, marker=marker
+        )
     if kind == "open":
         marker = f"T-{op_id}"
         body = {"external_ref": marker, "category": "other", "estimated_points": rng.randint(5, 60)}
@@ -479,10 +483,18 @@ def audit(ops: list[Op], state: State, setup_grants: int) -> tuple[Counter[str],
                 bad("applied twice", None, f"ticket {t['id']}: history entry {h} of no acknowledged call")
     purchases = sum(op.kind == "purchase" and op.status == 201 for op in ops)
     if sum(purchase_entries.values()) != purchases:
-        bad("applied twice", None, f"{sum(purchase_entries.values())} purchase entries for {purchases} acknowledged purchases")
+        bad(
+            "applied twice",
+            None,
+            f"{sum(purchase_entries.values())} purchase entries for {purchases} acknowledged purchases",
+        )
     grants = sum(op.kind == "grant" and op.ok for op in ops) + setup_grants
     if sum(adjustment_entries.values()) != grants:
-        bad("applied twice", None, f"{sum(adjustment_entries.values())} adjustment entries for {grants} acknowledged grants")
+        bad(
+            "applied twice",
+            None,
+            f"{sum(adjustment_entries.values())} adjustment entries for {grants} acknowledged grants",
+        )
     return found, notes
 
 
@@ -532,7 +544,9 @@ async def run_chaos(cluster: Any, strike: Strike, request: pytest.FixtureRequest
         for account in ACCOUNTS:
             r = await http.put(f"/v1/accounts/{account}", json={})
             assert r.status_code in (200, 201), r.text
-            r = await http.post(f"/v1/accounts/{account}/adjustments", json={"points": STARTING_POINTS, "reason": "crash setup"})
+            r = await http.post(
+                f"/v1/accounts/{account}/adjustments", json={"points": STARTING_POINTS, "reason": "crash setup"}
+            )
             assert r.status_code == 201, r.text
 
     # The load, and the chaos during it.

@@ -137,7 +137,9 @@ async def test_a_frozen_database_holds_no_request_past_the_timeout_and_the_servi
         pids = _freeze(_postmaster(data_dir))
         try:
             answers = await asyncio.gather(
-                *(write(n) for n in range(WRITES)), *(unkeyed(n) for n in range(UNKEYED)), *(read() for _ in range(READS))
+                *(write(n) for n in range(WRITES)),
+                *(unkeyed(n) for n in range(UNKEYED)),
+                *(read() for _ in range(READS)),
             )
             await asyncio.sleep(max(0.0, FROZEN_FOR - TIMEOUT - MARGIN))
         finally:
@@ -150,7 +152,9 @@ async def test_a_frozen_database_holds_no_request_past_the_timeout_and_the_servi
         assert all(body["type"] == "/problems/database-busy" for _, _, body in answers)
         unkeyed_answers = answers[WRITES : WRITES + UNKEYED]
         unknown = sum(bool(body.get("outcome_unknown")) for _, _, body in unkeyed_answers)
-        assert not any(body.get("outcome_unknown") for _, _, body in answers[WRITES + UNKEYED :]), "a read changed nothing"
+        assert not any(body.get("outcome_unknown") for _, _, body in answers[WRITES + UNKEYED :]), (
+            "a read changed nothing"
+        )
 
         # Recovered by itself: within a few seconds every request works again.
         deadline = time.monotonic() + 30

@@ -23,7 +23,9 @@ class ProblemError(BaseModel):
         json_schema_extra={"examples": [{"pointer": "#/points", "detail": "Input should be a valid integer"}]}
     )
 
-    pointer: str = Field(description="RFC 6901 pointer: `#/field`, `#/query/<name>`, `#/header/<name>`, `#/path/<name>`")
+    pointer: str = Field(
+        description="RFC 6901 pointer: `#/field`, `#/query/<name>`, `#/header/<name>`, `#/path/<name>`"
+    )
     detail: str = Field(description="what is wrong with it")
 
 
@@ -40,7 +42,9 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="allow", json_schema_extra=_problem_examples)
 
-    type: str = Field(description="`<POINTS_PROBLEM_BASE_URI><slug>`, stable", examples=["/problems/insufficient-points"])
+    type: str = Field(
+        description="`<POINTS_PROBLEM_BASE_URI><slug>`, stable", examples=["/problems/insufficient-points"]
+    )
     title: str = Field(description="a short summary of the problem type")
     status: int = Field(description="the HTTP status")
     detail: str = Field(description="what went wrong in this request, for a human")
@@ -53,9 +57,24 @@ class Problem(BaseModel):
 
 
 _EXAMPLES: dict[int, dict[str, Any]] = {
-    401: {"type": "/problems/unauthorized", "title": "Unauthorized", "status": 401, "detail": "a valid API key is required"},
-    403: {"type": "/problems/forbidden", "title": "Forbidden", "status": 403, "detail": "the viewer role may not do this"},
-    404: {"type": "/problems/not-found", "title": "Not found", "status": 404, "detail": "account 'cust-42' does not exist"},
+    401: {
+        "type": "/problems/unauthorized",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "a valid API key is required",
+    },
+    403: {
+        "type": "/problems/forbidden",
+        "title": "Forbidden",
+        "status": 403,
+        "detail": "the viewer role may not do this",
+    },
+    404: {
+        "type": "/problems/not-found",
+        "title": "Not found",
+        "status": 404,
+        "detail": "account 'cust-42' does not exist",
+    },
     409: {
         "type": "/problems/insufficient-points",
         "title": "Insufficient points",
@@ -71,8 +90,18 @@ _EXAMPLES: dict[int, dict[str, Any]] = {
         "detail": "the ticket is at version 3",
         "current_version": 3,
     },
-    413: {"type": "/problems/payload-too-large", "title": "Payload too large", "status": 413, "detail": "request bodies are limited to 65536 bytes"},
-    415: {"type": "/problems/unsupported-media-type", "title": "Unsupported media type", "status": 415, "detail": "request bodies must be application/json"},
+    413: {
+        "type": "/problems/payload-too-large",
+        "title": "Payload too large",
+        "status": 413,
+        "detail": "request bodies are limited to 65536 bytes",
+    },
+    415: {
+        "type": "/problems/unsupported-media-type",
+        "title": "Unsupported media type",
+        "status": 415,
+        "detail": "request bodies must be application/json",
+    },
     422: {
         "type": "/problems/validation-error",
         "title": "Validation error",
@@ -80,7 +109,12 @@ _EXAMPLES: dict[int, dict[str, Any]] = {
         "detail": "#/points: Input should be a valid integer",
         "errors": [{"pointer": "#/points", "detail": "Input should be a valid integer"}],
     },
-    503: {"type": "/problems/database-busy", "title": "Database busy", "status": 503, "detail": "the database is busy; retry shortly"},
+    503: {
+        "type": "/problems/database-busy",
+        "title": "Database busy",
+        "status": 503,
+        "detail": "the database is busy; retry shortly",
+    },
 }
 
 _MEANING = {
@@ -162,7 +196,10 @@ def _problem_response(status: int) -> dict[str, Any]:
     return {
         "description": _MEANING[status],
         "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}, "example": _EXAMPLES[status]}
+            "application/problem+json": {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "example": _EXAMPLES[status],
+            }
         },
     }
 
@@ -237,8 +274,14 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
 
 TAGS = [
     {"name": "catalogue", "description": "Point packs, ticket categories with their pricing rules, license products."},
-    {"name": "accounts", "description": "Customer accounts and what is read about one: balance, statement, ledger, lots, tickets."},
-    {"name": "points", "description": "Points coming in (purchases, license bonuses, imports, adjustments) and revocation."},
+    {
+        "name": "accounts",
+        "description": "Customer accounts and what is read about one: balance, statement, ledger, lots, tickets.",
+    },
+    {
+        "name": "points",
+        "description": "Points coming in (purchases, license bonuses, imports, adjustments) and revocation.",
+    },
     {"name": "tickets", "description": "Support tickets: capture, adjust, resolve, refund, credit."},
     {"name": "webhooks", "description": "Signed events from the billing system."},
     {"name": "admin", "description": "Operations: the expiry sweep, the ledger check, stored webhook events."},

@@ -30,7 +30,10 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "points_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"], registry=self.registry
+            "points_http_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
             "points_http_request_duration_seconds",
@@ -52,7 +55,10 @@ class Metrics:
             registry=self.registry,
         )
         self.db_errors = Counter(
-            "points_database_errors_total", "Database errors by kind (busy, disconnect, unreachable, error)", ["kind"], registry=self.registry
+            "points_database_errors_total",
+            "Database errors by kind (busy, disconnect, unreachable, error)",
+            ["kind"],
+            registry=self.registry,
         )
 
         self.batch_size = Histogram(

@@ -129,7 +129,10 @@ def domain_problem(exc: DomainError) -> tuple[str, dict[str, Any]]:
         case PreconditionFailedError():
             return "precondition-failed", exc.extra
         case RuleViolationError():
-            return "validation-error", {"errors": [{"pointer": _body_pointer(exc.pointer), "detail": exc.detail}], **exc.extra}
+            return "validation-error", {
+                "errors": [{"pointer": _body_pointer(exc.pointer), "detail": exc.detail}],
+                **exc.extra,
+            }
     return "validation-error", {"errors": [{"pointer": "#", "detail": exc.detail}]}
 
 
@@ -269,7 +272,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             return await unexpected_error_response(request, exc)
         # The connection died under a read, or none could be made, because of a database restart
         # or a failover: nothing was changed, and the next request gets a live connection.
-        return _database_unavailable(request, exc, "disconnect", "the connection to the database was lost; retry shortly")
+        return _database_unavailable(
+            request, exc, "disconnect", "the connection to the database was lost; retry shortly"
+        )
 
     # The database cannot be reached at all: connection refused or reset, a connect timeout, or
     # no pooled connection free in time. The service makes no other outbound connection.

@@ -150,7 +150,9 @@ async def execute(
 
 
 @contextlib.asynccontextmanager
-async def _first_in_process(inflight: dict[tuple[str, str], asyncio.Event], key: RequestKey, wait: float) -> AsyncIterator[None]:
+async def _first_in_process(
+    inflight: dict[tuple[str, str], asyncio.Event], key: RequestKey, wait: float
+) -> AsyncIterator[None]:
     """Twins within this process wait here (at most `wait` seconds) for the first to finish.
 
     The first's response is then stored, and the twin's own batch finds it and replays it.
@@ -181,13 +183,17 @@ def request_key(request: Request) -> RequestKey | None:
     return RequestKey(principal.name, key, _fingerprint(request, request.scope.get(RAW_BODY, b"")))
 
 
-async def remember(request: Request, key: RequestKey | None, status: int, body: BaseModel, headers: dict[str, str]) -> Response:
+async def remember(
+    request: Request, key: RequestKey | None, status: int, body: BaseModel, headers: dict[str, str]
+) -> Response:
     """Answer, storing the answer under the key, for operations made of several transactions."""
     rendered = Rendered(status, body.model_dump_json(), headers)
     if key is None:
         return answer(Answered(rendered, replayed=False))
     try:
-        answered = await database(request).write(StoreResponse(key=key, now=request.app.state.clock.now(), response=rendered))
+        answered = await database(request).write(
+            StoreResponse(key=key, now=request.app.state.clock.now(), response=rendered)
+        )
     except IdempotencyKeyReusedError:
         raise _reused() from None
     return answer(answered)
@@ -202,9 +208,13 @@ async def problem_with_idempotency(request: Request, exc: ProblemError) -> Respo
     if key is not None:
         rendered = Rendered(problem["status"], render_problem(problem), {})
         try:
-            answered = await database(request).write(StoreResponse(key=key, now=request.app.state.clock.now(), response=rendered))
+            answered = await database(request).write(
+                StoreResponse(key=key, now=request.app.state.clock.now(), response=rendered)
+            )
         except IdempotencyKeyReusedError:
             problem = problem_body(request, "idempotency-key-reused", IdempotencyKeyReusedError().detail)
         else:
             return answer(answered)  # the same request answered before is answered the same
-    return Response(render_problem(problem), status_code=problem["status"], headers=exc.headers, media_type=PROBLEM_JSON)
+    return Response(
+        render_problem(problem), status_code=problem["status"], headers=exc.headers, media_type=PROBLEM_JSON
+    )

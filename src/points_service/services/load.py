@@ -69,7 +69,9 @@ _LOT_COLUMNS = [t.lots.c[name] for name in FIELDS[Lot]]
 # The lots a batch reads of its accounts (see the module's docstring).
 _LOTS_NEEDED = or_(
     t.lots.c.available > 0,
-    t.lots.c.id.in_(select(t.ticket_allocations.c.lot_id).where(t.ticket_allocations.c.ticket_id.in_(_many("tickets")))),
+    t.lots.c.id.in_(
+        select(t.ticket_allocations.c.lot_id).where(t.ticket_allocations.c.ticket_id.in_(_many("tickets")))
+    ),
     t.lots.c.account_id.in_(_many("all_lots")),
 )
 
@@ -123,9 +125,12 @@ RESPONSES = SELECT[StoredResponse].where(
     tuple_(t.idempotency_keys.c.api_key, t.idempotency_keys.c.key).in_(_many("keys"))
 )
 KEYS = SELECT[ApiKey].where(t.api_keys.c.name.in_(_many("names")))
-CATALOGUE: dict[type[Any], Any] = {cls: SELECT[cls].order_by(cls.TABLE.c.code) for cls in (Plan, Category, LicenseProduct)}
+CATALOGUE: dict[type[Any], Any] = {
+    cls: SELECT[cls].order_by(cls.TABLE.c.code) for cls in (Plan, Category, LicenseProduct)
+}
 LOCK_CATALOGUE_ROWS = {
-    cls: SELECT[cls].where(cls.TABLE.c.code.in_(_many("codes"))).with_for_update() for cls in (Plan, Category, LicenseProduct)
+    cls: SELECT[cls].where(cls.TABLE.c.code.in_(_many("codes"))).with_for_update()
+    for cls in (Plan, Category, LicenseProduct)
 }
 
 _N_ACCOUNT = len(FIELDS[Account])
@@ -225,7 +230,11 @@ def _load_unique(conn: Connection, batch: Batch, needs: Needs, *, postgres: bool
             batch.looked_up("lot_by_payment", payment_id)
         for external_ref in needs.import_refs:
             batch.looked_up("lot_by_import_ref", external_ref)
-        params = {"lots": sorted(needs.lots), "payments": sorted(needs.payments), "import_refs": sorted(needs.import_refs)}
+        params = {
+            "lots": sorted(needs.lots),
+            "payments": sorted(needs.payments),
+            "import_refs": sorted(needs.import_refs),
+        }
         for row in conn.execute(LOTS_BY_KEY, params):
             batch.load(Lot(*row))
         for lot_id in needs.lots:

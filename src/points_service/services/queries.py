@@ -89,7 +89,14 @@ ACCOUNT_AND_LOTS = (
 )
 # The same for a balance alone, reading only the columns it needs.
 BALANCE = (
-    select(t.accounts.c.available, t.accounts.c.held, t.accounts.c.deducted, t.lots.c.expires_at, t.lots.c.id, t.lots.c.available)
+    select(
+        t.accounts.c.available,
+        t.accounts.c.held,
+        t.accounts.c.deducted,
+        t.lots.c.expires_at,
+        t.lots.c.id,
+        t.lots.c.available,
+    )
     .select_from(t.accounts.outerjoin(t.lots, and_(t.lots.c.account_id == t.accounts.c.id, *_EXPIRING_BY)))
     .where(t.accounts.c.id == bindparam("account_id"))
 )
@@ -120,7 +127,10 @@ def account_and_balance(
     if not rows:
         raise NotFoundError("account", account_id)
     account = Account(*rows[0][:_N_ACCOUNT])
-    lots = sorted((Lot(*row[_N_ACCOUNT:]) for row in rows if row[_N_ACCOUNT] is not None), key=lambda lot: (lot.expires_at, lot.id))
+    lots = sorted(
+        (Lot(*row[_N_ACCOUNT:]) for row in rows if row[_N_ACCOUNT] is not None),
+        key=lambda lot: (lot.expires_at, lot.id),
+    )
     figures = [(lot.expires_at, lot.id, lot.available) for lot in lots]
     balance = balance_at(account.id, (account.available, account.held, account.deducted), figures, now, window)
     return account, balance, [lot for lot in lots if is_expired(lot.expires_at, now)]
@@ -179,8 +189,8 @@ LEDGER_PAGE = (
     .order_by(t.ledger_entries.c.seq.desc())
     .limit(bindparam("limit"))
 )
-POSTINGS_OF = SELECT[Posting].where(t.postings.c.entry_id.in_(_many("entries"))).order_by(
-    t.postings.c.entry_id, t.postings.c.idx
+POSTINGS_OF = (
+    SELECT[Posting].where(t.postings.c.entry_id.in_(_many("entries"))).order_by(t.postings.c.entry_id, t.postings.c.idx)
 )
 
 
@@ -211,7 +221,9 @@ def ledger_page(
                     deducted_after=account.deducted,
                     created_at=now,
                     virtual_seq=account.last_seq + n,
-                    postings=[{"lot_id": lot.id, "from_state": "available", "to_state": "expired", "points": lot.available}],
+                    postings=[
+                        {"lot_id": lot.id, "from_state": "available", "to_state": "expired", "points": lot.available}
+                    ],
                 )
             )
         pending.reverse()
@@ -288,11 +300,13 @@ def tickets_page(
 
 
 TICKET = SELECT[Ticket].where(t.tickets.c.id == bindparam("ticket_id"))
-ALLOCATIONS = SELECT[Allocation].where(t.ticket_allocations.c.ticket_id == bindparam("ticket_id")).order_by(
-    t.ticket_allocations.c.seq
+ALLOCATIONS = (
+    SELECT[Allocation]
+    .where(t.ticket_allocations.c.ticket_id == bindparam("ticket_id"))
+    .order_by(t.ticket_allocations.c.seq)
 )
-HISTORY = SELECT[TicketEvent].where(t.ticket_events.c.ticket_id == bindparam("ticket_id")).order_by(
-    t.ticket_events.c.version
+HISTORY = (
+    SELECT[TicketEvent].where(t.ticket_events.c.ticket_id == bindparam("ticket_id")).order_by(t.ticket_events.c.version)
 )
 
 
@@ -330,7 +344,12 @@ def accounts_expiring_before(
     conn: Connection, now: datetime, before: datetime, *, after: list[Any] | None, limit: int
 ) -> Page:
     """Accounts with available points expiring in (now, before), soonest first."""
-    live = and_(t.lots.c.available > 0, t.lots.c.expires_at.is_not(None), t.lots.c.expires_at > now, t.lots.c.expires_at < before)
+    live = and_(
+        t.lots.c.available > 0,
+        t.lots.c.expires_at.is_not(None),
+        t.lots.c.expires_at > now,
+        t.lots.c.expires_at < before,
+    )
     earliest = func.min(t.lots.c.expires_at).label("earliest")
     sub = select(t.lots.c.account_id, earliest).where(live).group_by(t.lots.c.account_id).subquery()
     ordered = select(sub.c.account_id, sub.c.earliest)
@@ -340,7 +359,9 @@ def accounts_expiring_before(
     ordered = ordered.order_by(sub.c.earliest, sub.c.account_id).limit(limit + 1)
     rows = conn.execute(ordered).all()
     ids = [r.account_id for r in rows[:limit]]
-    accounts = {a.id: a for a in (Account(*row) for row in conn.execute(SELECT[Account].where(t.accounts.c.id.in_(ids))))}
+    accounts = {
+        a.id: a for a in (Account(*row) for row in conn.execute(SELECT[Account].where(t.accounts.c.id.in_(ids))))
+    }
     lots = [Lot(*row) for row in conn.execute(SELECT[Lot].where(live, t.lots.c.account_id.in_(ids)))]
     by_account: dict[str, list[Lot]] = {}
     for lot in sorted(lots, key=lambda lot: (lot.expires_at, lot.id)):
@@ -398,9 +419,7 @@ def category(conn: Connection, code: str) -> Category | None:
 # -- billing webhook deliveries ----------------------------------------------------------------------------
 
 
-def webhook_events_page(
-    conn: Connection, *, outcomes: list[str] | None, after: list[Any] | None, limit: int
-) -> Page:
+def webhook_events_page(conn: Connection, *, outcomes: list[str] | None, after: list[Any] | None, limit: int) -> Page:
     """Newest first, by (received_at, id)."""
     w = t.webhook_events.c
     stmt = SELECT[WebhookEvent]
@@ -438,5 +457,7 @@ def statement(conn: Connection, account_id: str, now: datetime, window: timedelt
         balance=balance,
         modifications=ledger_page(conn, account, now, kinds=MODIFICATION_KINDS, before_seq=None, limit=limit, due=due),
         in_progress=tickets_page(conn, account_id, statuses=["open"], external_ref=None, after=None, limit=limit),
-        closed=tickets_page(conn, account_id, statuses=["refunded", "resolved"], external_ref=None, after=None, limit=limit),
+        closed=tickets_page(
+            conn, account_id, statuses=["refunded", "resolved"], external_ref=None, after=None, limit=limit
+        ),
     )

@@ -50,7 +50,9 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
     report = Report()
     bad = report.disagreements.append
     entries, postings, allocations = t.ledger_entries.c, t.postings.c, t.ticket_allocations.c
-    accounts = [Account(*row) for row in conn.execute(scoped(SELECT[Account], t.accounts.c.id).order_by(t.accounts.c.id))]
+    accounts = [
+        Account(*row) for row in conn.execute(scoped(SELECT[Account], t.accounts.c.id).order_by(t.accounts.c.id))
+    ]
 
     running = defaultdict(lambda: dict.fromkeys(BALANCES, 0))
     seqs: dict[str, list[int]] = defaultdict(list)
@@ -102,9 +104,17 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
         report.checked_lots += 1
         stored = {"points": lot.points, **{s: getattr(lot, s) for s in LOT_STATES}}
         if sum(stored[s] for s in LOT_STATES) != lot.points:
-            bad(Disagreement(lot.account_id, f"lot {lot.id} states sum to points", lot.points, sum(stored[s] for s in LOT_STATES)))
+            bad(
+                Disagreement(
+                    lot.account_id, f"lot {lot.id} states sum to points", lot.points, sum(stored[s] for s in LOT_STATES)
+                )
+            )
         if posted.get(lot.id) != stored:
-            bad(Disagreement(lot.account_id, f"lot {lot.id} states match postings", dict(posted.get(lot.id, {})), stored))
+            bad(
+                Disagreement(
+                    lot.account_id, f"lot {lot.id} states match postings", dict(posted.get(lot.id, {})), stored
+                )
+            )
         for s in BALANCES:
             lot_sums[lot.account_id][s] += getattr(lot, s)
 
@@ -125,7 +135,11 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
         if ticket.status == "open":
             ticket_sums[ticket.account_id]["held"] += ticket.captured_points
             if held != ticket.captured_points:
-                bad(Disagreement(ticket.account_id, f"ticket {ticket.id} held allocations", ticket.captured_points, held))
+                bad(
+                    Disagreement(
+                        ticket.account_id, f"ticket {ticket.id} held allocations", ticket.captured_points, held
+                    )
+                )
         else:
             ticket_sums[ticket.account_id]["deducted"] += ticket.charged_points - ticket.returned_points
 
@@ -140,7 +154,21 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
         if dict(lot_sums[account.id]) != counters:
             bad(Disagreement(account.id, "lot states sum to balances", dict(lot_sums[account.id]), counters))
         if ticket_sums[account.id]["held"] != account.held:
-            bad(Disagreement(account.id, "open tickets' captured points sum to held", account.held, ticket_sums[account.id]["held"]))
+            bad(
+                Disagreement(
+                    account.id,
+                    "open tickets' captured points sum to held",
+                    account.held,
+                    ticket_sums[account.id]["held"],
+                )
+            )
         if ticket_sums[account.id]["deducted"] != account.deducted:
-            bad(Disagreement(account.id, "closed tickets' charged minus returned sum to deducted", account.deducted, ticket_sums[account.id]["deducted"]))
+            bad(
+                Disagreement(
+                    account.id,
+                    "closed tickets' charged minus returned sum to deducted",
+                    account.deducted,
+                    ticket_sums[account.id]["deducted"],
+                )
+            )
     return report

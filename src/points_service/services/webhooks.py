@@ -299,4 +299,3 @@ class ReceiveBillingEvent:
             return Outcome.CONFLICT, exc.detail, None
         step.commit()
         return Outcome.APPLIED, "license recorded" if granted.created else "license seen before", granted.lot
-

@@ -14,7 +14,18 @@ from ...services import queries
 from ...services.accounts import PutAccount
 from .. import present, schemas
 from ..deps import ALL, STAFF, Principal, allow, command_context, database, on_account
-from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, flag, instant, integer, scope_of, text
+from ..pagination import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    decode_cursor,
+    encode_cursor,
+    flag,
+    instant,
+    integer,
+    scope_of,
+    text,
+)
 
 router = APIRouter(prefix="/v1", tags=["accounts"], route_class=DeferredJsonRoute)
 
@@ -165,7 +176,9 @@ async def get_statement(
     statement = await database(request).read(queries.statement, account_id, _now(request), _window(request), limit)
     return {
         "balance": present.balance(statement.balance),
-        "modifications": _ledger_page(_ledger_scope(account_id, list(queries.MODIFICATION_KINDS)), statement.modifications),
+        "modifications": _ledger_page(
+            _ledger_scope(account_id, list(queries.MODIFICATION_KINDS)), statement.modifications
+        ),
         "in_progress": _tickets_page(_tickets_scope(account_id, ["open"], None), statement.in_progress),
         "closed": _tickets_page(_tickets_scope(account_id, ["refunded", "resolved"], None), statement.closed),
     }

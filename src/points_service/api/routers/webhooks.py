@@ -90,11 +90,15 @@ async def receive_billing_event(request: Request) -> Any:
         payload = parse_json(body)
     except ValueError as exc:
         raise ProblemError(
-            "validation-error", "the event must be a JSON object", errors=[{"pointer": "#", "detail": f"malformed JSON: {exc}"}]
+            "validation-error",
+            "the event must be a JSON object",
+            errors=[{"pointer": "#", "detail": f"malformed JSON: {exc}"}],
         ) from None
     if not isinstance(payload, dict):
         raise ProblemError(
-            "validation-error", "the event must be a JSON object", errors=[{"pointer": "#", "detail": "not a JSON object"}]
+            "validation-error",
+            "the event must be a JSON object",
+            errors=[{"pointer": "#", "detail": "not a JSON object"}],
         )
     ctx = Context(
         actor=ACTOR,
@@ -114,7 +118,13 @@ async def receive_billing_event(request: Request) -> Any:
     event = received.event
     if not received.replayed:
         state.metrics.webhook_outcome(event.outcome)
-    ack = {"id": event.id, "type": event.type, "outcome": event.outcome, "detail": event.detail, "replayed": received.replayed}
+    ack = {
+        "id": event.id,
+        "type": event.type,
+        "outcome": event.outcome,
+        "detail": event.detail,
+        "replayed": received.replayed,
+    }
     if received.outcome is Outcome.FAILED:
         return problem_response(
             request,
