@@ -346,7 +346,8 @@ class Bench:
         if not ok:
             raise RuntimeError(f"verify is not clean after seeding: {report}")
         log(
-            f"{self.config.name}: seeded in {self.seed_seconds:.1f} s ({self.seed_transactions} transactions), verify clean"
+            f"{self.config.name}: seeded in {self.seed_seconds:.1f} s ({self.seed_transactions} transactions), "
+            "verify clean"
         )
 
     async def create_database(self, shared: dict[str, Any]) -> None:
@@ -860,7 +861,8 @@ class Bench:
                 self.stop_server()
             if self.topped_up:
                 self.notes.append(
-                    f"{self.topped_up} more tickets opened in-process (OpenTicket) before resolve, so that none is resolved twice"
+                    f"{self.topped_up} more tickets opened in-process (OpenTicket) before resolve, "
+                    "so that none is resolved twice"
                 )
             return phases
         finally:
@@ -884,7 +886,10 @@ def format_cpu(phase: Phase) -> str:
         return "–" if value is None else f"{value * 100:.0f}"
 
     wrk_share = phase.wrk.wrk_cpu_s / phase.seconds if phase.seconds else 0.0
-    return f"{pct(phase.cpu_server)}{split(phase.cpu_processes)}/{pct(phase.cpu_db)}/{pct(wrk_share)}/{pct(other_cpu(phase))} %"
+    return (
+        f"{pct(phase.cpu_server)}{split(phase.cpu_processes)}/{pct(phase.cpu_db)}/"
+        f"{pct(wrk_share)}/{pct(other_cpu(phase))} %"
+    )
 
 
 def split(processes: list[float]) -> str:
@@ -1077,7 +1082,8 @@ def markdown(
             + (f"; PostgreSQL pool {machine['db_pool_size']}+{machine['db_max_overflow']} connections." if pg else ".")
         ),
         "",
-        "| db | workers | scenario | req/s | p50 ms | p99 ms | errors | ceiling req/s | ratio | verify | CPU % server/db/wrk/other |",
+        "| db | workers | scenario | req/s | p50 ms | p99 ms | errors | ceiling req/s | ratio | verify "
+        "| CPU % server/db/wrk/other |",
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
@@ -1094,9 +1100,11 @@ def markdown(
                 " (" + ", ".join(f"{k}×{n}" for k, n in {**r["error_statuses"], **r["socket_errors"]}.items()) + ")"
             )
         lines.append(
-            f"| {r['db']} | {r['workers']} | {r['scenario']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-            f"{errors} | {ceiling} | {ratio} | {'clean' if r['verify_ok'] else '**NOT CLEAN**'} | "
-            f"{pct(cpu['server'])}{split(cpu['service_processes'])}/{pct(cpu['db'])}/{pct(cpu['wrk'])}/{pct(cpu['other'])} |"
+            f"| {r['db']} | {r['workers']} | {r['scenario']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
+            f"{r['p99_ms']:.1f} | {errors} | {ceiling} | {ratio} | "
+            f"{'clean' if r['verify_ok'] else '**NOT CLEAN**'} | "
+            f"{pct(cpu['server'])}{split(cpu['service_processes'])}/{pct(cpu['db'])}/"
+            f"{pct(cpu['wrk'])}/{pct(cpu['other'])} |"
         )
     lines += [
         "",

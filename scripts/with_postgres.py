@@ -6,8 +6,9 @@ and is stopped and deleted when the command ends, whatever its outcome. The comm
 POINTS_TEST_DATABASE_URL, POINTS_TEST_PG_RESTART: the command that restarts the cluster as a
 crash would (`pg_ctl restart -m immediate`, as a JSON list of arguments), for the test that
 restarts the database under load, and POINTS_TEST_PG_DATA: the cluster's data directory (its
-postmaster.pid names the server process, for the test that freezes the server). If POINTS_TEST_DATABASE_URL is already set, the command runs
-against that server instead, no cluster is started, and that test is skipped.
+postmaster.pid names the server process, for the test that freezes the server). If
+POINTS_TEST_DATABASE_URL is already set, the command runs against that server instead, no cluster
+is started, and that test is skipped.
 """
 
 from __future__ import annotations

@@ -458,26 +458,34 @@ SPEC_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
     # §1 catalogue: codes name entries of a catalogue that changes at run time
     (("create_purchase",), 422, "validation-error", "#/plan", r"unknown plan '.*'"),
     (("create_license",), 422, "validation-error", "#/product", r"unknown license product '.*'"),
-    (("open_ticket", "adjust_ticket"), 422, "validation-error", "#/category", r"unknown category '.*'|category '.*' is no longer offered"),
+    (("open_ticket", "adjust_ticket"), 422, "validation-error", "#/category",
+     r"unknown category '.*'|category '.*' is no longer offered"),
     # §2 numbers: exactly the currency's minor digits
-    (("put_plan",), 422, "validation-error", "#/price/amount", r"amount must be a decimal string with exactly \d minor digits for [A-Z]{3}, like '.*'"),
-    (("create_purchase",), 422, "validation-error", "#/paid/amount", r"amount must be a decimal string with exactly \d minor digits for [A-Z]{3}, like '.*'"),
+    (("put_plan",), 422, "validation-error", "#/price/amount",
+     r"amount must be a decimal string with exactly \d minor digits for [A-Z]{3}, like '.*'"),
+    (("create_purchase",), 422, "validation-error", "#/paid/amount",
+     r"amount must be a decimal string with exactly \d minor digits for [A-Z]{3}, like '.*'"),
     # §3 purchases: up to 5 minutes ahead and 7 days back (admin: any past time)
-    (("create_purchase", "create_license"), 422, "validation-error", "#/purchased_at", r"must not be more than (5 minutes in the future|7 days in the past.*)"),
+    (("create_purchase", "create_license"), 422, "validation-error", "#/purchased_at",
+     r"must not be more than (5 minutes in the future|7 days in the past.*)"),
     # §3 imports: granted in the past, expiring after the grant
     (("create_import",), 422, "validation-error", "#/granted_at", r"must not be in the future"),
     (("create_import",), 422, "validation-error", "#/expires_at", r"must be after granted_at"),
     # §3 adjustments: −N writes off available points (422 if fewer are available); expiry of +N only
     (("create_adjustment",), 422, "validation-error", "#/points", r"only \d+ points are available to write off"),
-    (("create_adjustment",), 422, "validation-error", "#/expires_at", r"must be in the future|applies only to positive adjustments"),
+    (("create_adjustment",), 422, "validation-error", "#/expires_at",
+     r"must be in the future|applies only to positive adjustments"),
     # §1 pricing rules of the categories: range min ≤ max, formulas within the points limit
     (("put_category",), 422, "validation-error", "#/pricing/max", r"max must be at least min"),
-    (("put_category",), 422, "validation-error", "#/pricing", r"the formula exceeds \d+ points at its minimum quantity"),
+    (("put_category",), 422, "validation-error", "#/pricing",
+     r"the formula exceeds \d+ points at its minimum quantity"),
     # §3 quote and tickets: quantity for formulas only, estimated_points per the category's rule
     (("quote_category", *_PRICED), 422, "validation-error", "#/(query/)?quantity",
-     r"quantity \(.*\) is required for this category|quantity must be at least \d+|quantity prices the ticket above \d+ points|quantity applies only to formula-priced categories"),
+     r"quantity \(.*\) is required for this category|quantity must be at least \d+|"
+     r"quantity prices the ticket above \d+ points|quantity applies only to formula-priced categories"),
     (_PRICED, 422, "validation-error", "#/estimated_points",
-     r"this category (and quantity )?costs? exactly \d+ points|estimated_points (is required: .*|must be (between|at least) .*)"),
+     r"this category (and quantity )?costs? exactly \d+ points|"
+     r"estimated_points (is required: .*|must be (between|at least) .*)"),
     # §2 ticket states: a credit is 1 ≤ points ≤ deducted − returned, else 422 with max_points
     (("credit_ticket",), 422, "validation-error", "#/points", r"a credit must be between 1 and \d+ points"),
     # §4: an event that cannot be applied yet is stored as failed and answered 422, so the sender retries

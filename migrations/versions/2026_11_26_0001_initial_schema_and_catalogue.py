@@ -206,7 +206,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("effective_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('purchase', 'license_bonus', 'adjustment', 'import', 'expiry', 'revocation', 'capture', 'capture_increase', 'capture_decrease', 'deduction', 'return')",
+            "kind IN ('purchase', 'license_bonus', 'adjustment', 'import', 'expiry', 'revocation', 'capture', "
+            "'capture_increase', 'capture_decrease', 'deduction', 'return')",
             name=op.f("ck_ledger_entries_kind"),
         ),
         sa.CheckConstraint("available_after >= 0", name=op.f("ck_ledger_entries_available_after_not_negative")),
@@ -293,7 +294,8 @@ def upgrade() -> None:
         sa.Column("to_state", sa.String(length=16), nullable=False),
         sa.Column("points", sa.BigInteger(), nullable=False),
         sa.CheckConstraint(
-            "from_state IS NULL OR from_state IN ('available', 'held', 'deducted', 'expired', 'revoked', 'written_off', 'reissued')",
+            "from_state IS NULL OR from_state IN "
+            "('available', 'held', 'deducted', 'expired', 'revoked', 'written_off', 'reissued')",
             name=op.f("ck_postings_from_state"),
         ),
         sa.CheckConstraint(

@@ -608,10 +608,12 @@ async def run_chaos(cluster: Any, strike: Strike, request: pytest.FixtureRequest
     request.node.user_properties.append(("crash_figures", figures))
     print(
         f"\ncrash test [{cluster.backend}], seed {SEED}: {len(ops)} operations by {CLIENTS} clients, "
-        f"{figures['kills_during_load']} {strike.name} during the load + {len(chaos.kills) - figures['kills_during_load']} at rest\n"
+        f"{figures['kills_during_load']} {strike.name} during the load + "
+        f"{len(chaos.kills) - figures['kills_during_load']} at rest\n"
         f"  first attempt: acknowledged {figures['acknowledged']}, failed (refused) {figures['failed']}, "
         f"indeterminate {figures['indeterminate']}, busy {firsts['busy']}\n"
-        f"  retried {figures['retried']} (answered as a replay {figures['retried_replayed']}, fresh {figures['retried_fresh']}; "
+        f"  retried {figures['retried']} (answered as a replay {figures['retried_replayed']}, "
+        f"fresh {figures['retried_fresh']}; "
         f"{figures['retry_attempts']} failed attempts, {figures['busy_retries']} busy answers retried, "
         f"{figures['outcome_unknown']} of them outcome-unknown)\n"
         f"  answers {figures['answers']}\n"
@@ -620,7 +622,8 @@ async def run_chaos(cluster: Any, strike: Strike, request: pytest.FixtureRequest
         f"server errors {figures['server_errors']}, unanswered {figures['unanswered']}\n"
         f"  verify exit {verified.returncode}, PRAGMA integrity_check: {integrity}; "
         f"{figures['lots']} lots, {figures['ledger_entries']} ledger entries, {figures['tickets']} tickets\n"
-        f"  starts {figures['start_seconds']} s, load {figures['load_seconds']} s, checks {figures['checks_seconds']} s, "
+        f"  starts {figures['start_seconds']} s, load {figures['load_seconds']} s, "
+        f"checks {figures['checks_seconds']} s, "
         f"total {figures['total_seconds']} s"
     )
     for line in notes[:40]:

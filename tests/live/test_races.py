@@ -478,10 +478,10 @@ BUSY = [f"exp-{i:02d}" for i in range(16, 28)]  # opens and sweeps race here
 
 
 async def test_d_three_expiry_sweep_processes_beside_captures_expire_each_lot_once(live, live_tools):
-    """Lots due ~3 s after they are imported (the arranging takes part of that); once due, three `points-service expire` processes
-    start together while four clients open tickets. The opens reach the BUSY accounts one after
-    another over ~3 s, so the sweeps (which need ~1 s to start) race them there, and race each
-    other on the SWEPT_ONLY accounts, which only a sweep can expire."""
+    """Lots due ~3 s after they are imported (the arranging takes part of that); once due, three
+    `points-service expire` processes start together while four clients open tickets. The opens
+    reach the BUSY accounts one after another over ~3 s, so the sweeps (which need ~1 s to start)
+    race them there, and race each other on the SWEPT_ONLY accounts, which only a sweep can expire."""
     accounts = SWEPT_ONLY + BUSY
 
     async def prepare(account: str) -> None:

@@ -121,7 +121,10 @@ _MEANING = {
     401: "missing, malformed or revoked API key (or, for webhooks, a bad signature)",
     403: "this key's role may not do this",
     404: "the resource does not exist, or is not visible to this key",
-    409: "conflicts with the current state: `insufficient-points`, `invalid-state`, `conflict`, `idempotency-in-progress`",
+    409: (
+        "conflicts with the current state: `insufficient-points`, `invalid-state`, `conflict`, "
+        "`idempotency-in-progress`"
+    ),
     412: "`If-Match` names another version: `precondition-failed` with `current_version`",
     413: "the body is larger than 64 KiB",
     415: "the body is not `application/json`",

@@ -44,7 +44,8 @@ class Metrics:
         )
         self.points = Counter(
             "points_moved_total",
-            "Points moved by committed ledger entries: granted, captured, released, deducted, returned, expired, revoked, written_off",
+            "Points moved by committed ledger entries: "
+            "granted, captured, released, deducted, returned, expired, revoked, written_off",
             ["flow"],
             registry=self.registry,
         )

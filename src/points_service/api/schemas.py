@@ -359,7 +359,9 @@ class Balance(BaseModel):
     held: int = Field(description="whole points captured by open tickets")
     deducted: int = Field(description="whole points closed tickets took for good (charged minus returned)")
     expiring: list[ExpiringLot] = Field(
-        description="lots whose available points expire within `POINTS_EXPIRING_WINDOW_DAYS` (default 90), soonest first"
+        description=(
+            "lots whose available points expire within `POINTS_EXPIRING_WINDOW_DAYS` (default 90), soonest first"
+        )
     )
     as_of: datetime = Field(description="the instant these figures are for (UTC, RFC 3339)")
 
@@ -399,7 +401,9 @@ class AccountPut(RequestBody):
     )
     metadata: Annotated[dict[str, Any], Field(max_length=50)] | None = Field(
         default=None,
-        description="free-form JSON object of at most 50 keys, replacing the stored one; null clears it; omitted: unchanged",
+        description=(
+            "free-form JSON object of at most 50 keys, replacing the stored one; null clears it; omitted: unchanged"
+        ),
     )
 
 
@@ -538,7 +542,10 @@ class LicenseCreate(RequestBody):
     )
 
     license_key: Ref = Field(
-        description="the license's key; it belongs to one account forever (the same content again answers 200, other content 409)"
+        description=(
+            "the license's key; it belongs to one account forever "
+            "(the same content again answers 200, other content 409)"
+        )
     )
     product: Code = Field(description="the code of the license product")
     purchased_at: Instant | None = Field(
@@ -638,7 +645,10 @@ class ImportCreate(RequestBody):
     )
     payment_id: Ref | None = Field(
         default=None,
-        description="the payment behind the points, in the purchases' namespace (its refund revokes the lot); omitted or null: none",
+        description=(
+            "the payment behind the points, in the purchases' namespace (its refund revokes the lot); "
+            "omitted or null: none"
+        ),
     )
     reason: Reason = Field(description="why, recorded on the ledger entry")
 
@@ -820,12 +830,17 @@ class TicketCreate(RequestBody):
     )
 
     external_ref: Ref = Field(
-        description="the helpdesk's reference, unique per account (a repeat answers 409 `conflict` naming the existing ticket)"
+        description=(
+            "the helpdesk's reference, unique per account (a repeat answers 409 `conflict` naming the existing ticket)"
+        )
     )
     category: Code = Field(description="the code of an active category")
     quantity: Quantity | None = Field(
         default=None,
-        description="formula categories only, and required there (at least the rule's `min_quantity`); omitted or null otherwise",
+        description=(
+            "formula categories only, and required there (at least the rule's `min_quantity`); "
+            "omitted or null otherwise"
+        ),
     )
     estimated_points: Points | None = Field(
         default=None,
@@ -895,7 +910,9 @@ class TicketCredit(RequestBody):
     model_config = _examples({"points": 10, "reason": "goodwill: the fix took two attempts"})
 
     points: Points = Field(
-        description="whole points to give back, 1 to `deducted_points` − `returned_points`; outside → 422 with `max_points`"
+        description=(
+            "whole points to give back, 1 to `deducted_points` − `returned_points`; outside → 422 with `max_points`"
+        )
     )
     reason: Reason = Field(description=f"why, {_IN_HISTORY}")
 
@@ -959,7 +976,9 @@ class Ticket(BaseModel):
         description="whole points taken at resolution; 0 while open, and if refunded while open"
     )
     returned_points: int = Field(
-        description="whole points given back after it left `open`, by a refund or credits (lowering a capture is not a return)"
+        description=(
+            "whole points given back after it left `open`, by a refund or credits (lowering a capture is not a return)"
+        )
     )
     forfeited_points: int = Field(
         description="whole points that went back to a revoked lot and were revoked again at once"
@@ -1013,7 +1032,10 @@ class HistoryEntry(BaseModel):
     at: datetime = Field(description="when (UTC, RFC 3339)")
     action: Literal["opened", "adjusted", "resolved", "refunded", "credited"] = Field(description="what was done")
     points: int = Field(
-        description="whole points: captured (`opened`, `adjusted`), deducted (`resolved`) or given back (`refunded`, `credited`)"
+        description=(
+            "whole points: captured (`opened`, `adjusted`), deducted (`resolved`) "
+            "or given back (`refunded`, `credited`)"
+        )
     )
     reason: str | None = Field(
         description="the reason given (adjust, refund, credit); null for `opened` and `resolved`"

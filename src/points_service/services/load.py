@@ -5,10 +5,12 @@ execution reuses SQLAlchemy's compiled form. A batch sends only the statements i
 
 | statement | when | what |
 |---|---|---|
-| accounts | the batch names accounts | the accounts joined to their lots; on PostgreSQL the accounts locked `FOR UPDATE` in id order (SQLite's `BEGIN IMMEDIATE` already holds its only write lock) |
+| accounts | the batch names accounts | the accounts and their lots; on PostgreSQL locked `FOR UPDATE` in id order |
 | tickets, history | ticket commands | the tickets with their allocations; their history |
 | lots by id / payment / import ref | refunds, revocations, purchases, imports | |
 | licenses, webhook events, responses, API keys, catalogue rows | when asked | |
+
+(SQLite locks no accounts: its `BEGIN IMMEDIATE` already holds its only write lock.)
 
 The accounts statement also reads the catalogue's version, so a process's cached catalogue is
 checked by every batch that prices or grants, for free, and reloaded when another process
