@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -235,7 +236,9 @@ def parse_wrk(output: str, wrk_cpu_s: float) -> WrkResult:
         raise RuntimeError(f"cannot read wrk's output:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    socket_errors = dict(zip(("connect", "read", "write", "timeout"), (int(x) for x in sock.groups()))) if sock else {}
+    socket_errors = (
+        dict(zip(("connect", "read", "write", "timeout"), (int(x) for x in sock.groups()), strict=True)) if sock else {}
+    )
     summary = re.search(r"^BENCH_SUMMARY (.*)$", output, re.MULTILINE)
     statuses = json.loads(summary.group(1))["statuses"] if summary else {}
     return WrkResult(
@@ -904,10 +907,8 @@ def split(processes: list[float]) -> str:
 def versions() -> dict[str, str]:
     found = {}
     for name in PACKAGES:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
     return found
 
 

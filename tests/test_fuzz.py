@@ -26,7 +26,6 @@ runs the long campaign on both (`POINTS_FUZZ_BACKENDS=sqlite,postgresql`).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -43,7 +42,8 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, strategies as st
+from hypothesis import HealthCheck
+from hypothesis import strategies as st
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import TestPhase
 from schemathesis.generation.value import GeneratedValue
@@ -510,11 +510,14 @@ def _spec_rule(case: Any, response: Any) -> bool:
         if not pointer:
             if re.fullmatch(detail, str(problem.get("detail"))):
                 return True
-        elif isinstance(errors, list) and len(errors) == 1 and isinstance(errors[0], dict):
-            if re.fullmatch(pointer, str(errors[0].get("pointer"))) and re.fullmatch(
-                detail, str(errors[0].get("detail"))
-            ):
-                return True
+        elif (
+            isinstance(errors, list)
+            and len(errors) == 1
+            and isinstance(errors[0], dict)
+            and re.fullmatch(pointer, str(errors[0].get("pointer")))
+            and re.fullmatch(detail, str(errors[0].get("detail")))
+        ):
+            return True
     return False
 
 

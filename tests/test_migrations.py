@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,7 +53,7 @@ def _inspect(url: str) -> tuple[set[str], list[tuple[str, str]], int]:
 
 def test_upgrade_downgrade_upgrade(empty_url):
     upgrade(empty_url)
-    tables, diff, categories = _inspect(empty_url)
+    tables, _, categories = _inspect(empty_url)
     assert {"accounts", "lots", "ledger_entries", "postings", "tickets"} <= tables
     assert categories == 22
     downgrade(empty_url, "base")

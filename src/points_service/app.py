@@ -13,11 +13,10 @@ from .api.limits import BodyGuard
 from .api.metrics import Metrics
 from .api.metrics import router as metrics_router
 from .api.observability import RequestObserver, configure_logging
-from .api.problems import install_problem_handlers
+from .api.problems import ProblemError, install_problem_handlers, unexpected_error_response
 from .api.problems import router as problems_router
-from .api.problems import ProblemError, unexpected_error_response
-from .api.writes import ReplayError, problem_with_idempotency, replay_response
 from .api.routers import accounts, admin, catalogue, grants, health, tickets, webhooks
+from .api.writes import ReplayError, problem_with_idempotency, replay_response
 from .domain.clock import Clock, SystemClock
 from .services.uow import Database
 from .settings import Settings, get_settings

@@ -391,7 +391,7 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]], right: set[int
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
 
     def line(cells: tuple[str, ...]) -> str:
-        padded = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        padded = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))]
         return ("  " + "  ".join(padded)).rstrip()
 
     return [line(headers), *(line(r) for r in rows)]

@@ -412,7 +412,7 @@ class TestAccountsExpiringBefore:
     async def _accounts(self, api: Any) -> dict[str, dict[str, Any]]:
         for account_id in ("acme", "beta", "delta", "gamma", "omega"):
             await api.account(account_id)
-        made = {
+        return {
             "acme-60": await import_(api, 50, "acme", external_ref="A60", expires_at=iso(T0 + timedelta(days=60))),
             "acme-80": await import_(api, 10, "acme", external_ref="A80", expires_at=iso(T0 + timedelta(days=80))),
             "acme-150": await import_(api, 70, "acme", external_ref="A150", expires_at=iso(T0 + timedelta(days=150))),
@@ -428,7 +428,6 @@ class TestAccountsExpiringBefore:
                 expires_at=iso(T0 - timedelta(days=1)),
             ),
         }
-        return made
 
     async def test_the_plain_list_shows_each_balance_as_the_account_reads_it_with_one_query_for_all_lots(self, api):
         await self._accounts(api)

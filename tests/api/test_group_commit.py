@@ -329,9 +329,9 @@ async def test_postgresql_a_connection_lost_during_commit_is_answered_as_outcome
     commits = iter(["the gate's batch", "ours"])
 
     def exec_driver_sql(self: Connection, statement: str, *args: Any, **kwargs: Any) -> Any:
-        if statement == "COMMIT" and threading.current_thread().name.startswith("points-writer"):
-            if next(commits, None) == "ours":  # the server ends the session as COMMIT is sent
-                terminate_backend(self.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
+        writer_commit = statement == "COMMIT" and threading.current_thread().name.startswith("points-writer")
+        if writer_commit and next(commits, None) == "ours":  # the server ends the session as COMMIT is sent
+            terminate_backend(self.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
         return real(self, statement, *args, **kwargs)
 
     monkeypatch.setattr(Connection, "exec_driver_sql", exec_driver_sql)
@@ -372,11 +372,11 @@ async def test_a_commit_the_shutting_down_database_fails_is_answered_as_outcome_
     commits = iter(["the gate's batch", "ours"])
 
     def exec_driver_sql(self: Connection, statement: str, *args: Any, **kwargs: Any) -> Any:
-        if statement == "COMMIT" and threading.current_thread().name.startswith("points-writer"):
-            if next(commits, None) == "ours":
-                real(self, "ROLLBACK")  # here it was not applied; the point is that nobody can tell
-                shutdown = psycopg.errors.AdminShutdown("terminating connection due to administrator command")
-                raise DBAPIError("COMMIT", None, shutdown)
+        writer_commit = statement == "COMMIT" and threading.current_thread().name.startswith("points-writer")
+        if writer_commit and next(commits, None) == "ours":
+            real(self, "ROLLBACK")  # here it was not applied; the point is that nobody can tell
+            shutdown = psycopg.errors.AdminShutdown("terminating connection due to administrator command")
+            raise DBAPIError("COMMIT", None, shutdown)
         return real(self, statement, *args, **kwargs)
 
     monkeypatch.setattr(Connection, "exec_driver_sql", exec_driver_sql)

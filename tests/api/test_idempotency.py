@@ -116,7 +116,7 @@ class TestReplay:
         await api.account()
         first = fresh(await buy(api, "pay-1", "k-1"))
         assert first.status_code == 201, first.text
-        for n in range(9):
+        for _ in range(9):
             api.clock.advance(timedelta(minutes=1))
             r = replayed(await buy(api, "pay-1", "k-1"), first)
             assert r.status_code == 201

@@ -110,7 +110,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint(
         "POST", "/v1/tickets/{ticket_id}/adjust", HELPDESK, lambda: {"points": 30, "reason": "more investigation"}
     ),
-    Endpoint("POST", "/v1/tickets/{ticket_id}/resolve", HELPDESK, lambda: {}),
+    Endpoint("POST", "/v1/tickets/{ticket_id}/resolve", HELPDESK, dict),
     Endpoint("POST", "/v1/tickets/{ticket_id}/refund", HELPDESK, lambda: {"reason": "software_bug"}),
     Endpoint(
         "POST",

@@ -596,7 +596,7 @@ class TestPaymentSucceeded:
         ack(await deliver(api, reversal("payment.refunded", "pay-imp")), "applied")
         [lot] = await lots(api, "acme")
         assert lot["id"] == imported["id"]
-        assert states(lot) == {**{s: 0 for s in LOT_STATES}, "revoked": 50}
+        assert states(lot) == {**dict.fromkeys(LOT_STATES, 0), "revoked": 50}
         assert figures(await api.balance("acme")) == (0, 0, 0)
 
 
@@ -635,7 +635,7 @@ class TestPaymentReversed:
 
         [lot] = await lots(api, "acme")
         assert lot["id"] == lot_id
-        assert states(lot) == {**{s: 0 for s in LOT_STATES}, "revoked": 85, "deducted": 25, "held": 10}
+        assert states(lot) == {**dict.fromkeys(LOT_STATES, 0), "revoked": 85, "deducted": 25, "held": 10}
         assert at(lot["revoked_at"]) == T0 + timedelta(hours=1)
         assert figures(await api.balance("acme")) == (0, 10, 25)
         r = await api.get("/v1/accounts/acme/ledger", params={"kind": "revocation"})
@@ -653,7 +653,7 @@ class TestPaymentReversed:
         assert r.json()["forfeited_points"] == 10
         assert r.json()["captured_points"] == 0
         [lot] = await lots(api, "acme")
-        assert states(lot) == {**{s: 0 for s in LOT_STATES}, "revoked": 95, "deducted": 25}
+        assert states(lot) == {**dict.fromkeys(LOT_STATES, 0), "revoked": 95, "deducted": 25}
         assert figures(await api.balance("acme")) == (0, 0, 25)
 
         # a retry of the same delivery does nothing more
@@ -662,7 +662,7 @@ class TestPaymentReversed:
         assert lot["revoked"] == 95
 
     async def test_refund_and_charge_back_of_one_payment_revoke_once(self, api):
-        lot_id, _ = await self._partly_used_pack(api)
+        await self._partly_used_pack(api)
         ack(await deliver(api, reversal("payment.refunded", "pay-1")), "applied")
         ack(await deliver(api, reversal("payment.charged_back", "pay-1")), "applied")
         r = await api.get("/v1/accounts/acme/ledger", params={"kind": "revocation"})
@@ -676,7 +676,7 @@ class TestPaymentReversed:
         msg = new_id()
         ack(await deliver(api, reversal(kind, "pay-1", amount="30.00"), msg), "needs_review")
         [lot] = await lots(api, "acme")
-        assert states(lot) == {**{s: 0 for s in LOT_STATES}, "available": 120}
+        assert states(lot) == {**dict.fromkeys(LOT_STATES, 0), "available": 120}
         assert lot["revoked_at"] is None
         assert figures(await api.balance("acme")) == (120, 0, 0)
         stored = await event(api, msg)
@@ -699,7 +699,7 @@ class TestPaymentReversed:
         stored = await event(api, msg)
         assert (stored["outcome"], stored["attempts"]) == ("applied", 2)
         [lot] = await lots(api, "acme")
-        assert states(lot) == {**{s: 0 for s in LOT_STATES}, "revoked": 120}
+        assert states(lot) == {**dict.fromkeys(LOT_STATES, 0), "revoked": 120}
 
     async def test_refund_with_an_amount_of_an_imported_payment_needs_review(self, api):
         await api.account("acme")

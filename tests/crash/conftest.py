@@ -19,6 +19,7 @@ cannot reach its fixtures and, with `--import-mode=importlib`, nothing can impor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -176,14 +177,10 @@ class Cluster:
             return
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        try:  # workers, should any outlive their supervisor
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # workers, should any outlive their supervisor
             os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         process.wait(STOP_TIMEOUT)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:

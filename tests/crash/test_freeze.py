@@ -22,6 +22,7 @@ why this test lives with the crash tests: they run one at a time, never beside o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -68,10 +69,8 @@ def _family(postmaster: int) -> list[int]:
 
 def _signal_all(pids: list[int], signum: int) -> None:
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
 
 
 def _state(pid: int) -> str | None:

@@ -272,9 +272,8 @@ class Tally:
     def note_change(self, tid: str, action: str, body: dict[str, Any], r: httpx.Response) -> None:
         ticket, version = r.json(), etag_version(r)
         seen = self.changes.setdefault(tid, {})
-        if action == "adjust":
-            if not made_by_adjust(ticket, version) or version in seen:
-                return  # adjusted to the amount it had: nothing changed
+        if action == "adjust" and (not made_by_adjust(ticket, version) or version in seen):
+            return  # adjusted to the amount it had: nothing changed
         if version in seen:
             self.unexpected.append(
                 f"{action} on {tid} answered version {version}, which {seen[version][0]} had answered"
@@ -518,7 +517,7 @@ async def test_d_three_expiry_sweep_processes_beside_captures_expire_each_lot_on
     opened: list[dict[str, Any]] = []
     rng = random.Random(77)
     queue = []  # each BUSY account's first open comes at a different time over ~3 s
-    for i, account in enumerate(rng.sample(BUSY, len(BUSY))):
+    for account in rng.sample(BUSY, len(BUSY)):
         queue += [account, queue[rng.randrange(len(queue))] if queue else account]
 
     async def stream(worker: int) -> None:

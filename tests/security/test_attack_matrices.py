@@ -972,9 +972,12 @@ def object_schema_for(schema: dict[str, Any], value: dict[str, Any]) -> dict[str
             continue
         props = branch.get("properties", {})
         free = branch.get("additionalProperties") not in (False, None)
-        if (free or set(value) <= set(props)) and set(branch.get("required", [])) <= set(value):
-            if all(k not in props or "const" not in props[k] or props[k]["const"] == v for k, v in value.items()):
-                return branch
+        if (
+            (free or set(value) <= set(props))
+            and set(branch.get("required", [])) <= set(value)
+            and all(k not in props or "const" not in props[k] or props[k]["const"] == v for k, v in value.items())
+        ):
+            return branch
     return None
 
 

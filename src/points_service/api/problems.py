@@ -14,9 +14,6 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from ..services.idempotency import IdempotencyInProgressError, IdempotencyKeyReusedError
-from ..services.uow import CommitOutcomeUnknownError, DatabaseBusyError, DatabaseUnreachableError, connection_failed
-from .routing import MALFORMED_JSON
 from ..domain.errors import (
     ConflictError,
     DomainError,
@@ -26,6 +23,9 @@ from ..domain.errors import (
     PreconditionFailedError,
     RuleViolationError,
 )
+from ..services.idempotency import IdempotencyInProgressError, IdempotencyKeyReusedError
+from ..services.uow import CommitOutcomeUnknownError, DatabaseBusyError, DatabaseUnreachableError, connection_failed
+from .routing import MALFORMED_JSON
 
 log = logging.getLogger("points_service.errors")
 
@@ -181,7 +181,7 @@ def _body_path(body: Any, parts: tuple[Any, ...]) -> list[Any]:
     node = body
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        if isinstance(node, dict) and part in node:
+        if isinstance(node, dict) and part in node:  # noqa: SIM114  # a member of an object and an item of a list: two cases
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]

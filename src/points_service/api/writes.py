@@ -26,7 +26,7 @@ from sqlalchemy import bindparam
 from ..db import schema as t
 from ..db.records import SELECT, StoredResponse
 from ..domain.errors import DomainError
-from ..services.idempotency import Answered, Idempotent, IdempotencyKeyReusedError, Rendered, RequestKey, StoreResponse
+from ..services.idempotency import Answered, IdempotencyKeyReusedError, Idempotent, Rendered, RequestKey, StoreResponse
 from ..services.state import Command
 from .deps import Caller, database, missing_account
 from .problems import ProblemError, domain_problem, problem_body, render_problem, validation_problem

@@ -202,7 +202,7 @@ class ImportPoints:
     granted_at: datetime
     external_ref: str
     reason: str
-    expires_at: datetime | None | _Unset = UNSET
+    expires_at: datetime | _Unset | None = UNSET
     payment_id: str | None = None
 
     def needs(self, needs: Needs) -> None:
@@ -260,7 +260,7 @@ class AdjustPoints:
     account_id: str
     points: int
     reason: str
-    expires_at: datetime | None | _Unset = UNSET
+    expires_at: datetime | _Unset | None = UNSET
 
     def needs(self, needs: Needs) -> None:
         needs.lock(self.account_id)

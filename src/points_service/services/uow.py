@@ -43,6 +43,7 @@ then closes the connections.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import queue
@@ -352,10 +353,8 @@ class Database:
         for job in jobs:
             by_loop.setdefault(job.loop, []).append(job)
         for loop, answered in by_loop.items():
-            try:
+            with contextlib.suppress(RuntimeError):  # the caller's event loop is closed: nobody is waiting
                 loop.call_soon_threadsafe(_settle, answered)
-            except RuntimeError:  # the caller's event loop is closed: nobody is waiting
-                pass
 
     def _commit_batch(self, jobs: list[_Job]) -> None:
         """Apply and commit the batch, redoing it on transient failures; set the outcomes."""

@@ -6,10 +6,8 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-
 from sqlalchemy import Connection
 
-from ..routing import DeferredJsonRoute
 from ...services import queries
 from ...services.accounts import PutAccount
 from .. import present, schemas
@@ -26,6 +24,7 @@ from ..pagination import (
     scope_of,
     text,
 )
+from ..routing import DeferredJsonRoute
 
 router = APIRouter(prefix="/v1", tags=["accounts"], route_class=DeferredJsonRoute)
 

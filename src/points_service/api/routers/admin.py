@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from typing import Annotated, Any
-
 from datetime import timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from ..routing import DeferredJsonRoute
 from ...services.expiry import sweep
 from ...services.idempotency import PurgeResponses
 from ...services.verify import verify
 from .. import schemas
 from ..deps import ADMIN, Principal, allow, command_context, database
+from ..routing import DeferredJsonRoute
 from ..writes import RequestKey, idempotency, remember
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=DeferredJsonRoute)

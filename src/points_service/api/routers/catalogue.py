@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from ..routing import DeferredJsonRoute
 from ...db.records import Category, LicenseProduct, Plan
 from ...domain.errors import NotFoundError
 from ...domain.pricing import quote, rule_from_dict
@@ -16,6 +15,7 @@ from .. import present, schemas
 from ..deps import ADMIN, ALL, Caller, Principal, allow, command_context, database
 from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, scope_of, text
 from ..problems import ProblemError
+from ..routing import DeferredJsonRoute
 
 router = APIRouter(prefix="/v1", tags=["catalogue"], route_class=DeferredJsonRoute)
 

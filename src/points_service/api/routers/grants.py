@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from ..routing import DeferredJsonRoute
 from ...services import grants
 from ...services.revocation import Revocation, RevokeLot
 from .. import present, schemas
 from ..deps import ADMIN, BILLING, Principal, command_context, lot_account, on_account, on_lot
 from ..problems import validation_problem
+from ..routing import DeferredJsonRoute
 from ..writes import RequestKey, execute, idempotency
 from .accounts import AccountId
 

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from ..routing import DeferredJsonRoute
 from ...services import queries
 from ...services import tickets as commands
 from .. import present, schemas
@@ -22,6 +21,7 @@ from ..deps import (
     on_ticket,
     ticket_account,
 )
+from ..routing import DeferredJsonRoute
 from ..writes import RequestKey, execute, idempotency
 from .accounts import AccountId
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from standardwebhooks.webhooks import Webhook
 
-from ..routing import DeferredJsonRoute, parse_json
 from ...services import queries
 from ...services.context import Context
 from ...services.webhooks import (
@@ -24,6 +23,7 @@ from .. import schemas
 from ..deps import ADMIN, Principal, allow, database
 from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, instant, scope_of, text
 from ..problems import ProblemError, problem_response
+from ..routing import DeferredJsonRoute, parse_json
 
 log = logging.getLogger("points_service.webhooks")
 
