@@ -54,8 +54,8 @@ def create_app(
     app.state.owners = Owners()
     app.state.metrics = metrics
     install_problem_handlers(app)
-    app.add_exception_handler(ReplayError, lambda _request, exc: replay_response(exc))  # type: ignore[arg-type]
-    app.add_exception_handler(ProblemError, problem_with_idempotency)  # type: ignore[arg-type]
+    app.add_exception_handler(ReplayError, lambda _request, exc: replay_response(exc))
+    app.add_exception_handler(ProblemError, problem_with_idempotency)  # type: ignore[arg-type]  # registered for ProblemError only
     app.state.inflight = {}
     # A request is matched against the routes one after another (FastAPI's router is a list), so
     # the routes most requests take come first: the ticket writes, then the account reads.

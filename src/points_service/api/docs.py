@@ -33,6 +33,10 @@ def _problem_examples(schema: dict[str, Any]) -> None:
     schema["examples"] = [_EXAMPLES[422], _EXAMPLES[409]]
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem document. Some types carry more members: `available` and `required`
     (insufficient-points), `current_version` (precondition-failed), `max_points` (a credit too
@@ -52,7 +56,7 @@ class Problem(BaseModel):
     errors: list[ProblemError] | SkipJsonSchema[None] = Field(
         default=None,
         description="`validation-error` only: the invalid parts of the request; left out otherwise (never null)",
-        json_schema_extra=lambda schema: schema.pop("default", None),
+        json_schema_extra=_no_default,
     )
 
 
@@ -214,7 +218,7 @@ _BODY_EXAMPLES: dict[str, dict[str, Any]] = {"healthz": {"status": "ok"}, "ready
 def _model_of(name: str) -> type[BaseModel]:
     """The model behind a component schema (`Page_Lot_` is `Page[Lot]`)."""
     if name.startswith("Page_") and name.endswith("_"):
-        return bodies.Page[_model_of(name.removeprefix("Page_").removesuffix("_"))]  # type: ignore[index]
+        return bodies.Page[_model_of(name.removeprefix("Page_").removesuffix("_"))]  # type: ignore[misc, return-value]  # pydantic makes a model class of Page[a class known at run time]
     model = getattr(bodies, name, None) or globals().get(name)
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise LookupError(f"no model for the component schema {name}")
@@ -298,4 +302,4 @@ def install_openapi(app: FastAPI) -> None:
             app.openapi_schema = build_openapi(app)
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document

@@ -11,6 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+from ..db.records import Entry
+
 # Ledger entry kind → the points flow it counts in.
 _FLOWS = {
     "purchase": "granted",
@@ -91,7 +93,7 @@ class Metrics:
         series[0].inc()
         series[1].observe(seconds)
 
-    def committed(self, entries: Iterable[Any]) -> None:
+    def committed(self, entries: Iterable[Entry]) -> None:
         """Count the points of ledger entries that were just committed."""
         for entry in entries:
             if entry.kind == "adjustment":
@@ -110,7 +112,7 @@ class Metrics:
         self.db_errors.labels(kind=kind).inc()
 
 
-def _size(entry: Any) -> int:
+def _size(entry: Entry) -> int:
     """The points an entry moved: the largest of its balance effects."""
     return max(abs(entry.available_delta), abs(entry.held_delta), abs(entry.deducted_delta))
 

@@ -227,7 +227,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
         missing = await missing_account(request)
         if missing is not None:  # a 404 comes before a 422
-            return await request.app.exception_handlers[ProblemError](request, missing)  # type: ignore[no-any-return]
+            return await request.app.exception_handlers[ProblemError](request, missing)  # type: ignore[no-any-return]  # Starlette's handlers are untyped
         malformed = request.scope.get(MALFORMED_JSON)
         errors = _validation_errors(exc)
         if malformed is not None:

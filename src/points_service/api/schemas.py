@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, StrictBool
 from typing_extensions import TypeAliasType
 
 from ..domain import MAX_POINTS
@@ -90,7 +90,8 @@ Instant = Annotated[
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
     """Model-level examples for the OpenAPI document; tests/test_openapi_schemas.py checks that each
     one validates against its model and is exactly what the model serializes."""
-    return ConfigDict(json_schema_extra={"examples": copy.deepcopy(list(examples))})
+    copied: list[JsonValue] = copy.deepcopy(list(examples))
+    return ConfigDict(json_schema_extra={"examples": copied})
 
 
 # The examples tell one story, at 2026-11-26T10:00:00Z. Account `cust-42` bought points-60 on
@@ -314,7 +315,8 @@ def _page_examples(schema: dict[str, Any], model: type[BaseModel]) -> None:
         item.model_config.get("json_schema_extra") if isinstance(item, type) and issubclass(item, BaseModel) else None
     )
     if isinstance(extra, dict) and extra.get("examples"):
-        schema["examples"] = [{"items": [copy.deepcopy(extra["examples"][0])], "next_cursor": _CURSOR}]
+        examples = cast("list[JsonValue]", extra["examples"])  # a list, as _examples() stores it
+        schema["examples"] = [{"items": [copy.deepcopy(examples[0])], "next_cursor": _CURSOR}]
 
 
 class Page(BaseModel, Generic[T]):

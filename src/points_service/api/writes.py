@@ -99,7 +99,7 @@ async def idempotency(
     key = RequestKey(principal.name, idempotency_key, _fingerprint(request, await request.body()))
     rows = await database(request).read_one(STORED_RESPONSE, {"api_key": key.api_key, "key": key.key})
     if rows:
-        stored = StoredResponse(*rows[0])
+        stored = StoredResponse(*rows[0])  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         if stored.fingerprint != key.fingerprint:
             raise _reused()
         raise ReplayError(Answered(Rendered(stored.status_code, stored.body, dict(stored.headers)), replayed=True))

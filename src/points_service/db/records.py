@@ -404,4 +404,7 @@ def row_of(record: Any) -> dict[str, Any]:
 
 
 FIELDS: dict[type[Any], tuple[str, ...]] = {cls: field_names(cls) for cls in RECORDS}
+# `Record(*row)` on a row of these: mypy (1.20) cannot star-unpack SQLAlchemy 2.1's variadic
+# `Row[*tuple[Any, ...]]` into typed parameters (it takes each item as `object`), so each such call
+# carries `type: ignore[arg-type]`; SELECT[Record] reads the columns in the record's field order.
 SELECT: dict[type[Any], Select[Any]] = {cls: select(*(cls.TABLE.c[name] for name in FIELDS[cls])) for cls in RECORDS}

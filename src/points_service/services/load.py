@@ -36,7 +36,7 @@ for a revocation every lot of the account (the chains of reissued lots).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, and_, bindparam, literal_column, or_, select, tuple_
 
@@ -147,7 +147,7 @@ def load(
 
     `assume_unique`: take every ticket ref the batch names as free, and let the UNIQUE constraint
     say otherwise at the flush (a batch's first pass)."""
-    version = None
+    version: int | None = None
     lots: dict[str, list[Lot]] = {}
     tickets = sorted(needs.tickets)
     accounts = sorted(needs.accounts)
@@ -169,11 +169,12 @@ def load(
             for account_id in stale:
                 lots[account_id] = []
             for row in conn.execute(LOTS, {**params, "accounts": stale}):
-                lots[row[1]].append(Lot(*row))
+                lots[row[1]].append(Lot(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     if needs.catalogue and version is None:  # no account named, or none exists yet
         version = conn.execute(CATALOGUE_VERSION).scalar_one()
 
-    batch = Batch(_catalogue(conn, cache, version) if needs.catalogue else cache.current_or_empty())
+    # whenever the batch needs the catalogue, its version was read above
+    batch = Batch(_catalogue(conn, cache, cast(int, version)) if needs.catalogue else cache.current_or_empty())
     batch.locked = set(accounts)
     for account_id in accounts:
         account = found_accounts.get(account_id)
@@ -217,7 +218,7 @@ def _load_tickets(conn: Connection, batch: Batch, ids: list[str]) -> None:
         if ticket_id not in found:
             batch.absent(Ticket, ticket_id)
     for row in conn.execute(HISTORY, {"tickets": ids}):
-        batch.load(TicketEvent(*row))
+        batch.load(TicketEvent(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 def _load_unique(conn: Connection, batch: Batch, needs: Needs, *, postgres: bool, assume_unique: bool) -> None:
@@ -238,7 +239,7 @@ def _load_unique(conn: Connection, batch: Batch, needs: Needs, *, postgres: bool
             "import_refs": sorted(needs.import_refs),
         }
         for row in conn.execute(LOTS_BY_KEY, params):
-            batch.load(Lot(*row))
+            batch.load(Lot(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         for lot_id in needs.lots:
             batch.absent(Lot, lot_id)
     if needs.licenses or needs.licensed:
@@ -252,24 +253,24 @@ def _load_unique(conn: Connection, batch: Batch, needs: Needs, *, postgres: bool
     if needs.webhook_events:
         statement = LOCK_WEBHOOK_EVENTS if postgres else WEBHOOK_EVENTS
         for row in conn.execute(statement, {"ids": sorted(needs.webhook_events)}):
-            batch.load(WebhookEvent(*row))
+            batch.load(WebhookEvent(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         for webhook_id in needs.webhook_events:
             batch.absent(WebhookEvent, webhook_id)
     if needs.responses:
         for row in conn.execute(RESPONSES, {"keys": sorted(needs.responses)}):
-            batch.load(StoredResponse(*row))
+            batch.load(StoredResponse(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         for pk in needs.responses:
             batch.absent(StoredResponse, pk)
     if needs.key_names:
         for name in needs.key_names:
             batch.looked_up("key_by_name", name)
         for row in conn.execute(KEYS, {"names": sorted(needs.key_names)}):
-            batch.load(ApiKey(*row))
+            batch.load(ApiKey(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     if needs.catalogue_rows:
         for cls in (Plan, Category, LicenseProduct):
             codes = sorted(code for kind, code in needs.catalogue_rows if kind is cls)
             if codes:
                 for row in conn.execute(LOCK_CATALOGUE_ROWS[cls], {"codes": codes}):
-                    batch.load(cls(*row))
+                    batch.load(cls(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
                 for code in codes:
                     batch.absent(cls, code)

@@ -109,13 +109,15 @@ def balance_params(account_id: str, now: datetime, window: timedelta) -> dict[st
     return {"account_id": account_id, "horizon": now + window}
 
 
-def balance_from_rows(account_id: str, rows: Sequence[Row[Any]], now: datetime, window: timedelta) -> Balance:
+def balance_from_rows(
+    account_id: str, rows: Sequence[Row[*tuple[Any, ...]]], now: datetime, window: timedelta
+) -> Balance:
     """The balance `BALANCE`'s rows describe (no row: the account does not exist)."""
     if not rows:
         raise NotFoundError("account", account_id)
     counters = tuple(rows[0][:3])
     lots = [(row[3], row[4], row[5]) for row in rows if row[4] is not None]
-    return balance_at(account_id, counters, lots, now, window)  # type: ignore[arg-type]
+    return balance_at(account_id, counters, lots, now, window)
 
 
 def account_and_balance(
@@ -142,7 +144,7 @@ def balances(conn: Connection, accounts: Sequence[Account], now: datetime, windo
     if lots:
         params = {"accounts": list(lots), "horizon": now + window}
         for account_id, expires_at, lot_id, points in conn.execute(EXPIRING_OF_ACCOUNTS, params):
-            lots[account_id].append((expires_at, lot_id, points))
+            lots[account_id].append((expires_at, lot_id, points))  # type: ignore[index, arg-type]  # mypy takes a Row's items as object (records.SELECT)
     return [balance_at(a.id, (a.available, a.held, a.deducted), lots[a.id], now, window) for a in accounts]
 
 
@@ -168,7 +170,7 @@ def lot_key(lot: Lot) -> list[Any]:
 def list_lots(
     conn: Connection, account_id: str, now: datetime, *, include_empty: bool, after: list[Any] | None, limit: int
 ) -> Page:
-    lots = [Lot(*row) for row in conn.execute(LOTS_OF_ACCOUNT, {"account_id": account_id})]
+    lots = [Lot(*row) for row in conn.execute(LOTS_OF_ACCOUNT, {"account_id": account_id})]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     if not include_empty:
         lots = [lot for lot in lots if lot.held > 0 or (lot.available > 0 and not is_expired(lot.expires_at, now))]
     ordered = sorted(lots, key=lot_key)
@@ -235,7 +237,7 @@ def ledger_page(
         "before_seq": before_seq if before_seq is not None else _NO_SEQ_LIMIT,
         "limit": limit + 1,
     }
-    rows: list[Any] = [*pending, *(Entry(*row) for row in conn.execute(LEDGER_PAGE, params))]
+    rows: list[Any] = [*pending, *(Entry(*row) for row in conn.execute(LEDGER_PAGE, params))]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     items = rows[:limit]
     next_key = None
     if len(rows) > limit and items:
@@ -250,7 +252,7 @@ def postings_of(conn: Connection, entry_ids: list[str]) -> dict[str, list[dict[s
         return {}
     out: dict[str, list[dict[str, Any]]] = {}
     for row in conn.execute(POSTINGS_OF, {"entries": entry_ids}):
-        posting = Posting(*row)
+        posting = Posting(*row)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         out.setdefault(posting.entry_id, []).append(posting.view())
     return out
 
@@ -296,7 +298,7 @@ def tickets_page(
     if after is not None:
         params["after_at"], params["after_id"] = datetime.fromisoformat(after[0]), after[1]
     stmt = _tickets_page_statement(external_ref is not None, after is not None)
-    return _page([Ticket(*row) for row in conn.execute(stmt, params)], limit, ticket_key)
+    return _page([Ticket(*row) for row in conn.execute(stmt, params)], limit, ticket_key)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 TICKET = SELECT[Ticket].where(t.tickets.c.id == bindparam("ticket_id"))
@@ -315,9 +317,9 @@ def ticket_detail(conn: Connection, ticket_id: str) -> TicketDetail:
     if row is None:
         raise NotFoundError("ticket", ticket_id)
     params = {"ticket_id": ticket_id}
-    allocations = [Allocation(*r) for r in conn.execute(ALLOCATIONS, params)]
-    history = [TicketEvent(*r) for r in conn.execute(HISTORY, params)]
-    return TicketDetail(Ticket(*row), allocations, history)
+    allocations = [Allocation(*r) for r in conn.execute(ALLOCATIONS, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    history = [TicketEvent(*r) for r in conn.execute(HISTORY, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    return TicketDetail(Ticket(*row), allocations, history)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 # -- accounts ---------------------------------------------------------------------------------------
@@ -329,7 +331,7 @@ ACCOUNTS_PAGE = (
 
 def list_accounts(conn: Connection, *, after: list[Any] | None, limit: int) -> Page:
     params = {"after_id": after[0] if after is not None else "", "limit": limit + 1}
-    return _page([Account(*row) for row in conn.execute(ACCOUNTS_PAGE, params)], limit, lambda a: [a.id])
+    return _page([Account(*row) for row in conn.execute(ACCOUNTS_PAGE, params)], limit, lambda a: [a.id])  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 @dataclass
@@ -360,9 +362,10 @@ def accounts_expiring_before(
     rows = conn.execute(ordered).all()
     ids = [r.account_id for r in rows[:limit]]
     accounts = {
-        a.id: a for a in (Account(*row) for row in conn.execute(SELECT[Account].where(t.accounts.c.id.in_(ids))))
+        a.id: a
+        for a in (Account(*row) for row in conn.execute(SELECT[Account].where(t.accounts.c.id.in_(ids))))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     }
-    lots = [Lot(*row) for row in conn.execute(SELECT[Lot].where(live, t.lots.c.account_id.in_(ids)))]
+    lots = [Lot(*row) for row in conn.execute(SELECT[Lot].where(live, t.lots.c.account_id.in_(ids)))]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     by_account: dict[str, list[Lot]] = {}
     for lot in sorted(lots, key=lambda lot: (lot.expires_at, lot.id)):
         by_account.setdefault(lot.account_id, []).append(lot)
@@ -413,7 +416,7 @@ CATEGORY = SELECT[Category].where(t.categories.c.code == bindparam("code"))
 
 def category(conn: Connection, code: str) -> Category | None:
     row = conn.execute(CATEGORY, {"code": code}).first()
-    return Category(*row) if row is not None else None
+    return Category(*row) if row is not None else None  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 # -- billing webhook deliveries ----------------------------------------------------------------------------
@@ -430,7 +433,7 @@ def webhook_events_page(conn: Connection, *, outcomes: list[str] | None, after: 
         stmt = stmt.where(or_(w.received_at < at, and_(w.received_at == at, w.id < after[1])))
     stmt = stmt.order_by(w.received_at.desc(), w.id.desc()).limit(limit + 1)
     return _page(
-        [WebhookEvent(*row) for row in conn.execute(stmt)],
+        [WebhookEvent(*row) for row in conn.execute(stmt)],  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         limit,
         lambda e: [e.received_at.isoformat(timespec="microseconds"), e.id],
     )

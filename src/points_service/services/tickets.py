@@ -7,7 +7,7 @@ check, a script) knows it; a ticket that is not that account's is answered as ab
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from ..db.ids import new_id
 from ..db.records import Allocation, Category, Ticket, TicketEvent
@@ -276,6 +276,7 @@ class RefundTicket(_TicketChange):
     def apply(self, tx: Scope) -> TicketDetail:
         writer, ticket = self._begin(tx)
         return_reason = ReturnReason(self.reason)
+        from_state: Literal["held", "deducted"]
         if ticket.status == TicketStatus.OPEN:
             points = ticket.captured_points
             ticket = replace(ticket, charged_points=points, closed_at=writer.now)

@@ -274,7 +274,7 @@ class Database:
         self._queue.put(job)
         # A caller that goes away (its task cancelled: a client hanging up) leaves the job to run:
         # it is applied whole or not at all, and nobody is answered.
-        return await job.future  # type: ignore[no-any-return]
+        return await job.future  # type: ignore[no-any-return]  # the future holds what the command returns
 
     def _job(self, command: Any, expire: Callable[[_Job], None]) -> _Job:
         loop = asyncio.get_running_loop()
@@ -380,9 +380,9 @@ class Database:
                 careful = True
                 continue
             except _CommitLost as exc:  # not redone: it may have been committed
-                failure = CommitOutcomeUnknownError(str(exc.__cause__))
-                failure.__cause__ = exc.__cause__
-                self._fail(jobs, failure)
+                unknown = CommitOutcomeUnknownError(str(exc.__cause__))
+                unknown.__cause__ = exc.__cause__
+                self._fail(jobs, unknown)
                 return
             except DBAPIError as exc:
                 if connection_failed(exc):
@@ -542,7 +542,9 @@ class Database:
         no BEGIN or COMMIT around it (one statement reads one consistent snapshot on its own)."""
         return await self._on_reader(self._retrying, lambda conn: fn(conn, *args, **kwargs))
 
-    async def read_one(self, statement: Executable, params: dict[str, Any] | None = None) -> Sequence[Row[Any]]:
+    async def read_one(
+        self, statement: Executable, params: dict[str, Any] | None = None
+    ) -> Sequence[Row[*tuple[Any, ...]]]:
         """The rows of one statement, run without BEGIN or COMMIT around it."""
         return await self._on_reader(self._retrying, lambda conn: conn.execute(statement, params).all())
 
@@ -552,7 +554,7 @@ class Database:
         job = self._job((call, args), self._expire_read)
         self._start_readers()
         self._read_queue.put(job)
-        return await job.future  # type: ignore[no-any-return]
+        return await job.future  # type: ignore[no-any-return]  # the future holds what call returns
 
     def _expire_read(self, job: _Job) -> None:
         if not job.future.done():
@@ -679,7 +681,7 @@ def _settle(jobs: list[_Job]) -> None:
             job.timer.cancel()
         if job.future.done():  # the caller went away, or its wait ran out
             continue
-        ok, value = job.outcome  # type: ignore[misc]
+        ok, value = job.outcome  # type: ignore[misc]  # an answered job has its outcome
         if ok:
             job.future.set_result(value)
         else:

@@ -51,10 +51,11 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
     bad = report.disagreements.append
     entries, postings, allocations = t.ledger_entries.c, t.postings.c, t.ticket_allocations.c
     accounts = [
-        Account(*row) for row in conn.execute(scoped(SELECT[Account], t.accounts.c.id).order_by(t.accounts.c.id))
+        Account(*row)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+        for row in conn.execute(scoped(SELECT[Account], t.accounts.c.id).order_by(t.accounts.c.id))
     ]
 
-    running = defaultdict(lambda: dict.fromkeys(BALANCES, 0))
+    running: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BALANCES, 0))
     seqs: dict[str, list[int]] = defaultdict(list)
     entry_rows = conn.execute(
         scoped(
@@ -100,7 +101,7 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
         states[row.to_state] += row.points
 
     lot_sums: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BALANCES, 0))
-    for lot in (Lot(*row) for row in conn.execute(scoped(SELECT[Lot], t.lots.c.account_id))):
+    for lot in (Lot(*row) for row in conn.execute(scoped(SELECT[Lot], t.lots.c.account_id))):  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         report.checked_lots += 1
         stored = {"points": lot.points, **{s: getattr(lot, s) for s in LOT_STATES}}
         if sum(stored[s] for s in LOT_STATES) != lot.points:
@@ -129,7 +130,7 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
         )
     )
     ticket_sums: dict[str, dict[str, int]] = defaultdict(lambda: {"held": 0, "deducted": 0})
-    for ticket in (Ticket(*row) for row in conn.execute(scoped(SELECT[Ticket], t.tickets.c.account_id))):
+    for ticket in (Ticket(*row) for row in conn.execute(scoped(SELECT[Ticket], t.tickets.c.account_id))):  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         held = held_by_ticket.get(ticket.id) or 0
         if ticket.status == "open":
             ticket_sums[ticket.account_id]["held"] += ticket.captured_points

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -10,6 +11,7 @@ from sqlalchemy import Connection
 
 from ...services import queries
 from ...services.accounts import PutAccount
+from ...services.balance import Balance
 from .. import present, schemas
 from ..deps import ALL, STAFF, Principal, allow, command_context, database, on_account
 from ..pagination import (
@@ -93,7 +95,7 @@ async def list_accounts(
         scope = scope_of("accounts")
         after = decode_cursor(cursor, scope, text)
 
-        def accounts_page(conn: Connection) -> tuple[queries.Page, list[queries.Balance]]:
+        def accounts_page(conn: Connection) -> tuple[queries.Page, list[Balance]]:
             page = queries.list_accounts(conn, after=after, limit=limit)
             return page, queries.balances(conn, page.items, now, window)
 
@@ -146,7 +148,7 @@ def _ledger_scope(account_id: str, kinds: list[str] | None) -> str:
     return scope_of("ledger", account_id=account_id, kind=kinds)
 
 
-def _tickets_scope(account_id: str, statuses: list[str] | None, external_ref: str | None) -> str:
+def _tickets_scope(account_id: str, statuses: Sequence[str] | None, external_ref: str | None) -> str:
     return scope_of("tickets", account_id=account_id, status=statuses, external_ref=external_ref)
 
 

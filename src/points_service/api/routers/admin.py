@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ...services.expiry import sweep
-from ...services.idempotency import PurgeResponses
+from ...services.idempotency import PurgeResponses, RequestKey
 from ...services.verify import verify
 from .. import schemas
 from ..deps import ADMIN, Principal, allow, command_context, database
 from ..routing import DeferredJsonRoute
-from ..writes import RequestKey, idempotency, remember
+from ..writes import idempotency, remember
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=DeferredJsonRoute)
 

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from ...services import grants
+from ...services.idempotency import RequestKey
 from ...services.revocation import Revocation, RevokeLot
 from .. import present, schemas
 from ..deps import ADMIN, BILLING, Principal, command_context, lot_account, on_account, on_lot
 from ..problems import validation_problem
 from ..routing import DeferredJsonRoute
-from ..writes import RequestKey, execute, idempotency
+from ..writes import execute, idempotency
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["points"], route_class=DeferredJsonRoute)

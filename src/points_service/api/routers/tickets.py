@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from ...services import queries
 from ...services import tickets as commands
+from ...services.idempotency import RequestKey
 from .. import present, schemas
 from ..deps import (
     ALL,
@@ -22,7 +23,7 @@ from ..deps import (
     ticket_account,
 )
 from ..routing import DeferredJsonRoute
-from ..writes import RequestKey, execute, idempotency
+from ..writes import execute, idempotency
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["tickets"], route_class=DeferredJsonRoute)
