@@ -945,7 +945,7 @@ def pg_admin(pg_url: str, *statements: str) -> None:
 
     with psycopg.connect(libpq_dsn(pg_url), autocommit=True) as conn:
         for statement in statements:
-            conn.execute(statement)  # type: ignore[arg-type]  # our own literal SQL
+            conn.execute(statement)  # our own literal SQL
 
 
 def pg_pool(pg_url: str) -> tuple[int, int]:
@@ -957,7 +957,7 @@ def pg_pool(pg_url: str) -> tuple[int, int]:
     settings = Settings(database_url=pg_url)
     engine = create_engine(settings, connections=settings.connections)
     try:
-        return engine.pool.size(), engine.pool._max_overflow  # type: ignore[attr-defined]
+        return engine.pool.size(), engine.pool._max_overflow  # type: ignore[attr-defined]  # QueuePool's, not on Pool
     finally:
         engine.dispose()
 
@@ -975,7 +975,7 @@ def postgres_info(pg_url: str) -> dict[str, str]:
             "shared_buffers",
             "max_connections",
         ):
-            row = conn.execute(f"SHOW {name}").fetchone()  # type: ignore[arg-type]
+            row = conn.execute(f"SHOW {name}").fetchone()
             info["version" if name == "server_version" else name] = str(row[0]) if row else ""
         return info
 

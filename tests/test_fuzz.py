@@ -560,7 +560,7 @@ def test_links(stateful_role: str, target: Target, tmp_path: Path, seeded_templa
     Hypothesis can replay and shrink a failing scenario."""
     target.role = stateful_role
 
-    class Links(schema.as_state_machine()):  # type: ignore[misc]
+    class Links(schema.as_state_machine()):  # type: ignore[misc]  # a base class made at run time
         def setup(self) -> None:
             self.serving = Serving(seeded_template, tmp_path)
 

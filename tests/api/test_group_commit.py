@@ -331,7 +331,7 @@ async def test_postgresql_a_connection_lost_during_commit_is_answered_as_outcome
     def exec_driver_sql(self: Connection, statement: str, *args: Any, **kwargs: Any) -> Any:
         writer_commit = statement == "COMMIT" and threading.current_thread().name.startswith("points-writer")
         if writer_commit and next(commits, None) == "ours":  # the server ends the session as COMMIT is sent
-            terminate_backend(self.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
+            terminate_backend(self.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]  # connected: not None
         return real(self, statement, *args, **kwargs)
 
     monkeypatch.setattr(Connection, "exec_driver_sql", exec_driver_sql)

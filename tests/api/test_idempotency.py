@@ -206,7 +206,7 @@ class TestKeySyntax:
     )
     async def test_invalid_key(self, api, value):
         await api.account()
-        r = await buy(api, "pay-1", value)  # type: ignore[arg-type]
+        r = await buy(api, "pay-1", value)
         invalid(r, "#/header/idempotency-key")
         assert await entries(api, "purchase") == []
 
