@@ -119,8 +119,9 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
         for s in BALANCES:
             lot_sums[lot.account_id][s] += getattr(lot, s)
 
-    held_by_ticket: dict[str, int] = dict(
-        conn.execute(
+    held_by_ticket: dict[str, int] = {  # noqa: C416  # dict(result) fails: a Result has keys(), so dict() reads it as a mapping
+        ticket_id: held  # type: ignore[misc]  # mypy takes a Row's items as object (records.SELECT)
+        for ticket_id, held in conn.execute(
             scoped(
                 select(allocations.ticket_id, func.sum(allocations.held))
                 .join(t.tickets, t.tickets.c.id == allocations.ticket_id)
@@ -128,7 +129,7 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
                 t.tickets.c.account_id,
             )
         )
-    )
+    }
     ticket_sums: dict[str, dict[str, int]] = defaultdict(lambda: {"held": 0, "deducted": 0})
     for ticket in (Ticket(*row) for row in conn.execute(scoped(SELECT[Ticket], t.tickets.c.account_id))):  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         held = held_by_ticket.get(ticket.id) or 0
