@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install postgres openapi client clean
+.PHONY: run test lint format install postgres openapi client clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,20 @@ run: install
 
 ## Run every test, on SQLite and on a throwaway PostgreSQL cluster (or POINTS_TEST_DATABASE_URL):
 ## the in-process suite on two workers, then the live-server and crash tests on their own (they time races).
-test: install postgres
+## `make lint` runs first.
+test: install postgres lint
 	$(BIN)/python scripts/with_postgres.py -- sh -c '\
 	  $(BIN)/pytest -n 2 --ignore=tests/live --ignore=tests/crash $(PYTEST_ARGS) && \
 	  $(BIN)/pytest tests/live tests/crash $(PYTEST_ARGS)'
+
+## ruff's rules and formatting over the repository (not the generated client), mypy --strict over
+## src/points_service; settings in pyproject.toml.
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+
+## Reformat the code and apply ruff's safe fixes (review the diff; `make lint` says what is left).
+format: install
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 ## Install Debian's PostgreSQL server when it is missing (skipped with POINTS_TEST_DATABASE_URL).
 postgres:

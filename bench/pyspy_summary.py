@@ -161,7 +161,9 @@ def summarise(text: str, title: str, limit: int = 25, possible: int | None = Non
         *_table("Self time, by component (the frame that was running)", leaf, total, limit),
         *_table("Inclusive time in the service's modules", modules, total, limit),
         *_table("Inclusive time in the service's functions", inclusive, total, limit),
-        *_table("By thread and innermost service function (what each thread was doing for the service)", doing, total, 15),
+        *_table(
+            "By thread and innermost service function (what each thread was doing for the service)", doing, total, 15
+        ),
     ]
     return "\n".join(lines)
 

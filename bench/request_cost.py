@@ -59,7 +59,9 @@ class Counters:
 
 async def seed(database: Database) -> str:
     ctx = Context(actor="bench", role="admin", clock=SystemClock(), return_grace=timedelta(days=30))
-    created = await database.write(CreateKey(name=f"request-cost-{uuid.uuid4().hex[:8]}", role="admin", now=datetime.now(UTC)))
+    created = await database.write(
+        CreateKey(name=f"request-cost-{uuid.uuid4().hex[:8]}", role="admin", now=datetime.now(UTC))
+    )
     await database.write(PutAccount(ctx=ctx, account_id=ACCOUNT, display_name="Request cost"))
     await database.write(AdjustPoints(ctx=ctx, account_id=ACCOUNT, points=10**9, reason="request cost seed"))
     return created.secret

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -60,7 +61,15 @@ POINTS = str(BIN / "points-service")
 TEST_HARNESS = "POINTS_TEST_"
 
 SCENARIOS = (
-    "ceiling_get", "ceiling_post", "ceiling_bare", "open_spread", "open_hot", "adjust", "resolve", "balance", "statement",
+    "ceiling_get",
+    "ceiling_post",
+    "ceiling_bare",
+    "open_spread",
+    "open_hot",
+    "adjust",
+    "resolve",
+    "balance",
+    "statement",
 )
 CEILING_OF = {
     "ceiling_get": "ceiling_get",
@@ -81,8 +90,20 @@ QUIET_CORES = 0.3  # --wait-quiet: the machine counts as quiet below this many b
 PROFILE_HZ = 200
 ACCOUNT_POINTS = 100_000
 HOT_POINTS = 1_000_000_000
-PACKAGES = ("points-service", "fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic", "pydantic-core",
-            "sqlalchemy", "psycopg", "psycopg-binary", "alembic")
+PACKAGES = (
+    "points-service",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "pydantic",
+    "pydantic-core",
+    "sqlalchemy",
+    "psycopg",
+    "psycopg-binary",
+    "alembic",
+)
 
 
 SCENARIO_HELP = """scenarios (default order):
@@ -215,7 +236,9 @@ def parse_wrk(output: str, wrk_cpu_s: float) -> WrkResult:
         raise RuntimeError(f"cannot read wrk's output:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    socket_errors = dict(zip(("connect", "read", "write", "timeout"), (int(x) for x in sock.groups()))) if sock else {}
+    socket_errors = (
+        dict(zip(("connect", "read", "write", "timeout"), (int(x) for x in sock.groups()), strict=True)) if sock else {}
+    )
     summary = re.search(r"^BENCH_SUMMARY (.*)$", output, re.MULTILINE)
     statuses = json.loads(summary.group(1))["statuses"] if summary else {}
     return WrkResult(
@@ -294,7 +317,9 @@ class Bench:
         return env
 
     def cli(self, *argv: str) -> str:
-        done = subprocess.run([POINTS, *argv], env=self.env(), check=False, capture_output=True, text=True, cwd=self.workdir)
+        done = subprocess.run(
+            [POINTS, *argv], env=self.env(), check=False, capture_output=True, text=True, cwd=self.workdir
+        )
         if done.returncode != 0:
             raise RuntimeError(f"points-service {' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
         return done.stdout.strip()
@@ -316,13 +341,17 @@ class Bench:
         log(f"{self.config.name}: migrating, keys, seeding {self.args.accounts} accounts")
         self.cli("migrate")
         self.keys = {
-            role: self.cli("keys", "create", "--role", role, "--name", f"bench-{role}") for role in ("admin", "helpdesk")
+            role: self.cli("keys", "create", "--role", role, "--name", f"bench-{role}")
+            for role in ("admin", "helpdesk")
         }
         await self.seed()
         ok, _, report = self.verify()
         if not ok:
             raise RuntimeError(f"verify is not clean after seeding: {report}")
-        log(f"{self.config.name}: seeded in {self.seed_seconds:.1f} s ({self.seed_transactions} transactions), verify clean")
+        log(
+            f"{self.config.name}: seeded in {self.seed_seconds:.1f} s ({self.seed_transactions} transactions), "
+            "verify clean"
+        )
 
     async def create_database(self, shared: dict[str, Any]) -> None:
         """A fresh, migrated and seeded database for this configuration.
@@ -347,7 +376,10 @@ class Bench:
             self.database_url = self._pg_url(name)
             await self._migrate_keys_seed()
             template = shared["pg_template"] = {
-                "name": name, "keys": self.keys, "seconds": self.seed_seconds, "transactions": self.seed_transactions,
+                "name": name,
+                "keys": self.keys,
+                "seconds": self.seed_seconds,
+                "transactions": self.seed_transactions,
             }
         else:
             self.keys = template["keys"]
@@ -431,7 +463,9 @@ class Bench:
         tickets = schema.tickets
         db = self._database()
         try:
-            rows = await db.read_one(select(tickets.c.id).where(tickets.c.status == "open", tickets.c.account_id != HOT))
+            rows = await db.read_one(
+                select(tickets.c.id).where(tickets.c.status == "open", tickets.c.account_id != HOT)
+            )
         finally:
             await db.dispose()
         ids = [row[0] for row in rows]
@@ -516,13 +550,17 @@ class Bench:
             ]
             for response in checks:
                 if response.status_code != 200:
-                    raise RuntimeError(f"pre-flight {response.request.url} answered {response.status_code}: {response.text}")
+                    raise RuntimeError(
+                        f"pre-flight {response.request.url} answered {response.status_code}: {response.text}"
+                    )
             if checks[0].json()["available"] != ACCOUNT_POINTS or not checks[2].json()["ok"]:
                 raise RuntimeError(f"pre-flight: unexpected seed {checks[0].json()} {checks[2].json()}")
 
     def start_bare(self) -> None:
         """The ceiling_bare server (bench/serve_bare.py): the bare FastAPI app, same uvicorn settings."""
-        self.bare, self.bare_port, logfile = self._spawn([sys.executable, str(BENCH / "serve_bare.py")], "bare", self.env())
+        self.bare, self.bare_port, logfile = self._spawn(
+            [sys.executable, str(BENCH / "serve_bare.py")], "bare", self.env()
+        )
         body = {"external_ref": "bench-bare-ready", "category": "consultation", "subject": "bench"}
         with httpx.Client(base_url=self.bare_url, timeout=2) as client:
 
@@ -652,7 +690,9 @@ class Bench:
             waited = True
         else:
             if self.args.wait_quiet > 0:
-                self.notes.append(f"the machine stayed busy through --wait-quiet {self.args.wait_quiet:g} s before a run")
+                self.notes.append(
+                    f"the machine stayed busy through --wait-quiet {self.args.wait_quiet:g} s before a run"
+                )
         if waited:
             self.quiet_waits += 1
 
@@ -668,8 +708,23 @@ class Bench:
             worker = int(children[-1])
         raw = self.workdir / f"profile-{self.config.name}-{scenario}.txt"
         spy = subprocess.Popen(
-            [self.args.py_spy, "record", "--pid", str(worker), "--duration", f"{max(1, int(self.args.duration))}",
-             "--rate", str(PROFILE_HZ), "--gil", "--nonblocking", "--threads", "--format", "raw", "--output", str(raw)],
+            [
+                self.args.py_spy,
+                "record",
+                "--pid",
+                str(worker),
+                "--duration",
+                f"{max(1, int(self.args.duration))}",
+                "--rate",
+                str(PROFILE_HZ),
+                "--gil",
+                "--nonblocking",
+                "--threads",
+                "--format",
+                "raw",
+                "--output",
+                str(raw),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -691,7 +746,9 @@ class Bench:
 
     def verify(self) -> tuple[bool, float, dict[str, Any]]:
         started = time.perf_counter()
-        done = subprocess.run([POINTS, "verify"], env=self.env(), check=False, capture_output=True, text=True, cwd=self.workdir)
+        done = subprocess.run(
+            [POINTS, "verify"], env=self.env(), check=False, capture_output=True, text=True, cwd=self.workdir
+        )
         seconds = time.perf_counter() - started
         try:
             report = json.loads(done.stdout)
@@ -807,7 +864,8 @@ class Bench:
                 self.stop_server()
             if self.topped_up:
                 self.notes.append(
-                    f"{self.topped_up} more tickets opened in-process (OpenTicket) before resolve, so that none is resolved twice"
+                    f"{self.topped_up} more tickets opened in-process (OpenTicket) before resolve, "
+                    "so that none is resolved twice"
                 )
             return phases
         finally:
@@ -831,7 +889,10 @@ def format_cpu(phase: Phase) -> str:
         return "–" if value is None else f"{value * 100:.0f}"
 
     wrk_share = phase.wrk.wrk_cpu_s / phase.seconds if phase.seconds else 0.0
-    return f"{pct(phase.cpu_server)}{split(phase.cpu_processes)}/{pct(phase.cpu_db)}/{pct(wrk_share)}/{pct(other_cpu(phase))} %"
+    return (
+        f"{pct(phase.cpu_server)}{split(phase.cpu_processes)}/{pct(phase.cpu_db)}/"
+        f"{pct(wrk_share)}/{pct(other_cpu(phase))} %"
+    )
 
 
 def split(processes: list[float]) -> str:
@@ -846,10 +907,8 @@ def split(processes: list[float]) -> str:
 def versions() -> dict[str, str]:
     found = {}
     for name in PACKAGES:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
     return found
 
 
@@ -886,7 +945,7 @@ def pg_admin(pg_url: str, *statements: str) -> None:
 
     with psycopg.connect(libpq_dsn(pg_url), autocommit=True) as conn:
         for statement in statements:
-            conn.execute(statement)  # type: ignore[arg-type]  # our own literal SQL
+            conn.execute(statement)  # our own literal SQL
 
 
 def pg_pool(pg_url: str) -> tuple[int, int]:
@@ -898,7 +957,7 @@ def pg_pool(pg_url: str) -> tuple[int, int]:
     settings = Settings(database_url=pg_url)
     engine = create_engine(settings, connections=settings.connections)
     try:
-        return engine.pool.size(), engine.pool._max_overflow  # type: ignore[attr-defined]
+        return engine.pool.size(), engine.pool._max_overflow  # type: ignore[attr-defined]  # QueuePool's, not on Pool
     finally:
         engine.dispose()
 
@@ -908,17 +967,28 @@ def postgres_info(pg_url: str) -> dict[str, str]:
 
     with psycopg.connect(libpq_dsn(pg_url), autocommit=True) as conn:
         info = {}
-        for name in ("server_version", "fsync", "synchronous_commit", "full_page_writes", "shared_buffers", "max_connections"):
-            row = conn.execute(f"SHOW {name}").fetchone()  # type: ignore[arg-type]
+        for name in (
+            "server_version",
+            "fsync",
+            "synchronous_commit",
+            "full_page_writes",
+            "shared_buffers",
+            "max_connections",
+        ):
+            row = conn.execute(f"SHOW {name}").fetchone()
             info["version" if name == "server_version" else name] = str(row[0]) if row else ""
         return info
 
 
 def git_commit() -> str | None:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True, cwd=ROOT
+    )
     if done.returncode != 0:
         return None
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], check=False, capture_output=True, text=True, cwd=ROOT)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], check=False, capture_output=True, text=True, cwd=ROOT
+    )
     return done.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
@@ -1013,7 +1083,8 @@ def markdown(
             + (f"; PostgreSQL pool {machine['db_pool_size']}+{machine['db_max_overflow']} connections." if pg else ".")
         ),
         "",
-        "| db | workers | scenario | req/s | p50 ms | p99 ms | errors | ceiling req/s | ratio | verify | CPU % server/db/wrk/other |",
+        "| db | workers | scenario | req/s | p50 ms | p99 ms | errors | ceiling req/s | ratio | verify "
+        "| CPU % server/db/wrk/other |",
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
@@ -1026,11 +1097,15 @@ def markdown(
         ceiling = "" if r["ceiling"] is None else f"{r['ceiling']:.0f}"
         errors = str(r["errors"])
         if r["error_statuses"] or r["socket_errors"]:
-            errors += " (" + ", ".join(f"{k}×{n}" for k, n in {**r["error_statuses"], **r["socket_errors"]}.items()) + ")"
+            errors += (
+                " (" + ", ".join(f"{k}×{n}" for k, n in {**r["error_statuses"], **r["socket_errors"]}.items()) + ")"
+            )
         lines.append(
-            f"| {r['db']} | {r['workers']} | {r['scenario']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-            f"{errors} | {ceiling} | {ratio} | {'clean' if r['verify_ok'] else '**NOT CLEAN**'} | "
-            f"{pct(cpu['server'])}{split(cpu['service_processes'])}/{pct(cpu['db'])}/{pct(cpu['wrk'])}/{pct(cpu['other'])} |"
+            f"| {r['db']} | {r['workers']} | {r['scenario']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
+            f"{r['p99_ms']:.1f} | {errors} | {ceiling} | {ratio} | "
+            f"{'clean' if r['verify_ok'] else '**NOT CLEAN**'} | "
+            f"{pct(cpu['server'])}{split(cpu['service_processes'])}/{pct(cpu['db'])}/"
+            f"{pct(cpu['wrk'])}/{pct(cpu['other'])} |"
         )
     lines += [
         "",
@@ -1089,17 +1164,28 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument(
-        "--seed-batch", type=int, default=500,
+        "--seed-batch",
+        type=int,
+        default=500,
         help="seeding and ticket top-ups: commands queued at once, and the harness's largest write batch (≤ 1000)",
     )
     parser.add_argument(
-        "--configs", type=parse_configs, default=parse_configs("sqlite:1,postgresql:1,postgresql:2"),
+        "--configs",
+        type=parse_configs,
+        default=parse_configs("sqlite:1,postgresql:1,postgresql:2"),
         help="comma-separated db:workers (default sqlite:1,postgresql:1,postgresql:2)",
     )
     parser.add_argument(
-        "--scenarios", default=",".join(SCENARIOS), help="comma-separated subset, in this order (default: all, as listed below)"
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help="comma-separated subset, in this order (default: all, as listed below)",
     )
-    parser.add_argument("--out", type=Path, default=RESULTS, help="where latest.md and latest.json go (profiled.md, .json with --profile)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS,
+        help="where latest.md and latest.json go (profiled.md, .json with --profile)",
+    )
     parser.add_argument(
         "--profile",
         metavar="SCENARIOS",
@@ -1135,8 +1221,10 @@ def main() -> int:
         parser.error("wrk is not installed (make bench installs it: apt-get install wrk)")
     pg_url = os.environ.get("POINTS_TEST_DATABASE_URL")
     if any(c.db == "postgresql" for c in args.configs) and not pg_url:
-        parser.error("PostgreSQL configurations need POINTS_TEST_DATABASE_URL: run through scripts/with_postgres.py "
-                     "(make bench does), or pass --configs sqlite:1")
+        parser.error(
+            "PostgreSQL configurations need POINTS_TEST_DATABASE_URL: run through scripts/with_postgres.py "
+            "(make bench does), or pass --configs sqlite:1"
+        )
 
     from points_service.settings import Settings
 
@@ -1213,7 +1301,9 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     stem = "profiled" if args.profile else "latest"  # a profiled run's figures are not the reference
     (args.out / f"{stem}.md").write_text(table)
-    (args.out / f"{stem}.json").write_text(json.dumps({"machine": machine, "results": rows, "configs": configs}, indent=2) + "\n")
+    (args.out / f"{stem}.json").write_text(
+        json.dumps({"machine": machine, "results": rows, "configs": configs}, indent=2) + "\n"
+    )
     print(table)
     if failed:
         log("verify was NOT clean after at least one phase")

@@ -79,7 +79,11 @@ def main(url: str, n: int) -> None:
 
         print(f"{n} primary-key SELECTs of one account's row, one after another ({backend})\n")
         print("| layer | CPU µs per item | wall µs per item |\n|---|---:|---:|")
-        timed(f"{'sqlite3' if backend == 'sqlite' else 'psycopg'} alone", n, lambda: driver.execute(sql, params).fetchall())
+        timed(
+            f"{'sqlite3' if backend == 'sqlite' else 'psycopg'} alone",
+            n,
+            lambda: driver.execute(sql, params).fetchall(),
+        )
         timed(
             "SQLAlchemy Core, select() built per call",
             n,

@@ -6,8 +6,9 @@ and is stopped and deleted when the command ends, whatever its outcome. The comm
 POINTS_TEST_DATABASE_URL, POINTS_TEST_PG_RESTART: the command that restarts the cluster as a
 crash would (`pg_ctl restart -m immediate`, as a JSON list of arguments), for the test that
 restarts the database under load, and POINTS_TEST_PG_DATA: the cluster's data directory (its
-postmaster.pid names the server process, for the test that freezes the server). If POINTS_TEST_DATABASE_URL is already set, the command runs
-against that server instead, no cluster is started, and that test is skipped.
+postmaster.pid names the server process, for the test that freezes the server). If
+POINTS_TEST_DATABASE_URL is already set, the command runs against that server instead, no cluster
+is started, and that test is skipped.
 """
 
 from __future__ import annotations
@@ -71,7 +72,10 @@ def main() -> int:
     quiet = {"stdout": subprocess.DEVNULL}
     try:
         subprocess.run(
-            as_user(user, [str(bin_ / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]),
+            as_user(
+                user,
+                [str(bin_ / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
+            ),
             check=True,
             **quiet,
         )
@@ -80,13 +84,26 @@ def main() -> int:
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
         subprocess.run(
-            as_user(user, [str(bin_ / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "server.log"), "-w", "start"]),
+            as_user(
+                user,
+                [str(bin_ / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "server.log"), "-w", "start"],
+            ),
             check=True,
             **quiet,
         )
         # Immediate mode: the server stops as if it crashed, and recovers from its WAL on start.
         # pg_ctl restarts it with the options it was started with (postmaster.opts).
-        restart = [str(bin_ / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-m", "immediate", "-w", "restart"]
+        restart = [
+            str(bin_ / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(root / "server.log"),
+            "-m",
+            "immediate",
+            "-w",
+            "restart",
+        ]
         env = {
             **os.environ,
             "POINTS_TEST_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
@@ -97,7 +114,9 @@ def main() -> int:
         return subprocess.call(argv, env=env)
     finally:
         if (data / "postmaster.pid").exists():
-            subprocess.run(as_user(user, [str(bin_ / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]), **quiet)
+            subprocess.run(
+                as_user(user, [str(bin_ / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]), **quiet
+            )
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -47,8 +46,6 @@ class FrozenClock:
 
     def set(self, moment: datetime) -> None:
         self.current = moment
-
-
 
 
 def _add_test_keys(url: str) -> None:
@@ -183,7 +180,9 @@ class Api:
         r = await self.put(f"/v1/accounts/{account_id}", {})
         assert r.status_code in (200, 201), r.text
 
-    async def buy(self, account_id: str = "acme", plan: str = "points-120", payment_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    async def buy(
+        self, account_id: str = "acme", plan: str = "points-120", payment_id: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
         payment_id = payment_id or f"pay-{account_id}-{plan}-{self.serial()}"
         r = await self.post(
             f"/v1/accounts/{account_id}/purchases", {"plan": plan, "payment_id": payment_id, **extra}, role="billing"
@@ -191,7 +190,9 @@ class Api:
         assert r.status_code == 201, r.text
         return r.json()
 
-    async def open(self, account_id: str = "acme", category: str = "store-problem", ref: str | None = None, **extra: Any) -> dict[str, Any]:
+    async def open(
+        self, account_id: str = "acme", category: str = "store-problem", ref: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
         body = {"external_ref": ref or f"T-{self.serial()}", "category": category, **extra}
         r = await self.post(f"/v1/accounts/{account_id}/tickets", body, role="helpdesk")
         assert r.status_code == 201, r.text

@@ -27,7 +27,7 @@ def admin_sql(sql: str, database: str | None = None) -> None:
     """Run one statement on the test server (outside any transaction: CREATE DATABASE…)."""
     assert PG_URL is not None
     with psycopg.connect(libpq_dsn(PG_URL, database), autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 def terminate_backend(pid: int) -> None:

@@ -305,7 +305,7 @@ class TestHelp:
             assert result.exit_code == 0 and "Usage" in result.output, (path, result.output)
             command = root
             for name in path:
-                command = command.commands[name]  # type: ignore[attr-defined]
+                command = command.commands[name]  # type: ignore[attr-defined]  # a click Group here, not a Command
             # the first words of the command's description appear in its help
             first = " ".join((command.help or "").split()[:3])
             assert first and first in " ".join(result.output.split()), (path, first)

@@ -54,9 +54,7 @@ def _generated_files(root: Path) -> dict[str, bytes]:
 
 def test_committed_client_is_what_make_client_generates(tmp_path: Path) -> None:
     out = tmp_path / "python"
-    done = subprocess.run(
-        [sys.executable, str(GENERATE), str(out)], capture_output=True, text=True, timeout=300
-    )
+    done = subprocess.run([sys.executable, str(GENERATE), str(out)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"generating the client failed:\n{done.stdout}\n{done.stderr}"
 
     fresh, committed = _generated_files(out), _generated_files(CLIENT)
@@ -64,7 +62,12 @@ def test_committed_client_is_what_make_client_generates(tmp_path: Path) -> None:
     extra = sorted(committed.keys() - fresh.keys())
     changed = sorted(name for name in fresh.keys() & committed.keys() if fresh[name] != committed[name])
     if missing or extra or changed:
-        lines = ["clients/python/ is stale: run `make client`", f"missing: {missing}", f"extra: {extra}", f"changed: {changed}"]
+        lines = [
+            "clients/python/ is stale: run `make client`",
+            f"missing: {missing}",
+            f"extra: {extra}",
+            f"changed: {changed}",
+        ]
         if changed:
             diff = difflib.unified_diff(
                 committed[changed[0]].decode(errors="replace").splitlines(),

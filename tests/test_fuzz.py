@@ -26,7 +26,6 @@ runs the long campaign on both (`POINTS_FUZZ_BACKENDS=sqlite,postgresql`).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -43,7 +42,8 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, strategies as st
+from hypothesis import HealthCheck
+from hypothesis import strategies as st
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import TestPhase
 from schemathesis.generation.value import GeneratedValue
@@ -131,11 +131,17 @@ def seed(client: asgi.ASGIClient) -> Seeded:
         ("other", "points-60", "pay-other-1"),
         ("other", "points-60", "pay-other-2"),
     ):
-        body = _ok(client.post(f"/v1/accounts/{account_id}/purchases", json={"plan": plan, "payment_id": payment}, headers=billing))
+        body = _ok(
+            client.post(
+                f"/v1/accounts/{account_id}/purchases", json={"plan": plan, "payment_id": payment}, headers=billing
+            )
+        )
         seeded.lots.append(body["lot"]["id"])
     _ok(client.post(f"/v1/lots/{seeded.lots[-1]}/revoke", json={"reason": "charged back"}, headers=billing), 200)
     body = _ok(
-        client.post("/v1/accounts/acme/licenses", json={"license_key": "LIC-ACME-1", "product": "default"}, headers=billing)
+        client.post(
+            "/v1/accounts/acme/licenses", json={"license_key": "LIC-ACME-1", "product": "default"}, headers=billing
+        )
     )
     seeded.lots.append(body["lot"]["id"])
     legacy = {"points": 40, "granted_at": "2025-06-01T00:00:00Z", "external_ref": "legacy-1", "reason": "old helpdesk"}
@@ -148,7 +154,9 @@ def seed(client: asgi.ASGIClient) -> Seeded:
         ("other", "HD-9", "consultation"),
     ):
         ticket = _ok(
-            client.post(f"/v1/accounts/{account_id}/tickets", json={"external_ref": ref, "category": category}, headers=helpdesk)
+            client.post(
+                f"/v1/accounts/{account_id}/tickets", json={"external_ref": ref, "category": category}, headers=helpdesk
+            )
         )
         opened[ref] = ticket["id"]
         seeded.tickets.append(ticket["id"])
@@ -165,8 +173,15 @@ def seed(client: asgi.ASGIClient) -> Seeded:
             "paid_at": T0.isoformat(),
         },
     }
-    _ok(client.post("/v1/webhooks/billing", data=json.dumps(event), headers=signed(json.dumps(event), "msg_seed_1")), 200)
-    for kind, target in (("plans", seeded.plans), ("categories", seeded.categories), ("license-products", seeded.products)):
+    _ok(
+        client.post("/v1/webhooks/billing", data=json.dumps(event), headers=signed(json.dumps(event), "msg_seed_1")),
+        200,
+    )
+    for kind, target in (
+        ("plans", seeded.plans),
+        ("categories", seeded.categories),
+        ("license-products", seeded.products),
+    ):
         body = _ok(client.get(f"/v1/{kind}", params={"include_inactive": "true", "limit": 500}, headers=admin), 200)
         target.extend(item["code"] for item in body["items"])
     return seeded
@@ -227,7 +242,9 @@ def seeded_template(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
     name = f"fuzz_seeded_{os.getpid()}"
     admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{request.getfixturevalue("pg_template")}"')
     try:
-        yield Template("postgresql", name, _seeded(make_url(PG_URL).set(database=name).render_as_string(hide_password=False)))
+        yield Template(
+            "postgresql", name, _seeded(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+        )
     finally:
         admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -319,7 +336,12 @@ def _aimed(generated: Any, alternatives: dict[str, list[Any]]) -> st.SearchStrat
 
 def _known_ids(path: str) -> dict[str, list[str]]:
     seeded = TARGET.seeded
-    return {"account_id": seeded.accounts, "ticket_id": seeded.tickets, "lot_id": seeded.lots, "code": _known_codes(path)}
+    return {
+        "account_id": seeded.accounts,
+        "ticket_id": seeded.tickets,
+        "lot_id": seeded.lots,
+        "code": _known_codes(path),
+    }
 
 
 @schema.hook
@@ -396,7 +418,9 @@ def unique_idempotency_key(case: Any) -> None:
         return
     headers = {name.lower(): value for name, value in case.headers.items() if name.lower() != "idempotency-key"}
     content = json.dumps(
-        [case.method, case.path, case.path_parameters, case.query, headers, repr(case.body)], sort_keys=True, default=repr
+        [case.method, case.path, case.path_parameters, case.query, headers, repr(case.body)],
+        sort_keys=True,
+        default=repr,
     )
     case.headers["Idempotency-Key"] = f"{key[:200]}~{hashlib.sha256(content.encode()).hexdigest()[:20]}"
 
@@ -425,6 +449,7 @@ _LISTS = ("list_plans", "list_categories", "list_license_products", "list_accoun
           "list_lots", "list_tickets", "list_webhook_events")  # fmt: skip
 _TICKET_WRITES = ("adjust_ticket", "resolve_ticket", "refund_ticket", "credit_ticket")
 _PRICED = ("open_ticket", "adjust_ticket", "resolve_ticket")
+# fmt: off
 SPEC_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
     # §3 conventions: a cursor is valid only for the endpoint and filters that produced it
     (_LISTS, 422, "validation-error", "#/query/cursor", r"the cursor is not valid for this endpoint and these filters"),
@@ -433,31 +458,40 @@ SPEC_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
     # §1 catalogue: codes name entries of a catalogue that changes at run time
     (("create_purchase",), 422, "validation-error", "#/plan", r"unknown plan '.*'"),
     (("create_license",), 422, "validation-error", "#/product", r"unknown license product '.*'"),
-    (("open_ticket", "adjust_ticket"), 422, "validation-error", "#/category", r"unknown category '.*'|category '.*' is no longer offered"),
+    (("open_ticket", "adjust_ticket"), 422, "validation-error", "#/category",
+     r"unknown category '.*'|category '.*' is no longer offered"),
     # §2 numbers: exactly the currency's minor digits
-    (("put_plan",), 422, "validation-error", "#/price/amount", r"amount must be a decimal string with exactly \d minor digits for [A-Z]{3}, like '.*'"),
-    (("create_purchase",), 422, "validation-error", "#/paid/amount", r"amount must be a decimal string with exactly \d minor digits for [A-Z]{3}, like '.*'"),
+    (("put_plan",), 422, "validation-error", "#/price/amount",
+     r"amount must be a decimal string with exactly \d minor digits for [A-Z]{3}, like '.*'"),
+    (("create_purchase",), 422, "validation-error", "#/paid/amount",
+     r"amount must be a decimal string with exactly \d minor digits for [A-Z]{3}, like '.*'"),
     # §3 purchases: up to 5 minutes ahead and 7 days back (admin: any past time)
-    (("create_purchase", "create_license"), 422, "validation-error", "#/purchased_at", r"must not be more than (5 minutes in the future|7 days in the past.*)"),
+    (("create_purchase", "create_license"), 422, "validation-error", "#/purchased_at",
+     r"must not be more than (5 minutes in the future|7 days in the past.*)"),
     # §3 imports: granted in the past, expiring after the grant
     (("create_import",), 422, "validation-error", "#/granted_at", r"must not be in the future"),
     (("create_import",), 422, "validation-error", "#/expires_at", r"must be after granted_at"),
     # §3 adjustments: −N writes off available points (422 if fewer are available); expiry of +N only
     (("create_adjustment",), 422, "validation-error", "#/points", r"only \d+ points are available to write off"),
-    (("create_adjustment",), 422, "validation-error", "#/expires_at", r"must be in the future|applies only to positive adjustments"),
+    (("create_adjustment",), 422, "validation-error", "#/expires_at",
+     r"must be in the future|applies only to positive adjustments"),
     # §1 pricing rules of the categories: range min ≤ max, formulas within the points limit
     (("put_category",), 422, "validation-error", "#/pricing/max", r"max must be at least min"),
-    (("put_category",), 422, "validation-error", "#/pricing", r"the formula exceeds \d+ points at its minimum quantity"),
+    (("put_category",), 422, "validation-error", "#/pricing",
+     r"the formula exceeds \d+ points at its minimum quantity"),
     # §3 quote and tickets: quantity for formulas only, estimated_points per the category's rule
     (("quote_category", *_PRICED), 422, "validation-error", "#/(query/)?quantity",
-     r"quantity \(.*\) is required for this category|quantity must be at least \d+|quantity prices the ticket above \d+ points|quantity applies only to formula-priced categories"),  # fmt: skip
+     r"quantity \(.*\) is required for this category|quantity must be at least \d+|"
+     r"quantity prices the ticket above \d+ points|quantity applies only to formula-priced categories"),
     (_PRICED, 422, "validation-error", "#/estimated_points",
-     r"this category (and quantity )?costs? exactly \d+ points|estimated_points (is required: .*|must be (between|at least) .*)"),  # fmt: skip
+     r"this category (and quantity )?costs? exactly \d+ points|"
+     r"estimated_points (is required: .*|must be (between|at least) .*)"),
     # §2 ticket states: a credit is 1 ≤ points ≤ deducted − returned, else 422 with max_points
     (("credit_ticket",), 422, "validation-error", "#/points", r"a credit must be between 1 and \d+ points"),
     # §4: an event that cannot be applied yet is stored as failed and answered 422, so the sender retries
     (("receive_billing_event",), 422, "validation-error", "#/data", r".+"),
 ]
+# fmt: on
 
 
 def _spec_rule(case: Any, response: Any) -> bool:
@@ -471,18 +505,19 @@ def _spec_rule(case: Any, response: Any) -> bool:
     operation = case.operation.definition.raw.get("operationId")
     errors = problem.get("errors")
     for operations, status, slug, pointer, detail in SPEC_RULES:
-        if (
-            operation not in operations
-            or response.status_code != status
-            or problem.get("type") != f"/problems/{slug}"
-        ):
+        if operation not in operations or response.status_code != status or problem.get("type") != f"/problems/{slug}":
             continue
         if not pointer:
             if re.fullmatch(detail, str(problem.get("detail"))):
                 return True
-        elif isinstance(errors, list) and len(errors) == 1 and isinstance(errors[0], dict):
-            if re.fullmatch(pointer, str(errors[0].get("pointer"))) and re.fullmatch(detail, str(errors[0].get("detail"))):
-                return True
+        elif (
+            isinstance(errors, list)
+            and len(errors) == 1
+            and isinstance(errors[0], dict)
+            and re.fullmatch(pointer, str(errors[0].get("pointer")))
+            and re.fullmatch(detail, str(errors[0].get("detail")))
+        ):
+            return True
     return False
 
 
@@ -525,7 +560,7 @@ def test_links(stateful_role: str, target: Target, tmp_path: Path, seeded_templa
     Hypothesis can replay and shrink a failing scenario."""
     target.role = stateful_role
 
-    class Links(schema.as_state_machine()):  # type: ignore[misc]
+    class Links(schema.as_state_machine()):  # type: ignore[misc]  # a base class made at run time
         def setup(self) -> None:
             self.serving = Serving(seeded_template, tmp_path)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,14 +42,18 @@ def _inspect(url: str) -> tuple[set[str], list[tuple[str, str]], int]:
             categories = 0
             if "categories" in tables:
                 categories = conn.execute(text("SELECT count(*) FROM categories")).scalar_one()
-            return tables, [(str(d[0]), str(d[1:])) if isinstance(d, tuple) else ("group", str(d)) for d in diff], categories
+            return (
+                tables,
+                [(str(d[0]), str(d[1:])) if isinstance(d, tuple) else ("group", str(d)) for d in diff],
+                categories,
+            )
     finally:
         engine.dispose()
 
 
 def test_upgrade_downgrade_upgrade(empty_url):
     upgrade(empty_url)
-    tables, diff, categories = _inspect(empty_url)
+    tables, _, categories = _inspect(empty_url)
     assert {"accounts", "lots", "ledger_entries", "postings", "tickets"} <= tables
     assert categories == 22
     downgrade(empty_url, "base")

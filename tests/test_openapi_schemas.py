@@ -160,7 +160,7 @@ def test_every_schema_model_has_examples() -> None:
 def _model(name: str) -> type[BaseModel]:
     """The pydantic model behind a component schema (`Page_Lot_` is `Page[Lot]`)."""
     if page := re.fullmatch(r"Page_(\w+)_", name):
-        return schemas.Page[_model(page[1])]  # type: ignore[index]
+        return schemas.Page[_model(page[1])]  # type: ignore[misc, return-value]  # a model class of Page[a class known at run time]
     for module in (schemas, docs):
         model = getattr(module, name, None)
         if isinstance(model, type) and issubclass(model, BaseModel):
@@ -180,7 +180,9 @@ def _component_examples() -> list[tuple[str, int, Any]]:
     ]
 
 
-@pytest.mark.parametrize(("name", "index", "example"), _component_examples(), ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    ("name", "index", "example"), _component_examples(), ids=lambda v: v if isinstance(v, str) else None
+)
 def test_component_example_is_valid_and_what_the_model_serializes(name: str, index: int, example: Any) -> None:
     errors = [str(error) for error in _validator({"$ref": REF + name}).iter_errors(example)]
     assert not errors, f"{name} example {index} breaks the document's schema: {errors}"
@@ -199,7 +201,9 @@ def _media_examples() -> Iterator[tuple[str, dict[str, Any], Any]]:
             yield f"{where} ({key})", media["schema"], named["value"]
 
 
-@pytest.mark.parametrize(("where", "schema", "example"), list(_media_examples()), ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    ("where", "schema", "example"), list(_media_examples()), ids=lambda v: v if isinstance(v, str) else None
+)
 def test_media_type_example_is_valid(where: str, schema: dict[str, Any], example: Any) -> None:
     errors = [str(error) for error in _validator(schema).iter_errors(example)]
     assert not errors, f"{where}: the example breaks the schema: {errors}"
@@ -215,7 +219,12 @@ IDS = {
     "origin_lot_id": rf"lot_{ULID}",
     "ticket_id": rf"tkt_{ULID}",
 }
-ID_OF = {"Lot": rf"lot_{ULID}", "Ticket": rf"tkt_{ULID}", "TicketDetail": rf"tkt_{ULID}", "LedgerEntry": rf"le_{ULID}|pending:lot_{ULID}"}
+ID_OF = {
+    "Lot": rf"lot_{ULID}",
+    "Ticket": rf"tkt_{ULID}",
+    "TicketDetail": rf"tkt_{ULID}",
+    "LedgerEntry": rf"le_{ULID}|pending:lot_{ULID}",
+}
 INSTANT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
 LOT_STATES = ("available", "held", "deducted", "expired", "revoked", "written_off", "reissued")
 
@@ -230,16 +239,22 @@ def _objects(value: Any) -> Iterator[dict[str, Any]]:
             yield from _objects(item)
 
 
-@pytest.mark.parametrize(("name", "index", "example"), _component_examples(), ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    ("name", "index", "example"), _component_examples(), ids=lambda v: v if isinstance(v, str) else None
+)
 def test_component_example_looks_like_the_services_data(name: str, index: int, example: Any) -> None:
     for obj in _objects(example):
         for key, value in obj.items():
             if key in IDS and value is not None:
                 assert re.fullmatch(IDS[key], value), f"{name} example {index}: {key} {value!r}"
             if (key.endswith("_at") or key == "at") and isinstance(value, str):
-                assert re.fullmatch(INSTANT, value), f"{name} example {index}: {key} {value!r} is not UTC like 2026-11-26T10:00:00Z"
+                assert re.fullmatch(INSTANT, value), (
+                    f"{name} example {index}: {key} {value!r} is not UTC like 2026-11-26T10:00:00Z"
+                )
         if {"points", *LOT_STATES} <= obj.keys():
-            assert sum(obj[state] for state in LOT_STATES) == obj["points"], f"{name} example {index}: lot states ≠ points"
+            assert sum(obj[state] for state in LOT_STATES) == obj["points"], (
+                f"{name} example {index}: lot states ≠ points"
+            )
     if name in ID_OF:
         assert re.fullmatch(ID_OF[name], example["id"]), f"{name} example {index}: id {example['id']!r}"
     if name == "Revocation":
@@ -264,5 +279,7 @@ def test_closed_sets_are_enums_with_the_databases_values() -> None:
     assert entry["kind"]["$ref"] == REF + "EntryKind"
     assert posting["to_state"]["$ref"] == REF + "LotState"
     assert [s.get("$ref") for s in posting["from_state"]["anyOf"]] == [REF + "LotState", None]
-    (kind_filter,) = [p for p in DOCUMENT["paths"]["/v1/accounts/{account_id}/ledger"]["get"]["parameters"] if p["name"] == "kind"]
+    (kind_filter,) = [
+        p for p in DOCUMENT["paths"]["/v1/accounts/{account_id}/ledger"]["get"]["parameters"] if p["name"] == "kind"
+    ]
     assert kind_filter["schema"]["items"]["$ref"] == REF + "EntryKind"

@@ -2,4 +2,6 @@
 
 import secrets
 
-TEST_KEYS = {role: f"pts_test_{role}_{secrets.token_urlsafe(16)}" for role in ("admin", "billing", "helpdesk", "viewer")}
+TEST_KEYS = {
+    role: f"pts_test_{role}_{secrets.token_urlsafe(16)}" for role in ("admin", "billing", "helpdesk", "viewer")
+}

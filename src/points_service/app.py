@@ -13,11 +13,10 @@ from .api.limits import BodyGuard
 from .api.metrics import Metrics
 from .api.metrics import router as metrics_router
 from .api.observability import RequestObserver, configure_logging
-from .api.problems import install_problem_handlers
+from .api.problems import ProblemError, install_problem_handlers, unexpected_error_response
 from .api.problems import router as problems_router
-from .api.problems import ProblemError, unexpected_error_response
-from .api.writes import ReplayError, problem_with_idempotency, replay_response
 from .api.routers import accounts, admin, catalogue, grants, health, tickets, webhooks
+from .api.writes import ReplayError, problem_with_idempotency, replay_response
 from .domain.clock import Clock, SystemClock
 from .services.uow import Database
 from .settings import Settings, get_settings
@@ -32,7 +31,9 @@ Authenticate with `Authorization: Bearer <api key>`.
 """
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, database: Database | None = None
+) -> FastAPI:
     settings = settings or get_settings()
     metrics = Metrics()
     db = database or Database.from_settings(settings)
@@ -53,8 +54,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.state.owners = Owners()
     app.state.metrics = metrics
     install_problem_handlers(app)
-    app.add_exception_handler(ReplayError, lambda _request, exc: replay_response(exc))  # type: ignore[arg-type]
-    app.add_exception_handler(ProblemError, problem_with_idempotency)  # type: ignore[arg-type]
+    app.add_exception_handler(ReplayError, lambda _request, exc: replay_response(exc))
+    app.add_exception_handler(ProblemError, problem_with_idempotency)  # type: ignore[arg-type]  # registered for ProblemError only
     app.state.inflight = {}
     # A request is matched against the routes one after another (FastAPI's router is a list), so
     # the routes most requests take come first: the ticket writes, then the account reads.
@@ -67,7 +68,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         app.router.routes.extend(router.routes)  # one flat list: no per-router matching on top
     install_openapi(app)
     app.add_middleware(BodyGuard, problem_base_uri=settings.problem_base_uri)
-    app.add_middleware(RequestObserver, metrics=metrics, on_error=unexpected_error_response)  # outermost: sees every request
+    app.add_middleware(
+        RequestObserver, metrics=metrics, on_error=unexpected_error_response
+    )  # outermost: sees every request
     return app
 
 

@@ -25,10 +25,15 @@ from .settings import Settings, get_settings
 
 # Pretty exceptions would print local variables, secrets included: never.
 app = typer.Typer(
-    help="The support-points ledger service.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+    help="The support-points ledger service.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
 )
 keys_app = typer.Typer(
-    help="Manage API keys (secrets are printed once, at creation).", no_args_is_help=True, pretty_exceptions_enable=False
+    help="Manage API keys (secrets are printed once, at creation).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 app.add_typer(keys_app, name="keys")
 
@@ -386,7 +391,7 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]], right: set[int
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
 
     def line(cells: tuple[str, ...]) -> str:
-        padded = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        padded = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))]
         return ("  " + "  ".join(padded)).rstrip()
 
     return [line(headers), *(line(r) for r in rows)]
@@ -517,4 +522,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     )
     return_grace: timedelta = Field(
         default=timedelta(days=30),
-        description="RETURN_GRACE: returned points need a lot valid for longer than this (ISO 8601 duration or seconds)",
+        description=(
+            "RETURN_GRACE: returned points need a lot valid for longer than this (ISO 8601 duration or seconds)"
+        ),
     )
     expiring_window_days: int = Field(default=90, ge=0, le=3650)
     problem_base_uri: str = Field(default="/problems/")
@@ -53,7 +55,9 @@ class Settings(BaseSettings):
         default=1,
         ge=1,
         le=100,
-        description="PostgreSQL: writer threads, each applying one batch at a time on its own connection; SQLite always 1",
+        description=(
+            "PostgreSQL: writer threads, each applying one batch at a time on its own connection; SQLite always 1"
+        ),
     )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
@@ -69,7 +73,10 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=24, description="how long Idempotency-Key responses are kept")
     bench_routes: bool = Field(
         default=False,
-        description="serve the unauthenticated /bench/ceiling routes that `make bench` measures as its ceiling; never in production",
+        description=(
+            "serve the unauthenticated /bench/ceiling routes that `make bench` measures as its ceiling; "
+            "never in production"
+        ),
     )
 
     @property

@@ -31,7 +31,7 @@ def _database_errors(metrics_text: str, kind: str) -> float:
 
 
 def _reader_pids(api: Api) -> list[int]:
-    return [conn.connection.dbapi_connection.info.backend_pid for conn in api.db._reader_connections._all]  # type: ignore[union-attr]
+    return [conn.connection.dbapi_connection.info.backend_pid for conn in api.db._reader_connections._all]  # type: ignore[union-attr]  # connected: not None
 
 
 async def test_a_read_whose_connection_died_is_tried_again_on_a_fresh_one(api: Api) -> None:
@@ -48,7 +48,9 @@ async def test_a_read_whose_connection_died_is_tried_again_on_a_fresh_one(api: A
     assert _database_errors(metrics, "disconnect") == 0
 
 
-async def test_a_read_whose_connection_dies_twice_is_a_503_problem_and_the_next_one_works(api: Api, monkeypatch) -> None:
+async def test_a_read_whose_connection_dies_twice_is_a_503_problem_and_the_next_one_works(
+    api: Api, monkeypatch
+) -> None:
     await api.account("acme")
     real_read = queries.account_and_balance
     lost: list[bool] = []
@@ -102,7 +104,9 @@ async def test_a_read_the_restarting_database_refuses_is_a_503_problem(api: Api,
     assert _database_errors(metrics, "unreachable") == 1
 
 
-async def test_a_write_whose_commit_is_lost_says_so_and_its_idempotent_repeat_applies_it_once(api: Api, monkeypatch) -> None:
+async def test_a_write_whose_commit_is_lost_says_so_and_its_idempotent_repeat_applies_it_once(
+    api: Api, monkeypatch
+) -> None:
     await api.account("acme")
     real = Connection.exec_driver_sql
     lost: list[bool] = []
@@ -110,7 +114,7 @@ async def test_a_write_whose_commit_is_lost_says_so_and_its_idempotent_repeat_ap
     def exec_driver_sql(self: Connection, statement: str, *args: Any, **kwargs: Any) -> Any:
         if statement == "COMMIT" and threading.current_thread().name.startswith("points-writer") and not lost:
             lost.append(True)  # the server ends the session as COMMIT is sent
-            terminate_backend(self.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
+            terminate_backend(self.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]  # connected: not None
         return real(self, statement, *args, **kwargs)
 
     monkeypatch.setattr(Connection, "exec_driver_sql", exec_driver_sql)
@@ -126,4 +130,3 @@ async def test_a_write_whose_commit_is_lost_says_so_and_its_idempotent_repeat_ap
     again = await api.post("/v1/accounts/acme/adjustments", body, headers=key)
     assert again.status_code in (200, 201) and again.json() == repeat.json()
     assert (await api.balance("acme"))["available"] == 40, "applied exactly once"
-

@@ -67,7 +67,13 @@ def assert_reconciles(st: dict[str, Any]) -> int:
 
 
 async def import_(api: Any, points: int, account_id: str = "acme", **body: Any) -> dict[str, Any]:
-    body = {"points": points, "granted_at": iso(api.clock.now()), "external_ref": f"OLD-{account_id}-{points}-{len(body)}", "reason": "migration", **body}
+    body = {
+        "points": points,
+        "granted_at": iso(api.clock.now()),
+        "external_ref": f"OLD-{account_id}-{points}-{len(body)}",
+        "reason": "migration",
+        **body,
+    }
     r = await api.post(f"/v1/accounts/{account_id}/imports", body)
     assert r.status_code == 201, r.text
     return r.json()["lot"]
@@ -96,7 +102,9 @@ class TestDueExpiryBeforeAnyWrite:
     async def test_points_are_not_spendable(self, api):
         await self._arrange(api)
         assert figures(await api.balance()) == (0, 0, 0)
-        r = await api.post("/v1/accounts/acme/tickets", {"external_ref": "T-1", "category": "store-problem"}, role="helpdesk")
+        r = await api.post(
+            "/v1/accounts/acme/tickets", {"external_ref": "T-1", "category": "store-problem"}, role="helpdesk"
+        )
         body = assert_problem(r, 409, "insufficient-points")
         assert (body["available"], body["required"]) == (0, 25)
         assert figures(await api.balance()) == (0, 0, 0)
@@ -114,7 +122,9 @@ class TestDueExpiryBeforeAnyWrite:
         assert pending["actor"] == "system:expiry"
         assert ts(pending["effective_at"]) == T0_PLUS_2Y
         assert pending["available_after"] == 0
-        assert pending["postings"] == [{"lot_id": lot["id"], "from_state": "available", "to_state": "expired", "points": 100}]
+        assert pending["postings"] == [
+            {"lot_id": lot["id"], "from_state": "available", "to_state": "expired", "points": 100}
+        ]
         assert assert_reconciles(st) == 0
 
     async def test_ledger_and_lots_show_it_too(self, api):
@@ -130,7 +140,9 @@ class TestDueExpiryBeforeAnyWrite:
 
     async def test_the_next_write_persists_it_exactly_once(self, api):
         lot = await self._arrange(api)
-        r = await api.post("/v1/accounts/acme/tickets", {"external_ref": "T-1", "category": "store-problem"}, role="helpdesk")
+        r = await api.post(
+            "/v1/accounts/acme/tickets", {"external_ref": "T-1", "category": "store-problem"}, role="helpdesk"
+        )
         assert r.status_code == 409  # a failed write persists nothing
         assert [e["pending"] for e in await ledger(api, kind="expiry")] == [True]
 
@@ -139,11 +151,21 @@ class TestDueExpiryBeforeAnyWrite:
         expiries = await ledger(api, kind="expiry")
         assert len(expiries) == 1
         expiry = expiries[0]
-        assert (expiry["seq"], expiry["pending"], expiry["available_delta"], expiry["lot_id"]) == (2, False, -100, lot["id"])
+        assert (expiry["seq"], expiry["pending"], expiry["available_delta"], expiry["lot_id"]) == (
+            2,
+            False,
+            -100,
+            lot["id"],
+        )
         assert expiry["actor"] == "system:expiry"
         assert ts(expiry["effective_at"]) == T0_PLUS_2Y
         assert ts(expiry["created_at"]) == T0_PLUS_2Y + timedelta(days=1)
-        assert [(e["seq"], e["kind"]) for e in await ledger(api)] == [(4, "purchase"), (3, "purchase"), (2, "expiry"), (1, "import")]
+        assert [(e["seq"], e["kind"]) for e in await ledger(api)] == [
+            (4, "purchase"),
+            (3, "purchase"),
+            (2, "expiry"),
+            (1, "import"),
+        ]
 
         st = await statement(api)
         assert all(not e["pending"] for e in st["modifications"]["items"])
@@ -186,7 +208,9 @@ class TestExpiryBoundary:
         (shown,) = await lots(api)
         assert shown["id"] == lot["id"]
         assert states(shown) == {**dict.fromkeys(LOT_STATES, 0), "expired": 120}
-        r = await api.post("/v1/accounts/acme/tickets", {"external_ref": "T-1", "category": "consultation"}, role="helpdesk")
+        r = await api.post(
+            "/v1/accounts/acme/tickets", {"external_ref": "T-1", "category": "consultation"}, role="helpdesk"
+        )
         assert (assert_problem(r, 409, "insufficient-points")["available"]) == 0
 
     async def test_a_capture_at_expires_at_persists_the_expiry_effective_at_expires_at(self, api):
@@ -194,7 +218,10 @@ class TestExpiryBoundary:
         api.clock.set(T0_PLUS_2Y)
         await api.open(category="general-question")  # zero points: opens with any balance
         entries = await ledger(api)
-        assert [(e["seq"], e["kind"], e["available_delta"]) for e in entries] == [(2, "expiry", -120), (1, "purchase", 120)]
+        assert [(e["seq"], e["kind"], e["available_delta"]) for e in entries] == [
+            (2, "expiry", -120),
+            (1, "purchase", 120),
+        ]
         assert ts(entries[0]["effective_at"]) == ts(entries[0]["created_at"]) == T0_PLUS_2Y
 
 
@@ -214,7 +241,10 @@ class TestExpirySweep:
         assert r.status_code == 200, r.text
         assert r.json() == {"expired_lots": 3, "expired_points": 480, "accounts": ["acme", "beta"]}
         acme = await ledger(api, "acme", kind="expiry")
-        assert [(e["pending"], e["available_delta"], e["actor"]) for e in acme] == [(False, -60, "system:expiry"), (False, -120, "system:expiry")]
+        assert [(e["pending"], e["available_delta"], e["actor"]) for e in acme] == [
+            (False, -60, "system:expiry"),
+            (False, -120, "system:expiry"),
+        ]
         assert all(ts(e["effective_at"]) == T0_PLUS_2Y for e in acme)
         beta = await ledger(api, "beta", kind="expiry")
         assert [(e["pending"], e["available_delta"]) for e in beta] == [(False, -300)]
@@ -307,7 +337,10 @@ class TestHeldPointsDoNotExpire:
             ("purchase", 120, 0, 0),
         ]
         (shown,) = await lots(api)
-        assert (shown["id"], states(shown)) == (lot["id"], {**dict.fromkeys(LOT_STATES, 0), "deducted": 25, "expired": 95})
+        assert (shown["id"], states(shown)) == (
+            lot["id"],
+            {**dict.fromkeys(LOT_STATES, 0), "deducted": 25, "expired": 95},
+        )
 
     async def test_held_points_can_still_be_raised_only_from_live_lots(self, api):
         await api.account()
@@ -379,16 +412,22 @@ class TestAccountsExpiringBefore:
     async def _accounts(self, api: Any) -> dict[str, dict[str, Any]]:
         for account_id in ("acme", "beta", "delta", "gamma", "omega"):
             await api.account(account_id)
-        made = {
+        return {
             "acme-60": await import_(api, 50, "acme", external_ref="A60", expires_at=iso(T0 + timedelta(days=60))),
             "acme-80": await import_(api, 10, "acme", external_ref="A80", expires_at=iso(T0 + timedelta(days=80))),
             "acme-150": await import_(api, 70, "acme", external_ref="A150", expires_at=iso(T0 + timedelta(days=150))),
             "beta-30": await import_(api, 20, "beta", external_ref="B30", expires_at=iso(T0 + timedelta(days=30))),
             "gamma-200": await import_(api, 40, "gamma", external_ref="G200", expires_at=iso(T0 + timedelta(days=200))),
             "delta-never": await import_(api, 99, "delta", external_ref="DN", expires_at=None),
-            "omega-past": await import_(api, 5, "omega", external_ref="OP", granted_at=iso(T0 - timedelta(days=10)), expires_at=iso(T0 - timedelta(days=1))),
+            "omega-past": await import_(
+                api,
+                5,
+                "omega",
+                external_ref="OP",
+                granted_at=iso(T0 - timedelta(days=10)),
+                expires_at=iso(T0 - timedelta(days=1)),
+            ),
         }
-        return made
 
     async def test_the_plain_list_shows_each_balance_as_the_account_reads_it_with_one_query_for_all_lots(self, api):
         await self._accounts(api)
@@ -420,7 +459,11 @@ class TestAccountsExpiringBefore:
         await self._accounts(api)
         seen, cursor = [], None
         for _ in range(10):
-            params = {"expiring_before": iso(T0 + timedelta(days=365)), "limit": 1, **({"cursor": cursor} if cursor else {})}
+            params = {
+                "expiring_before": iso(T0 + timedelta(days=365)),
+                "limit": 1,
+                **({"cursor": cursor} if cursor else {}),
+            }
             r = await api.get("/v1/accounts", params=params)
             assert r.status_code == 200, r.text
             seen += [(a["account_id"], a["expiring_points"]) for a in r.json()["items"]]
@@ -433,7 +476,9 @@ class TestAccountsExpiringBefore:
         await self._accounts(api)
         r = await api.get("/v1/accounts", params={"expiring_before": iso(T0 + timedelta(days=365)), "limit": 1})
         cursor = r.json()["next_cursor"]
-        r = await api.get("/v1/accounts", params={"expiring_before": iso(T0 + timedelta(days=300)), "limit": 1, "cursor": cursor})
+        r = await api.get(
+            "/v1/accounts", params={"expiring_before": iso(T0 + timedelta(days=300)), "limit": 1, "cursor": cursor}
+        )
         body = assert_problem(r, 422, "validation-error")
         assert [e["pointer"] for e in body["errors"]] == ["#/query/cursor"]
 

@@ -217,9 +217,7 @@ class Meet:
         self.other.wait(1.0)
 
 
-async def _crossed_batches(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch | None = None
-) -> tuple[list[Any], int]:
+async def _crossed_batches(settings: Settings, monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[list[Any], int]:
     """Two replicas' batches touch accounts a and b in opposite orders, and wait for each other
     in the middle. Returns every command's outcome and how many batches had to be redone.
 
@@ -331,9 +329,9 @@ async def test_postgresql_a_connection_lost_during_commit_is_answered_as_outcome
     commits = iter(["the gate's batch", "ours"])
 
     def exec_driver_sql(self: Connection, statement: str, *args: Any, **kwargs: Any) -> Any:
-        if statement == "COMMIT" and threading.current_thread().name.startswith("points-writer"):
-            if next(commits, None) == "ours":  # the server ends the session as COMMIT is sent
-                terminate_backend(self.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
+        writer_commit = statement == "COMMIT" and threading.current_thread().name.startswith("points-writer")
+        if writer_commit and next(commits, None) == "ours":  # the server ends the session as COMMIT is sent
+            terminate_backend(self.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]  # connected: not None
         return real(self, statement, *args, **kwargs)
 
     monkeypatch.setattr(Connection, "exec_driver_sql", exec_driver_sql)
@@ -374,11 +372,11 @@ async def test_a_commit_the_shutting_down_database_fails_is_answered_as_outcome_
     commits = iter(["the gate's batch", "ours"])
 
     def exec_driver_sql(self: Connection, statement: str, *args: Any, **kwargs: Any) -> Any:
-        if statement == "COMMIT" and threading.current_thread().name.startswith("points-writer"):
-            if next(commits, None) == "ours":
-                real(self, "ROLLBACK")  # here it was not applied; the point is that nobody can tell
-                shutdown = psycopg.errors.AdminShutdown("terminating connection due to administrator command")
-                raise DBAPIError("COMMIT", None, shutdown)
+        writer_commit = statement == "COMMIT" and threading.current_thread().name.startswith("points-writer")
+        if writer_commit and next(commits, None) == "ours":
+            real(self, "ROLLBACK")  # here it was not applied; the point is that nobody can tell
+            shutdown = psycopg.errors.AdminShutdown("terminating connection due to administrator command")
+            raise DBAPIError("COMMIT", None, shutdown)
         return real(self, statement, *args, **kwargs)
 
     monkeypatch.setattr(Connection, "exec_driver_sql", exec_driver_sql)
@@ -392,6 +390,7 @@ async def test_a_commit_the_shutting_down_database_fails_is_answered_as_outcome_
 
 def test_uow_classifies_what_a_restart_looks_like() -> None:
     """57P01–57P03 and class 08 are connection failures; a constraint is not."""
+
     def wrapped(exc: Exception) -> DBAPIError:
         return DBAPIError("SELECT 1", None, exc)
 
@@ -402,7 +401,9 @@ def test_uow_classifies_what_a_restart_looks_like() -> None:
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("guard", ["on", "off"])
-async def test_postgresql_a_batch_that_waited_for_a_lock_reads_the_lots_the_holder_committed(db, settings, monkeypatch, guard):
+async def test_postgresql_a_batch_that_waited_for_a_lock_reads_the_lots_the_holder_committed(
+    db, settings, monkeypatch, guard
+):
     """Replica 1 holds account a's lock while it grants 10 points (a new lot); replica 2's write-off
     of those 10 waits for the lock. Its statement's snapshot predates the grant, so without reading
     the lots again (`guard` off: the negative control) it would find none and refuse."""
@@ -439,11 +440,15 @@ async def test_postgresql_a_revocation_that_moves_no_point_still_writes_its_acco
     from points_service.services.tickets import OpenTicket, RefundTicket
 
     purchase = await db.write(Purchase(ctx=CTX, account_id="a", plan="points-60", payment_id="pay-touch"))
-    ticket = await db.write(OpenTicket(ctx=CTX, account_id="a", external_ref="T-touch", category="other", estimated_points=60))
+    ticket = await db.write(
+        OpenTicket(ctx=CTX, account_id="a", external_ref="T-touch", category="other", estimated_points=60)
+    )
     other = Database.from_settings(_one_writer(settings))
     try:
         gate = Gate(locks=("a",))
-        revoked = asyncio.create_task(db.write(RevokeLot(ctx=CTX, account_id="a", lot_id=purchase.lot.id, reason="refund")))
+        revoked = asyncio.create_task(
+            db.write(RevokeLot(ctx=CTX, account_id="a", lot_id=purchase.lot.id, reason="refund"))
+        )
         held = asyncio.create_task(db.write(gate))
         await until(gate.opened)
         refunded = asyncio.create_task(

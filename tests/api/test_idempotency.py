@@ -64,14 +64,29 @@ def replayed(r: httpx.Response, original: httpx.Response) -> httpx.Response:
     return r
 
 
-async def buy(api: Any, payment_id: str, idem: str | None = None, *, role: str = "billing", account_id: str = "acme", plan: str = "points-120") -> httpx.Response:
+async def buy(
+    api: Any,
+    payment_id: str,
+    idem: str | None = None,
+    *,
+    role: str = "billing",
+    account_id: str = "acme",
+    plan: str = "points-120",
+) -> httpx.Response:
     headers = key(idem) if idem is not None else {}
     return await api.post(
         f"/v1/accounts/{account_id}/purchases", {"plan": plan, "payment_id": payment_id}, role=role, headers=headers
     )
 
 
-async def open_ticket(api: Any, idem: str | None, ref: str = "T-1", category: str = "store-problem", account_id: str = "acme", **extra: Any) -> httpx.Response:
+async def open_ticket(
+    api: Any,
+    idem: str | None,
+    ref: str = "T-1",
+    category: str = "store-problem",
+    account_id: str = "acme",
+    **extra: Any,
+) -> httpx.Response:
     headers = key(idem) if idem is not None else {}
     body = {"external_ref": ref, "category": category, **extra}
     return await api.post(f"/v1/accounts/{account_id}/tickets", body, role="helpdesk", headers=headers)
@@ -101,7 +116,7 @@ class TestReplay:
         await api.account()
         first = fresh(await buy(api, "pay-1", "k-1"))
         assert first.status_code == 201, first.text
-        for n in range(9):
+        for _ in range(9):
             api.clock.advance(timedelta(minutes=1))
             r = replayed(await buy(api, "pay-1", "k-1"), first)
             assert r.status_code == 201
@@ -120,7 +135,9 @@ class TestReplay:
         await api.account()
         path = "/v1/accounts/acme/purchases"
         headers = {**api.auth("billing"), **key("k-1"), "content-type": "application/json"}
-        first = fresh(await api.client.post(path, content=b'{"plan":"points-120","payment_id":"pay-1"}', headers=headers))
+        first = fresh(
+            await api.client.post(path, content=b'{"plan":"points-120","payment_id":"pay-1"}', headers=headers)
+        )
         assert first.status_code == 201, first.text
         other_layout = b'{\n  "payment_id" : "pay-1",\n  "plan" : "points-120"\n}'
         replayed(await api.client.post(path, content=other_layout, headers=headers), first)
@@ -165,7 +182,10 @@ class TestReplay:
         await api.buy()
         r = await api.post("/v1/accounts/acme/adjustments", {"points": 7, "reason": "goodwill"}, headers=key("k-adj"))
         assert r.status_code == 201, r.text
-        replayed(await api.post("/v1/accounts/acme/adjustments", {"points": 7, "reason": "goodwill"}, headers=key("k-adj")), r)
+        replayed(
+            await api.post("/v1/accounts/acme/adjustments", {"points": 7, "reason": "goodwill"}, headers=key("k-adj")),
+            r,
+        )
         lic = {"license_key": "LIC-1", "product": "default"}
         r = await api.post("/v1/accounts/acme/licenses", lic, role="billing", headers=key("k-lic"))
         assert r.status_code == 201, r.text
@@ -186,11 +206,13 @@ class TestKeySyntax:
     )
     async def test_invalid_key(self, api, value):
         await api.account()
-        r = await buy(api, "pay-1", value)  # type: ignore[arg-type]
+        r = await buy(api, "pay-1", value)
         invalid(r, "#/header/idempotency-key")
         assert await entries(api, "purchase") == []
 
-    @pytest.mark.parametrize("value", ["x" * 255, "a", " !~ spaces and punctuation ~! "], ids=["255-chars", "one", "printable"])
+    @pytest.mark.parametrize(
+        "value", ["x" * 255, "a", " !~ spaces and punctuation ~! "], ids=["255-chars", "one", "printable"]
+    )
     async def test_valid_key(self, api, value):
         await api.account()
         first = fresh(await buy(api, "pay-1", value))
@@ -249,9 +271,7 @@ class TestStoredAnswers:
     async def test_a_body_validation_422_is_not_stored(self, api):
         await api.account()
         await api.buy()
-        r = await api.post(
-            "/v1/accounts/acme/tickets", {"external_ref": "T-1"}, role="helpdesk", headers=key("k-422")
-        )
+        r = await api.post("/v1/accounts/acme/tickets", {"external_ref": "T-1"}, role="helpdesk", headers=key("k-422"))
         invalid(r, "#/category")
         assert REPLAYED not in r.headers
         r = fresh(await open_ticket(api, "k-422"))
@@ -281,7 +301,8 @@ class TestStoredAnswers:
         r = await buy(api, "pay-1", "k-1", role="helpdesk")  # helpdesk may not record purchases
         problem(r, 403, "forbidden")
         r = await api.client.post(
-            "/v1/accounts/acme/purchases", json={"plan": "points-120", "payment_id": "pay-1"},
+            "/v1/accounts/acme/purchases",
+            json={"plan": "points-120", "payment_id": "pay-1"},
             headers={"Authorization": "Bearer nope", **key("k-1")},
         )
         problem(r, 401, "unauthorized")
@@ -319,7 +340,9 @@ class TestReplayBeforeIfMatch:
         path = f"/v1/tickets/{ticket['id']}/refund"
         first = await api.post(path, {"reason": "duplicate"}, role="helpdesk", headers=key("k-ref"))
         assert first.status_code == 200, first.text
-        r = await api.post(path, {"reason": "duplicate"}, role="helpdesk", headers={**key("k-ref"), "If-Match": "garbage"})
+        r = await api.post(
+            path, {"reason": "duplicate"}, role="helpdesk", headers={**key("k-ref"), "If-Match": "garbage"}
+        )
         replayed(r, first)
 
 
@@ -369,7 +392,9 @@ class TestConcurrentTwins:
         for r in responses:
             if r.status_code != 201:
                 slug = r.json()["type"].removeprefix("/problems/")
-                assert (r.status_code, slug) in {(422, "idempotency-key-reused"), (409, "idempotency-in-progress")}, r.text
+                assert (r.status_code, slug) in {(422, "idempotency-key-reused"), (409, "idempotency-in-progress")}, (
+                    r.text
+                )
         assert len(await entries(api, "purchase")) == 1
         assert figures(await api.balance()) == (120, 0, 0)
 

@@ -27,13 +27,40 @@ ALL_KINDS = {
 }
 MODIFICATION_KINDS = {"purchase", "license_bonus", "adjustment", "import", "expiry", "revocation"}
 ENTRY_FIELDS = {
-    "id", "seq", "account_id", "kind", "available_delta", "held_delta", "deducted_delta", "available_after",
-    "held_after", "deducted_after", "postings", "lot_id", "ticket_id", "reason", "actor", "created_at",
-    "effective_at", "pending",
+    "id",
+    "seq",
+    "account_id",
+    "kind",
+    "available_delta",
+    "held_delta",
+    "deducted_delta",
+    "available_after",
+    "held_after",
+    "deducted_after",
+    "postings",
+    "lot_id",
+    "ticket_id",
+    "reason",
+    "actor",
+    "created_at",
+    "effective_at",
+    "pending",
 }
 LOT_FIELDS = {
-    "id", "account_id", "source", "points", *LOT_STATES, "granted_at", "expires_at", "revoked_at", "plan", "paid",
-    "payment_id", "license_key", "external_ref", "origin_lot_id",
+    "id",
+    "account_id",
+    "source",
+    "points",
+    *LOT_STATES,
+    "granted_at",
+    "expires_at",
+    "revoked_at",
+    "plan",
+    "paid",
+    "payment_id",
+    "license_key",
+    "external_ref",
+    "origin_lot_id",
 }
 
 
@@ -88,20 +115,31 @@ async def every_kind(api: Any) -> dict[str, Any]:
     made: dict[str, Any] = {}
     made["purchase"] = (await api.buy(payment_id="pay-P"))["lot"]  # 1 purchase +120
     api.clock.advance(minute)
-    made["license"] = (await step(api, "POST", "/v1/accounts/acme/licenses", {"license_key": "LIC-1", "product": "default"}, "billing", 201))["lot"]  # 2 license_bonus +60
+    made["license"] = (
+        await step(
+            api, "POST", "/v1/accounts/acme/licenses", {"license_key": "LIC-1", "product": "default"}, "billing", 201
+        )
+    )["lot"]  # 2 license_bonus +60
     api.clock.advance(minute)
     made["import"] = (
         await step(
             api,
             "POST",
             "/v1/accounts/acme/imports",
-            {"points": 100, "granted_at": iso(T0 - timedelta(days=365)), "external_ref": "OLD-1", "reason": "migration"},
+            {
+                "points": 100,
+                "granted_at": iso(T0 - timedelta(days=365)),
+                "external_ref": "OLD-1",
+                "reason": "migration",
+            },
             "admin",
             201,
         )
     )["lot"]  # 3 import +100, expires 2027-01-15: consumed first
     api.clock.advance(minute)
-    made["adjustment"] = (await step(api, "POST", "/v1/accounts/acme/adjustments", {"points": 40, "reason": "goodwill"}, "admin", 201))["lot"]  # 4 +40
+    made["adjustment"] = (
+        await step(api, "POST", "/v1/accounts/acme/adjustments", {"points": 40, "reason": "goodwill"}, "admin", 201)
+    )["lot"]  # 4 +40
     api.clock.advance(minute)
     await step(api, "POST", "/v1/accounts/acme/adjustments", {"points": -10, "reason": "correction"}, "admin")  # 5 −10
     api.clock.advance(minute)
@@ -109,7 +147,9 @@ async def every_kind(api: Any) -> dict[str, Any]:
     api.clock.advance(minute)
     await step(api, "POST", f"/v1/tickets/{ticket['id']}/adjust", {"points": 40, "reason": "more"}, "helpdesk")  # 7 +15
     api.clock.advance(minute)
-    await step(api, "POST", f"/v1/tickets/{ticket['id']}/adjust", {"points": 30, "reason": "disputed"}, "helpdesk")  # 8 −10
+    await step(
+        api, "POST", f"/v1/tickets/{ticket['id']}/adjust", {"points": 30, "reason": "disputed"}, "helpdesk"
+    )  # 8 −10
     api.clock.advance(minute)
     await step(api, "POST", f"/v1/tickets/{ticket['id']}/resolve", {}, "helpdesk")  # 9 deduction 30
     api.clock.advance(minute)
@@ -117,7 +157,9 @@ async def every_kind(api: Any) -> dict[str, Any]:
     api.clock.advance(minute)
     await step(api, "POST", f"/v1/tickets/{bug['id']}/refund", {"reason": "software_bug"}, "helpdesk")  # 11 return 10
     api.clock.advance(minute)
-    await step(api, "POST", f"/v1/tickets/{ticket['id']}/credit", {"points": 5, "reason": "goodwill"}, "helpdesk")  # 12 return 5
+    await step(
+        api, "POST", f"/v1/tickets/{ticket['id']}/credit", {"points": 5, "reason": "goodwill"}, "helpdesk"
+    )  # 12 return 5
     api.clock.advance(minute)
     made["old"] = (
         await step(
@@ -130,7 +172,9 @@ async def every_kind(api: Any) -> dict[str, Any]:
         )
     )["lot"]  # 13 purchase +60, 14 expiry −60
     api.clock.advance(minute)
-    await step(api, "POST", f"/v1/lots/{made['purchase']['id']}/revoke", {"reason": "chargeback"}, "billing")  # 15 revocation −120
+    await step(
+        api, "POST", f"/v1/lots/{made['purchase']['id']}/revoke", {"reason": "chargeback"}, "billing"
+    )  # 15 revocation −120
     return made
 
 
@@ -157,7 +201,9 @@ class TestLedger:
     async def test_every_operation_writes_its_kind(self, api):
         await every_kind(api)
         entries = await all_entries(api)
-        assert [(e["seq"], e["kind"], e["available_delta"], e["held_delta"], e["deducted_delta"]) for e in entries] == EXPECTED[::-1]
+        assert [
+            (e["seq"], e["kind"], e["available_delta"], e["held_delta"], e["deducted_delta"]) for e in entries
+        ] == EXPECTED[::-1]
         assert {e["kind"] for e in entries} == ALL_KINDS
         assert figures(await api.balance()) == (165, 0, 25)
 
@@ -221,7 +267,11 @@ class TestLedger:
         assert by_seq[6]["ticket_id"] == made["ticket"]["id"]
         assert by_seq[11]["ticket_id"] == made["bug"]["id"]
         assert by_seq[1]["ticket_id"] is None
-        assert (by_seq[4]["reason"], by_seq[5]["reason"], by_seq[15]["reason"]) == ("goodwill", "correction", "chargeback")
+        assert (by_seq[4]["reason"], by_seq[5]["reason"], by_seq[15]["reason"]) == (
+            "goodwill",
+            "correction",
+            "chargeback",
+        )
         assert by_seq[1]["actor"] == "test-billing"
         assert by_seq[3]["actor"] == "test-admin"
         assert by_seq[6]["actor"] == "test-helpdesk"
@@ -271,7 +321,12 @@ class TestLedgerFilters:
     async def test_kind_filter_repeats(self, api):
         await every_kind(api)
         entries = await all_entries(api, kind=["purchase", "capture"])
-        assert [(e["seq"], e["kind"]) for e in entries] == [(13, "purchase"), (10, "capture"), (6, "capture"), (1, "purchase")]
+        assert [(e["seq"], e["kind"]) for e in entries] == [
+            (13, "purchase"),
+            (10, "capture"),
+            (6, "capture"),
+            (1, "purchase"),
+        ]
 
     async def test_modifications_view_keeps_part_one_kinds(self, api):
         await every_kind(api)
@@ -321,12 +376,21 @@ class TestLedgerFilters:
     async def test_pages_reach_every_pending_expiry(self, api):
         await api.account()
         for ref, days in (("A", 1), ("B", 2), ("C", None)):
-            body = {"points": 5, "granted_at": iso(T0), "external_ref": ref, "reason": "m",
-                    "expires_at": iso(T0 + timedelta(days=days)) if days else None}
+            body = {
+                "points": 5,
+                "granted_at": iso(T0),
+                "external_ref": ref,
+                "reason": "m",
+                "expires_at": iso(T0 + timedelta(days=days)) if days else None,
+            }
             await step(api, "POST", "/v1/accounts/acme/imports", body, "admin", 201)
         api.clock.advance(timedelta(days=3))
         assert [(e["kind"], e["pending"]) for e in await all_entries(api)] == [
-            ("expiry", True), ("expiry", True), ("import", False), ("import", False), ("import", False)
+            ("expiry", True),
+            ("expiry", True),
+            ("import", False),
+            ("import", False),
+            ("import", False),
         ]
         seen, cursor = [], None
         for _ in range(10):
@@ -335,7 +399,13 @@ class TestLedgerFilters:
             cursor = page["next_cursor"]
             if cursor is None:
                 break
-        assert seen == [("expiry", None, True), ("expiry", None, True), ("import", 3, False), ("import", 2, False), ("import", 1, False)]
+        assert seen == [
+            ("expiry", None, True),
+            ("expiry", None, True),
+            ("import", 3, False),
+            ("import", 2, False),
+            ("import", 1, False),
+        ]
 
     async def test_filtered_pages_keep_the_filter(self, api):
         await every_kind(api)
@@ -351,7 +421,9 @@ class TestLedgerFilters:
         assert cursor
         r = await api.get("/v1/accounts/acme/ledger", params={"limit": 1, "cursor": cursor})
         assert_invalid(r, "#/query/cursor")
-        r = await api.get("/v1/accounts/acme/ledger", params={"limit": 1, "cursor": cursor, "kind": ["purchase", "capture"]})
+        r = await api.get(
+            "/v1/accounts/acme/ledger", params={"limit": 1, "cursor": cursor, "kind": ["purchase", "capture"]}
+        )
         assert_invalid(r, "#/query/cursor")
 
     async def test_cursor_from_another_account_is_422(self, api):
@@ -392,7 +464,10 @@ class TestStatement:
         assert (part1, part2, part3) == (180, 20, 10)
         assert st["balance"]["available"] == part1 - part2 - part3
         assert [t["external_ref"] for t in st["in_progress"]["items"]] == ["T4", "T3"]
-        assert [(t["external_ref"], t["status"]) for t in st["closed"]["items"]] == [("T2", "refunded"), ("T1", "resolved")]
+        assert [(t["external_ref"], t["status"]) for t in st["closed"]["items"]] == [
+            ("T2", "refunded"),
+            ("T1", "resolved"),
+        ]
         for t in st["in_progress"]["items"] + st["closed"]["items"]:
             assert "history" not in t and "allocations" not in t
 
@@ -401,18 +476,26 @@ class TestStatement:
         st = await get_ok(api, "/v1/accounts/acme/statement", limit=1)
 
         assert [(e["seq"], e["kind"]) for e in st["modifications"]["items"]] == [(2, "purchase")]
-        more = await get_ok(api, "/v1/accounts/acme/ledger", view="modifications", limit=1, cursor=st["modifications"]["next_cursor"])
+        more = await get_ok(
+            api, "/v1/accounts/acme/ledger", view="modifications", limit=1, cursor=st["modifications"]["next_cursor"]
+        )
         assert [(e["seq"], e["kind"]) for e in more["items"]] == [(1, "purchase")]
         assert more["next_cursor"] is None
 
         assert [t["external_ref"] for t in st["in_progress"]["items"]] == ["T4"]
-        more = await get_ok(api, "/v1/accounts/acme/tickets", status="open", limit=1, cursor=st["in_progress"]["next_cursor"])
+        more = await get_ok(
+            api, "/v1/accounts/acme/tickets", status="open", limit=1, cursor=st["in_progress"]["next_cursor"]
+        )
         assert [t["external_ref"] for t in more["items"]] == ["T3"]
         assert more["next_cursor"] is None
 
         assert [t["external_ref"] for t in st["closed"]["items"]] == ["T2"]
         more = await get_ok(
-            api, "/v1/accounts/acme/tickets", status=["resolved", "refunded"], limit=1, cursor=st["closed"]["next_cursor"]
+            api,
+            "/v1/accounts/acme/tickets",
+            status=["resolved", "refunded"],
+            limit=1,
+            cursor=st["closed"]["next_cursor"],
         )
         assert [t["external_ref"] for t in more["items"]] == ["T1"]
         assert more["next_cursor"] is None
@@ -420,7 +503,10 @@ class TestStatement:
     async def test_a_part_cursor_does_not_fit_another_part(self, api):
         await self._arrange(api)
         st = await get_ok(api, "/v1/accounts/acme/statement", limit=1)
-        r = await api.get("/v1/accounts/acme/tickets", params={"status": ["resolved", "refunded"], "cursor": st["in_progress"]["next_cursor"]})
+        r = await api.get(
+            "/v1/accounts/acme/tickets",
+            params={"status": ["resolved", "refunded"], "cursor": st["in_progress"]["next_cursor"]},
+        )
         assert_invalid(r, "#/query/cursor")
         r = await api.get("/v1/accounts/acme/ledger", params={"cursor": st["modifications"]["next_cursor"]})
         assert_invalid(r, "#/query/cursor")
@@ -445,7 +531,13 @@ class TestLots:
         await api.account()
 
         async def imp(ref: str, points: int, granted: datetime, expires: datetime | None) -> str:
-            body = {"points": points, "granted_at": iso(granted), "external_ref": ref, "reason": "migration", "expires_at": iso(expires) if expires else None}
+            body = {
+                "points": points,
+                "granted_at": iso(granted),
+                "external_ref": ref,
+                "reason": "migration",
+                "expires_at": iso(expires) if expires else None,
+            }
             return (await step(api, "POST", "/v1/accounts/acme/imports", body, "admin", 201))["lot"]["id"]
 
         ids = {}
@@ -463,13 +555,26 @@ class TestLots:
     async def test_lots_in_consumption_order(self, api):
         ids = await self._arrange(api)
         items = (await get_ok(api, "/v1/accounts/acme/lots"))["items"]
-        assert [lot["id"] for lot in items] == [ids["year"], ids["same_expiry_older"], ids["p1"], ids["p2"], ids["never"]]
+        assert [lot["id"] for lot in items] == [
+            ids["year"],
+            ids["same_expiry_older"],
+            ids["p1"],
+            ids["p2"],
+            ids["never"],
+        ]
         assert [lot["available"] for lot in items] == [15, 5, 120, 60, 50]
 
     async def test_include_empty_shows_fully_used_lots(self, api):
         ids = await self._arrange(api)
         items = (await get_ok(api, "/v1/accounts/acme/lots", include_empty="true"))["items"]
-        assert [lot["id"] for lot in items] == [ids["soon"], ids["year"], ids["same_expiry_older"], ids["p1"], ids["p2"], ids["never"]]
+        assert [lot["id"] for lot in items] == [
+            ids["soon"],
+            ids["year"],
+            ids["same_expiry_older"],
+            ids["p1"],
+            ids["p2"],
+            ids["never"],
+        ]
         soon = items[0]
         assert (soon["points"], soon["available"], soon["deducted"]) == (10, 0, 10)
 
@@ -534,7 +639,11 @@ class TestErrors:
     async def test_malformed_json_is_a_422_problem_with_errors(self, api):
         await api.account()
         r = await api.request(
-            "POST", "/v1/accounts/acme/purchases", "billing", content=b'{"plan": "points-120",', headers={"Content-Type": "application/json"}
+            "POST",
+            "/v1/accounts/acme/purchases",
+            "billing",
+            content=b'{"plan": "points-120",',
+            headers={"Content-Type": "application/json"},
         )
         body = assert_invalid(r, "#")
         assert len(body["errors"]) == 1
@@ -547,13 +656,18 @@ class TestErrors:
 
     async def test_missing_body_is_a_422_problem(self, api):
         await api.account()
-        r = await api.request("POST", "/v1/accounts/acme/purchases", "billing", headers={"Content-Type": "application/json"})
+        r = await api.request(
+            "POST", "/v1/accounts/acme/purchases", "billing", headers={"Content-Type": "application/json"}
+        )
         assert_invalid(r, "#")
 
     async def test_non_json_content_type_is_415(self, api):
         await api.account()
         r = await api.request(
-            "POST", "/v1/accounts/acme/purchases", "billing", content=b"plan=points-120&payment_id=x",
+            "POST",
+            "/v1/accounts/acme/purchases",
+            "billing",
+            content=b"plan=points-120&payment_id=x",
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert_problem(r, 415, "unsupported-media-type")
@@ -562,7 +676,9 @@ class TestErrors:
     async def test_body_over_64_kib_is_413(self, api):
         await api.account()
         big = b'{"display_name": "' + b"x" * (64 * 1024) + b'"}'
-        r = await api.request("PUT", "/v1/accounts/acme", "admin", content=big, headers={"Content-Type": "application/json"})
+        r = await api.request(
+            "PUT", "/v1/accounts/acme", "admin", content=big, headers={"Content-Type": "application/json"}
+        )
         assert_problem(r, 413, "payload-too-large")
 
     async def test_body_of_exactly_64_kib_is_read(self, api):
@@ -570,7 +686,9 @@ class TestErrors:
         prefix, suffix = b'{"metadata": {"k": "', b'"}}'
         body = prefix + b"x" * (64 * 1024 - len(prefix) - len(suffix)) + suffix
         assert len(body) == 64 * 1024
-        r = await api.request("PUT", "/v1/accounts/acme", "admin", content=body, headers={"Content-Type": "application/json"})
+        r = await api.request(
+            "PUT", "/v1/accounts/acme", "admin", content=body, headers={"Content-Type": "application/json"}
+        )
         assert r.status_code == 200, r.text
 
     async def test_problem_type_is_described(self, api):

@@ -86,7 +86,9 @@ def logs() -> Iterator[JsonLines]:
 def every_log(logs: JsonLines) -> Iterator[JsonLines]:
     """Every logger of the process at DEBUG (SQL and its parameters included), captured too."""
     loggers = [logging.getLogger()] + [logging.getLogger(n) for n in list(logging.root.manager.loggerDict)]
-    loggers += [logging.getLogger(n) for n in ("sqlalchemy", "sqlalchemy.engine", "sqlalchemy.engine.Engine", "sqlalchemy.pool")]
+    loggers += [
+        logging.getLogger(n) for n in ("sqlalchemy", "sqlalchemy.engine", "sqlalchemy.engine.Engine", "sqlalchemy.pool")
+    ]
     saved = [(lg, lg.level, lg.disabled) for lg in loggers]
     deaf = [lg for lg in loggers if not lg.propagate and lg is not logging.getLogger()]
     for lg in loggers:
@@ -193,13 +195,27 @@ class TestRequestId:
         ticket = await arrange_ticket(api)
         errors = {
             "401 no key": lambda h: api.get("/v1/accounts/acme", role=None, headers=h),
-            "401 wrong key": lambda h: api.get("/v1/accounts/acme", role=None, headers={**h, "Authorization": "Bearer pts_nope"}),
-            "403": lambda h: api.post("/v1/accounts/acme/tickets", {"external_ref": "V", "category": "store-problem"}, role="viewer", headers=h),
+            "401 wrong key": lambda h: api.get(
+                "/v1/accounts/acme", role=None, headers={**h, "Authorization": "Bearer pts_nope"}
+            ),
+            "403": lambda h: api.post(
+                "/v1/accounts/acme/tickets",
+                {"external_ref": "V", "category": "store-problem"},
+                role="viewer",
+                headers=h,
+            ),
             "404 object": lambda h: api.get("/v1/tickets/tkt_missing", headers=h),
             "404 route": lambda h: api.get("/v1/no/such/route", headers=h),
             "405": lambda h: api.request("DELETE", "/v1/plans", headers=h),
-            "409": lambda h: api.post("/v1/accounts/acme/tickets", {"external_ref": "BIG", "category": "installation"}, role="helpdesk", headers=h),
-            "412": lambda h: api.post(f"/v1/tickets/{ticket['id']}/resolve", {}, role="helpdesk", headers={**h, "If-Match": '"99"'}),
+            "409": lambda h: api.post(
+                "/v1/accounts/acme/tickets",
+                {"external_ref": "BIG", "category": "installation"},
+                role="helpdesk",
+                headers=h,
+            ),
+            "412": lambda h: api.post(
+                f"/v1/tickets/{ticket['id']}/resolve", {}, role="helpdesk", headers={**h, "If-Match": '"99"'}
+            ),
             "422": lambda h: api.post("/v1/accounts/acme/tickets", {"category": 5}, role="helpdesk", headers=h),
         }
         expected = {
@@ -237,14 +253,62 @@ class TestAccessLog:
         cases = [
             # (method, path, role, body, route, status, key name)
             ("PUT", "/v1/accounts/beta", "admin", {}, "/v1/accounts/{account_id}", 201, "test-admin"),
-            ("POST", "/v1/accounts/beta/purchases", "billing", {"plan": "points-120", "payment_id": "pay-log-1"}, "/v1/accounts/{account_id}/purchases", 201, "test-billing"),
-            ("POST", "/v1/accounts/beta/tickets", "helpdesk", {"external_ref": "L-1", "category": "store-problem"}, "/v1/accounts/{account_id}/tickets", 201, "test-helpdesk"),
+            (
+                "POST",
+                "/v1/accounts/beta/purchases",
+                "billing",
+                {"plan": "points-120", "payment_id": "pay-log-1"},
+                "/v1/accounts/{account_id}/purchases",
+                201,
+                "test-billing",
+            ),
+            (
+                "POST",
+                "/v1/accounts/beta/tickets",
+                "helpdesk",
+                {"external_ref": "L-1", "category": "store-problem"},
+                "/v1/accounts/{account_id}/tickets",
+                201,
+                "test-helpdesk",
+            ),
             ("GET", f"/v1/tickets/{tid}", "viewer", None, "/v1/tickets/{ticket_id}", 200, "test-viewer"),
-            ("POST", f"/v1/tickets/{tid}/resolve", "helpdesk", {}, "/v1/tickets/{ticket_id}/resolve", 200, "test-helpdesk"),
-            ("GET", "/v1/accounts/acme/balance", "viewer", None, "/v1/accounts/{account_id}/balance", 200, "test-viewer"),
+            (
+                "POST",
+                f"/v1/tickets/{tid}/resolve",
+                "helpdesk",
+                {},
+                "/v1/tickets/{ticket_id}/resolve",
+                200,
+                "test-helpdesk",
+            ),
+            (
+                "GET",
+                "/v1/accounts/acme/balance",
+                "viewer",
+                None,
+                "/v1/accounts/{account_id}/balance",
+                200,
+                "test-viewer",
+            ),
             ("GET", "/v1/tickets/tkt_missing", "admin", None, "/v1/tickets/{ticket_id}", 404, "test-admin"),
-            ("POST", "/v1/accounts/acme/tickets", "helpdesk", {"category": 5}, "/v1/accounts/{account_id}/tickets", 422, "test-helpdesk"),
-            ("POST", "/v1/accounts/acme/tickets", "viewer", {"external_ref": "V", "category": "store-problem"}, "/v1/accounts/{account_id}/tickets", 403, "test-viewer"),
+            (
+                "POST",
+                "/v1/accounts/acme/tickets",
+                "helpdesk",
+                {"category": 5},
+                "/v1/accounts/{account_id}/tickets",
+                422,
+                "test-helpdesk",
+            ),
+            (
+                "POST",
+                "/v1/accounts/acme/tickets",
+                "viewer",
+                {"external_ref": "V", "category": "store-problem"},
+                "/v1/accounts/{account_id}/tickets",
+                403,
+                "test-viewer",
+            ),
             ("GET", "/v1/accounts/acme", None, None, "/v1/accounts/{account_id}", 401, None),
             ("GET", "/v1/no/such/route", "admin", None, "unmatched", 404, None),
             ("DELETE", "/v1/plans", "admin", None, "/v1/plans", 405, None),
@@ -280,14 +344,24 @@ class TestAccessLog:
         r = await api.get("/v1/plans", role="viewer")
         assert r.status_code == 200
         (line,) = logs.access()
-        assert (line["request_id"], line["route"], line["status"], line["key"]) == (echoed(r), "/v1/plans", 200, "test-viewer")
+        assert (line["request_id"], line["route"], line["status"], line["key"]) == (
+            echoed(r),
+            "/v1/plans",
+            200,
+            "test-viewer",
+        )
         assert GENERATED.match(line["request_id"])
 
     async def test_other_lines_of_a_request_carry_its_id(self, api, logs):
         """A rejected webhook logs a warning besides the access line: both carry the request's id."""
         sent = rid()
         body = json.dumps({"type": "payment.succeeded", "data": {}})
-        r = await api.post("/v1/webhooks/billing", role=None, content=body, headers={"X-Request-ID": sent, "content-type": "application/json"})
+        r = await api.post(
+            "/v1/webhooks/billing",
+            role=None,
+            content=body,
+            headers={"X-Request-ID": sent, "content-type": "application/json"},
+        )
         problem(r, 401, "unauthorized")
         lines = logs.service()
         assert [(line["logger"], line["level"], line.get("request_id")) for line in lines] == [
@@ -303,7 +377,12 @@ class TestAccessLog:
         await arrange_ticket(api)
         for role in api.keys:
             await api.get("/v1/accounts/acme/balance", role=role)
-            await api.post("/v1/accounts/acme/tickets", {"external_ref": f"S-{role}", "category": "store-problem"}, role=role, headers={"Idempotency-Key": f"idem-{role}"})
+            await api.post(
+                "/v1/accounts/acme/tickets",
+                {"external_ref": f"S-{role}", "category": "store-problem"},
+                role=role,
+                headers={"Idempotency-Key": f"idem-{role}"},
+            )
         for secret in (wrong, long):
             r = await api.get("/v1/accounts/acme", role=None, headers={"Authorization": f"Bearer {secret}"})
             problem(r, 401, "unauthorized")
@@ -375,7 +454,10 @@ class TestRequestMetrics:
             }
             assert buckets["+Inf"] == count
             assert list(buckets.values()) == sorted(buckets.values())  # cumulative
-            assert sample(samples, "points_http_request_duration_seconds_sum", method=method, route=route, status=status) > 0
+            assert (
+                sample(samples, "points_http_request_duration_seconds_sum", method=method, route=route, status=status)
+                > 0
+            )
 
         again = await scrape(api)
         assert requests_total(again)[("GET", "/metrics", "200")] == 2
@@ -386,7 +468,9 @@ class TestRequestMetrics:
         (every retry spent) as `busy`, and the requests under their statuses."""
         await api.account()
         app = api.client._transport.app
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://test") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://test"
+        ) as client:
             await _rename(api, "plans", "plans_gone")
             try:
                 for _ in range(2):
@@ -437,11 +521,21 @@ class TestPointsMoved:
         await api.account()
         assert await flows(api) == {}  # an account moves no points
 
-        r = await api.post("/v1/accounts/acme/purchases", {"plan": "points-120", "payment_id": "pay-1"}, role="billing", headers={"Idempotency-Key": "buy-1"})
+        r = await api.post(
+            "/v1/accounts/acme/purchases",
+            {"plan": "points-120", "payment_id": "pay-1"},
+            role="billing",
+            headers={"Idempotency-Key": "buy-1"},
+        )
         assert r.status_code == 201, r.text
         assert await flows(api) == {"granted": 120}
         # A replay (same Idempotency-Key) and a repeat of the payment commit no entry.
-        r = await api.post("/v1/accounts/acme/purchases", {"plan": "points-120", "payment_id": "pay-1"}, role="billing", headers={"Idempotency-Key": "buy-1"})
+        r = await api.post(
+            "/v1/accounts/acme/purchases",
+            {"plan": "points-120", "payment_id": "pay-1"},
+            role="billing",
+            headers={"Idempotency-Key": "buy-1"},
+        )
         assert (r.status_code, r.headers.get("idempotent-replayed")) == (201, "true")
         r = await api.post("/v1/accounts/acme/purchases", {"plan": "points-120", "payment_id": "pay-1"}, role="billing")
         assert r.status_code == 200, r.text
@@ -458,17 +552,23 @@ class TestPointsMoved:
         assert await flows(api) == {"granted": 120, "captured": 50, "deducted": 25}
         # Raised by 15 (captured), lowered by 10 (released).
         for points in (40, 30):
-            r = await api.post(f"/v1/tickets/{refunded['id']}/adjust", {"points": points, "reason": "estimate"}, role="helpdesk")
+            r = await api.post(
+                f"/v1/tickets/{refunded['id']}/adjust", {"points": points, "reason": "estimate"}, role="helpdesk"
+            )
             assert r.status_code == 200, r.text
         assert await flows(api) == {"granted": 120, "captured": 65, "deducted": 25, "released": 10}
         assert figures(await api.balance()) == (65, 30, 25)
 
         # A request that fails moves nothing and counts nothing.
-        r = await api.post("/v1/accounts/acme/tickets", {"external_ref": "BIG", "category": "installation"}, role="helpdesk")
+        r = await api.post(
+            "/v1/accounts/acme/tickets", {"external_ref": "BIG", "category": "installation"}, role="helpdesk"
+        )
         problem(r, 409, "insufficient-points")
         r = await api.post(f"/v1/tickets/{resolved['id']}/resolve", {}, role="helpdesk")
         assert r.status_code == 409, r.text
-        r = await api.post(f"/v1/tickets/{refunded['id']}/adjust", {"points": 1000, "reason": "too much"}, role="helpdesk")
+        r = await api.post(
+            f"/v1/tickets/{refunded['id']}/adjust", {"points": 1000, "reason": "too much"}, role="helpdesk"
+        )
         problem(r, 409, "insufficient-points")
         assert await flows(api) == {"granted": 120, "captured": 65, "deducted": 25, "released": 10}
 
@@ -550,7 +650,9 @@ class TestPointsMoved:
 async def test_an_internal_error_carries_the_request_id_in_its_answer_and_its_log_lines(api, logs):
     app = api.client._transport.app
     sent = rid()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://test"
+    ) as client:
         await _rename(api, "plans", "plans_gone")  # a real database error: the table is gone
         try:
             r = await client.get("/v1/plans", headers={**api.auth("viewer"), "X-Request-ID": sent})
@@ -558,7 +660,10 @@ async def test_an_internal_error_carries_the_request_id_in_its_answer_and_its_lo
             await _rename(api, "plans_gone", "plans")
     problem(r, 500, "internal-error")
     lines = logs.service()
-    assert sorted((line["logger"], line["level"]) for line in lines) == [("points_service.access", "info"), ("points_service.errors", "error")]
+    assert sorted((line["logger"], line["level"]) for line in lines) == [
+        ("points_service.access", "info"),
+        ("points_service.errors", "error"),
+    ]
     assert logs.access()[0]["status"] == 500  # this much works
     assert [line.get("request_id") for line in lines] == [sent, sent]
     assert r.headers.get("x-request-id") == sent
@@ -569,7 +674,12 @@ async def test_lines_logged_by_the_writer_carry_no_other_requests_id(api, every_
     first = every_log.access()[0]["request_id"]
     every_log.clear()
     sent = rid()
-    r = await api.post("/v1/accounts/acme/purchases", {"plan": "points-120", "payment_id": "pay-1"}, role="billing", headers={"X-Request-ID": sent})
+    r = await api.post(
+        "/v1/accounts/acme/purchases",
+        {"plan": "points-120", "payment_id": "pay-1"},
+        role="billing",
+        headers={"X-Request-ID": sent},
+    )
     assert r.status_code == 201, r.text
     sql = [line for line in every_log.lines if line["logger"].startswith("sqlalchemy.engine")]
     inserts = [line for line in sql if line["message"].startswith("INSERT INTO ledger_entries")]

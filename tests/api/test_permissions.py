@@ -24,6 +24,7 @@ ADMIN = frozenset({"admin"})
 PROBLEM = "application/problem+json"
 T0_ISO = "2026-01-15T12:00:00+00:00"
 
+
 def unique() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -55,9 +56,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/v1/categories", ALL),
     Endpoint("GET", "/v1/license-products", ALL),
     Endpoint("GET", "/v1/categories/{code}/quote", ALL, code="store-problem"),
-    Endpoint(
-        "PUT", "/v1/plans/{code}", ADMIN, lambda: {"points": 10, "price": {"amount": "5.00", "currency": "USD"}}
-    ),
+    Endpoint("PUT", "/v1/plans/{code}", ADMIN, lambda: {"points": 10, "price": {"amount": "5.00", "currency": "USD"}}),
     Endpoint(
         "PUT",
         "/v1/categories/{code}",
@@ -81,10 +80,16 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/v1/accounts/{account_id}/tickets", ALL),
     # points in
     Endpoint(
-        "POST", "/v1/accounts/{account_id}/purchases", BILLING, lambda: {"plan": "points-60", "payment_id": f"pay-{unique()}"}
+        "POST",
+        "/v1/accounts/{account_id}/purchases",
+        BILLING,
+        lambda: {"plan": "points-60", "payment_id": f"pay-{unique()}"},
     ),
     Endpoint(
-        "POST", "/v1/accounts/{account_id}/licenses", BILLING, lambda: {"license_key": f"LIC-{unique()}", "product": "default"}
+        "POST",
+        "/v1/accounts/{account_id}/licenses",
+        BILLING,
+        lambda: {"license_key": f"LIC-{unique()}", "product": "default"},
     ),
     Endpoint(
         "POST",
@@ -96,14 +101,23 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("POST", "/v1/lots/{lot_id}/revoke", BILLING, lambda: {"reason": "charged back"}),
     # tickets
     Endpoint(
-        "POST", "/v1/accounts/{account_id}/tickets", HELPDESK, lambda: {"external_ref": f"HD-{unique()}", "category": "consultation"}
+        "POST",
+        "/v1/accounts/{account_id}/tickets",
+        HELPDESK,
+        lambda: {"external_ref": f"HD-{unique()}", "category": "consultation"},
     ),
     Endpoint("GET", "/v1/tickets/{ticket_id}", ALL),
-    Endpoint("POST", "/v1/tickets/{ticket_id}/adjust", HELPDESK, lambda: {"points": 30, "reason": "more investigation"}),
-    Endpoint("POST", "/v1/tickets/{ticket_id}/resolve", HELPDESK, lambda: {}),
+    Endpoint(
+        "POST", "/v1/tickets/{ticket_id}/adjust", HELPDESK, lambda: {"points": 30, "reason": "more investigation"}
+    ),
+    Endpoint("POST", "/v1/tickets/{ticket_id}/resolve", HELPDESK, dict),
     Endpoint("POST", "/v1/tickets/{ticket_id}/refund", HELPDESK, lambda: {"reason": "software_bug"}),
     Endpoint(
-        "POST", "/v1/tickets/{ticket_id}/credit", HELPDESK, lambda: {"points": 5, "reason": "goodwill"}, ticket="resolved"
+        "POST",
+        "/v1/tickets/{ticket_id}/credit",
+        HELPDESK,
+        lambda: {"points": 5, "reason": "goodwill"},
+        ticket="resolved",
     ),
     # operations
     Endpoint("POST", "/v1/admin/expire", ADMIN),
@@ -296,7 +310,8 @@ class TestViewerScope:
         assert_problem(r, 404, "not-found")
 
     @pytest.mark.parametrize(
-        "endpoint", [pytest.param(e, id=e.id) for e in ENDPOINTS if e.path.startswith("/v1/tickets/") and e.method == "POST"]
+        "endpoint",
+        [pytest.param(e, id=e.id) for e in ENDPOINTS if e.path.startswith("/v1/tickets/") and e.method == "POST"],
     )
     async def test_viewer_changing_its_own_accounts_ticket_gets_403(self, api, endpoint: Endpoint):
         scene = await arrange(api, "acme")
@@ -496,7 +511,11 @@ class TestOrderOfChecks:
 
     async def test_404_before_422_for_malformed_json(self, api):
         r = await api.request(
-            "POST", "/v1/tickets/does-not-exist/resolve", "helpdesk", content=b"{", headers={"Content-Type": "application/json"}
+            "POST",
+            "/v1/tickets/does-not-exist/resolve",
+            "helpdesk",
+            content=b"{",
+            headers={"Content-Type": "application/json"},
         )
 
         assert_problem(r, 404, "not-found")
@@ -531,8 +550,14 @@ class TestIncludeInactive:
         ("path", "body"),
         [
             ("/v1/plans", {"points": 10, "price": {"amount": "5.00", "currency": "USD"}, "active": False}),
-            ("/v1/categories", {"group": "tests", "name": "Retired", "pricing": {"type": "fixed", "points": 5}, "active": False}),
-            ("/v1/license-products", {"name": "Retired", "bonus_points": 0, "bonus_policy": "first_license", "active": False}),
+            (
+                "/v1/categories",
+                {"group": "tests", "name": "Retired", "pricing": {"type": "fixed", "points": 5}, "active": False},
+            ),
+            (
+                "/v1/license-products",
+                {"name": "Retired", "bonus_points": 0, "bonus_policy": "first_license", "active": False},
+            ),
         ],
     )
     async def test_admin_sees_retired_entries_only_when_asked(self, api, path: str, body: dict[str, Any]):

@@ -64,7 +64,9 @@ async def purchase(api: Any, body: dict[str, Any], account_id: str = "acme", rol
 
 class TestPutAccount:
     async def test_creates_with_201_then_updates_with_200(self, api):
-        r = await api.put("/v1/accounts/acme", {"display_name": "Acme Inc", "metadata": {"tier": "gold"}}, role="helpdesk")
+        r = await api.put(
+            "/v1/accounts/acme", {"display_name": "Acme Inc", "metadata": {"tier": "gold"}}, role="helpdesk"
+        )
         assert r.status_code == 201, r.text
         created = r.json()
         assert created["account_id"] == "acme"
@@ -176,7 +178,9 @@ class TestListAccounts:
         r = await api.get("/v1/accounts", params={"limit": 1})
         cursor = r.json()["next_cursor"]
         assert cursor
-        r = await api.get("/v1/accounts", params={"limit": 1, "cursor": cursor, "expiring_before": "2027-01-01T00:00:00Z"})
+        r = await api.get(
+            "/v1/accounts", params={"limit": 1, "cursor": cursor, "expiring_before": "2027-01-01T00:00:00Z"}
+        )
         assert_invalid(r, "#/query/cursor")
 
     async def test_cursor_on_another_endpoint_is_422(self, api):
@@ -219,7 +223,12 @@ class TestPurchase:
         assert lot["plan"] == "points-120"
         assert lot["paid"] == {"amount": "68.50", "currency": "USD"}
         assert lot["payment_id"] == "pay-1"
-        assert (lot["license_key"], lot["external_ref"], lot["origin_lot_id"], lot["revoked_at"]) == (None, None, None, None)
+        assert (lot["license_key"], lot["external_ref"], lot["origin_lot_id"], lot["revoked_at"]) == (
+            None,
+            None,
+            None,
+            None,
+        )
         assert ts(lot["granted_at"]) == T0
         assert ts(lot["expires_at"]) == TWO_YEARS_LATER
         balance = r.json()["balance"]
@@ -228,13 +237,19 @@ class TestPurchase:
         assert ts(balance["as_of"]) == T0
 
         entries = await ledger(api)
-        assert [(e["seq"], e["kind"], e["available_delta"], e["lot_id"]) for e in entries] == [(1, "purchase", 120, lot["id"])]
-        assert entries[0]["postings"] == [{"lot_id": lot["id"], "from_state": None, "to_state": "available", "points": 120}]
+        assert [(e["seq"], e["kind"], e["available_delta"], e["lot_id"]) for e in entries] == [
+            (1, "purchase", 120, lot["id"])
+        ]
+        assert entries[0]["postings"] == [
+            {"lot_id": lot["id"], "from_state": None, "to_state": "available", "points": 120}
+        ]
         assert ts(entries[0]["effective_at"]) == T0
 
     async def test_explicit_paid_is_kept(self, api):
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": "60.00", "currency": "EUR"}})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": "60.00", "currency": "EUR"}}
+        )
         assert r.status_code == 201, r.text
         assert r.json()["lot"]["paid"] == {"amount": "60.00", "currency": "EUR"}
 
@@ -274,7 +289,9 @@ class TestPurchase:
     async def test_same_payment_with_another_paid_amount_is_409(self, api):
         await api.account()
         assert (await purchase(api, {"plan": "points-120", "payment_id": "pay-1"})).status_code == 201
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": "10.00", "currency": "USD"}})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": "10.00", "currency": "USD"}}
+        )
         assert_problem(r, 409, "conflict")
 
     async def test_same_payment_on_another_account_is_409(self, api):
@@ -288,7 +305,9 @@ class TestPurchase:
 
     async def test_purchased_at_3_minutes_ahead_counts_as_now(self, api):
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=3))})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=3))}
+        )
         assert r.status_code == 201, r.text
         assert ts(r.json()["lot"]["granted_at"]) == T0
         assert ts(r.json()["lot"]["expires_at"]) == TWO_YEARS_LATER
@@ -296,13 +315,18 @@ class TestPurchase:
 
     async def test_purchased_at_exactly_5_minutes_ahead_counts_as_now(self, api):
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=5))})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=5))}
+        )
         assert r.status_code == 201, r.text
         assert ts(r.json()["lot"]["granted_at"]) == T0
 
     async def test_purchased_at_5_minutes_and_a_second_ahead_is_422(self, api):
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=5, seconds=1))})
+        r = await purchase(
+            api,
+            {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=5, seconds=1))},
+        )
         assert_invalid(r, "#/purchased_at")
 
     async def test_retry_of_a_purchase_sent_a_little_ahead_answers_200(self, api):
@@ -316,13 +340,17 @@ class TestPurchase:
 
     async def test_purchased_at_10_minutes_ahead_is_422(self, api):
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=10))})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=10))}
+        )
         assert_invalid(r, "#/purchased_at")
         assert await ledger(api) == []
 
     async def test_purchased_at_with_an_offset_is_normalised_to_utc(self, api):
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": "2026-01-15T09:00:00-02:00"})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": "2026-01-15T09:00:00-02:00"}
+        )
         assert r.status_code == 201, r.text
         assert ts(r.json()["lot"]["granted_at"]) == datetime(2026, 1, 15, 11, 0, tzinfo=UTC)
         assert r.json()["lot"]["granted_at"].endswith(("Z", "+00:00"))
@@ -334,18 +362,24 @@ class TestPurchase:
 
     async def test_purchased_at_8_days_back_is_422_for_billing(self, api):
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 - timedelta(days=8))})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 - timedelta(days=8))}
+        )
         assert_invalid(r, "#/purchased_at")
 
     async def test_purchased_at_7_days_back_is_accepted_for_billing(self, api):
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 - timedelta(days=7))})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 - timedelta(days=7))}
+        )
         assert r.status_code == 201, r.text
         assert ts(r.json()["lot"]["expires_at"]) == datetime(2028, 1, 8, 12, 0, tzinfo=UTC)
 
     async def test_purchased_at_7_days_and_a_second_back_is_422_for_billing(self, api):
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 - timedelta(days=7, seconds=1))})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 - timedelta(days=7, seconds=1))}
+        )
         assert_invalid(r, "#/purchased_at")
 
     async def test_purchased_at_8_days_back_is_accepted_for_admin(self, api):
@@ -375,31 +409,43 @@ class TestPurchase:
         assert ts(expiry["effective_at"]) == datetime(2026, 1, 14, 12, 0, tzinfo=UTC)
         assert ts(expiry["created_at"]) == T0
         assert expiry["actor"] == "system:expiry"
-        assert expiry["postings"] == [{"lot_id": lot["id"], "from_state": "available", "to_state": "expired", "points": 120}]
+        assert expiry["postings"] == [
+            {"lot_id": lot["id"], "from_state": "available", "to_state": "expired", "points": 120}
+        ]
         assert figures(await api.balance()) == (0, 0, 0)
 
     async def test_paid_amount_as_json_number_is_422(self, api):
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": 68.5, "currency": "USD"}})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": 68.5, "currency": "USD"}}
+        )
         assert_invalid(r, "#/paid/amount")
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": 68, "currency": "USD"}})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": 68, "currency": "USD"}}
+        )
         assert_invalid(r, "#/paid/amount")
 
     @pytest.mark.parametrize("amount", ["68.5", "68.500", "68", "-68.50", "6 8.50", "1e2"])
     async def test_paid_amount_without_exactly_the_minor_digits_is_422(self, api, amount):
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": amount, "currency": "USD"}})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": amount, "currency": "USD"}}
+        )
         assert_invalid(r, "#/paid/amount")
         assert await ledger(api) == []
 
     async def test_unknown_paid_currency_points_at_paid_currency(self, api):
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": "10.00", "currency": "ABC"}})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": "10.00", "currency": "ABC"}}
+        )
         assert_invalid(r, "#/paid/currency")
 
     async def test_paid_in_a_zero_decimal_currency(self, api):
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": "9800", "currency": "JPY"}})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": "9800", "currency": "JPY"}}
+        )
         assert r.status_code == 201, r.text
         assert r.json()["lot"]["paid"] == {"amount": "9800", "currency": "JPY"}
 
@@ -410,7 +456,9 @@ class TestPurchase:
 
     async def test_inactive_plan_is_still_accepted(self, api):
         await api.account()
-        r = await api.put("/v1/plans/points-60", {"points": 60, "price": {"amount": "34.50", "currency": "USD"}, "active": False})
+        r = await api.put(
+            "/v1/plans/points-60", {"points": 60, "price": {"amount": "34.50", "currency": "USD"}, "active": False}
+        )
         assert r.status_code == 200, r.text
         assert r.json()["active"] is False
         r = await purchase(api, {"plan": "points-60", "payment_id": "pay-1"})
@@ -454,7 +502,9 @@ class TestPurchaseOn29February:
     async def test_expiry_is_computed_in_utc_whatever_the_offset_sent(self, api):
         api.clock.set(datetime(2028, 2, 29, 2, 0, tzinfo=UTC))
         await api.account()
-        r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": "2028-02-29T01:00:00+03:00"})
+        r = await purchase(
+            api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": "2028-02-29T01:00:00+03:00"}
+        )
         assert r.status_code == 201, r.text
         lot = (await api.get("/v1/accounts/acme/lots")).json()["items"][0]
         assert ts(lot["granted_at"]) == datetime(2028, 2, 28, 22, 0, tzinfo=UTC)
@@ -481,7 +531,9 @@ class TestPurchaseOn29February:
 # ---- licenses ------------------------------------------------------------------------------
 
 
-async def license_(api: Any, key: str, product: str = "default", account_id: str = "acme", **extra: Any) -> httpx.Response:
+async def license_(
+    api: Any, key: str, product: str = "default", account_id: str = "acme", **extra: Any
+) -> httpx.Response:
     return await api.post(
         f"/v1/accounts/{account_id}/licenses", {"license_key": key, "product": product, **extra}, role="billing"
     )
@@ -537,9 +589,17 @@ class TestLicense:
 
     async def test_every_license_product_gives_each_time(self, api):
         await api.account()
-        r = await api.put("/v1/license-products/x", {"name": "X Pro", "bonus_points": 30, "bonus_policy": "every_license"})
+        r = await api.put(
+            "/v1/license-products/x", {"name": "X Pro", "bonus_points": 30, "bonus_policy": "every_license"}
+        )
         assert r.status_code == 201, r.text
-        assert r.json() == {"code": "x", "name": "X Pro", "bonus_points": 30, "bonus_policy": "every_license", "active": True}
+        assert r.json() == {
+            "code": "x",
+            "name": "X Pro",
+            "bonus_points": 30,
+            "bonus_policy": "every_license",
+            "active": True,
+        }
         first = await license_(api, "X-1", "x")
         second = await license_(api, "X-2", "x")
         assert (first.status_code, second.status_code) == (201, 201)
@@ -600,7 +660,13 @@ class TestLicense:
 
 
 async def import_(api: Any, account_id: str = "acme", role: str = "admin", **body: Any) -> httpx.Response:
-    body = {"points": 100, "granted_at": iso(T0 - timedelta(days=30)), "external_ref": "OLD-1", "reason": "migration", **body}
+    body = {
+        "points": 100,
+        "granted_at": iso(T0 - timedelta(days=30)),
+        "external_ref": "OLD-1",
+        "reason": "migration",
+        **body,
+    }
     return await api.post(f"/v1/accounts/{account_id}/imports", body, role=role)
 
 
@@ -751,7 +817,11 @@ class TestAdjustment:
         api.clock.advance(timedelta(minutes=1))
         bought = (await api.buy())["lot"]
         api.clock.advance(timedelta(minutes=1))
-        soon = (await import_(api, points=20, granted_at=iso(T0), expires_at=iso(T0 + timedelta(days=10)), external_ref="OLD-S")).json()["lot"]
+        soon = (
+            await import_(
+                api, points=20, granted_at=iso(T0), expires_at=iso(T0 + timedelta(days=10)), external_ref="OLD-S"
+            )
+        ).json()["lot"]
 
         r = await adjust(api, -150)
         assert r.status_code == 200, r.text
@@ -764,8 +834,16 @@ class TestAdjustment:
         ]
         assert figures(body["balance"]) == (90, 0, 0)
         entry = (await ledger(api))[0]
-        assert (entry["kind"], entry["available_delta"], entry["lot_id"], entry["reason"]) == ("adjustment", -150, None, "goodwill")
-        lots = {lot["id"]: lot for lot in (await api.get("/v1/accounts/acme/lots", params={"include_empty": "true"})).json()["items"]}
+        assert (entry["kind"], entry["available_delta"], entry["lot_id"], entry["reason"]) == (
+            "adjustment",
+            -150,
+            None,
+            "goodwill",
+        )
+        lots = {
+            lot["id"]: lot
+            for lot in (await api.get("/v1/accounts/acme/lots", params={"include_empty": "true"})).json()["items"]
+        }
         assert states(lots[never["id"]]) == {**only(90), "written_off": 10}
         assert states(lots[bought["id"]]) == only(120, "written_off")
 
@@ -776,7 +854,9 @@ class TestAdjustment:
         api.clock.advance(timedelta(days=2))
         r = await adjust(api, -50)
         assert r.status_code == 200, r.text
-        assert r.json()["postings"] == [{"lot_id": kept["id"], "from_state": "available", "to_state": "written_off", "points": 50}]
+        assert r.json()["postings"] == [
+            {"lot_id": kept["id"], "from_state": "available", "to_state": "written_off", "points": 50}
+        ]
         assert [e["kind"] for e in await ledger(api)] == ["adjustment", "expiry", "import", "import"]
 
     async def test_writing_off_more_than_available_is_422(self, api):
@@ -824,7 +904,10 @@ class TestRevokeLot:
         r = await api.post(f"/v1/lots/{lot['id']}/revoke", {"reason": "chargeback"}, role="billing")
         assert r.status_code == 200, r.text
         body = r.json()
-        figures_ = {k: body[k] for k in ("revoked", "held_by_open_tickets", "unrecoverable", "already_expired", "written_off", "reissued")}
+        figures_ = {
+            k: body[k]
+            for k in ("revoked", "held_by_open_tickets", "unrecoverable", "already_expired", "written_off", "reissued")
+        }
         assert figures_ == {
             "revoked": 85,
             "held_by_open_tickets": 10,
@@ -838,8 +921,15 @@ class TestRevokeLot:
         assert states(body["lot"]) == {**only(0), "revoked": 85, "held": 10, "deducted": 25}
         assert figures(await api.balance()) == (0, 10, 25)
         entry = (await ledger(api))[0]
-        assert (entry["kind"], entry["available_delta"], entry["reason"], entry["lot_id"]) == ("revocation", -85, "chargeback", lot["id"])
-        assert entry["postings"] == [{"lot_id": lot["id"], "from_state": "available", "to_state": "revoked", "points": 85}]
+        assert (entry["kind"], entry["available_delta"], entry["reason"], entry["lot_id"]) == (
+            "revocation",
+            -85,
+            "chargeback",
+            lot["id"],
+        )
+        assert entry["postings"] == [
+            {"lot_id": lot["id"], "from_state": "available", "to_state": "revoked", "points": 85}
+        ]
 
     async def test_revoking_again_answers_200_with_the_same_figures_and_no_entry(self, api):
         lot, _ = await self._partly_used_pack(api)
@@ -904,7 +994,12 @@ class TestListPlans:
         assert r.json() == {
             "items": [
                 {"code": "points-120", "points": 120, "price": {"amount": "68.50", "currency": "USD"}, "active": True},
-                {"code": "points-1200", "points": 1200, "price": {"amount": "673.33", "currency": "USD"}, "active": True},
+                {
+                    "code": "points-1200",
+                    "points": 1200,
+                    "price": {"amount": "673.33", "currency": "USD"},
+                    "active": True,
+                },
                 {"code": "points-300", "points": 300, "price": {"amount": "169.50", "currency": "USD"}, "active": True},
                 {"code": "points-60", "points": 60, "price": {"amount": "34.50", "currency": "USD"}, "active": True},
             ],
@@ -912,12 +1007,13 @@ class TestListPlans:
         }
 
     async def test_include_inactive_is_admin_only(self, api):
-        await api.put("/v1/plans/points-60", {"points": 60, "price": {"amount": "34.50", "currency": "USD"}, "active": False})
+        await api.put(
+            "/v1/plans/points-60", {"points": 60, "price": {"amount": "34.50", "currency": "USD"}, "active": False}
+        )
         r = await api.get("/v1/plans", params={"include_inactive": "true"}, role="billing")
         assert_problem(r, 403, "forbidden")
         r = await api.get("/v1/plans", params={"include_inactive": "true"})
         assert [(p["code"], p["active"]) for p in r.json()["items"]][-1] == ("points-60", False)
-
 
     async def test_limit_pages_the_catalogue_like_every_list(self, api):
         r = await api.get("/v1/plans", params={"limit": 0})
@@ -947,7 +1043,11 @@ class TestListCategories:
             "active": True,
         }
         assert by_code["aspe-transfer"]["pricing"] == {
-            "type": "formula", "base": 120, "per_unit": 60, "unit": "deployed stores", "min_quantity": 1
+            "type": "formula",
+            "base": 120,
+            "per_unit": 60,
+            "unit": "deployed stores",
+            "min_quantity": 1,
         }
         assert by_code["security-audit"]["pricing"]["min_quantity"] == 0
         assert by_code["sales-n-stats-transfer"]["pricing"] == {"type": "range", "min": 80, "max": 100}
@@ -960,7 +1060,13 @@ class TestListLicenseProducts:
         r = await api.get("/v1/license-products", role="viewer")
         assert r.status_code == 200, r.text
         assert r.json()["items"] == [
-            {"code": "default", "name": r.json()["items"][0]["name"], "bonus_points": 60, "bonus_policy": "first_license", "active": True}
+            {
+                "code": "default",
+                "name": r.json()["items"][0]["name"],
+                "bonus_points": 60,
+                "bonus_policy": "first_license",
+                "active": True,
+            }
         ]
 
 
@@ -1032,7 +1138,12 @@ class TestPutPlan:
         body = {"points": 600, "price": {"amount": "320.00", "currency": "USD"}}
         r = await api.put("/v1/plans/points-600", body)
         assert r.status_code == 201, r.text
-        assert r.json() == {"code": "points-600", "points": 600, "price": {"amount": "320.00", "currency": "USD"}, "active": True}
+        assert r.json() == {
+            "code": "points-600",
+            "points": 600,
+            "price": {"amount": "320.00", "currency": "USD"},
+            "active": True,
+        }
         r = await api.put("/v1/plans/points-600", {**body, "price": {"amount": "310.00", "currency": "USD"}})
         assert r.status_code == 200, r.text
         assert r.json()["price"] == {"amount": "310.00", "currency": "USD"}
@@ -1051,7 +1162,9 @@ class TestPutPlan:
         assert_invalid(r, "#/price/currency")
 
     async def test_only_admin_may_change_the_catalogue(self, api):
-        r = await api.put("/v1/plans/points-600", {"points": 600, "price": {"amount": "320.00", "currency": "USD"}}, role="billing")
+        r = await api.put(
+            "/v1/plans/points-600", {"points": 600, "price": {"amount": "320.00", "currency": "USD"}}, role="billing"
+        )
         assert_problem(r, 403, "forbidden")
 
 
@@ -1067,7 +1180,8 @@ class TestPutCategory:
 
     async def test_range_with_min_above_max_is_422(self, api):
         r = await api.put(
-            "/v1/categories/extra", {"group": "extra", "name": "Extra", "pricing": {"type": "range", "min": 30, "max": 20}}
+            "/v1/categories/extra",
+            {"group": "extra", "name": "Extra", "pricing": {"type": "range", "min": 30, "max": 20}},
         )
         body = assert_problem(r, 422, "validation-error")
         assert body["errors"][0]["pointer"].startswith("#/pricing")

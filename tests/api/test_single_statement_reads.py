@@ -32,7 +32,7 @@ def _record_statements(db: Database) -> list[tuple[str, bool]]:
     seen: list[tuple[str, bool]] = []
 
     def record(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        words = statement.split(None, 2)[:2 if statement.startswith("BEGIN") else 1]
+        words = statement.split(None, 2)[: 2 if statement.startswith("BEGIN") else 1]
         seen.append((" ".join(words).upper(), _in_transaction(conn)))
 
     event.listen(db.engine, "after_cursor_execute", record)
@@ -104,7 +104,11 @@ async def test_reads_leave_their_connection_as_they_found_it(settings: Settings)
             assert seen == [("SELECT", False), ("BEGIN", True), ("ROLLBACK", False), ("SELECT", False)], seen
         else:
             assert seen == [
-                ("SELECT", False), ("BEGIN ISOLATION", True), ("SHOW", True), ("ROLLBACK", False), ("SELECT", False)
+                ("SELECT", False),
+                ("BEGIN ISOLATION", True),
+                ("SHOW", True),
+                ("ROLLBACK", False),
+                ("SELECT", False),
             ], seen
     finally:
         await db.dispose()
@@ -120,7 +124,9 @@ async def test_reads_leave_their_connection_as_they_found_it(settings: Settings)
         ("POST", "/v1/accounts/nobody/adjustments", {"points": "x"}),
     ],
 )
-async def test_routes_that_find_their_account_later_still_answer_404_before_422(api: Api, method: str, path: str, body: Any) -> None:
+async def test_routes_that_find_their_account_later_still_answer_404_before_422(
+    api: Api, method: str, path: str, body: Any
+) -> None:
     """These routes make no look-up of their own (their read or command finds the account); a
     request that fails validation first still gets the 404 an absent account is owed first."""
     r = await api.request(method, path, "admin", json=body)

@@ -23,7 +23,9 @@ SECRET = "whsec_" + "c3RyYW5nZS1pbnB1dHMtb2YtdGhlLWZ1enplcg=="
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, auth_cache_seconds=0, sqlite_synchronous="NORMAL", webhook_secrets=SECRET)
+    return Settings(
+        database_url=database_url, auth_cache_seconds=0, sqlite_synchronous="NORMAL", webhook_secrets=SECRET
+    )
 
 
 def problem(r: httpx.Response, status: int, slug: str) -> dict[str, Any]:
@@ -54,7 +56,9 @@ class TestNul:
         invalid(await api.put("/v1/accounts/acme", {"display_name": "A\x00B"}), "#/display_name")
         invalid(await api.post("/v1/accounts/acme/adjustments", {"points": 5, "reason": "r\x00"}), "#/reason")
         r = await api.post(
-            "/v1/accounts/acme/tickets", {"external_ref": "T-1", "category": "consultation", "subject": "\x00"}, role="helpdesk"
+            "/v1/accounts/acme/tickets",
+            {"external_ref": "T-1", "category": "consultation", "subject": "\x00"},
+            role="helpdesk",
         )
         invalid(r, "#/subject")
         invalid(await api.post(f"/v1/lots/{lot}/revoke", {"reason": "\x00"}, role="billing"), "#/reason")
@@ -141,12 +145,20 @@ class TestNumbersAndInstants:
     async def test_an_instant_is_rfc3339_with_an_offset(self, api, value):
         await api.account()
         invalid(await api.get("/v1/accounts", params={"expiring_before": value}), "#/query/expiring_before")
-        r = await api.post("/v1/accounts/acme/purchases", {"plan": "points-60", "payment_id": "p-1", "purchased_at": value}, role="billing")
+        r = await api.post(
+            "/v1/accounts/acme/purchases",
+            {"plan": "points-60", "payment_id": "p-1", "purchased_at": value},
+            role="billing",
+        )
         invalid(r, "#/purchased_at")
 
     async def test_an_instant_as_a_json_number_is_refused(self, api):
         await api.account()
-        r = await api.post("/v1/accounts/acme/purchases", {"plan": "points-60", "payment_id": "p-1", "purchased_at": 1768478400}, role="billing")
+        r = await api.post(
+            "/v1/accounts/acme/purchases",
+            {"plan": "points-60", "payment_id": "p-1", "purchased_at": 1768478400},
+            role="billing",
+        )
         invalid(r, "#/purchased_at")
 
 
@@ -183,7 +195,11 @@ class TestWebhooks:
 
     @pytest.mark.parametrize(
         "content",
-        [b'{"type": "x\\udc80"}', b'{"type": "x", "amount": NaN}', b'{"type": "x", "data": ' + b"[" * 100 + b"]" * 100 + b"}"],
+        [
+            b'{"type": "x\\udc80"}',
+            b'{"type": "x", "amount": NaN}',
+            b'{"type": "x", "data": ' + b"[" * 100 + b"]" * 100 + b"}",
+        ],
         ids=["surrogate", "nan", "deep"],
     )
     async def test_json_that_cannot_be_stored_is_refused_and_not_stored(self, api, content):

@@ -135,7 +135,6 @@ class TestShutdown:
         finally:
             await reopened.dispose()
 
-
     def test_an_app_served_again_after_its_shutdown_works_again(self, settings):
         """A lifespan that runs twice on one app (a test client used twice, schemathesis ending
         each test's lifespan before the fixtures' teardown) opens the database again."""
@@ -147,7 +146,9 @@ class TestShutdown:
             assert client.put("/v1/accounts/a", json={}, headers=headers).status_code in (200, 201)
         for points in (3, 4):
             with TestClient(app) as client:
-                response = client.post("/v1/accounts/a/adjustments", json={"points": points, "reason": "x"}, headers=headers)
+                response = client.post(
+                    "/v1/accounts/a/adjustments", json={"points": points, "reason": "x"}, headers=headers
+                )
                 assert response.status_code == 201, response.text
         with TestClient(app) as client:
             assert client.get("/v1/accounts/a/balance", headers=headers).json()["available"] == 7
@@ -206,7 +207,9 @@ def test_no_database_call_runs_on_the_event_loop(tmp_path: Path, keyed_template_
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             assert (await client.put("/v1/accounts/acme", json={}, headers=headers)).status_code == 201
             await client.post("/v1/accounts/acme/adjustments", json={"points": 50, "reason": "r"}, headers=headers)
-            await client.post("/v1/accounts/acme/tickets", json={"external_ref": "T", "category": "consultation"}, headers=headers)
+            await client.post(
+                "/v1/accounts/acme/tickets", json={"external_ref": "T", "category": "consultation"}, headers=headers
+            )
             for path_ in ("", "/balance", "/statement", "/ledger", "/lots", "/tickets"):
                 assert (await client.get(f"/v1/accounts/acme{path_}", headers=headers)).status_code == 200
         await app.state.db.dispose()

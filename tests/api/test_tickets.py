@@ -123,7 +123,9 @@ async def everything(api) -> tuple[Any, ...]:
     return figures(await api.balance()), await list_tickets(api), await entries(api), await lots(api, True)
 
 
-async def adjust(api, ticket_id: str, points: Any, reason: str = "re-estimated", headers: dict | None = None, **extra: Any):
+async def adjust(
+    api, ticket_id: str, points: Any, reason: str = "re-estimated", headers: dict | None = None, **extra: Any
+):
     body = {"points": points, "reason": reason, **extra}
     return await api.post(f"/v1/tickets/{ticket_id}/adjust", body, role="helpdesk", headers=headers or {})
 
@@ -133,7 +135,9 @@ async def resolve(api, ticket_id: str, headers: dict | None = None, **body: Any)
 
 
 async def refund(api, ticket_id: str, reason: str = "software_bug", headers: dict | None = None, **extra: Any):
-    return await api.post(f"/v1/tickets/{ticket_id}/refund", {"reason": reason, **extra}, role="helpdesk", headers=headers or {})
+    return await api.post(
+        f"/v1/tickets/{ticket_id}/refund", {"reason": reason, **extra}, role="helpdesk", headers=headers or {}
+    )
 
 
 async def credit(api, ticket_id: str, points: Any, reason: str = "goodwill", headers: dict | None = None):
@@ -158,7 +162,12 @@ class TestOpenTicket:
     async def test_fixed_category_captures_its_points(self, api):
         lot_id = await funded(api)
         t = await api.open("acme", "store-problem", ref="HD-1", subject="checkout is broken")
-        assert (t["category"], t["pricing"], t["quantity"], t["estimated_points"]) == ("store-problem", FIXED_25, None, 25)
+        assert (t["category"], t["pricing"], t["quantity"], t["estimated_points"]) == (
+            "store-problem",
+            FIXED_25,
+            None,
+            25,
+        )
         assert t["subject"] == "checkout is broken"
         assert t["account_id"] == "acme" and t["external_ref"] == "HD-1"
         assert lite(t) == ("open", 25, 0, 0, 0, 0)
@@ -280,7 +289,12 @@ class TestOpenTicket:
         before = await api.open("acme", "store-problem", ref="HD-1")
         r = await api.put(
             "/v1/categories/store-problem",
-            {"group": "default functionality", "name": "Level 2: Problem-solving on client's store", "pricing": FIXED_25, "active": False},
+            {
+                "group": "default functionality",
+                "name": "Level 2: Problem-solving on client's store",
+                "pricing": FIXED_25,
+                "active": False,
+            },
         )
         assert r.status_code == 200, r.text
         assert r.json()["active"] is False
@@ -292,7 +306,9 @@ class TestOpenTicket:
     async def test_duplicate_external_ref_conflicts_naming_the_existing_ticket(self, api):
         await funded(api)
         first = await api.open("acme", "store-problem", ref="HD-1")
-        r = await api.post("/v1/accounts/acme/tickets", {"external_ref": "HD-1", "category": "consultation"}, role="helpdesk")
+        r = await api.post(
+            "/v1/accounts/acme/tickets", {"external_ref": "HD-1", "category": "consultation"}, role="helpdesk"
+        )
         body = problem(r, 409, "conflict")
         assert body["ticket_id"] == first["id"]
         assert figures(await api.balance()) == (95, 25, 0)
@@ -317,12 +333,16 @@ class TestOpenTicket:
 
     async def test_unknown_account_is_not_found(self, api):
         await funded(api)
-        r = await api.post("/v1/accounts/nobody/tickets", {"external_ref": "HD-1", "category": "store-problem"}, role="helpdesk")
+        r = await api.post(
+            "/v1/accounts/nobody/tickets", {"external_ref": "HD-1", "category": "store-problem"}, role="helpdesk"
+        )
         problem(r, 404, "not-found")
 
     async def test_billing_role_may_not_open(self, api):
         await funded(api)
-        r = await api.post("/v1/accounts/acme/tickets", {"external_ref": "HD-1", "category": "store-problem"}, role="billing")
+        r = await api.post(
+            "/v1/accounts/acme/tickets", {"external_ref": "HD-1", "category": "store-problem"}, role="billing"
+        )
         problem(r, 403, "forbidden")
         assert figures(await api.balance()) == (120, 0, 0)
 
@@ -330,7 +350,9 @@ class TestOpenTicket:
         await funded(api, "points-60")
         await api.open("acme", "store-problem", ref="HD-1")
         before = await everything(api)
-        r = await api.post("/v1/accounts/acme/tickets", {"external_ref": "HD-2", "category": "installation"}, role="helpdesk")
+        r = await api.post(
+            "/v1/accounts/acme/tickets", {"external_ref": "HD-2", "category": "installation"}, role="helpdesk"
+        )
         body = problem(r, 409, "insufficient-points")
         assert (body["available"], body["required"]) == (35, 150)
         assert await everything(api) == before
@@ -338,7 +360,9 @@ class TestOpenTicket:
 
     async def test_response_has_etag_version_history_and_allocations(self, api):
         lot_id = await funded(api)
-        r = await api.post("/v1/accounts/acme/tickets", {"external_ref": "HD-1", "category": "store-problem"}, role="helpdesk")
+        r = await api.post(
+            "/v1/accounts/acme/tickets", {"external_ref": "HD-1", "category": "store-problem"}, role="helpdesk"
+        )
         assert r.status_code == 201, r.text
         t = r.json()
         assert r.headers["etag"] == '"1"'
@@ -387,8 +411,13 @@ class TestConsumptionOrder:
         # created first and granted earliest, but never expires: taken last
         r = await api.post(
             "/v1/accounts/acme/imports",
-            {"points": 50, "granted_at": (T0 - timedelta(days=365)).isoformat(), "expires_at": None,
-             "external_ref": "legacy-1", "reason": "migrated balance"},
+            {
+                "points": 50,
+                "granted_at": (T0 - timedelta(days=365)).isoformat(),
+                "expires_at": None,
+                "external_ref": "legacy-1",
+                "reason": "migrated balance",
+            },
         )
         assert r.status_code == 201, r.text
         never = r.json()["lot"]
@@ -399,9 +428,13 @@ class TestConsumptionOrder:
         # created last, expires soonest: taken first
         r = await api.post(
             "/v1/accounts/acme/imports",
-            {"points": 30, "granted_at": api.clock.now().isoformat(),
-             "expires_at": (api.clock.now() + timedelta(days=60)).isoformat(),
-             "external_ref": "promo-1", "reason": "promotion"},
+            {
+                "points": 30,
+                "granted_at": api.clock.now().isoformat(),
+                "expires_at": (api.clock.now() + timedelta(days=60)).isoformat(),
+                "external_ref": "promo-1",
+                "reason": "promotion",
+            },
         )
         assert r.status_code == 201, r.text
         soon = r.json()["lot"]
@@ -431,15 +464,30 @@ class TestConsumptionOrder:
     async def test_same_expiry_takes_the_earlier_grant_first(self, api):
         await api.account()
         expires = (T0 + timedelta(days=100)).isoformat()
-        later = ok_created(await api.post(
-            "/v1/accounts/acme/imports",
-            {"points": 20, "granted_at": T0.isoformat(), "expires_at": expires, "external_ref": "imp-later", "reason": "import"},
-        ))
-        earlier = ok_created(await api.post(
-            "/v1/accounts/acme/imports",
-            {"points": 20, "granted_at": (T0 - timedelta(days=5)).isoformat(), "expires_at": expires,
-             "external_ref": "imp-earlier", "reason": "import"},
-        ))
+        later = ok_created(
+            await api.post(
+                "/v1/accounts/acme/imports",
+                {
+                    "points": 20,
+                    "granted_at": T0.isoformat(),
+                    "expires_at": expires,
+                    "external_ref": "imp-later",
+                    "reason": "import",
+                },
+            )
+        )
+        earlier = ok_created(
+            await api.post(
+                "/v1/accounts/acme/imports",
+                {
+                    "points": 20,
+                    "granted_at": (T0 - timedelta(days=5)).isoformat(),
+                    "expires_at": expires,
+                    "external_ref": "imp-earlier",
+                    "reason": "import",
+                },
+            )
+        )
         t = await api.open("acme", "store-problem")
         assert allocations(t) == [(1, earlier["lot"]["id"], 20, 0, 0), (2, later["lot"]["id"], 5, 0, 0)]
 
@@ -480,7 +528,11 @@ class TestAdjustTicket:
         assert figures(await api.balance()) == (80, 40, 0)
         entry = (await entries(api))[0]
         assert (entry["kind"], entry["available_delta"], entry["held_delta"], entry["deducted_delta"]) == (
-            "capture_increase", -15, 15, 0)
+            "capture_increase",
+            -15,
+            15,
+            0,
+        )
         assert (entry["available_after"], entry["held_after"], entry["deducted_after"]) == (80, 40, 0)
         assert (entry["ticket_id"], entry["actor"], entry["lot_id"]) == (t["id"], ACTOR, lot_id)
         assert entry["postings"] == [{"lot_id": lot_id, "from_state": "available", "to_state": "held", "points": 15}]
@@ -680,7 +732,11 @@ class TestResolveTicket:
         assert figures(await api.balance()) == (95, 0, 25)
         entry = (await entries(api))[0]
         assert (entry["kind"], entry["available_delta"], entry["held_delta"], entry["deducted_delta"]) == (
-            "deduction", 0, -25, 25)
+            "deduction",
+            0,
+            -25,
+            25,
+        )
         assert entry["postings"] == [{"lot_id": lot_id, "from_state": "held", "to_state": "deducted", "points": 25}]
 
     async def test_resolve_with_points_raises_first_in_one_version_step(self, api):
@@ -764,7 +820,11 @@ class TestRefundTicket:
         assert figures(await api.balance()) == (120, 0, 0)
         entry = (await entries(api))[0]
         assert (entry["kind"], entry["available_delta"], entry["held_delta"], entry["deducted_delta"]) == (
-            "return", 40, -40, 0)
+            "return",
+            40,
+            -40,
+            0,
+        )
         assert entry["ticket_id"] == t["id"]
 
     async def test_refund_resolved_ticket_returns_deducted_points(self, api):
@@ -781,8 +841,14 @@ class TestRefundTicket:
         assert figures(await api.balance()) == (120, 0, 0)
         entry = (await entries(api))[0]
         assert (entry["kind"], entry["available_delta"], entry["held_delta"], entry["deducted_delta"]) == (
-            "return", 25, 0, -25)
-        assert entry["postings"] == [{"lot_id": lot_id, "from_state": "deducted", "to_state": "available", "points": 25}]
+            "return",
+            25,
+            0,
+            -25,
+        )
+        assert entry["postings"] == [
+            {"lot_id": lot_id, "from_state": "deducted", "to_state": "available", "points": 25}
+        ]
 
     async def test_refund_twice_is_invalid_state(self, api):
         await funded(api)
@@ -830,7 +896,9 @@ class TestCreditTicket:
         assert figures(await api.balance()) == (95, 0, 25)
         entry = (await entries(api))[0]
         assert (entry["kind"], entry["available_delta"], entry["deducted_delta"]) == ("return", 15, -15)
-        assert entry["postings"] == [{"lot_id": lot_id, "from_state": "deducted", "to_state": "available", "points": 15}]
+        assert entry["postings"] == [
+            {"lot_id": lot_id, "from_state": "deducted", "to_state": "available", "points": 15}
+        ]
         t = ok(await credit(api, t["id"], 5))
         assert lite(t) == ("resolved", 0, 40, 40, 20, 0)
         assert t["version"] == 4
@@ -903,7 +971,13 @@ class TestReturnPolicy:
         assert [(lot["id"], lot["available"], lot["deducted"]) for lot in await lots(api, True)] == [(lot_id, 105, 15)]
         ok(await refund(api, t["id"], "withdrawn"))
         [lot] = await lots(api, True)
-        assert (lot["id"], lot["points"], lot["available"], lot["deducted"], lot["reissued"]) == (lot_id, 120, 120, 0, 0)
+        assert (lot["id"], lot["points"], lot["available"], lot["deducted"], lot["reissued"]) == (
+            lot_id,
+            120,
+            120,
+            0,
+            0,
+        )
         assert figures(await api.balance()) == (120, 0, 0)
 
     @pytest.mark.parametrize("reason", ["software_bug", "other"])
@@ -919,16 +993,36 @@ class TestReturnPolicy:
         balance = await api.balance()
         assert figures(balance) == (25, 0, 0)
         [fresh] = await lots(api)
-        assert (fresh["source"], fresh["points"], fresh["available"], fresh["origin_lot_id"]) == ("returned", 25, 25, lot_id)
+        assert (fresh["source"], fresh["points"], fresh["available"], fresh["origin_lot_id"]) == (
+            "returned",
+            25,
+            25,
+            lot_id,
+        )
         assert at(fresh["granted_at"]) == now
         assert at(fresh["expires_at"]) == now + GRACE
         assert balance["expiring"] == [{"lot_id": fresh["id"], "points": 25, "expires_at": fresh["expires_at"]}]
         old = next(lot for lot in await lots(api, True) if lot["id"] == lot_id)
-        assert (old["points"], old["available"], old["deducted"], old["expired"], old["reissued"]) == (120, 0, 0, 95, 25)
+        assert (old["points"], old["available"], old["deducted"], old["expired"], old["reissued"]) == (
+            120,
+            0,
+            0,
+            95,
+            25,
+        )
         ret, expiry = (await entries(api))[:2]
         assert (expiry["kind"], expiry["available_delta"], at(expiry["effective_at"]), expiry["actor"]) == (
-            "expiry", -95, EXPIRY_OF_T0, "system:expiry")
-        assert (ret["kind"], ret["available_delta"], ret["deducted_delta"], ret["available_after"]) == ("return", 25, -25, 25)
+            "expiry",
+            -95,
+            EXPIRY_OF_T0,
+            "system:expiry",
+        )
+        assert (ret["kind"], ret["available_delta"], ret["deducted_delta"], ret["available_after"]) == (
+            "return",
+            25,
+            -25,
+            25,
+        )
         assert ret["postings"] == [
             {"lot_id": lot_id, "from_state": "deducted", "to_state": "reissued", "points": 25},
             {"lot_id": fresh["id"], "from_state": None, "to_state": "available", "points": 25},
@@ -946,7 +1040,12 @@ class TestReturnPolicy:
         assert lite(t) == ("refunded", 0, 40, 0, 40, 0)
         assert figures(await api.balance()) == (40, 0, 0)
         [fresh] = await lots(api)
-        assert (fresh["source"], fresh["points"], fresh["available"], fresh["origin_lot_id"]) == ("returned", 40, 40, lot_id)
+        assert (fresh["source"], fresh["points"], fresh["available"], fresh["origin_lot_id"]) == (
+            "returned",
+            40,
+            40,
+            lot_id,
+        )
         assert at(fresh["expires_at"]) == now + GRACE
         old = next(lot for lot in await lots(api, True) if lot["id"] == lot_id)
         assert (old["held"], old["expired"], old["reissued"]) == (0, 80, 40)
@@ -988,7 +1087,9 @@ class TestReturnPolicy:
             ("expiry", -95, 0),
         ]
         assert at(newest[0]["effective_at"]) == EXPIRY_OF_T0
-        assert newest[0]["postings"] == [{"lot_id": lot_id, "from_state": "available", "to_state": "expired", "points": 25}]
+        assert newest[0]["postings"] == [
+            {"lot_id": lot_id, "from_state": "available", "to_state": "expired", "points": 25}
+        ]
         assert await lots(api) == []
         [old] = await lots(api, True)
         assert (old["available"], old["held"], old["expired"], old["reissued"]) == (0, 0, 120, 0)
@@ -1019,7 +1120,12 @@ class TestReturnPolicy:
         assert figures(await api.balance()) == (105, 0, 15)
         old, fresh = await lots(api)  # consumption order: the old lot expires first
         assert (old["id"], old["available"], old["deducted"], old["reissued"]) == (lot_id, 95, 15, 10)
-        assert (fresh["source"], fresh["points"], fresh["available"], fresh["origin_lot_id"]) == ("returned", 10, 10, lot_id)
+        assert (fresh["source"], fresh["points"], fresh["available"], fresh["origin_lot_id"]) == (
+            "returned",
+            10,
+            10,
+            lot_id,
+        )
         assert at(fresh["expires_at"]) == now + GRACE
 
     async def test_lowering_capture_into_lot_expiring_within_grace_returns_to_it(self, api):
@@ -1054,7 +1160,9 @@ class TestReturnPolicy:
             ("revocation", -25, 0, t["id"]),
             ("return", 25, -25, t["id"]),
         ]
-        assert newest[0]["postings"] == [{"lot_id": lot_id, "from_state": "available", "to_state": "revoked", "points": 25}]
+        assert newest[0]["postings"] == [
+            {"lot_id": lot_id, "from_state": "available", "to_state": "revoked", "points": 25}
+        ]
         [lot] = await lots(api, True)
         assert (lot["available"], lot["held"], lot["revoked"]) == (0, 0, 120)
 
@@ -1099,7 +1207,9 @@ class TestGetTicket:
 
     async def test_actor_is_the_key_name(self, api):
         await funded(api)
-        r = await api.post("/v1/accounts/acme/tickets", {"external_ref": "HD-1", "category": "store-problem"}, role="admin")
+        r = await api.post(
+            "/v1/accounts/acme/tickets", {"external_ref": "HD-1", "category": "store-problem"}, role="admin"
+        )
         assert r.status_code == 201, r.text
         assert history(r.json()) == [("opened", 25, None, "test-admin")]
         assert (await entries(api))[0]["actor"] == "test-admin"
@@ -1163,7 +1273,9 @@ async def test_a_ticket_command_given_another_account_finds_no_ticket_and_writes
     ticket = await api.open()
     before = (await api.balance(), await api.balance("other"))
     ctx = Context(actor="test", role="admin", clock=api.clock, return_grace=GRACE)
-    arguments = {"AdjustTicket": {"points": 10, "reason": "r"}, "RefundTicket": {"reason": "withdrawn"}}.get(command, {})
+    arguments = {"AdjustTicket": {"points": 10, "reason": "r"}, "RefundTicket": {"reason": "withdrawn"}}.get(
+        command, {}
+    )
     with pytest.raises(NotFoundError):
         await api.db.write(getattr(tickets, command)(ctx=ctx, ticket_id=ticket["id"], account_id="other", **arguments))
     assert (await api.balance(), await api.balance("other")) == before

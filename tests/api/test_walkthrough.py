@@ -27,7 +27,9 @@ async def test_seed_walkthrough(api):
     assert r.status_code == 200, r.text
     assert figures(await api.balance()) == (80, 0, 40)
 
-    r = await api.post("/v1/accounts/acme/tickets", {"external_ref": "HD-2", "category": "installation"}, role="helpdesk")
+    r = await api.post(
+        "/v1/accounts/acme/tickets", {"external_ref": "HD-2", "category": "installation"}, role="helpdesk"
+    )
     assert r.status_code == 409
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["type"] == "/problems/insufficient-points"

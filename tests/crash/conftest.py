@@ -19,6 +19,7 @@ cannot reach its fixtures and, with `--import-mode=importlib`, nothing can impor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -79,7 +80,9 @@ def server_env(url: str) -> dict[str, str]:
 
 
 def run_cli(url: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(EXE), *args], check=False, env=server_env(url), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(EXE), *args], check=False, env=server_env(url), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def make_keys(url: str) -> dict[str, str]:
@@ -174,14 +177,10 @@ class Cluster:
             return
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        try:  # workers, should any outlive their supervisor
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # workers, should any outlive their supervisor
             os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         process.wait(STOP_TIMEOUT)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:

@@ -175,11 +175,15 @@ def plan(client: int, n: int, rng: random.Random, shared: Shared) -> Op:
     if kind == "purchase":
         marker = f"pay-{op_id}"
         body = {"plan": rng.choice(PLANS), "payment_id": marker}
-        return Op(op_id, kind, "POST", f"/v1/accounts/{account}/purchases", "billing", body, key, account, marker=marker)
+        return Op(
+            op_id, kind, "POST", f"/v1/accounts/{account}/purchases", "billing", body, key, account, marker=marker
+        )
     if kind == "grant":
         points = rng.randint(10, 80) if rng.random() < 0.8 else -rng.randint(5, 40)
         body = {"points": points, "reason": marker}
-        return Op(op_id, kind, "POST", f"/v1/accounts/{account}/adjustments", "admin", body, key, account, marker=marker)
+        return Op(
+            op_id, kind, "POST", f"/v1/accounts/{account}/adjustments", "admin", body, key, account, marker=marker
+        )
     if kind == "open":
         marker = f"T-{op_id}"
         body = {"external_ref": marker, "category": "other", "estimated_points": rng.randint(5, 60)}
@@ -479,10 +483,18 @@ def audit(ops: list[Op], state: State, setup_grants: int) -> tuple[Counter[str],
                 bad("applied twice", None, f"ticket {t['id']}: history entry {h} of no acknowledged call")
     purchases = sum(op.kind == "purchase" and op.status == 201 for op in ops)
     if sum(purchase_entries.values()) != purchases:
-        bad("applied twice", None, f"{sum(purchase_entries.values())} purchase entries for {purchases} acknowledged purchases")
+        bad(
+            "applied twice",
+            None,
+            f"{sum(purchase_entries.values())} purchase entries for {purchases} acknowledged purchases",
+        )
     grants = sum(op.kind == "grant" and op.ok for op in ops) + setup_grants
     if sum(adjustment_entries.values()) != grants:
-        bad("applied twice", None, f"{sum(adjustment_entries.values())} adjustment entries for {grants} acknowledged grants")
+        bad(
+            "applied twice",
+            None,
+            f"{sum(adjustment_entries.values())} adjustment entries for {grants} acknowledged grants",
+        )
     return found, notes
 
 
@@ -532,7 +544,9 @@ async def run_chaos(cluster: Any, strike: Strike, request: pytest.FixtureRequest
         for account in ACCOUNTS:
             r = await http.put(f"/v1/accounts/{account}", json={})
             assert r.status_code in (200, 201), r.text
-            r = await http.post(f"/v1/accounts/{account}/adjustments", json={"points": STARTING_POINTS, "reason": "crash setup"})
+            r = await http.post(
+                f"/v1/accounts/{account}/adjustments", json={"points": STARTING_POINTS, "reason": "crash setup"}
+            )
             assert r.status_code == 201, r.text
 
     # The load, and the chaos during it.
@@ -594,10 +608,12 @@ async def run_chaos(cluster: Any, strike: Strike, request: pytest.FixtureRequest
     request.node.user_properties.append(("crash_figures", figures))
     print(
         f"\ncrash test [{cluster.backend}], seed {SEED}: {len(ops)} operations by {CLIENTS} clients, "
-        f"{figures['kills_during_load']} {strike.name} during the load + {len(chaos.kills) - figures['kills_during_load']} at rest\n"
+        f"{figures['kills_during_load']} {strike.name} during the load + "
+        f"{len(chaos.kills) - figures['kills_during_load']} at rest\n"
         f"  first attempt: acknowledged {figures['acknowledged']}, failed (refused) {figures['failed']}, "
         f"indeterminate {figures['indeterminate']}, busy {firsts['busy']}\n"
-        f"  retried {figures['retried']} (answered as a replay {figures['retried_replayed']}, fresh {figures['retried_fresh']}; "
+        f"  retried {figures['retried']} (answered as a replay {figures['retried_replayed']}, "
+        f"fresh {figures['retried_fresh']}; "
         f"{figures['retry_attempts']} failed attempts, {figures['busy_retries']} busy answers retried, "
         f"{figures['outcome_unknown']} of them outcome-unknown)\n"
         f"  answers {figures['answers']}\n"
@@ -606,7 +622,8 @@ async def run_chaos(cluster: Any, strike: Strike, request: pytest.FixtureRequest
         f"server errors {figures['server_errors']}, unanswered {figures['unanswered']}\n"
         f"  verify exit {verified.returncode}, PRAGMA integrity_check: {integrity}; "
         f"{figures['lots']} lots, {figures['ledger_entries']} ledger entries, {figures['tickets']} tickets\n"
-        f"  starts {figures['start_seconds']} s, load {figures['load_seconds']} s, checks {figures['checks_seconds']} s, "
+        f"  starts {figures['start_seconds']} s, load {figures['load_seconds']} s, "
+        f"checks {figures['checks_seconds']} s, "
         f"total {figures['total_seconds']} s"
     )
     for line in notes[:40]:

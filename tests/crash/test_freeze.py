@@ -22,6 +22,7 @@ why this test lives with the crash tests: they run one at a time, never beside o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -68,10 +69,8 @@ def _family(postmaster: int) -> list[int]:
 
 def _signal_all(pids: list[int], signum: int) -> None:
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
 
 
 def _state(pid: int) -> str | None:
@@ -137,7 +136,9 @@ async def test_a_frozen_database_holds_no_request_past_the_timeout_and_the_servi
         pids = _freeze(_postmaster(data_dir))
         try:
             answers = await asyncio.gather(
-                *(write(n) for n in range(WRITES)), *(unkeyed(n) for n in range(UNKEYED)), *(read() for _ in range(READS))
+                *(write(n) for n in range(WRITES)),
+                *(unkeyed(n) for n in range(UNKEYED)),
+                *(read() for _ in range(READS)),
             )
             await asyncio.sleep(max(0.0, FROZEN_FOR - TIMEOUT - MARGIN))
         finally:
@@ -150,7 +151,9 @@ async def test_a_frozen_database_holds_no_request_past_the_timeout_and_the_servi
         assert all(body["type"] == "/problems/database-busy" for _, _, body in answers)
         unkeyed_answers = answers[WRITES : WRITES + UNKEYED]
         unknown = sum(bool(body.get("outcome_unknown")) for _, _, body in unkeyed_answers)
-        assert not any(body.get("outcome_unknown") for _, _, body in answers[WRITES + UNKEYED :]), "a read changed nothing"
+        assert not any(body.get("outcome_unknown") for _, _, body in answers[WRITES + UNKEYED :]), (
+            "a read changed nothing"
+        )
 
         # Recovered by itself: within a few seconds every request works again.
         deadline = time.monotonic() + 30

@@ -1,6 +1,7 @@
 """Consumption order, allocation, unwinding and where returned points go (SPEC §2)."""
 
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import pytest
 
@@ -116,7 +117,7 @@ class TestAllocate:
 
 
 class TestUnwind:
-    ALLOCATIONS = [Allocation(1, "a", 5), Allocation(2, "b", 10), Allocation(3, "c", 4)]
+    ALLOCATIONS: ClassVar[list[Allocation]] = [Allocation(1, "a", 5), Allocation(2, "b", 10), Allocation(3, "c", 4)]
 
     def test_returns_in_reverse_sequence(self):
         assert unwind(self.ALLOCATIONS, 19) == [(3, "c", 4), (2, "b", 10), (1, "a", 5)]

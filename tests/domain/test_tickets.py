@@ -1,6 +1,7 @@
 """The ticket state machine and credit limits (SPEC §2 "Ticket states")."""
 
 import itertools
+from typing import ClassVar
 
 import pytest
 
@@ -42,7 +43,7 @@ class TestCheckTransition:
 
 class TestCheckCredit:
     # deducted 100, of which 30 already returned: credits of 1..70 are allowed
-    LIMITS = {"deducted": 100, "returned": 30}
+    LIMITS: ClassVar[dict[str, int]] = {"deducted": 100, "returned": 30}
 
     def test_accepts_one(self):
         check_credit(1, **self.LIMITS)

@@ -16,6 +16,7 @@ servers the test starts itself), `race` (scenario (a), shared with the negative 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -120,14 +121,11 @@ class Server:
         """SIGTERM, then SIGKILL for the whole process group if it outstays STOP_TIMEOUT."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        try:  # uvicorn's worker processes, should any outlive their supervisor
+        # uvicorn's worker processes, should any outlive their supervisor
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         self.process.wait(STOP_TIMEOUT)
 
 

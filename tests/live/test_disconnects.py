@@ -23,7 +23,12 @@ async def _hang_up_after_sending(base_url: str, headers: dict[str, str], path: s
     parts = urlsplit(base_url)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
     payload = json.dumps(body).encode()
-    head = [f"POST {path} HTTP/1.1", f"Host: {parts.netloc}", "Content-Type: application/json", f"Content-Length: {len(payload)}"]
+    head = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {parts.netloc}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(payload)}",
+    ]
     head += [f"{name}: {value}" for name, value in headers.items()]
     writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
     await writer.drain()
@@ -39,7 +44,12 @@ async def test_clients_that_hang_up_leave_each_command_whole_or_absent(live: Any
     body = {"category": "other", "estimated_points": POINTS}
     headers = live.server.auth("helpdesk")
     await asyncio.gather(
-        *(_hang_up_after_sending(live.server.base_url, headers, "/v1/accounts/gone/tickets", {**body, "external_ref": ref}) for ref in refs)
+        *(
+            _hang_up_after_sending(
+                live.server.base_url, headers, "/v1/accounts/gone/tickets", {**body, "external_ref": ref}
+            )
+            for ref in refs
+        )
     )
 
     # Wait until the writers are done with whatever reached them (no new ticket for a while).

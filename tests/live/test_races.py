@@ -48,7 +48,11 @@ async def test_a_64_concurrent_opens_of_30_on_100_points_let_exactly_3_through(l
     opened = [r.json() for r in responses if r.status_code == 201]
     assert sorted(t["captured_points"] for t in opened) == [30, 30, 30]
     captures = await live.pages("/v1/accounts/acme/ledger", kind="capture")
-    assert len(captures) == 3 and [e["available_after"] for e in sorted(captures, key=lambda e: e["seq"])] == [70, 40, 10]
+    assert len(captures) == 3 and [e["available_after"] for e in sorted(captures, key=lambda e: e["seq"])] == [
+        70,
+        40,
+        10,
+    ]
     await live.assert_verified()
 
 
@@ -110,7 +114,10 @@ class TicketModel:
 
 
 def figures(ticket: dict[str, Any]) -> dict[str, Any]:
-    return {k: ticket[k] for k in ("status", "captured_points", "charged_points", "deducted_points", "returned_points", "version")}
+    return {
+        k: ticket[k]
+        for k in ("status", "captured_points", "charged_points", "deducted_points", "returned_points", "version")
+    }
 
 
 def made_by_adjust(ticket: dict[str, Any], version: int) -> bool:
@@ -156,7 +163,9 @@ async def test_b_40_concurrent_calls_on_one_ticket_replay_in_version_order(live)
 
     responses = await gather_bounded(*(call(*c) for c in calls))
 
-    assert all(r.status_code < 500 for r in responses), [(r.status_code, r.text) for r in responses if r.status_code >= 500]
+    assert all(r.status_code < 500 for r in responses), [
+        (r.status_code, r.text) for r in responses if r.status_code >= 500
+    ]
     by_version: dict[int, tuple[str, dict[str, Any], dict[str, Any]]] = {}
     for (action, body, _), r in zip(calls, responses, strict=True):
         if r.status_code == 200:
@@ -203,12 +212,18 @@ async def test_b_40_concurrent_calls_on_one_ticket_replay_in_version_order(live)
     assert figures(final) == model.figures()
     # One history entry per version: the opening, then one per successful version-changing call.
     history = [(h["action"], h.get("version", i + 1)) for i, h in enumerate(final["history"])]
-    expected = [("opened", 1)] + [({"adjust": "adjusted", "resolve": "resolved", "refund": "refunded"}[a], v) for v, a, _, _ in changed]
+    expected = [("opened", 1)] + [
+        ({"adjust": "adjusted", "resolve": "resolved", "refund": "refunded"}[a], v) for v, a, _, _ in changed
+    ]
     assert history == expected
 
     balance = await live.balance("acme")
     kept = model.charged - model.returned
-    assert (balance["available"], balance["held"], balance["deducted"]) == (300 - model.captured - kept, model.captured, kept)
+    assert (balance["available"], balance["held"], balance["deducted"]) == (
+        300 - model.captured - kept,
+        model.captured,
+        kept,
+    )
     await live.assert_verified()
 
 
@@ -257,11 +272,12 @@ class Tally:
     def note_change(self, tid: str, action: str, body: dict[str, Any], r: httpx.Response) -> None:
         ticket, version = r.json(), etag_version(r)
         seen = self.changes.setdefault(tid, {})
-        if action == "adjust":
-            if not made_by_adjust(ticket, version) or version in seen:
-                return  # adjusted to the amount it had: nothing changed
+        if action == "adjust" and (not made_by_adjust(ticket, version) or version in seen):
+            return  # adjusted to the amount it had: nothing changed
         if version in seen:
-            self.unexpected.append(f"{action} on {tid} answered version {version}, which {seen[version][0]} had answered")
+            self.unexpected.append(
+                f"{action} on {tid} answered version {version}, which {seen[version][0]} had answered"
+            )
         seen[version] = (action, body, ticket)
 
 
@@ -422,7 +438,8 @@ async def test_c_mixed_load_every_entry_explained_by_a_success_and_vice_versa(li
         entries = await live.pages(f"/v1/accounts/{account}/ledger")
         check_chain(account, entries)
         found += [
-            (account, e["ticket_id"], e["kind"], e["available_delta"], e["held_delta"], e["deducted_delta"]) for e in entries
+            (account, e["ticket_id"], e["kind"], e["available_delta"], e["held_delta"], e["deducted_delta"])
+            for e in entries
         ]
     assert Counter(e[2] for e in found) == Counter(e[2] for e in expected)
     assert Counter(found) == Counter(expected)
@@ -439,7 +456,11 @@ async def test_c_mixed_load_every_entry_explained_by_a_success_and_vice_versa(li
         held = sum(m.captured for m, _ in mine)
         kept = sum(m.charged - m.returned for m, _ in mine if m.status != "open")
         balance = await live.balance(account)
-        assert (balance["available"], balance["held"], balance["deducted"]) == (tally.purchased[account] - held - kept, held, kept)
+        assert (balance["available"], balance["held"], balance["deducted"]) == (
+            tally.purchased[account] - held - kept,
+            held,
+            kept,
+        )
         for state in totals:
             totals[state] += balance[state]
     purchased = sum(tally.purchased.values())
@@ -456,10 +477,10 @@ BUSY = [f"exp-{i:02d}" for i in range(16, 28)]  # opens and sweeps race here
 
 
 async def test_d_three_expiry_sweep_processes_beside_captures_expire_each_lot_once(live, live_tools):
-    """Lots due ~3 s after they are imported (the arranging takes part of that); once due, three `points-service expire` processes
-    start together while four clients open tickets. The opens reach the BUSY accounts one after
-    another over ~3 s, so the sweeps (which need ~1 s to start) race them there, and race each
-    other on the SWEPT_ONLY accounts, which only a sweep can expire."""
+    """Lots due ~3 s after they are imported (the arranging takes part of that); once due, three
+    `points-service expire` processes start together while four clients open tickets. The opens
+    reach the BUSY accounts one after another over ~3 s, so the sweeps (which need ~1 s to start)
+    race them there, and race each other on the SWEPT_ONLY accounts, which only a sweep can expire."""
     accounts = SWEPT_ONLY + BUSY
 
     async def prepare(account: str) -> None:
@@ -496,7 +517,7 @@ async def test_d_three_expiry_sweep_processes_beside_captures_expire_each_lot_on
     opened: list[dict[str, Any]] = []
     rng = random.Random(77)
     queue = []  # each BUSY account's first open comes at a different time over ~3 s
-    for i, account in enumerate(rng.sample(BUSY, len(BUSY))):
+    for account in rng.sample(BUSY, len(BUSY)):
         queue += [account, queue[rng.randrange(len(queue))] if queue else account]
 
     async def stream(worker: int) -> None:

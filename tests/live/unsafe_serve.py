@@ -47,7 +47,7 @@ def main() -> None:
         .where(t.accounts.c.id.in_(bindparam("accounts", expanding=True)))
         .order_by(t.accounts.c.id)
     )
-    uow.load = load_then_wait  # type: ignore[assignment]
+    uow.load = load_then_wait  # type: ignore[attr-defined]  # uow imports load without re-exporting it; patched on purpose
     uvicorn.run("points_service.app:create_app", factory=True, host=args.host, port=args.port, workers=1)
 
 

@@ -212,7 +212,9 @@ class Model:
         self._give_back(ticket, points, "deducted", vendor=True, now=now)
         ticket.returned += points
 
-    def _give_back(self, ticket: Ticket, points: int, state: str, *, vendor: bool, now: datetime, lowering: bool = False) -> None:
+    def _give_back(
+        self, ticket: Ticket, points: int, state: str, *, vendor: bool, now: datetime, lowering: bool = False
+    ) -> None:
         """Last taken, first returned; the lot's situation decides where the points land."""
         remaining = points
         for piece in sorted(ticket.pieces, key=lambda p: p.seq, reverse=True):

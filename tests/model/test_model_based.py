@@ -19,7 +19,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from points_service.app import create_app
 from points_service.settings import Settings
@@ -206,7 +213,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def credit_ticket(self, data: st.DataObject, points: int) -> None:
         ticket_id = self._ticket(data, ("resolved",))
         refused = self._try(lambda: self.model.credit(ticket_id, points, self.now()))
-        r = self.call("POST", f"/v1/tickets/{ticket_id}/credit", "helpdesk", json={"points": points, "reason": "goodwill"})
+        r = self.call(
+            "POST", f"/v1/tickets/{ticket_id}/credit", "helpdesk", json={"points": points, "reason": "goodwill"}
+        )
         self.expect(r, refused)
 
     @precondition(lambda self: bool(self.model.lots))
@@ -259,9 +268,22 @@ class LedgerMachine(RuleBasedStateMachine):
         tickets = self.call("GET", f"/v1/accounts/{ACCOUNT}/tickets?limit=500").json()["items"]
         for ticket in tickets:
             model = self.model.tickets[ticket["id"]]
-            shown = (ticket["status"], ticket["captured_points"], ticket["charged_points"], ticket["deducted_points"],
-                     ticket["returned_points"], ticket["forfeited_points"])
-            assert shown == (model.status, model.captured, model.charged, model.deducted, model.returned, model.forfeited)
+            shown = (
+                ticket["status"],
+                ticket["captured_points"],
+                ticket["charged_points"],
+                ticket["deducted_points"],
+                ticket["returned_points"],
+                ticket["forfeited_points"],
+            )
+            assert shown == (
+                model.status,
+                model.captured,
+                model.charged,
+                model.deducted,
+                model.returned,
+                model.forfeited,
+            )
         report = self.call("GET", "/v1/admin/verify").json()
         assert report["ok"], report["disagreements"]
 

@@ -433,7 +433,7 @@ class Scene:
 
 async def ok(r: httpx.Response, *statuses: int) -> dict[str, Any]:
     assert r.status_code in (statuses or (200, 201)), f"{r.request.method} {r.request.url}: {r.status_code} {r.text}"
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()  # type: ignore[no-any-return]  # the answers checked here are JSON objects
 
 
 async def arrange(api: Any, account_id: str, *, full: bool = True) -> Scene:
@@ -972,9 +972,12 @@ def object_schema_for(schema: dict[str, Any], value: dict[str, Any]) -> dict[str
             continue
         props = branch.get("properties", {})
         free = branch.get("additionalProperties") not in (False, None)
-        if (free or set(value) <= set(props)) and set(branch.get("required", [])) <= set(value):
-            if all(k not in props or "const" not in props[k] or props[k]["const"] == v for k, v in value.items()):
-                return branch
+        if (
+            (free or set(value) <= set(props))
+            and set(branch.get("required", [])) <= set(value)
+            and all(k not in props or "const" not in props[k] or props[k]["const"] == v for k, v in value.items())
+        ):
+            return branch
     return None
 
 
@@ -1057,7 +1060,7 @@ WITH_NESTED_OBJECTS = [
     for op in WITH_JSON_BODY
     if any(
         b.get("additionalProperties") is False or b.get("oneOf")
-        for prop in resolve(op.body_schema).get("properties", {}).values()  # type: ignore[arg-type]
+        for prop in resolve(op.body_schema).get("properties", {}).values()  # type: ignore[arg-type]  # JSON Schema: untyped dicts
         for b in _non_null(prop)
     )
 ]

@@ -90,11 +90,11 @@ class Owners:
 
 
 def owners(request: Request) -> Owners:
-    return request.app.state.owners  # type: ignore[no-any-return]
+    return request.app.state.owners  # type: ignore[no-any-return]  # app.state is untyped (set in create_app)
 
 
 def database(request: Request) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
+    return request.app.state.db  # type: ignore[no-any-return]  # app.state is untyped (set in create_app)
 
 
 async def authenticate(
@@ -212,12 +212,12 @@ def on_ticket(*roles: str) -> Callable[..., Awaitable[Principal]]:
 
 def ticket_account(request: Request) -> str:
     """The account of the path's ticket, as `on_ticket` found it (a ticket never changes account)."""
-    return request.state.ticket_account  # type: ignore[no-any-return]
+    return request.state.ticket_account  # type: ignore[no-any-return]  # request.state is untyped (set by on_ticket)
 
 
 def lot_account(request: Request) -> str:
     """The account of the path's lot, as `on_lot` found it (a lot never changes account)."""
-    return request.state.lot_account  # type: ignore[no-any-return]
+    return request.state.lot_account  # type: ignore[no-any-return]  # request.state is untyped (set by on_lot)
 
 
 def on_lot(*roles: str) -> Callable[..., Awaitable[Principal]]:

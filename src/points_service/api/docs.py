@@ -23,12 +23,18 @@ class ProblemError(BaseModel):
         json_schema_extra={"examples": [{"pointer": "#/points", "detail": "Input should be a valid integer"}]}
     )
 
-    pointer: str = Field(description="RFC 6901 pointer: `#/field`, `#/query/<name>`, `#/header/<name>`, `#/path/<name>`")
+    pointer: str = Field(
+        description="RFC 6901 pointer: `#/field`, `#/query/<name>`, `#/header/<name>`, `#/path/<name>`"
+    )
     detail: str = Field(description="what is wrong with it")
 
 
 def _problem_examples(schema: dict[str, Any]) -> None:
     schema["examples"] = [_EXAMPLES[422], _EXAMPLES[409]]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
 
 class Problem(BaseModel):
@@ -40,7 +46,9 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="allow", json_schema_extra=_problem_examples)
 
-    type: str = Field(description="`<POINTS_PROBLEM_BASE_URI><slug>`, stable", examples=["/problems/insufficient-points"])
+    type: str = Field(
+        description="`<POINTS_PROBLEM_BASE_URI><slug>`, stable", examples=["/problems/insufficient-points"]
+    )
     title: str = Field(description="a short summary of the problem type")
     status: int = Field(description="the HTTP status")
     detail: str = Field(description="what went wrong in this request, for a human")
@@ -48,14 +56,29 @@ class Problem(BaseModel):
     errors: list[ProblemError] | SkipJsonSchema[None] = Field(
         default=None,
         description="`validation-error` only: the invalid parts of the request; left out otherwise (never null)",
-        json_schema_extra=lambda schema: schema.pop("default", None),
+        json_schema_extra=_no_default,
     )
 
 
 _EXAMPLES: dict[int, dict[str, Any]] = {
-    401: {"type": "/problems/unauthorized", "title": "Unauthorized", "status": 401, "detail": "a valid API key is required"},
-    403: {"type": "/problems/forbidden", "title": "Forbidden", "status": 403, "detail": "the viewer role may not do this"},
-    404: {"type": "/problems/not-found", "title": "Not found", "status": 404, "detail": "account 'cust-42' does not exist"},
+    401: {
+        "type": "/problems/unauthorized",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "a valid API key is required",
+    },
+    403: {
+        "type": "/problems/forbidden",
+        "title": "Forbidden",
+        "status": 403,
+        "detail": "the viewer role may not do this",
+    },
+    404: {
+        "type": "/problems/not-found",
+        "title": "Not found",
+        "status": 404,
+        "detail": "account 'cust-42' does not exist",
+    },
     409: {
         "type": "/problems/insufficient-points",
         "title": "Insufficient points",
@@ -71,8 +94,18 @@ _EXAMPLES: dict[int, dict[str, Any]] = {
         "detail": "the ticket is at version 3",
         "current_version": 3,
     },
-    413: {"type": "/problems/payload-too-large", "title": "Payload too large", "status": 413, "detail": "request bodies are limited to 65536 bytes"},
-    415: {"type": "/problems/unsupported-media-type", "title": "Unsupported media type", "status": 415, "detail": "request bodies must be application/json"},
+    413: {
+        "type": "/problems/payload-too-large",
+        "title": "Payload too large",
+        "status": 413,
+        "detail": "request bodies are limited to 65536 bytes",
+    },
+    415: {
+        "type": "/problems/unsupported-media-type",
+        "title": "Unsupported media type",
+        "status": 415,
+        "detail": "request bodies must be application/json",
+    },
     422: {
         "type": "/problems/validation-error",
         "title": "Validation error",
@@ -80,14 +113,22 @@ _EXAMPLES: dict[int, dict[str, Any]] = {
         "detail": "#/points: Input should be a valid integer",
         "errors": [{"pointer": "#/points", "detail": "Input should be a valid integer"}],
     },
-    503: {"type": "/problems/database-busy", "title": "Database busy", "status": 503, "detail": "the database is busy; retry shortly"},
+    503: {
+        "type": "/problems/database-busy",
+        "title": "Database busy",
+        "status": 503,
+        "detail": "the database is busy; retry shortly",
+    },
 }
 
 _MEANING = {
     401: "missing, malformed or revoked API key (or, for webhooks, a bad signature)",
     403: "this key's role may not do this",
     404: "the resource does not exist, or is not visible to this key",
-    409: "conflicts with the current state: `insufficient-points`, `invalid-state`, `conflict`, `idempotency-in-progress`",
+    409: (
+        "conflicts with the current state: `insufficient-points`, `invalid-state`, `conflict`, "
+        "`idempotency-in-progress`"
+    ),
     412: "`If-Match` names another version: `precondition-failed` with `current_version`",
     413: "the body is larger than 64 KiB",
     415: "the body is not `application/json`",
@@ -162,7 +203,10 @@ def _problem_response(status: int) -> dict[str, Any]:
     return {
         "description": _MEANING[status],
         "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}, "example": _EXAMPLES[status]}
+            "application/problem+json": {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "example": _EXAMPLES[status],
+            }
         },
     }
 
@@ -174,7 +218,7 @@ _BODY_EXAMPLES: dict[str, dict[str, Any]] = {"healthz": {"status": "ok"}, "ready
 def _model_of(name: str) -> type[BaseModel]:
     """The model behind a component schema (`Page_Lot_` is `Page[Lot]`)."""
     if name.startswith("Page_") and name.endswith("_"):
-        return bodies.Page[_model_of(name.removeprefix("Page_").removesuffix("_"))]  # type: ignore[index]
+        return bodies.Page[_model_of(name.removeprefix("Page_").removesuffix("_"))]  # type: ignore[misc, return-value]  # pydantic makes a model class of Page[a class known at run time]
     model = getattr(bodies, name, None) or globals().get(name)
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise LookupError(f"no model for the component schema {name}")
@@ -237,8 +281,14 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
 
 TAGS = [
     {"name": "catalogue", "description": "Point packs, ticket categories with their pricing rules, license products."},
-    {"name": "accounts", "description": "Customer accounts and what is read about one: balance, statement, ledger, lots, tickets."},
-    {"name": "points", "description": "Points coming in (purchases, license bonuses, imports, adjustments) and revocation."},
+    {
+        "name": "accounts",
+        "description": "Customer accounts and what is read about one: balance, statement, ledger, lots, tickets.",
+    },
+    {
+        "name": "points",
+        "description": "Points coming in (purchases, license bonuses, imports, adjustments) and revocation.",
+    },
     {"name": "tickets", "description": "Support tickets: capture, adjust, resolve, refund, credit."},
     {"name": "webhooks", "description": "Signed events from the billing system."},
     {"name": "admin", "description": "Operations: the expiry sweep, the ledger check, stored webhook events."},
@@ -252,4 +302,4 @@ def install_openapi(app: FastAPI) -> None:
             app.openapi_schema = build_openapi(app)
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document

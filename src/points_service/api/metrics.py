@@ -11,6 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+from ..db.records import Entry
+
 # Ledger entry kind → the points flow it counts in.
 _FLOWS = {
     "purchase": "granted",
@@ -30,7 +32,10 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "points_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"], registry=self.registry
+            "points_http_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
             "points_http_request_duration_seconds",
@@ -41,7 +46,8 @@ class Metrics:
         )
         self.points = Counter(
             "points_moved_total",
-            "Points moved by committed ledger entries: granted, captured, released, deducted, returned, expired, revoked, written_off",
+            "Points moved by committed ledger entries: "
+            "granted, captured, released, deducted, returned, expired, revoked, written_off",
             ["flow"],
             registry=self.registry,
         )
@@ -52,7 +58,10 @@ class Metrics:
             registry=self.registry,
         )
         self.db_errors = Counter(
-            "points_database_errors_total", "Database errors by kind (busy, disconnect, unreachable, error)", ["kind"], registry=self.registry
+            "points_database_errors_total",
+            "Database errors by kind (busy, disconnect, unreachable, error)",
+            ["kind"],
+            registry=self.registry,
         )
 
         self.batch_size = Histogram(
@@ -84,7 +93,7 @@ class Metrics:
         series[0].inc()
         series[1].observe(seconds)
 
-    def committed(self, entries: Iterable[Any]) -> None:
+    def committed(self, entries: Iterable[Entry]) -> None:
         """Count the points of ledger entries that were just committed."""
         for entry in entries:
             if entry.kind == "adjustment":
@@ -103,7 +112,7 @@ class Metrics:
         self.db_errors.labels(kind=kind).inc()
 
 
-def _size(entry: Any) -> int:
+def _size(entry: Entry) -> int:
     """The points an entry moved: the largest of its balance effects."""
     return max(abs(entry.available_delta), abs(entry.held_delta), abs(entry.deducted_delta))
 

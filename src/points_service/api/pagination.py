@@ -62,10 +62,11 @@ def flag(value: Any) -> bool:
 
 def instant(value: Any) -> str:
     """An ISO 8601 timestamp with an offset, kept as text (keys compare as they were encoded)."""
-    parsed = datetime.fromisoformat(text(value))
+    stamp = text(value)
+    parsed = datetime.fromisoformat(stamp)
     if parsed.tzinfo is None:
         raise ValueError(value)
-    return value
+    return stamp
 
 
 def decode_cursor(cursor: str | None, scope: str, *parts: Callable[[Any], Any]) -> list[Any] | None:

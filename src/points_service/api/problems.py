@@ -14,9 +14,6 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from ..services.idempotency import IdempotencyInProgressError, IdempotencyKeyReusedError
-from ..services.uow import CommitOutcomeUnknownError, DatabaseBusyError, DatabaseUnreachableError, connection_failed
-from .routing import MALFORMED_JSON
 from ..domain.errors import (
     ConflictError,
     DomainError,
@@ -26,6 +23,9 @@ from ..domain.errors import (
     PreconditionFailedError,
     RuleViolationError,
 )
+from ..services.idempotency import IdempotencyInProgressError, IdempotencyKeyReusedError
+from ..services.uow import CommitOutcomeUnknownError, DatabaseBusyError, DatabaseUnreachableError, connection_failed
+from .routing import MALFORMED_JSON
 
 log = logging.getLogger("points_service.errors")
 
@@ -129,7 +129,10 @@ def domain_problem(exc: DomainError) -> tuple[str, dict[str, Any]]:
         case PreconditionFailedError():
             return "precondition-failed", exc.extra
         case RuleViolationError():
-            return "validation-error", {"errors": [{"pointer": _body_pointer(exc.pointer), "detail": exc.detail}], **exc.extra}
+            return "validation-error", {
+                "errors": [{"pointer": _body_pointer(exc.pointer), "detail": exc.detail}],
+                **exc.extra,
+            }
     return "validation-error", {"errors": [{"pointer": "#", "detail": exc.detail}]}
 
 
@@ -178,7 +181,7 @@ def _body_path(body: Any, parts: tuple[Any, ...]) -> list[Any]:
     node = body
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        if isinstance(node, dict) and part in node:
+        if isinstance(node, dict) and part in node:  # noqa: SIM114  # a member of an object and an item of a list: two cases
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
@@ -224,7 +227,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
         missing = await missing_account(request)
         if missing is not None:  # a 404 comes before a 422
-            return await request.app.exception_handlers[ProblemError](request, missing)  # type: ignore[no-any-return]
+            return await request.app.exception_handlers[ProblemError](request, missing)  # type: ignore[no-any-return]  # Starlette's handlers are untyped
         malformed = request.scope.get(MALFORMED_JSON)
         errors = _validation_errors(exc)
         if malformed is not None:
@@ -269,7 +272,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             return await unexpected_error_response(request, exc)
         # The connection died under a read, or none could be made, because of a database restart
         # or a failover: nothing was changed, and the next request gets a live connection.
-        return _database_unavailable(request, exc, "disconnect", "the connection to the database was lost; retry shortly")
+        return _database_unavailable(
+            request, exc, "disconnect", "the connection to the database was lost; retry shortly"
+        )
 
     # The database cannot be reached at all: connection refused or reset, a connect timeout, or
     # no pooled connection free in time. The service makes no other outbound connection.

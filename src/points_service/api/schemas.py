@@ -5,16 +5,15 @@ from __future__ import annotations
 import copy
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, StrictBool
 from typing_extensions import TypeAliasType
 
 from ..domain import MAX_POINTS
 from ..domain.money import AMOUNT_PATTERN, CURRENCIES
 
 T = TypeVar("T")
-
 
 
 def _whole_number(value: Any) -> Any:
@@ -65,7 +64,9 @@ Amount = Annotated[
 
 # RFC 3339 `date-time`, what the document's `format: date-time` promises. Pydantic alone would also
 # take Unix times (`0.5`, `"1700000000"`) and a space for the `T`.
-_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 def _rfc3339(value: Any) -> Any:
@@ -80,14 +81,17 @@ Instant = Annotated[
     AwareDatetime,
     BeforeValidator(_rfc3339),
     AfterValidator(lambda moment: moment.astimezone(UTC)),
-    Field(description="RFC 3339 (ISO 8601) timestamp with an offset; normalised to UTC", examples=["2026-11-26T10:00:00Z"]),
+    Field(
+        description="RFC 3339 (ISO 8601) timestamp with an offset; normalised to UTC", examples=["2026-11-26T10:00:00Z"]
+    ),
 ]
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
     """Model-level examples for the OpenAPI document; tests/test_openapi_schemas.py checks that each
     one validates against its model and is exactly what the model serializes."""
-    return ConfigDict(json_schema_extra={"examples": copy.deepcopy(list(examples))})
+    copied: list[JsonValue] = copy.deepcopy(list(examples))
+    return ConfigDict(json_schema_extra={"examples": copied})
 
 
 # The examples tell one story, at 2026-11-26T10:00:00Z. Account `cust-42` bought points-60 on
@@ -219,7 +223,9 @@ class Category(BaseModel):
     code: str = Field(description="the category's code, e.g. `store-problem`")
     group: str = Field(description="the group it is listed under, e.g. `installation`")
     name: str = Field(description="the name shown to customers")
-    pricing: Pricing = Field(description="the rule that prices the opening of a ticket; tickets keep the rule they were opened with")
+    pricing: Pricing = Field(
+        description="the rule that prices the opening of a ticket; tickets keep the rule they were opened with"
+    )
     active: bool = Field(description="false once retired: no new ticket may be opened in it")
 
 
@@ -232,11 +238,21 @@ class CategoryPut(RequestBody):
         description="the group it is listed under, e.g. `installation`"
     )
     name: Name = Field(description="the name shown to customers")
-    pricing: Pricing = Field(description="the rule that prices the opening of a ticket; open tickets keep the rule they were opened with")
-    active: StrictBool = Field(default=True, description="`false` retires the category: no new ticket may be opened in it")
+    pricing: Pricing = Field(
+        description="the rule that prices the opening of a ticket; open tickets keep the rule they were opened with"
+    )
+    active: StrictBool = Field(
+        default=True, description="`false` retires the category: no new ticket may be opened in it"
+    )
 
 
-_PRODUCT = {"code": "default", "name": "Default license", "bonus_points": 60, "bonus_policy": "first_license", "active": True}
+_PRODUCT = {
+    "code": "default",
+    "name": "Default license",
+    "bonus_points": 60,
+    "bonus_policy": "first_license",
+    "active": True,
+}
 _BONUS_POLICY = (
     "`first_license`: a bonus only with the account's first license of any product; "
     "`every_license`: a bonus with every license"
@@ -272,13 +288,22 @@ class Quote(BaseModel):
 
     model_config = _examples(
         {"category": "aspe-transfer", "pricing": _FORMULA, "quantity": 2, "points": 240, "min": 240, "max": 240},
-        {"category": "sales-n-stats-transfer", "pricing": _RANGE, "quantity": None, "points": None, "min": 80, "max": 100},
+        {
+            "category": "sales-n-stats-transfer",
+            "pricing": _RANGE,
+            "quantity": None,
+            "points": None,
+            "min": 80,
+            "max": 100,
+        },
     )
 
     category: str = Field(description="the category's code")
     pricing: Pricing = Field(description="the category's pricing rule")
     quantity: int | None = Field(description="the quantity priced (formula rules); null when none was given")
-    points: int | None = Field(description="the cost in whole points (fixed and formula rules); null when the rule does not fix it")
+    points: int | None = Field(
+        description="the cost in whole points (fixed and formula rules); null when the rule does not fix it"
+    )
     min: int | None = Field(description="the least cost in whole points; null for `upon_request`")
     max: int | None = Field(description="the greatest cost in whole points; null for `from` and `upon_request`")
 
@@ -286,9 +311,12 @@ class Quote(BaseModel):
 def _page_examples(schema: dict[str, Any], model: type[BaseModel]) -> None:
     """`Page[X]`: a page holding X's first example."""
     (item,) = model.__pydantic_generic_metadata__["args"] or (None,)
-    extra = item.model_config.get("json_schema_extra") if isinstance(item, type) and issubclass(item, BaseModel) else None
+    extra = (
+        item.model_config.get("json_schema_extra") if isinstance(item, type) and issubclass(item, BaseModel) else None
+    )
     if isinstance(extra, dict) and extra.get("examples"):
-        schema["examples"] = [{"items": [copy.deepcopy(extra["examples"][0])], "next_cursor": _CURSOR}]
+        examples = cast("list[JsonValue]", extra["examples"])  # a list, as _examples() stores it
+        schema["examples"] = [{"items": [copy.deepcopy(examples[0])], "next_cursor": _CURSOR}]
 
 
 class Page(BaseModel, Generic[T]):
@@ -303,7 +331,14 @@ class Page(BaseModel, Generic[T]):
 # ---- accounts and balances -----------------------------------------------------------------
 
 _EXPIRING_L1 = {"lot_id": _L1, "points": 25, "expires_at": "2027-01-18T09:12:44Z"}
-_BALANCE = {"account_id": "cust-42", "available": 145, "held": 25, "deducted": 10, "expiring": [_EXPIRING_L1], "as_of": _NOW}
+_BALANCE = {
+    "account_id": "cust-42",
+    "available": 145,
+    "held": 25,
+    "deducted": 10,
+    "expiring": [_EXPIRING_L1],
+    "as_of": _NOW,
+}
 
 
 class ExpiringLot(BaseModel):
@@ -326,7 +361,9 @@ class Balance(BaseModel):
     held: int = Field(description="whole points captured by open tickets")
     deducted: int = Field(description="whole points closed tickets took for good (charged minus returned)")
     expiring: list[ExpiringLot] = Field(
-        description="lots whose available points expire within `POINTS_EXPIRING_WINDOW_DAYS` (default 90), soonest first"
+        description=(
+            "lots whose available points expire within `POINTS_EXPIRING_WINDOW_DAYS` (default 90), soonest first"
+        )
     )
     as_of: datetime = Field(description="the instant these figures are for (UTC, RFC 3339)")
 
@@ -366,7 +403,9 @@ class AccountPut(RequestBody):
     )
     metadata: Annotated[dict[str, Any], Field(max_length=50)] | None = Field(
         default=None,
-        description="free-form JSON object of at most 50 keys, replacing the stored one; null clears it; omitted: unchanged",
+        description=(
+            "free-form JSON object of at most 50 keys, replacing the stored one; null clears it; omitted: unchanged"
+        ),
     )
 
 
@@ -435,19 +474,29 @@ class Lot(BaseModel):
     expired: int = Field(description="whole points that expired while available")
     revoked: int = Field(description="whole points removed because the payment was refunded or charged back")
     written_off: int = Field(description="whole points removed by negative adjustments")
-    reissued: int = Field(description="whole points tickets gave back after the lot expired (or nearly), moved into a `returned` lot")
+    reissued: int = Field(
+        description="whole points tickets gave back after the lot expired (or nearly), moved into a `returned` lot"
+    )
     granted_at: datetime = Field(
         description="when the points arrived (UTC, RFC 3339): a purchase's or license's `purchased_at`, an import's "
         "`granted_at`, otherwise when the lot was created"
     )
-    expires_at: datetime | None = Field(description="when its available points stop counting (UTC, RFC 3339); null: never")
+    expires_at: datetime | None = Field(
+        description="when its available points stop counting (UTC, RFC 3339); null: never"
+    )
     revoked_at: datetime | None = Field(description="when the lot was revoked (UTC, RFC 3339); null unless revoked")
     plan: str | None = Field(description="the plan bought; null unless `source` is `purchase`")
     paid: Money | None = Field(description="the price paid; null unless `source` is `purchase`")
-    payment_id: str | None = Field(description="the billing system's payment id (purchases, and imports given one); null otherwise")
-    license_key: str | None = Field(description="the license that brought the points; null unless `source` is `license_bonus`")
+    payment_id: str | None = Field(
+        description="the billing system's payment id (purchases, and imports given one); null otherwise"
+    )
+    license_key: str | None = Field(
+        description="the license that brought the points; null unless `source` is `license_bonus`"
+    )
     external_ref: str | None = Field(description="the previous system's reference; null unless `source` is `import`")
-    origin_lot_id: str | None = Field(description="the lot these points were reissued from; null unless `source` is `returned`")
+    origin_lot_id: str | None = Field(
+        description="the lot these points were reissued from; null unless `source` is `returned`"
+    )
 
 
 _WHEN = "(RFC 3339 with an offset, normalised to UTC)"
@@ -457,7 +506,12 @@ class PurchaseCreate(RequestBody):
     """A point pack bought with a payment."""
 
     model_config = _examples(
-        {"plan": "points-120", "payment_id": "pay_3QF8Zk2eZvKYlo2C", "purchased_at": "2026-11-26T09:59:58Z", "paid": _USD_120}
+        {
+            "plan": "points-120",
+            "payment_id": "pay_3QF8Zk2eZvKYlo2C",
+            "purchased_at": "2026-11-26T09:59:58Z",
+            "paid": _USD_120,
+        }
     )
 
     plan: Code = Field(description="the code of the plan bought (an inactive plan is still accepted)")
@@ -485,10 +539,15 @@ class LotWithBalance(BaseModel):
 class LicenseCreate(RequestBody):
     """A software license sold to the account."""
 
-    model_config = _examples({"license_key": "LIC-4F7K-92QX-MM4T", "product": "default", "purchased_at": "2026-11-26T09:58:00Z"})
+    model_config = _examples(
+        {"license_key": "LIC-4F7K-92QX-MM4T", "product": "default", "purchased_at": "2026-11-26T09:58:00Z"}
+    )
 
     license_key: Ref = Field(
-        description="the license's key; it belongs to one account forever (the same content again answers 200, other content 409)"
+        description=(
+            "the license's key; it belongs to one account forever "
+            "(the same content again answers 200, other content 409)"
+        )
     )
     product: Code = Field(description="the code of the license product")
     purchased_at: Instant | None = Field(
@@ -517,7 +576,9 @@ class License(BaseModel):
     account_id: str = Field(description="the account it belongs to")
     product: str = Field(description="the code of the license product")
     purchased_at: datetime = Field(description="when it was bought (UTC, RFC 3339)")
-    lot_id: str | None = Field(description="the lot of bonus points it brought; null when the product's policy gave none")
+    lot_id: str | None = Field(
+        description="the lot of bonus points it brought; null when the product's policy gave none"
+    )
 
 
 class LicenseResult(BaseModel):
@@ -540,7 +601,14 @@ class LicenseResult(BaseModel):
                 "payment_id": None,
                 "license_key": "LIC-4F7K-92QX-MM4T",
             },
-            "balance": {"account_id": "cust-77", "available": 60, "held": 0, "deducted": 0, "expiring": [], "as_of": _NOW},
+            "balance": {
+                "account_id": "cust-77",
+                "available": 60,
+                "held": 0,
+                "deducted": 0,
+                "expiring": [],
+                "as_of": _NOW,
+            },
         },
         {
             "license": {**_LICENSE, "license_key": "LIC-9XW2-H7RM-3KQP", "account_id": "cust-42", "lot_id": None},
@@ -574,10 +642,15 @@ class ImportCreate(RequestBody):
         description=f"when they expire {_WHEN}; after `granted_at`, and may be past (the lot is created expired); "
         "omitted: two years from `granted_at`; null: never",
     )
-    external_ref: Ref = Field(description="the previous system's reference; imported once (the same content again answers 200)")
+    external_ref: Ref = Field(
+        description="the previous system's reference; imported once (the same content again answers 200)"
+    )
     payment_id: Ref | None = Field(
         default=None,
-        description="the payment behind the points, in the purchases' namespace (its refund revokes the lot); omitted or null: none",
+        description=(
+            "the payment behind the points, in the purchases' namespace (its refund revokes the lot); "
+            "omitted or null: none"
+        ),
     )
     reason: Reason = Field(description="why, recorded on the ledger entry")
 
@@ -641,7 +714,9 @@ class PostingOut(BaseModel):
     model_config = _examples({"lot_id": _L1, "from_state": "available", "to_state": "held", "points": 25})
 
     lot_id: str = Field(description="the lot")
-    from_state: LotState | None = Field(description=f"the state they left: {_STATES}; null when they arrive with the lot")
+    from_state: LotState | None = Field(
+        description=f"the state they left: {_STATES}; null when they arrive with the lot"
+    )
     to_state: LotState = Field(description=f"the state they entered: {_STATES}")
     points: int = Field(description="whole points moved, more than 0")
 
@@ -722,8 +797,12 @@ class Revocation(BaseModel):
     )
 
     lot: Lot = Field(description="the lot, now revoked")
-    revoked: int = Field(description="whole points revoked: those available at revocation, and held ones that came back since")
-    held_by_open_tickets: int = Field(description="whole points still held by open tickets; revoked when they come back")
+    revoked: int = Field(
+        description="whole points revoked: those available at revocation, and held ones that came back since"
+    )
+    held_by_open_tickets: int = Field(
+        description="whole points still held by open tickets; revoked when they come back"
+    )
     unrecoverable: int = Field(description="whole points resolved tickets had already taken")
     already_expired: int = Field(description="whole points that had expired")
     written_off: int = Field(description="whole points written off by negative adjustments")
@@ -743,17 +822,27 @@ class TicketCreate(RequestBody):
 
     model_config = _examples(
         {"external_ref": "HD-10482", "category": "store-problem", "subject": "Blank shipping step at checkout"},
-        {"external_ref": "HD-10517", "category": "third-party-install", "estimated_points": 120, "subject": "Install a blog"},
+        {
+            "external_ref": "HD-10517",
+            "category": "third-party-install",
+            "estimated_points": 120,
+            "subject": "Install a blog",
+        },
         {"external_ref": "HD-10533", "category": "aspe-transfer", "quantity": 2, "subject": "Move two ASPE stores"},
     )
 
     external_ref: Ref = Field(
-        description="the helpdesk's reference, unique per account (a repeat answers 409 `conflict` naming the existing ticket)"
+        description=(
+            "the helpdesk's reference, unique per account (a repeat answers 409 `conflict` naming the existing ticket)"
+        )
     )
     category: Code = Field(description="the code of an active category")
     quantity: Quantity | None = Field(
         default=None,
-        description="formula categories only, and required there (at least the rule's `min_quantity`); omitted or null otherwise",
+        description=(
+            "formula categories only, and required there (at least the rule's `min_quantity`); "
+            "omitted or null otherwise"
+        ),
     )
     estimated_points: Points | None = Field(
         default=None,
@@ -778,7 +867,9 @@ class TicketAdjust(RequestBody):
         "more captures the difference, less gives it back"
     )
     reason: Reason = Field(description=f"why, {_IN_HISTORY}")
-    category: Code | None = Field(default=None, description="reclassify to this active category; omitted or null: unchanged")
+    category: Code | None = Field(
+        default=None, description="reclassify to this active category; omitted or null: unchanged"
+    )
     quantity: Quantity | None = Field(
         default=None,
         description="the quantity, for a formula rule (the ticket's, or the new category's, where it is required); "
@@ -821,7 +912,9 @@ class TicketCredit(RequestBody):
     model_config = _examples({"points": 10, "reason": "goodwill: the fix took two attempts"})
 
     points: Points = Field(
-        description="whole points to give back, 1 to `deducted_points` − `returned_points`; outside → 422 with `max_points`"
+        description=(
+            "whole points to give back, 1 to `deducted_points` − `returned_points`; outside → 422 with `max_points`"
+        )
     )
     reason: Reason = Field(description=f"why, {_IN_HISTORY}")
 
@@ -881,9 +974,13 @@ class Ticket(BaseModel):
     estimated_points: int = Field(description="whole points the pricing rule gave at opening")
     captured_points: int = Field(description="whole points held now; 0 once closed")
     charged_points: int = Field(description="whole points held when it left `open`; 0 while open")
-    deducted_points: int = Field(description="whole points taken at resolution; 0 while open, and if refunded while open")
+    deducted_points: int = Field(
+        description="whole points taken at resolution; 0 while open, and if refunded while open"
+    )
     returned_points: int = Field(
-        description="whole points given back after it left `open`, by a refund or credits (lowering a capture is not a return)"
+        description=(
+            "whole points given back after it left `open`, by a refund or credits (lowering a capture is not a return)"
+        )
     )
     forfeited_points: int = Field(
         description="whole points that went back to a revoked lot and were revoked again at once"
@@ -891,8 +988,12 @@ class Ticket(BaseModel):
     status: Literal["open", "resolved", "refunded"] = Field(description="`open`, then `resolved` or `refunded`")
     version: int = Field(description="1 at opening, one more on each change; the `ETag`, checked against `If-Match`")
     opened_at: datetime = Field(description="when it was opened (UTC, RFC 3339)")
-    resolved_at: datetime | None = Field(description="when it was resolved (UTC, RFC 3339); null unless it was resolved")
-    refunded_at: datetime | None = Field(description="when it was refunded (UTC, RFC 3339); null unless it was refunded")
+    resolved_at: datetime | None = Field(
+        description="when it was resolved (UTC, RFC 3339); null unless it was resolved"
+    )
+    refunded_at: datetime | None = Field(
+        description="when it was refunded (UTC, RFC 3339); null unless it was refunded"
+    )
     closed_at: datetime | None = Field(
         description="when it left `open`, resolved or refunded (UTC, RFC 3339); null while the ticket is open"
     )
@@ -914,7 +1015,15 @@ class AllocationOut(BaseModel):
 
 
 _HELPDESK = "helpdesk-app"
-_OPENED = {"at": "2026-11-19T11:42:17Z", "action": "opened", "points": 25, "reason": None, "note": None, "actor": _HELPDESK, "version": 1}
+_OPENED = {
+    "at": "2026-11-19T11:42:17Z",
+    "action": "opened",
+    "points": 25,
+    "reason": None,
+    "note": None,
+    "actor": _HELPDESK,
+    "version": 1,
+}
 
 
 class HistoryEntry(BaseModel):
@@ -925,9 +1034,14 @@ class HistoryEntry(BaseModel):
     at: datetime = Field(description="when (UTC, RFC 3339)")
     action: Literal["opened", "adjusted", "resolved", "refunded", "credited"] = Field(description="what was done")
     points: int = Field(
-        description="whole points: captured (`opened`, `adjusted`), deducted (`resolved`) or given back (`refunded`, `credited`)"
+        description=(
+            "whole points: captured (`opened`, `adjusted`), deducted (`resolved`) "
+            "or given back (`refunded`, `credited`)"
+        )
     )
-    reason: str | None = Field(description="the reason given (adjust, refund, credit); null for `opened` and `resolved`")
+    reason: str | None = Field(
+        description="the reason given (adjust, refund, credit); null for `opened` and `resolved`"
+    )
     note: str | None = Field(description="the note given (resolve, refund); null when none was given")
     actor: str = Field(description="the name of the API key that made the change")
     version: int = Field(description="the ticket's version after the change")
@@ -965,7 +1079,14 @@ class TicketDetail(Ticket):
                     "reason": "the server's PHP version had to be upgraded as well",
                     "version": 2,
                 },
-                {**_OPENED, "at": _NOW, "action": "resolved", "points": 40, "note": "fixed after upgrading PHP on the server", "version": 3},
+                {
+                    **_OPENED,
+                    "at": _NOW,
+                    "action": "resolved",
+                    "points": 40,
+                    "note": "fixed after upgrading PHP on the server",
+                    "version": 3,
+                },
             ],
         }
     )
@@ -1049,7 +1170,9 @@ class LedgerEntry(BaseModel):
     model_config = _examples(_ENTRY_L2, _ENTRY_CAPTURE, _ENTRY_PENDING)
 
     id: str = Field(description="the entry's id: `le_` and a ULID (`pending:<lot id>` for a pending expiry)")
-    seq: int | None = Field(description="its place in the account's ledger, gapless from 1; null for a pending expiry, not yet written")
+    seq: int | None = Field(
+        description="its place in the account's ledger, gapless from 1; null for a pending expiry, not yet written"
+    )
     account_id: str = Field(description="the account")
     kind: EntryKind = Field(
         description="`purchase`, `license_bonus`, `adjustment`, `import`, `expiry`, `revocation`, `capture`, "
@@ -1066,7 +1189,9 @@ class LedgerEntry(BaseModel):
     ticket_id: str | None = Field(description="the ticket that moved the points; null for entries of no ticket")
     reason: str | None = Field(description="the reason given with the operation; null when there was none")
     actor: str = Field(description="who did it: the API key's name, `webhook:billing` or `system:expiry`")
-    created_at: datetime = Field(description="when it was written, or for a pending expiry when it was read (UTC, RFC 3339)")
+    created_at: datetime = Field(
+        description="when it was written, or for a pending expiry when it was read (UTC, RFC 3339)"
+    )
     effective_at: datetime = Field(
         description="when it took effect (UTC, RFC 3339): a lot's `expires_at` for an expiry, its `granted_at` "
         "for a grant, else `created_at`"
@@ -1132,7 +1257,9 @@ class Disagreement(BaseModel):
     model_config = _examples(_DISAGREEMENT)
 
     account_id: str = Field(description="the account")
-    check: str = Field(description="what was checked, e.g. `entries sum to counters` or `lot <id> states sum to points`")
+    check: str = Field(
+        description="what was checked, e.g. `entries sum to counters` or `lot <id> states sum to points`"
+    )
     expected: Any = Field(description="what the check expected: a number, or points per state")
     found: Any = Field(description="what it found instead")
 
@@ -1162,7 +1289,13 @@ class Health(BaseModel):
 # ---- webhooks ------------------------------------------------------------------------------
 
 _DELIVERY = "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"
-_WEBHOOK_ACK = {"id": _DELIVERY, "type": "payment.succeeded", "outcome": "applied", "detail": "purchase recorded", "replayed": False}
+_WEBHOOK_ACK = {
+    "id": _DELIVERY,
+    "type": "payment.succeeded",
+    "outcome": "applied",
+    "detail": "purchase recorded",
+    "replayed": False,
+}
 
 
 class WebhookAck(BaseModel):

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam
 from ..db import schema as t
 from ..db.records import SELECT, StoredResponse
 from ..domain.errors import DomainError
-from ..services.idempotency import Answered, Idempotent, IdempotencyKeyReusedError, Rendered, RequestKey, StoreResponse
+from ..services.idempotency import Answered, IdempotencyKeyReusedError, Idempotent, Rendered, RequestKey, StoreResponse
 from ..services.state import Command
 from .deps import Caller, database, missing_account
 from .problems import ProblemError, domain_problem, problem_body, render_problem, validation_problem
@@ -99,7 +99,7 @@ async def idempotency(
     key = RequestKey(principal.name, idempotency_key, _fingerprint(request, await request.body()))
     rows = await database(request).read_one(STORED_RESPONSE, {"api_key": key.api_key, "key": key.key})
     if rows:
-        stored = StoredResponse(*rows[0])
+        stored = StoredResponse(*rows[0])  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         if stored.fingerprint != key.fingerprint:
             raise _reused()
         raise ReplayError(Answered(Rendered(stored.status_code, stored.body, dict(stored.headers)), replayed=True))
@@ -150,7 +150,9 @@ async def execute(
 
 
 @contextlib.asynccontextmanager
-async def _first_in_process(inflight: dict[tuple[str, str], asyncio.Event], key: RequestKey, wait: float) -> AsyncIterator[None]:
+async def _first_in_process(
+    inflight: dict[tuple[str, str], asyncio.Event], key: RequestKey, wait: float
+) -> AsyncIterator[None]:
     """Twins within this process wait here (at most `wait` seconds) for the first to finish.
 
     The first's response is then stored, and the twin's own batch finds it and replays it.
@@ -181,13 +183,17 @@ def request_key(request: Request) -> RequestKey | None:
     return RequestKey(principal.name, key, _fingerprint(request, request.scope.get(RAW_BODY, b"")))
 
 
-async def remember(request: Request, key: RequestKey | None, status: int, body: BaseModel, headers: dict[str, str]) -> Response:
+async def remember(
+    request: Request, key: RequestKey | None, status: int, body: BaseModel, headers: dict[str, str]
+) -> Response:
     """Answer, storing the answer under the key, for operations made of several transactions."""
     rendered = Rendered(status, body.model_dump_json(), headers)
     if key is None:
         return answer(Answered(rendered, replayed=False))
     try:
-        answered = await database(request).write(StoreResponse(key=key, now=request.app.state.clock.now(), response=rendered))
+        answered = await database(request).write(
+            StoreResponse(key=key, now=request.app.state.clock.now(), response=rendered)
+        )
     except IdempotencyKeyReusedError:
         raise _reused() from None
     return answer(answered)
@@ -202,9 +208,13 @@ async def problem_with_idempotency(request: Request, exc: ProblemError) -> Respo
     if key is not None:
         rendered = Rendered(problem["status"], render_problem(problem), {})
         try:
-            answered = await database(request).write(StoreResponse(key=key, now=request.app.state.clock.now(), response=rendered))
+            answered = await database(request).write(
+                StoreResponse(key=key, now=request.app.state.clock.now(), response=rendered)
+            )
         except IdempotencyKeyReusedError:
             problem = problem_body(request, "idempotency-key-reused", IdempotencyKeyReusedError().detail)
         else:
             return answer(answered)  # the same request answered before is answered the same
-    return Response(render_problem(problem), status_code=problem["status"], headers=exc.headers, media_type=PROBLEM_JSON)
+    return Response(
+        render_problem(problem), status_code=problem["status"], headers=exc.headers, media_type=PROBLEM_JSON
+    )

@@ -131,7 +131,9 @@ def migration_engine(settings: Settings) -> Engine:
     nothing behind."""
     url, _ = database_url(settings.database_url)
     if url.get_backend_name() != "sqlite":
-        return sqlalchemy_engine(url, poolclass=NullPool, connect_args={"connect_timeout": max(1, round(settings.db_connect_timeout))})
+        return sqlalchemy_engine(
+            url, poolclass=NullPool, connect_args={"connect_timeout": max(1, round(settings.db_connect_timeout))}
+        )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sqlalchemy_engine(url, poolclass=NullPool)

@@ -9,7 +9,8 @@ from alembic.config import Config
 
 
 def alembic_config(database_url: str) -> Config:
-    from .. import migrations  # the top-level migrations/ folder, installed inside the package
+    # the top-level migrations/ folder, installed inside the package (pyproject.toml's package-dir)
+    from .. import migrations  # type: ignore[attr-defined]  # mypy reads src/, where it is not
 
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))

@@ -23,7 +23,14 @@ from . import schema as t
 class Account:
     TABLE: ClassVar[Table] = t.accounts
     MUTABLE: ClassVar[tuple[str, ...]] = (
-        "display_name", "metadata", "available", "held", "deducted", "last_seq", "ledger_at", "updated_at",
+        "display_name",
+        "metadata",
+        "available",
+        "held",
+        "deducted",
+        "last_seq",
+        "ledger_at",
+        "updated_at",
     )
 
     id: str
@@ -83,8 +90,19 @@ class Lot:
 class Ticket:
     TABLE: ClassVar[Table] = t.tickets
     MUTABLE: ClassVar[tuple[str, ...]] = (
-        "category_code", "pricing", "quantity", "captured_points", "charged_points", "deducted_points",
-        "returned_points", "forfeited_points", "status", "version", "resolved_at", "refunded_at", "closed_at",
+        "category_code",
+        "pricing",
+        "quantity",
+        "captured_points",
+        "charged_points",
+        "deducted_points",
+        "returned_points",
+        "forfeited_points",
+        "status",
+        "version",
+        "resolved_at",
+        "refunded_at",
+        "closed_at",
     )
 
     id: str
@@ -224,7 +242,14 @@ class License:
 class WebhookEvent:
     TABLE: ClassVar[Table] = t.webhook_events
     MUTABLE: ClassVar[tuple[str, ...]] = (
-        "type", "payload", "outcome", "detail", "account_id", "lot_id", "attempts", "updated_at",
+        "type",
+        "payload",
+        "outcome",
+        "detail",
+        "account_id",
+        "lot_id",
+        "attempts",
+        "updated_at",
     )
 
     id: str
@@ -336,12 +361,36 @@ class ApiKey:
 
 
 Record = (
-    Account | Lot | Ticket | Allocation | TicketEvent | Entry | Posting | License | WebhookEvent | StoredResponse
-    | Plan | Category | LicenseProduct | ApiKey
+    Account
+    | Lot
+    | Ticket
+    | Allocation
+    | TicketEvent
+    | Entry
+    | Posting
+    | License
+    | WebhookEvent
+    | StoredResponse
+    | Plan
+    | Category
+    | LicenseProduct
+    | ApiKey
 )
 RECORDS: tuple[type[Any], ...] = (
-    Account, Lot, Ticket, Allocation, TicketEvent, Entry, Posting, License, WebhookEvent, StoredResponse,
-    Plan, Category, LicenseProduct, ApiKey,
+    Account,
+    Lot,
+    Ticket,
+    Allocation,
+    TicketEvent,
+    Entry,
+    Posting,
+    License,
+    WebhookEvent,
+    StoredResponse,
+    Plan,
+    Category,
+    LicenseProduct,
+    ApiKey,
 )
 
 
@@ -355,4 +404,7 @@ def row_of(record: Any) -> dict[str, Any]:
 
 
 FIELDS: dict[type[Any], tuple[str, ...]] = {cls: field_names(cls) for cls in RECORDS}
+# `Record(*row)` on a row of these: mypy (1.20) cannot star-unpack SQLAlchemy 2.1's variadic
+# `Row[*tuple[Any, ...]]` into typed parameters (it takes each item as `object`), so each such call
+# carries `type: ignore[arg-type]`; SELECT[Record] reads the columns in the record's field order.
 SELECT: dict[type[Any], Select[Any]] = {cls: select(*(cls.TABLE.c[name] for name in FIELDS[cls])) for cls in RECORDS}

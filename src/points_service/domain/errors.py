@@ -42,9 +42,7 @@ class InsufficientPointsError(DomainError):
 
 class PreconditionFailedError(DomainError):
     def __init__(self, *, current_version: int) -> None:
-        super().__init__(
-            f"the ticket is at version {current_version}", current_version=current_version
-        )
+        super().__init__(f"the ticket is at version {current_version}", current_version=current_version)
         self.current_version = current_version
 
 

@@ -37,7 +37,8 @@ def parse_amount(amount: str, currency: str, *, pointer: str = "/amount") -> int
     if not match or (digits == 0 and fraction) or (digits > 0 and (not fraction or len(fraction) != digits + 1)):
         example = "12" if digits == 0 else "12." + "0" * digits
         raise RuleViolationError(
-            pointer, f"amount must be a decimal string with exactly {digits} minor digits for {currency}, like {example!r}"
+            pointer,
+            f"amount must be a decimal string with exactly {digits} minor digits for {currency}, like {example!r}",
         )
     return int(Decimal(amount).scaleb(digits))
 

@@ -118,5 +118,10 @@ class PutLicenseProduct(_PutEntry[LicenseProduct]):
         needs.catalogue_rows.add((LicenseProduct, self.code))
 
     def apply(self, tx: Scope) -> Put[LicenseProduct]:
-        fields = {"name": self.name, "bonus_points": self.bonus_points, "bonus_policy": self.bonus_policy, "active": self.active}
+        fields = {
+            "name": self.name,
+            "bonus_points": self.bonus_points,
+            "bonus_policy": self.bonus_policy,
+            "active": self.active,
+        }
         return self._put(tx, LicenseProduct, fields)

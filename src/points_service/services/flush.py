@@ -116,4 +116,3 @@ def _pipelined(conn: Connection) -> Iterator[None]:
         if lost:
             conn.invalidate(exc)
         raise DBAPIError.instance(None, None, exc, psycopg.Error, connection_invalidated=lost) from exc
-

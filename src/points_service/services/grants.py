@@ -60,7 +60,9 @@ def _purchase_time(requested: datetime | None, ctx: Context, now: datetime, poin
     return min(requested, now)
 
 
-def _granted(writer: AccountWriter, ctx: Context, lot: Lot | None, created: bool, license: License | None = None) -> Granted:
+def _granted(
+    writer: AccountWriter, ctx: Context, lot: Lot | None, created: bool, license: License | None = None
+) -> Granted:
     """The lot as the command leaves it, with the account's balance at the command's instant."""
     current = writer.tx.lot(lot.id) if lot is not None else None
     return Granted(current, created, writer.balance(ctx.expiring_window), license)
@@ -103,7 +105,9 @@ class Purchase:
                 and (self.paid is None or (existing.paid_minor, existing.paid_currency) == (paid_minor, paid_currency))
             )
             if not same:
-                raise ConflictError(f"payment {self.payment_id!r} was already used for another grant", lot_id=existing.id)
+                raise ConflictError(
+                    f"payment {self.payment_id!r} was already used for another grant", lot_id=existing.id
+                )
             return _granted(writer, ctx, existing, created=False)
         granted_at = (
             min(self.purchased_at or writer.now, writer.now)
@@ -198,7 +202,7 @@ class ImportPoints:
     granted_at: datetime
     external_ref: str
     reason: str
-    expires_at: datetime | None | _Unset = UNSET
+    expires_at: datetime | _Unset | None = UNSET
     payment_id: str | None = None
 
     def needs(self, needs: Needs) -> None:
@@ -256,7 +260,7 @@ class AdjustPoints:
     account_id: str
     points: int
     reason: str
-    expires_at: datetime | None | _Unset = UNSET
+    expires_at: datetime | _Unset | None = UNSET
 
     def needs(self, needs: Needs) -> None:
         needs.lock(self.account_id)

@@ -83,7 +83,7 @@ KEY_BY_HASH = select(
 
 
 def list_keys(conn: Connection) -> list[ApiKey]:
-    return [ApiKey(*row) for row in conn.execute(ALL_KEYS)]
+    return [ApiKey(*row) for row in conn.execute(ALL_KEYS)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 def has_admin_key(conn: Connection) -> bool:

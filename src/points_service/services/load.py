@@ -5,10 +5,12 @@ execution reuses SQLAlchemy's compiled form. A batch sends only the statements i
 
 | statement | when | what |
 |---|---|---|
-| accounts | the batch names accounts | the accounts joined to their lots; on PostgreSQL the accounts locked `FOR UPDATE` in id order (SQLite's `BEGIN IMMEDIATE` already holds its only write lock) |
+| accounts | the batch names accounts | the accounts and their lots; on PostgreSQL locked `FOR UPDATE` in id order |
 | tickets, history | ticket commands | the tickets with their allocations; their history |
 | lots by id / payment / import ref | refunds, revocations, purchases, imports | |
 | licenses, webhook events, responses, API keys, catalogue rows | when asked | |
+
+(SQLite locks no accounts: its `BEGIN IMMEDIATE` already holds its only write lock.)
 
 The accounts statement also reads the catalogue's version, so a process's cached catalogue is
 checked by every batch that prices or grants, for free, and reloaded when another process
@@ -36,7 +38,7 @@ for a revocation every lot of the account (the chains of reissued lots).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, and_, bindparam, literal_column, or_, select, tuple_
 
@@ -71,7 +73,9 @@ _LOT_COLUMNS = [t.lots.c[name] for name in FIELDS[Lot]]
 # The lots a batch reads of its accounts (see the module's docstring).
 _LOTS_NEEDED = or_(
     t.lots.c.available > 0,
-    t.lots.c.id.in_(select(t.ticket_allocations.c.lot_id).where(t.ticket_allocations.c.ticket_id.in_(_many("tickets")))),
+    t.lots.c.id.in_(
+        select(t.ticket_allocations.c.lot_id).where(t.ticket_allocations.c.ticket_id.in_(_many("tickets")))
+    ),
     t.lots.c.account_id.in_(_many("all_lots")),
 )
 
@@ -125,9 +129,12 @@ RESPONSES = SELECT[StoredResponse].where(
     tuple_(t.idempotency_keys.c.api_key, t.idempotency_keys.c.key).in_(_many("keys"))
 )
 KEYS = SELECT[ApiKey].where(t.api_keys.c.name.in_(_many("names")))
-CATALOGUE: dict[type[Any], Any] = {cls: SELECT[cls].order_by(cls.TABLE.c.code) for cls in (Plan, Category, LicenseProduct)}
+CATALOGUE: dict[type[Any], Any] = {
+    cls: SELECT[cls].order_by(cls.TABLE.c.code) for cls in (Plan, Category, LicenseProduct)
+}
 LOCK_CATALOGUE_ROWS = {
-    cls: SELECT[cls].where(cls.TABLE.c.code.in_(_many("codes"))).with_for_update() for cls in (Plan, Category, LicenseProduct)
+    cls: SELECT[cls].where(cls.TABLE.c.code.in_(_many("codes"))).with_for_update()
+    for cls in (Plan, Category, LicenseProduct)
 }
 
 _N_ACCOUNT = len(FIELDS[Account])
@@ -142,7 +149,7 @@ def load(
 
     `assume_unique`: take every ticket ref the batch names as free, and let the UNIQUE constraint
     say otherwise at the flush (a batch's first pass)."""
-    version = None
+    version: int | None = None
     lots: dict[str, list[Lot]] = {}
     tickets = sorted(needs.tickets)
     accounts = sorted(needs.accounts)
@@ -164,11 +171,12 @@ def load(
             for account_id in stale:
                 lots[account_id] = []
             for row in conn.execute(LOTS, {**params, "accounts": stale}):
-                lots[row[1]].append(Lot(*row))
+                lots[row[1]].append(Lot(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     if needs.catalogue and version is None:  # no account named, or none exists yet
         version = conn.execute(CATALOGUE_VERSION).scalar_one()
 
-    batch = Batch(_catalogue(conn, cache, version) if needs.catalogue else cache.current_or_empty())
+    # whenever the batch needs the catalogue, its version was read above
+    batch = Batch(_catalogue(conn, cache, cast(int, version)) if needs.catalogue else cache.current_or_empty())
     batch.locked = set(accounts)
     for account_id in accounts:
         account = found_accounts.get(account_id)
@@ -212,7 +220,7 @@ def _load_tickets(conn: Connection, batch: Batch, ids: list[str]) -> None:
         if ticket_id not in found:
             batch.absent(Ticket, ticket_id)
     for row in conn.execute(HISTORY, {"tickets": ids}):
-        batch.load(TicketEvent(*row))
+        batch.load(TicketEvent(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 def any_ticket_ref_taken(conn: Connection, refs: set[tuple[str, str]]) -> bool:
@@ -232,9 +240,13 @@ def _load_unique(conn: Connection, batch: Batch, needs: Needs, *, postgres: bool
             batch.looked_up("lot_by_payment", payment_id)
         for external_ref in needs.import_refs:
             batch.looked_up("lot_by_import_ref", external_ref)
-        params = {"lots": sorted(needs.lots), "payments": sorted(needs.payments), "import_refs": sorted(needs.import_refs)}
+        params = {
+            "lots": sorted(needs.lots),
+            "payments": sorted(needs.payments),
+            "import_refs": sorted(needs.import_refs),
+        }
         for row in conn.execute(LOTS_BY_KEY, params):
-            batch.load(Lot(*row))
+            batch.load(Lot(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         for lot_id in needs.lots:
             batch.absent(Lot, lot_id)
     if needs.licenses or needs.licensed:
@@ -248,24 +260,24 @@ def _load_unique(conn: Connection, batch: Batch, needs: Needs, *, postgres: bool
     if needs.webhook_events:
         statement = LOCK_WEBHOOK_EVENTS if postgres else WEBHOOK_EVENTS
         for row in conn.execute(statement, {"ids": sorted(needs.webhook_events)}):
-            batch.load(WebhookEvent(*row))
+            batch.load(WebhookEvent(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         for webhook_id in needs.webhook_events:
             batch.absent(WebhookEvent, webhook_id)
     if needs.responses:
         for row in conn.execute(RESPONSES, {"keys": sorted(needs.responses)}):
-            batch.load(StoredResponse(*row))
+            batch.load(StoredResponse(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         for pk in needs.responses:
             batch.absent(StoredResponse, pk)
     if needs.key_names:
         for name in needs.key_names:
             batch.looked_up("key_by_name", name)
         for row in conn.execute(KEYS, {"names": sorted(needs.key_names)}):
-            batch.load(ApiKey(*row))
+            batch.load(ApiKey(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     if needs.catalogue_rows:
         for cls in (Plan, Category, LicenseProduct):
             codes = sorted(code for kind, code in needs.catalogue_rows if kind is cls)
             if codes:
                 for row in conn.execute(LOCK_CATALOGUE_ROWS[cls], {"codes": codes}):
-                    batch.load(cls(*row))
+                    batch.load(cls(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
                 for code in codes:
                     batch.absent(cls, code)

@@ -89,7 +89,14 @@ ACCOUNT_AND_LOTS = (
 )
 # The same for a balance alone, reading only the columns it needs.
 BALANCE = (
-    select(t.accounts.c.available, t.accounts.c.held, t.accounts.c.deducted, t.lots.c.expires_at, t.lots.c.id, t.lots.c.available)
+    select(
+        t.accounts.c.available,
+        t.accounts.c.held,
+        t.accounts.c.deducted,
+        t.lots.c.expires_at,
+        t.lots.c.id,
+        t.lots.c.available,
+    )
     .select_from(t.accounts.outerjoin(t.lots, and_(t.lots.c.account_id == t.accounts.c.id, *_EXPIRING_BY)))
     .where(t.accounts.c.id == bindparam("account_id"))
 )
@@ -102,13 +109,15 @@ def balance_params(account_id: str, now: datetime, window: timedelta) -> dict[st
     return {"account_id": account_id, "horizon": now + window}
 
 
-def balance_from_rows(account_id: str, rows: Sequence[Row[Any]], now: datetime, window: timedelta) -> Balance:
+def balance_from_rows(
+    account_id: str, rows: Sequence[Row[*tuple[Any, ...]]], now: datetime, window: timedelta
+) -> Balance:
     """The balance `BALANCE`'s rows describe (no row: the account does not exist)."""
     if not rows:
         raise NotFoundError("account", account_id)
     counters = tuple(rows[0][:3])
     lots = [(row[3], row[4], row[5]) for row in rows if row[4] is not None]
-    return balance_at(account_id, counters, lots, now, window)  # type: ignore[arg-type]
+    return balance_at(account_id, counters, lots, now, window)
 
 
 def account_and_balance(
@@ -120,7 +129,10 @@ def account_and_balance(
     if not rows:
         raise NotFoundError("account", account_id)
     account = Account(*rows[0][:_N_ACCOUNT])
-    lots = sorted((Lot(*row[_N_ACCOUNT:]) for row in rows if row[_N_ACCOUNT] is not None), key=lambda lot: (lot.expires_at, lot.id))
+    lots = sorted(
+        (Lot(*row[_N_ACCOUNT:]) for row in rows if row[_N_ACCOUNT] is not None),
+        key=lambda lot: (lot.expires_at, lot.id),
+    )
     figures = [(lot.expires_at, lot.id, lot.available) for lot in lots]
     balance = balance_at(account.id, (account.available, account.held, account.deducted), figures, now, window)
     return account, balance, [lot for lot in lots if is_expired(lot.expires_at, now)]
@@ -132,7 +144,7 @@ def balances(conn: Connection, accounts: Sequence[Account], now: datetime, windo
     if lots:
         params = {"accounts": list(lots), "horizon": now + window}
         for account_id, expires_at, lot_id, points in conn.execute(EXPIRING_OF_ACCOUNTS, params):
-            lots[account_id].append((expires_at, lot_id, points))
+            lots[account_id].append((expires_at, lot_id, points))  # type: ignore[index, arg-type]  # mypy takes a Row's items as object (records.SELECT)
     return [balance_at(a.id, (a.available, a.held, a.deducted), lots[a.id], now, window) for a in accounts]
 
 
@@ -158,7 +170,7 @@ def lot_key(lot: Lot) -> list[Any]:
 def list_lots(
     conn: Connection, account_id: str, now: datetime, *, include_empty: bool, after: list[Any] | None, limit: int
 ) -> Page:
-    lots = [Lot(*row) for row in conn.execute(LOTS_OF_ACCOUNT, {"account_id": account_id})]
+    lots = [Lot(*row) for row in conn.execute(LOTS_OF_ACCOUNT, {"account_id": account_id})]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     if not include_empty:
         lots = [lot for lot in lots if lot.held > 0 or (lot.available > 0 and not is_expired(lot.expires_at, now))]
     ordered = sorted(lots, key=lot_key)
@@ -179,8 +191,8 @@ LEDGER_PAGE = (
     .order_by(t.ledger_entries.c.seq.desc())
     .limit(bindparam("limit"))
 )
-POSTINGS_OF = SELECT[Posting].where(t.postings.c.entry_id.in_(_many("entries"))).order_by(
-    t.postings.c.entry_id, t.postings.c.idx
+POSTINGS_OF = (
+    SELECT[Posting].where(t.postings.c.entry_id.in_(_many("entries"))).order_by(t.postings.c.entry_id, t.postings.c.idx)
 )
 
 
@@ -211,7 +223,9 @@ def ledger_page(
                     deducted_after=account.deducted,
                     created_at=now,
                     virtual_seq=account.last_seq + n,
-                    postings=[{"lot_id": lot.id, "from_state": "available", "to_state": "expired", "points": lot.available}],
+                    postings=[
+                        {"lot_id": lot.id, "from_state": "available", "to_state": "expired", "points": lot.available}
+                    ],
                 )
             )
         pending.reverse()
@@ -223,7 +237,7 @@ def ledger_page(
         "before_seq": before_seq if before_seq is not None else _NO_SEQ_LIMIT,
         "limit": limit + 1,
     }
-    rows: list[Any] = [*pending, *(Entry(*row) for row in conn.execute(LEDGER_PAGE, params))]
+    rows: list[Any] = [*pending, *(Entry(*row) for row in conn.execute(LEDGER_PAGE, params))]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     items = rows[:limit]
     next_key = None
     if len(rows) > limit and items:
@@ -238,7 +252,7 @@ def postings_of(conn: Connection, entry_ids: list[str]) -> dict[str, list[dict[s
         return {}
     out: dict[str, list[dict[str, Any]]] = {}
     for row in conn.execute(POSTINGS_OF, {"entries": entry_ids}):
-        posting = Posting(*row)
+        posting = Posting(*row)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         out.setdefault(posting.entry_id, []).append(posting.view())
     return out
 
@@ -284,15 +298,17 @@ def tickets_page(
     if after is not None:
         params["after_at"], params["after_id"] = datetime.fromisoformat(after[0]), after[1]
     stmt = _tickets_page_statement(external_ref is not None, after is not None)
-    return _page([Ticket(*row) for row in conn.execute(stmt, params)], limit, ticket_key)
+    return _page([Ticket(*row) for row in conn.execute(stmt, params)], limit, ticket_key)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 TICKET = SELECT[Ticket].where(t.tickets.c.id == bindparam("ticket_id"))
-ALLOCATIONS = SELECT[Allocation].where(t.ticket_allocations.c.ticket_id == bindparam("ticket_id")).order_by(
-    t.ticket_allocations.c.seq
+ALLOCATIONS = (
+    SELECT[Allocation]
+    .where(t.ticket_allocations.c.ticket_id == bindparam("ticket_id"))
+    .order_by(t.ticket_allocations.c.seq)
 )
-HISTORY = SELECT[TicketEvent].where(t.ticket_events.c.ticket_id == bindparam("ticket_id")).order_by(
-    t.ticket_events.c.version
+HISTORY = (
+    SELECT[TicketEvent].where(t.ticket_events.c.ticket_id == bindparam("ticket_id")).order_by(t.ticket_events.c.version)
 )
 
 
@@ -301,9 +317,9 @@ def ticket_detail(conn: Connection, ticket_id: str) -> TicketDetail:
     if row is None:
         raise NotFoundError("ticket", ticket_id)
     params = {"ticket_id": ticket_id}
-    allocations = [Allocation(*r) for r in conn.execute(ALLOCATIONS, params)]
-    history = [TicketEvent(*r) for r in conn.execute(HISTORY, params)]
-    return TicketDetail(Ticket(*row), allocations, history)
+    allocations = [Allocation(*r) for r in conn.execute(ALLOCATIONS, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    history = [TicketEvent(*r) for r in conn.execute(HISTORY, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    return TicketDetail(Ticket(*row), allocations, history)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 # -- accounts ---------------------------------------------------------------------------------------
@@ -315,7 +331,7 @@ ACCOUNTS_PAGE = (
 
 def list_accounts(conn: Connection, *, after: list[Any] | None, limit: int) -> Page:
     params = {"after_id": after[0] if after is not None else "", "limit": limit + 1}
-    return _page([Account(*row) for row in conn.execute(ACCOUNTS_PAGE, params)], limit, lambda a: [a.id])
+    return _page([Account(*row) for row in conn.execute(ACCOUNTS_PAGE, params)], limit, lambda a: [a.id])  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 @dataclass
@@ -330,7 +346,12 @@ def accounts_expiring_before(
     conn: Connection, now: datetime, before: datetime, *, after: list[Any] | None, limit: int
 ) -> Page:
     """Accounts with available points expiring in (now, before), soonest first."""
-    live = and_(t.lots.c.available > 0, t.lots.c.expires_at.is_not(None), t.lots.c.expires_at > now, t.lots.c.expires_at < before)
+    live = and_(
+        t.lots.c.available > 0,
+        t.lots.c.expires_at.is_not(None),
+        t.lots.c.expires_at > now,
+        t.lots.c.expires_at < before,
+    )
     earliest = func.min(t.lots.c.expires_at).label("earliest")
     sub = select(t.lots.c.account_id, earliest).where(live).group_by(t.lots.c.account_id).subquery()
     ordered = select(sub.c.account_id, sub.c.earliest)
@@ -340,8 +361,11 @@ def accounts_expiring_before(
     ordered = ordered.order_by(sub.c.earliest, sub.c.account_id).limit(limit + 1)
     rows = conn.execute(ordered).all()
     ids = [r.account_id for r in rows[:limit]]
-    accounts = {a.id: a for a in (Account(*row) for row in conn.execute(SELECT[Account].where(t.accounts.c.id.in_(ids))))}
-    lots = [Lot(*row) for row in conn.execute(SELECT[Lot].where(live, t.lots.c.account_id.in_(ids)))]
+    accounts = {
+        a.id: a
+        for a in (Account(*row) for row in conn.execute(SELECT[Account].where(t.accounts.c.id.in_(ids))))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    }
+    lots = [Lot(*row) for row in conn.execute(SELECT[Lot].where(live, t.lots.c.account_id.in_(ids)))]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     by_account: dict[str, list[Lot]] = {}
     for lot in sorted(lots, key=lambda lot: (lot.expires_at, lot.id)):
         by_account.setdefault(lot.account_id, []).append(lot)
@@ -392,15 +416,13 @@ CATEGORY = SELECT[Category].where(t.categories.c.code == bindparam("code"))
 
 def category(conn: Connection, code: str) -> Category | None:
     row = conn.execute(CATEGORY, {"code": code}).first()
-    return Category(*row) if row is not None else None
+    return Category(*row) if row is not None else None  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 # -- billing webhook deliveries ----------------------------------------------------------------------------
 
 
-def webhook_events_page(
-    conn: Connection, *, outcomes: list[str] | None, after: list[Any] | None, limit: int
-) -> Page:
+def webhook_events_page(conn: Connection, *, outcomes: list[str] | None, after: list[Any] | None, limit: int) -> Page:
     """Newest first, by (received_at, id)."""
     w = t.webhook_events.c
     stmt = SELECT[WebhookEvent]
@@ -411,7 +433,7 @@ def webhook_events_page(
         stmt = stmt.where(or_(w.received_at < at, and_(w.received_at == at, w.id < after[1])))
     stmt = stmt.order_by(w.received_at.desc(), w.id.desc()).limit(limit + 1)
     return _page(
-        [WebhookEvent(*row) for row in conn.execute(stmt)],
+        [WebhookEvent(*row) for row in conn.execute(stmt)],  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         limit,
         lambda e: [e.received_at.isoformat(timespec="microseconds"), e.id],
     )
@@ -438,5 +460,7 @@ def statement(conn: Connection, account_id: str, now: datetime, window: timedelt
         balance=balance,
         modifications=ledger_page(conn, account, now, kinds=MODIFICATION_KINDS, before_seq=None, limit=limit, due=due),
         in_progress=tickets_page(conn, account_id, statuses=["open"], external_ref=None, after=None, limit=limit),
-        closed=tickets_page(conn, account_id, statuses=["refunded", "resolved"], external_ref=None, after=None, limit=limit),
+        closed=tickets_page(
+            conn, account_id, statuses=["refunded", "resolved"], external_ref=None, after=None, limit=limit
+        ),
     )

@@ -36,7 +36,15 @@ from ..db.records import (
     WebhookEvent,
 )
 
-R = TypeVar("R")
+
+class _Keyed(Protocol):
+    """A record of db.records: its primary key and its class name its row."""
+
+    @property
+    def pk(self) -> Any: ...
+
+
+R = TypeVar("R", bound=_Keyed)
 R_co = TypeVar("R_co", covariant=True)
 Key = tuple[type[Any], Any]
 AfterFlush = tuple[Executable, dict[str, Any], Callable[[Any], None] | None]
@@ -125,9 +133,9 @@ class Scope:
         scope: Scope | None = self
         while scope is not None:
             if key in scope.changed:
-                return scope.changed[key]  # type: ignore[no-any-return]
+                return scope.changed[key]  # type: ignore[no-any-return]  # rows are kept under (their class, pk)
             if isinstance(scope, Batch):
-                return scope.loaded(key)  # type: ignore[no-any-return]
+                return scope.loaded(key)  # type: ignore[no-any-return]  # rows are kept under (their class, pk)
             scope = scope.parent
         raise AssertionError("a scope chain ends in a Batch")
 
@@ -154,7 +162,7 @@ class Scope:
         raise AssertionError("a scope chain ends in a Batch")
 
     def insert(self, record: R) -> R:
-        key = (type(record), record.pk)  # type: ignore[attr-defined]
+        key = (type(record), record.pk)
         if self._exists(key):
             raise AssertionError(f"{key} exists already")
         self.changed[key] = record
@@ -163,7 +171,7 @@ class Scope:
         return record
 
     def update(self, record: R) -> R:
-        key = (type(record), record.pk)  # type: ignore[attr-defined]
+        key = (type(record), record.pk)
         if not self._exists(key):
             raise AssertionError(f"{key} does not exist")
         self.changed[key] = record
@@ -235,7 +243,7 @@ class Scope:
         return sorted((e for e in found if e is not None), key=lambda e: e.version)
 
     def ticket_id_by_ref(self, account_id: str, external_ref: str) -> str | None:
-        return self.find("ticket_by_ref", (account_id, external_ref))  # type: ignore[no-any-return]
+        return self.find("ticket_by_ref", (account_id, external_ref))  # type: ignore[no-any-return]  # a ticket's id
 
     def lot_by_payment(self, payment_id: str) -> Lot | None:
         pk = self.find("lot_by_payment", payment_id)
@@ -300,7 +308,7 @@ class Catalogue:
         self.rows: dict[Key, Any] = {(type(row), row.pk): row for row in rows}
 
     def get(self, cls: type[R], code: str) -> R | None:
-        return self.rows.get((cls, code))  # type: ignore[no-any-return]
+        return self.rows.get((cls, code))
 
 
 class Batch(Scope):

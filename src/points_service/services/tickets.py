@@ -7,7 +7,7 @@ check, a script) knows it; a ticket that is not that account's is answered as ab
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from ..db.ids import new_id
 from ..db.records import Allocation, Category, Ticket, TicketEvent
@@ -57,13 +57,22 @@ def _capture(
     pieces = allocate(keys, points, writer.now)
     for i, (lot_id, n) in enumerate(pieces):
         writer.tx.insert(Allocation(ticket.id, next_seq + i, lot_id, n, n, 0, 0, 0))
-    writer.post(kind, [Move(lot_id, "available", "held", n) for lot_id, n in pieces], ticket_id=ticket.id, reason=reason)
+    writer.post(
+        kind, [Move(lot_id, "available", "held", n) for lot_id, n in pieces], ticket_id=ticket.id, reason=reason
+    )
 
 
 def _record(
-    writer: AccountWriter, ticket: Ticket, action: TicketAction, points: int, reason: str | None, note: str | None = None
+    writer: AccountWriter,
+    ticket: Ticket,
+    action: TicketAction,
+    points: int,
+    reason: str | None,
+    note: str | None = None,
 ) -> None:
-    writer.tx.insert(TicketEvent(ticket.id, ticket.version, str(action), points, reason, note, writer.actor, writer.now))
+    writer.tx.insert(
+        TicketEvent(ticket.id, ticket.version, str(action), points, reason, note, writer.actor, writer.now)
+    )
 
 
 def _detail(tx: Scope, ticket_id: str) -> TicketDetail:
@@ -159,7 +168,13 @@ class _TicketChange:
             return tx.update(replace(ticket, captured_points=points))
         if delta < 0:
             returned = give_back(
-                writer, ticket, -delta, from_state="held", reason=ReturnReason.LOWERED, kind="capture_decrease", note=reason
+                writer,
+                ticket,
+                -delta,
+                from_state="held",
+                reason=ReturnReason.LOWERED,
+                kind="capture_decrease",
+                note=reason,
             )
             return tx.update(
                 replace(ticket, captured_points=points, forfeited_points=ticket.forfeited_points + returned.forfeited)
@@ -226,7 +241,12 @@ class ResolveTicket(_TicketChange):
         held = [a for a in tx.allocations(ticket.id) if a.held]
         for allocation in held:
             tx.update(replace(allocation, deducted=allocation.deducted + allocation.held, held=0))
-        writer.post("deduction", [Move(a.lot_id, "held", "deducted", a.held) for a in held], ticket_id=ticket.id, reason=self.note)
+        writer.post(
+            "deduction",
+            [Move(a.lot_id, "held", "deducted", a.held) for a in held],
+            ticket_id=ticket.id,
+            reason=self.note,
+        )
         now = writer.now
         ticket = tx.update(
             replace(
@@ -256,6 +276,7 @@ class RefundTicket(_TicketChange):
     def apply(self, tx: Scope) -> TicketDetail:
         writer, ticket = self._begin(tx)
         return_reason = ReturnReason(self.reason)
+        from_state: Literal["held", "deducted"]
         if ticket.status == TicketStatus.OPEN:
             points = ticket.captured_points
             ticket = replace(ticket, charged_points=points, closed_at=writer.now)
@@ -294,7 +315,13 @@ class CreditTicket(_TicketChange):
         writer, ticket = self._begin(tx)
         check_credit(self.points, deducted=ticket.deducted_points, returned=ticket.returned_points)
         returned = give_back(
-            writer, ticket, self.points, from_state="deducted", reason=ReturnReason.CREDIT, kind="return", note=self.reason
+            writer,
+            ticket,
+            self.points,
+            from_state="deducted",
+            reason=ReturnReason.CREDIT,
+            kind="return",
+            note=self.reason,
         )
         ticket = tx.update(
             replace(

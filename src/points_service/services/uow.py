@@ -43,6 +43,7 @@ then closes the connections.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import queue
@@ -273,7 +274,7 @@ class Database:
         self._queue.put(job)
         # A caller that goes away (its task cancelled: a client hanging up) leaves the job to run:
         # it is applied whole or not at all, and nobody is answered.
-        return await job.future  # type: ignore[no-any-return]
+        return await job.future  # type: ignore[no-any-return]  # the future holds what the command returns
 
     def _job(self, command: Any, expire: Callable[[_Job], None]) -> _Job:
         loop = asyncio.get_running_loop()
@@ -352,10 +353,8 @@ class Database:
         for job in jobs:
             by_loop.setdefault(job.loop, []).append(job)
         for loop, answered in by_loop.items():
-            try:
+            with contextlib.suppress(RuntimeError):  # the caller's event loop is closed: nobody is waiting
                 loop.call_soon_threadsafe(_settle, answered)
-            except RuntimeError:  # the caller's event loop is closed: nobody is waiting
-                pass
 
     def _commit_batch(self, jobs: list[_Job]) -> None:
         """Apply and commit the batch, redoing it on transient failures; set the outcomes."""
@@ -381,9 +380,9 @@ class Database:
                 careful = True
                 continue
             except _CommitLost as exc:  # not redone: it may have been committed
-                failure = CommitOutcomeUnknownError(str(exc.__cause__))
-                failure.__cause__ = exc.__cause__
-                self._fail(jobs, failure)
+                unknown = CommitOutcomeUnknownError(str(exc.__cause__))
+                unknown.__cause__ = exc.__cause__
+                self._fail(jobs, unknown)
                 return
             except DBAPIError as exc:
                 if connection_failed(exc):
@@ -550,7 +549,9 @@ class Database:
         no BEGIN or COMMIT around it (one statement reads one consistent snapshot on its own)."""
         return await self._on_reader(self._retrying, lambda conn: fn(conn, *args, **kwargs))
 
-    async def read_one(self, statement: Executable, params: dict[str, Any] | None = None) -> Sequence[Row[Any]]:
+    async def read_one(
+        self, statement: Executable, params: dict[str, Any] | None = None
+    ) -> Sequence[Row[*tuple[Any, ...]]]:
         """The rows of one statement, run without BEGIN or COMMIT around it."""
         return await self._on_reader(self._retrying, lambda conn: conn.execute(statement, params).all())
 
@@ -560,7 +561,7 @@ class Database:
         job = self._job((call, args), self._expire_read)
         self._start_readers()
         self._read_queue.put(job)
-        return await job.future  # type: ignore[no-any-return]
+        return await job.future  # type: ignore[no-any-return]  # the future holds what call returns
 
     def _expire_read(self, job: _Job) -> None:
         if not job.future.done():
@@ -687,7 +688,7 @@ def _settle(jobs: list[_Job]) -> None:
             job.timer.cancel()
         if job.future.done():  # the caller went away, or its wait ran out
             continue
-        ok, value = job.outcome  # type: ignore[misc]
+        ok, value = job.outcome  # type: ignore[misc]  # an answered job has its outcome
         if ok:
             job.future.set_result(value)
         else:

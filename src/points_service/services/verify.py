@@ -50,9 +50,12 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
     report = Report()
     bad = report.disagreements.append
     entries, postings, allocations = t.ledger_entries.c, t.postings.c, t.ticket_allocations.c
-    accounts = [Account(*row) for row in conn.execute(scoped(SELECT[Account], t.accounts.c.id).order_by(t.accounts.c.id))]
+    accounts = [
+        Account(*row)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+        for row in conn.execute(scoped(SELECT[Account], t.accounts.c.id).order_by(t.accounts.c.id))
+    ]
 
-    running = defaultdict(lambda: dict.fromkeys(BALANCES, 0))
+    running: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BALANCES, 0))
     seqs: dict[str, list[int]] = defaultdict(list)
     entry_rows = conn.execute(
         scoped(
@@ -98,18 +101,26 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
         states[row.to_state] += row.points
 
     lot_sums: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BALANCES, 0))
-    for lot in (Lot(*row) for row in conn.execute(scoped(SELECT[Lot], t.lots.c.account_id))):
+    for lot in (Lot(*row) for row in conn.execute(scoped(SELECT[Lot], t.lots.c.account_id))):  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         report.checked_lots += 1
         stored = {"points": lot.points, **{s: getattr(lot, s) for s in LOT_STATES}}
         if sum(stored[s] for s in LOT_STATES) != lot.points:
-            bad(Disagreement(lot.account_id, f"lot {lot.id} states sum to points", lot.points, sum(stored[s] for s in LOT_STATES)))
+            bad(
+                Disagreement(
+                    lot.account_id, f"lot {lot.id} states sum to points", lot.points, sum(stored[s] for s in LOT_STATES)
+                )
+            )
         if posted.get(lot.id) != stored:
-            bad(Disagreement(lot.account_id, f"lot {lot.id} states match postings", dict(posted.get(lot.id, {})), stored))
+            bad(
+                Disagreement(
+                    lot.account_id, f"lot {lot.id} states match postings", dict(posted.get(lot.id, {})), stored
+                )
+            )
         for s in BALANCES:
             lot_sums[lot.account_id][s] += getattr(lot, s)
 
-    held_by_ticket: dict[str, int] = {
-        ticket_id: held
+    held_by_ticket: dict[str, int] = {  # noqa: C416  # dict(result) fails: a Result has keys(), so dict() reads it as a mapping
+        ticket_id: held  # type: ignore[misc]  # mypy takes a Row's items as object (records.SELECT)
         for ticket_id, held in conn.execute(
             scoped(
                 select(allocations.ticket_id, func.sum(allocations.held))
@@ -120,12 +131,16 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
         )
     }
     ticket_sums: dict[str, dict[str, int]] = defaultdict(lambda: {"held": 0, "deducted": 0})
-    for ticket in (Ticket(*row) for row in conn.execute(scoped(SELECT[Ticket], t.tickets.c.account_id))):
+    for ticket in (Ticket(*row) for row in conn.execute(scoped(SELECT[Ticket], t.tickets.c.account_id))):  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         held = held_by_ticket.get(ticket.id) or 0
         if ticket.status == "open":
             ticket_sums[ticket.account_id]["held"] += ticket.captured_points
             if held != ticket.captured_points:
-                bad(Disagreement(ticket.account_id, f"ticket {ticket.id} held allocations", ticket.captured_points, held))
+                bad(
+                    Disagreement(
+                        ticket.account_id, f"ticket {ticket.id} held allocations", ticket.captured_points, held
+                    )
+                )
         else:
             ticket_sums[ticket.account_id]["deducted"] += ticket.charged_points - ticket.returned_points
 
@@ -140,7 +155,21 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
         if dict(lot_sums[account.id]) != counters:
             bad(Disagreement(account.id, "lot states sum to balances", dict(lot_sums[account.id]), counters))
         if ticket_sums[account.id]["held"] != account.held:
-            bad(Disagreement(account.id, "open tickets' captured points sum to held", account.held, ticket_sums[account.id]["held"]))
+            bad(
+                Disagreement(
+                    account.id,
+                    "open tickets' captured points sum to held",
+                    account.held,
+                    ticket_sums[account.id]["held"],
+                )
+            )
         if ticket_sums[account.id]["deducted"] != account.deducted:
-            bad(Disagreement(account.id, "closed tickets' charged minus returned sum to deducted", account.deducted, ticket_sums[account.id]["deducted"]))
+            bad(
+                Disagreement(
+                    account.id,
+                    "closed tickets' charged minus returned sum to deducted",
+                    account.deducted,
+                    ticket_sums[account.id]["deducted"],
+                )
+            )
     return report

@@ -180,7 +180,7 @@ class ReceiveBillingEvent:
             if isinstance(exc, NotFoundError):
                 detail = f"{exc.kind} {exc.ident!r} does not exist"
         account_id = data.get("account_id") if isinstance(data, dict) else None
-        fields = {
+        fields: dict[str, Any] = {
             # Copies of the payload's text for the admin list: PostgreSQL text cannot hold NUL (the
             # payload itself, stored as JSON, keeps it escaped).
             "type": _printable(event_type[:100]) or "(none)",
@@ -299,4 +299,3 @@ class ReceiveBillingEvent:
             return Outcome.CONFLICT, exc.detail, None
         step.commit()
         return Outcome.APPLIED, "license recorded" if granted.created else "license seen before", granted.lot
-

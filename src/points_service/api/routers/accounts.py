@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-
 from sqlalchemy import Connection
 
-from ..routing import DeferredJsonRoute
 from ...services import queries
 from ...services.accounts import PutAccount
+from ...services.balance import Balance
 from .. import present, schemas
 from ..deps import ALL, STAFF, Principal, allow, command_context, database, on_account
-from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, flag, instant, integer, scope_of, text
+from ..pagination import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    decode_cursor,
+    encode_cursor,
+    flag,
+    instant,
+    integer,
+    scope_of,
+    text,
+)
+from ..routing import DeferredJsonRoute
 
 router = APIRouter(prefix="/v1", tags=["accounts"], route_class=DeferredJsonRoute)
 
@@ -83,7 +95,7 @@ async def list_accounts(
         scope = scope_of("accounts")
         after = decode_cursor(cursor, scope, text)
 
-        def accounts_page(conn: Connection) -> tuple[queries.Page, list[queries.Balance]]:
+        def accounts_page(conn: Connection) -> tuple[queries.Page, list[Balance]]:
             page = queries.list_accounts(conn, after=after, limit=limit)
             return page, queries.balances(conn, page.items, now, window)
 
@@ -136,7 +148,7 @@ def _ledger_scope(account_id: str, kinds: list[str] | None) -> str:
     return scope_of("ledger", account_id=account_id, kind=kinds)
 
 
-def _tickets_scope(account_id: str, statuses: list[str] | None, external_ref: str | None) -> str:
+def _tickets_scope(account_id: str, statuses: Sequence[str] | None, external_ref: str | None) -> str:
     return scope_of("tickets", account_id=account_id, status=statuses, external_ref=external_ref)
 
 
@@ -165,7 +177,9 @@ async def get_statement(
     statement = await database(request).read(queries.statement, account_id, _now(request), _window(request), limit)
     return {
         "balance": present.balance(statement.balance),
-        "modifications": _ledger_page(_ledger_scope(account_id, list(queries.MODIFICATION_KINDS)), statement.modifications),
+        "modifications": _ledger_page(
+            _ledger_scope(account_id, list(queries.MODIFICATION_KINDS)), statement.modifications
+        ),
         "in_progress": _tickets_page(_tickets_scope(account_id, ["open"], None), statement.in_progress),
         "closed": _tickets_page(_tickets_scope(account_id, ["refunded", "resolved"], None), statement.closed),
     }

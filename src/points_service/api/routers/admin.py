@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from typing import Annotated, Any
-
 from datetime import timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from ..routing import DeferredJsonRoute
 from ...services.expiry import sweep
-from ...services.idempotency import PurgeResponses
+from ...services.idempotency import PurgeResponses, RequestKey
 from ...services.verify import verify
 from .. import schemas
 from ..deps import ADMIN, Principal, allow, command_context, database
-from ..writes import RequestKey, idempotency, remember
+from ..routing import DeferredJsonRoute
+from ..writes import idempotency, remember
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=DeferredJsonRoute)
 
@@ -23,9 +22,14 @@ Admin = Annotated[Principal, Depends(allow(*ADMIN))]
 AccountFilter = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="only this account")]
 
 
-@router.post("/expire", operation_id="run_expiry_sweep", summary="Persist due expiries now", response_model=schemas.SweepResult)
+@router.post(
+    "/expire", operation_id="run_expiry_sweep", summary="Persist due expiries now", response_model=schemas.SweepResult
+)
 async def run_expiry_sweep(
-    request: Request, principal: Admin, idem: Annotated[RequestKey | None, Depends(idempotency)], account_id: AccountFilter = None
+    request: Request,
+    principal: Admin,
+    idem: Annotated[RequestKey | None, Depends(idempotency)],
+    account_id: AccountFilter = None,
 ) -> Response:
     """Safe to run concurrently and repeatedly: each lot's expiry is written exactly once. Also
     purges Idempotency-Key responses older than `POINTS_IDEMPOTENCY_TTL_HOURS`."""
@@ -38,7 +42,12 @@ async def run_expiry_sweep(
     return await remember(request, idem, 200, schemas.SweepResult(**asdict(result)), {})
 
 
-@router.get("/verify", operation_id="verify_ledger", summary="Recompute every balance and compare", response_model=schemas.VerifyReport)
+@router.get(
+    "/verify",
+    operation_id="verify_ledger",
+    summary="Recompute every balance and compare",
+    response_model=schemas.VerifyReport,
+)
 async def verify_ledger(request: Request, principal: Admin, account_id: AccountFilter = None) -> dict[str, Any]:
     """Recomputes every balance from the ledger's postings and the lots and compares with the
     stored counters; `ok` is false and `disagreements` lists each mismatch otherwise."""

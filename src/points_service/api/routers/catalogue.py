@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from ..routing import DeferredJsonRoute
 from ...db.records import Category, LicenseProduct, Plan
 from ...domain.errors import NotFoundError
 from ...domain.pricing import quote, rule_from_dict
@@ -16,13 +15,12 @@ from .. import present, schemas
 from ..deps import ADMIN, ALL, Caller, Principal, allow, command_context, database
 from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, scope_of, text
 from ..problems import ProblemError
+from ..routing import DeferredJsonRoute
 
 router = APIRouter(prefix="/v1", tags=["catalogue"], route_class=DeferredJsonRoute)
 
 CodePath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 IncludeInactive = Annotated[bool, Query(description="admin only: include retired entries")]
-
-
 
 
 async def _list(
@@ -45,9 +43,7 @@ async def _list(
     return {"items": [render(r) for r in page.items], "next_cursor": encode_cursor(scope, page.next_key)}
 
 
-@router.get(
-    "/plans", operation_id="list_plans", summary="List point packs", response_model=schemas.Page[schemas.Plan]
-)
+@router.get("/plans", operation_id="list_plans", summary="List point packs", response_model=schemas.Page[schemas.Plan])
 async def list_plans(
     request: Request,
     principal: Caller,
@@ -59,7 +55,12 @@ async def list_plans(
     return await _list(request, principal, Plan, present.plan, include_inactive, limit, cursor)
 
 
-@router.get("/categories", operation_id="list_categories", summary="List ticket categories", response_model=schemas.Page[schemas.Category])
+@router.get(
+    "/categories",
+    operation_id="list_categories",
+    summary="List ticket categories",
+    response_model=schemas.Page[schemas.Category],
+)
 async def list_categories(
     request: Request,
     principal: Caller,
@@ -71,7 +72,12 @@ async def list_categories(
     return await _list(request, principal, Category, present.category, include_inactive, limit, cursor)
 
 
-@router.get("/license-products", operation_id="list_license_products", summary="List license products", response_model=schemas.Page[schemas.LicenseProduct])
+@router.get(
+    "/license-products",
+    operation_id="list_license_products",
+    summary="List license products",
+    response_model=schemas.Page[schemas.LicenseProduct],
+)
 async def list_license_products(
     request: Request,
     principal: Caller,
@@ -83,7 +89,12 @@ async def list_license_products(
     return await _list(request, principal, LicenseProduct, present.license_product, include_inactive, limit, cursor)
 
 
-@router.get("/categories/{code}/quote", operation_id="quote_category", summary="Price a ticket of a category", response_model=schemas.Quote)
+@router.get(
+    "/categories/{code}/quote",
+    operation_id="quote_category",
+    summary="Price a ticket of a category",
+    response_model=schemas.Quote,
+)
 async def quote_category(
     request: Request,
     principal: Annotated[Principal, Depends(allow(*ALL))],

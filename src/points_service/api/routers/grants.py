@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from ..routing import DeferredJsonRoute
 from ...services import grants
+from ...services.idempotency import RequestKey
 from ...services.revocation import Revocation, RevokeLot
 from .. import present, schemas
 from ..deps import ADMIN, BILLING, Principal, command_context, lot_account, on_account, on_lot
 from ..problems import validation_problem
-from ..writes import RequestKey, execute, idempotency
+from ..routing import DeferredJsonRoute
+from ..writes import execute, idempotency
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["points"], route_class=DeferredJsonRoute)
@@ -38,7 +39,9 @@ def _granted(granted: grants.Granted) -> tuple[int, dict[str, Any], dict[str, st
     summary="Record a point pack bought with a payment",
     status_code=201,
     response_model=schemas.LotWithBalance,
-    responses={200: {"description": "this payment was recorded before: the lot as it is now", "model": schemas.LotWithBalance}},
+    responses={
+        200: {"description": "this payment was recorded before: the lot as it is now", "model": schemas.LotWithBalance}
+    },
 )
 async def create_purchase(
     request: Request, principal: Billing, idem: Idem, account_id: AccountId, body: schemas.PurchaseCreate
@@ -74,7 +77,9 @@ def _licensed(granted: grants.Granted) -> tuple[int, dict[str, Any], dict[str, s
     summary="Record a license sold, with its bonus points",
     status_code=201,
     response_model=schemas.LicenseResult,
-    responses={200: {"description": "this license was recorded before: the original result", "model": schemas.LicenseResult}},
+    responses={
+        200: {"description": "this license was recorded before: the original result", "model": schemas.LicenseResult}
+    },
 )
 async def create_license(
     request: Request, principal: Billing, idem: Idem, account_id: AccountId, body: schemas.LicenseCreate
@@ -99,7 +104,12 @@ async def create_license(
     summary="Import a balance from a previous system",
     status_code=201,
     response_model=schemas.LotWithBalance,
-    responses={200: {"description": "this external_ref was imported before: the lot as it is now", "model": schemas.LotWithBalance}},
+    responses={
+        200: {
+            "description": "this external_ref was imported before: the lot as it is now",
+            "model": schemas.LotWithBalance,
+        }
+    },
 )
 async def create_import(
     request: Request, principal: Admin, idem: Idem, account_id: AccountId, body: schemas.ImportCreate
@@ -138,7 +148,12 @@ def _adjusted(adjusted: grants.Adjusted) -> tuple[int, dict[str, Any], dict[str,
     summary="Grant (+N) or write off (−N) points by hand",
     status_code=201,
     response_model=schemas.AdjustmentResult,
-    responses={200: {"description": "a write-off: `lot` is null and `postings` say what was written off", "model": schemas.AdjustmentResult}},
+    responses={
+        200: {
+            "description": "a write-off: `lot` is null and `postings` say what was written off",
+            "model": schemas.AdjustmentResult,
+        }
+    },
 )
 async def create_adjustment(
     request: Request, principal: Admin, idem: Idem, account_id: AccountId, body: schemas.AdjustmentCreate

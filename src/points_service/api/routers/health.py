@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import text
 
-from ..routing import DeferredJsonRoute
 from .. import schemas
 from ..deps import database
 from ..problems import ProblemError
+from ..routing import DeferredJsonRoute
 
 router = APIRouter(tags=["health"], route_class=DeferredJsonRoute)
 

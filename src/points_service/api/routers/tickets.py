@@ -6,12 +6,24 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from ..routing import DeferredJsonRoute
 from ...services import queries
 from ...services import tickets as commands
+from ...services.idempotency import RequestKey
 from .. import present, schemas
-from ..deps import ALL, HELPDESK, Principal, command_context, database, etag, if_match, on_account, on_ticket, ticket_account
-from ..writes import RequestKey, execute, idempotency
+from ..deps import (
+    ALL,
+    HELPDESK,
+    Principal,
+    command_context,
+    database,
+    etag,
+    if_match,
+    on_account,
+    on_ticket,
+    ticket_account,
+)
+from ..routing import DeferredJsonRoute
+from ..writes import execute, idempotency
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["tickets"], route_class=DeferredJsonRoute)
@@ -71,7 +83,9 @@ async def open_ticket(
     return await execute(request, idem, command, present=_answer(201), model=schemas.TicketDetail)
 
 
-@router.get("/tickets/{ticket_id}", operation_id="get_ticket", summary="Get a ticket", response_model=schemas.TicketDetail)
+@router.get(
+    "/tickets/{ticket_id}", operation_id="get_ticket", summary="Get a ticket", response_model=schemas.TicketDetail
+)
 async def get_ticket(
     request: Request,
     response: Response,

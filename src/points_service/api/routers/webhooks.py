@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from standardwebhooks.webhooks import Webhook
 
-from ..routing import DeferredJsonRoute, parse_json
 from ...services import queries
 from ...services.context import Context
 from ...services.webhooks import (
@@ -24,6 +23,7 @@ from .. import schemas
 from ..deps import ADMIN, Principal, allow, database
 from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, instant, scope_of, text
 from ..problems import ProblemError, problem_response
+from ..routing import DeferredJsonRoute, parse_json
 
 log = logging.getLogger("points_service.webhooks")
 
@@ -90,11 +90,15 @@ async def receive_billing_event(request: Request) -> Any:
         payload = parse_json(body)
     except ValueError as exc:
         raise ProblemError(
-            "validation-error", "the event must be a JSON object", errors=[{"pointer": "#", "detail": f"malformed JSON: {exc}"}]
+            "validation-error",
+            "the event must be a JSON object",
+            errors=[{"pointer": "#", "detail": f"malformed JSON: {exc}"}],
         ) from None
     if not isinstance(payload, dict):
         raise ProblemError(
-            "validation-error", "the event must be a JSON object", errors=[{"pointer": "#", "detail": "not a JSON object"}]
+            "validation-error",
+            "the event must be a JSON object",
+            errors=[{"pointer": "#", "detail": "not a JSON object"}],
         )
     ctx = Context(
         actor=ACTOR,
@@ -114,7 +118,13 @@ async def receive_billing_event(request: Request) -> Any:
     event = received.event
     if not received.replayed:
         state.metrics.webhook_outcome(event.outcome)
-    ack = {"id": event.id, "type": event.type, "outcome": event.outcome, "detail": event.detail, "replayed": received.replayed}
+    ack = {
+        "id": event.id,
+        "type": event.type,
+        "outcome": event.outcome,
+        "detail": event.detail,
+        "replayed": received.replayed,
+    }
     if received.outcome is Outcome.FAILED:
         return problem_response(
             request,
