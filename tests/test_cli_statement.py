@@ -216,7 +216,7 @@ class TestCsv:
         ]
         assert all(c["closed_at"] and c["captured_points"] == "" for c in closed)
 
-        # the parts reconcile (SPEC §2)
+        # the parts reconcile (docs/design.md §6)
         taken = sum(int(c["points_taken"]) for c in closed)
         assert sum(int(m["points"]) for m in mods) - int(open_["captured_points"]) - taken == int(balance["available"])
         assert taken == int(balance["deducted"])

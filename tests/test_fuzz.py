@@ -7,7 +7,7 @@ delivery. Valid path parameters and catalogue codes in bodies mostly name those 
 requests reach real objects instead of 404s. After each test the ledger must verify clean.
 
 Every default check runs (`call_and_validate`), with one refinement: `positive_data_acceptance`
-also accepts the SPEC's own 422/412 answers that no JSON Schema can state (`SPEC_RULES`, each
+also accepts the SPEC's own 422/412 answers that no JSON Schema can state (`BODY_RULES`, each
 pinned to its operation, pointer and message). The test acts as a correct client would: the
 role's key where the operation asks for one (`RoleKey`), Idempotency-Keys unique to the request,
 three billing events in four signed. And schemathesis relabels its coverage-phase headers by the
@@ -409,7 +409,7 @@ def unique_idempotency_key(case: Any) -> None:
     """Make a valid Idempotency-Key unique to the request's content, as a correct client does.
 
     The fuzzer draws few distinct keys ("0", "00", …) for many different requests; the API rightly
-    answers those 422 `idempotency-key-reused` (SPEC §3), which would hide the operation itself.
+    answers those 422 `idempotency-key-reused` (docs/design.md §8), which would hide the operation itself.
     Keys derived from the content keep the generated key's text, replay identical requests, and
     leave invalid keys (negative cases) alone.
     """
@@ -441,7 +441,7 @@ def sign_webhook(case: Any) -> None:
 
 # ---- the checks ---------------------------------------------------------------------------------
 
-# SPEC rules that JSON Schema cannot state: a schema-valid request that breaks one is answered 422
+# Rules (docs/design.md §11) that JSON Schema cannot state: a schema-valid request that breaks one is answered 422
 # (or 412) by design, so `positive_data_acceptance` accepts exactly these answers as well. Each is
 # (operations, status, problem slug, error pointer, detail pattern); anything else a schema-valid
 # request gets outside 2xx/401/403/404/409 still fails.
@@ -450,7 +450,7 @@ _LISTS = ("list_plans", "list_categories", "list_license_products", "list_accoun
 _TICKET_WRITES = ("adjust_ticket", "resolve_ticket", "refund_ticket", "credit_ticket")
 _PRICED = ("open_ticket", "adjust_ticket", "resolve_ticket")
 # fmt: off
-SPEC_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
+BODY_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
     # §3 conventions: a cursor is valid only for the endpoint and filters that produced it
     (_LISTS, 422, "validation-error", "#/query/cursor", r"the cursor is not valid for this endpoint and these filters"),
     # §3: a stale If-Match answers 412 with current_version
@@ -495,7 +495,7 @@ SPEC_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
 
 
 def _spec_rule(case: Any, response: Any) -> bool:
-    """Whether the answer is one of SPEC_RULES for this operation (every error it lists)."""
+    """Whether the answer is one of BODY_RULES for this operation (every error it lists)."""
     try:
         problem = response.json()
     except ValueError:
@@ -504,7 +504,7 @@ def _spec_rule(case: Any, response: Any) -> bool:
         return False
     operation = case.operation.definition.raw.get("operationId")
     errors = problem.get("errors")
-    for operations, status, slug, pointer, detail in SPEC_RULES:
+    for operations, status, slug, pointer, detail in BODY_RULES:
         if operation not in operations or response.status_code != status or problem.get("type") != f"/problems/{slug}":
             continue
         if not pointer:
@@ -522,7 +522,7 @@ def _spec_rule(case: Any, response: Any) -> bool:
 
 
 def positive_data_acceptance_per_spec(ctx: Any, response: Any, case: Any) -> bool | None:
-    """`positive_data_acceptance`, except for the SPEC's own rules (SPEC_RULES)."""
+    """`positive_data_acceptance`, except for the SPEC's own rules (BODY_RULES)."""
     if _spec_rule(case, response):
         return None
     return positive_data_acceptance(ctx, response, case)

@@ -1,4 +1,4 @@
-"""The ledger schema, and the seed catalogue of SPEC §1 (plans, categories, license product).
+"""The ledger schema, and the seed catalogue (docs/design.md §1) (plans, categories, license product).
 
 Revision ID: 0001
 Revises:

@@ -1,4 +1,4 @@
-"""Expiry (SPEC §2 "Expiry dates", "Expiry", "The three parts reconcile"; §3 balance, lots,
+"""Expiry (docs/design.md §4 "Expiry", §6 the three parts reconcile; the balance, lots,
 statement, `GET /v1/accounts?expiring_before=`, `POST /v1/admin/expire`)."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ async def statement(api: Any, account_id: str = "acme") -> dict[str, Any]:
 
 
 def assert_reconciles(st: dict[str, Any]) -> int:
-    """SPEC §2: available = Σ part-1 available_delta − Σ part-2 captured − Σ part-3 (charged − returned)."""
+    """docs/design.md §6: available = Σ part-1 available_delta − Σ part-2 captured − Σ part-3 (charged − returned)."""
     assert {e["kind"] for e in st["modifications"]["items"]} <= MODIFICATION_KINDS
     part1 = sum(e["available_delta"] for e in st["modifications"]["items"])
     part2 = sum(t["captured_points"] for t in st["in_progress"]["items"])

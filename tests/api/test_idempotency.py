@@ -1,4 +1,4 @@
-"""The Idempotency-Key header on POST requests (SPEC §3 "Idempotency"; errors).
+"""The Idempotency-Key header on POST requests (docs/design.md §8 "Idempotency-Key"; errors).
 
 A key is scoped to the API key that sent it; the fingerprint is the method, the path and the
 canonical JSON body; 2xx, 404, 409 and 412 answers are stored in the transaction of the effect and

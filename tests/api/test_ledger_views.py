@@ -1,4 +1,4 @@
-"""The ledger and the views over it (SPEC §2 "Ledger", "The three parts reconcile"; §3 statement,
+"""The ledger and the views over it (docs/design.md §2 the ledger, §6 the three parts; §8 statement,
 ledger, lots, pagination conventions, errors, resource shapes)."""
 
 from __future__ import annotations

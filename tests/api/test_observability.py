@@ -1,4 +1,4 @@
-"""Observability (issue #5 item 6; SPEC §5 "Observability"): X-Request-ID, the JSON access log,
+"""Observability (issue #5 item 6; docs/design.md §8 "Observability"): X-Request-ID, the JSON access log,
 Prometheus metrics at /metrics and the points-flow counters.
 
 The service's `JsonFormatter` reads the request id from the context when a record is formatted,

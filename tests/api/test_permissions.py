@@ -1,4 +1,4 @@
-"""Who may call what (SPEC §3): the role × endpoint matrix, the viewer's scope, authentication,
+"""Who may call what (docs/design.md §7): the role × endpoint matrix, the viewer's scope, authentication,
 and the order of the checks: 401 → 404 (viewer naming another account) → 403 → 404 → 422."""
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def unique() -> str:
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # the template, as in SPEC §3 and the app's routes
-    roles: frozenset[str]  # roles allowed by SPEC §3 (for a viewer: on its own account)
+    path: str  # the template, as in docs/design.md §7 and the app's routes
+    roles: frozenset[str]  # roles allowed by docs/design.md §7 (for a viewer: on its own account)
     body: Callable[[], Any] | None = None  # a valid body, fresh on each call (new refs and ids)
     ticket: str = "open"  # which of the scene's tickets {ticket_id} names: "open" or "resolved"
     code: str | None = None  # the catalogue {code}; None: a new one each call
@@ -125,7 +125,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/v1/admin/webhook-events", ADMIN),
 ]
 
-NOT_IN_MATRIX_PREFIXES = ("/v1/webhooks/",)  # signed, not keyed (SPEC §4)
+NOT_IN_MATRIX_PREFIXES = ("/v1/webhooks/",)  # signed, not keyed (docs/design.md §8)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Points coming in (SPEC §2 "Lots", "Expiry dates", "Revocation"; §3 accounts, purchases,
+"""Points coming in (docs/design.md §2 lots, §4 expiry dates, §5 revocation; accounts, purchases,
 licenses, imports, adjustments, revoke, catalogue)."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Ticket endpoints over HTTP.
 
-SPEC §2 "Ticket states", "Insufficient points", "Returning points", "Consumption order", "Ledger";
-§3 the ticket endpoints, "Optimistic concurrency" and the resource shapes. Every number is exact;
+docs/design.md §3 "Ticket states", "Insufficient points", "Returning points", "Consumption order", "Ledger";
+§8 the ticket endpoints, If-Match and the resource shapes. Every number is exact;
 every test's ledger is verified by the `api` fixture at teardown.
 """
 

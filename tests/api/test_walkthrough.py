@@ -64,7 +64,7 @@ async def test_seed_walkthrough(api):
         40,
     )
 
-    # SPEC §2: available = Σ part-1 deltas − Σ part-2 captured − Σ part-3 (charged − returned)
+    # docs/design.md §6: available = Σ part-1 deltas − Σ part-2 captured − Σ part-3 (charged − returned)
     part1 = sum(e["available_delta"] for e in modifications)
     part2 = sum(t["captured_points"] for t in statement["in_progress"]["items"])
     part3 = sum(t["charged_points"] - t["returned_points"] for t in statement["closed"]["items"])

@@ -1,4 +1,4 @@
-"""Billing webhooks over HTTP (SPEC §4 "Billing webhooks"; §3 errors, `GET /v1/admin/webhook-events`).
+"""Billing webhooks over HTTP (docs/design.md §8 "Billing webhooks" and errors; `GET /v1/admin/webhook-events`).
 
 Requests are signed here as an independent sender would sign them, with the `standardwebhooks`
 reference library and secrets the service only knows from its settings. The signature check runs
@@ -571,7 +571,7 @@ class TestPaymentSucceeded:
         assert r.json()["items"] == []
 
     async def test_a_payment_recorded_by_an_import_adds_nothing(self, api):
-        """SPEC §3 imports: a `payment_id` shares the purchases' namespace, so a later
+        """docs/design.md §2, imports: a `payment_id` shares the purchases' namespace, so a later
         `payment.succeeded` for it adds nothing and its refund revokes the imported lot. (The
         outcome is not pinned: the import has no plan to compare, and `conflict` — what the service
         answers — and `applied` both satisfy "adds nothing".)"""

@@ -1,4 +1,4 @@
-"""Expiry dates and the instant of expiry (SPEC §2 "Expiry dates", "Expiry")."""
+"""Expiry dates and the instant of expiry (docs/design.md §4)."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""Consumption order, allocation, unwinding and where returned points go (SPEC §2)."""
+"""Consumption order, allocation, unwinding and where returned points go (docs/design.md §3, §5)."""
 
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar

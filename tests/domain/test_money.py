@@ -1,4 +1,4 @@
-"""Money on the wire: exact decimal strings with the currency's minor digits (SPEC §2)."""
+"""Money on the wire: exact decimal strings with the currency's minor digits (docs/design.md §1)."""
 
 import pytest
 from hypothesis import given

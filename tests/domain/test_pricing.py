@@ -1,4 +1,4 @@
-"""Category pricing rules (SPEC §1 category catalogue, §3 ticket opening and quote)."""
+"""Category pricing rules (docs/design.md §1: the catalogue, opening and quoting)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The ticket state machine and credit limits (SPEC §2 "Ticket states")."""
+"""The ticket state machine and credit limits (docs/design.md §3)."""
 
 import itertools
 from typing import ClassVar

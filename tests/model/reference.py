@@ -1,4 +1,4 @@
-"""A reference model of the support-points rules, written from SPEC §2 alone.
+"""A reference model of the support-points rules, written from the rules alone (docs/design.md §2–§6).
 
 It imports nothing from `points_service`: the model-based test checks the service against it,
 so it must not share the service's code (or its mistakes). Plain integers and datetimes; lots

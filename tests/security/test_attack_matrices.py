@@ -2,22 +2,22 @@
 
 The cases come from the app's own document (`app.openapi()`, the authoritative one): every path and
 operation, its parameters and its request schema. Nothing here names an endpoint by hand except
-the tables that say what the SPEC wants of each `operationId`; a meta-test fails when the document
+the tables that say what docs/design.md §7 wants of each `operationId`; a meta-test fails when the document
 has an operation, a parameter or an identifier-like body field that those tables do not classify,
 and the body generator fails loudly for an operation it does not know how to build a body for.
 
-1. Object level (SPEC §3 "404 (a viewer naming another account or its objects, whatever the
+1. Object level (docs/design.md §7 "404 (a viewer naming another account or its objects, whatever the
    method)"): account A (`acme`, the viewer's) and account B (`other`). Every operation that names
    B's account, tickets or lots in its path or query, called as A's viewer and as every role:
    404 for the viewer (the same answer as for an object that does not exist), 403 for a role the
-   SPEC refuses, and no side effect (B's account, statement, lots with the empty ones, tickets,
-   compared before and after); the roles the SPEC allows get the documented success and never
+   rules refuse, and no side effect (B's account, statement, lots with the empty ones, tickets,
+   compared before and after); the roles the rules allow get the documented success and never
    touch A. Bodies naming B's payment ids, license keys and import references get the documented
    answer. An Idempotency-Key never replays another key's response. No GET, followed page by page
    with every filter, ever shows B's rows to A's viewer, and a cursor of B's list is refused.
-2. Function level: every role × every operation → allowed exactly where the SPEC §3 table allows
-   (`SPEC_ROLES`, one entry per operationId; a test asserts it covers exactly the document's).
-3. Mass assignment: every JSON body (except the webhook's, SPEC §4) with fields that are not in its
+2. Function level: every role × every operation → allowed exactly where the table of docs/design.md §7 allows
+   (`ROLE_TABLE`, one entry per operationId; a test asserts it covers exactly the document's).
+3. Mass assignment: every JSON body (except the webhook's, docs/design.md §8) with fields that are not in its
    schema added (`available`, `status`, `version`, `account_id`, `held`, `id`, `points_hacked`, at
    every level of the body) → 422 whose `errors` point at the field, and nothing applied.
 4. Secrets: keys stored only as 64-hex SHA-256 digests (no column of any table holds a key),
@@ -145,7 +145,7 @@ def params(ops: list[Operation]) -> list[Any]:
 
 
 # ================================================================================================
-# SPEC §3: who may call what, one entry per operationId
+# docs/design.md §7: who may call what, one entry per operationId
 # ================================================================================================
 
 ANY = frozenset(ROLES)
@@ -153,10 +153,10 @@ STAFF = frozenset({"admin", "billing", "helpdesk"})
 BILLING = frozenset({"admin", "billing"})
 HELPDESK = frozenset({"admin", "helpdesk"})
 ADMIN = frozenset({"admin"})
-SIGNED = "signed"  # no key: a Standard Webhooks signature (SPEC §4); an API key alone is 401
+SIGNED = "signed"  # no key: a Standard Webhooks signature (docs/design.md §8); an API key alone is 401
 NO_AUTH = "none"  # liveness and readiness
 
-SPEC_ROLES: dict[str, frozenset[str] | str] = {
+ROLE_TABLE: dict[str, frozenset[str] | str] = {
     # catalogue: reads for any key, changes for admin
     "list_plans": ANY,
     "list_categories": ANY,
@@ -196,14 +196,14 @@ SPEC_ROLES: dict[str, frozenset[str] | str] = {
     "readyz": NO_AUTH,
 }
 
-# The operations the document secures with a bearer key (an operation missing from SPEC_ROLES
+# The operations the document secures with a bearer key (an operation missing from ROLE_TABLE
 # fails `allowed`, and so every test that attacks it).
 KEYED = [op for op in OPERATIONS if op.spec.get("security")]
 
 
 def allowed(op: Operation) -> frozenset[str]:
-    roles = SPEC_ROLES.get(op.id)
-    assert isinstance(roles, frozenset), f"{op.id}: add what SPEC §3 allows to SPEC_ROLES"
+    roles = ROLE_TABLE.get(op.id)
+    assert isinstance(roles, frozenset), f"{op.id}: add what SPEC §3 allows to ROLE_TABLE"
     return roles
 
 
@@ -241,7 +241,7 @@ QUERY_OBJECT_VALUES = {"external_ref": "ticket_ref"}
 HEADER_PARAMS = {"idempotency-key", "if-match", "webhook-id", "webhook-timestamp", "webhook-signature"}
 
 # Body fields that name something of one account, and what an allowed role gets when it names
-# B's on account A's path (SPEC §3): payment ids are unique across accounts (a purchase or an
+# B's on account A's path (docs/design.md §2): payment ids are unique across accounts (a purchase or an
 # import with B's → 409 even with the same content), license keys belong to one account forever
 # (409), imports are once per external_ref (global: 409), a ticket's external_ref is unique per
 # account (B's is free on A: 201). `scene_attr` is where B's value lives on its Scene.
@@ -637,12 +637,12 @@ class TestTheTablesCoverTheDocument:
 
     def test_spec_table_covers_exactly_the_documents_operations(self):
         documented = {op.id for op in OPERATIONS}
-        assert documented - set(SPEC_ROLES) == set(), "operations without a SPEC §3 role entry"
-        assert set(SPEC_ROLES) - documented == set(), "SPEC_ROLES names operations the document lacks"
+        assert documented - set(ROLE_TABLE) == set(), "operations without a SPEC §3 role entry"
+        assert set(ROLE_TABLE) - documented == set(), "ROLE_TABLE names operations the document lacks"
 
     def test_keyed_operations_declare_bearer_security_and_the_others_none(self):
         for op in OPERATIONS:
-            keyed = isinstance(SPEC_ROLES[op.id], frozenset)
+            keyed = isinstance(ROLE_TABLE[op.id], frozenset)
             assert bool(op.spec.get("security")) == keyed, (op.id, op.spec.get("security"))
             if keyed:
                 assert 401 in op.documented, op.id
@@ -732,7 +732,7 @@ async def test_object_level_every_role_against_account_bs_objects(api, op: Opera
     b_before = await snapshot(api, (B,))
     query = account_query(op, B)
 
-    # A's viewer, and every role the SPEC refuses: the same answer as for objects that do not
+    # A's viewer, and every role the rules refuse: the same answer as for objects that do not
     # exist, and nothing changes.
     refused = ["viewer", *sorted(STAFF - allowed(op))]
     on_b = await prepare(api, op, b, fresh=False, query=query)
@@ -752,7 +752,7 @@ async def test_object_level_every_role_against_account_bs_objects(api, op: Opera
         same_answer(r, ghost, real_to_fake)
     assert await snapshot(api, (B,)) == b_before, "a refused call changed account B"
 
-    # The roles the SPEC allows get the documented success on B's objects, and never touch A.
+    # The roles the rules allow get the documented success on B's objects, and never touch A.
     replayable: tuple[Call, str, httpx.Response, str] | None = None
     for role in sorted(allowed(op) - {"viewer"}):
         call = await prepare(api, op, b, fresh=True, query=query)
@@ -907,7 +907,7 @@ async def test_no_read_ever_shows_account_bs_rows_to_account_as_viewer(api, op: 
 @pytest.mark.parametrize("op", params(OPERATIONS))
 async def test_function_level_every_role_is_allowed_exactly_where_the_spec_allows(api, op: Operation):
     scene = await arrange(api, A, full=False)
-    rule = SPEC_ROLES[op.id]
+    rule = ROLE_TABLE[op.id]
     if rule == NO_AUTH:
         call = await prepare(api, op, scene, fresh=False)
         for role in (*ROLES, None):
@@ -1092,7 +1092,7 @@ async def test_mass_assignment_errors_point_into_the_body_at_the_injected_field(
 
 
 async def test_webhook_payloads_ignore_unknown_fields_without_applying_them(api):
-    """SPEC §4 exempts webhooks from the 422, not from mass assignment: the extra fields are
+    """docs/design.md §8 exempts webhooks from the 422, not from mass assignment: the extra fields are
     stored with the event and applied to nothing."""
     op = BY_ID["receive_billing_event"]
     scene = await arrange(api, A, full=False)
@@ -1113,7 +1113,7 @@ async def test_webhook_payloads_ignore_unknown_fields_without_applying_them(api)
     lots = (await ok(await api.get(f"/v1/accounts/{A}/lots")))["items"]
     assert [lot["points"] for lot in lots if lot["payment_id"] == call.body["data"]["payment_id"]] == [60]
     event = (await ok(await api.get("/v1/admin/webhook-events")))["items"][0]
-    assert event["payload"]["data"]["points_hacked"] == 10**6, "unknown fields are stored (SPEC §4)"
+    assert event["payload"]["data"]["points_hacked"] == 10**6, "unknown fields are stored (docs/design.md §8)"
 
 
 # ================================================================================================
@@ -1295,7 +1295,7 @@ class TestSecrets:
     async def test_with_the_default_key_cache_a_revoked_key_is_refused_within_one_second(
         self, api, settings, monkeypatch
     ):
-        """SPEC §3 allows an in-process cache: revocation takes effect within 1 s. The tests' app
+        """docs/design.md §7 allows an in-process cache: revocation takes effect within 1 s. The tests' app
         runs without one (so the very next request is refused); this is the shipped default."""
         assert Settings.model_fields["auth_cache_seconds"].default <= 1
         cached = settings.model_copy(update={"auth_cache_seconds": Settings.model_fields["auth_cache_seconds"].default})

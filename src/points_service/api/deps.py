@@ -1,4 +1,4 @@
-"""Authentication and access checks, in SPEC order: 401 → 404 (viewer elsewhere) → 403 → 404 → 422.
+"""Authentication and access checks, in the order of docs/design.md §7: 401 → 404 (viewer elsewhere) → 403 → 404 → 422.
 
 The checks are dependencies, so they run before FastAPI validates the request body.
 """
@@ -29,7 +29,7 @@ STAFF = ("admin", "billing", "helpdesk")
 BILLING = ("admin", "billing")
 HELPDESK = ("admin", "helpdesk")
 ADMIN = ("admin",)
-ACCOUNT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # SPEC §3: the helpdesk's customer id
+ACCOUNT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # docs/design.md §1: the helpdesk's customer id
 
 bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api key>`")
 
@@ -158,10 +158,10 @@ def on_account(*roles: str, must_exist: bool = True, found_later: bool = False) 
     read's statement, or its command under the account's lock), so no look-up is made here. A
     request that fails validation first (422) would never get there: the handlers of validation
     errors then look the account up (`missing_account`), so that an absent one is still 404 first,
-    in SPEC order. A malformed id is 404 here, before anything."""
+    in the order of docs/design.md §7. A malformed id is 404 here, before anything."""
 
     # Left out of the document: the endpoint declares `account_id` with its pattern, and this check
-    # must see any value (a viewer naming a malformed id gets 404 before the 422, SPEC §3 order).
+    # must see any value (a viewer naming a malformed id gets 404 before the 422, docs/design.md §7).
     async def check(
         request: Request, principal: Caller, account_id: Annotated[str, Path(include_in_schema=False)]
     ) -> Principal:

@@ -1,7 +1,7 @@
 """Route class that defers a malformed JSON body's 422 until after authentication and access.
 
 FastAPI parses the body before it runs dependencies, which would answer a malformed body with
-422 before 401/403/404. SPEC orders the checks 401 → 404 → 403 → 404 → 422, so the body is
+422 before 401/403/404. docs/design.md §7 orders the checks 401 → 404 → 403 → 404 → 422, so the body is
 parsed here first; a malformed one becomes a placeholder that fails validation after the
 dependencies ran, and the validation handler reports it as malformed JSON.
 """
