@@ -283,3 +283,25 @@ def test_closed_sets_are_enums_with_the_databases_values() -> None:
         p for p in DOCUMENT["paths"]["/v1/accounts/{account_id}/ledger"]["get"]["parameters"] if p["name"] == "kind"
     ]
     assert kind_filter["schema"]["items"]["$ref"] == REF + "EntryKind"
+
+
+def test_closed_sets_of_the_document_are_the_migrated_databases_check_constraints(template_db: Path) -> None:
+    """The document's enums against the CHECK constraints as the migrations wrote them (not the
+    Python lists both are derived from): lot states, lot sources, entry kinds, ticket statuses."""
+    import sqlite3
+
+    with sqlite3.connect(template_db) as conn:
+        tables = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall())
+
+    def allowed(table: str, column: str) -> list[str]:
+        (values,) = re.findall(rf"CHECK \({column} IN \(([^)]*)\)\)", tables[table])
+        return re.findall(r"'([^']*)'", values)
+
+    def sum_of_states() -> list[str]:
+        (terms,) = re.findall(r"CHECK \((available \+ [^=]*)= points\)", tables["lots"])
+        return [term.strip() for term in terms.split("+")]
+
+    assert COMPONENTS["LotState"]["enum"] == sum_of_states()
+    assert COMPONENTS["EntryKind"]["enum"] == allowed("ledger_entries", "kind")
+    assert COMPONENTS["Lot"]["properties"]["source"]["enum"] == allowed("lots", "source")
+    assert COMPONENTS["TicketDetail"]["properties"]["status"]["enum"] == allowed("tickets", "status")

@@ -12,19 +12,21 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from ..db.records import Entry
+from ..domain.ledger import EntryKind
 
-# Ledger entry kind → the points flow it counts in.
-_FLOWS = {
-    "purchase": "granted",
-    "license_bonus": "granted",
-    "import": "granted",
-    "capture": "captured",
-    "capture_increase": "captured",
-    "capture_decrease": "released",
-    "deduction": "deducted",
-    "return": "returned",
-    "expiry": "expired",
-    "revocation": "revoked",
+# Ledger entry kind → the points flow it counts in (an adjustment: `granted` or `written_off`, by
+# its sign).
+_FLOWS: dict[str, str] = {
+    EntryKind.PURCHASE: "granted",
+    EntryKind.LICENSE_BONUS: "granted",
+    EntryKind.IMPORT: "granted",
+    EntryKind.CAPTURE: "captured",
+    EntryKind.CAPTURE_INCREASE: "captured",
+    EntryKind.CAPTURE_DECREASE: "released",
+    EntryKind.DEDUCTION: "deducted",
+    EntryKind.RETURN: "returned",
+    EntryKind.EXPIRY: "expired",
+    EntryKind.REVOCATION: "revoked",
 }
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import copy
+import enum
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, cast
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, StrictBool
 from typing_extensions import TypeAliasType
 
 from ..domain import MAX_POINTS
+from ..domain import ledger as ledger_rules
+from ..domain import lots as lot_rules
+from ..domain import tickets as ticket_rules
 from ..domain.money import AMOUNT_PATTERN, CURRENCIES
 
 T = TypeVar("T")
@@ -463,7 +467,7 @@ class Lot(BaseModel):
 
     id: str = Field(description="the lot's id: `lot_` and a ULID")
     account_id: str = Field(description="the account it belongs to")
-    source: Literal["purchase", "license_bonus", "adjustment", "import", "returned"] = Field(
+    source: LotSourceName = Field(
         description="how the points arrived: a `purchase`, a `license_bonus`, an `adjustment` (+N by an admin), "
         "an `import` from a previous system, or `returned` (points a ticket gave back after their lot expired)"
     )
@@ -676,36 +680,36 @@ class AdjustmentCreate(RequestBody):
     )
 
 
-_STATES = "`available`, `held`, `deducted`, `expired`, `revoked`, `written_off` or `reissued`"
-# The database's CHECK constraints hold these same values (db/models.py LOT_STATES, ENTRY_KINDS;
-# tests/test_openapi_schemas.py compares them). Named aliases: the document has one schema for
-# each, which every use refers to, so the generated client has one enum for each.
-LotState = TypeAliasType(
-    "LotState",
-    Annotated[
-        Literal["available", "held", "deducted", "expired", "revoked", "written_off", "reissued"],
-        Field(description="a state a lot's points are in; a lot's seven states sum to its points"),
-    ],
-)
-EntryKind = TypeAliasType(
-    "EntryKind",
-    Annotated[
-        Literal[
-            "purchase",
-            "license_bonus",
-            "adjustment",
-            "import",
-            "expiry",
-            "revocation",
-            "capture",
-            "capture_increase",
-            "capture_decrease",
-            "deduction",
-            "return",
+def _values_of(vocabulary: type[enum.StrEnum]) -> Any:
+    """`Literal["a", "b", …]` of a domain StrEnum's values: the document states the enum of strings,
+    and the domain's enum stays the one list (the database's CHECK constraints list the same
+    values, from the same enum; tests/test_openapi_schemas.py compares the document with them)."""
+    return Literal[tuple(member.value for member in vocabulary)]
+
+
+_STATES = ", ".join(f"`{state}`" for state in list(lot_rules.LotState)[:-1]) + f" or `{list(lot_rules.LotState)[-1]}`"
+# Named aliases: the document has one schema for each, which every use refers to, so the generated
+# client has one enum for each. (Type checkers see plain strings: the values are computed.)
+if TYPE_CHECKING:
+    LotState = str
+    EntryKind = str
+    LotSourceName = str
+    TicketStatusName = str
+    TicketActionName = str
+else:
+    LotState = TypeAliasType(
+        "LotState",
+        Annotated[
+            _values_of(lot_rules.LotState),
+            Field(description="a state a lot's points are in; a lot's seven states sum to its points"),
         ],
-        Field(description="what a ledger entry records"),
-    ],
-)
+    )
+    EntryKind = TypeAliasType(
+        "EntryKind", Annotated[_values_of(ledger_rules.EntryKind), Field(description="what a ledger entry records")]
+    )
+    LotSourceName = _values_of(lot_rules.LotSource)
+    TicketStatusName = _values_of(ticket_rules.TicketStatus)
+    TicketActionName = _values_of(ticket_rules.TicketAction)
 
 
 class PostingOut(BaseModel):
@@ -985,7 +989,7 @@ class Ticket(BaseModel):
     forfeited_points: int = Field(
         description="whole points that went back to a revoked lot and were revoked again at once"
     )
-    status: Literal["open", "resolved", "refunded"] = Field(description="`open`, then `resolved` or `refunded`")
+    status: TicketStatusName = Field(description="`open`, then `resolved` or `refunded`")
     version: int = Field(description="1 at opening, one more on each change; the `ETag`, checked against `If-Match`")
     opened_at: datetime = Field(description="when it was opened (UTC, RFC 3339)")
     resolved_at: datetime | None = Field(
@@ -1032,7 +1036,7 @@ class HistoryEntry(BaseModel):
     model_config = _examples(_OPENED)
 
     at: datetime = Field(description="when (UTC, RFC 3339)")
-    action: Literal["opened", "adjusted", "resolved", "refunded", "credited"] = Field(description="what was done")
+    action: TicketActionName = Field(description="what was done")
     points: int = Field(
         description=(
             "whole points: captured (`opened`, `adjusted`), deducted (`resolved`) "

@@ -38,6 +38,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from ..domain.ledger import EntryKind
+from ..domain.lots import LotSource, LotState
+from ..domain.tickets import TicketStatus
 from .types import BigIntPK, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -48,22 +51,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-LOT_STATES = ("available", "held", "deducted", "expired", "revoked", "written_off", "reissued")
-LOT_SOURCES = ("purchase", "license_bonus", "adjustment", "import", "returned")
-ENTRY_KINDS = (
-    "purchase",
-    "license_bonus",
-    "adjustment",
-    "import",
-    "expiry",
-    "revocation",
-    "capture",
-    "capture_increase",
-    "capture_decrease",
-    "deduction",
-    "return",
-)
-TICKET_STATUSES = ("open", "resolved", "refunded")
+# The vocabularies are the domain's StrEnums; the CHECK constraints below list their values.
+LOT_STATES: tuple[str, ...] = tuple(state.value for state in LotState)
+LOT_SOURCES: tuple[str, ...] = tuple(source.value for source in LotSource)
+ENTRY_KINDS: tuple[str, ...] = tuple(kind.value for kind in EntryKind)
+TICKET_STATUSES: tuple[str, ...] = tuple(status.value for status in TicketStatus)
 ROLES = ("admin", "billing", "helpdesk", "viewer")
 BONUS_POLICIES = ("first_license", "every_license")
 WEBHOOK_OUTCOMES = ("applied", "ignored", "failed", "needs_review", "conflict")

@@ -14,7 +14,17 @@ from datetime import datetime, timedelta
 from .clock import is_expired
 from .errors import InsufficientPointsError
 
-STATES = ("available", "held", "deducted", "expired", "revoked", "written_off", "reissued")
+
+class LotState(enum.StrEnum):
+    """Where a lot's points are; a lot's seven states always sum to its points."""
+
+    AVAILABLE = "available"
+    HELD = "held"
+    DEDUCTED = "deducted"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    WRITTEN_OFF = "written_off"
+    REISSUED = "reissued"
 
 
 class LotSource(enum.StrEnum):

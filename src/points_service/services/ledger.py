@@ -17,6 +17,7 @@ from ..db.ids import new_id
 from ..db.records import Account, Entry, Lot, Posting
 from ..domain.clock import is_expired
 from ..domain.errors import NotFoundError
+from ..domain.lots import LotState
 from .balance import Balance, balance_at
 from .context import Context
 from .state import Scope
@@ -42,13 +43,7 @@ def new_lot(account_id: str, source: str, *, granted_at: datetime, now: datetime
         "account_id": account_id,
         "source": source,
         "points": 0,
-        "available": 0,
-        "held": 0,
-        "deducted": 0,
-        "expired": 0,
-        "revoked": 0,
-        "written_off": 0,
-        "reissued": 0,
+        **{state.value: 0 for state in LotState},
         "granted_at": granted_at,
         "expires_at": None,
         "revoked_at": None,

@@ -35,11 +35,12 @@ from ..db.records import (
 )
 from ..domain.clock import is_expired
 from ..domain.errors import NotFoundError
+from ..domain.ledger import EntryKind
 from ..domain.lots import LotKey, consumption_key
 from .balance import Balance, Expiring, balance_at
 from .tickets import TicketDetail
 
-MODIFICATION_KINDS = ("purchase", "license_bonus", "adjustment", "import", "expiry", "revocation")
+MODIFICATION_KINDS = tuple(kind.value for kind in EntryKind if kind.modifies_balance)
 _NO_SEQ_LIMIT = 2**62
 
 
