@@ -13,10 +13,9 @@ from .api.limits import BodyGuard
 from .api.metrics import Metrics
 from .api.metrics import router as metrics_router
 from .api.observability import RequestObserver, configure_logging
-from .api.problems import ProblemError, install_problem_handlers, unexpected_error_response
+from .api.problems import install_problem_handlers, unexpected_error_response
 from .api.problems import router as problems_router
 from .api.routers import accounts, admin, catalogue, grants, health, tickets, webhooks
-from .api.writes import ReplayError, problem_with_idempotency, replay_response
 from .domain.clock import Clock, SystemClock
 from .services.uow import Database
 from .settings import Settings, get_settings
@@ -54,8 +53,6 @@ def create_app(
     app.state.owners = Owners()
     app.state.metrics = metrics
     install_problem_handlers(app)
-    app.add_exception_handler(ReplayError, lambda _request, exc: replay_response(exc))
-    app.add_exception_handler(ProblemError, problem_with_idempotency)  # type: ignore[arg-type]  # registered for ProblemError only
     app.state.inflight = {}
     # A request is matched against the routes one after another (FastAPI's router is a list), so
     # the routes most requests take come first: the ticket writes, then the account reads.

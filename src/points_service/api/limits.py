@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .problems import MEDIA_TYPE, PROBLEMS
+from .problems import MEDIA_TYPE, problem_document, render_problem
 
 MAX_BODY_BYTES = 64 * 1024
 _WITH_BODY = {"POST", "PUT", "PATCH"}
@@ -60,9 +57,9 @@ class BodyGuard:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send, slug: str, detail: str) -> None:
-        status, title, _ = PROBLEMS[slug]
-        doc: dict[str, Any] = {"type": f"{self.base}{slug}", "title": title, "status": status, "detail": detail}
-        payload = json.dumps(doc).encode()
+        doc = problem_document(self.base, slug, detail)
+        status = doc["status"]
+        payload = render_problem(doc).encode()
         await send(
             {
                 "type": "http.response.start",

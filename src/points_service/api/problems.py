@@ -93,11 +93,16 @@ def validation_problem(pointer: str, detail: str, **extra: Any) -> ProblemError:
     return ProblemError("validation-error", detail, errors=[{"pointer": pointer, "detail": detail}], **extra)
 
 
-def problem_body(request: Request, slug: str, detail: str, **extra: Any) -> dict[str, Any]:
+def problem_document(base_uri: str, slug: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """Every problem document the service sends is built here (the ASGI guards' included)."""
     status, title, _ = PROBLEMS[slug]
-    base = request.app.state.settings.problem_base_uri
-    reserved = {"type": f"{base}{slug}", "title": title, "status": status, "detail": detail}
+    reserved = {"type": f"{base_uri}{slug}", "title": title, "status": status, "detail": detail}
     return reserved | {k: v for k, v in extra.items() if k not in reserved}
+
+
+def problem_body(request: Request, slug: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """`problem_document` with the app's configured base URI."""
+    return problem_document(request.app.state.settings.problem_base_uri, slug, detail, **extra)
 
 
 def render_problem(body: dict[str, Any]) -> str:
@@ -112,28 +117,27 @@ def problem_response(
     return JSONResponse(body, status_code=body["status"], headers=headers, media_type=MEDIA_TYPE)
 
 
+# A domain error → its problem type: the most specific class listed wins (its MRO is walked).
+DOMAIN_PROBLEMS: dict[type[DomainError], str] = {
+    IdempotencyKeyReusedError: "idempotency-key-reused",
+    IdempotencyInProgressError: "idempotency-in-progress",
+    InsufficientPointsError: "insufficient-points",
+    InvalidStateError: "invalid-state",
+    ConflictError: "conflict",
+    NotFoundError: "not-found",
+    PreconditionFailedError: "precondition-failed",
+    RuleViolationError: "validation-error",
+    DomainError: "validation-error",
+}
+
+
 def domain_problem(exc: DomainError) -> tuple[str, dict[str, Any]]:
-    match exc:
-        case IdempotencyKeyReusedError():
-            return "idempotency-key-reused", {}
-        case IdempotencyInProgressError():
-            return "idempotency-in-progress", {}
-        case InsufficientPointsError():
-            return "insufficient-points", exc.extra
-        case InvalidStateError():
-            return "invalid-state", exc.extra
-        case ConflictError():
-            return "conflict", exc.extra
-        case NotFoundError():
-            return "not-found", {}
-        case PreconditionFailedError():
-            return "precondition-failed", exc.extra
-        case RuleViolationError():
-            return "validation-error", {
-                "errors": [{"pointer": _body_pointer(exc.pointer), "detail": exc.detail}],
-                **exc.extra,
-            }
-    return "validation-error", {"errors": [{"pointer": "#", "detail": exc.detail}]}
+    """The problem type of a domain error, and the members its document carries."""
+    slug = next(DOMAIN_PROBLEMS[cls] for cls in type(exc).__mro__ if cls in DOMAIN_PROBLEMS)
+    if slug != "validation-error":
+        return slug, exc.extra
+    pointer = _body_pointer(exc.pointer) if isinstance(exc, RuleViolationError) else "#"
+    return slug, {"errors": [{"pointer": pointer, "detail": exc.detail}], **exc.extra}
 
 
 def _body_pointer(pointer: str) -> str:
@@ -212,13 +216,29 @@ def allowed_methods(request: Request) -> str:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    """Every exception handler of the app: what each error a request can meet answers."""
+    # These modules build on this one (its documents and `ProblemError`): imported when the app
+    # is made, not when this module loads.
+    from .deps import missing_account
+    from .writes import ReplayError, remember_refusal, replay_response
+
+    @app.exception_handler(ReplayError)
+    async def _replay(_request: Request, exc: ReplayError) -> Response:
+        return replay_response(exc)
+
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         slug, extra = domain_problem(exc)
         return problem_response(request, slug, exc.detail, **extra)
 
     @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+    async def _problem(request: Request, exc: ProblemError) -> Response:
+        if exc.slug == "validation-error":
+            exc = await missing_account(request) or exc  # a 404 comes before a 422
+        if exc.slug == "not-found":  # an access check's 404 is stored under the request's key
+            stored = await remember_refusal(request, problem_body(request, exc.slug, exc.detail, **exc.extra))
+            if stored is not None:
+                return stored
         return problem_response(request, exc.slug, exc.detail, headers=exc.headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)

@@ -28,8 +28,8 @@ from ..db.records import SELECT, StoredResponse
 from ..domain.errors import DomainError
 from ..services.idempotency import Answered, IdempotencyKeyReusedError, Idempotent, Rendered, RequestKey, StoreResponse
 from ..services.state import Command
-from .deps import Caller, database, missing_account
-from .problems import ProblemError, domain_problem, problem_body, render_problem, validation_problem
+from .deps import Caller, database
+from .problems import ProblemError, domain_problem, problem_body, problem_response, render_problem, validation_problem
 from .routing import RAW_BODY, parse_json
 
 R = TypeVar("R")
@@ -199,22 +199,17 @@ async def remember(
     return answer(answered)
 
 
-async def problem_with_idempotency(request: Request, exc: ProblemError) -> Response:
-    """The problem handler, storing a 404 of the access checks under the request's key."""
-    if exc.slug == "validation-error":
-        exc = await missing_account(request) or exc  # a 404 comes before a 422
-    problem = problem_body(request, exc.slug, exc.detail, **exc.extra)
-    key = request_key(request) if exc.slug == "not-found" else None
-    if key is not None:
-        rendered = Rendered(problem["status"], render_problem(problem), {})
-        try:
-            answered = await database(request).write(
-                StoreResponse(key=key, now=request.app.state.clock.now(), response=rendered)
-            )
-        except IdempotencyKeyReusedError:
-            problem = problem_body(request, "idempotency-key-reused", IdempotencyKeyReusedError().detail)
-        else:
-            return answer(answered)  # the same request answered before is answered the same
-    return Response(
-        render_problem(problem), status_code=problem["status"], headers=exc.headers, media_type=PROBLEM_JSON
-    )
+async def remember_refusal(request: Request, problem: dict[str, Any]) -> Response | None:
+    """Store a refusal of the access checks (a 404) under the request's Idempotency-Key, so the
+    same request answered before is answered the same; None if the request has no key."""
+    key = request_key(request)
+    if key is None:
+        return None
+    rendered = Rendered(problem["status"], render_problem(problem), {})
+    now = request.app.state.clock.now()
+    try:
+        answered = await database(request).write(StoreResponse(key=key, now=now, response=rendered))
+    except IdempotencyKeyReusedError:
+        reused = _reused()
+        return problem_response(request, reused.slug, reused.detail)
+    return answer(answered)

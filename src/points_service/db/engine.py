@@ -41,7 +41,7 @@ def is_sqlite(raw: str) -> bool:
     return make_url(raw).get_backend_name() == "sqlite"
 
 
-# Connections beyond the threads' own: for a script's or a test's own connection (`read_here`).
+# Connections beyond the threads' own: for a script's or a test's own connection.
 _SPARE = 2
 
 

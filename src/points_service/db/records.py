@@ -360,22 +360,6 @@ class ApiKey:
         return self.id
 
 
-Record = (
-    Account
-    | Lot
-    | Ticket
-    | Allocation
-    | TicketEvent
-    | Entry
-    | Posting
-    | License
-    | WebhookEvent
-    | StoredResponse
-    | Plan
-    | Category
-    | LicenseProduct
-    | ApiKey
-)
 RECORDS: tuple[type[Any], ...] = (
     Account,
     Lot,

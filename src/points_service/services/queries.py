@@ -25,9 +25,7 @@ from ..db.records import (
     Allocation,
     Category,
     Entry,
-    LicenseProduct,
     Lot,
-    Plan,
     Posting,
     Ticket,
     TicketEvent,
@@ -396,8 +394,6 @@ LOT_OWNER = select(t.lots.c.account_id).where(t.lots.c.id == bindparam("ident"))
 
 
 # -- the catalogue -------------------------------------------------------------------------------------------
-
-CATALOGUE_RECORDS: dict[str, type[Any]] = {"plans": Plan, "categories": Category, "license_products": LicenseProduct}
 
 
 def catalogue_page(

@@ -95,12 +95,6 @@ class Needs:
         self.accounts.update(account_ids)
         return self
 
-    def merge(self, other: Needs) -> None:
-        for name, value in vars(other).items():
-            if isinstance(value, set):
-                getattr(self, name).update(value)
-        self.catalogue |= other.catalogue
-
 
 class Command(Protocol[R_co]):
     """A write use case: it says what it reads (`needs`, the accounts it locks among them, given

@@ -629,11 +629,6 @@ class Database:
                     raise
         raise AssertionError("unreachable")
 
-    def read_here(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        """`fn(conn, *args, **kwargs)` in one snapshot, in the calling thread (scripts, tests)."""
-        with self.engine.connect() as conn:
-            return self._in_snapshot(conn, fn, args, kwargs)
-
     # -- life ------------------------------------------------------------------------------------
 
     def open(self) -> None:
