@@ -7,7 +7,7 @@ from typing import Any
 
 from ..db import records as r
 from ..domain.money import format_amount
-from ..services.balance import Balance
+from ..services.balance import BalanceView
 from ..services.queries import PendingExpiry, effective_lot_states
 
 
@@ -17,7 +17,7 @@ def money(minor: int | None, currency: str | None) -> dict[str, str] | None:
     return {"amount": format_amount(minor, currency), "currency": currency}
 
 
-def balance(b: Balance) -> dict[str, Any]:
+def balance(b: BalanceView) -> dict[str, Any]:
     return {
         "account_id": b.account_id,
         "available": b.available,
@@ -28,7 +28,7 @@ def balance(b: Balance) -> dict[str, Any]:
     }
 
 
-def account(a: r.Account, b: Balance) -> dict[str, Any]:
+def account(a: r.Account, b: BalanceView) -> dict[str, Any]:
     return {
         "account_id": a.id,
         "display_name": a.display_name,

@@ -18,7 +18,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Header, Request
+from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import bindparam
@@ -79,7 +79,7 @@ def _reused() -> ProblemError:
     return ProblemError("idempotency-key-reused", IdempotencyKeyReusedError().detail)
 
 
-async def idempotency(
+async def key_or_replay(
     request: Request,
     principal: Caller,
     idempotency_key: Annotated[
@@ -104,6 +104,10 @@ async def idempotency(
             raise _reused()
         raise ReplayError(Answered(Rendered(stored.status_code, stored.body, dict(stored.headers)), replayed=True))
     return key
+
+
+# A write route's Idempotency-Key: None without the header; a stored answer replays at once.
+KeyOrReplay = Annotated[RequestKey | None, Depends(key_or_replay)]
 
 
 def refusal_renderer(request: Request) -> Callable[[DomainError], Rendered | None]:

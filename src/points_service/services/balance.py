@@ -22,7 +22,7 @@ class Expiring:
 
 
 @dataclass(frozen=True, slots=True)
-class Balance:
+class BalanceView:
     account_id: str
     available: int
     held: int
@@ -37,7 +37,7 @@ def balance_at(
     lots: Iterable[tuple[datetime | None, str, int]],
     now: datetime,
     window: timedelta,
-) -> Balance:
+) -> BalanceView:
     """`counters`: the stored (available, held, deducted); `lots`: (expires_at, lot id, available
     points) of the account's lots with available points (others may be included and are ignored)."""
     available, held, deducted = counters
@@ -45,7 +45,7 @@ def balance_at(
     relevant = sorted(
         (at, lot_id, points) for at, lot_id, points in lots if points > 0 and at is not None and at <= horizon
     )
-    return Balance(
+    return BalanceView(
         account_id=account_id,
         available=available - sum(points for at, _, points in relevant if is_expired(at, now)),
         held=held,

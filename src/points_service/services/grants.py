@@ -10,7 +10,7 @@ from ..domain.clock import expiry_from
 from ..domain.errors import ConflictError, InsufficientPointsError, RuleViolationError
 from ..domain.lots import LotKey, write_off_order
 from ..domain.money import parse_amount
-from .balance import Balance
+from .balance import BalanceView
 from .context import Context
 from .ledger import AccountWriter, Move, new_lot, open_account_write
 from .state import Needs, Scope
@@ -38,7 +38,7 @@ class Paid:
 class Granted:
     lot: Lot | None
     created: bool
-    balance: Balance
+    balance: BalanceView
     license: License | None = None
 
 
@@ -46,7 +46,7 @@ class Granted:
 class Adjusted:
     lot: Lot | None
     moves: list[Move]
-    balance: Balance
+    balance: BalanceView
 
 
 def _purchase_time(requested: datetime | None, ctx: Context, now: datetime, pointer: str) -> datetime:

@@ -18,7 +18,7 @@ from ..db.records import Account, Entry, Lot, Posting
 from ..domain.clock import is_expired
 from ..domain.errors import NotFoundError
 from ..domain.lots import LotState
-from .balance import Balance, balance_at
+from .balance import BalanceView, balance_at
 from .context import Context
 from .state import Scope
 
@@ -85,7 +85,7 @@ class AccountWriter:
         the rules of consumption order leave those out)."""
         return [lot for lot in self.tx.lots_of(self.account_id) if lot.available > 0]
 
-    def balance(self, window: timedelta) -> Balance:
+    def balance(self, window: timedelta) -> BalanceView:
         """The balance at the command's instant, as it leaves the account."""
         account = self.account
         lots = ((lot.expires_at, lot.id, lot.available) for lot in self.tx.lots_of(self.account_id))

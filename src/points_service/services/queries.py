@@ -35,8 +35,8 @@ from ..domain.clock import is_expired
 from ..domain.errors import NotFoundError
 from ..domain.ledger import EntryKind
 from ..domain.lots import LotKey, consumption_key
-from .balance import Balance, Expiring, balance_at
-from .tickets import TicketDetail
+from .balance import BalanceView, Expiring, balance_at
+from .tickets import TicketView
 
 MODIFICATION_KINDS = tuple(kind.value for kind in EntryKind if kind.modifies_balance)
 _NO_SEQ_LIMIT = 2**62
@@ -110,7 +110,7 @@ def balance_params(account_id: str, now: datetime, window: timedelta) -> dict[st
 
 def balance_from_rows(
     account_id: str, rows: Sequence[Row[*tuple[Any, ...]]], now: datetime, window: timedelta
-) -> Balance:
+) -> BalanceView:
     """The balance `BALANCE`'s rows describe (no row: the account does not exist)."""
     if not rows:
         raise NotFoundError("account", account_id)
@@ -121,7 +121,7 @@ def balance_from_rows(
 
 def account_and_balance(
     conn: Connection, account_id: str, now: datetime, window: timedelta
-) -> tuple[Account, Balance, list[Lot]]:
+) -> tuple[Account, BalanceView, list[Lot]]:
     """The account, its balance, and its lots whose expiry is due but not written (for
     `ledger_page`), with one statement."""
     rows = conn.execute(ACCOUNT_AND_LOTS, balance_params(account_id, now, window)).all()
@@ -137,7 +137,7 @@ def account_and_balance(
     return account, balance, [lot for lot in lots if is_expired(lot.expires_at, now)]
 
 
-def balances(conn: Connection, accounts: Sequence[Account], now: datetime, window: timedelta) -> list[Balance]:
+def balances(conn: Connection, accounts: Sequence[Account], now: datetime, window: timedelta) -> list[BalanceView]:
     """The balances of several accounts (a page of them), with one statement for all their lots."""
     lots: dict[str, list[tuple[datetime | None, str, int]]] = {account.id: [] for account in accounts}
     if lots:
@@ -311,14 +311,14 @@ HISTORY = (
 )
 
 
-def ticket_detail(conn: Connection, ticket_id: str) -> TicketDetail:
+def ticket_detail(conn: Connection, ticket_id: str) -> TicketView:
     row = conn.execute(TICKET, {"ticket_id": ticket_id}).first()
     if row is None:
         raise NotFoundError("ticket", ticket_id)
     params = {"ticket_id": ticket_id}
     allocations = [Allocation(*r) for r in conn.execute(ALLOCATIONS, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     history = [TicketEvent(*r) for r in conn.execute(HISTORY, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
-    return TicketDetail(Ticket(*row), allocations, history)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    return TicketView(Ticket(*row), allocations, history)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 # -- accounts ---------------------------------------------------------------------------------------
@@ -444,7 +444,7 @@ class Statement:
     """The three-part view of one account, read from one snapshot."""
 
     account: Account
-    balance: Balance
+    balance: BalanceView
     modifications: Page  # part 1: ledger entries of the modification kinds (pending expiries too)
     in_progress: Page  # part 2: open tickets
     closed: Page  # part 3: resolved and refunded tickets

@@ -24,7 +24,7 @@ REFUND_REASONS = ("software_bug", "withdrawn", "duplicate", "other")
 
 
 @dataclass(frozen=True)
-class TicketDetail:
+class TicketView:
     """A ticket with its allocations (in sequence) and its history (oldest first)."""
 
     ticket: Ticket
@@ -75,10 +75,10 @@ def _record(
     )
 
 
-def _detail(tx: Scope, ticket_id: str) -> TicketDetail:
+def _detail(tx: Scope, ticket_id: str) -> TicketView:
     ticket = tx.ticket(ticket_id)
     assert ticket is not None
-    return TicketDetail(ticket, tx.allocations(ticket_id), tx.history(ticket_id))
+    return TicketView(ticket, tx.allocations(ticket_id), tx.history(ticket_id))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,7 +98,7 @@ class OpenTicket:
         needs.ticket_refs.add((self.account_id, self.external_ref))
         needs.catalogue = True
 
-    def apply(self, tx: Scope) -> TicketDetail:
+    def apply(self, tx: Scope) -> TicketView:
         writer = open_account_write(tx, self.ctx, self.account_id)
         category, rule = _active_rule(tx, self.category)
         points = estimate(rule, quantity=self.quantity, estimated_points=self.estimated_points)
@@ -196,7 +196,7 @@ class AdjustTicket(_TicketChange):
         super().needs(needs)
         needs.catalogue |= self.reclassify is not None and self.reclassify.category is not None
 
-    def apply(self, tx: Scope) -> TicketDetail:
+    def apply(self, tx: Scope) -> TicketView:
         writer, ticket = self._begin(tx)
         new_category, new_quantity, new_pricing = ticket.category_code, ticket.quantity, ticket.pricing
         reclassify = self.reclassify
@@ -234,7 +234,7 @@ class ResolveTicket(_TicketChange):
     points: int | None = None
     note: str | None = None
 
-    def apply(self, tx: Scope) -> TicketDetail:
+    def apply(self, tx: Scope) -> TicketView:
         writer, ticket = self._begin(tx)
         if self.points is not None:
             ticket = self._set_capture(writer, ticket, self.points, self.note)
@@ -273,7 +273,7 @@ class RefundTicket(_TicketChange):
     reason: str
     note: str | None = None
 
-    def apply(self, tx: Scope) -> TicketDetail:
+    def apply(self, tx: Scope) -> TicketView:
         writer, ticket = self._begin(tx)
         return_reason = ReturnReason(self.reason)
         from_state: Literal["held", "deducted"]
@@ -311,7 +311,7 @@ class CreditTicket(_TicketChange):
     points: int
     reason: str
 
-    def apply(self, tx: Scope) -> TicketDetail:
+    def apply(self, tx: Scope) -> TicketView:
         writer, ticket = self._begin(tx)
         check_credit(self.points, deducted=ticket.deducted_points, returned=ticket.returned_points)
         returned = give_back(

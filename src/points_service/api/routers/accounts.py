@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from ...services import queries
 from ...services.accounts import PutAccount
-from ...services.balance import Balance
+from ...services.balance import BalanceView
 from .. import present, schemas
 from ..deps import ALL, STAFF, Principal, allow, command_context, database, on_account
 from ..pagination import (
@@ -95,7 +95,7 @@ async def list_accounts(
         scope = scope_of("accounts")
         after = decode_cursor(cursor, scope, text)
 
-        def accounts_page(conn: Connection) -> tuple[queries.Page, list[Balance]]:
+        def accounts_page(conn: Connection) -> tuple[queries.Page, list[BalanceView]]:
             page = queries.list_accounts(conn, after=after, limit=limit)
             return page, queries.balances(conn, page.items, now, window)
 

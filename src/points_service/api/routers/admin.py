@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ...services.expiry import sweep
-from ...services.idempotency import PurgeResponses, RequestKey
+from ...services.idempotency import PurgeResponses
 from ...services.verify import verify
 from .. import schemas
 from ..deps import ADMIN, Principal, allow, command_context, database
 from ..routing import DeferredJsonRoute
-from ..writes import idempotency, remember
+from ..writes import KeyOrReplay, remember
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=DeferredJsonRoute)
 
@@ -28,7 +28,7 @@ AccountFilter = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._:-]{1,64}$", 
 async def run_expiry_sweep(
     request: Request,
     principal: Admin,
-    idem: Annotated[RequestKey | None, Depends(idempotency)],
+    key: KeyOrReplay,
     account_id: AccountFilter = None,
 ) -> Response:
     """Safe to run concurrently and repeatedly: each lot's expiry is written exactly once. Also
@@ -39,7 +39,7 @@ async def run_expiry_sweep(
     if account_id is None:
         before = system.clock.now() - timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
         await db.write(PurgeResponses(before=before))
-    return await remember(request, idem, 200, schemas.SweepResult(**asdict(result)), {})
+    return await remember(request, key, 200, schemas.SweepResult(**asdict(result)), {})
 
 
 @router.get(

@@ -7,13 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from ...services import grants
-from ...services.idempotency import RequestKey
 from ...services.revocation import Revocation, RevokeLot
 from .. import present, schemas
 from ..deps import ADMIN, BILLING, Principal, command_context, lot_account, on_account, on_lot
 from ..problems import validation_problem
 from ..routing import DeferredJsonRoute
-from ..writes import execute, idempotency
+from ..writes import KeyOrReplay, execute
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["points"], route_class=DeferredJsonRoute)
@@ -21,7 +20,6 @@ router = APIRouter(prefix="/v1", tags=["points"], route_class=DeferredJsonRoute)
 # The commands find the account under its lock (404 when it is absent): no separate look-up.
 Billing = Annotated[Principal, Depends(on_account(*BILLING, found_later=True))]
 Admin = Annotated[Principal, Depends(on_account(*ADMIN, found_later=True))]
-Idem = Annotated[RequestKey | None, Depends(idempotency)]
 
 
 def _lot(lot: Any, balance: Any) -> dict[str, Any] | None:
@@ -44,7 +42,7 @@ def _granted(granted: grants.Granted) -> tuple[int, dict[str, Any], dict[str, st
     },
 )
 async def create_purchase(
-    request: Request, principal: Billing, idem: Idem, account_id: AccountId, body: schemas.PurchaseCreate
+    request: Request, principal: Billing, key: KeyOrReplay, account_id: AccountId, body: schemas.PurchaseCreate
 ) -> Response:
     """A point pack bought with `payment_id`. `purchased_at` defaults to now, may be up to 5 minutes
     ahead and 7 days back (admins: any past time); `paid` defaults to the plan's price. The same
@@ -58,7 +56,7 @@ async def create_purchase(
         purchased_at=body.purchased_at,
         paid=grants.Paid(body.paid.amount, body.paid.currency) if body.paid else None,
     )
-    return await execute(request, idem, command, present=_granted, model=schemas.LotWithBalance)
+    return await execute(request, key, command, present=_granted, model=schemas.LotWithBalance)
 
 
 def _licensed(granted: grants.Granted) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -82,7 +80,7 @@ def _licensed(granted: grants.Granted) -> tuple[int, dict[str, Any], dict[str, s
     },
 )
 async def create_license(
-    request: Request, principal: Billing, idem: Idem, account_id: AccountId, body: schemas.LicenseCreate
+    request: Request, principal: Billing, key: KeyOrReplay, account_id: AccountId, body: schemas.LicenseCreate
 ) -> Response:
     """A license sold to the account. Its product's bonus policy decides the bonus lot
     (`first_license`: only the account's first license; `every_license`). A license key belongs to
@@ -95,7 +93,7 @@ async def create_license(
         product=body.product,
         purchased_at=body.purchased_at,
     )
-    return await execute(request, idem, command, present=_licensed, model=schemas.LicenseResult)
+    return await execute(request, key, command, present=_licensed, model=schemas.LicenseResult)
 
 
 @router.post(
@@ -112,7 +110,7 @@ async def create_license(
     },
 )
 async def create_import(
-    request: Request, principal: Admin, idem: Idem, account_id: AccountId, body: schemas.ImportCreate
+    request: Request, principal: Admin, key: KeyOrReplay, account_id: AccountId, body: schemas.ImportCreate
 ) -> Response:
     """Admin only: a balance moved from a previous system, once per `external_ref` (an identical
     repeat answers 200). `expires_at` omitted: two years from `granted_at`; `null`: never; in the
@@ -127,7 +125,7 @@ async def create_import(
         expires_at=body.expires_at if "expires_at" in body.model_fields_set else grants.UNSET,
         payment_id=body.payment_id,
     )
-    return await execute(request, idem, command, present=_granted, model=schemas.LotWithBalance)
+    return await execute(request, key, command, present=_granted, model=schemas.LotWithBalance)
 
 
 def _adjusted(adjusted: grants.Adjusted) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -156,7 +154,7 @@ def _adjusted(adjusted: grants.Adjusted) -> tuple[int, dict[str, Any], dict[str,
     },
 )
 async def create_adjustment(
-    request: Request, principal: Admin, idem: Idem, account_id: AccountId, body: schemas.AdjustmentCreate
+    request: Request, principal: Admin, key: KeyOrReplay, account_id: AccountId, body: schemas.AdjustmentCreate
 ) -> Response:
     """Admin only. `+N` grants a new lot (`source: adjustment`, expiring two years from now unless
     `expires_at` says otherwise; `null` never) → 201. `−N` writes off available points in
@@ -170,7 +168,7 @@ async def create_adjustment(
         reason=body.reason,
         expires_at=body.expires_at if "expires_at" in body.model_fields_set else grants.UNSET,
     )
-    return await execute(request, idem, command, present=_adjusted, model=schemas.AdjustmentResult)
+    return await execute(request, key, command, present=_adjusted, model=schemas.AdjustmentResult)
 
 
 def _revoked(result: Revocation) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -196,7 +194,7 @@ def _revoked(result: Revocation) -> tuple[int, dict[str, Any], dict[str, str]]:
 async def revoke_lot(
     request: Request,
     principal: Annotated[Principal, Depends(on_lot(*BILLING))],
-    idem: Idem,
+    key: KeyOrReplay,
     lot_id: str,
     body: schemas.RevokeRequest,
 ) -> Response:
@@ -205,4 +203,4 @@ async def revoke_lot(
     command = RevokeLot(
         ctx=command_context(request, principal), account_id=lot_account(request), lot_id=lot_id, reason=body.reason
     )
-    return await execute(request, idem, command, present=_revoked, model=schemas.Revocation)
+    return await execute(request, key, command, present=_revoked, model=schemas.Revocation)

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from ...services import queries
 from ...services import tickets as commands
-from ...services.idempotency import RequestKey
 from .. import present, schemas
 from ..deps import (
     ALL,
@@ -23,13 +22,12 @@ from ..deps import (
     ticket_account,
 )
 from ..routing import DeferredJsonRoute
-from ..writes import execute, idempotency
+from ..writes import KeyOrReplay, execute
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["tickets"], route_class=DeferredJsonRoute)
 
 Helpdesk = Annotated[Principal, Depends(on_ticket(*HELPDESK))]
-Idem = Annotated[RequestKey | None, Depends(idempotency)]
 ExpectedVersion = Annotated[int | None, Depends(if_match)]
 
 _MUTATION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -37,13 +35,13 @@ _MUTATION_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _present(response: Response, detail: commands.TicketDetail) -> dict[str, Any]:
+def _present(response: Response, detail: commands.TicketView) -> dict[str, Any]:
     response.headers.update(etag(detail.ticket.version))
     return present.ticket_detail(detail.ticket, detail.allocations, detail.history)
 
 
 def _answer(status: int) -> Any:
-    def answer(detail: commands.TicketDetail) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def answer(detail: commands.TicketView) -> tuple[int, dict[str, Any], dict[str, str]]:
         headers = etag(detail.ticket.version)
         if status == 201:
             headers["Location"] = f"/v1/tickets/{detail.ticket.id}"
@@ -62,7 +60,7 @@ def _answer(status: int) -> Any:
 async def open_ticket(
     request: Request,
     principal: Annotated[Principal, Depends(on_account(*HELPDESK, found_later=True))],
-    idem: Idem,
+    key: KeyOrReplay,
     account_id: AccountId,
     body: schemas.TicketCreate,
 ) -> Response:
@@ -80,7 +78,7 @@ async def open_ticket(
         estimated_points=body.estimated_points,
         subject=body.subject,
     )
-    return await execute(request, idem, command, present=_answer(201), model=schemas.TicketDetail)
+    return await execute(request, key, command, present=_answer(201), model=schemas.TicketDetail)
 
 
 @router.get(
@@ -107,7 +105,7 @@ async def get_ticket(
 async def adjust_ticket(
     request: Request,
     principal: Helpdesk,
-    idem: Idem,
+    key: KeyOrReplay,
     expected: ExpectedVersion,
     ticket_id: str,
     body: schemas.TicketAdjust,
@@ -122,7 +120,7 @@ async def adjust_ticket(
         reclassify=commands.Reclassification(body.category, body.quantity),
         expected_version=expected,
     )
-    return await execute(request, idem, command, present=_answer(200), model=schemas.TicketDetail)
+    return await execute(request, key, command, present=_answer(200), model=schemas.TicketDetail)
 
 
 @router.post(
@@ -135,7 +133,7 @@ async def adjust_ticket(
 async def resolve_ticket(
     request: Request,
     principal: Helpdesk,
-    idem: Idem,
+    key: KeyOrReplay,
     expected: ExpectedVersion,
     ticket_id: str,
     body: schemas.TicketResolve,
@@ -149,7 +147,7 @@ async def resolve_ticket(
         note=body.note,
         expected_version=expected,
     )
-    return await execute(request, idem, command, present=_answer(200), model=schemas.TicketDetail)
+    return await execute(request, key, command, present=_answer(200), model=schemas.TicketDetail)
 
 
 @router.post(
@@ -162,7 +160,7 @@ async def resolve_ticket(
 async def refund_ticket(
     request: Request,
     principal: Helpdesk,
-    idem: Idem,
+    key: KeyOrReplay,
     expected: ExpectedVersion,
     ticket_id: str,
     body: schemas.TicketRefund,
@@ -179,7 +177,7 @@ async def refund_ticket(
         note=body.note,
         expected_version=expected,
     )
-    return await execute(request, idem, command, present=_answer(200), model=schemas.TicketDetail)
+    return await execute(request, key, command, present=_answer(200), model=schemas.TicketDetail)
 
 
 @router.post(
@@ -192,7 +190,7 @@ async def refund_ticket(
 async def credit_ticket(
     request: Request,
     principal: Helpdesk,
-    idem: Idem,
+    key: KeyOrReplay,
     expected: ExpectedVersion,
     ticket_id: str,
     body: schemas.TicketCredit,
@@ -208,4 +206,4 @@ async def credit_ticket(
         reason=body.reason,
         expected_version=expected,
     )
-    return await execute(request, idem, command, present=_answer(200), model=schemas.TicketDetail)
+    return await execute(request, key, command, present=_answer(200), model=schemas.TicketDetail)
