@@ -326,16 +326,7 @@ class Database:
             first = self._queue.get()
             if first is _STOP:
                 break
-            jobs = [first]
-            while len(jobs) < self.batch_size:
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if job is _STOP:
-                    stopping = True
-                    break
-                jobs.append(job)
+            jobs, stopping = _more(self._queue, first, self.batch_size)
             taken = self._take(jobs)
             if taken:
                 try:
@@ -586,16 +577,7 @@ class Database:
             first = self._read_queue.get()
             if first is _STOP:
                 break
-            jobs = [first]
-            while len(jobs) < READ_BATCH:
-                try:
-                    job = self._read_queue.get_nowait()
-                except queue.Empty:
-                    break
-                if job is _STOP:
-                    stopping = True
-                    break
-                jobs.append(job)
+            jobs, stopping = _more(self._read_queue, first, READ_BATCH)
             taken = self._take(jobs)
             for job in taken:
                 call, args = job.command
@@ -669,6 +651,20 @@ class Database:
 
     async def dispose(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.close)
+
+
+def _more(jobs: queue.SimpleQueue[Any], first: _Job, most: int) -> tuple[list[_Job], bool]:
+    """`first` and what else is queued already, up to `most` jobs; and whether a stop came."""
+    taken = [first]
+    while len(taken) < most:
+        try:
+            job = jobs.get_nowait()
+        except queue.Empty:
+            break
+        if job is _STOP:
+            return taken, True
+        taken.append(job)
+    return taken, False
 
 
 def _busy(exc: DBAPIError, message: str) -> DatabaseBusyError:
