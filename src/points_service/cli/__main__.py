@@ -1,0 +1,5 @@
+"""`python -m points_service.cli`, as the `points-service` command."""
+
+from . import main
+
+main()

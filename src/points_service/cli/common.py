@@ -1,0 +1,68 @@
+"""What the command groups share: one-line failures, running a body against the database, migrating."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import NoReturn, TypeVar
+
+import typer
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ..domain.clock import SystemClock
+from ..domain.errors import DomainError
+from ..services.context import Context
+from ..services.uow import Database, DatabaseBusyError
+from ..settings import Settings, get_settings
+
+T = TypeVar("T")
+
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: the database could not be reached
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"points-service: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def run(settings: Settings, body: Callable[[Database], Awaitable[T]]) -> T:
+    """Run `body` against the database, turning failures into one-line errors."""
+
+    async def main() -> T:
+        db = Database.from_settings(settings)
+        try:
+            return await body(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        fail(exc.detail)
+    except DatabaseBusyError as exc:
+        cause = exc.__cause__ or exc
+        fail(f"database error: {str(cause).splitlines()[0] if str(cause) else exc.detail}", EXIT_UNAVAILABLE)
+    except (OperationalError, DBAPIError, OSError) as exc:
+        fail(f"database error: {str(exc).splitlines()[0]}", EXIT_UNAVAILABLE)
+
+
+def migrate_database(settings: Settings) -> None:
+    from ..db.migrate import upgrade
+
+    try:
+        upgrade(settings.database_url)
+    except (OperationalError, DBAPIError, OSError) as exc:
+        fail(f"cannot migrate the database: {str(exc).splitlines()[0]}", EXIT_UNAVAILABLE)
+
+
+def system_context() -> Context:
+    settings = get_settings()
+    return Context(actor="system:expiry", role="system", clock=SystemClock(), return_grace=settings.return_grace)
+
+
+def unwrap(doc: str | None) -> str:
+    """A docstring as help text: its paragraphs unwrapped (the help formatter wraps them again)."""
+    paragraphs = inspect.cleandoc(doc or "").split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
