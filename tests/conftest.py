@@ -8,7 +8,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,8 @@ from points_service.services.verify import verify
 from points_service.settings import Settings
 
 from pgtools import BACKENDS, PG_URL, admin_sql
+from support.times import T0
 from testkeys import TEST_KEYS  # one key per role, stored in the templates each test copies
-
-T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
 
 class FrozenClock:

@@ -7,12 +7,11 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-EXE = Path(sys.executable).parent / "points-service"
+from support.servers import EXE
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from points_service.services.context import Context
 from points_service.services.uow import Database
 from points_service.settings import Settings
 
-EXE = Path(sys.executable).parent / "points-service"
+from support.servers import EXE
 
 
 class StepClock:

@@ -11,11 +11,8 @@ import difflib
 import importlib.util
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,13 +21,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.servers import EXE, free_port, server_env, spawn
 from testkeys import TEST_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT = ROOT / "clients" / "python"
 GENERATE = ROOT / "scripts" / "generate_client.py"
 EXAMPLE = ROOT / "examples" / "expiring_points_report.py"
-EXE = Path(sys.executable).parent / "points-service"
 
 
 # --------------------------------------------------------------------------- staleness
@@ -79,12 +76,6 @@ def test_committed_client_is_what_make_client_generates(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- a live service
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -140,43 +131,16 @@ def service(keyed_template_db: Path, tmp_path_factory: pytest.TempPathFactory) -
     workdir = tmp_path_factory.mktemp("client")
     db = workdir / "points.db"
     shutil.copy(keyed_template_db, db)
-    log = workdir / "server.log"
-    port = _free_port()
-    env = {
-        **os.environ,
-        "POINTS_DATABASE_URL": f"sqlite:///{db}",
-        "POINTS_AUTH_CACHE_SECONDS": "0",
-        "POINTS_SQLITE_SYNCHRONOUS": "NORMAL",
-    }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(EXE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
+    url = f"sqlite:///{db}"
+    env = server_env(url, POINTS_SQLITE_SYNCHRONOUS="NORMAL")
+    server = spawn(url, [str(EXE), "serve", "--host", "127.0.0.1"], workdir / "server.log", TEST_KEYS, env=env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{log.read_text(errors='replace')[-4000:]}")
-            time.sleep(0.1)
         now = datetime.now(UTC).replace(microsecond=0)
-        headers = {"Authorization": f"Bearer {TEST_KEYS['admin']}"}
-        with httpx.Client(base_url=base_url, headers=headers, timeout=30) as admin:
+        with httpx.Client(base_url=server.base_url, headers=server.auth("admin"), timeout=30) as admin:
             _fill(admin, now)
-            yield Service(base_url, admin, now)
+            yield Service(server.base_url, admin, now)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
+        server.stop()
 
 
 def report(service: Service, *args: str, token: str | None = TEST_KEYS["admin"]) -> subprocess.CompletedProcess[str]:
@@ -251,7 +215,7 @@ def test_a_missing_key_is_a_usage_error(service: Service) -> None:
 
 
 def test_an_unreachable_server_is_reported(service: Service) -> None:
-    unreachable = Service(f"http://127.0.0.1:{_free_port()}", service.admin, service.now)
+    unreachable = Service(f"http://127.0.0.1:{free_port()}", service.admin, service.now)
     done = report(unreachable, "--csv")
     assert done.returncode == 1
     assert done.stdout == ""

@@ -20,7 +20,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from support.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -275,12 +276,6 @@ def _run(installed: Installed, *args: str, timeout: float = 120) -> subprocess.C
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
@@ -328,7 +323,7 @@ class TestInstalledPackage:
         assert created.returncode == 0, created.stderr
         secret = created.stdout.strip()
 
-        port = _free_port()
+        port = free_port()
         cmd = _exec_form(_one(RUNTIME, "CMD").args)  # the image's command, on loopback and a free port
         cmd[cmd.index("--host") + 1] = "127.0.0.1"
         cmd[cmd.index("--port") + 1] = str(port)

@@ -56,9 +56,8 @@ from points_service.app import create_app
 from points_service.settings import Settings
 
 from pgtools import PG_URL, admin_sql
+from support.times import T0
 from testkeys import TEST_KEYS
-
-T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # the conftest clock's start: the seed's dates fit it
 
 
 class FrozenClock:

@@ -29,6 +29,8 @@ from pydantic import BaseModel
 
 from points_service.api import docs, schemas
 
+from support.figures import LOT_STATES
+
 COMMITTED = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 DOCUMENT = json.loads(COMMITTED.read_text())
 COMPONENTS = DOCUMENT["components"]["schemas"]
@@ -229,7 +231,6 @@ ID_OF = {
     "LedgerEntry": rf"le_{ULID}|pending:lot_{ULID}",
 }
 INSTANT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
-LOT_STATES = ("available", "held", "deducted", "expired", "revoked", "written_off", "reissued")
 
 
 def _objects(value: Any) -> Iterator[dict[str, Any]]:

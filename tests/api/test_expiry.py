@@ -4,42 +4,16 @@ statement, `GET /v1/accounts?expiring_before=`, `POST /v1/admin/expire`)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from conftest import statements_sent
-
-T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
-T0_PLUS_2Y = datetime(2028, 1, 15, 12, 0, tzinfo=UTC)
-LOT_STATES = ("available", "held", "deducted", "expired", "revoked", "written_off", "reissued")
-MODIFICATION_KINDS = {"purchase", "license_bonus", "adjustment", "import", "expiry", "revocation"}
-
-
-def ts(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-def figures(balance: dict[str, Any]) -> tuple[int, int, int]:
-    return balance["available"], balance["held"], balance["deducted"]
-
-
-def states(lot: dict[str, Any]) -> dict[str, int]:
-    return {s: lot[s] for s in LOT_STATES}
-
-
-def assert_problem(r: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    body = r.json()
-    assert (body["type"], body["status"]) == (f"/problems/{slug}", status)
-    return body
+from support.figures import LOT_STATES, MODIFICATION_KINDS, figures, states
+from support.problems import problem
+from support.times import T0, T0_PLUS_2Y, iso, ts
 
 
 async def ledger(api: Any, account_id: str = "acme", **params: Any) -> list[dict[str, Any]]:
@@ -105,7 +79,7 @@ class TestDueExpiryBeforeAnyWrite:
         r = await api.post(
             "/v1/accounts/acme/tickets", {"external_ref": "T-1", "category": "store-problem"}, role="helpdesk"
         )
-        body = assert_problem(r, 409, "insufficient-points")
+        body = problem(r, 409, "insufficient-points")
         assert (body["available"], body["required"]) == (0, 25)
         assert figures(await api.balance()) == (0, 0, 0)
 
@@ -211,7 +185,7 @@ class TestExpiryBoundary:
         r = await api.post(
             "/v1/accounts/acme/tickets", {"external_ref": "T-1", "category": "consultation"}, role="helpdesk"
         )
-        assert (assert_problem(r, 409, "insufficient-points")["available"]) == 0
+        assert (problem(r, 409, "insufficient-points")["available"]) == 0
 
     async def test_a_capture_at_expires_at_persists_the_expiry_effective_at_expires_at(self, api):
         await self._bought_at_t0(api)
@@ -313,7 +287,7 @@ class TestExpirySweep:
 
     async def test_only_admin_may_sweep(self, api):
         r = await api.post("/v1/admin/expire", role="billing")
-        assert_problem(r, 403, "forbidden")
+        problem(r, 403, "forbidden")
 
 
 class TestHeldPointsDoNotExpire:
@@ -348,7 +322,7 @@ class TestHeldPointsDoNotExpire:
         ticket = await api.open(category="store-problem")
         api.clock.set(T0_PLUS_2Y + timedelta(days=1))
         r = await api.post(f"/v1/tickets/{ticket['id']}/adjust", {"points": 30, "reason": "more"}, role="helpdesk")
-        body = assert_problem(r, 409, "insufficient-points")
+        body = problem(r, 409, "insufficient-points")
         assert (body["available"], body["required"]) == (0, 5)
         assert figures(await api.balance()) == (0, 25, 0)
 
@@ -479,7 +453,7 @@ class TestAccountsExpiringBefore:
         r = await api.get(
             "/v1/accounts", params={"expiring_before": iso(T0 + timedelta(days=300)), "limit": 1, "cursor": cursor}
         )
-        body = assert_problem(r, 422, "validation-error")
+        body = problem(r, 422, "validation-error")
         assert [e["pointer"] for e in body["errors"]] == ["#/query/cursor"]
 
     async def test_points_held_or_already_expired_are_not_listed(self, api):
@@ -490,7 +464,7 @@ class TestAccountsExpiringBefore:
 
     async def test_naive_timestamp_is_422(self, api):
         r = await api.get("/v1/accounts", params={"expiring_before": "2026-03-01T00:00:00"})
-        body = assert_problem(r, 422, "validation-error")
+        body = problem(r, 422, "validation-error")
         assert [e["pointer"] for e in body["errors"]] == ["#/query/expiring_before"]
 
     async def test_offset_timestamp_is_accepted(self, api):

@@ -6,9 +6,10 @@ expired."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # the test clock's start (tests/conftest.py)
+from support.times import T0
+
 TWO_YEARS = T0.replace(year=T0.year + 2) - T0
 SECOND = timedelta(seconds=1)
 

@@ -10,7 +10,7 @@ Every number is exact; every test's ledger is verified by the `api` fixture at t
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -21,7 +21,9 @@ import points_service.api.writes as writes
 from points_service.app import create_app
 from points_service.settings import Settings
 
-T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # the conftest clock's start
+from support.figures import figures
+from support.problems import invalid_without_traceback, problem_without_traceback
+
 REPLAYED = "Idempotent-Replayed"
 
 
@@ -30,22 +32,6 @@ REPLAYED = "Idempotent-Replayed"
 
 def key(value: str | bytes) -> dict[str, Any]:
     return {"Idempotency-Key": value}
-
-
-def problem(r: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    body = r.json()
-    assert body["type"] == f"/problems/{slug}"
-    assert body["status"] == status
-    assert "Traceback" not in r.text
-    return body
-
-
-def invalid(r: httpx.Response, pointer: str) -> dict[str, Any]:
-    body = problem(r, 422, "validation-error")
-    assert pointer in [e["pointer"] for e in body["errors"]], body
-    return body
 
 
 def fresh(r: httpx.Response) -> httpx.Response:
@@ -104,10 +90,6 @@ async def tickets(api: Any, account_id: str = "acme") -> list[dict[str, Any]]:
     return r.json()["items"]
 
 
-def figures(balance: dict[str, Any]) -> tuple[int, int, int]:
-    return balance["available"], balance["held"], balance["deducted"]
-
-
 # ---- replays ---------------------------------------------------------------------------------
 
 
@@ -149,9 +131,9 @@ class TestReplay:
         assert first.status_code == 201
         r = await buy(api, "pay-2", "k-1")
         assert REPLAYED not in r.headers
-        problem(r, 422, "idempotency-key-reused")
+        problem_without_traceback(r, 422, "idempotency-key-reused")
         r = await buy(api, "pay-1", "k-1", plan="points-60")
-        problem(r, 422, "idempotency-key-reused")
+        problem_without_traceback(r, 422, "idempotency-key-reused")
         assert len(await entries(api, "purchase")) == 1
         replayed(await buy(api, "pay-1", "k-1"), first)  # the original request still replays
 
@@ -159,7 +141,7 @@ class TestReplay:
         await api.account("acme")
         await api.account("other")
         assert (await buy(api, "pay-1", "k-1")).status_code == 201
-        problem(await buy(api, "pay-1", "k-1", account_id="other"), 422, "idempotency-key-reused")
+        problem_without_traceback(await buy(api, "pay-1", "k-1", account_id="other"), 422, "idempotency-key-reused")
         assert await entries(api, "purchase", "other") == []
 
     async def test_keys_are_scoped_to_the_api_key(self, api):
@@ -207,7 +189,7 @@ class TestKeySyntax:
     async def test_invalid_key(self, api, value):
         await api.account()
         r = await buy(api, "pay-1", value)
-        invalid(r, "#/header/idempotency-key")
+        invalid_without_traceback(r, "#/header/idempotency-key")
         assert await entries(api, "purchase") == []
 
     @pytest.mark.parametrize(
@@ -228,7 +210,7 @@ class TestStoredAnswers:
     async def test_a_409_is_stored_and_replayed_after_a_top_up(self, api):
         await api.account()
         first = fresh(await open_ticket(api, "k-open"))
-        body = problem(first, 409, "insufficient-points")
+        body = problem_without_traceback(first, 409, "insufficient-points")
         assert (body["available"], body["required"]) == (0, 25)
         await api.buy()
         assert figures(await api.balance()) == (120, 0, 0)
@@ -245,7 +227,7 @@ class TestStoredAnswers:
         await api.buy()
         await api.open(ref="T-1")
         first = fresh(await open_ticket(api, "k-dup", ref="T-1"))
-        problem(first, 409, "conflict")
+        problem_without_traceback(first, 409, "conflict")
         replayed(await open_ticket(api, "k-dup", ref="T-1"), first)
         assert len(await tickets(api)) == 1
 
@@ -255,7 +237,7 @@ class TestStoredAnswers:
         ticket = await api.open()
         path = f"/v1/tickets/{ticket['id']}/resolve"
         first = fresh(await api.post(path, {}, role="helpdesk", headers={**key("k-res"), "If-Match": '"7"'}))
-        assert problem(first, 412, "precondition-failed")["current_version"] == 1
+        assert problem_without_traceback(first, 412, "precondition-failed")["current_version"] == 1
         # If-Match is not part of the fingerprint: the corrected retry gets the stored 412
         replayed(await api.post(path, {}, role="helpdesk", headers={**key("k-res"), "If-Match": '"1"'}), first)
         r = await api.get(f"/v1/tickets/{ticket['id']}")
@@ -263,7 +245,7 @@ class TestStoredAnswers:
 
     async def test_a_404_is_stored(self, api):
         first = fresh(await buy(api, "pay-1", "k-404", account_id="late"))
-        problem(first, 404, "not-found")
+        problem_without_traceback(first, 404, "not-found")
         await api.account("late")
         replayed(await buy(api, "pay-1", "k-404", account_id="late"), first)
         assert await entries(api, "purchase", "late") == []
@@ -272,7 +254,7 @@ class TestStoredAnswers:
         await api.account()
         await api.buy()
         r = await api.post("/v1/accounts/acme/tickets", {"external_ref": "T-1"}, role="helpdesk", headers=key("k-422"))
-        invalid(r, "#/category")
+        invalid_without_traceback(r, "#/category")
         assert REPLAYED not in r.headers
         r = fresh(await open_ticket(api, "k-422"))
         assert r.status_code == 201, r.text
@@ -283,7 +265,7 @@ class TestStoredAnswers:
         await api.account()
         await api.buy()
         r = await open_ticket(api, "k-422", category="no-such-category")
-        problem(r, 422, "validation-error")
+        problem_without_traceback(r, 422, "validation-error")
         r = fresh(await open_ticket(api, "k-422"))
         assert r.status_code == 201, r.text
         assert figures(await api.balance()) == (95, 25, 0)
@@ -292,20 +274,20 @@ class TestStoredAnswers:
         await api.account()
         headers = {**api.auth("billing"), **key("k-422"), "content-type": "application/json"}
         r = await api.client.post("/v1/accounts/acme/purchases", content=b'{"plan": ', headers=headers)
-        invalid(r, "#")
+        invalid_without_traceback(r, "#")
         r = fresh(await buy(api, "pay-1", "k-422"))
         assert r.status_code == 201, r.text
 
     async def test_401_and_403_are_not_stored(self, api):
         await api.account()
         r = await buy(api, "pay-1", "k-1", role="helpdesk")  # helpdesk may not record purchases
-        problem(r, 403, "forbidden")
+        problem_without_traceback(r, 403, "forbidden")
         r = await api.client.post(
             "/v1/accounts/acme/purchases",
             json={"plan": "points-120", "payment_id": "pay-1"},
             headers={"Authorization": "Bearer nope", **key("k-1")},
         )
-        problem(r, 401, "unauthorized")
+        problem_without_traceback(r, 401, "unauthorized")
         # the same key string, by the helpdesk key, on something it may do: a new request
         await api.buy()
         assert fresh(await open_ticket(api, "k-1")).status_code == 201
@@ -331,7 +313,7 @@ class TestReplayBeforeIfMatch:
         assert figures(await api.balance()) == (95, 0, 25)
         # without the key, the stale If-Match is looked at
         r = await api.post(path, {"note": "done"}, role="helpdesk", headers={"If-Match": '"1"'})
-        assert problem(r, 412, "precondition-failed")["current_version"] == 2
+        assert problem_without_traceback(r, 412, "precondition-failed")["current_version"] == 2
 
     async def test_a_replay_is_answered_before_a_malformed_if_match(self, api):
         await api.account()
@@ -364,7 +346,7 @@ class TestConcurrentTwins:
             replayed(r, originals[0]) if r is not originals[0] else None
         for r in responses:
             if r.status_code == 409:
-                problem(r, 409, "idempotency-in-progress")
+                problem_without_traceback(r, 409, "idempotency-in-progress")
                 assert REPLAYED not in r.headers
         [ticket] = await tickets(api)
         assert ticket["id"] == originals[0].json()["id"]
@@ -377,7 +359,7 @@ class TestConcurrentTwins:
         assert [r.status_code for r in responses] == [409] * 20
         originals = [r for r in responses if REPLAYED not in r.headers]
         assert len(originals) == 1
-        body = problem(originals[0], 409, "insufficient-points")
+        body = problem_without_traceback(originals[0], 409, "insufficient-points")
         assert (body["available"], body["required"]) == (0, 25)
         for r in responses:
             if r is not originals[0]:
@@ -440,7 +422,7 @@ async def test_a_twin_waits_at_most_the_idempotency_wait(api, settings, monkeypa
                 client.post("/v1/accounts/acme/purchases", json=body, headers=headers), twin()
             )
             assert first.status_code == 201, first.text
-            problem(second, 409, "idempotency-in-progress")
+            problem_without_traceback(second, 409, "idempotency-in-progress")
             assert waited < 2.0, waited
             replayed(await client.post("/v1/accounts/acme/purchases", json=body, headers=headers), first)
     finally:
@@ -480,7 +462,7 @@ class TestFaults:
         headers = {**api.auth("billing"), **key("k-fault")}
         body = {"plan": "points-120", "payment_id": "pay-1"}
         r = await fragile.post("/v1/accounts/acme/purchases", json=body, headers=headers)
-        problem(r, 500, "internal-error")
+        problem_without_traceback(r, 500, "internal-error")
         assert "injected" not in r.text
         assert calls["n"] == 1
         # the effect committed
@@ -511,7 +493,7 @@ class TestFaults:
         headers = {**api.auth("billing"), **key("k-fault")}
         body = {"plan": "points-120", "payment_id": "pay-1"}
         r = await fragile.post("/v1/accounts/acme/purchases", json=body, headers=headers)
-        problem(r, 500, "internal-error")
+        problem_without_traceback(r, 500, "internal-error")
         assert await entries(api, "purchase") == []
         assert figures(await api.balance()) == (0, 0, 0)
         armed["on"] = False
@@ -536,7 +518,7 @@ class TestPurge:
         r = await api.post("/v1/admin/expire")
         assert r.status_code == 200, r.text
         replayed(await buy(api, "pay-1", "k-old"), first)
-        problem(await buy(api, "pay-2", "k-old"), 422, "idempotency-key-reused")
+        problem_without_traceback(await buy(api, "pay-2", "k-old"), 422, "idempotency-key-reused")
 
         api.clock.advance(timedelta(hours=1, minutes=1))  # 25 hours after the first request
         r = await api.post("/v1/admin/expire")
@@ -547,4 +529,4 @@ class TestPurge:
         assert figures(await api.balance()) == (240, 0, 0)
         # and the key now belongs to the new request
         replayed(await buy(api, "pay-2", "k-old"), r)
-        problem(await buy(api, "pay-1", "k-old"), 422, "idempotency-key-reused")
+        problem_without_traceback(await buy(api, "pay-1", "k-old"), 422, "idempotency-key-reused")

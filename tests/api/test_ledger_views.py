@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
-LOT_STATES = ("available", "held", "deducted", "expired", "revoked", "written_off", "reissued")
+from support.figures import LOT_STATES, figures
+from support.problems import invalid_under, problem_without_traceback
+from support.times import T0, iso, ts
+
 BALANCE_STATES = ("available", "held", "deducted")
 ALL_KINDS = {
     "purchase",
@@ -25,7 +26,6 @@ ALL_KINDS = {
     "deduction",
     "return",
 }
-MODIFICATION_KINDS = {"purchase", "license_bonus", "adjustment", "import", "expiry", "revocation"}
 ENTRY_FIELDS = {
     "id",
     "seq",
@@ -62,34 +62,6 @@ LOT_FIELDS = {
     "external_ref",
     "origin_lot_id",
 }
-
-
-def ts(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-def figures(balance: dict[str, Any]) -> tuple[int, int, int]:
-    return balance["available"], balance["held"], balance["deducted"]
-
-
-def assert_problem(r: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    body = r.json()
-    assert (body["type"], body["status"]) == (f"/problems/{slug}", status)
-    assert "Traceback" not in r.text
-    return body
-
-
-def assert_invalid(r: httpx.Response, pointer_prefix: str) -> dict[str, Any]:
-    body = assert_problem(r, 422, "validation-error")
-    assert body["errors"] and all(set(e) >= {"pointer", "detail"} for e in body["errors"])
-    assert any(e["pointer"].startswith(pointer_prefix) for e in body["errors"]), body
-    return body
 
 
 async def get_ok(api: Any, path: str, **params: Any) -> dict[str, Any]:
@@ -350,12 +322,12 @@ class TestLedgerFilters:
     async def test_invalid_kind_is_422(self, api):
         await api.account()
         r = await api.get("/v1/accounts/acme/ledger", params={"kind": "refund"})
-        assert_invalid(r, "#/query/kind")
+        invalid_under(r, "#/query/kind")
 
     async def test_invalid_view_is_422(self, api):
         await api.account()
         r = await api.get("/v1/accounts/acme/ledger", params={"view": "tickets"})
-        assert_invalid(r, "#/query/view")
+        invalid_under(r, "#/query/view")
 
     async def test_pages_newest_first_reach_every_entry_once(self, api):
         await every_kind(api)
@@ -420,24 +392,24 @@ class TestLedgerFilters:
         cursor = (await get_ok(api, "/v1/accounts/acme/ledger", kind="purchase", limit=1))["next_cursor"]
         assert cursor
         r = await api.get("/v1/accounts/acme/ledger", params={"limit": 1, "cursor": cursor})
-        assert_invalid(r, "#/query/cursor")
+        invalid_under(r, "#/query/cursor")
         r = await api.get(
             "/v1/accounts/acme/ledger", params={"limit": 1, "cursor": cursor, "kind": ["purchase", "capture"]}
         )
-        assert_invalid(r, "#/query/cursor")
+        invalid_under(r, "#/query/cursor")
 
     async def test_cursor_from_another_account_is_422(self, api):
         await every_kind(api)
         await api.account("beta")
         cursor = (await get_ok(api, "/v1/accounts/acme/ledger", limit=1))["next_cursor"]
         r = await api.get("/v1/accounts/beta/ledger", params={"cursor": cursor})
-        assert_invalid(r, "#/query/cursor")
+        invalid_under(r, "#/query/cursor")
 
     @pytest.mark.parametrize("cursor", ["garbage", "", "eyJzIjoieCJ9", "!!!", "a" * 1001])
     async def test_garbage_cursor_is_422(self, api, cursor):
         await api.account()
         r = await api.get("/v1/accounts/acme/ledger", params={"cursor": cursor})
-        assert_invalid(r, "#/query/cursor")
+        invalid_under(r, "#/query/cursor")
 
 
 class TestStatement:
@@ -507,15 +479,15 @@ class TestStatement:
             "/v1/accounts/acme/tickets",
             params={"status": ["resolved", "refunded"], "cursor": st["in_progress"]["next_cursor"]},
         )
-        assert_invalid(r, "#/query/cursor")
+        invalid_under(r, "#/query/cursor")
         r = await api.get("/v1/accounts/acme/ledger", params={"cursor": st["modifications"]["next_cursor"]})
-        assert_invalid(r, "#/query/cursor")
+        invalid_under(r, "#/query/cursor")
 
     async def test_statement_limit_outside_range_is_422(self, api):
         await api.account()
         for limit in (0, 501):
             r = await api.get("/v1/accounts/acme/statement", params={"limit": limit})
-            assert_invalid(r, "#/query/limit")
+            invalid_under(r, "#/query/limit")
 
     async def test_viewer_reads_its_own_statement_only(self, api):
         await self._arrange(api)
@@ -523,7 +495,7 @@ class TestStatement:
         r = await api.get("/v1/accounts/acme/statement", role="viewer")
         assert r.status_code == 200, r.text
         r = await api.get("/v1/accounts/beta/statement", role="viewer")
-        assert_problem(r, 404, "not-found")
+        problem_without_traceback(r, 404, "not-found")
 
 
 class TestLots:
@@ -609,13 +581,13 @@ class TestLots:
         await self._arrange(api)
         cursor = (await get_ok(api, "/v1/accounts/acme/lots", include_empty="true", limit=1))["next_cursor"]
         r = await api.get("/v1/accounts/acme/lots", params={"cursor": cursor})
-        assert_invalid(r, "#/query/cursor")
+        invalid_under(r, "#/query/cursor")
 
 
 class TestErrors:
     async def test_unknown_route_is_a_404_problem(self, api):
         r = await api.get("/v1/nothing-here")
-        body = assert_problem(r, 404, "not-found")
+        body = problem_without_traceback(r, 404, "not-found")
         assert body["title"] and body["detail"]
 
     async def test_unknown_route_without_a_key_is_404_too(self, api):
@@ -625,13 +597,13 @@ class TestErrors:
 
     async def test_wrong_method_is_a_405_problem(self, api):
         r = await api.request("DELETE", "/v1/plans")
-        assert_problem(r, 405, "method-not-allowed")
+        problem_without_traceback(r, 405, "method-not-allowed")
         assert "GET" in r.headers.get("allow", "")
 
     async def test_405_allows_every_method_of_the_path(self, api):
         """Not only the methods of the first route that matched (one route per method)."""
         r = await api.request("DELETE", "/v1/accounts/acme")
-        assert_problem(r, 405, "method-not-allowed")
+        problem_without_traceback(r, 405, "method-not-allowed")
         assert r.headers["allow"] == "GET, PUT"
         r = await api.request("PATCH", "/v1/accounts/acme/tickets")
         assert r.headers["allow"] == "GET, POST"
@@ -645,13 +617,13 @@ class TestErrors:
             content=b'{"plan": "points-120",',
             headers={"Content-Type": "application/json"},
         )
-        body = assert_invalid(r, "#")
+        body = invalid_under(r, "#")
         assert len(body["errors"]) == 1
 
     @pytest.mark.parametrize("content", [b"{", b"\x00", b'{"display_name": "Acme"'], ids=["brace", "nul", "truncated"])
     async def test_malformed_json_is_422_even_where_every_field_is_optional(self, api, content):
         r = await api.request("PUT", "/v1/accounts/acme", content=content, headers={"Content-Type": "application/json"})
-        assert_invalid(r, "#")
+        invalid_under(r, "#")
         assert (await api.get("/v1/accounts/acme")).status_code == 404
 
     async def test_missing_body_is_a_422_problem(self, api):
@@ -659,7 +631,7 @@ class TestErrors:
         r = await api.request(
             "POST", "/v1/accounts/acme/purchases", "billing", headers={"Content-Type": "application/json"}
         )
-        assert_invalid(r, "#")
+        invalid_under(r, "#")
 
     async def test_non_json_content_type_is_415(self, api):
         await api.account()
@@ -670,7 +642,7 @@ class TestErrors:
             content=b"plan=points-120&payment_id=x",
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
-        assert_problem(r, 415, "unsupported-media-type")
+        problem_without_traceback(r, 415, "unsupported-media-type")
         assert await all_entries(api) == []
 
     async def test_body_over_64_kib_is_413(self, api):
@@ -679,7 +651,7 @@ class TestErrors:
         r = await api.request(
             "PUT", "/v1/accounts/acme", "admin", content=big, headers={"Content-Type": "application/json"}
         )
-        assert_problem(r, 413, "payload-too-large")
+        problem_without_traceback(r, 413, "payload-too-large")
 
     async def test_body_of_exactly_64_kib_is_read(self, api):
         await api.account()
@@ -699,8 +671,8 @@ class TestErrors:
 
     async def test_unknown_problem_type_is_404(self, api):
         r = await api.client.get("/problems/no-such-problem")
-        assert_problem(r, 404, "not-found")
+        problem_without_traceback(r, 404, "not-found")
 
     async def test_missing_key_is_401(self, api):
         r = await api.client.get("/v1/accounts/acme/ledger")
-        assert_problem(r, 401, "unauthorized")
+        problem_without_traceback(r, 401, "unauthorized")

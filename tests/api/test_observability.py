@@ -29,6 +29,8 @@ from points_service.services.grants import AdjustPoints
 from points_service.services.uow import DatabaseBusyError
 
 from commands import Call, DuplicateKeyName, Gate, ThenFail, until
+from support.figures import figures
+from support.problems import loose_problem
 
 GENERATED = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex
 ACCESS = "points_service.access"
@@ -142,16 +144,6 @@ def rid() -> str:
     return f"test-{uuid.uuid4()}"
 
 
-def problem(r: httpx.Response, status: int, slug: str) -> None:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    assert r.json()["type"] == f"/problems/{slug}"
-
-
-def figures(balance: dict[str, Any]) -> tuple[int, int, int]:
-    return balance["available"], balance["held"], balance["deducted"]
-
-
 def echoed(r: httpx.Response) -> str:
     values = r.headers.get_list("x-request-id")
     assert len(values) == 1, values
@@ -233,13 +225,13 @@ class TestRequestId:
             status, slug = expected[label]
             sent = rid()
             r = await send({"X-Request-ID": sent})
-            problem(r, status, slug)
+            loose_problem(r, status, slug)
             assert echoed(r) == sent, label
             r = await send({})
-            problem(r, status, slug)
+            loose_problem(r, status, slug)
             assert GENERATED.match(echoed(r)), label
             r = await send({"X-Request-ID": "not valid"})
-            problem(r, status, slug)
+            loose_problem(r, status, slug)
             assert GENERATED.match(echoed(r)), label
 
 
@@ -362,7 +354,7 @@ class TestAccessLog:
             content=body,
             headers={"X-Request-ID": sent, "content-type": "application/json"},
         )
-        problem(r, 401, "unauthorized")
+        loose_problem(r, 401, "unauthorized")
         lines = logs.service()
         assert [(line["logger"], line["level"], line.get("request_id")) for line in lines] == [
             ("points_service.webhooks", "warning", sent),
@@ -385,7 +377,7 @@ class TestAccessLog:
             )
         for secret in (wrong, long):
             r = await api.get("/v1/accounts/acme", role=None, headers={"Authorization": f"Bearer {secret}"})
-            problem(r, 401, "unauthorized")
+            loose_problem(r, 401, "unauthorized")
         access = every_log.access()
         assert len(access) == 3 + 2 * len(api.keys) + 2
         assert {line["key"] for line in access} == {f"test-{role}" for role in api.keys} | {None}
@@ -425,12 +417,12 @@ class TestRequestMetrics:
         await api.account()  # PUT 201
         for _ in range(3):
             assert (await api.get("/v1/plans", role="viewer")).status_code == 200
-        problem(await api.get("/v1/plans", role=None), 401, "unauthorized")
+        loose_problem(await api.get("/v1/plans", role=None), 401, "unauthorized")
         for ticket_id in ("tkt_missing_1", "tkt_missing_2"):
-            problem(await api.get(f"/v1/tickets/{ticket_id}"), 404, "not-found")
-        problem(await api.get("/v1/no/such/route"), 404, "not-found")
-        problem(await api.get("/v1/another/unknown/path"), 404, "not-found")
-        problem(await api.request("DELETE", "/v1/plans"), 405, "method-not-allowed")
+            loose_problem(await api.get(f"/v1/tickets/{ticket_id}"), 404, "not-found")
+        loose_problem(await api.get("/v1/no/such/route"), 404, "not-found")
+        loose_problem(await api.get("/v1/another/unknown/path"), 404, "not-found")
+        loose_problem(await api.request("DELETE", "/v1/plans"), 405, "method-not-allowed")
         assert (await api.get("/v1/accounts/acme/balance")).status_code == 200
 
         samples = await scrape(api)
@@ -475,7 +467,7 @@ class TestRequestMetrics:
             try:
                 for _ in range(2):
                     r = await client.get("/v1/plans", headers=api.auth("viewer"))
-                    problem(r, 500, "internal-error")
+                    loose_problem(r, 500, "internal-error")
             finally:
                 await _rename(api, "plans_gone", "plans")
 
@@ -486,7 +478,7 @@ class TestRequestMetrics:
         sent = rid()
         logs.clear()
         r = await api.put("/v1/accounts/acme", {"display_name": "x"}, headers={"X-Request-ID": sent})
-        problem(r, 503, "database-busy")
+        loose_problem(r, 503, "database-busy")
         assert (r.headers["retry-after"], echoed(r)) == ("1", sent)
         assert [(line["logger"], line["level"], line.get("request_id")) for line in logs.service()] == [
             ("points_service.errors", "warning", sent),
@@ -563,13 +555,13 @@ class TestPointsMoved:
         r = await api.post(
             "/v1/accounts/acme/tickets", {"external_ref": "BIG", "category": "installation"}, role="helpdesk"
         )
-        problem(r, 409, "insufficient-points")
+        loose_problem(r, 409, "insufficient-points")
         r = await api.post(f"/v1/tickets/{resolved['id']}/resolve", {}, role="helpdesk")
         assert r.status_code == 409, r.text
         r = await api.post(
             f"/v1/tickets/{refunded['id']}/adjust", {"points": 1000, "reason": "too much"}, role="helpdesk"
         )
-        problem(r, 409, "insufficient-points")
+        loose_problem(r, 409, "insufficient-points")
         assert await flows(api) == {"granted": 120, "captured": 65, "deducted": 25, "released": 10}
 
         r = await api.post(f"/v1/tickets/{refunded['id']}/refund", {"reason": "software_bug"}, role="helpdesk")
@@ -598,7 +590,7 @@ class TestPointsMoved:
         expected |= {"granted": 120 + 70, "written_off": 20}
         assert await flows(api) == expected
         r = await api.post("/v1/accounts/beta/adjustments", {"points": -500, "reason": "too much"})
-        problem(r, 422, "validation-error")  # only 50 are available to write off
+        loose_problem(r, 422, "validation-error")  # only 50 are available to write off
         assert await flows(api) == expected
 
     async def test_a_command_that_fails_after_writing_counts_nothing(self, api):
@@ -658,7 +650,7 @@ async def test_an_internal_error_carries_the_request_id_in_its_answer_and_its_lo
             r = await client.get("/v1/plans", headers={**api.auth("viewer"), "X-Request-ID": sent})
         finally:
             await _rename(api, "plans_gone", "plans")
-    problem(r, 500, "internal-error")
+    loose_problem(r, 500, "internal-error")
     lines = logs.service()
     assert sorted((line["logger"], line["level"]) for line in lines) == [
         ("points_service.access", "info"),

@@ -14,6 +14,8 @@ from fastapi.routing import APIRoute
 
 from points_service.services.keys import RevokeKey
 
+from support.problems import problem_with_context
+
 ROLES = ("admin", "billing", "helpdesk", "viewer")
 ALL = frozenset(ROLES)
 STAFF = frozenset({"admin", "billing", "helpdesk"})
@@ -21,7 +23,6 @@ BILLING = frozenset({"admin", "billing"})
 HELPDESK = frozenset({"admin", "helpdesk"})
 ADMIN = frozenset({"admin"})
 
-PROBLEM = "application/problem+json"
 T0_ISO = "2026-01-15T12:00:00+00:00"
 
 
@@ -163,15 +164,6 @@ async def call(api: Any, endpoint: Endpoint, role: str | None, scene: Scene, **k
     return await api.request(endpoint.method, scene.url(endpoint), role, **kwargs)
 
 
-def assert_problem(r: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert r.status_code == status, f"expected {status} {slug}, got {r.status_code}: {r.text}"
-    assert r.headers["content-type"].split(";")[0] == PROBLEM
-    doc = r.json()
-    assert doc["type"] == f"/problems/{slug}"
-    assert doc["status"] == status
-    return doc
-
-
 def served_operations(app: Any) -> set[tuple[str, str]]:
     """Every (method, path) the app routes. Recent FastAPI versions keep included routers as
     wrappers (`original_router`, `include_context.prefix`) instead of flattening `app.routes`."""
@@ -210,7 +202,7 @@ class TestPermissionMatrix:
             assert r.status_code < 500, r.text
             assert 200 <= r.status_code < 300, f"{role} {endpoint.id}: {r.status_code} {r.text}"
         else:
-            assert_problem(r, 403, "forbidden")
+            problem_with_context(r, 403, "forbidden")
             assert (await api.get("/v1/accounts/acme/statement")).json() == before, "a refused call changed the account"
 
     @pytest.mark.parametrize(
@@ -229,7 +221,7 @@ class TestPermissionMatrix:
 
         r = await call(api, endpoint, role, scene, json={"unknown_field": "x"}, headers=headers)
 
-        assert_problem(r, 403, "forbidden")
+        problem_with_context(r, 403, "forbidden")
 
     def test_table_covers_every_v1_route_of_the_app(self, api):
         served = served_operations(api.client._transport.app)
@@ -271,7 +263,7 @@ class TestViewerScope:
 
         r = await call(api, endpoint, "viewer", other)
 
-        assert_problem(r, 404, "not-found")
+        problem_with_context(r, 404, "not-found")
         after = await api.get("/v1/accounts/other/statement")
         assert after.json() == before.json(), "a refused call changed the other account"
 
@@ -286,20 +278,20 @@ class TestViewerScope:
 
         r = await call(api, endpoint, "viewer", other, json={"unknown_field": "x"}, headers=headers)
 
-        assert_problem(r, 404, "not-found")
+        problem_with_context(r, 404, "not-found")
 
     async def test_viewer_put_on_another_account_is_404_not_403(self, api):
         await arrange(api, "other")
 
         r = await api.put("/v1/accounts/other", {"display_name": "taken over"}, role="viewer")
 
-        assert_problem(r, 404, "not-found")
+        problem_with_context(r, 404, "not-found")
         assert (await api.get("/v1/accounts/other")).json()["display_name"] is None
 
     async def test_viewer_put_on_a_missing_other_account_is_404_and_creates_nothing(self, api):
         r = await api.put("/v1/accounts/nobody", {}, role="viewer")
 
-        assert_problem(r, 404, "not-found")
+        problem_with_context(r, 404, "not-found")
         assert (await api.get("/v1/accounts/nobody")).status_code == 404
 
     async def test_viewer_on_another_account_with_invalid_body_gets_404_before_422(self, api):
@@ -307,7 +299,7 @@ class TestViewerScope:
 
         r = await api.post("/v1/accounts/other/tickets", {"points": "x"}, role="viewer")
 
-        assert_problem(r, 404, "not-found")
+        problem_with_context(r, 404, "not-found")
 
     @pytest.mark.parametrize(
         "endpoint",
@@ -320,7 +312,7 @@ class TestViewerScope:
 
         r = await call(api, endpoint, "viewer", scene)
 
-        assert_problem(r, 403, "forbidden")
+        problem_with_context(r, 403, "forbidden")
         assert (await api.get(f"/v1/tickets/{ticket_id}")).json() == before
 
     async def test_viewer_reads_its_own_account(self, api):
@@ -336,7 +328,7 @@ class TestViewerScope:
 
 
 def assert_unauthorized(r: httpx.Response) -> None:
-    assert_problem(r, 401, "unauthorized")
+    problem_with_context(r, 401, "unauthorized")
     assert r.headers.get("www-authenticate", "").lower().startswith("bearer")
 
 
@@ -412,69 +404,69 @@ class TestOrderOfChecks:
     async def test_403_before_404_for_a_missing_ticket(self, api):
         r = await api.post("/v1/tickets/does-not-exist/resolve", {}, role="billing")
 
-        assert_problem(r, 403, "forbidden")
+        problem_with_context(r, 403, "forbidden")
 
     async def test_403_before_404_and_422(self, api):
         r = await api.post("/v1/tickets/does-not-exist/resolve", {"points": "x"}, role="billing")
 
-        assert_problem(r, 403, "forbidden")
+        problem_with_context(r, 403, "forbidden")
 
     async def test_403_before_404_for_a_missing_lot(self, api):
         r = await api.post("/v1/lots/does-not-exist/revoke", {"reason": "charged back"}, role="helpdesk")
 
-        assert_problem(r, 403, "forbidden")
+        problem_with_context(r, 403, "forbidden")
 
     async def test_403_before_404_for_a_missing_account(self, api):
         r = await api.post(
             "/v1/accounts/does-not-exist/purchases", {"plan": "points-60", "payment_id": "p-1"}, role="helpdesk"
         )
 
-        assert_problem(r, 403, "forbidden")
+        problem_with_context(r, 403, "forbidden")
 
     async def test_404_before_422_for_a_missing_ticket(self, api):
         r = await api.post("/v1/tickets/does-not-exist/resolve", {"points": "x"}, role="helpdesk")
 
-        assert_problem(r, 404, "not-found")
+        problem_with_context(r, 404, "not-found")
 
     async def test_404_before_422_for_a_missing_account(self, api):
         r = await api.post("/v1/accounts/does-not-exist/tickets", {"points": "x"}, role="helpdesk")
 
-        assert_problem(r, 404, "not-found")
+        problem_with_context(r, 404, "not-found")
 
     async def test_404_before_422_for_a_missing_lot(self, api):
         r = await api.post("/v1/lots/does-not-exist/revoke", {"reason": 7}, role="billing")
 
-        assert_problem(r, 404, "not-found")
+        problem_with_context(r, 404, "not-found")
 
     async def test_403_before_422_for_a_viewer_on_its_own_account(self, api):
         await api.account("acme")
 
         r = await api.post("/v1/accounts/acme/tickets", {"points": "x"}, role="viewer")
 
-        assert_problem(r, 403, "forbidden")
+        problem_with_context(r, 403, "forbidden")
 
     async def test_allowed_role_on_existing_object_with_invalid_body_gets_422(self, api):
         scene = await arrange(api, "acme")
 
         r = await api.post(f"/v1/tickets/{scene.open_ticket_id}/resolve", {"points": "x"}, role="helpdesk")
 
-        assert_problem(r, 422, "validation-error")
+        problem_with_context(r, 422, "validation-error")
 
     async def test_403_before_422_in_the_query(self, api):
         r = await api.get("/v1/accounts", role="viewer", params={"limit": 0})
 
-        assert_problem(r, 403, "forbidden")
+        problem_with_context(r, 403, "forbidden")
 
     async def test_viewer_404_before_422_in_the_query(self, api):
         await arrange(api, "other")
 
         r = await api.get("/v1/accounts/other/ledger", role="viewer", params={"limit": 0})
 
-        assert_problem(r, 404, "not-found")
+        problem_with_context(r, 404, "not-found")
 
     async def test_viewer_404_before_422_in_the_path(self, api):
-        assert_problem(await api.put("/v1/accounts/not%20valid", {}, role="viewer"), 404, "not-found")
-        assert_problem(await api.put("/v1/accounts/not%20valid", {}, role="billing"), 422, "validation-error")
+        problem_with_context(await api.put("/v1/accounts/not%20valid", {}, role="viewer"), 404, "not-found")
+        problem_with_context(await api.put("/v1/accounts/not%20valid", {}, role="billing"), 422, "validation-error")
 
     async def test_403_before_422_for_a_malformed_if_match(self, api):
         scene = await arrange(api, "acme")
@@ -483,14 +475,14 @@ class TestOrderOfChecks:
             f"/v1/tickets/{scene.open_ticket_id}/resolve", {}, role="billing", headers={"If-Match": "not-a-version"}
         )
 
-        assert_problem(r, 403, "forbidden")
+        problem_with_context(r, 403, "forbidden")
 
     async def test_404_before_422_for_a_malformed_if_match(self, api):
         r = await api.post(
             "/v1/tickets/does-not-exist/resolve", {}, role="helpdesk", headers={"If-Match": "not-a-version"}
         )
 
-        assert_problem(r, 404, "not-found")
+        problem_with_context(r, 404, "not-found")
 
     async def test_403_before_422_for_an_invalid_idempotency_key(self, api):
         await api.account("acme")
@@ -498,7 +490,7 @@ class TestOrderOfChecks:
 
         r = await api.post("/v1/accounts/acme/tickets", body, role="billing", headers={"Idempotency-Key": "k" * 300})
 
-        assert_problem(r, 403, "forbidden")
+        problem_with_context(r, 403, "forbidden")
 
     async def test_403_before_422_for_malformed_json(self, api):
         await api.account("acme")
@@ -507,7 +499,7 @@ class TestOrderOfChecks:
             "POST", "/v1/accounts/acme/tickets", "viewer", content=b"{", headers={"Content-Type": "application/json"}
         )
 
-        assert_problem(r, 403, "forbidden")
+        problem_with_context(r, 403, "forbidden")
 
     async def test_404_before_422_for_malformed_json(self, api):
         r = await api.request(
@@ -518,7 +510,7 @@ class TestOrderOfChecks:
             headers={"Content-Type": "application/json"},
         )
 
-        assert_problem(r, 404, "not-found")
+        problem_with_context(r, 404, "not-found")
 
 
 # ---- 5. inactive catalogue entries -------------------------------------------------------------
@@ -537,7 +529,7 @@ class TestIncludeInactive:
         if role == "admin":
             assert r.status_code == 200, r.text
         else:
-            assert_problem(r, 403, "forbidden")
+            problem_with_context(r, 403, "forbidden")
 
     @pytest.mark.parametrize("path", CATALOGUE_LISTS)
     @pytest.mark.parametrize("role", ROLES)

@@ -9,44 +9,13 @@ from typing import Any
 import httpx
 import pytest
 
-T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
-TWO_YEARS_LATER = datetime(2028, 1, 15, 12, 0, tzinfo=UTC)
-LOT_STATES = ("available", "held", "deducted", "expired", "revoked", "written_off", "reissued")
-
-
-def ts(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-def figures(balance: dict[str, Any]) -> tuple[int, int, int]:
-    return balance["available"], balance["held"], balance["deducted"]
-
-
-def states(lot: dict[str, Any]) -> dict[str, int]:
-    return {s: lot[s] for s in LOT_STATES}
+from support.figures import LOT_STATES, figures, states
+from support.problems import invalid, problem
+from support.times import T0, T0_PLUS_2Y, iso, ts
 
 
 def only(points: int, state: str = "available") -> dict[str, int]:
     return {s: (points if s == state else 0) for s in LOT_STATES}
-
-
-def assert_problem(r: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    body = r.json()
-    assert body["type"] == f"/problems/{slug}"
-    assert body["status"] == status
-    return body
-
-
-def assert_invalid(r: httpx.Response, pointer: str) -> dict[str, Any]:
-    body = assert_problem(r, 422, "validation-error")
-    assert pointer in [e["pointer"] for e in body["errors"]], body
-    return body
 
 
 async def ledger(api: Any, account_id: str = "acme") -> list[dict[str, Any]]:
@@ -108,7 +77,7 @@ class TestPutAccount:
         if account_id == "a%2Fb":  # an encoded slash may not even route: never a 2xx
             assert r.status_code in (404, 422), r.text
             return
-        assert_invalid(r, "#/path/account_id")
+        invalid(r, "#/path/account_id")
 
     async def test_longest_valid_account_id_with_every_allowed_character(self, api):
         account_id = ("Az09._:-" * 8)[:64]
@@ -120,17 +89,17 @@ class TestPutAccount:
         assert (await api.put("/v1/accounts/acme", {})).status_code == 201
         assert (await api.put("/v1/accounts/ACME", {})).status_code == 201
         r = await api.get("/v1/accounts/Acme")
-        assert_problem(r, 404, "not-found")
+        problem(r, 404, "not-found")
 
     async def test_unknown_field_is_422(self, api):
         r = await api.put("/v1/accounts/acme", {"display_name": "Acme", "colour": "red"})
-        assert_invalid(r, "#/colour")
+        invalid(r, "#/colour")
 
 
 class TestGetAccount:
     async def test_unknown_account_is_a_404_problem(self, api):
         r = await api.get("/v1/accounts/nobody")
-        assert_problem(r, 404, "not-found")
+        problem(r, 404, "not-found")
 
     async def test_shows_the_balance(self, api):
         await api.account()
@@ -181,7 +150,7 @@ class TestListAccounts:
         r = await api.get(
             "/v1/accounts", params={"limit": 1, "cursor": cursor, "expiring_before": "2027-01-01T00:00:00Z"}
         )
-        assert_invalid(r, "#/query/cursor")
+        invalid(r, "#/query/cursor")
 
     async def test_cursor_on_another_endpoint_is_422(self, api):
         for account_id in ("acme", "beta"):
@@ -189,14 +158,14 @@ class TestListAccounts:
         cursor = (await api.get("/v1/accounts", params={"limit": 1})).json()["next_cursor"]
         assert cursor
         r = await api.get("/v1/accounts/acme/ledger", params={"cursor": cursor})
-        assert_invalid(r, "#/query/cursor")
+        invalid(r, "#/query/cursor")
         r = await api.get("/v1/accounts/acme/tickets", params={"cursor": cursor})
-        assert_invalid(r, "#/query/cursor")
+        invalid(r, "#/query/cursor")
 
     @pytest.mark.parametrize("limit", [0, 501, -1])
     async def test_limit_outside_1_to_500_is_422(self, api, limit):
         r = await api.get("/v1/accounts", params={"limit": limit})
-        assert_invalid(r, "#/query/limit")
+        invalid(r, "#/query/limit")
 
     async def test_limit_500_is_accepted(self, api):
         r = await api.get("/v1/accounts", params={"limit": 500})
@@ -204,7 +173,7 @@ class TestListAccounts:
 
     async def test_viewer_may_not_list_accounts(self, api):
         r = await api.get("/v1/accounts", role="viewer")
-        assert_problem(r, 403, "forbidden")
+        problem(r, 403, "forbidden")
 
 
 # ---- purchases -----------------------------------------------------------------------------
@@ -230,7 +199,7 @@ class TestPurchase:
             None,
         )
         assert ts(lot["granted_at"]) == T0
-        assert ts(lot["expires_at"]) == TWO_YEARS_LATER
+        assert ts(lot["expires_at"]) == T0_PLUS_2Y
         balance = r.json()["balance"]
         assert figures(balance) == (120, 0, 0)
         assert balance["account_id"] == "acme"
@@ -282,7 +251,7 @@ class TestPurchase:
         await api.account()
         assert (await purchase(api, {"plan": "points-120", "payment_id": "pay-1"})).status_code == 201
         r = await purchase(api, {"plan": "points-300", "payment_id": "pay-1"})
-        assert_problem(r, 409, "conflict")
+        problem(r, 409, "conflict")
         assert [e["kind"] for e in await ledger(api)] == ["purchase"]
         assert figures(await api.balance()) == (120, 0, 0)
 
@@ -292,14 +261,14 @@ class TestPurchase:
         r = await purchase(
             api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": "10.00", "currency": "USD"}}
         )
-        assert_problem(r, 409, "conflict")
+        problem(r, 409, "conflict")
 
     async def test_same_payment_on_another_account_is_409(self, api):
         await api.account("acme")
         await api.account("beta")
         assert (await purchase(api, {"plan": "points-120", "payment_id": "pay-1"})).status_code == 201
         r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1"}, account_id="beta")
-        assert_problem(r, 409, "conflict")
+        problem(r, 409, "conflict")
         assert figures(await api.balance("beta")) == (0, 0, 0)
         assert await ledger(api, "beta") == []
 
@@ -310,7 +279,7 @@ class TestPurchase:
         )
         assert r.status_code == 201, r.text
         assert ts(r.json()["lot"]["granted_at"]) == T0
-        assert ts(r.json()["lot"]["expires_at"]) == TWO_YEARS_LATER
+        assert ts(r.json()["lot"]["expires_at"]) == T0_PLUS_2Y
         assert ts((await ledger(api))[0]["effective_at"]) == T0
 
     async def test_purchased_at_exactly_5_minutes_ahead_counts_as_now(self, api):
@@ -327,7 +296,7 @@ class TestPurchase:
             api,
             {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=5, seconds=1))},
         )
-        assert_invalid(r, "#/purchased_at")
+        invalid(r, "#/purchased_at")
 
     async def test_retry_of_a_purchase_sent_a_little_ahead_answers_200(self, api):
         await api.account()
@@ -343,7 +312,7 @@ class TestPurchase:
         r = await purchase(
             api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 + timedelta(minutes=10))}
         )
-        assert_invalid(r, "#/purchased_at")
+        invalid(r, "#/purchased_at")
         assert await ledger(api) == []
 
     async def test_purchased_at_with_an_offset_is_normalised_to_utc(self, api):
@@ -358,14 +327,14 @@ class TestPurchase:
     async def test_naive_purchased_at_is_422(self, api):
         await api.account()
         r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": "2026-01-15T11:00:00"})
-        assert_invalid(r, "#/purchased_at")
+        invalid(r, "#/purchased_at")
 
     async def test_purchased_at_8_days_back_is_422_for_billing(self, api):
         await api.account()
         r = await purchase(
             api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 - timedelta(days=8))}
         )
-        assert_invalid(r, "#/purchased_at")
+        invalid(r, "#/purchased_at")
 
     async def test_purchased_at_7_days_back_is_accepted_for_billing(self, api):
         await api.account()
@@ -380,7 +349,7 @@ class TestPurchase:
         r = await purchase(
             api, {"plan": "points-120", "payment_id": "pay-1", "purchased_at": iso(T0 - timedelta(days=7, seconds=1))}
         )
-        assert_invalid(r, "#/purchased_at")
+        invalid(r, "#/purchased_at")
 
     async def test_purchased_at_8_days_back_is_accepted_for_admin(self, api):
         await api.account()
@@ -419,11 +388,11 @@ class TestPurchase:
         r = await purchase(
             api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": 68.5, "currency": "USD"}}
         )
-        assert_invalid(r, "#/paid/amount")
+        invalid(r, "#/paid/amount")
         r = await purchase(
             api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": 68, "currency": "USD"}}
         )
-        assert_invalid(r, "#/paid/amount")
+        invalid(r, "#/paid/amount")
 
     @pytest.mark.parametrize("amount", ["68.5", "68.500", "68", "-68.50", "6 8.50", "1e2"])
     async def test_paid_amount_without_exactly_the_minor_digits_is_422(self, api, amount):
@@ -431,7 +400,7 @@ class TestPurchase:
         r = await purchase(
             api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": amount, "currency": "USD"}}
         )
-        assert_invalid(r, "#/paid/amount")
+        invalid(r, "#/paid/amount")
         assert await ledger(api) == []
 
     async def test_unknown_paid_currency_points_at_paid_currency(self, api):
@@ -439,7 +408,7 @@ class TestPurchase:
         r = await purchase(
             api, {"plan": "points-120", "payment_id": "pay-1", "paid": {"amount": "10.00", "currency": "ABC"}}
         )
-        assert_invalid(r, "#/paid/currency")
+        invalid(r, "#/paid/currency")
 
     async def test_paid_in_a_zero_decimal_currency(self, api):
         await api.account()
@@ -452,7 +421,7 @@ class TestPurchase:
     async def test_unknown_plan_is_422_on_plan(self, api):
         await api.account()
         r = await purchase(api, {"plan": "points-999", "payment_id": "pay-1"})
-        assert_invalid(r, "#/plan")
+        invalid(r, "#/plan")
 
     async def test_inactive_plan_is_still_accepted(self, api):
         await api.account()
@@ -478,17 +447,17 @@ class TestPurchase:
 
     async def test_unknown_account_is_404(self, api):
         r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1"}, account_id="nobody")
-        assert_problem(r, 404, "not-found")
+        problem(r, 404, "not-found")
 
     async def test_unknown_field_is_422(self, api):
         await api.account()
         r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1", "points": 1000})
-        assert_invalid(r, "#/points")
+        invalid(r, "#/points")
 
     async def test_helpdesk_may_not_record_purchases(self, api):
         await api.account()
         r = await purchase(api, {"plan": "points-120", "payment_id": "pay-1"}, role="helpdesk")
-        assert_problem(r, 403, "forbidden")
+        problem(r, 403, "forbidden")
 
 
 class TestPurchaseOn29February:
@@ -550,7 +519,7 @@ class TestLicense:
         assert states(lot) == only(60)
         assert (lot["plan"], lot["paid"], lot["payment_id"]) == (None, None, None)
         assert ts(lot["granted_at"]) == T0
-        assert ts(lot["expires_at"]) == TWO_YEARS_LATER
+        assert ts(lot["expires_at"]) == T0_PLUS_2Y
         assert body["license"]["license_key"] == "LIC-1"
         assert body["license"]["account_id"] == "acme"
         assert body["license"]["product"] == "default"
@@ -640,20 +609,20 @@ class TestLicense:
         await api.put("/v1/license-products/x", {"name": "X Pro", "bonus_points": 30, "bonus_policy": "every_license"})
         await license_(api, "LIC-1")
         r = await license_(api, "LIC-1", "x")
-        assert_problem(r, 409, "conflict")
+        problem(r, 409, "conflict")
 
     async def test_same_license_on_another_account_is_409(self, api):
         await api.account("acme")
         await api.account("beta")
         assert (await license_(api, "LIC-1")).status_code == 201
         r = await license_(api, "LIC-1", account_id="beta")
-        assert_problem(r, 409, "conflict")
+        problem(r, 409, "conflict")
         assert figures(await api.balance("beta")) == (0, 0, 0)
 
     async def test_unknown_product_is_422(self, api):
         await api.account()
         r = await license_(api, "LIC-1", "nope")
-        assert_invalid(r, "#/product")
+        invalid(r, "#/product")
 
 
 # ---- imports -------------------------------------------------------------------------------
@@ -743,9 +712,9 @@ class TestImport:
         await api.account()
         await import_(api)
         r = await import_(api, points=101)
-        assert_problem(r, 409, "conflict")
+        problem(r, 409, "conflict")
         r = await import_(api, expires_at=None)
-        assert_problem(r, 409, "conflict")
+        problem(r, 409, "conflict")
         assert [e["kind"] for e in await ledger(api)] == ["import"]
 
     async def test_same_external_ref_on_another_account_is_409(self, api):
@@ -753,7 +722,7 @@ class TestImport:
         await api.account("beta")
         await import_(api)
         r = await import_(api, account_id="beta")
-        assert_problem(r, 409, "conflict")
+        problem(r, 409, "conflict")
 
     async def test_payment_id_shares_the_purchases_namespace(self, api):
         await api.account()
@@ -761,7 +730,7 @@ class TestImport:
         assert r.status_code == 201, r.text
         assert r.json()["lot"]["payment_id"] == "pay-old-1"
         r = await purchase(api, {"plan": "points-120", "payment_id": "pay-old-1"})
-        assert_problem(r, 409, "conflict")
+        problem(r, 409, "conflict")
         assert [e["kind"] for e in await ledger(api)] == ["import"]
         assert figures(await api.balance()) == (100, 0, 0)
 
@@ -769,17 +738,17 @@ class TestImport:
         await api.account()
         assert (await purchase(api, {"plan": "points-120", "payment_id": "pay-1"})).status_code == 201
         r = await import_(api, payment_id="pay-1")
-        assert_problem(r, 409, "conflict")
+        problem(r, 409, "conflict")
 
     async def test_billing_may_not_import(self, api):
         await api.account()
         r = await import_(api, role="billing")
-        assert_problem(r, 403, "forbidden")
+        problem(r, 403, "forbidden")
 
     async def test_granted_at_is_required(self, api):
         await api.account()
         r = await api.post("/v1/accounts/acme/imports", {"points": 10, "external_ref": "OLD-1", "reason": "m"})
-        assert_invalid(r, "#/granted_at")
+        invalid(r, "#/granted_at")
 
 
 # ---- adjustments ---------------------------------------------------------------------------
@@ -798,7 +767,7 @@ class TestAdjustment:
         assert (lot["source"], lot["points"]) == ("adjustment", 50)
         assert states(lot) == only(50)
         assert ts(lot["granted_at"]) == T0
-        assert ts(lot["expires_at"]) == TWO_YEARS_LATER
+        assert ts(lot["expires_at"]) == T0_PLUS_2Y
         assert figures(r.json()["balance"]) == (50, 0, 0)
         entries = await ledger(api)
         assert [(e["kind"], e["available_delta"], e["reason"], e["lot_id"]) for e in entries] == [
@@ -864,25 +833,25 @@ class TestAdjustment:
         await api.buy()
         await api.open(category="store-problem")
         r = await adjust(api, -96)
-        assert_invalid(r, "#/points")
+        invalid(r, "#/points")
         assert figures(await api.balance()) == (95, 25, 0)
         assert [e["kind"] for e in await ledger(api)] == ["capture", "purchase"]
 
     async def test_zero_points_is_422(self, api):
         await api.account()
         r = await adjust(api, 0)
-        assert_invalid(r, "#/points")
+        invalid(r, "#/points")
 
     async def test_expires_at_on_a_negative_adjustment_is_422(self, api):
         await api.account()
         await api.buy()
         r = await adjust(api, -10, expires_at=None)
-        assert_invalid(r, "#/expires_at")
+        invalid(r, "#/expires_at")
 
     async def test_billing_may_not_adjust(self, api):
         await api.account()
         r = await api.post("/v1/accounts/acme/adjustments", {"points": 5, "reason": "x"}, role="billing")
-        assert_problem(r, 403, "forbidden")
+        problem(r, 403, "forbidden")
 
 
 # ---- revocation ----------------------------------------------------------------------------
@@ -975,13 +944,13 @@ class TestRevokeLot:
 
     async def test_unknown_lot_is_404(self, api):
         r = await api.post("/v1/lots/lot_nope/revoke", {"reason": "x"}, role="billing")
-        assert_problem(r, 404, "not-found")
+        problem(r, 404, "not-found")
 
     async def test_helpdesk_may_not_revoke(self, api):
         await api.account()
         lot = (await api.buy())["lot"]
         r = await api.post(f"/v1/lots/{lot['id']}/revoke", {"reason": "x"}, role="helpdesk")
-        assert_problem(r, 403, "forbidden")
+        problem(r, 403, "forbidden")
 
 
 # ---- catalogue -----------------------------------------------------------------------------
@@ -1011,13 +980,13 @@ class TestListPlans:
             "/v1/plans/points-60", {"points": 60, "price": {"amount": "34.50", "currency": "USD"}, "active": False}
         )
         r = await api.get("/v1/plans", params={"include_inactive": "true"}, role="billing")
-        assert_problem(r, 403, "forbidden")
+        problem(r, 403, "forbidden")
         r = await api.get("/v1/plans", params={"include_inactive": "true"})
         assert [(p["code"], p["active"]) for p in r.json()["items"]][-1] == ("points-60", False)
 
     async def test_limit_pages_the_catalogue_like_every_list(self, api):
         r = await api.get("/v1/plans", params={"limit": 0})
-        assert_invalid(r, "#/query/limit")
+        invalid(r, "#/query/limit")
         first = await api.get("/v1/plans", params={"limit": 2})
         assert [p["code"] for p in first.json()["items"]] == ["points-120", "points-1200"]
         assert first.json()["next_cursor"]
@@ -1118,19 +1087,19 @@ class TestQuote:
 
     async def test_formula_without_quantity_is_422(self, api):
         r = await self.quote(api, "aspe-transfer")
-        assert_invalid(r, "#/query/quantity")
+        invalid(r, "#/query/quantity")
 
     async def test_formula_below_its_minimum_quantity_is_422(self, api):
         r = await self.quote(api, "aspe-transfer", quantity=0)
-        assert_invalid(r, "#/query/quantity")
+        invalid(r, "#/query/quantity")
 
     async def test_quantity_on_a_fixed_category_is_422(self, api):
         r = await self.quote(api, "store-problem", quantity=1)
-        assert_invalid(r, "#/query/quantity")
+        invalid(r, "#/query/quantity")
 
     async def test_unknown_category_is_404(self, api):
         r = await self.quote(api, "nope")
-        assert_problem(r, 404, "not-found")
+        problem(r, 404, "not-found")
 
 
 class TestPutPlan:
@@ -1155,17 +1124,17 @@ class TestPutPlan:
 
     async def test_price_as_a_number_is_422(self, api):
         r = await api.put("/v1/plans/points-600", {"points": 600, "price": {"amount": 320, "currency": "USD"}})
-        assert_invalid(r, "#/price/amount")
+        invalid(r, "#/price/amount")
 
     async def test_unknown_price_currency_points_at_price_currency(self, api):
         r = await api.put("/v1/plans/points-600", {"points": 600, "price": {"amount": "1.00", "currency": "ABC"}})
-        assert_invalid(r, "#/price/currency")
+        invalid(r, "#/price/currency")
 
     async def test_only_admin_may_change_the_catalogue(self, api):
         r = await api.put(
             "/v1/plans/points-600", {"points": 600, "price": {"amount": "320.00", "currency": "USD"}}, role="billing"
         )
-        assert_problem(r, 403, "forbidden")
+        problem(r, 403, "forbidden")
 
 
 class TestPutCategory:
@@ -1183,6 +1152,6 @@ class TestPutCategory:
             "/v1/categories/extra",
             {"group": "extra", "name": "Extra", "pricing": {"type": "range", "min": 30, "max": 20}},
         )
-        body = assert_problem(r, 422, "validation-error")
+        body = problem(r, 422, "validation-error")
         assert body["errors"][0]["pointer"].startswith("#/pricing")
         assert (await api.get("/v1/categories/extra/quote")).status_code == 404

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-
-def figures(balance: dict) -> tuple[int, int, int]:
-    return balance["available"], balance["held"], balance["deducted"]
+from support.figures import figures
 
 
 async def test_seed_walkthrough(api):

@@ -28,10 +28,12 @@ from standardwebhooks.webhooks import Webhook
 from points_service.api.routers.webhooks import _verified
 from points_service.settings import Settings
 
-T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # the conftest clock's start
+from support.figures import LOT_STATES, figures, states
+from support.problems import problem_without_traceback
+from support.times import T0, iso, ts
+
 URL = "/v1/webhooks/billing"
 ACTOR = "webhook:billing"
-LOT_STATES = ("available", "held", "deducted", "expired", "revoked", "written_off", "reissued")
 
 
 def new_secret() -> str:
@@ -54,14 +56,6 @@ def settings(database_url: str) -> Settings:
 
 def new_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-def at(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 def signed(body: str, msg_id: str, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
@@ -94,16 +88,6 @@ def ack(r: httpx.Response, outcome: str, *, replayed: bool = False) -> dict[str,
     body = r.json()
     assert body["outcome"] == outcome, body
     assert body["replayed"] is replayed, body
-    return body
-
-
-def problem(r: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    body = r.json()
-    assert body["type"] == f"/problems/{slug}"
-    assert body["status"] == status
-    assert "Traceback" not in r.text
     return body
 
 
@@ -154,14 +138,6 @@ async def purchases(api: Any, account_id: str) -> list[dict[str, Any]]:
     r = await api.get(f"/v1/accounts/{account_id}/ledger", params={"kind": "purchase", "limit": 500})
     assert r.status_code == 200, r.text
     return r.json()["items"]
-
-
-def figures(balance: dict[str, Any]) -> tuple[int, int, int]:
-    return balance["available"], balance["held"], balance["deducted"]
-
-
-def states(lot: dict[str, Any]) -> dict[str, int]:
-    return {s: lot[s] for s in LOT_STATES}
 
 
 async def metric(api: Any, outcome: str) -> float:
@@ -281,20 +257,20 @@ class TestSignatureRejections:
         body = json.dumps(payment("pay-rej", account_id="ghost"))
         sent_body, headers = tamper(body, signed(body, new_id()))
         r = await send(api, sent_body, headers)
-        problem(r, 401, "unauthorized")
+        problem_without_traceback(r, 401, "unauthorized")
         await assert_no_trace(api, "ghost")
         assert await metric(api, "rejected") == 1.0
         assert await metric(api, "applied") == 0.0
 
     async def test_signed_by_a_secret_that_is_not_configured(self, api):
         r = await deliver(api, payment("pay-rej", account_id="ghost"), secret=WRONG_SECRET)
-        problem(r, 401, "unauthorized")
+        problem_without_traceback(r, 401, "unauthorized")
         await assert_no_trace(api, "ghost")
 
     async def test_an_authorization_header_is_no_substitute_for_a_signature(self, api):
         body = json.dumps(payment("pay-rej", account_id="ghost"))
         headers = {"content-type": "application/json", **api.auth("admin")}
-        problem(await send(api, body, headers), 401, "unauthorized")
+        problem_without_traceback(await send(api, body, headers), 401, "unauthorized")
         await assert_no_trace(api, "ghost")
 
     @pytest.mark.parametrize("offset", [-301, 301], ids=["301s-old", "301s-ahead"])
@@ -304,7 +280,7 @@ class TestSignatureRejections:
         stamp = math.floor(now) + offset if offset < 0 else math.ceil(now) + offset
         body = json.dumps(payment("pay-rej", account_id="ghost"))
         r = await send(api, body, signed(body, new_id(), timestamp=stamp))
-        problem(r, 401, "unauthorized")
+        problem_without_traceback(r, 401, "unauthorized")
         await assert_no_trace(api, "ghost")
 
     # 290 s, not 299: a loaded machine may take a second or more between signing and checking.
@@ -319,7 +295,7 @@ class TestSignatureRejections:
     async def test_rejections_are_counted_in_metrics(self, api):
         for tamper in REJECTIONS.values():
             body = json.dumps(payment("pay-rej", account_id="ghost"))
-            problem(await send(api, *tamper(body, signed(body, new_id()))), 401, "unauthorized")
+            problem_without_traceback(await send(api, *tamper(body, signed(body, new_id()))), 401, "unauthorized")
         r = await api.client.get("/metrics")
         assert f'points_webhook_deliveries_total{{outcome="rejected"}} {float(len(REJECTIONS))}' in r.text
         await assert_no_trace(api, "ghost")
@@ -339,7 +315,9 @@ class TestSignatureAcceptance:
         body = json.dumps(payment("pay-1", account_id="cust-1"))
         headers = signed(body, new_id())
         sig = headers["webhook-signature"].split(",")[1]
-        problem(await send(api, body, {**headers, "webhook-signature": f"v2,{sig}"}), 401, "unauthorized")
+        problem_without_traceback(
+            await send(api, body, {**headers, "webhook-signature": f"v2,{sig}"}), 401, "unauthorized"
+        )
         await assert_no_trace(api, "cust-1")
         ack(await send(api, body, {**headers, "webhook-signature": f"v1,{sig}"}), "applied")
 
@@ -366,7 +344,7 @@ class TestPaymentSucceeded:
 
         r = await api.get("/v1/accounts/cust-42")
         assert r.status_code == 200, r.text
-        assert at(r.json()["created_at"]) == T0
+        assert ts(r.json()["created_at"]) == T0
         assert figures(r.json()["balance"]) == (120, 0, 0)
 
         [lot] = await lots(api, "cust-42")
@@ -376,16 +354,16 @@ class TestPaymentSucceeded:
         assert states(lot) == {s: (120 if s == "available" else 0) for s in LOT_STATES}
         assert lot["paid"] == {"amount": "68.50", "currency": "USD"}
         assert lot["payment_id"] == "pay-1"
-        assert at(lot["granted_at"]) == paid_at
-        assert at(lot["expires_at"]) == paid_at.replace(year=paid_at.year + 2)
+        assert ts(lot["granted_at"]) == paid_at
+        assert ts(lot["expires_at"]) == paid_at.replace(year=paid_at.year + 2)
         assert lot["revoked_at"] is None
 
         [entry] = await purchases(api, "cust-42")
         assert entry["actor"] == ACTOR
         assert entry["available_delta"] == 120
         assert entry["lot_id"] == lot["id"]
-        assert at(entry["effective_at"]) == paid_at
-        assert at(entry["created_at"]) == T0
+        assert ts(entry["effective_at"]) == paid_at
+        assert ts(entry["created_at"]) == T0
 
         stored = await event(api, msg)
         assert stored["outcome"] == "applied"
@@ -393,7 +371,7 @@ class TestPaymentSucceeded:
         assert stored["account_id"] == "cust-42"
         assert stored["lot_id"] == lot["id"]
         assert stored["attempts"] == 1
-        assert at(stored["received_at"]) == at(stored["updated_at"]) == T0
+        assert ts(stored["received_at"]) == ts(stored["updated_at"]) == T0
         assert await metric(api, "applied") == 1.0
 
     async def test_paid_amount_other_than_the_list_price_is_recorded(self, api):
@@ -423,7 +401,7 @@ class TestPaymentSucceeded:
         assert figures(await api.balance("cust-42")) == (120, 0, 0)
         stored = await event(api, msg)
         assert stored["attempts"] == 1
-        assert at(stored["updated_at"]) == T0
+        assert ts(stored["updated_at"]) == T0
         assert await metric(api, "applied") == 1.0
 
     async def test_same_payment_under_a_new_delivery_id_adds_nothing(self, api):
@@ -466,7 +444,7 @@ class TestPaymentSucceeded:
         msg = new_id()
         event_body = payment("pay-9", account_id="cust-9", plan="points-250", amount="140.00")
         r = await deliver(api, event_body, msg)
-        body = problem(r, 422, "validation-error")
+        body = problem_without_traceback(r, 422, "validation-error")
         assert body["outcome"] == "failed"
         assert body["webhook_id"] == msg
         assert body["errors"][0]["pointer"] == "#/data"
@@ -486,8 +464,8 @@ class TestPaymentSucceeded:
         stored = await event(api, msg)
         assert stored["outcome"] == "applied"
         assert stored["attempts"] == 2
-        assert at(stored["received_at"]) == T0
-        assert at(stored["updated_at"]) == T0 + timedelta(minutes=10)
+        assert ts(stored["received_at"]) == T0
+        assert ts(stored["updated_at"]) == T0 + timedelta(minutes=10)
         [lot] = await lots(api, "cust-9")
         assert stored["lot_id"] == lot["id"]
         assert (lot["plan"], lot["points"], lot["paid"]) == ("points-250", 250, {"amount": "140.00", "currency": "USD"})
@@ -516,7 +494,7 @@ class TestPaymentSucceeded:
 
     async def test_missing_data_fails(self, api):
         r = await deliver(api, {"type": "payment.succeeded", "data": {"payment_id": "pay-1", "account_id": "cust-1"}})
-        problem(r, 422, "validation-error")
+        problem_without_traceback(r, 422, "validation-error")
         [stored] = await events(api, outcome="failed")
         assert stored["account_id"] == "cust-1"
         assert (await api.get("/v1/accounts/cust-1")).status_code == 404
@@ -535,7 +513,7 @@ class TestPaymentSucceeded:
         msg = new_id()
         event_body = payment("pay-1", account_id="cust-1")
         event_body["data"].update(change)
-        body = problem(await deliver(api, event_body, msg), 422, "validation-error")
+        body = problem_without_traceback(await deliver(api, event_body, msg), 422, "validation-error")
         assert body["outcome"] == "failed"
         assert words in body["errors"][0]["detail"]
         stored = await event(api, msg)
@@ -548,11 +526,11 @@ class TestPaymentSucceeded:
         event_body = payment("pay-9", plan="points-250")
         for attempt in (1, 2, 3):
             api.clock.advance(timedelta(minutes=1))
-            problem(await deliver(api, event_body, msg), 422, "validation-error")
+            problem_without_traceback(await deliver(api, event_body, msg), 422, "validation-error")
             stored = await event(api, msg)
             assert (stored["outcome"], stored["attempts"]) == ("failed", attempt)
-            assert at(stored["updated_at"]) == T0 + timedelta(minutes=attempt)
-            assert at(stored["received_at"]) == T0 + timedelta(minutes=1)
+            assert ts(stored["updated_at"]) == T0 + timedelta(minutes=attempt)
+            assert ts(stored["received_at"]) == T0 + timedelta(minutes=1)
         assert await metric(api, "failed") == 3.0
 
     @pytest.mark.parametrize("account_id", ["cust 42", "cust/42", "kund-ä"])
@@ -565,7 +543,7 @@ class TestPaymentSucceeded:
             event_body = {"type": kind, "data": data}
         msg = new_id()
         r = await deliver(api, event_body, msg)
-        problem(r, 422, "validation-error")
+        problem_without_traceback(r, 422, "validation-error")
         assert (await event(api, msg))["outcome"] == "failed"
         r = await api.get("/v1/accounts", params={"limit": 500})
         assert r.json()["items"] == []
@@ -636,7 +614,7 @@ class TestPaymentReversed:
         [lot] = await lots(api, "acme")
         assert lot["id"] == lot_id
         assert states(lot) == {**dict.fromkeys(LOT_STATES, 0), "revoked": 85, "deducted": 25, "held": 10}
-        assert at(lot["revoked_at"]) == T0 + timedelta(hours=1)
+        assert ts(lot["revoked_at"]) == T0 + timedelta(hours=1)
         assert figures(await api.balance("acme")) == (0, 10, 25)
         r = await api.get("/v1/accounts/acme/ledger", params={"kind": "revocation"})
         [entry] = r.json()["items"]
@@ -688,7 +666,7 @@ class TestPaymentReversed:
     async def test_refund_of_a_payment_never_seen_fails(self, api):
         msg = new_id()
         r = await deliver(api, reversal("payment.refunded", "pay-unknown", account_id="acme"), msg)
-        body = problem(r, 422, "validation-error")
+        body = problem_without_traceback(r, 422, "validation-error")
         assert (body["webhook_id"], body["outcome"]) == (msg, "failed")
         stored = await event(api, msg)
         assert (stored["outcome"], stored["attempts"], stored["lot_id"]) == ("failed", 1, None)
@@ -753,8 +731,8 @@ class TestLicensePurchased:
             60,
             "LIC-1",
         )
-        assert at(lot["granted_at"]) == purchased_at
-        assert at(lot["expires_at"]) == purchased_at.replace(year=purchased_at.year + 2)
+        assert ts(lot["granted_at"]) == purchased_at
+        assert ts(lot["expires_at"]) == purchased_at.replace(year=purchased_at.year + 2)
         assert figures(await api.balance("cust-7")) == (60, 0, 0)
         r = await api.get("/v1/accounts/cust-7/ledger")
         [entry] = r.json()["items"]
@@ -775,7 +753,7 @@ class TestLicensePurchased:
             "type": "license.purchased",
             "data": {"license_key": "LIC-1", "account_id": "cust-7", "product": "nope", "purchased_at": iso(T0)},
         }
-        problem(await deliver(api, event_body, msg), 422, "validation-error")
+        problem_without_traceback(await deliver(api, event_body, msg), 422, "validation-error")
         assert (await event(api, msg))["outcome"] == "failed"
         assert (await api.get("/v1/accounts/cust-7")).status_code == 404
 
@@ -841,7 +819,7 @@ class TestListWebhookEvents:
         items = await events(api)
         assert [e["id"] for e in items] == ids[::-1]
         assert [e["outcome"] for e in items] == ["ignored", "applied", "failed", "applied", "ignored"]
-        assert [at(e["received_at"]) for e in items] == [T0 + timedelta(seconds=s) for s in (4, 3, 2, 1, 0)]
+        assert [ts(e["received_at"]) for e in items] == [T0 + timedelta(seconds=s) for s in (4, 3, 2, 1, 0)]
 
     async def test_filter_by_outcome(self, api):
         ids = await self._five(api)
@@ -851,7 +829,9 @@ class TestListWebhookEvents:
         assert [e["id"] for e in both] == [ids[4], ids[2], ids[0]]
         assert await events(api, outcome="conflict") == []
         r = await api.get("/v1/admin/webhook-events", params={"outcome": "rejected"})
-        assert problem(r, 422, "validation-error")["errors"][0]["pointer"].startswith("#/query/outcome")
+        assert problem_without_traceback(r, 422, "validation-error")["errors"][0]["pointer"].startswith(
+            "#/query/outcome"
+        )
 
     async def test_pages(self, api):
         ids = await self._five(api)
@@ -881,17 +861,17 @@ class TestListWebhookEvents:
         assert [e["id"] for e in r.json()["items"]] == [ids[0]]
         assert r.json()["next_cursor"] is None
         r = await api.get("/v1/admin/webhook-events", params={"limit": 3, "cursor": first["next_cursor"]})
-        problem(r, 422, "validation-error")
+        problem_without_traceback(r, 422, "validation-error")
 
     @pytest.mark.parametrize("limit", [0, 501])
     async def test_limit_out_of_range(self, api, limit):
         r = await api.get("/v1/admin/webhook-events", params={"limit": limit})
-        assert problem(r, 422, "validation-error")["errors"][0]["pointer"] == "#/query/limit"
+        assert problem_without_traceback(r, 422, "validation-error")["errors"][0]["pointer"] == "#/query/limit"
 
     @pytest.mark.parametrize("role", ["billing", "helpdesk", "viewer"])
     async def test_only_admin(self, api, role):
         r = await api.get("/v1/admin/webhook-events", role=role)
-        problem(r, 403, "forbidden")
+        problem_without_traceback(r, 403, "forbidden")
 
     async def test_without_a_key(self, api):
-        problem(await api.client.get("/v1/admin/webhook-events"), 401, "unauthorized")
+        problem_without_traceback(await api.client.get("/v1/admin/webhook-events"), 401, "unauthorized")

@@ -11,103 +11,37 @@ The service runs with the settings the spec requires of a crash: SQLite with
 `synchronous=FULL` (set explicitly, so no `POINTS_SQLITE_SYNCHRONOUS` in the environment can
 weaken it) and `POINTS_AUTH_CACHE_SECONDS=0`.
 
-The process helpers are copied from tests/live/conftest.py (`free_port`, `server_env`,
-`run_cli`, `make_keys`, the readiness loop of `spawn`), since a conftest outside tests/live
-cannot reach its fixtures and, with `--import-mode=importlib`, nothing can import it.
+The processes are started and stopped by `support.servers`, as the live tests' are.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
-from points_service.services.keys import CreateKey
-from points_service.services.uow import Database
-from points_service.settings import Settings
+from support.servers import (
+    LOG_KEY,
+    STOP_TIMEOUT,
+    is_postgres,
+    make_keys,
+    report_server_logs,
+    run_cli,
+    serve_argv,
+    server_env,
+    spawn,
+    stop_process,
+)
 
-BIN = Path(sys.executable).parent
-EXE = BIN / "points-service"
-READY_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
-ROLES = ("admin", "billing", "helpdesk")
+CRASH_ENV = {"POINTS_SQLITE_SYNCHRONOUS": "FULL"}  # a SIGKILL must never lose an acknowledged commit
 
-LOG_KEY = pytest.StashKey[list[Path]]()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
-    report = outcome.get_result()
-    if report.failed:
-        for path in item.stash.get(LOG_KEY, []):
-            report.sections.append((f"crash server log ({path.name}, tail)", tail(path)))
-
-
-def tail(path: Path, lines: int = 60) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError as exc:
-        return f"<cannot read {path}: {exc}>"
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def server_env(url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "POINTS_DATABASE_URL": url,
-        "POINTS_AUTH_CACHE_SECONDS": "0",
-        "POINTS_SQLITE_SYNCHRONOUS": "FULL",  # a SIGKILL must never lose an acknowledged commit
-    }
-
-
-def run_cli(url: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(EXE), *args], check=False, env=server_env(url), capture_output=True, text=True, timeout=timeout
-    )
-
-
-def make_keys(url: str) -> dict[str, str]:
-    """One key per role, written straight into the database."""
-
-    async def main() -> dict[str, str]:
-        db = Database.from_settings(Settings(database_url=url))
-        try:
-            keys = {}
-            for role in ROLES:
-                keys[role] = (await db.write(CreateKey(role=role, name=f"crash-{role}", now=datetime.now(UTC)))).secret
-            return keys
-        finally:
-            await db.dispose()
-
-    return asyncio.run(main())
-
-
-def is_postgres(url: str) -> bool:
-    return url.startswith("postgresql")
-
-
-def serve_argv(url: str) -> list[str]:
-    workers = "2" if is_postgres(url) else "1"
-    return [str(EXE), "serve", "--host", "127.0.0.1", "--workers", workers]
+pytest_runtest_makereport = report_server_logs("crash server log")
 
 
 @dataclass
@@ -133,34 +67,10 @@ class Cluster:
     def start(self) -> None:
         """Start the service on a free port and wait until /readyz answers 200 (blocking)."""
         began = time.monotonic()
-        for _attempt in range(3):
-            port = free_port()
-            with self.log.open("ab") as out:
-                out.write(f"\n=== crash test: starting on port {port} ===\n".encode())
-                out.flush()
-                process = subprocess.Popen(
-                    [*self.argv, "--port", str(port)],
-                    env={**server_env(self.url), **self.settings},
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,  # its own process group: one killpg reaches every worker
-                )
-            self.process, base_url = process, f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + READY_TIMEOUT
-            with httpx.Client(timeout=2.0) as http:
-                while time.monotonic() < deadline and process.poll() is None:
-                    try:
-                        if http.get(f"{base_url}/readyz").status_code == 200:
-                            self.base_url = base_url
-                            self.starts.append(time.monotonic() - began)
-                            return
-                    except httpx.TransportError:
-                        pass
-                    time.sleep(0.05)
-            self.stop()
-            if "address already in use" not in self.log.read_text(errors="replace").lower():
-                break
-        pytest.fail(f"the server did not become ready within {READY_TIMEOUT:.0f} s:\n{tail(self.log)}")
+        env = {**server_env(self.url, **CRASH_ENV), **self.settings}
+        server = spawn(self.url, self.argv, self.log, self.keys, env=env)
+        self.process, self.base_url = server.process, server.base_url
+        self.starts.append(time.monotonic() - began)
 
     def kill(self) -> None:
         """SIGKILL the whole process group (uvicorn's supervisor and its workers) at once."""
@@ -172,19 +82,11 @@ class Cluster:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL for the whole process group if it outstays STOP_TIMEOUT."""
-        process = self.process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(STOP_TIMEOUT)
-        with contextlib.suppress(ProcessLookupError, PermissionError):  # workers, should any outlive their supervisor
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(STOP_TIMEOUT)
+        if self.process is not None:
+            stop_process(self.process)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run_cli(self.url, *args)
+        return run_cli(self.url, *args, **CRASH_ENV)
 
 
 @pytest.fixture
@@ -192,7 +94,7 @@ def crash_cluster(request: pytest.FixtureRequest, database_url: str, tmp_path: P
     """The service on the test's fresh database, started once; the test kills and restarts it."""
     log = tmp_path / "server.log"
     request.node.stash[LOG_KEY] = [log]
-    cluster = Cluster(url=database_url, keys=make_keys(database_url), log=log, argv=serve_argv(database_url))
+    cluster = Cluster(url=database_url, keys=make_keys(database_url, "crash"), log=log, argv=serve_argv(database_url))
     cluster.start()
     yield cluster
     cluster.stop()

@@ -65,6 +65,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from pgtools import admin_sql
+from support.live import pages
 
 OPS_PER_CLIENT = int(os.environ.get("POINTS_CRASH_OPS", "25"))
 SEED = int(os.environ.get("POINTS_CRASH_SEED", "20260115"))
@@ -354,19 +355,6 @@ async def run_load(chaos: Chaos, clients: Any) -> None:
 
 
 # --------------------------------------------------------------------------- the final state
-
-
-async def pages(http: httpx.AsyncClient, path: str, **params: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        r = await http.get(path, params={**params, "limit": 500, **({"cursor": cursor} if cursor else {})})
-        assert r.status_code == 200, r.text
-        page = r.json()
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return items
 
 
 @dataclass

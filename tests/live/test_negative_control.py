@@ -30,40 +30,43 @@ To show that scenario (a) detects a missing lock, the control database first dro
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections import Counter
-from typing import Any
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from pgtools import libpq_dsn
+from support.live import Live, open_race
+from support.servers import is_postgres, make_keys, run_cli, serve_argv
 
 DROP_SEQ_UNIQUE = "ALTER TABLE ledger_entries DROP CONSTRAINT uq_ledger_entries_account_id"
 
 
 @pytest.fixture
-def control_db(database_url: str, live_tools: dict[str, Any]) -> tuple[str, dict[str, str]]:
+def control_db(database_url: str) -> tuple[str, dict[str, str]]:
     """The test's PostgreSQL database without the UNIQUE (account_id, seq) constraint, and keys."""
-    if not live_tools["is_postgres"](database_url):
+    if not is_postgres(database_url):
         pytest.skip("negative control runs on PostgreSQL: SQLite serialises writers with BEGIN IMMEDIATE")
 
     with psycopg.connect(libpq_dsn(database_url), autocommit=True) as conn:
         conn.execute(DROP_SEQ_UNIQUE)
-    return database_url, live_tools["make_keys"](database_url)
+    return database_url, make_keys(database_url, "live")
 
 
-async def test_without_the_account_lock_the_race_overdraws(control_db, start_server, live_tools, race):
+async def test_without_the_account_lock_the_race_overdraws(control_db, start_server):
     url, keys = control_db
     # Several processes, several writers each: their batches read the same 100 points, unlocked,
     # and each captures them.
-    launcher = [live_tools["python"], str(live_tools["HERE"] / "unsafe_serve.py"), "--host", "127.0.0.1"]
+    launcher = [sys.executable, str(Path(__file__).parent / "unsafe_serve.py"), "--host", "127.0.0.1"]
     servers = [start_server(url, launcher, keys, name=f"unsafe-{i}") for i in range(4)]
     async with contextlib.AsyncExitStack() as stack:
-        lives = [live_tools["Live"](s, await stack.enter_async_context(s.client())) for s in servers]
+        lives = [Live(s, await stack.enter_async_context(s.client())) for s in servers]
         live = lives[0]
         await live.account("acme")
         await live.grant("acme", 100)
-        responses = await race(lives, "acme")
+        responses = await open_race(lives, "acme")
         verify = await live.get("/v1/admin/verify")
         balance = await live.balance("acme")
 
@@ -75,21 +78,21 @@ async def test_without_the_account_lock_the_race_overdraws(control_db, start_ser
     if not report["ok"]:
         for s in servers:
             s.stop()
-        assert live_tools["run_cli"](url, "verify").returncode == 1
+        assert run_cli(url, "verify").returncode == 1
     print(
         f"unsafe: {dict(statuses)}, balance {balance['available']}/{balance['held']}, "
         f"{len(report['disagreements'])} disagreements"
     )
 
 
-async def test_the_account_lock_alone_prevents_the_race(control_db, start_server, live_tools, race):
+async def test_the_account_lock_alone_prevents_the_race(control_db, start_server):
     url, keys = control_db
-    server = start_server(url, live_tools["serve_argv"](url), keys)
+    server = start_server(url, serve_argv(url), keys)
     async with server.client() as http:
-        live = live_tools["Live"](server, http)
+        live = Live(server, http)
         await live.account("acme")
         await live.grant("acme", 100)
-        responses = await race([live], "acme")
+        responses = await open_race([live], "acme")
         statuses = Counter(r.status_code for r in responses)
         assert statuses == {201: 3, 409: 61}, statuses
         assert all(r.json()["type"] == "/problems/insufficient-points" for r in responses if r.status_code == 409)
@@ -97,5 +100,5 @@ async def test_the_account_lock_alone_prevents_the_race(control_db, start_server
         assert (balance["available"], balance["held"]) == (10, 90)
         await live.assert_verified()
     server.stop()
-    checked = live_tools["run_cli"](url, "verify")
+    checked = run_cli(url, "verify")
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -18,6 +18,9 @@ from typing import Any
 
 import httpx
 
+from support.live import open_race
+from support.servers import EXE, server_env
+
 INSUFFICIENT = "/problems/insufficient-points"
 INVALID_STATE = "/problems/invalid-state"
 PRECONDITION = "/problems/precondition-failed"
@@ -34,11 +37,11 @@ async def gather_bounded(*aws: Any, timeout: float = 90) -> list[Any]:
 # --------------------------------------------------------------------------- (a) overdraft
 
 
-async def test_a_64_concurrent_opens_of_30_on_100_points_let_exactly_3_through(live, race):
+async def test_a_64_concurrent_opens_of_30_on_100_points_let_exactly_3_through(live):
     await live.account("acme")
     await live.grant("acme", 100)
 
-    responses = await race([live], "acme")
+    responses = await open_race([live], "acme")
 
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {201: 3, 409: 61}, statuses
@@ -113,7 +116,8 @@ class TicketModel:
         }
 
 
-def figures(ticket: dict[str, Any]) -> dict[str, Any]:
+def ticket_figures(ticket: dict[str, Any]) -> dict[str, Any]:
+    """A ticket's figures as the service shows them, to compare with `TicketModel.figures()`."""
     return {
         k: ticket[k]
         for k in ("status", "captured_points", "charged_points", "deducted_points", "returned_points", "version")
@@ -206,10 +210,10 @@ async def test_b_40_concurrent_calls_on_one_ticket_replay_in_version_order(live)
         else:
             model.refund()
         assert model.version == version
-        assert figures(ticket) == model.figures(), (action, body)
+        assert ticket_figures(ticket) == model.figures(), (action, body)
 
     final = await live.ticket(tid)
-    assert figures(final) == model.figures()
+    assert ticket_figures(final) == model.figures()
     # One history entry per version: the opening, then one per successful version-changing call.
     history = [(h["action"], h.get("version", i + 1)) for i, h in enumerate(final["history"])]
     expected = [("opened", 1)] + [
@@ -411,7 +415,12 @@ def replay(tally: Tally) -> tuple[list[Entry], dict[str, TicketModel]]:
             else:
                 model.credit(body["points"])
                 expected.append((acct, tid, "return", body["points"], 0, -body["points"]))
-            assert model.version == version and figures(answered) == model.figures(), (tid, version, action, body)
+            assert model.version == version and ticket_figures(answered) == model.figures(), (
+                tid,
+                version,
+                action,
+                body,
+            )
     return expected, models
 
 
@@ -449,7 +458,7 @@ async def test_c_mixed_load_every_entry_explained_by_a_success_and_vice_versa(li
     for account in ACCOUNTS:
         listed.update({t["id"]: t for t in await live.pages(f"/v1/accounts/{account}/tickets")})
     assert set(listed) == set(models)
-    assert all(figures(listed[tid]) == model.figures() for tid, model in models.items())
+    assert all(ticket_figures(listed[tid]) == model.figures() for tid, model in models.items())
     totals = {"available": 0, "held": 0, "deducted": 0}
     for account in ACCOUNTS:
         mine = [(models[tid], listed[tid]) for tid in models if listed[tid]["account_id"] == account]
@@ -476,7 +485,7 @@ SWEPT_ONLY = [f"exp-{i:02d}" for i in range(16)]  # only the sweeps write here a
 BUSY = [f"exp-{i:02d}" for i in range(16, 28)]  # opens and sweeps race here
 
 
-async def test_d_three_expiry_sweep_processes_beside_captures_expire_each_lot_once(live, live_tools):
+async def test_d_three_expiry_sweep_processes_beside_captures_expire_each_lot_once(live):
     """Lots due ~3 s after they are imported (the arranging takes part of that); once due, three
     `points-service expire` processes start together while four clients open tickets. The opens
     reach the BUSY accounts one after another over ~3 s, so the sweeps (which need ~1 s to start)
@@ -531,9 +540,9 @@ async def test_d_three_expiry_sweep_processes_beside_captures_expire_each_lot_on
 
     async def sweep() -> dict[str, Any]:
         process = await asyncio.create_subprocess_exec(
-            str(live_tools["EXE"]),
+            str(EXE),
             "expire",
-            env=live_tools["server_env"](live.server.url),
+            env=server_env(live.server.url),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )

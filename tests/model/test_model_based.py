@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,9 @@ from points_service.app import create_app
 from points_service.settings import Settings
 
 from model.reference import STATES, Lot, Model, Refused, two_years_after
+from support.times import T0
 from testkeys import TEST_KEYS
 
-T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 EXAMPLES = int(os.environ.get("POINTS_MODEL_EXAMPLES", "200"))
 PLANS = {"points-60": 60, "points-120": 120, "points-300": 300}
 ACCOUNT = "acme"

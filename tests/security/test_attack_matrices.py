@@ -57,10 +57,10 @@ from points_service.db.schema import api_keys
 from points_service.services.keys import CreateKey, RevokeKey, hash_key
 from points_service.settings import Settings
 
+from support.problems import problem_with_context
 from testkeys import TEST_KEYS
 
 ROLES = ("admin", "billing", "helpdesk", "viewer")
-PROBLEM = "application/problem+json"
 A, B = "acme", "other"  # the viewer's account, and the account it attacks
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
@@ -572,15 +572,6 @@ async def snapshot(api: Any, accounts: tuple[str, ...], *, everything: bool = Fa
     return seen
 
 
-def assert_problem(r: httpx.Response, status: int, slug: str, context: str = "") -> dict[str, Any]:
-    assert r.status_code == status, f"{context}: expected {status} {slug}, got {r.status_code}: {r.text}"
-    assert r.headers["content-type"].split(";")[0] == PROBLEM, context
-    doc = r.json()
-    assert doc["type"] == f"/problems/{slug}", (context, doc)
-    assert doc["status"] == status, (context, doc)
-    return doc
-
-
 def assert_success(r: httpx.Response, context: str) -> None:
     assert 200 <= r.status_code < 300, f"{context}: expected success, got {r.status_code}: {r.text}"
 
@@ -747,7 +738,7 @@ async def test_object_level_every_role_against_account_bs_objects(api, op: Opera
     for role in refused:
         status, slug = viewer_expectation(op) if role == "viewer" else (403, "forbidden")
         r = await on_b.send(api, role, headers={"Idempotency-Key": unique("idem")})
-        assert_problem(r, status, slug, f"{role} on B's objects")
+        problem_with_context(r, status, slug, f"{role} on B's objects")
         ghost = await on_ghost.send(api, role)
         same_answer(r, ghost, real_to_fake)
     assert await snapshot(api, (B,)) == b_before, "a refused call changed account B"
@@ -776,7 +767,7 @@ async def test_object_level_every_role_against_account_bs_objects(api, op: Opera
             r = await call.send(api, role, headers={"Idempotency-Key": key})
             assert r.headers.get("idempotent-replayed") is None, f"{role} replayed {owner}'s answer: {r.text}"
             if role == "viewer":
-                assert_problem(r, *viewer_expectation(op), "viewer replaying another key's Idempotency-Key")
+                problem_with_context(r, *viewer_expectation(op), "viewer replaying another key's Idempotency-Key")
                 assert await snapshot(api, (B,)) == b_now
 
 
@@ -809,9 +800,9 @@ async def test_object_level_bodies_naming_account_bs_objects(api, op: Operation,
     for role in ROLES:
         r = await call.send(api, role)
         if role not in allowed(op):
-            assert_problem(r, 403, "forbidden", role)
+            problem_with_context(r, 403, "forbidden", role)
         elif expected == 409:
-            doc = assert_problem(r, 409, "conflict", role)
+            doc = problem_with_context(r, 409, "conflict", role)
             assert doc.get("lot", doc).get("account_id") != B, "a conflict answered with B's lot"
         else:
             assert r.status_code == expected, r.text
@@ -874,7 +865,7 @@ async def test_no_read_ever_shows_account_bs_rows_to_account_as_viewer(api, op: 
                 call.query = query
                 r = await call.send(api, "viewer")
                 if r.status_code == 403 and (variant or not reader):  # an admin-only filter or operation
-                    assert_problem(r, 403, "forbidden", f"{op.id} {query}")
+                    problem_with_context(r, 403, "forbidden", f"{op.id} {query}")
                     assert not mentions(r.json(), B, b_ids), r.text
                     break
                 assert r.status_code == 200, f"{op.id} {query}: {r.status_code} {r.text}"
@@ -895,7 +886,7 @@ async def test_no_read_ever_shows_account_bs_rows_to_account_as_viewer(api, op: 
         r = await api.get(
             op.path.format(account_id=A), role="viewer", params={"limit": 1, "cursor": b_page["next_cursor"]}
         )
-        doc = assert_problem(r, 422, "validation-error", "B's cursor on A's list")
+        doc = problem_with_context(r, 422, "validation-error", "B's cursor on A's list")
         assert [e["pointer"] for e in doc["errors"]] == ["#/query/cursor"]
 
 
@@ -919,7 +910,7 @@ async def test_function_level_every_role_is_allowed_exactly_where_the_spec_allow
             call = await prepare(api, op, scene, fresh=False)
             content = json.dumps(call.body).encode()
             r = await api.post(op.path, role=role, content=content, headers={"content-type": "application/json"})
-            assert_problem(r, 401, "unauthorized", f"{role} key on the webhook")
+            problem_with_context(r, 401, "unauthorized", f"{role} key on the webhook")
         assert (await ok(await api.get("/v1/admin/webhook-events")))["items"] == []
         for role in (None, "viewer"):  # the signature alone decides
             call = await prepare(api, op, scene, fresh=False)
@@ -931,10 +922,10 @@ async def test_function_level_every_role_is_allowed_exactly_where_the_spec_allow
     refused = sorted(set(ROLES) - roles)
     before = await snapshot(api, (A,), everything=True) if op.method != "GET" else None
     call = await prepare(api, op, scene, fresh=False)
-    assert_problem(await call.send(api, None), 401, "unauthorized", "no key")
+    problem_with_context(await call.send(api, None), 401, "unauthorized", "no key")
     for role in refused:  # on the viewer's own account: the role, not the scope, refuses
         r = await call.send(api, role)
-        assert_problem(r, 403, "forbidden", f"{role} {op.id}")
+        problem_with_context(r, 403, "forbidden", f"{role} {op.id}")
     if before is not None:
         assert await snapshot(api, (A,), everything=True) == before, (
             "a refused or unauthenticated call changed something"
@@ -1041,7 +1032,7 @@ async def test_mass_assignment_fields_outside_the_schema_are_refused_and_nothing
     for pointer, name, attacked in attacks:
         call.body = attacked
         r = await call.send(api, role, headers=idempotency_for(op))
-        doc = assert_problem(r, 422, "validation-error", f"{op.id} with {pointer}/{name}")
+        doc = problem_with_context(r, 422, "validation-error", f"{op.id} with {pointer}/{name}")
         pointers = [e["pointer"] for e in doc.get("errors", [])]
         assert any(p.startswith(f"{pointer}/") and p.endswith(f"/{name}") for p in pointers), (
             f"{op.id}: errors {pointers} do not name {pointer}/{name}"
@@ -1079,7 +1070,7 @@ async def test_mass_assignment_errors_point_into_the_body_at_the_injected_field(
             continue  # the top level is checked by the test above
         call.body = attacked
         r = await call.send(api, role, headers=idempotency_for(op))
-        pointers = [e["pointer"] for e in assert_problem(r, 422, "validation-error", op.id)["errors"]]
+        pointers = [e["pointer"] for e in problem_with_context(r, 422, "validation-error", op.id)["errors"]]
         resolved = []
         for p in pointers:
             try:
@@ -1202,7 +1193,7 @@ class TestSecrets:
 
         # The decision is the constant-time comparison's: when it says no, a valid key is refused.
         monkeypatch.setattr(hmac, "compare_digest", lambda a, b: False)
-        assert_problem(await api.get("/v1/plans", role="admin"), 401, "unauthorized")
+        problem_with_context(await api.get("/v1/plans", role="admin"), 401, "unauthorized")
         assert deps.hmac is hmac
 
     async def test_no_key_or_secret_is_ever_logged_or_answered(self, api, caplog):
@@ -1283,10 +1274,10 @@ class TestSecrets:
         before = await snapshot(api, (A,), everything=True)
         for op in KEYED:
             call = await prepare(api, op, scene, fresh=False)
-            assert_problem(await call.send(api, role), 401, "unauthorized", f"revoked {role} key on {op.id}")
+            problem_with_context(await call.send(api, role), 401, "unauthorized", f"revoked {role} key on {op.id}")
         if stored is not None:
             r = await stored_call.send(api, role, headers=idem)
-            assert_problem(r, 401, "unauthorized", "a replay of a stored answer with a revoked key")
+            problem_with_context(r, 401, "unauthorized", "a replay of a stored answer with a revoked key")
         assert await snapshot(api, (A,), everything=True) == before, "a revoked key changed something"
         for other in ROLES:
             if other != role:
@@ -1312,4 +1303,4 @@ class TestSecrets:
             await api.db.write(RevokeKey(name="test-helpdesk", now=api.clock.now()))
             now[0] += Settings.model_fields["auth_cache_seconds"].default + 0.001
 
-            assert_problem(await client.get("/v1/plans", headers=headers), 401, "unauthorized")
+            problem_with_context(await client.get("/v1/plans", headers=headers), 401, "unauthorized")
