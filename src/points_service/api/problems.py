@@ -235,19 +235,18 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _problem(request: Request, exc: ProblemError) -> Response:
         if exc.slug == "validation-error":
             exc = await missing_account(request) or exc  # a 404 comes before a 422
+        body = problem_body(request, exc.slug, exc.detail, **exc.extra)
         if exc.slug == "not-found":  # an access check's 404 is stored under the request's key
-            stored = await remember_refusal(request, problem_body(request, exc.slug, exc.detail, **exc.extra))
+            stored = await remember_refusal(request, body)
             if stored is not None:
                 return stored
-        return problem_response(request, exc.slug, exc.detail, headers=exc.headers, **exc.extra)
+        return JSONResponse(body, status_code=body["status"], headers=exc.headers, media_type=MEDIA_TYPE)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        from .deps import missing_account  # deps raises this module's problems
-
         missing = await missing_account(request)
         if missing is not None:  # a 404 comes before a 422
-            return await request.app.exception_handlers[ProblemError](request, missing)  # type: ignore[no-any-return]  # Starlette's handlers are untyped
+            return await _problem(request, missing)
         malformed = request.scope.get(MALFORMED_JSON)
         errors = _validation_errors(exc)
         if malformed is not None:

@@ -34,7 +34,7 @@ AccountId = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="the helpdesk's customer id (case-sensitive)")
 ]
 Kind = schemas.EntryKind
-Status = Literal["open", "resolved", "refunded"]
+Status = schemas.TicketStatusName
 Reader = Annotated[Principal, Depends(on_account(*ALL))]
 # For routes whose first query finds the account (404 when it is absent): no separate look-up.
 FindingReader = Annotated[Principal, Depends(on_account(*ALL, found_later=True))]
