@@ -367,26 +367,81 @@ def aim_path(case: Any) -> None:
     }
 
 
+def _date_time_fields(document: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The names of the request bodies' and the query's date-time fields, read from the document."""
+
+    def is_instant(node: dict[str, Any]) -> bool:
+        return node.get("format") == "date-time" or any(is_instant(alt) for alt in node.get("anyOf", []))
+
+    bodies: set[str] = set()
+    query: set[str] = set()
+    components = document["components"]["schemas"]
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and is_instant(parameter["schema"]):
+                    query.add(parameter["name"])
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            model = components.get(body.get("$ref", "").rsplit("/", 1)[-1], body)
+            bodies.update(name for name, prop in model.get("properties", {}).items() if is_instant(prop))
+    return bodies, query
+
+
+# Instants that exist in their own offset but fall outside years 1-9999 in UTC: every date-time
+# field (and the billing events' dates) sometimes gets one, and must answer 422, never 500.
+CALENDAR_EDGES = ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"]
+BODY_INSTANTS, QUERY_INSTANTS = _date_time_fields(schema.raw_schema)
+assert {"purchased_at", "granted_at", "expires_at"} <= BODY_INSTANTS and "expiring_before" in QUERY_INSTANTS
+
+
+def _edge_events() -> list[dict[str, Any]]:
+    """Billing events whose date falls outside the calendar in UTC."""
+    payment = {"payment_id": "pay-edge", "account_id": "acme", "plan": "points-60", "amount": "34.50"}
+    payment["currency"] = "USD"
+    license = {"license_key": "LIC-EDGE", "account_id": "acme", "product": "default"}
+    return [
+        *({"type": "payment.succeeded", "data": {**payment, "paid_at": edge}} for edge in CALENDAR_EDGES),
+        *({"type": "license.purchased", "data": {**license, "purchased_at": edge}} for edge in CALENDAR_EDGES),
+    ]
+
+
+@schema.hook
+def before_generate_query(context: Any, strategy: st.SearchStrategy) -> st.SearchStrategy:
+    """Date-time filters sometimes name an instant outside the calendar."""
+    return strategy.flatmap(lambda generated: _aimed(generated, dict.fromkeys(QUERY_INSTANTS, CALENDAR_EDGES)))
+
+
 @schema.hook
 def before_generate_body(context: Any, strategy: st.SearchStrategy) -> st.SearchStrategy:
-    """Catalogue codes in bodies often name real entries, instants often fall in the allowed window."""
+    """Catalogue codes in bodies often name real entries, instants often fall in the allowed window
+    (and sometimes outside the calendar)."""
 
     def aim(generated: Any) -> st.SearchStrategy:
         seeded = TARGET.seeded
         recent = [(T0 - timedelta(days=1)).isoformat(), T0.isoformat()]
-        known = {
+        known: dict[str, list[Any]] = {
+            **dict.fromkeys(BODY_INSTANTS, CALENDAR_EDGES),
             "plan": seeded.plans,
             "product": seeded.products,
             "category": seeded.categories,
-            "purchased_at": recent,
-            "granted_at": recent,
-            "expires_at": [(T0 + timedelta(days=400)).isoformat()],
+            "purchased_at": [*recent, *CALENDAR_EDGES],
+            "granted_at": [*recent, *CALENDAR_EDGES],
+            "expires_at": [(T0 + timedelta(days=400)).isoformat(), *CALENDAR_EDGES],
             "estimated_points": [None],
             "quantity": [None, 1, 2],
             "paid": [None, {"amount": "68.50", "currency": "USD"}],
         }
         return _aimed(generated, known)
 
+    if context.operation.path == "/v1/webhooks/billing":
+        edge_events = _edge_events()
+        return strategy.flatmap(
+            lambda generated: (
+                st.just(generated)
+                if isinstance(generated, GeneratedValue)
+                else st.sampled_from([generated, generated, *edge_events])
+            )
+        )
     return strategy.flatmap(aim)
 
 
@@ -487,6 +542,9 @@ BODY_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
      r"estimated_points (is required: .*|must be (between|at least) .*)"),
     # §2 ticket states: a credit is 1 ≤ points ≤ deducted − returned, else 422 with max_points
     (("credit_ticket",), 422, "validation-error", "#/points", r"a credit must be between 1 and \d+ points"),
+    # §1 numbers and time: every instant within years 1-9999 once in UTC
+    (("create_purchase", "create_license", "create_import", "create_adjustment", "list_accounts"), 422,
+     "validation-error", "#/(query/)?[a-z_]+", r"must fall within the years 1 to 9999 once converted to UTC"),
     # §4: an event that cannot be applied yet is stored as failed and answered 422, so the sender retries
     (("receive_billing_event",), 422, "validation-error", "#/data", r".+"),
 ]

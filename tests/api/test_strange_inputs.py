@@ -156,6 +156,106 @@ class TestNumbersAndInstants:
         invalid_only(r, "#/purchased_at")
 
 
+# ---- instants at the edge of the calendar ---------------------------------------------------------
+
+# Valid in their own offset, outside years 1-9999 once normalised to UTC.
+PAST_9999 = "9999-12-31T23:59:59-23:59"
+BEFORE_1 = "0001-01-01T00:00:00+23:59"
+EDGE_DETAIL = "must fall within the years 1 to 9999 once converted to UTC"
+
+
+class TestInstantsAtTheCalendarEdge:
+    """Every timestamp the API takes goes through one type: outside the calendar once in UTC is a
+    422 at the field, never a 500 (docs/design.md §1, "Numbers and time")."""
+
+    @pytest.mark.parametrize("value", [PAST_9999, BEFORE_1], ids=["past-9999", "before-1"])
+    async def test_every_instant_field_refuses_it(self, api, value):
+        await api.account()
+        body = invalid_only(await api.get("/v1/accounts", params={"expiring_before": value}), "#/query/expiring_before")
+        assert body["errors"][0]["detail"] == EDGE_DETAIL
+        for path, payload, role, pointer in (
+            (
+                "purchases",
+                {"plan": "points-60", "payment_id": "p-1", "purchased_at": value},
+                "billing",
+                "#/purchased_at",
+            ),
+            (
+                "licenses",
+                {"license_key": "L-1", "product": "default", "purchased_at": value},
+                "billing",
+                "#/purchased_at",
+            ),
+            (
+                "imports",
+                {"points": 5, "granted_at": value, "external_ref": "x-1", "reason": "r"},
+                "admin",
+                "#/granted_at",
+            ),
+            (
+                "imports",
+                {
+                    "points": 5,
+                    "granted_at": "2025-01-01T00:00:00Z",
+                    "expires_at": value,
+                    "external_ref": "x-2",
+                    "reason": "r",
+                },
+                "admin",
+                "#/expires_at",
+            ),
+            ("adjustments", {"points": 5, "reason": "r", "expires_at": value}, "admin", "#/expires_at"),
+        ):
+            body = invalid_only(await api.post(f"/v1/accounts/acme/{path}", payload, role=role), pointer)
+            assert body["errors"][0]["detail"] == EDGE_DETAIL
+        assert (await api.balance())["available"] == 0
+
+    async def test_the_calendar_s_own_ends_are_accepted(self, api):
+        await api.account()
+        r = await api.post(
+            "/v1/accounts/acme/adjustments", {"points": 5, "reason": "r", "expires_at": "9999-12-31T23:59:59.999999Z"}
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["lot"]["expires_at"] == "9999-12-31T23:59:59.999999Z"
+        r = await api.post(
+            "/v1/accounts/acme/purchases",
+            {"plan": "points-60", "payment_id": "p-old", "purchased_at": "0001-01-01T00:00:00Z"},
+            role="admin",
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["lot"]["granted_at"] == "0001-01-01T00:00:00Z"
+        r = await api.get("/v1/accounts", params={"expiring_before": "9999-12-31T23:59:59Z"})
+        assert r.status_code == 200, r.text
+        assert (await api.get("/v1/admin/verify")).json()["ok"]
+
+    async def test_an_expiry_past_9999_is_a_422(self, api, clock):
+        """Points granted in 9998 would expire in 10000: refused at the field that set the grant's time."""
+        clock.set(datetime(9998, 6, 1, tzinfo=UTC))
+        await api.account()
+        invalid_only(
+            await api.post("/v1/accounts/acme/purchases", {"plan": "points-60", "payment_id": "p-1"}, role="billing"),
+            "#/purchased_at",
+        )
+        invalid_only(
+            await api.post("/v1/accounts/acme/licenses", {"license_key": "L-1", "product": "default"}, role="billing"),
+            "#/purchased_at",
+        )
+        invalid_only(
+            await api.post(
+                "/v1/accounts/acme/imports",
+                {"points": 5, "granted_at": "9998-05-01T00:00:00Z", "external_ref": "x", "reason": "r"},
+            ),
+            "#/granted_at",
+        )
+        body = invalid_only(
+            await api.post("/v1/accounts/acme/adjustments", {"points": 5, "reason": "r"}), "#/expires_at"
+        )
+        assert "after the year 9999" in body["errors"][0]["detail"]
+        r = await api.post("/v1/accounts/acme/adjustments", {"points": 5, "reason": "r", "expires_at": None})
+        assert r.status_code == 201, r.text  # never expiring is fine
+        assert (await api.balance())["available"] == 5
+
+
 # ---- webhooks ------------------------------------------------------------------------------------
 
 
@@ -204,3 +304,52 @@ class TestWebhooks:
         body = json.dumps({"type": "x"}).encode()
         problem(await deliver(api, body, "msg\x00"), 401, "unauthorized")
         assert (await api.get("/v1/admin/webhook-events")).json()["items"] == []
+
+
+class TestWebhookInstants:
+    @pytest.mark.parametrize(
+        "value",
+        [PAST_9999, BEFORE_1, "2026-01-15", "2026-01-15T12:00:00"],
+        ids=["past-9999", "before-1", "date", "naive"],
+    )
+    async def test_a_paid_at_outside_the_calendar_is_stored_as_failed(self, api, value):
+        await api.account()
+        data = {
+            "payment_id": "pay-edge",
+            "account_id": "acme",
+            "plan": "points-60",
+            "amount": "34.50",
+            "currency": "USD",
+            "paid_at": value,
+        }
+        body = json.dumps({"type": "payment.succeeded", "data": data}).encode()
+        doc = problem(await deliver(api, body, "msg-edge-1"), 422, "validation-error")
+        assert doc["errors"] == [{"pointer": "#/data", "detail": doc["errors"][0]["detail"]}], doc
+        assert doc["errors"][0]["detail"].startswith("data.paid_at must"), doc
+        (event,) = (await api.get("/v1/admin/webhook-events")).json()["items"]
+        assert (event["outcome"], event["detail"].startswith("data.paid_at ")) == ("failed", True), event
+        assert (await api.balance())["available"] == 0
+
+    async def test_a_license_s_purchased_at_outside_the_calendar_is_stored_as_failed(self, api):
+        await api.account()
+        data = {"license_key": "LIC-EDGE", "account_id": "acme", "product": "default", "purchased_at": PAST_9999}
+        body = json.dumps({"type": "license.purchased", "data": data}).encode()
+        problem(await deliver(api, body, "msg-edge-2"), 422, "validation-error")
+        (event,) = (await api.get("/v1/admin/webhook-events")).json()["items"]
+        assert event["outcome"] == "failed", event
+
+    async def test_a_payment_in_9998_is_stored_as_failed(self, api, clock):
+        clock.set(datetime(9998, 6, 1, tzinfo=UTC))
+        await api.account()
+        data = {
+            "payment_id": "pay-9998",
+            "account_id": "acme",
+            "plan": "points-60",
+            "amount": "34.50",
+            "currency": "USD",
+            "paid_at": "9998-06-01T00:00:00Z",
+        }
+        body = json.dumps({"type": "payment.succeeded", "data": data}).encode()
+        problem(await deliver(api, body, "msg-edge-3"), 422, "validation-error")
+        (event,) = (await api.get("/v1/admin/webhook-events")).json()["items"]
+        assert event["outcome"] == "failed" and "9999" in event["detail"], event

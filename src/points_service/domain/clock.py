@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Protocol
+
+# RFC 3339 `date-time`: a full date, a full time and an offset. ISO 8601 parsers (Python's and
+# pydantic's) also take Unix times, a space for the `T`, dates alone and times without an offset.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+RFC3339_EXAMPLE = "2026-11-26T10:00:00Z"
+OUT_OF_CALENDAR = "must fall within the years 1 to 9999 once converted to UTC"
 
 
 class Clock(Protocol):
@@ -15,6 +24,28 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+def parse_instant(text: str) -> datetime:
+    """The instant an RFC 3339 timestamp names, as an aware UTC datetime.
+
+    Every timestamp the service accepts (the API's fields and the billing events' dates) comes
+    through here; `ValueError` says what is wrong, in words fit for a client."""
+    if not _RFC3339.fullmatch(text):
+        raise ValueError(f"must be an RFC 3339 timestamp with an offset, like {RFC3339_EXAMPLE}")
+    try:
+        moment = datetime.fromisoformat(text.upper())  # 3.11 reads `Z`, not `z` or `t`
+    except ValueError as exc:
+        raise ValueError(f"is not a date and time that exists ({exc})") from None
+    return to_utc(moment)
+
+
+def to_utc(moment: datetime) -> datetime:
+    """An aware datetime in UTC; `ValueError` when UTC has no such date (before year 1, after 9999)."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(OUT_OF_CALENDAR) from None
+
+
 def add_years(moment: datetime, years: int) -> datetime:
     """The same UTC time of day `years` calendar years later; 29 February becomes 28 February."""
     try:
@@ -23,9 +54,16 @@ def add_years(moment: datetime, years: int) -> datetime:
         return moment.replace(year=moment.year + years, day=28)
 
 
+class PastTheCalendarError(ValueError):
+    """An expiry that would fall after the year 9999, the last a datetime (and the API) can hold."""
+
+
 def expiry_from(moment: datetime) -> datetime:
     """Points expire two calendar years after they arrive, counted in UTC."""
-    return add_years(moment.astimezone(UTC), 2)
+    try:
+        return add_years(moment.astimezone(UTC), 2)
+    except ValueError:
+        raise PastTheCalendarError("the points would expire after the year 9999; give an expiry") from None
 
 
 def is_expired(expires_at: datetime | None, now: datetime) -> bool:

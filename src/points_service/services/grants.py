@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..db.records import License, Lot
-from ..domain.clock import expiry_from
+from ..domain.clock import PastTheCalendarError, expiry_from
 from ..domain.errors import ConflictError, InsufficientPointsError, RuleViolationError
 from ..domain.lots import LotKey, write_off_order
 from ..domain.money import parse_amount
@@ -47,6 +47,14 @@ class Adjusted:
     lot: Lot | None
     moves: list[Move]
     balance: BalanceView
+
+
+def _expiry(granted_at: datetime, pointer: str) -> datetime:
+    """The default expiry, two years on; refused at `pointer` when that is past the year 9999."""
+    try:
+        return expiry_from(granted_at)
+    except PastTheCalendarError as exc:
+        raise RuleViolationError(pointer, str(exc)) from None
 
 
 def _purchase_time(requested: datetime | None, ctx: Context, now: datetime, pointer: str) -> datetime:
@@ -119,7 +127,7 @@ class Purchase:
             "purchase",
             granted_at=granted_at,
             now=writer.now,
-            expires_at=expiry_from(granted_at),
+            expires_at=_expiry(granted_at, "/purchased_at"),
             plan_code=plan.code,
             paid_minor=plan.price_minor if self.paid is None else paid_minor,
             paid_currency=plan.currency if self.paid is None else paid_currency,
@@ -175,7 +183,7 @@ class RegisterLicense:
                 "license_bonus",
                 granted_at=purchased,
                 now=writer.now,
-                expires_at=expiry_from(purchased),
+                expires_at=_expiry(purchased, "/purchased_at"),
                 license_key=self.license_key,
             )
             lot = writer.add_lot(lot, product.bonus_points, "license_bonus")
@@ -214,7 +222,7 @@ class ImportPoints:
     def _settled(self, now: datetime) -> tuple[datetime, datetime | None]:
         """granted_at as recorded at `now` (a little ahead counts as now), and its expiry."""
         granted = min(self.granted_at, now)
-        return granted, (expiry_from(granted) if isinstance(self.expires_at, _Unset) else self.expires_at)
+        return granted, (_expiry(granted, "/granted_at") if isinstance(self.expires_at, _Unset) else self.expires_at)
 
     def apply(self, tx: Scope) -> Granted:
         ctx = self.ctx
@@ -270,7 +278,7 @@ class AdjustPoints:
         writer = open_account_write(tx, ctx, self.account_id)
         now = writer.now
         if self.points > 0:
-            expiry = expiry_from(now) if isinstance(self.expires_at, _Unset) else self.expires_at
+            expiry = _expiry(now, "/expires_at") if isinstance(self.expires_at, _Unset) else self.expires_at
             if expiry is not None and expiry <= now:
                 raise RuleViolationError("/expires_at", "must be in the future")
             lot = new_lot(self.account_id, "adjustment", granted_at=now, now=now, expires_at=expiry, reason=self.reason)

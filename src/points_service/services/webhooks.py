@@ -21,6 +21,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from ..db import schema as t
 from ..db.records import Lot, WebhookEvent
+from ..domain.clock import parse_instant
 from ..domain.errors import ConflictError, DomainError, NotFoundError
 from ..domain.money import parse_amount
 from .accounts import ensure_account
@@ -81,15 +82,13 @@ def _text(data: dict[str, Any], name: str, *, required: bool = True, limit: int 
 
 
 def _instant(data: dict[str, Any], name: str) -> datetime:
+    """The API's one reading of a timestamp (`parse_instant`), for a date in the event's data."""
     raw = _text(data, name, limit=64)
     assert raw is not None
     try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise EventError(f"data.{name} must be an ISO 8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise EventError(f"data.{name} must carry a UTC offset")
-    return moment
+        return parse_instant(raw)
+    except ValueError as exc:
+        raise EventError(f"data.{name} {exc}") from None
 
 
 def _printable(text: str) -> str:

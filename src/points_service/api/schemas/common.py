@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import copy
 import enum
-import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, cast
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypeAliasType
 
 from ...domain import MAX_POINTS
 from ...domain import ledger as ledger_rules
 from ...domain import lots as lot_rules
 from ...domain import tickets as ticket_rules
+from ...domain.clock import RFC3339_EXAMPLE, parse_instant, to_utc
 from ...domain.money import AMOUNT_PATTERN, CURRENCIES
 
 T = TypeVar("T")
@@ -67,27 +68,26 @@ Amount = Annotated[
 ]
 
 
-# RFC 3339 `date-time`, what the document's `format: date-time` promises. Pydantic alone would also
-# take Unix times (`0.5`, `"1700000000"`) and a space for the `T`.
-_RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
-)
-
-
-def _rfc3339(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
-        raise ValueError("must be an RFC 3339 timestamp with an offset, like 2026-11-26T10:00:00Z")
-    return value
+def _instant(value: Any) -> Any:
+    """Every timestamp the API takes goes through the domain's one parser (`parse_instant`): RFC
+    3339 with an offset, normalised to UTC, within the calendar. A `datetime` comes only from
+    Python callers; pydantic then checks that it is aware."""
+    try:
+        if isinstance(value, datetime):
+            return to_utc(value) if value.tzinfo is not None else value
+        if not isinstance(value, str):
+            raise ValueError(f"must be an RFC 3339 timestamp with an offset, like {RFC3339_EXAMPLE}")
+        return parse_instant(value)
+    except ValueError as exc:  # the message as the domain words it, without pydantic's "Value error, "
+        raise PydanticCustomError("instant", str(exc)) from None
 
 
 Instant = Annotated[
     AwareDatetime,
-    BeforeValidator(_rfc3339),
-    AfterValidator(lambda moment: moment.astimezone(UTC)),
+    BeforeValidator(_instant),
     Field(
-        description="RFC 3339 (ISO 8601) timestamp with an offset; normalised to UTC", examples=["2026-11-26T10:00:00Z"]
+        description="RFC 3339 (ISO 8601) timestamp with an offset, within the years 1 to 9999 once normalised to UTC",
+        examples=[RFC3339_EXAMPLE],
     ),
 ]
 
