@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,8 @@ from .api.routers import accounts, admin, catalogue, grants, health, tickets, we
 from .domain.clock import Clock, SystemClock
 from .services.uow import Database
 from .settings import Settings, get_settings
+
+log = logging.getLogger("points_service.app")
 
 DESCRIPTION = """\
 The support-points ledger: customers buy point packs and get license bonuses; opening a support
@@ -41,6 +44,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not settings.webhook_secret_list:
+            log.warning(
+                "POINTS_WEBHOOK_SECRETS is not set: every billing webhook delivery will be refused (401) "
+                "until it names the billing system's Standard Webhooks secret"
+            )
         db.open()
         yield
         await db.dispose()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import math
 import os
 import re
@@ -26,6 +27,7 @@ import standardwebhooks.webhooks as sw
 from standardwebhooks.webhooks import Webhook
 
 from points_service.api.routers.webhooks import _verified
+from points_service.app import create_app
 from points_service.settings import Settings
 
 from support.figures import LOT_STATES, figures, states
@@ -299,6 +301,36 @@ class TestSignatureRejections:
         r = await api.client.get("/metrics")
         assert f'points_webhook_deliveries_total{{outcome="rejected"}} {float(len(REJECTIONS))}' in r.text
         await assert_no_trace(api, "ghost")
+
+
+class TestWithoutSecrets:
+    """With no POINTS_WEBHOOK_SECRETS, a warning at start-up and a 401 that says why."""
+
+    @pytest.fixture
+    def settings(self, database_url: str) -> Settings:
+        return Settings(database_url=database_url, auth_cache_seconds=0, webhook_secrets="")
+
+    async def test_a_delivery_is_refused_saying_that_no_secret_is_configured(self, api):
+        r = await deliver(api, payment("pay-rej", account_id="ghost"))
+        body = problem_without_traceback(r, 401, "unauthorized")
+        assert "no webhook secret is configured" in body["detail"] and "POINTS_WEBHOOK_SECRETS" in body["detail"]
+        await assert_no_trace(api, "ghost")
+        assert await metric(api, "rejected") == 1.0
+
+    async def test_start_up_warns(self, settings, caplog):
+        app = create_app(settings)
+        with caplog.at_level(logging.WARNING, logger="points_service.app"):
+            async with app.router.lifespan_context(app):
+                pass
+        [record] = [r for r in caplog.records if r.name == "points_service.app"]
+        assert record.levelno == logging.WARNING and "POINTS_WEBHOOK_SECRETS is not set" in record.getMessage()
+
+    async def test_no_warning_with_a_secret(self, database_url, caplog):
+        app = create_app(Settings(database_url=database_url, webhook_secrets=SECRET))
+        with caplog.at_level(logging.WARNING, logger="points_service.app"):
+            async with app.router.lifespan_context(app):
+                pass
+        assert [r for r in caplog.records if r.name == "points_service.app"] == []
 
 
 class TestSignatureAcceptance:
@@ -648,11 +680,13 @@ class TestPaymentReversed:
         [lot] = await lots(api, "acme")
         assert (lot["revoked"], lot["held"], lot["deducted"]) == (85, 10, 25)
 
+    @pytest.mark.parametrize("amount", ["30.00", "99.00"], ids=["less", "more"])
     @pytest.mark.parametrize("kind", ["payment.refunded", "payment.charged_back"])
-    async def test_partial_reversal_needs_review(self, api, kind):
+    async def test_a_reversal_of_another_amount_needs_review(self, api, kind, amount):
         ack(await deliver(api, payment("pay-1", account_id="acme")), "applied")
         msg = new_id()
-        ack(await deliver(api, reversal(kind, "pay-1", amount="30.00"), msg), "needs_review")
+        body = ack(await deliver(api, reversal(kind, "pay-1", amount=amount), msg), "needs_review")
+        assert body["detail"] == "refund amount differs from the amount paid: review by hand"
         [lot] = await lots(api, "acme")
         assert states(lot) == {**dict.fromkeys(LOT_STATES, 0), "available": 120}
         assert lot["revoked_at"] is None
@@ -660,7 +694,7 @@ class TestPaymentReversed:
         stored = await event(api, msg)
         assert (stored["outcome"], stored["lot_id"]) == ("needs_review", lot["id"])
         assert [e["id"] for e in await events(api, outcome="needs_review")] == [msg]
-        ack(await deliver(api, reversal(kind, "pay-1", amount="30.00"), msg), "needs_review", replayed=True)
+        ack(await deliver(api, reversal(kind, "pay-1", amount=amount), msg), "needs_review", replayed=True)
         assert await metric(api, "needs_review") == 1.0
 
     async def test_refund_of_a_payment_never_seen_fails(self, api):

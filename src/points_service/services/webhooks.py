@@ -269,7 +269,7 @@ class ReceiveBillingEvent:
                 return Outcome.NEEDS_REVIEW, "refund with an amount of a payment whose price is unknown", lot
             currency = data.get("currency", lot.paid_currency)
             if currency != lot.paid_currency or parse_amount(amount, lot.paid_currency) != lot.paid_minor:
-                return Outcome.NEEDS_REVIEW, "partial refund: review by hand", lot
+                return Outcome.NEEDS_REVIEW, "refund amount differs from the amount paid: review by hand", lot
         reason = data.get("reason")
         note = f"{kind}: {_printable(reason)}" if isinstance(reason, str) and reason else kind
         revoke = RevokeLot(ctx=self.ctx, account_id=self._locked(tx, lot.account_id), lot_id=lot.id, reason=note[:500])

@@ -18,8 +18,9 @@ class WebhookAck:
     Attributes:
         detail (None | str): what happened, in words; null when there is nothing to say
         id (str): the delivery's `webhook-id`
-        outcome (WebhookAckOutcome): `applied`; `ignored` (a type not handled); `needs_review` (e.g. a partial refund,
-            for ops); `conflict` (contradicts what was recorded); `failed` events are answered 422 instead
+        outcome (WebhookAckOutcome): `applied`; `ignored` (a type not handled); `needs_review` (for ops: e.g. a refund
+            whose amount differs from the amount paid); `conflict` (contradicts what was recorded); `failed` events are
+            answered 422 instead
         replayed (bool): true when this delivery id was settled before: nothing was done
         type_ (str): the event's type, e.g. `payment.succeeded`
     """

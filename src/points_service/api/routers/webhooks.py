@@ -79,7 +79,14 @@ async def receive_billing_event(request: Request) -> Any:
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
     state = request.app.state
-    if not _verified(body, headers, state.settings.webhook_secret_list):
+    secrets = state.settings.webhook_secret_list
+    if not secrets:
+        log.warning("refused a billing webhook: POINTS_WEBHOOK_SECRETS is not set")
+        state.metrics.webhook_rejected()
+        raise ProblemError(
+            "unauthorized", "no webhook secret is configured: set POINTS_WEBHOOK_SECRETS to the billing system's secret"
+        )
+    if not _verified(body, headers, secrets):
         log.warning("rejected a billing webhook with a missing or bad signature")
         state.metrics.webhook_rejected()
         raise ProblemError("unauthorized", "missing or invalid webhook signature")

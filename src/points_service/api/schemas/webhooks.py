@@ -27,7 +27,8 @@ class WebhookAck(BaseModel):
     id: str = Field(description="the delivery's `webhook-id`")
     type: str = Field(description="the event's type, e.g. `payment.succeeded`")
     outcome: Literal["applied", "ignored", "failed", "needs_review", "conflict"] = Field(
-        description="`applied`; `ignored` (a type not handled); `needs_review` (e.g. a partial refund, for ops); "
+        description="`applied`; `ignored` (a type not handled); `needs_review` (for ops: e.g. a refund whose "
+        "amount differs from the amount paid); "
         "`conflict` (contradicts what was recorded); `failed` events are answered 422 instead"
     )
     detail: str | None = Field(description="what happened, in words; null when there is nothing to say")
