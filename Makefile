@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 
 .PHONY: run test lint format install postgres openapi client clean
 
@@ -16,10 +18,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## Serve on http://127.0.0.1:8000 with SQLite under var/ (migrates; prints an admin key the first time).
+## Serve on http://$(HOST):$(PORT) (default 127.0.0.1:8000; `make run PORT=8080`) with SQLite under var/
+## (migrates; prints an admin key the first time, and how to make another when one exists).
 run: install
-	$(BIN)/points-service keys init
-	$(BIN)/points-service serve --host 127.0.0.1 --port 8000
+	$(BIN)/points-service keys init --url http://$(HOST):$(PORT)
+	$(BIN)/points-service serve --host $(HOST) --port $(PORT)
 
 ## Run every test, on SQLite and on a throwaway PostgreSQL cluster (or POINTS_TEST_DATABASE_URL):
 ## the in-process suite on two workers, then the live-server and crash tests on their own (they time races).

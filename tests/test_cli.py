@@ -111,3 +111,70 @@ class TestUnreachableDatabase:
         assert result.returncode == 69
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
         assert result.stderr.startswith("points-service: cannot migrate the database")
+
+
+# Every command that works on an existing database; `serve`, `migrate` and `keys init` make one.
+ON_AN_EXISTING_DATABASE = [
+    ["keys", "create", "--role", "admin", "--name", "ops"],
+    ["keys", "list"],
+    ["keys", "revoke", "ops"],
+    ["expire"],
+    ["purge"],
+    ["verify"],
+    ["statement", "acme"],
+]
+
+
+class TestMissingDatabase:
+    @pytest.mark.parametrize("args", ON_AN_EXISTING_DATABASE, ids=lambda args: " ".join(args[:2]))
+    def test_a_missing_sqlite_file_is_named_and_nothing_is_created(self, tmp_path, args):
+        where = tmp_path / "elsewhere"
+        where.mkdir()
+        env = {k: v for k, v in os.environ.items() if k != "POINTS_DATABASE_URL"}  # the default, var/points.db
+        result = subprocess.run([str(EXE), *args], env=env, cwd=where, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 69, result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+        message = result.stderr
+        assert f"no database at {where / 'var' / 'points.db'}" in message, message
+        assert "POINTS_DATABASE_URL" in message and "make run" in message and "migrate" in message
+        assert list(where.iterdir()) == []  # no var/, no empty database
+
+    def test_a_database_without_its_schema_says_to_migrate(self, tmp_path):
+        path = tmp_path / "empty.db"
+        sqlite3.connect(path).close()
+        result = run({**os.environ, "POINTS_DATABASE_URL": f"sqlite:///{path}"}, "keys", "list")
+        assert result.returncode == 69 and "points-service migrate" in result.stderr, result.stderr
+
+    def test_keys_init_creates_the_database(self, tmp_path):
+        path = tmp_path / "var" / "points.db"
+        result = run({**os.environ, "POINTS_DATABASE_URL": f"sqlite:///{path}"}, "keys", "init")
+        assert result.returncode == 0, result.stderr
+        assert path.exists() and result.stdout.strip()
+
+
+class TestKeysInit:
+    def test_the_first_run_prints_the_key_with_the_service_s_address(self, tmp_path):
+        env = {**os.environ, "POINTS_DATABASE_URL": f"sqlite:///{tmp_path / 'points.db'}"}
+        first = run(env, "keys", "init", "--url", "http://127.0.0.1:8080")
+        assert first.returncode == 0, first.stderr
+        assert (
+            "curl -s -H 'Authorization: Bearer pts_" in first.stdout
+            and "http://127.0.0.1:8080/v1/plans" in first.stdout
+        )
+
+    def test_a_later_run_says_how_to_make_another_admin_key(self, tmp_path):
+        env = {**os.environ, "POINTS_DATABASE_URL": f"sqlite:///{tmp_path / 'points.db'}"}
+        assert run(env, "keys", "init").returncode == 0
+        # run from elsewhere (the program is named by its absolute path); from the checkout it is .venv/bin/…
+        again = subprocess.run(
+            [str(EXE), "keys", "init"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert again.returncode == 0, again.stderr
+        assert "pts_" not in again.stdout
+        [command] = [line.strip() for line in again.stdout.splitlines() if "keys create" in line]
+        assert command == f"{EXE} keys create --role admin --name admin-2"
+        # the command shown works as printed, and the name it suggests is free
+        made = subprocess.run(command.split(), env=env, capture_output=True, text=True, timeout=60)
+        assert made.returncode == 0 and made.stdout.startswith("pts_"), made.stderr
+        [command] = [line.strip() for line in run(env, "keys", "init").stdout.splitlines() if "keys create" in line]
+        assert command.endswith("--name admin-3")

@@ -10,6 +10,7 @@ from typing import NoReturn, TypeVar
 import typer
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from ..db.engine import sqlite_file
 from ..domain.clock import SystemClock
 from ..domain.errors import DomainError
 from ..services.context import Context
@@ -27,8 +28,22 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def require_database(settings: Settings) -> None:
+    """Refuse, creating nothing, to work on a SQLite file that does not exist: a command run from
+    the wrong directory would otherwise make an empty `var/points.db` there and fail on its tables."""
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.exists():
+        fail(
+            f"no database at {path.absolute()} (POINTS_DATABASE_URL={settings.database_url}; a relative path "
+            "is relative to the current directory). Run this where `make run` ran, or set POINTS_DATABASE_URL "
+            "to your database; `points-service migrate` creates a new one",
+            EXIT_UNAVAILABLE,
+        )
+
+
 def run(settings: Settings, body: Callable[[Database], Awaitable[T]]) -> T:
-    """Run `body` against the database, turning failures into one-line errors."""
+    """Run `body` against the database (which must exist), turning failures into one-line errors."""
+    require_database(settings)
 
     async def main() -> T:
         db = Database.from_settings(settings)
@@ -45,7 +60,10 @@ def run(settings: Settings, body: Callable[[Database], Awaitable[T]]) -> T:
         cause = exc.__cause__ or exc
         fail(f"database error: {str(cause).splitlines()[0] if str(cause) else exc.detail}", EXIT_UNAVAILABLE)
     except (OperationalError, DBAPIError, OSError) as exc:
-        fail(f"database error: {str(exc).splitlines()[0]}", EXIT_UNAVAILABLE)
+        first_line = str(exc).splitlines()[0]
+        if "no such table" in first_line or "UndefinedTable" in first_line:
+            fail(f"the database has no schema yet ({first_line}): run `points-service migrate` first", EXIT_UNAVAILABLE)
+        fail(f"database error: {first_line}", EXIT_UNAVAILABLE)
 
 
 def migrate_database(settings: Settings) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -71,28 +73,50 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="the key's name")]) -> 
     typer.echo(f"revoked {name}")
 
 
+def _free_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name-2`, `name-3`… : the first one no key has had (names are never reused)."""
+    unique, n = name, 1
+    while unique in taken:
+        n += 1
+        unique = f"{name}-{n}"
+    return unique
+
+
+def _program() -> str:
+    """How this command was invoked, as the user can type it again here (`.venv/bin/points-service`)."""
+    invoked = Path(sys.argv[0]).absolute()
+    return str(invoked.relative_to(Path.cwd())) if invoked.is_relative_to(Path.cwd()) else str(invoked)
+
+
 @app.command("init")
-def keys_init(name: Annotated[str, typer.Option(help="name of the first admin key")] = "admin") -> None:
-    """Create an admin key if no active one exists, and print it with an example (for `make run`)."""
+def keys_init(
+    name: Annotated[str, typer.Option(help="name of the first admin key")] = "admin",
+    url: Annotated[str, typer.Option(help="the service's address, for the example printed")] = "http://127.0.0.1:8000",
+) -> None:
+    """Create an admin key if no active one exists, and print it with an example (for `make run`).
+
+    When one exists, say how to make another (keys are shown only once)."""
     settings = get_settings()
     migrate_database(settings)
 
-    async def body(db: Database) -> str | None:
-        if await db.read_single(key_commands.has_admin_key):
-            return None
+    async def body(db: Database) -> tuple[str | None, str]:
         taken = {k.name for k in await db.read_single(key_commands.list_keys)}
-        unique = name
-        while unique in taken:
-            unique = f"{name}-{len(taken)}"
-            taken.add(unique)
-        return (await db.write(key_commands.CreateKey(role="admin", name=unique, now=SystemClock().now()))).secret
+        if await db.read_single(key_commands.has_admin_key):
+            return None, _free_name(name, taken)
+        unique = _free_name(name, taken)
+        created = await db.write(key_commands.CreateKey(role="admin", name=unique, now=SystemClock().now()))
+        return created.secret, unique
 
-    secret = run(settings, body)
+    secret, free = run(settings, body)
     if secret is None:
-        typer.echo("an admin key exists already (points-service keys list)")
+        typer.echo(
+            "An admin key exists already (keys are shown only once). If it is lost, make another here:\n\n"
+            f"    {_program()} keys create --role admin --name {free}\n\n"
+            "then revoke the lost one (`keys list` shows the names, `keys revoke NAME` revokes).\n"
+        )
         return
     typer.echo(
-        f"Created the admin key (shown only this once):\n\n    {secret}\n\n"
+        f"Created the admin key {free!r} (shown only this once):\n\n    {secret}\n\n"
         "Try it:\n\n"
-        f"    curl -s -H 'Authorization: Bearer {secret}' http://127.0.0.1:8000/v1/plans\n"
+        f"    curl -s -H 'Authorization: Bearer {secret}' {url.rstrip('/')}/v1/plans\n"
     )

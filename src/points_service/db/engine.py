@@ -41,6 +41,14 @@ def is_sqlite(raw: str) -> bool:
     return make_url(raw).get_backend_name() == "sqlite"
 
 
+def sqlite_file(raw: str) -> Path | None:
+    """The file a SQLite URL names (relative to the current directory), None for memory or a server."""
+    url = make_url(raw)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
 # Connections beyond the threads' own: for a script's or a test's own connection.
 _SPARE = 2
 
