@@ -6,11 +6,11 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
 
+from ..domain.clock import parse_instant
 from .problems import validation_problem
 
 DEFAULT_LIMIT = 50
@@ -63,9 +63,7 @@ def flag(value: Any) -> bool:
 def instant(value: Any) -> str:
     """An ISO 8601 timestamp with an offset, kept as text (keys compare as they were encoded)."""
     stamp = text(value)
-    parsed = datetime.fromisoformat(stamp)
-    if parsed.tzinfo is None:
-        raise ValueError(value)
+    parse_instant(stamp)  # RFC 3339 with an offset, within the calendar in UTC (else ValueError)
     return stamp
 
 

@@ -36,6 +36,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
+    or_,
 )
 
 from ..domain.ledger import EntryKind
@@ -181,9 +183,27 @@ lots = Table(
     *(CheckConstraint(f"{state} >= 0", name=f"{state}_not_negative") for state in LOT_STATES),
     CheckConstraint(" + ".join(LOT_STATES) + " = points", name="states_sum_to_points"),
     CheckConstraint("(paid_minor IS NULL) = (paid_currency IS NULL)", name="paid_complete"),
-    Index("ix_lots_account_id_expires_at", "account_id", "expires_at"),
-    Index("ix_lots_expires_at", "expires_at"),
+    # An account's lots in consumption order (the lots list with `include_empty`).
+    Index("ix_lots_account_order", "account_id", "expires_at", "granted_at", "id"),
 )
+
+# Partial indexes: only the lots that still hold points, which stay few however long the history.
+# Their conditions are written with literal constants, and queries use these same expressions:
+# SQLite uses a partial index only when the query's WHERE names its condition (a bound 0 would not do).
+LIVE_LOT = or_(lots.c.held > literal_column("0"), lots.c.available > literal_column("0"))
+SPENDABLE_LOT = lots.c.available > literal_column("0")
+# The lots list (without `include_empty`) and the balance's expiring points.
+Index(
+    "ix_lots_live",
+    lots.c.account_id,
+    lots.c.expires_at,
+    lots.c.granted_at,
+    lots.c.id,
+    sqlite_where=LIVE_LOT,
+    postgresql_where=LIVE_LOT,
+)
+# Due expiries across accounts: the sweep, and the accounts with points expiring before an instant.
+Index("ix_lots_due", lots.c.expires_at, sqlite_where=SPENDABLE_LOT, postgresql_where=SPENDABLE_LOT)
 
 licenses = Table(
     "licenses",
@@ -236,6 +256,7 @@ tickets = Table(
     CheckConstraint("returned_points <= charged_points", name="returned_within_charged"),
     CheckConstraint("deducted_points <= charged_points", name="deducted_within_charged"),
     Index("ix_tickets_account_id_opened_at", "account_id", "opened_at", "id"),
+    Index("ix_tickets_account_status_opened_at", "account_id", "status", "opened_at", "id"),  # by status
 )
 
 # One capture step's take from one lot, and what became of it.
@@ -295,6 +316,7 @@ ledger_entries = Table(
     CheckConstraint("deducted_after >= 0", name="deducted_after_not_negative"),
     CheckConstraint("available_delta <> 0 OR held_delta <> 0 OR deducted_delta <> 0", name="moves_points"),
     Index("ix_ledger_entries_ticket_id", "ticket_id"),
+    Index("ix_ledger_entries_account_kind_seq", "account_id", "kind", "seq"),  # the ledger by kind
 )
 
 # Points of one lot moving from one state to another within a ledger entry.

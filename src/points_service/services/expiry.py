@@ -24,7 +24,7 @@ CHUNK = 500  # accounts whose commands are queued at once
 
 DUE_ACCOUNTS = (
     select(t.lots.c.account_id)
-    .where(t.lots.c.expires_at.is_not(None), t.lots.c.available > 0)
+    .where(t.lots.c.expires_at.is_not(None), t.SPENDABLE_LOT)
     .distinct()
     .order_by(t.lots.c.account_id)
 )

@@ -72,7 +72,7 @@ _ACCOUNT_COLUMNS = [t.accounts.c[name] for name in FIELDS[Account]]
 _LOT_COLUMNS = [t.lots.c[name] for name in FIELDS[Lot]]
 # The lots a batch reads of its accounts (see the module's docstring).
 _LOTS_NEEDED = or_(
-    t.lots.c.available > 0,
+    t.SPENDABLE_LOT,
     t.lots.c.id.in_(
         select(t.ticket_allocations.c.lot_id).where(t.ticket_allocations.c.ticket_id.in_(_many("tickets")))
     ),

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, Row, Select, and_, bindparam, func, or_, select, tuple_, union_all
 
 from ..db import schema as t
 from ..db.records import (
@@ -75,7 +75,7 @@ def _page(rows: Sequence[Any], limit: int, key: Callable[[Any], list[Any]]) -> P
 
 # The lots a balance looks at: available points that expire by the horizon (the due ones no longer
 # count, the rest are listed as expiring).
-_EXPIRING_BY = (t.lots.c.available > 0, t.lots.c.expires_at.is_not(None), t.lots.c.expires_at <= bindparam("horizon"))
+_EXPIRING_BY = (t.SPENDABLE_LOT, t.lots.c.expires_at.is_not(None), t.lots.c.expires_at <= bindparam("horizon"))
 _ACCOUNT_COLUMNS = [t.accounts.c[name] for name in FIELDS[Account]]
 _N_ACCOUNT = len(_ACCOUNT_COLUMNS)
 
@@ -149,8 +149,6 @@ def balances(conn: Connection, accounts: Sequence[Account], now: datetime, windo
 
 # -- lots ------------------------------------------------------------------------------------------
 
-LOTS_OF_ACCOUNT = SELECT[Lot].where(t.lots.c.account_id == bindparam("account_id"))
-
 
 def effective_lot_states(lot: Lot, now: datetime) -> dict[str, int]:
     """The lot's states at `now`: available points of an expired lot count as expired."""
@@ -166,30 +164,87 @@ def lot_key(lot: Lot) -> list[Any]:
     return [expires_last, expires.isoformat(timespec="microseconds"), granted.isoformat(timespec="microseconds"), ident]
 
 
+@cache
+def _lots_page_statement(expiring: bool, live_only: bool, after: bool) -> Select[Any]:
+    """A page of an account's lots in consumption order: those that expire (soonest first), or
+    those that never do (oldest grant first), which come after all of them; an index range each."""
+    lots = t.lots.c
+    order = (lots.expires_at, lots.granted_at, lots.id) if expiring else (lots.granted_at, lots.id)
+    stmt = SELECT[Lot].where(
+        lots.account_id == bindparam("account_id"),
+        lots.expires_at.is_not(None) if expiring else lots.expires_at.is_(None),
+    )
+    if live_only:  # holding points: held, or available and not expired (`LIVE_LOT` names the index)
+        stmt = stmt.where(
+            t.LIVE_LOT,
+            or_(
+                lots.held > 0,
+                lots.expires_at.is_(None),
+                lots.expires_at > bindparam("now", type_=lots.expires_at.type),
+            ),
+        )
+    if after:
+        after_key = [bindparam(f"after_{c.name}", type_=c.type) for c in order]
+        stmt = stmt.where(tuple_(*order) > tuple_(*after_key))
+    return stmt.order_by(*order).limit(bindparam("limit"))
+
+
 def list_lots(
     conn: Connection, account_id: str, now: datetime, *, include_empty: bool, after: list[Any] | None, limit: int
 ) -> Page:
-    lots = [Lot(*row) for row in conn.execute(LOTS_OF_ACCOUNT, {"account_id": account_id})]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
-    if not include_empty:
-        lots = [lot for lot in lots if lot.held > 0 or (lot.available > 0 and not is_expired(lot.expires_at, now))]
-    ordered = sorted(lots, key=lot_key)
-    if after is not None:
-        ordered = [lot for lot in ordered if lot_key(lot) > after]
-    return _page(ordered, limit, lot_key)
+    """A page of the account's lots in consumption order (`lot_key`); without `include_empty`, only
+    those holding points at `now`. Reads at most `limit + 1` lots."""
+    params: dict[str, Any] = {"account_id": account_id, "now": now, "limit": limit + 1}
+    lots: list[Lot] = []
+    past_expiring = after is not None and after[0]  # the cursor is among the never-expiring lots
+    if not past_expiring:
+        branch = dict(params)
+        if after is not None:
+            branch.update(
+                after_expires_at=datetime.fromisoformat(after[1]),
+                after_granted_at=datetime.fromisoformat(after[2]),
+                after_id=after[3],
+            )
+        stmt = _lots_page_statement(True, not include_empty, after is not None)
+        lots = [Lot(*row) for row in conn.execute(stmt, branch)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    if len(lots) <= limit:
+        branch = {**params, "limit": limit + 1 - len(lots)}
+        if past_expiring:
+            assert after is not None
+            branch.update(after_granted_at=datetime.fromisoformat(after[2]), after_id=after[3])
+        stmt = _lots_page_statement(False, not include_empty, past_expiring)
+        lots += [Lot(*row) for row in conn.execute(stmt, branch)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    return _page(lots, limit, lot_key)
 
 
 # -- the ledger --------------------------------------------------------------------------------------
 
-LEDGER_PAGE = (
-    SELECT[Entry]
-    .where(
-        t.ledger_entries.c.account_id == bindparam("account_id"),
-        t.ledger_entries.c.kind.in_(_many("kinds")),
-        t.ledger_entries.c.seq < bindparam("before_seq"),
-    )
-    .order_by(t.ledger_entries.c.seq.desc())
-    .limit(bindparam("limit"))
-)
+
+def _merged(branches: list[Select[Any]], *order: str) -> Select[Any]:
+    """One statement reading several index ranges, each ordered and limited, merged into one page
+    (`order`: the columns, descending). The branches are subqueries: each keeps its own ORDER BY
+    and LIMIT, so each reads at most a page whatever the account's history."""
+    if len(branches) == 1:
+        return branches[0]
+    merged = union_all(*(select(*branch.subquery().c) for branch in branches)).subquery()
+    return select(*merged.c).order_by(*(merged.c[name].desc() for name in order)).limit(bindparam("limit"))
+
+
+@cache
+def _ledger_page_statement(kinds: int) -> Select[Any]:
+    """Entries newest first: of any kind (`kinds` 0), or of `kinds` kinds (`kind_0`…), one
+    (account, kind, seq) index range each."""
+
+    def branch(kind: str | None) -> Select[Any]:
+        entries = t.ledger_entries.c
+        stmt = SELECT[Entry].where(entries.account_id == bindparam("account_id"), entries.seq < bindparam("before_seq"))
+        if kind is not None:
+            stmt = stmt.where(entries.kind == bindparam(kind))
+        return stmt.order_by(entries.seq.desc()).limit(bindparam("limit"))
+
+    return _merged([branch(f"kind_{n}") for n in range(kinds)] if kinds else [branch(None)], "seq")
+
+
 POSTINGS_OF = (
     SELECT[Posting].where(t.postings.c.entry_id.in_(_many("entries"))).order_by(t.postings.c.entry_id, t.postings.c.idx)
 )
@@ -230,13 +285,15 @@ def ledger_page(
         pending.reverse()
         if before_seq is not None:
             pending = [p for p in pending if p.virtual_seq < before_seq]
+    chosen = sorted(set(kinds)) if kinds is not None and set(kinds) != set(t.ENTRY_KINDS) else []
     params = {
         "account_id": account.id,
-        "kinds": list(kinds if kinds is not None else t.ENTRY_KINDS),
         "before_seq": before_seq if before_seq is not None else _NO_SEQ_LIMIT,
         "limit": limit + 1,
+        **{f"kind_{n}": kind for n, kind in enumerate(chosen)},
     }
-    rows: list[Any] = [*pending, *(Entry(*row) for row in conn.execute(LEDGER_PAGE, params))]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    stmt = _ledger_page_statement(len(chosen))
+    rows: list[Any] = [*pending, *(Entry(*row) for row in conn.execute(stmt, params))]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     items = rows[:limit]
     next_key = None
     if len(rows) > limit and items:
@@ -264,18 +321,25 @@ def ticket_key(ticket: Ticket) -> list[Any]:
 
 
 @cache
-def _tickets_page_statement(by_ref: bool, after: bool) -> Select[Any]:
-    stmt = SELECT[Ticket].where(
-        t.tickets.c.account_id == bindparam("account_id"), t.tickets.c.status.in_(_many("statuses"))
-    )
+def _tickets_page_statement(statuses: int, by_ref: bool, after: bool) -> Select[Any]:
+    """Tickets newest first: in any status (`statuses` 0) or in `statuses` statuses (`status_0`…),
+    one (account, status, opened_at) index range each; by `external_ref` (at most one ticket, found
+    by its unique index) in the statuses `statuses_in`."""
+    tickets = t.tickets.c
+
+    def branch(status: str | None) -> Select[Any]:
+        stmt = SELECT[Ticket].where(tickets.account_id == bindparam("account_id"))
+        if status is not None:
+            stmt = stmt.where(tickets.status == bindparam(status))
+        if after:
+            at = bindparam("after_at", type_=tickets.opened_at.type)
+            stmt = stmt.where(tuple_(tickets.opened_at, tickets.id) < tuple_(at, bindparam("after_id")))
+        return stmt.order_by(tickets.opened_at.desc(), tickets.id.desc()).limit(bindparam("limit"))
+
     if by_ref:
-        stmt = stmt.where(t.tickets.c.external_ref == bindparam("external_ref"))
-    if after:
-        at = bindparam("after_at", type_=t.tickets.c.opened_at.type)
-        stmt = stmt.where(
-            or_(t.tickets.c.opened_at < at, and_(t.tickets.c.opened_at == at, t.tickets.c.id < bindparam("after_id")))
-        )
-    return stmt.order_by(t.tickets.c.opened_at.desc(), t.tickets.c.id.desc()).limit(bindparam("limit"))
+        ref = branch(None).where(tickets.external_ref == bindparam("external_ref"))
+        return ref.where(tickets.status.in_(_many("statuses_in")))
+    return _merged([branch(f"status_{n}") for n in range(statuses)] if statuses else [branch(None)], "opened_at", "id")
 
 
 def tickets_page(
@@ -287,16 +351,17 @@ def tickets_page(
     after: list[Any] | None,
     limit: int,
 ) -> Page:
-    params: dict[str, Any] = {
-        "account_id": account_id,
-        "statuses": list(statuses or t.TICKET_STATUSES),
-        "limit": limit + 1,
-    }
+    """A page of the account's tickets, newest first; reads at most a page per status asked for."""
+    chosen = sorted(set(statuses)) if statuses and set(statuses) != set(t.TICKET_STATUSES) else []
+    params: dict[str, Any] = {"account_id": account_id, "limit": limit + 1}
     if external_ref is not None:
         params["external_ref"] = external_ref
+        params["statuses_in"] = chosen or list(t.TICKET_STATUSES)
+    else:
+        params.update({f"status_{n}": status for n, status in enumerate(chosen)})
     if after is not None:
         params["after_at"], params["after_id"] = datetime.fromisoformat(after[0]), after[1]
-    stmt = _tickets_page_statement(external_ref is not None, after is not None)
+    stmt = _tickets_page_statement(len(chosen), external_ref is not None, after is not None)
     return _page([Ticket(*row) for row in conn.execute(stmt, params)], limit, ticket_key)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
@@ -346,7 +411,7 @@ def accounts_expiring_before(
 ) -> Page:
     """Accounts with available points expiring in (now, before), soonest first."""
     live = and_(
-        t.lots.c.available > 0,
+        t.SPENDABLE_LOT,
         t.lots.c.expires_at.is_not(None),
         t.lots.c.expires_at > now,
         t.lots.c.expires_at < before,
