@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format install postgres openapi client clean
+.PHONY: run test lint format install postgres curl openapi client clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ run: install
 ## Run every test, on SQLite and on a throwaway PostgreSQL cluster (or POINTS_TEST_DATABASE_URL):
 ## the in-process suite on two workers, then the live-server and crash tests on their own (they time races).
 ## `make lint` runs first.
-test: install postgres lint
+test: install postgres curl lint
 	$(BIN)/python scripts/with_postgres.py -- sh -c '\
 	  $(BIN)/pytest -n 2 --ignore=tests/live --ignore=tests/crash $(PYTEST_ARGS) && \
 	  $(BIN)/pytest tests/live tests/crash $(PYTEST_ARGS)'
@@ -47,6 +47,13 @@ postgres:
 	  echo "Installing PostgreSQL from Debian's packages…"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
 	fi
+
+## Install curl from Debian's packages when it is missing (tests/live/test_readme.py runs the README's curl lines).
+curl:
+	@command -v curl >/dev/null 2>&1 || { \
+	  echo "Installing curl from Debian's packages…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl >/dev/null; \
+	}
 
 ## Regenerate openapi/openapi.json from the app (a test fails when it drifts).
 openapi: install
