@@ -10,6 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from points_service.services import expiry
+from points_service.services.context import Context
+
 from conftest import statements_sent
 from support.figures import LOT_STATES, MODIFICATION_KINDS, figures, states
 from support.problems import problem
@@ -57,6 +60,10 @@ async def lots(api: Any, account_id: str = "acme", include_empty: bool = True) -
     r = await api.get(f"/v1/accounts/{account_id}/lots", params={"include_empty": str(include_empty).lower()})
     assert r.status_code == 200, r.text
     return r.json()["items"]
+
+
+def system_context(api: Any) -> Context:
+    return Context(actor="system:expiry", role="system", clock=api.clock, return_grace=timedelta(days=30))
 
 
 async def sweep(api: Any, **params: Any) -> httpx.Response:
@@ -284,6 +291,42 @@ class TestExpirySweep:
         assert [r.status_code for r in results] == [200, 200, 200, 201, 201, 201]
         assert len(await ledger(api, "acme", kind="expiry")) == 2
         assert figures(await api.balance("acme")) == (180, 0, 0)
+
+    async def test_it_works_in_chunks_each_committed_before_the_next(self, api, monkeypatch):
+        """Chunks of 2 due lots: every account is swept, with several reads of due lots; a failure
+        in the second chunk leaves the first committed, and the next sweep finishes the rest once."""
+        monkeypatch.setattr(expiry, "CHUNK", 2)
+        for n in range(5):  # bought an hour apart: due in this order
+            await api.account(f"acct-{n}")
+            await api.buy(f"acct-{n}", "points-60")
+            api.clock.advance(timedelta(hours=1))
+        api.clock.set(T0_PLUS_2Y + timedelta(days=1))
+        original = expiry.ExpireAccount.apply
+        failing = {"acct-2"}
+
+        def apply(command: Any, tx: Any) -> Any:
+            if command.account_id in failing:
+                raise RuntimeError("the process dies here")
+            return original(command, tx)
+
+        monkeypatch.setattr(expiry.ExpireAccount, "apply", apply)
+        with statements_sent(api.db) as statements, pytest.raises(RuntimeError):
+            await expiry.sweep(api.db, system_context(api))
+        assert sum("FROM lots" in s and "LIMIT" in s for s in statements) >= 2
+        swept = {
+            n for n in range(5) if [e["pending"] for e in await ledger(api, f"acct-{n}", kind="expiry")] == [False]
+        }
+        assert {0, 1} <= swept and 2 not in swept  # the first chunk committed before the failure
+
+        failing.clear()
+        r = await sweep(api)
+        assert r.status_code == 200, r.text
+        assert r.json()["accounts"] == [f"acct-{n}" for n in range(5) if n not in swept]
+        for n in range(5):
+            entries = await ledger(api, f"acct-{n}", kind="expiry")
+            assert [(e["pending"], e["available_delta"]) for e in entries] == [(False, -60)]
+        r = await sweep(api)
+        assert r.json() == {"expired_lots": 0, "expired_points": 0, "accounts": []}
 
     async def test_only_admin_may_sweep(self, api):
         r = await api.post("/v1/admin/expire", role="billing")

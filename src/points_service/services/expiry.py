@@ -4,14 +4,20 @@ Safe to run concurrently and repeatedly: each account is locked and re-checked b
 written, so a lot's expiry is persisted exactly once whoever gets there first. The accounts' commands
 go through the writers like any other write, so they share batches (group commit) with each other
 and with the traffic.
+
+Bounded work: the sweep reads the accounts of at most `CHUNK` due lots at a time (in expiry order,
+through the partial index of lots with available points), commits their expiries, and reads again
+until nothing is due. Each chunk is committed before the next is read, so a crash between chunks
+loses nothing (those expiries are written) and repeats nothing (their lots are no longer due).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from ..db import schema as t
 from ..domain.errors import NotFoundError
@@ -20,13 +26,17 @@ from .ledger import open_account_write
 from .state import Needs, Scope
 from .uow import Database
 
-CHUNK = 500  # accounts whose commands are queued at once
+CHUNK = 500  # due lots whose accounts are read, then expired, at a time
 
-DUE_ACCOUNTS = (
+DUE_LOTS = (
     select(t.lots.c.account_id)
-    .where(t.lots.c.expires_at.is_not(None), t.SPENDABLE_LOT)
-    .distinct()
-    .order_by(t.lots.c.account_id)
+    .where(
+        t.lots.c.expires_at.is_not(None),
+        t.SPENDABLE_LOT,
+        t.lots.c.expires_at <= bindparam("now", type_=t.lots.c.expires_at.type),
+    )
+    .order_by(t.lots.c.expires_at)  # the oldest first: the index's order
+    .limit(bindparam("chunk"))
 )
 
 
@@ -52,22 +62,23 @@ class ExpireAccount:
         return len(writer.expiries), -sum(e.available_delta for e in writer.expiries)
 
 
-def due_accounts(conn: Connection, now: object, account_id: str | None) -> list[str]:
-    stmt = DUE_ACCOUNTS.where(t.lots.c.expires_at <= now)
-    if account_id is not None:
-        stmt = stmt.where(t.lots.c.account_id == account_id)
-    return list(conn.execute(stmt).scalars())
+def due_accounts(conn: Connection, now: datetime, account_id: str | None, chunk: int) -> list[str]:
+    """The accounts of at most `chunk` lots whose available points are due at `now`, each once."""
+    stmt = DUE_LOTS if account_id is None else DUE_LOTS.where(t.lots.c.account_id == account_id)
+    return list(dict.fromkeys(conn.execute(stmt, {"now": now, "chunk": chunk}).scalars()))
 
 
 async def sweep(db: Database, ctx: Context, *, account_id: str | None = None) -> SweepResult:
-    due = await db.read(due_accounts, ctx.clock.now(), account_id)
+    """Persist every expiry due now, a chunk at a time (see the module's docstring)."""
+    now = ctx.clock.now()
     result = SweepResult()
-    for start in range(0, len(due), CHUNK):
-        chunk = due[start : start + CHUNK]
+    done: set[str] = set()
+    while chunk := [a for a in await db.read(due_accounts, now, account_id, CHUNK) if a not in done]:
         outcomes = await asyncio.gather(
             *(db.write(ExpireAccount(ctx=ctx, account_id=a)) for a in chunk), return_exceptions=True
         )
         for due_account, outcome in zip(chunk, outcomes, strict=True):
+            done.add(due_account)  # its due lots are written now: never read again by this sweep
             if isinstance(outcome, NotFoundError):
                 continue
             if isinstance(outcome, BaseException):
@@ -77,4 +88,5 @@ async def sweep(db: Database, ctx: Context, *, account_id: str | None = None) ->
                 result.expired_lots += lots
                 result.expired_points += points
                 result.accounts.append(due_account)
+    result.accounts.sort()
     return result
