@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from .api.deps import KeyCache, Owners
 from .api.docs import install_openapi
+from .api.docs_ui import install_docs_ui
 from .api.limits import BodyGuard
 from .api.metrics import Metrics
 from .api.metrics import router as metrics_router
@@ -45,7 +46,14 @@ def create_app(
         yield
         await db.dispose()
 
-    app = FastAPI(title="points-service", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="points-service",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # install_docs_ui: the same pages, with their assets served from the package
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.db = db
     app.state.clock = clock or SystemClock()
@@ -64,6 +72,7 @@ def create_app(
     for router in (*routers, problems_router, metrics_router):
         app.router.routes.extend(router.routes)  # one flat list: no per-router matching on top
     install_openapi(app)
+    install_docs_ui(app)
     app.add_middleware(BodyGuard, problem_base_uri=settings.problem_base_uri)
     app.add_middleware(
         RequestObserver, metrics=metrics, on_error=unexpected_error_response

@@ -274,7 +274,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         extra: dict[str, Any] = {"errors": [{"pointer": "#", "detail": detail}]} if slug == "validation-error" else {}
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
-            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+            # A mounted app (the docs' static files) names its own methods: the router, asked from
+            # inside the mount, sees no route there.
+            headers = dict(headers or {})
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
         return problem_response(request, slug, detail, headers=headers, **extra)
 
     @app.exception_handler(DatabaseBusyError)
