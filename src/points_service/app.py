@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from .api.deps import KeyCache, Owners
 from .api.docs import install_openapi
 from .api.docs_ui import install_docs_ui
-from .api.limits import BodyGuard
+from .api.limits import BodyGuard, HeadGuard
 from .api.metrics import Metrics
 from .api.metrics import router as metrics_router
 from .api.observability import RequestObserver, configure_logging
@@ -28,6 +28,10 @@ expire two years after purchase.
 
 Every error is an RFC 9457 problem document (`application/problem+json`) with a stable `type`.
 Authenticate with `Authorization: Bearer <api key>`.
+
+Any request may also be refused for its size, whatever the operation: a request target (path and
+query string) over 8 KiB is a 414 `uri-too-long`; a header field over 8 KiB, or header fields over
+32 KiB in all, a 431 `request-header-fields-too-large`.
 """
 
 
@@ -74,6 +78,7 @@ def create_app(
     install_openapi(app)
     install_docs_ui(app)
     app.add_middleware(BodyGuard, problem_base_uri=settings.problem_base_uri)
+    app.add_middleware(HeadGuard, problem_base_uri=settings.problem_base_uri)
     app.add_middleware(
         RequestObserver, metrics=metrics, on_error=unexpected_error_response
     )  # outermost: sees every request
