@@ -1,6 +1,9 @@
 """The head's limits, before any route (api/limits.py `HeadGuard`): a request target over 8 KiB is a
 414 `uri-too-long`; a header field over 8 KiB, or header fields over 32 KiB in all, a 431
 `request-header-fields-too-large`. Each is a problem document, and nothing is stored.
+
+(The server's own bound, a head over 64 KiB refused before it is read whole, is
+tests/live/test_head_limit.py: it needs a real connection.)
 """
 
 from __future__ import annotations

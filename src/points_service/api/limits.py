@@ -2,7 +2,9 @@
 body's size (413) and media type (415).
 
 The head's limits are far above what any client of this API sends (its longest header, an
-`Authorization` or a `webhook-signature`, is a few hundred bytes).
+`Authorization` or a `webhook-signature`, is a few hundred bytes), and low enough that a request
+cannot make the service hold much of it. The server refuses a head larger than MAX_HEAD_BYTES in
+all before the app sees it (`api/protocol.py`); these guards answer the rest with a problem document.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_TARGET_BYTES = 8 * 1024  # the path and the query string
 MAX_FIELD_BYTES = 8 * 1024  # one header field, counted as sent: `name: value` and its CRLF
 MAX_FIELDS_BYTES = 32 * 1024  # every header field together, counted the same way
+# What the server reads of a head (request line and header fields) before refusing it: above the
+# largest head these guards let through (8 KiB of target and 32 KiB of fields).
+MAX_HEAD_BYTES = 64 * 1024
 _WITH_BODY = {"POST", "PUT", "PATCH"}
 _BODY_TOO_LARGE = f"request bodies are limited to {MAX_BODY_BYTES} bytes"
 

@@ -77,7 +77,8 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "request-header-fields-too-large": (
         431,
         "Request header fields too large",
-        "A header field is larger than 8 KiB, or the header fields are larger than 32 KiB in all.",
+        "A header field is larger than 8 KiB, or the header fields are larger than 32 KiB in all (the "
+        "request line and header fields larger than 64 KiB are refused before they are read whole).",
     ),
     "database-busy": (503, "Database busy", "The database is busy. Retry after `Retry-After` seconds."),
     "internal-error": (500, "Internal error", "An unexpected error occurred. It has been logged."),
