@@ -3,9 +3,10 @@
     .venv/bin/python bench/serve_bare.py --host 127.0.0.1 --port 8001 --workers 1
 
 The same `uvicorn.run` settings as `points_service.cli.serve` — an app factory, the same number of
-workers, no access log, no logging configuration (`log_config=None`), log level warning (the
-service's under POINTS_LOG_LEVEL=WARNING, as `bench/run.py` runs it) — so that the only
-difference from the `ceiling_post` run is the app.
+workers, the same HTTP protocol (httptools with the service's bound on a request's head), no
+access log, no logging configuration (`log_config=None`), log level warning (the service's under
+POINTS_LOG_LEVEL=WARNING, as `bench/run.py` runs it) — so that the only difference from the
+`ceiling_post` run is the app.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import argparse
 from pathlib import Path
 
 import uvicorn
+
+from points_service.api.protocol import BoundedHttpToolsProtocol
 
 BENCH = Path(__file__).resolve().parent
 
@@ -31,6 +34,7 @@ def main() -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        http=BoundedHttpToolsProtocol,
         log_level="warning",
         log_config=None,
         access_log=False,

@@ -301,6 +301,22 @@ class TestInstalledPackage:
         assert (migrations / "env.py").is_file() and (migrations / "script.py.mako").is_file()
         assert list((migrations / "versions").glob("*.py"))
 
+    def test_ships_the_docs_pages_assets_with_their_licences(self, installed):
+        probe = _run(
+            installed,
+            str(installed.venv / "bin" / "python"),
+            "-c",
+            "from points_service.api.docs_ui import ASSETS_DIR; print(ASSETS_DIR)",
+        )
+        assert probe.returncode == 0, probe.stderr
+        assets = Path(probe.stdout.strip())
+        assert installed.venv in assets.parents and ROOT not in assets.parents
+
+        def files(folder: Path) -> set[str]:
+            return {str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()}
+
+        assert files(assets) == files(ROOT / "src" / "points_service" / "api" / "docs_assets")
+
     def test_migrates_a_sqlite_file_from_elsewhere(self, installed, template_db):
         result = _run(installed, str(installed.exe), "migrate")
         assert result.returncode == 0, result.stderr

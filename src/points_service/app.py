@@ -10,7 +10,8 @@ from fastapi import FastAPI
 
 from .api.deps import KeyCache, Owners
 from .api.docs import install_openapi
-from .api.limits import BodyGuard
+from .api.docs_ui import install_docs_ui
+from .api.limits import BodyGuard, HeadGuard
 from .api.metrics import Metrics
 from .api.metrics import router as metrics_router
 from .api.observability import RequestObserver, configure_logging
@@ -30,6 +31,10 @@ expire two years after purchase.
 
 Every error is an RFC 9457 problem document (`application/problem+json`) with a stable `type`.
 Authenticate with `Authorization: Bearer <api key>`.
+
+Any request may also be refused for its size, whatever the operation: a request target (path and
+query string) over 8 KiB is a 414 `uri-too-long`; a header field over 8 KiB, or header fields over
+32 KiB in all, a 431 `request-header-fields-too-large`.
 """
 
 
@@ -53,7 +58,14 @@ def create_app(
         yield
         await db.dispose()
 
-    app = FastAPI(title="points-service", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="points-service",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # install_docs_ui: the same pages, with their assets served from the package
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.db = db
     app.state.clock = clock or SystemClock()
@@ -72,7 +84,9 @@ def create_app(
     for router in (*routers, problems_router, metrics_router):
         app.router.routes.extend(router.routes)  # one flat list: no per-router matching on top
     install_openapi(app)
+    install_docs_ui(app)
     app.add_middleware(BodyGuard, problem_base_uri=settings.problem_base_uri)
+    app.add_middleware(HeadGuard, problem_base_uri=settings.problem_base_uri)
     app.add_middleware(
         RequestObserver, metrics=metrics, on_error=unexpected_error_response
     )  # outermost: sees every request

@@ -72,7 +72,14 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     ),
     "method-not-allowed": (405, "Method not allowed", "The resource does not support this method; see `Allow`."),
     "payload-too-large": (413, "Payload too large", "The request body exceeds the size limit."),
+    "uri-too-long": (414, "URI too long", "The request target (path and query string) is longer than 8 KiB."),
     "unsupported-media-type": (415, "Unsupported media type", "Request bodies must be `application/json`."),
+    "request-header-fields-too-large": (
+        431,
+        "Request header fields too large",
+        "A header field is larger than 8 KiB, or the header fields are larger than 32 KiB in all (the "
+        "request line and header fields larger than 64 KiB are refused before they are read whole).",
+    ),
     "database-busy": (503, "Database busy", "The database is busy. Retry after `Retry-After` seconds."),
     "internal-error": (500, "Internal error", "An unexpected error occurred. It has been logged."),
 }
@@ -274,7 +281,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         extra: dict[str, Any] = {"errors": [{"pointer": "#", "detail": detail}]} if slug == "validation-error" else {}
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
-            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+            # A mounted app (the docs' static files) names its own methods: the router, asked from
+            # inside the mount, sees no route there.
+            headers = dict(headers or {})
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
         return problem_response(request, slug, detail, headers=headers, **extra)
 
     @app.exception_handler(DatabaseBusyError)

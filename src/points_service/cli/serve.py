@@ -26,6 +26,8 @@ def serve(
     """Migrate if needed, then serve the HTTP API."""
     import uvicorn
 
+    from ..api.protocol import BoundedHttpToolsProtocol
+
     settings = get_settings()
     if settings.is_sqlite and workers > 1:
         fail("SQLite serves one process: use --workers 1, or PostgreSQL for more", EXIT_USAGE)
@@ -37,6 +39,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        http=BoundedHttpToolsProtocol,  # httptools, reading at most 64 KiB of a request's head
         log_level=settings.log_level.lower(),
         log_config=None,  # ours: JSON lines with the request id
         access_log=False,  # ours names the route and the API key
