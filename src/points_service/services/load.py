@@ -31,9 +31,12 @@ the existing ticket. A batch of opens thus sends one statement fewer. An open th
 (no points) is checked against the refs before it is answered: if its ref is taken, the careful
 pass answers the 409 instead.
 
-Lots loaded per account: every lot with available points (what captures, write-offs, expiries and
-the balance look at), the lots of the loaded tickets' allocations (what returns go back to), and
-for a revocation every lot of the account (the chains of reissued lots).
+Lots loaded per account, with the accounts: every lot still holding points (available: what
+captures, write-offs, expiries and the balance look at; held: what open tickets hold), through a
+partial index, so an account's consumed lots are never read. Then, once the accounts are locked,
+in one more statement when a batch needs them: the lots of the loaded tickets' allocations that
+hold nothing any more (what returns go back to), and for a revocation every lot of the account
+(the chains of reissued lots).
 """
 
 from __future__ import annotations
@@ -70,14 +73,10 @@ def _many(name: str) -> Any:
 _VERSION = select(t.catalogue_state.c.version).where(t.catalogue_state.c.id == 1)
 _ACCOUNT_COLUMNS = [t.accounts.c[name] for name in FIELDS[Account]]
 _LOT_COLUMNS = [t.lots.c[name] for name in FIELDS[Lot]]
-# The lots a batch reads of its accounts (see the module's docstring).
-_LOTS_NEEDED = or_(
-    t.SPENDABLE_LOT,
-    t.lots.c.id.in_(
-        select(t.ticket_allocations.c.lot_id).where(t.ticket_allocations.c.ticket_id.in_(_many("tickets")))
-    ),
-    t.lots.c.account_id.in_(_many("all_lots")),
-)
+# The lots a batch reads with its accounts: those still holding points, through the partial index
+# of such lots (an account's consumed lots, however many, are not read). The others a command may
+# need are read by `_load_other_lots` (see the module's docstring).
+_LOTS_NEEDED = t.LIVE_LOT
 
 _WITH_LOTS = t.accounts.outerjoin(t.lots, and_(t.lots.c.account_id == t.accounts.c.id, _LOTS_NEEDED))
 _SEEN = t.accounts.alias("seen")
@@ -100,6 +99,7 @@ LOCK_ACCOUNTS = (  # PostgreSQL: the version locked and the version the snapshot
     .with_for_update(of=t.accounts)
 )
 LOTS = SELECT[Lot].where(t.lots.c.account_id.in_(_many("accounts")), _LOTS_NEEDED)
+OTHER_LOTS = SELECT[Lot].where(or_(t.lots.c.id.in_(_many("lots")), t.lots.c.account_id.in_(_many("all_lots"))))
 CATALOGUE_VERSION = _VERSION
 TICKETS = (
     select(*(t.tickets.c[name] for name in FIELDS[Ticket]), *(t.ticket_allocations.c[n] for n in FIELDS[Allocation]))
@@ -155,7 +155,7 @@ def load(
     accounts = sorted(needs.accounts)
     found_accounts: dict[str, Account] = {}
     if accounts:
-        params = {"accounts": accounts, "tickets": tickets, "all_lots": sorted(needs.all_lots)}
+        params = {"accounts": accounts}
         stale: list[str] = []
         first_lot = _N_ACCOUNT + (3 if postgres else 1)
         for row in conn.execute(LOCK_ACCOUNTS if postgres else ACCOUNTS_WITH_LOTS, params):
@@ -190,6 +190,7 @@ def load(
             batch.load(lot)
     if tickets:
         _load_tickets(conn, batch, tickets)
+    _load_other_lots(conn, batch, needs)
     _load_unique(conn, batch, needs, postgres=postgres, assume_unique=assume_unique)
     return batch
 
@@ -221,6 +222,17 @@ def _load_tickets(conn: Connection, batch: Batch, ids: list[str]) -> None:
             batch.absent(Ticket, ticket_id)
     for row in conn.execute(HISTORY, {"tickets": ids}):
         batch.load(TicketEvent(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+
+
+def _load_other_lots(conn: Connection, batch: Batch, needs: Needs) -> None:
+    """The lots a batch needs beyond those holding points, read now that its accounts are locked:
+    the lots its tickets' allocations name (what returns go back to, perhaps emptied since), and
+    every lot of the accounts whose revocation chains are followed."""
+    allocated = {record.lot_id for (cls, _), record in batch.base.items() if cls is Allocation and record is not None}
+    missing = sorted(lot_id for lot_id in allocated if (Lot, lot_id) not in batch.base)
+    if missing or needs.all_lots:
+        for row in conn.execute(OTHER_LOTS, {"lots": missing, "all_lots": sorted(needs.all_lots)}):
+            batch.load(Lot(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 def any_ticket_ref_taken(conn: Connection, refs: set[tuple[str, str]]) -> bool:
