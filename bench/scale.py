@@ -47,6 +47,7 @@ import platform
 import random
 import re
 import resource
+import shutil
 import signal
 import socket
 import sqlite3
@@ -571,6 +572,10 @@ class Multiplier:
             if dangling:
                 raise AssertionError(f"rows whose foreign keys find nothing: {dangling[:5]}")
             return
+        # The planner's statistics still describe the tables before the copies: without fresh ones it
+        # may pick a nested loop over hundreds of thousands of rows on each side.
+        self.x("ANALYZE " + ", ".join(f'"{copy.table}"' for copy in COPIES))
+        self.x("SET LOCAL enable_nestloop = off")  # and whatever they say: hash anti-joins, each table read once
         for copy in COPIES:
             for fk in schema.metadata.tables[copy.table].foreign_keys:
                 child, parent = fk.parent, fk.column
@@ -1176,6 +1181,7 @@ def markdown(machine: dict[str, Any], runs: list[dict[str, Any]]) -> str:
         ),
         "",
     ]
+    lines += [f"## {db}\n\n**Failed**: see the run's log.\n" for db in machine.get("failed", [])]
     for run in runs:
         c = run["counts"]
         lines += [
@@ -1316,18 +1322,27 @@ def main() -> int:
     if pg_url and "postgresql" in dbs:
         machine["postgresql"] = postgres_info(pg_url)
     runs = []
+    failed = []
     workdir = Path(tempfile.mkdtemp(prefix="points-scale-"))
     try:
         for db in dbs:
-            runs.append(asyncio.run(Run(args, db, workdir, pg_url).run()))
+            try:
+                runs.append(asyncio.run(Run(args, db, workdir, pg_url).run()))
+            except Exception as exc:  # the other database's figures are still worth writing
+                log(f"{db}: FAILED: {type(exc).__name__}: {exc}")
+                failed.append(db)
     finally:
         if not args.keep:
-            subprocess.run(["rm", "-rf", str(workdir)], check=False)
+            shutil.rmtree(workdir, ignore_errors=True)
+    machine["failed"] = failed
     table = markdown(machine, runs)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scale.md").write_text(table)
     (args.out / "scale.json").write_text(json.dumps({"machine": machine, "runs": runs}, indent=2) + "\n")
     print(table)
+    if failed:
+        log(f"failed: {', '.join(failed)} (see above)")
+        return 1
     return 0
 
 
