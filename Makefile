@@ -89,6 +89,15 @@ bench: install postgres
 	}
 	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python bench/run.py $(BENCH_ARGS)
 
+## Benchmark at a realistic size (not part of `make test`): seeds 100,000 accounts and ~2,000,000 ledger
+## entries (one account with 100,000, one with 11, 10,000 lots due to expire) on SQLite and on a throwaway
+## PostgreSQL cluster, then measures reads on the big account beside the small one, opens, the expiry
+## sweep, verify, size on disk and memory; writes bench/results/scale.{md,json}.
+## BENCH_ARGS passes options to bench/scale.py, e.g. BENCH_ARGS="--scale 0.1". See docs/performance.md.
+.PHONY: bench-scale
+bench-scale: install postgres
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python bench/scale.py $(BENCH_ARGS)
+
 ## Crash test (long): the live service SIGKILLed 5 times under 8 clients × 300 operations, on SQLite
 ## then PostgreSQL; prints acknowledged/indeterminate/retried/lost/applied-twice figures.
 .PHONY: crash
