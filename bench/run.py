@@ -288,6 +288,22 @@ class Phase:
     mean_batch: float | None = None  # write commands per committed transaction during the run
 
 
+def wait_ready(process: subprocess.Popen[bytes], logfile: Path, ready: Callable[[], bool]) -> None:
+    """Wait (60 s at most) until `ready()` holds, or fail if the process exits first."""
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited ({process.returncode}); see {logfile}")
+        try:
+            if ready():
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not become ready within 60 s; see {logfile}")
+        time.sleep(0.2)
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace, config: Config, workdir: Path, pg_url: str | None) -> None:
         self.args = args
@@ -517,25 +533,10 @@ class Bench:
             )
         return process, port, path
 
-    @staticmethod
-    def _wait_ready(process: subprocess.Popen[bytes], logfile: Path, ready: Callable[[], bool]) -> None:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited ({process.returncode}); see {logfile}")
-            try:
-                if ready():
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not become ready within 60 s; see {logfile}")
-            time.sleep(0.2)
-
     def start_server(self) -> None:
         self.server, self.port, logfile = self._spawn([POINTS, "serve"], "server", self.env(POINTS_BENCH_ROUTES="true"))
         with httpx.Client(base_url=self.base_url, timeout=2) as client:
-            self._wait_ready(
+            wait_ready(
                 self.server,
                 logfile,
                 lambda: client.get("/readyz").status_code == 200 and client.get("/bench/ceiling").status_code == 200,
@@ -570,7 +571,7 @@ class Bench:
                     raise RuntimeError(f"the bare server answered {response.text}, not the body it was sent")
                 return response.status_code == 200
 
-            self._wait_ready(self.bare, logfile, ready)
+            wait_ready(self.bare, logfile, ready)
 
     @property
     def base_url(self) -> str:
