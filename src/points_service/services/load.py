@@ -190,7 +190,8 @@ def load(
             batch.load(lot)
     if tickets:
         _load_tickets(conn, batch, tickets)
-    _load_other_lots(conn, batch, needs)
+    if tickets or needs.all_lots:  # only tickets' allocations and revocations need other lots
+        _load_other_lots(conn, batch, needs)
     _load_unique(conn, batch, needs, postgres=postgres, assume_unique=assume_unique)
     return batch
 
