@@ -31,6 +31,9 @@ class Account:
         "last_seq",
         "ledger_at",
         "updated_at",
+        "event_seq",
+        "low_balance_threshold",
+        "low_balance",
     )
 
     id: str
@@ -43,6 +46,9 @@ class Account:
     ledger_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    event_seq: int
+    low_balance_threshold: int | None
+    low_balance: bool
 
     @property
     def pk(self) -> str:
@@ -52,7 +58,7 @@ class Account:
 @dataclass(frozen=True, slots=True)
 class Lot:
     TABLE: ClassVar[Table] = t.lots
-    MUTABLE: ClassVar[tuple[str, ...]] = (*t.LOT_STATES, "revoked_at")
+    MUTABLE: ClassVar[tuple[str, ...]] = (*t.LOT_STATES, "revoked_at", "notice_days")
 
     id: str
     account_id: str
@@ -77,6 +83,7 @@ class Lot:
     origin_lot_id: str | None
     reason: str | None
     created_at: datetime
+    notice_days: int | None
 
     @property
     def pk(self) -> str:
@@ -195,6 +202,26 @@ class Entry:
     actor: str
     created_at: datetime
     effective_at: datetime
+
+    @property
+    def pk(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An outgoing event, written with the change it reports (`services.events`)."""
+
+    TABLE: ClassVar[Table] = t.events
+    MUTABLE: ClassVar[tuple[str, ...]] = ()
+
+    id: str
+    account_id: str
+    seq: int
+    type: str
+    created_at: datetime
+    data: dict[str, Any]
+    fanned_out: bool
 
     @property
     def pk(self) -> str:
@@ -368,6 +395,7 @@ RECORDS: tuple[type[Any], ...] = (
     TicketEvent,
     Entry,
     Posting,
+    Event,
     License,
     WebhookEvent,
     StoredResponse,

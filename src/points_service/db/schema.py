@@ -40,6 +40,7 @@ from sqlalchemy import (
     or_,
 )
 
+from ..domain.events import EventType
 from ..domain.ledger import EntryKind
 from ..domain.lots import LotSource, LotState
 from ..domain.tickets import TicketStatus
@@ -58,6 +59,8 @@ LOT_STATES: tuple[str, ...] = tuple(state.value for state in LotState)
 LOT_SOURCES: tuple[str, ...] = tuple(source.value for source in LotSource)
 ENTRY_KINDS: tuple[str, ...] = tuple(kind.value for kind in EntryKind)
 TICKET_STATUSES: tuple[str, ...] = tuple(status.value for status in TicketStatus)
+EVENT_TYPES: tuple[str, ...] = tuple(kind.value for kind in EventType)
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
 ROLES = ("admin", "billing", "helpdesk", "viewer")
 BONUS_POLICIES = ("first_license", "every_license")
 WEBHOOK_OUTCOMES = ("applied", "ignored", "failed", "needs_review", "conflict")
@@ -153,10 +156,15 @@ accounts = Table(
     _when("ledger_at", nullable=True),
     _when("created_at"),
     _when("updated_at"),
+    Column("event_seq", BigInteger(), nullable=False, server_default="0"),  # seq of its newest event
+    Column("low_balance_threshold", BigInteger()),  # NULL: no balance.low events
+    Column("low_balance", Boolean(), nullable=False, server_default="false"),  # told balance.low last
     CheckConstraint("available >= 0", name="available_not_negative"),
     CheckConstraint("held >= 0", name="held_not_negative"),
     CheckConstraint("deducted >= 0", name="deducted_not_negative"),
     CheckConstraint("last_seq >= 0", name="last_seq_not_negative"),
+    CheckConstraint("event_seq >= 0", name="event_seq_not_negative"),
+    CheckConstraint("low_balance_threshold >= 0", name="low_balance_threshold_not_negative"),
 )
 
 lots = Table(
@@ -178,6 +186,7 @@ lots = Table(
     Column("origin_lot_id", String(32), ForeignKey("lots.id"), index=True),
     Column("reason", String(500)),
     _when("created_at"),
+    Column("notice_days", Integer()),  # the smallest lot.expiring_soon notice sent (days), NULL: none
     CheckConstraint(_in("source", LOT_SOURCES), name="source"),
     CheckConstraint("points > 0", name="points_positive"),
     *(CheckConstraint(f"{state} >= 0", name=f"{state}_not_negative") for state in LOT_STATES),
@@ -367,4 +376,99 @@ idempotency_keys = Table(
     _when("created_at"),
     PrimaryKeyConstraint("api_key", "key"),
     Index("ix_idempotency_keys_created_at", "created_at"),
+)
+
+# The outbox: every event, written in the transaction of the change it reports, numbered gaplessly
+# per account. `fanned_out` turns true once the dispatcher has queued its deliveries.
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("type", String(32), nullable=False),
+    _when("created_at"),
+    Column("data", JSON(), nullable=False),
+    Column("fanned_out", Boolean(), nullable=False, server_default="false"),
+    UniqueConstraint("account_id", "seq"),
+    CheckConstraint(_in("type", EVENT_TYPES), name="type"),
+    CheckConstraint("seq >= 1", name="seq_positive"),
+    Index("ix_events_created_at", "created_at", "id"),  # the list, newest first; the purge
+    Index("ix_events_account_created_at", "account_id", "created_at", "id"),  # one account's
+    Index("ix_events_type_created_at", "type", "created_at", "id"),  # by type
+)
+NOT_FANNED_OUT = events.c.fanned_out == literal_column("false")
+Index("ix_events_to_fan_out", events.c.created_at, sqlite_where=NOT_FANNED_OUT, postgresql_where=NOT_FANNED_OUT)
+
+# Where events are pushed. The secret signs (Standard Webhooks); after a rotation the previous one
+# also signs until `previous_secret_until`.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("description", String(500)),
+    Column("event_types", JSON(), nullable=False),  # a list of EVENT_TYPES, or ["*"]
+    Column("account_id", String(64), ForeignKey("accounts.id")),  # NULL: every account's events
+    Column("secret", String(100), nullable=False),
+    Column("previous_secret", String(100)),
+    _when("previous_secret_until", nullable=True),
+    Column("enabled", Boolean(), nullable=False),
+    Column("disabled_reason", String(200)),
+    _when("failing_since", nullable=True),  # the first failed attempt since the last delivery
+    _when("created_at"),
+    _when("updated_at"),
+    Index("ix_webhook_endpoints_created_at", "created_at", "id"),
+)
+
+# One event to one endpoint: the dispatcher's work queue and its state.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("endpoint_id", String(32), ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", String(32), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    _when("next_attempt_at", nullable=True),  # pending: when it is (next) due
+    _when("leased_until", nullable=True),  # a dispatcher is sending it until then
+    _when("created_at"),
+    _when("updated_at"),
+    CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+    CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    CheckConstraint("status <> 'pending' OR next_attempt_at IS NOT NULL", name="pending_is_due"),
+    Index("ix_webhook_deliveries_event_id", "event_id"),
+)
+PENDING_DELIVERY = webhook_deliveries.c.status == literal_column("'pending'")
+Index(
+    "ix_webhook_deliveries_due",
+    webhook_deliveries.c.next_attempt_at,
+    sqlite_where=PENDING_DELIVERY,
+    postgresql_where=PENDING_DELIVERY,
+)
+
+# Every attempt to deliver an event to an endpoint, as the deliveries list shows it.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("endpoint_id", String(32), ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(32), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("attempt", Integer(), nullable=False),
+    _when("at"),
+    Column("status_code", Integer()),  # NULL: no response (timeout, refused, blocked address)
+    Column("duration_ms", Integer(), nullable=False),
+    Column("error", String(500)),
+    _when("next_attempt_at", nullable=True),
+    CheckConstraint("attempt >= 1", name="attempt_positive"),
+    Index("ix_webhook_attempts_endpoint_id", "endpoint_id", "id"),
+    Index("ix_webhook_attempts_event_id", "event_id"),
+)
+
+# A named job that one process at a time may run (the periodic sweep), until `until`.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    _when("until"),
 )

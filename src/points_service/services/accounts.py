@@ -31,6 +31,9 @@ def new_account(account_id: str, now: datetime) -> Account:
         ledger_at=None,
         created_at=now,
         updated_at=now,
+        event_seq=0,
+        low_balance_threshold=None,
+        low_balance=False,
     )
 
 

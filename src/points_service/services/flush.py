@@ -28,6 +28,7 @@ from ..db.records import (
     ApiKey,
     Category,
     Entry,
+    Event,
     License,
     LicenseProduct,
     Lot,
@@ -54,6 +55,7 @@ ORDER: tuple[type[Any], ...] = (
     TicketEvent,
     Entry,
     Posting,
+    Event,
     WebhookEvent,
     StoredResponse,
 )

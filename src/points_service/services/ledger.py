@@ -56,6 +56,7 @@ def new_lot(account_id: str, source: str, *, granted_at: datetime, now: datetime
         "origin_lot_id": None,
         "reason": None,
         "created_at": now,
+        "notice_days": None,
     }
     values.update(fields)
     return Lot(**values)
