@@ -61,12 +61,13 @@ class _Statement:
 
 async def _read_statement(db: Database, account_id: str, now: datetime, window: timedelta, limit: int) -> _Statement:
     from ..services import queries
+    from ..services.balance import PendingExpiry
 
     st = await db.read(queries.statement, account_id, now, window, limit)
     bal, ledger, open_, closed = st.balance, st.modifications, st.in_progress, st.closed
     modifications = []
     for row, _postings in ledger.items:
-        if isinstance(row, queries.PendingExpiry):
+        if isinstance(row, PendingExpiry):
             modifications.append(
                 {
                     "seq": None,

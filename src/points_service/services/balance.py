@@ -8,9 +8,11 @@ path (a grant's response) and the reads compute it here, the same way.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from ..db.records import Lot
 from ..domain.clock import is_expired
 
 
@@ -53,3 +55,26 @@ def balance_at(
         expiring=[Expiring(lot_id, points, at) for at, lot_id, points in relevant if not is_expired(at, now)],
         as_of=now,
     )
+
+
+@dataclass
+class PendingExpiry:
+    """An expiry that is due but not yet written: shown with `pending: true` and no seq."""
+
+    lot: Lot
+    points: int
+    available_after: int
+    held_after: int
+    deducted_after: int
+    created_at: datetime
+    virtual_seq: int  # the seq it would get if written now: orders it among entries, never shown
+    postings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def effective_lot_states(lot: Lot, now: datetime) -> dict[str, int]:
+    """The lot's states at `now`: available points of an expired lot count as expired."""
+    states = lot.states()
+    if is_expired(lot.expires_at, now):
+        states["expired"] += states["available"]
+        states["available"] = 0
+    return states

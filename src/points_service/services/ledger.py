@@ -17,13 +17,24 @@ from ..db.ids import new_id
 from ..db.records import Account, Entry, Lot, Posting
 from ..domain.clock import is_expired
 from ..domain.errors import NotFoundError
+from ..domain.events import EventType, crossing
+from ..domain.ledger import EntryKind
 from ..domain.lots import LotState
+from . import present
 from .balance import BalanceView, balance_at
 from .context import Context
+from .events import emit
 from .state import Scope
 
 BALANCE_STATES = ("available", "held", "deducted")
 SYSTEM_EXPIRY = "system:expiry"
+# The entries that are events of their own (`data` = the entry); others are told through the
+# ticket or the lot they concern. An adjustment is one when it writes points off.
+ENTRY_EVENTS = {
+    EntryKind.EXPIRY: EventType.POINTS_EXPIRED,
+    EntryKind.REVOCATION: EventType.POINTS_REVOKED,
+    EntryKind.ADJUSTMENT: EventType.POINTS_WRITTEN_OFF,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +76,16 @@ def new_lot(account_id: str, source: str, *, granted_at: datetime, now: datetime
 class AccountWriter:
     """Writes ledger entries for one locked account at one instant."""
 
-    def __init__(self, tx: Scope, account_id: str, *, now: datetime, actor: str, return_grace: timedelta) -> None:
+    def __init__(
+        self,
+        tx: Scope,
+        account_id: str,
+        *,
+        now: datetime,
+        actor: str,
+        return_grace: timedelta,
+        window: timedelta = timedelta(days=90),
+    ) -> None:
         if account_id not in tx.batch.locked:
             raise AssertionError(f"account {account_id!r} is not locked by this batch")
         self.tx = tx
@@ -73,6 +93,7 @@ class AccountWriter:
         self.now = now
         self.actor = actor
         self.return_grace = return_grace
+        self.window = window  # of the balance's `expiring` points, in balance events
         self.expiries: list[Entry] = []  # written by persist_due_expiries
 
     @property
@@ -172,7 +193,33 @@ class AccountWriter:
         for posting in postings:
             tx.insert(posting)
         tx.entries.append(entry)
+        self._tell(entry, postings)
         return entry
+
+    def emit(self, kind: EventType, data: dict[str, Any]) -> None:
+        emit(self.tx, self.account_id, kind, data, self.now)
+
+    def _tell(self, entry: Entry, postings: list[Posting]) -> None:
+        """The events an entry makes: the lots it created, the entry itself for an expiry, a
+        revocation or a write-off, and a crossing of the account's low-balance threshold."""
+        for posting in postings:
+            if posting.from_state is None:
+                self.emit(EventType.POINTS_GRANTED, present.lot(self.tx.lot(posting.lot_id), self.now))
+        kind = ENTRY_EVENTS.get(EntryKind(entry.kind))
+        if kind is not None and (kind is not EventType.POINTS_WRITTEN_OFF or entry.available_delta < 0):
+            self.emit(kind, present.entry(entry, [p.view() for p in postings]))
+        self.check_balance()
+
+    def check_balance(self) -> None:
+        """`balance.low` / `balance.recovered` if the account crossed its threshold."""
+        account = self.account
+        low = crossing(account.available, account.low_balance_threshold, account.low_balance)
+        if low is None:
+            return
+        self.tx.update(replace(account, low_balance=low))
+        self.emit(
+            EventType.BALANCE_LOW if low else EventType.BALANCE_RECOVERED, present.balance(self.balance(self.window))
+        )
 
     def touch(self) -> None:
         """A lot of the account changed without any point moving (a revocation of a lot with none
@@ -218,6 +265,8 @@ def open_account_write(tx: Scope, ctx: Context, account_id: str) -> AccountWrite
     now = ctx.clock.now()
     if account.ledger_at is not None and now < account.ledger_at:
         now = account.ledger_at  # an account's entries never go back in time
-    writer = AccountWriter(tx, account_id, now=now, actor=ctx.actor, return_grace=ctx.return_grace)
+    writer = AccountWriter(
+        tx, account_id, now=now, actor=ctx.actor, return_grace=ctx.return_grace, window=ctx.expiring_window
+    )
     writer.persist_due_expiries()
     return writer

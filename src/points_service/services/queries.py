@@ -10,7 +10,7 @@ write or sweep has run.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -35,7 +35,7 @@ from ..domain.clock import is_expired
 from ..domain.errors import NotFoundError
 from ..domain.ledger import EntryKind
 from ..domain.lots import LotKey, consumption_key
-from .balance import BalanceView, Expiring, balance_at
+from .balance import BalanceView, Expiring, PendingExpiry, balance_at
 from .tickets import TicketView
 
 MODIFICATION_KINDS = tuple(kind.value for kind in EntryKind if kind.modifies_balance)
@@ -50,20 +50,6 @@ def _many(name: str) -> Any:
 class Page:
     items: list[Any]
     next_key: list[Any] | None = None
-
-
-@dataclass
-class PendingExpiry:
-    """An expiry that is due but not yet written: shown with `pending: true` and no seq."""
-
-    lot: Lot
-    points: int
-    available_after: int
-    held_after: int
-    deducted_after: int
-    created_at: datetime
-    virtual_seq: int  # the seq it would get if written now: orders it among entries, never shown
-    postings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _page(rows: Sequence[Any], limit: int, key: Callable[[Any], list[Any]]) -> Page:
@@ -148,15 +134,6 @@ def balances(conn: Connection, accounts: Sequence[Account], now: datetime, windo
 
 
 # -- lots ------------------------------------------------------------------------------------------
-
-
-def effective_lot_states(lot: Lot, now: datetime) -> dict[str, int]:
-    """The lot's states at `now`: available points of an expired lot count as expired."""
-    states = lot.states()
-    if is_expired(lot.expires_at, now):
-        states["expired"] += states["available"]
-        states["available"] = 0
-    return states
 
 
 def lot_key(lot: Lot) -> list[Any]:

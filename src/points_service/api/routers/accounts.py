@@ -9,10 +9,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Connection
 
-from ...services import queries
+from ...services import present, queries
 from ...services.accounts import PutAccount
 from ...services.balance import BalanceView
-from .. import present, schemas
+from .. import schemas
 from ..deps import ALL, STAFF, Principal, allow, command_context, database, on_account
 from ..pagination import (
     DEFAULT_LIMIT,

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from ...db.records import Category, LicenseProduct, Plan
 from ...domain.errors import NotFoundError
 from ...domain.pricing import quote, rule_from_dict
-from ...services import catalogue, queries
-from .. import present, schemas
+from ...services import catalogue, present, queries
+from .. import schemas
 from ..deps import ADMIN, ALL, Caller, Principal, allow, command_context, database
 from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, scope_of, text
 from ..problems import ProblemError

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from ...services import grants
+from ...services import grants, present
 from ...services.revocation import Revocation, RevokeLot
-from .. import present, schemas
+from .. import schemas
 from ..deps import ADMIN, BILLING, Principal, command_context, lot_account, on_account, on_lot
 from ..problems import validation_problem
 from ..routing import DeferredJsonRoute

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from ...services import queries
+from ...services import present, queries
 from ...services import tickets as commands
-from .. import present, schemas
+from .. import schemas
 from ..deps import (
     ALL,
     HELPDESK,

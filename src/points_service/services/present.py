@@ -7,8 +7,7 @@ from typing import Any
 
 from ..db import records as r
 from ..domain.money import format_amount
-from ..services.balance import BalanceView
-from ..services.queries import PendingExpiry, effective_lot_states
+from .balance import BalanceView, PendingExpiry, effective_lot_states
 
 
 def money(minor: int | None, currency: str | None) -> dict[str, str] | None:
