@@ -76,6 +76,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index("ix_events_account_created_at", ["account_id", "created_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_events_account_type_created_at", ["account_id", "type", "created_at", "id"], unique=False
+        )
         batch_op.create_index("ix_events_created_at", ["created_at", "id"], unique=False)
         batch_op.create_index(
             "ix_events_to_fan_out",
@@ -218,6 +221,7 @@ def downgrade() -> None:
             postgresql_where=sa.text("fanned_out = false"),
         )
         batch_op.drop_index("ix_events_created_at")
+        batch_op.drop_index("ix_events_account_type_created_at")
         batch_op.drop_index("ix_events_account_created_at")
 
     op.drop_table("events")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -17,8 +20,9 @@ from .api.metrics import router as metrics_router
 from .api.observability import RequestObserver, configure_logging
 from .api.problems import install_problem_handlers, unexpected_error_response
 from .api.problems import router as problems_router
-from .api.routers import accounts, admin, catalogue, grants, health, tickets, webhooks
+from .api.routers import accounts, admin, catalogue, events, grants, health, tickets, webhooks
 from .domain.clock import Clock, SystemClock
+from .services.housekeeping import periodic_sweep, policy_of, system_context
 from .services.uow import Database
 from .settings import Settings, get_settings
 
@@ -48,14 +52,22 @@ def create_app(
     db.on_batch = metrics.batch
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.webhook_secret_list:
             log.warning(
                 "POINTS_WEBHOOK_SECRETS is not set: every billing webhook delivery will be refused (401) "
                 "until it names the billing system's Standard Webhooks secret"
             )
         db.open()
+        sweeping = None
+        if settings.sweep_interval > timedelta(0):
+            system, policy = system_context(settings, app.state.clock), policy_of(settings)
+            sweeping = asyncio.create_task(periodic_sweep(db, system, policy, settings.sweep_interval))
         yield
+        if sweeping is not None:
+            sweeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeping
         await db.dispose()
 
     app = FastAPI(
@@ -76,7 +88,7 @@ def create_app(
     app.state.inflight = {}
     # A request is matched against the routes one after another (FastAPI's router is a list), so
     # the routes most requests take come first: the ticket writes, then the account reads.
-    routers = [module.router for module in (tickets, accounts, grants, webhooks, catalogue, admin, health)]
+    routers = [module.router for module in (tickets, accounts, grants, webhooks, events, catalogue, admin, health)]
     if settings.bench_routes:  # the ceiling: a route found at once, as the busiest routes are
         from .api.routers import bench
 

@@ -71,6 +71,19 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=60, description="seconds a duplicate request waits for the first one to finish"
     )
     idempotency_ttl_hours: int = Field(default=24, ge=24, description="how long Idempotency-Key responses are kept")
+    expiry_notice_days: str = Field(
+        default="30,7",
+        description="`lot.expiring_soon` is sent when a lot with points has at most this many days left, once per "
+        "notice: whole days, separated by commas",
+    )
+    sweep_interval: timedelta = Field(
+        default=timedelta(minutes=5),
+        description="how often the service runs the sweep itself (expiries, notices, purges), one replica at a "
+        "time (ISO 8601 duration or seconds; 0 turns it off)",
+    )
+    event_retention_days: int = Field(
+        default=30, ge=30, le=3650, description="events are kept at least this many days, then purged by the sweep"
+    )
     bench_routes: bool = Field(
         default=False,
         description=(
@@ -83,11 +96,23 @@ class Settings(BaseSettings):
     def webhook_secret_list(self) -> list[str]:
         return [s for s in self.webhook_secrets.replace(",", " ").split() if s]
 
-    @field_validator("return_grace")
+    @property
+    def expiry_notices(self) -> tuple[int, ...]:
+        return tuple(sorted({int(n) for n in self.expiry_notice_days.replace(",", " ").split()}, reverse=True))
+
+    @field_validator("return_grace", "sweep_interval")
     @classmethod
-    def _grace_not_negative(cls, value: timedelta) -> timedelta:
+    def _not_negative(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):
             raise ValueError("must not be negative")
+        return value
+
+    @field_validator("expiry_notice_days")
+    @classmethod
+    def _notice_days(cls, value: str) -> str:
+        parts = value.replace(",", " ").split()
+        if not all(p.isdigit() and 1 <= int(p) <= 3650 for p in parts):
+            raise ValueError("must be whole numbers of days from 1 to 3650, separated by commas")
         return value
 
     @property

@@ -120,7 +120,8 @@ async def test_each_command_sees_the_commands_before_it_in_its_batch(db):
 
 async def test_a_batch_is_loaded_and_flushed_with_batch_level_statements(db):
     """Eight adjustments on three accounts: one statement loads the accounts with their lots (on
-    PostgreSQL, locking them), one writes each table, whatever the number of commands."""
+    PostgreSQL, locking them), one writes each table (their `points.granted` events too), whatever
+    the number of commands."""
     seen = _statements(db, "")
     tasks = await _queued(db, *(adjust(account, 5) for account in "abcabcab"))
     await asyncio.gather(*tasks)
@@ -131,7 +132,13 @@ async def test_a_batch_is_loaded_and_flushed_with_batch_level_statements(db):
     writes = [s.split("(")[0].split(" SET")[0].strip() for s in work if not s.startswith("SELECT")]
     assert len(reads) == 1, reads
     assert sorted(writes) == sorted(
-        ["INSERT INTO lots", "INSERT INTO ledger_entries", "INSERT INTO postings", "UPDATE accounts"]
+        [
+            "INSERT INTO lots",
+            "INSERT INTO ledger_entries",
+            "INSERT INTO postings",
+            "INSERT INTO events",
+            "UPDATE accounts",
+        ]
     ), writes
     assert [await _available(db, x) for x in "abc"] == [15, 15, 10]
 

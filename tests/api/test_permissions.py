@@ -48,7 +48,7 @@ class Endpoint:
 
     @property
     def names_account_object(self) -> bool:
-        return any(p in self.path for p in ("{account_id}", "{ticket_id}", "{lot_id}"))
+        return any(p in self.path for p in ("{account_id}", "{ticket_id}", "{lot_id}", "{event_id}"))
 
 
 ENDPOINTS: list[Endpoint] = [
@@ -124,6 +124,9 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("POST", "/v1/admin/expire", ADMIN),
     Endpoint("GET", "/v1/admin/verify", ADMIN),
     Endpoint("GET", "/v1/admin/webhook-events", ADMIN),
+    # outgoing events
+    Endpoint("GET", "/v1/events", ALL),
+    Endpoint("GET", "/v1/events/{event_id}", ALL),
 ]
 
 NOT_IN_MATRIX_PREFIXES = ("/v1/webhooks/",)  # signed, not keyed (docs/design.md §8)
@@ -137,6 +140,7 @@ class Scene:
     lot_id: str
     open_ticket_id: str
     resolved_ticket_id: str
+    event_id: str  # the open ticket's `ticket.opened`
 
     def url(self, endpoint: Endpoint) -> str:
         ticket_id = self.resolved_ticket_id if endpoint.ticket == "resolved" else self.open_ticket_id
@@ -144,6 +148,7 @@ class Scene:
             account_id=self.account_id,
             lot_id=self.lot_id,
             ticket_id=ticket_id,
+            event_id=self.event_id,
             code=endpoint.code or f"test-{unique()}",
         )
 
@@ -155,7 +160,9 @@ async def arrange(api: Any, account_id: str) -> Scene:
     resolved = await api.open(account_id, "store-problem", ref=f"{account_id}-resolved")
     r = await api.post(f"/v1/tickets/{resolved['id']}/resolve", {}, role="helpdesk")
     assert r.status_code == 200, r.text
-    return Scene(account_id, bought["lot"]["id"], open_ticket["id"], resolved["id"])
+    r = await api.get("/v1/events", params={"account_id": account_id, "type": "ticket.opened"})
+    (event_id,) = [e["id"] for e in r.json()["items"] if e["data"]["id"] == open_ticket["id"]]
+    return Scene(account_id, bought["lot"]["id"], open_ticket["id"], resolved["id"], event_id)
 
 
 async def call(api: Any, endpoint: Endpoint, role: str | None, scene: Scene, **kwargs: Any) -> httpx.Response:

@@ -192,6 +192,9 @@ ROLE_TABLE: dict[str, frozenset[str] | str] = {
     "run_expiry_sweep": ADMIN,
     "verify_ledger": ADMIN,
     "list_webhook_events": ADMIN,
+    # outgoing events (SPEC §6.1): staff, and the viewer on its own account's
+    "list_events": ANY,
+    "get_event": ANY,
     "healthz": NO_AUTH,
     "readyz": NO_AUTH,
 }
@@ -235,6 +238,8 @@ QUERY_PARAMS = {
     "view": "filter",
     "status": "filter",
     "outcome": "filter",
+    "type": "filter",
+    "created_after": "filter",
 }
 # What an "object" query parameter is filled with: the Scene attribute holding the account's value.
 QUERY_OBJECT_VALUES = {"external_ref": "ticket_ref"}
@@ -428,6 +433,7 @@ class Scene:
     import_ref: str = ""
     import_payment_id: str = ""
     ticket_ref: str = ""
+    event_id: str = ""  # its newest event once arranged
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -470,6 +476,8 @@ async def arrange(api: Any, account_id: str, *, full: bool = True) -> Scene:
     )
     scene.open_ticket_id = opened["id"]
     scene.resolved_ticket_id = await new_ticket(api, account_id, "resolved")
+    newest = await ok(await api.get("/v1/events", params={"account_id": account_id, "limit": 1}))
+    scene.event_id = newest["items"][0]["id"]
     return scene
 
 
@@ -530,6 +538,8 @@ async def prepare(
                 values[name] = bought["lot"]["id"]
             else:
                 values[name] = scene.lot_id
+        elif name == "event_id":
+            values[name] = scene.event_id
         elif name == "code":
             if op.id in CODES:
                 values[name] = CODES[op.id]
@@ -867,6 +877,10 @@ async def test_no_read_ever_shows_account_bs_rows_to_account_as_viewer(api, op: 
                 if r.status_code == 403 and (variant or not reader):  # an admin-only filter or operation
                     problem_with_context(r, 403, "forbidden", f"{op.id} {query}")
                     assert not mentions(r.json(), B, b_ids), r.text
+                    break
+                if r.status_code == 404 and variant.get("account_id") == B:  # a filter naming B's account
+                    problem_with_context(r, 404, "not-found", f"{op.id} {query}")
+                    assert not mentions(r.json(), B, b_ids - {B}), r.text
                     break
                 assert r.status_code == 200, f"{op.id} {query}: {r.status_code} {r.text}"
                 leaks = mentions(r.json(), B, b_ids)

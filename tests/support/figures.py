@@ -16,3 +16,8 @@ def figures(balance: dict[str, Any]) -> tuple[int, int, int]:
 def states(lot: dict[str, Any]) -> dict[str, int]:
     """A lot's points in each of its states."""
     return {s: lot[s] for s in LOT_STATES}
+
+
+def expired(sweep: dict[str, Any]) -> dict[str, Any]:
+    """A sweep's answer without its notices and purges: what it expired."""
+    return {key: sweep[key] for key in ("expired_lots", "expired_points", "accounts")}

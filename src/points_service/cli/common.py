@@ -76,8 +76,9 @@ def migrate_database(settings: Settings) -> None:
 
 
 def system_context() -> Context:
-    settings = get_settings()
-    return Context(actor="system:expiry", role="system", clock=SystemClock(), return_grace=settings.return_grace)
+    from ..services.housekeeping import system_context as of_settings
+
+    return of_settings(get_settings(), SystemClock())
 
 
 def unwrap(doc: str | None) -> str:

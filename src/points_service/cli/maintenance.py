@@ -15,11 +15,21 @@ from .common import run, system_context
 
 
 def expire(account: Annotated[str | None, typer.Option(help="only this account")] = None) -> None:
-    """Run the expiry sweep now and print what it expired."""
-    from ..services.expiry import sweep
+    """Run the sweep now (expiries, expiry notices; without --account also the purges) and print
+    what it did."""
+    from ..services.housekeeping import housekeep, policy_of
 
-    result = run(get_settings(), lambda db: sweep(db, system_context(), account_id=account))
-    typer.echo(json.dumps(asdict(result)))
+    settings = get_settings()
+    done = run(settings, lambda db: housekeep(db, system_context(), policy_of(settings), account_id=account))
+    typer.echo(
+        json.dumps(
+            {
+                **asdict(done.sweep),
+                "purged_events": done.purged_events,
+                "purged_idempotency_keys": done.purged_responses,
+            }
+        )
+    )
 
 
 def purge() -> None:

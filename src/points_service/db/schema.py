@@ -395,6 +395,7 @@ events = Table(
     CheckConstraint("seq >= 1", name="seq_positive"),
     Index("ix_events_created_at", "created_at", "id"),  # the list, newest first; the purge
     Index("ix_events_account_created_at", "account_id", "created_at", "id"),  # one account's
+    Index("ix_events_account_type_created_at", "account_id", "type", "created_at", "id"),  # of one type
     Index("ix_events_type_created_at", "type", "created_at", "id"),  # by type
 )
 NOT_FANNED_OUT = events.c.fanned_out == literal_column("false")

@@ -1,9 +1,15 @@
-"""The expiry sweep: persists due expiries of idle accounts, one command per account.
+"""The sweep: persists due expiries of idle accounts and sends expiry notices, one command per
+account; purges what is kept only for a while (events, Idempotency-Key responses).
 
 Safe to run concurrently and repeatedly: each account is locked and re-checked before anything is
 written, so a lot's expiry is persisted exactly once whoever gets there first. The accounts' commands
 go through the writers like any other write, so they share batches (group commit) with each other
 and with the traffic.
+
+Expiry notices (`lot.expiring_soon`) go the same way: the accounts of lots that a notice is due
+for (`NOTICE_LOTS`), then one command per account that sends each lot's due notice and records it
+on the lot (`notice_days`), under the account's lock — so a notice is sent once per lot and
+notice, even when two sweeps run at once, late, or twice.
 
 Bounded work: the sweep reads the accounts of at most `CHUNK` due lots at a time (in expiry order,
 through the partial index of lots with available points), commits their expiries, and reads again
@@ -14,13 +20,17 @@ loses nothing (those expiries are written) and repeats nothing (their lots are n
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Select, and_, bindparam, or_, select
 
 from ..db import schema as t
 from ..domain.errors import NotFoundError
+from ..domain.events import DAY, EventType, days_left, notice_due
+from . import present
 from .context import Context
 from .ledger import open_account_write
 from .state import Needs, Scope
@@ -40,11 +50,38 @@ DUE_LOTS = (
 )
 
 
+@cache
+def notice_lots(notices: tuple[int, ...]) -> Select[Any]:
+    """The accounts of lots with points, not yet expired, that one of `notices` (days) is due for
+    and was not sent: for each notice n, at most n days left (`horizon_<n>`) and no notice of n
+    days or fewer sent yet. Through the partial index of lots with available points."""
+    lots = t.lots.c
+    due = [
+        and_(
+            lots.expires_at <= bindparam(f"horizon_{n}", type_=lots.expires_at.type),
+            or_(lots.notice_days.is_(None), lots.notice_days > n),
+        )
+        for n in notices
+    ]
+    return (
+        select(lots.account_id)
+        .where(
+            lots.expires_at.is_not(None),
+            t.SPENDABLE_LOT,
+            lots.expires_at > bindparam("now", type_=lots.expires_at.type),
+            or_(*due),
+        )
+        .order_by(lots.expires_at)
+        .limit(bindparam("chunk"))
+    )
+
+
 @dataclass
 class SweepResult:
     expired_lots: int = 0
     expired_points: int = 0
     accounts: list[str] = field(default_factory=list)
+    expiry_notices: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,14 +99,87 @@ class ExpireAccount:
         return len(writer.expiries), -sum(e.available_delta for e in writer.expiries)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SendExpiryNotices:
+    """Send one account's due `lot.expiring_soon` notices; how many."""
+
+    ctx: Context
+    account_id: str
+    notices: tuple[int, ...]
+
+    def needs(self, needs: Needs) -> None:
+        needs.lock(self.account_id)
+
+    def apply(self, tx: Scope) -> int:
+        writer = open_account_write(tx, self.ctx, self.account_id)
+        now, sent = writer.now, 0
+        for lot in sorted(writer.spendable(), key=lambda lot: (lot.expires_at or now, lot.id)):
+            expires_at = lot.expires_at
+            notice = None if expires_at is None else notice_due(expires_at, now, self.notices, lot.notice_days)
+            if expires_at is None or notice is None:
+                continue
+            lot = tx.update(replace(lot, notice_days=notice))
+            writer.emit(
+                EventType.LOT_EXPIRING_SOON,
+                {
+                    "lot": present.lot(lot, now),
+                    "notice_days": notice,
+                    "days_left": days_left(expires_at, now),
+                    "points": lot.available,
+                },
+            )
+            sent += 1
+        return sent
+
+
 def due_accounts(conn: Connection, now: datetime, account_id: str | None, chunk: int) -> list[str]:
     """The accounts of at most `chunk` lots whose available points are due at `now`, each once."""
     stmt = DUE_LOTS if account_id is None else DUE_LOTS.where(t.lots.c.account_id == account_id)
     return list(dict.fromkeys(conn.execute(stmt, {"now": now, "chunk": chunk}).scalars()))
 
 
-async def sweep(db: Database, ctx: Context, *, account_id: str | None = None) -> SweepResult:
-    """Persist every expiry due now, a chunk at a time (see the module's docstring)."""
+def notice_accounts(
+    conn: Connection, now: datetime, notices: tuple[int, ...], account_id: str | None, chunk: int
+) -> list[str]:
+    """The accounts of at most `chunk` lots an expiry notice is due for, each once."""
+    stmt = notice_lots(notices)
+    if account_id is not None:
+        stmt = stmt.where(t.lots.c.account_id == account_id)
+    params = {"now": now, "chunk": chunk, **{f"horizon_{n}": now + n * DAY for n in notices}}
+    return list(dict.fromkeys(conn.execute(stmt, params).scalars()))
+
+
+async def sweep(
+    db: Database, ctx: Context, *, account_id: str | None = None, notices: tuple[int, ...] = ()
+) -> SweepResult:
+    """Persist every expiry due now, then send the expiry notices due, a chunk at a time (see the
+    module's docstring)."""
+    result = await _expire(db, ctx, account_id)
+    if notices:
+        result.expiry_notices = await _notify(db, ctx, account_id, notices)
+    return result
+
+
+async def _notify(db: Database, ctx: Context, account_id: str | None, notices: tuple[int, ...]) -> int:
+    now = ctx.clock.now()
+    sent = 0
+    done: set[str] = set()
+    while chunk := [a for a in await db.read(notice_accounts, now, notices, account_id, CHUNK) if a not in done]:
+        outcomes = await asyncio.gather(
+            *(db.write(SendExpiryNotices(ctx=ctx, account_id=a, notices=notices)) for a in chunk),
+            return_exceptions=True,
+        )
+        for due_account, outcome in zip(chunk, outcomes, strict=True):
+            done.add(due_account)
+            if isinstance(outcome, NotFoundError):
+                continue
+            if isinstance(outcome, BaseException):
+                raise outcome
+            sent += outcome
+    return sent
+
+
+async def _expire(db: Database, ctx: Context, account_id: str | None) -> SweepResult:
     now = ctx.clock.now()
     result = SweepResult()
     done: set[str] = set()

@@ -34,6 +34,7 @@ def account(a: r.Account, b: BalanceView) -> dict[str, Any]:
         "metadata": a.metadata,
         "created_at": a.created_at,
         "updated_at": a.updated_at,
+        "low_balance_threshold": a.low_balance_threshold,
         "balance": balance(b),
     }
 

@@ -197,7 +197,7 @@ def list_lots(
 # -- the ledger --------------------------------------------------------------------------------------
 
 
-def _merged(branches: list[Select[Any]], *order: str) -> Select[Any]:
+def merge_ranges(branches: list[Select[Any]], *order: str) -> Select[Any]:
     """One statement reading several index ranges, each ordered and limited, merged into one page
     (`order`: the columns, descending). The branches are subqueries: each keeps its own ORDER BY
     and LIMIT, so each reads at most a page whatever the account's history."""
@@ -219,7 +219,7 @@ def _ledger_page_statement(kinds: int) -> Select[Any]:
             stmt = stmt.where(entries.kind == bindparam(kind))
         return stmt.order_by(entries.seq.desc()).limit(bindparam("limit"))
 
-    return _merged([branch(f"kind_{n}") for n in range(kinds)] if kinds else [branch(None)], "seq")
+    return merge_ranges([branch(f"kind_{n}") for n in range(kinds)] if kinds else [branch(None)], "seq")
 
 
 POSTINGS_OF = (
@@ -316,7 +316,9 @@ def _tickets_page_statement(statuses: int, by_ref: bool, after: bool) -> Select[
     if by_ref:
         ref = branch(None).where(tickets.external_ref == bindparam("external_ref"))
         return ref.where(tickets.status.in_(_many("statuses_in")))
-    return _merged([branch(f"status_{n}") for n in range(statuses)] if statuses else [branch(None)], "opened_at", "id")
+    return merge_ranges(
+        [branch(f"status_{n}") for n in range(statuses)] if statuses else [branch(None)], "opened_at", "id"
+    )
 
 
 def tickets_page(

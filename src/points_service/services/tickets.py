@@ -12,9 +12,11 @@ from typing import ClassVar, Literal
 from ..db.ids import new_id
 from ..db.records import Allocation, Category, Ticket, TicketEvent
 from ..domain.errors import ConflictError, NotFoundError, PreconditionFailedError, RuleViolationError
+from ..domain.events import EventType
 from ..domain.lots import LotKey, ReturnReason, allocate
 from ..domain.pricing import PricingRule, check_quantity, estimate, rule_from_dict, rule_to_dict
 from ..domain.tickets import TicketAction, TicketStatus, check_credit, check_transition
+from . import present
 from .context import Context
 from .ledger import AccountWriter, Move, open_account_write
 from .returns import give_back
@@ -70,9 +72,13 @@ def _record(
     reason: str | None,
     note: str | None = None,
 ) -> None:
+    """The ticket's history row for a change, and its event (`ticket.<action>`, with the ticket as
+    the change's response shows it): the last step of every ticket command."""
     writer.tx.insert(
         TicketEvent(ticket.id, ticket.version, str(action), points, reason, note, writer.actor, writer.now)
     )
+    view = _detail(writer.tx, ticket.id)
+    writer.emit(EventType(f"ticket.{action}"), present.ticket_detail(view.ticket, view.allocations, view.history))
 
 
 def _detail(tx: Scope, ticket_id: str) -> TicketView:

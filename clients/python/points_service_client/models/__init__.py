@@ -12,6 +12,9 @@ from .category import Category
 from .category_put import CategoryPut
 from .disagreement import Disagreement
 from .entry_kind import EntryKind
+from .event import Event
+from .event_data import EventData
+from .event_type import EventType
 from .expiring_account import ExpiringAccount
 from .expiring_lot import ExpiringLot
 from .fixed_pricing import FixedPricing
@@ -39,6 +42,7 @@ from .money_currency import MoneyCurrency
 from .outcome import Outcome
 from .page_account import PageAccount
 from .page_category import PageCategory
+from .page_event import PageEvent
 from .page_expiring_account import PageExpiringAccount
 from .page_ledger_entry import PageLedgerEntry
 from .page_license_product import PageLicenseProduct
@@ -90,6 +94,9 @@ __all__ = (
     "CategoryPut",
     "Disagreement",
     "EntryKind",
+    "Event",
+    "EventData",
+    "EventType",
     "ExpiringAccount",
     "ExpiringLot",
     "FixedPricing",
@@ -117,6 +124,7 @@ __all__ = (
     "Outcome",
     "PageAccount",
     "PageCategory",
+    "PageEvent",
     "PageExpiringAccount",
     "PageLedgerEntry",
     "PageLicenseProduct",

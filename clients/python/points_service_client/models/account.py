@@ -24,14 +24,18 @@ class Account:
         balance (Balance): An account's points at `as_of`. Due expiries count whether or not they were written yet.
         created_at (datetime.datetime): when the account was created (UTC, RFC 3339)
         display_name (None | str): the name shown to staff; null when not set
+        low_balance_threshold (int | None): `balance.low` is sent when `available` falls below it, `balance.recovered`
+            when it is back; null: off
         metadata (AccountMetadata): free-form JSON object kept for the caller; `{}` when not set
-        updated_at (datetime.datetime): when `display_name` or `metadata` last changed (UTC, RFC 3339)
+        updated_at (datetime.datetime): when `display_name`, `metadata` or `low_balance_threshold` last changed (UTC,
+            RFC 3339)
     """
 
     account_id: str
     balance: Balance
     created_at: datetime.datetime
     display_name: None | str
+    low_balance_threshold: int | None
     metadata: AccountMetadata
     updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -46,6 +50,9 @@ class Account:
         display_name: None | str
         display_name = self.display_name
 
+        low_balance_threshold: int | None
+        low_balance_threshold = self.low_balance_threshold
+
         metadata = self.metadata.to_dict()
 
         updated_at = self.updated_at.isoformat()
@@ -58,6 +65,7 @@ class Account:
                 "balance": balance,
                 "created_at": created_at,
                 "display_name": display_name,
+                "low_balance_threshold": low_balance_threshold,
                 "metadata": metadata,
                 "updated_at": updated_at,
             }
@@ -84,6 +92,13 @@ class Account:
 
         display_name = _parse_display_name(d.pop("display_name"))
 
+        def _parse_low_balance_threshold(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        low_balance_threshold = _parse_low_balance_threshold(d.pop("low_balance_threshold"))
+
         metadata = AccountMetadata.from_dict(d.pop("metadata"))
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
@@ -93,6 +108,7 @@ class Account:
             balance=balance,
             created_at=created_at,
             display_name=display_name,
+            low_balance_threshold=low_balance_threshold,
             metadata=metadata,
             updated_at=updated_at,
         )

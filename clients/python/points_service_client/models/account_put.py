@@ -20,11 +20,15 @@ class AccountPut:
 
     Attributes:
         display_name (None | str | Unset): the name shown to staff, 1–200 characters; null clears it; omitted: unchanged
+        low_balance_threshold (int | None | Unset): whole points: `balance.low` is sent once when `available` falls
+            below it (at once if it already is), `balance.recovered` once when it is back at or above it; null turns it off;
+            omitted: unchanged
         metadata (AccountPutMetadataType0 | None | Unset): free-form JSON object of at most 50 keys, replacing the
             stored one; null clears it; omitted: unchanged
     """
 
     display_name: None | str | Unset = UNSET
+    low_balance_threshold: int | None | Unset = UNSET
     metadata: AccountPutMetadataType0 | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,6 +39,12 @@ class AccountPut:
             display_name = UNSET
         else:
             display_name = self.display_name
+
+        low_balance_threshold: int | None | Unset
+        if isinstance(self.low_balance_threshold, Unset):
+            low_balance_threshold = UNSET
+        else:
+            low_balance_threshold = self.low_balance_threshold
 
         metadata: dict[str, Any] | None | Unset
         if isinstance(self.metadata, Unset):
@@ -49,6 +59,8 @@ class AccountPut:
         field_dict.update({})
         if display_name is not UNSET:
             field_dict["display_name"] = display_name
+        if low_balance_threshold is not UNSET:
+            field_dict["low_balance_threshold"] = low_balance_threshold
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
 
@@ -69,6 +81,15 @@ class AccountPut:
 
         display_name = _parse_display_name(d.pop("display_name", UNSET))
 
+        def _parse_low_balance_threshold(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        low_balance_threshold = _parse_low_balance_threshold(d.pop("low_balance_threshold", UNSET))
+
         def _parse_metadata(data: object) -> AccountPutMetadataType0 | None | Unset:
             if data is None:
                 return data
@@ -88,6 +109,7 @@ class AccountPut:
 
         account_put = cls(
             display_name=display_name,
+            low_balance_threshold=low_balance_threshold,
             metadata=metadata,
         )
 

@@ -17,11 +17,15 @@ class SweepResult:
         accounts (list[str]): the accounts it wrote expiries for, by id
         expired_lots (int): lots whose expiry it wrote
         expired_points (int): whole points that expired
+        expiry_notices (int): `lot.expiring_soon` events it sent
+        purged_events (int): events older than the retention it deleted (0 for one account)
     """
 
     accounts: list[str]
     expired_lots: int
     expired_points: int
+    expiry_notices: int
+    purged_events: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -31,6 +35,10 @@ class SweepResult:
 
         expired_points = self.expired_points
 
+        expiry_notices = self.expiry_notices
+
+        purged_events = self.purged_events
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -38,6 +46,8 @@ class SweepResult:
                 "accounts": accounts,
                 "expired_lots": expired_lots,
                 "expired_points": expired_points,
+                "expiry_notices": expiry_notices,
+                "purged_events": purged_events,
             }
         )
 
@@ -52,10 +62,16 @@ class SweepResult:
 
         expired_points = d.pop("expired_points")
 
+        expiry_notices = d.pop("expiry_notices")
+
+        purged_events = d.pop("purged_events")
+
         sweep_result = cls(
             accounts=accounts,
             expired_lots=expired_lots,
             expired_points=expired_points,
+            expiry_notices=expiry_notices,
+            purged_events=purged_events,
         )
 
         sweep_result.additional_properties = d

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from ...services.expiry import sweep
-from ...services.idempotency import PurgeResponses
+from ...services.housekeeping import housekeep, policy_of
 from ...services.verify import verify
 from .. import schemas
 from ..deps import ADMIN, Principal, allow, command_context, database
@@ -31,15 +29,14 @@ async def run_expiry_sweep(
     key: KeyOrReplay,
     account_id: AccountFilter = None,
 ) -> Response:
-    """Safe to run concurrently and repeatedly: each lot's expiry is written exactly once. Also
-    purges Idempotency-Key responses older than `POINTS_IDEMPOTENCY_TTL_HOURS`."""
+    """Safe to run concurrently and repeatedly: each lot's expiry is written exactly once, and each
+    `lot.expiring_soon` notice (`POINTS_EXPIRY_NOTICE_DAYS`) sent once. Without `account_id`, also
+    purges events older than `POINTS_EVENT_RETENTION_DAYS` and Idempotency-Key responses older than
+    `POINTS_IDEMPOTENCY_TTL_HOURS`. The service also runs it by itself every `POINTS_SWEEP_INTERVAL`."""
     system = replace(command_context(request, principal), actor="system:expiry", role="system")
-    db = database(request)
-    result = await sweep(db, system, account_id=account_id)
-    if account_id is None:
-        before = system.clock.now() - timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
-        await db.write(PurgeResponses(before=before))
-    return await remember(request, key, 200, schemas.SweepResult(**asdict(result)), {})
+    done = await housekeep(database(request), system, policy_of(request.app.state.settings), account_id=account_id)
+    body = schemas.SweepResult(**asdict(done.sweep), purged_events=done.purged_events)
+    return await remember(request, key, 200, body, {})
 
 
 @router.get(

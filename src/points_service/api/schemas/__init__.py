@@ -45,6 +45,7 @@ from .common import (
     TicketStatusName,
     WholeNumber,
 )
+from .events import Event, EventTypeName
 from .ledger import Balance, ExpiringLot, LedgerEntry, PostingOut, Statement
 from .lots import (
     AdjustmentCreate,
@@ -87,6 +88,8 @@ __all__ = [
     "Currency",
     "Disagreement",
     "EntryKind",
+    "Event",
+    "EventTypeName",
     "ExpiringAccount",
     "ExpiringLot",
     "FixedPricing",

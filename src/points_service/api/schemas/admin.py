@@ -12,11 +12,21 @@ from .common import _examples
 class SweepResult(BaseModel):
     """What the expiry sweep wrote."""
 
-    model_config = _examples({"expired_lots": 3, "expired_points": 145, "accounts": ["cust-17", "cust-93"]})
+    model_config = _examples(
+        {
+            "expired_lots": 3,
+            "expired_points": 145,
+            "accounts": ["cust-17", "cust-93"],
+            "expiry_notices": 12,
+            "purged_events": 0,
+        }
+    )
 
     expired_lots: int = Field(description="lots whose expiry it wrote")
     expired_points: int = Field(description="whole points that expired")
     accounts: list[str] = Field(description="the accounts it wrote expiries for, by id")
+    expiry_notices: int = Field(description="`lot.expiring_soon` events it sent")
+    purged_events: int = Field(description="events older than the retention it deleted (0 for one account)")
 
 
 _DISAGREEMENT = {

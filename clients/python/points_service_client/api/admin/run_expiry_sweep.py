@@ -91,8 +91,10 @@ def sync_detailed(
 ) -> Response[Problem | SweepResult]:
     """Persist due expiries now
 
-     Safe to run concurrently and repeatedly: each lot's expiry is written exactly once. Also
-    purges Idempotency-Key responses older than `POINTS_IDEMPOTENCY_TTL_HOURS`.
+     Safe to run concurrently and repeatedly: each lot's expiry is written exactly once, and each
+    `lot.expiring_soon` notice (`POINTS_EXPIRY_NOTICE_DAYS`) sent once. Without `account_id`, also
+    purges events older than `POINTS_EVENT_RETENTION_DAYS` and Idempotency-Key responses older than
+    `POINTS_IDEMPOTENCY_TTL_HOURS`. The service also runs it by itself every `POINTS_SWEEP_INTERVAL`.
 
     Args:
         account_id (str | Unset): only this account
@@ -127,8 +129,10 @@ def sync(
 ) -> Problem | SweepResult | None:
     """Persist due expiries now
 
-     Safe to run concurrently and repeatedly: each lot's expiry is written exactly once. Also
-    purges Idempotency-Key responses older than `POINTS_IDEMPOTENCY_TTL_HOURS`.
+     Safe to run concurrently and repeatedly: each lot's expiry is written exactly once, and each
+    `lot.expiring_soon` notice (`POINTS_EXPIRY_NOTICE_DAYS`) sent once. Without `account_id`, also
+    purges events older than `POINTS_EVENT_RETENTION_DAYS` and Idempotency-Key responses older than
+    `POINTS_IDEMPOTENCY_TTL_HOURS`. The service also runs it by itself every `POINTS_SWEEP_INTERVAL`.
 
     Args:
         account_id (str | Unset): only this account
@@ -158,8 +162,10 @@ async def asyncio_detailed(
 ) -> Response[Problem | SweepResult]:
     """Persist due expiries now
 
-     Safe to run concurrently and repeatedly: each lot's expiry is written exactly once. Also
-    purges Idempotency-Key responses older than `POINTS_IDEMPOTENCY_TTL_HOURS`.
+     Safe to run concurrently and repeatedly: each lot's expiry is written exactly once, and each
+    `lot.expiring_soon` notice (`POINTS_EXPIRY_NOTICE_DAYS`) sent once. Without `account_id`, also
+    purges events older than `POINTS_EVENT_RETENTION_DAYS` and Idempotency-Key responses older than
+    `POINTS_IDEMPOTENCY_TTL_HOURS`. The service also runs it by itself every `POINTS_SWEEP_INTERVAL`.
 
     Args:
         account_id (str | Unset): only this account
@@ -192,8 +198,10 @@ async def asyncio(
 ) -> Problem | SweepResult | None:
     """Persist due expiries now
 
-     Safe to run concurrently and repeatedly: each lot's expiry is written exactly once. Also
-    purges Idempotency-Key responses older than `POINTS_IDEMPOTENCY_TTL_HOURS`.
+     Safe to run concurrently and repeatedly: each lot's expiry is written exactly once, and each
+    `lot.expiring_soon` notice (`POINTS_EXPIRY_NOTICE_DAYS`) sent once. Without `account_id`, also
+    purges events older than `POINTS_EVENT_RETENTION_DAYS` and Idempotency-Key responses older than
+    `POINTS_IDEMPOTENCY_TTL_HOURS`. The service also runs it by itself every `POINTS_SWEEP_INTERVAL`.
 
     Args:
         account_id (str | Unset): only this account

@@ -1,0 +1,173 @@
+"""The sweep as the service runs it: expiries, expiry notices, and the purges of what is kept
+only for a while (events, Idempotency-Key responses). The same for `POST /v1/admin/expire`, the
+`expire` command, and the service's own periodic run (`periodic_sweep`).
+
+Replicas share the periodic run through a lease row (`leases`): a process runs the sweep only
+while it holds the lease, taken with one conditional upsert, so at most one replica sweeps at a
+time; a replica that dies loses the lease when it runs out, and another takes over. (Two sweeps at
+once would still be correct — every step is safe to repeat — only wasteful.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..db import schema as t
+from ..domain.clock import Clock
+from ..settings import Settings
+from .context import Context
+from .expiry import SweepResult, sweep
+from .idempotency import PurgeResponses
+from .state import Needs, Scope
+from .uow import Database
+
+log = logging.getLogger("points_service.sweep")
+
+PURGE_CHUNK = 5000  # events deleted per transaction
+SWEEP_LEASE = "sweep"
+PROCESS = f"{uuid.uuid4().hex[:16]}"  # this process, as a lease holder
+
+
+@dataclass(frozen=True)
+class Policy:
+    notices: tuple[int, ...]  # expiry notices, in days
+    event_retention: timedelta
+    idempotency_ttl: timedelta
+
+
+def policy_of(settings: Settings) -> Policy:
+    return Policy(
+        notices=settings.expiry_notices,
+        event_retention=timedelta(days=settings.event_retention_days),
+        idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours),
+    )
+
+
+def system_context(settings: Settings, clock: Clock) -> Context:
+    """Who runs the sweep: the system, on the service's clock."""
+    return Context(
+        actor="system:expiry",
+        role="system",
+        clock=clock,
+        return_grace=settings.return_grace,
+        expiring_window=timedelta(days=settings.expiring_window_days),
+    )
+
+
+@dataclass
+class Housekept:
+    sweep: SweepResult
+    purged_events: int
+    purged_responses: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PurgeEvents:
+    """Delete at most `chunk` events created before `before` (their deliveries and attempts go
+    with them); how many."""
+
+    before: datetime
+    chunk: int = PURGE_CHUNK
+
+    def needs(self, needs: Needs) -> None:
+        return None
+
+    def apply(self, tx: Scope) -> list[int]:
+        purged = [0]
+
+        def count(result: Any) -> None:
+            purged[0] = int(result.rowcount or 0)
+
+        oldest = select(t.events.c.id).where(t.events.c.created_at < self.before).order_by(t.events.c.created_at)
+        tx.execute_after(
+            delete(t.events).where(t.events.c.id.in_(oldest.limit(self.chunk).scalar_subquery())), {}, count
+        )
+        return purged
+
+
+async def purge_events(db: Database, before: datetime) -> int:
+    """Every event created before `before`, a chunk per transaction."""
+    total = 0
+    while True:
+        (purged,) = await db.write(PurgeEvents(before=before))
+        total += purged
+        if purged < PURGE_CHUNK:
+            return total
+
+
+async def housekeep(db: Database, ctx: Context, policy: Policy, *, account_id: str | None = None) -> Housekept:
+    """The sweep, then (for the whole database) the purges."""
+    result = await sweep(db, ctx, account_id=account_id, notices=policy.notices)
+    if account_id is not None:
+        return Housekept(result, 0, 0)
+    now = ctx.clock.now()
+    events = await purge_events(db, now - policy.event_retention)
+    responses = await db.write(PurgeResponses(before=now - policy.idempotency_ttl))
+    return Housekept(result, events, responses.responses)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TakeLease:
+    """Take (or keep) the lease `name` until `until`, unless another holder has it still: whether
+    this holder has it now."""
+
+    name: str
+    holder: str
+    now: datetime
+    until: datetime
+    dialect: str
+
+    def needs(self, needs: Needs) -> None:
+        return None
+
+    def apply(self, tx: Scope) -> list[bool]:
+        taken = [False]
+        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(t.leases)
+        leases = t.leases.c
+        stmt = insert.values(name=self.name, holder=self.holder, until=self.until).on_conflict_do_update(
+            index_elements=[leases.name],
+            set_={"holder": self.holder, "until": self.until},
+            where=(leases.until <= self.now) | (leases.holder == self.holder),
+        )
+
+        def took(result: Any) -> None:
+            taken[0] = bool(result.rowcount)
+
+        tx.execute_after(stmt, {}, took)
+        return taken
+
+
+async def periodic_sweep(db: Database, system: Context, policy: Policy, interval: timedelta) -> None:
+    """Every `interval`, run the sweep if this process holds the lease (forever: cancel to stop)."""
+    ctx = system
+    dialect = "sqlite" if db.is_sqlite else "postgresql"
+    while True:
+        await asyncio.sleep(interval.total_seconds())
+        try:
+            now = ctx.clock.now()
+            lease = TakeLease(name=SWEEP_LEASE, holder=PROCESS, now=now, until=now + 2 * interval, dialect=dialect)
+            (taken,) = await db.write(lease)
+            if not taken:
+                continue
+            done = await housekeep(db, system, policy)
+            log.info(
+                "sweep",
+                extra={
+                    "expired_lots": done.sweep.expired_lots,
+                    "expiry_notices": done.sweep.expiry_notices,
+                    "purged_events": done.purged_events,
+                    "purged_responses": done.purged_responses,
+                },
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed run is logged and tried again next time, never the end of the loop
+            log.exception("the periodic sweep failed")
