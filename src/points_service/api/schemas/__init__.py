@@ -45,6 +45,15 @@ from .common import (
     TicketStatusName,
     WholeNumber,
 )
+from .endpoints import (
+    DeliveryAttempt,
+    Redelivery,
+    RedeliveryQueued,
+    SubscribedEventType,
+    WebhookEndpoint,
+    WebhookEndpointCreate,
+    WebhookEndpointWithSecret,
+)
 from .ledger import Balance, ExpiringLot, LedgerEntry, PostingOut, Statement
 from .lots import (
     AdjustmentCreate,
@@ -85,6 +94,7 @@ __all__ = [
     "CategoryPut",
     "Code",
     "Currency",
+    "DeliveryAttempt",
     "Disagreement",
     "EntryKind",
     "ExpiringAccount",
@@ -121,12 +131,15 @@ __all__ = [
     "Quote",
     "RangePricing",
     "Reason",
+    "Redelivery",
+    "RedeliveryQueued",
     "Ref",
     "RequestBody",
     "Revocation",
     "RevokeRequest",
     "SignedPoints",
     "Statement",
+    "SubscribedEventType",
     "SweepResult",
     "T",
     "Ticket",
@@ -141,6 +154,9 @@ __all__ = [
     "UponRequestPricing",
     "VerifyReport",
     "WebhookAck",
+    "WebhookEndpoint",
+    "WebhookEndpointCreate",
+    "WebhookEndpointWithSecret",
     "WebhookEvent",
     "WholeNumber",
 ]
