@@ -198,7 +198,13 @@ def signed(body: str, msg_id: str) -> dict[str, str]:
 
 
 def _settings(url: str) -> Settings:
-    return Settings(database_url=url, auth_cache_seconds=1, sqlite_synchronous="NORMAL", webhook_secrets=WEBHOOK_SECRET)
+    return Settings(
+        database_url=url,
+        auth_cache_seconds=1,
+        sqlite_synchronous="NORMAL",
+        webhook_secrets=WEBHOOK_SECRET,
+        dispatch=False,  # the fuzzer's endpoints are never sent to
+    )
 
 
 @dataclass
@@ -296,7 +302,7 @@ def target(seeded_template: Template) -> Iterator[Target]:
 
 # The document only: an app over an in-memory database that is never touched. Each test sends
 # its requests to its own app over a seeded database (`app=`), built by the same factory.
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings(database_url="sqlite://")))
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings(database_url="sqlite://", dispatch=False)))
 
 
 @schema.auth(refresh_interval=None)
@@ -500,7 +506,8 @@ def sign_webhook(case: Any) -> None:
 # (operations, status, problem slug, error pointer, detail pattern); anything else a schema-valid
 # request gets outside 2xx/401/403/404/409 still fails.
 _LISTS = ("list_plans", "list_categories", "list_license_products", "list_accounts", "list_ledger_entries",
-          "list_lots", "list_tickets", "list_webhook_events", "list_events")  # fmt: skip
+          "list_lots", "list_tickets", "list_webhook_events", "list_events", "list_webhook_endpoints",
+          "list_webhook_deliveries")  # fmt: skip
 _TICKET_WRITES = ("adjust_ticket", "resolve_ticket", "refund_ticket", "credit_ticket")
 _PRICED = ("open_ticket", "adjust_ticket", "resolve_ticket")
 # fmt: off
@@ -547,6 +554,12 @@ BODY_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
      "validation-error", "#/(query/)?[a-z_]+", r"must fall within the years 1 to 9999 once converted to UTC"),
     # §4: an event that cannot be applied yet is stored as failed and answered 422, so the sender retries
     (("receive_billing_event",), 422, "validation-error", "#/data", r".+"),
+    # §6.1 push: an endpoint's URL must reach a public host (resolved), its account must exist,
+    # and a redelivered event must be one the endpoint takes
+    (("create_webhook_endpoint",), 422, "validation-error", "#/url", r".+"),
+    (("create_webhook_endpoint",), 422, "validation-error", "#/account_id", r"account '.*' does not exist"),
+    (("redeliver_webhook_event",), 422, "validation-error", "#/event_id",
+     r"the endpoint does not take this event \(its types or account\)"),
 ]
 # fmt: on
 

@@ -20,8 +20,9 @@ from .api.metrics import router as metrics_router
 from .api.observability import RequestObserver, configure_logging
 from .api.problems import install_problem_handlers, unexpected_error_response
 from .api.problems import router as problems_router
-from .api.routers import accounts, admin, catalogue, events, grants, health, tickets, webhooks
+from .api.routers import accounts, admin, catalogue, endpoints, events, grants, health, tickets, webhooks
 from .domain.clock import Clock, SystemClock
+from .services.dispatch import Dispatcher, outbox_state
 from .services.housekeeping import periodic_sweep, policy_of, system_context
 from .services.uow import Database
 from .settings import Settings, get_settings
@@ -50,6 +51,21 @@ def create_app(
     db = database or Database.from_settings(settings)
     db.on_commit = metrics.committed
     db.on_batch = metrics.batch
+    clock = clock or SystemClock()
+
+    async def scrape_outbox() -> None:
+        """The outbox's gauges, read at each scrape (nothing is counted while nobody looks)."""
+        try:
+            state = await db.read(outbox_state)
+        except Exception:  # the database is away: the other metrics still answer
+            log.warning("could not read the outbox for the metrics", exc_info=True)
+            return
+        oldest = state.oldest_pending
+        metrics.oldest_pending_event.set(max(0.0, (clock.now() - oldest).total_seconds()) if oldest else 0.0)
+        metrics.endpoints.labels(state="enabled").set(state.enabled)
+        metrics.endpoints.labels(state="disabled").set(state.disabled)
+
+    metrics.before_scrape.append(scrape_outbox)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +75,19 @@ def create_app(
                 "until it names the billing system's Standard Webhooks secret"
             )
         db.open()
+        dispatcher = None
+        if settings.dispatch:  # pushes events to the webhook endpoints (services.dispatch)
+            dispatcher = Dispatcher(
+                db.engine,
+                clock,
+                allow_private=settings.webhook_allow_private,
+                timeout=settings.webhook_timeout,
+                interval=settings.dispatch_interval,
+                senders=settings.dispatch_senders,
+                on_attempt=metrics.pushed,
+            )
+            dispatcher.start()
+        app.state.dispatcher = dispatcher
         sweeping = None
         if settings.sweep_interval > timedelta(0):
             system, policy = system_context(settings, app.state.clock), policy_of(settings)
@@ -68,6 +97,8 @@ def create_app(
             sweeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeping
+        if dispatcher is not None:
+            await asyncio.get_running_loop().run_in_executor(None, dispatcher.stop)
         await db.dispose()
 
     app = FastAPI(
@@ -80,7 +111,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.clock = clock or SystemClock()
+    app.state.clock = clock
+    app.state.dispatcher = None  # set by the lifespan when it runs one
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     app.state.owners = Owners()
     app.state.metrics = metrics
@@ -88,7 +120,9 @@ def create_app(
     app.state.inflight = {}
     # A request is matched against the routes one after another (FastAPI's router is a list), so
     # the routes most requests take come first: the ticket writes, then the account reads.
-    routers = [module.router for module in (tickets, accounts, grants, webhooks, events, catalogue, admin, health)]
+    routers = [
+        module.router for module in (tickets, accounts, grants, webhooks, events, catalogue, endpoints, admin, health)
+    ]
     if settings.bench_routes:  # the ceiling: a route found at once, as the busiest routes are
         from .api.routers import bench
 

@@ -84,6 +84,26 @@ class Settings(BaseSettings):
     event_retention_days: int = Field(
         default=30, ge=30, le=3650, description="events are kept at least this many days, then purged by the sweep"
     )
+    dispatch: bool = Field(
+        default=True,
+        description="run the dispatcher that pushes events to the webhook endpoints in this process",
+    )
+    dispatch_interval: float = Field(
+        default=0.5, gt=0, le=60, description="seconds between the dispatcher's rounds when it is idle"
+    )
+    dispatch_senders: int = Field(
+        default=8, ge=1, le=256, description="threads sending webhook deliveries (at most one per endpoint at a time)"
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=30, description="seconds one webhook delivery attempt may take, answer included"
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description=(
+            "let webhook endpoints be http URLs and resolve to loopback, private or link-local addresses "
+            "(tests, private deployments); never on a service reachable from outside"
+        ),
+    )
     bench_routes: bool = Field(
         default=False,
         description=(
@@ -121,8 +141,9 @@ class Settings(BaseSettings):
 
     @property
     def connections(self) -> int:
-        """The most database connections one process opens: one per writer and per reader thread."""
-        return (1 if self.is_sqlite else self.writers) + self.readers
+        """The most database connections one process keeps: one per writer and per reader thread, and
+        two for the dispatcher (its round, and a sender recording an attempt; more wait their turn)."""
+        return (1 if self.is_sqlite else self.writers) + self.readers + (2 if self.dispatch else 0)
 
 
 @lru_cache

@@ -24,6 +24,7 @@ HELPDESK = frozenset({"admin", "helpdesk"})
 ADMIN = frozenset({"admin"})
 
 T0_ISO = "2026-01-15T12:00:00+00:00"
+REDELIVERED = ""  # the event the redeliver endpoint names: the newest scene's (set by `arrange`)
 
 
 def unique() -> str:
@@ -127,6 +128,15 @@ ENDPOINTS: list[Endpoint] = [
     # outgoing events
     Endpoint("GET", "/v1/events", ALL),
     Endpoint("GET", "/v1/events/{event_id}", ALL),
+    Endpoint("POST", "/v1/webhook-endpoints", ADMIN, lambda: {"url": "https://1.1.1.1/hooks", "event_types": ["*"]}),
+    Endpoint("GET", "/v1/webhook-endpoints", ADMIN),
+    Endpoint("GET", "/v1/webhook-endpoints/{endpoint_id}", ADMIN),
+    Endpoint("DELETE", "/v1/webhook-endpoints/{endpoint_id}", ADMIN),
+    Endpoint("POST", "/v1/webhook-endpoints/{endpoint_id}/disable", ADMIN),
+    Endpoint("POST", "/v1/webhook-endpoints/{endpoint_id}/enable", ADMIN),
+    Endpoint("POST", "/v1/webhook-endpoints/{endpoint_id}/rotate-secret", ADMIN),
+    Endpoint("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries", ADMIN),
+    Endpoint("POST", "/v1/webhook-endpoints/{endpoint_id}/redeliver", ADMIN, lambda: {"event_id": REDELIVERED}),
 ]
 
 NOT_IN_MATRIX_PREFIXES = ("/v1/webhooks/",)  # signed, not keyed (docs/design.md §8)
@@ -141,6 +151,7 @@ class Scene:
     open_ticket_id: str
     resolved_ticket_id: str
     event_id: str  # the open ticket's `ticket.opened`
+    endpoint_id: str  # a webhook endpoint taking every event
 
     def url(self, endpoint: Endpoint) -> str:
         ticket_id = self.resolved_ticket_id if endpoint.ticket == "resolved" else self.open_ticket_id
@@ -149,6 +160,7 @@ class Scene:
             lot_id=self.lot_id,
             ticket_id=ticket_id,
             event_id=self.event_id,
+            endpoint_id=self.endpoint_id,
             code=endpoint.code or f"test-{unique()}",
         )
 
@@ -162,7 +174,11 @@ async def arrange(api: Any, account_id: str) -> Scene:
     assert r.status_code == 200, r.text
     r = await api.get("/v1/events", params={"account_id": account_id, "type": "ticket.opened"})
     (event_id,) = [e["id"] for e in r.json()["items"] if e["data"]["id"] == open_ticket["id"]]
-    return Scene(account_id, bought["lot"]["id"], open_ticket["id"], resolved["id"], event_id)
+    global REDELIVERED
+    REDELIVERED = event_id
+    r = await api.post("/v1/webhook-endpoints", {"url": "https://1.1.1.1/hooks", "event_types": ["*"]})
+    assert r.status_code == 201, r.text
+    return Scene(account_id, bought["lot"]["id"], open_ticket["id"], resolved["id"], event_id, r.json()["id"])
 
 
 async def call(api: Any, endpoint: Endpoint, role: str | None, scene: Scene, **kwargs: Any) -> httpx.Response:

@@ -14,6 +14,8 @@ checked) and statements with no table of the ledger in them (the catalogue, the 
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import json
 import re
 import time
@@ -22,10 +24,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from standardwebhooks.webhooks import Webhook
 
 from points_service.app import create_app
+from points_service.db import schema as t
+from points_service.services import dispatch
+from points_service.services.dispatch import Dispatcher
 from points_service.settings import Settings
 
 from conftest import Api
@@ -39,7 +44,10 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, auth_cache_seconds=0, webhook_secrets=SECRET)
 
 
-LEDGER_TABLES = ("accounts", "lots", "tickets", "ledger_entries", "postings", "idempotency_keys", "events")
+LEDGER_TABLES = (
+    "accounts", "lots", "tickets", "ledger_entries", "postings", "idempotency_keys", "events",
+    "webhook_deliveries", "webhook_attempts",
+)  # fmt: skip
 _SKIP = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|SHOW|PRAGMA|SELECT 1\b)", re.IGNORECASE)
 
 
@@ -81,11 +89,12 @@ async def _scenario(api: Api, recorder: Recorder) -> set[str]:
     async def call(operation: str, method: str, path: str, body: Any = None, role: str = "admin", **kw: Any) -> Any:
         recorder.operation = operation
         headers = {**(api.auth(role) if role else {}), **kw.pop("headers", {})}
+        raw = kw.pop("raw", False)
         r = await api.client.request(method, path, json=body, headers=headers, **kw)
         recorder.operation = "setup"
         assert r.status_code < 300, (operation, r.status_code, r.text)
         called.add(operation)
-        return r.json()
+        return None if raw else r.json()
 
     usd = {"amount": "50.00", "currency": "USD"}
     await call("put_plan", "PUT", "/v1/plans/points-90", {"points": 90, "price": usd})
@@ -186,12 +195,49 @@ async def _scenario(api: Api, recorder: Recorder) -> set[str]:
         page = await call(operation, "GET", path, params={**filters, "limit": 1})
         if page["next_cursor"]:  # a second page adds its keyset condition
             await call(operation, "GET", path, params={**filters, "limit": 1, "cursor": page["next_cursor"]})
+    await _push_scenario(api, call, recorder)
     api.clock.advance(timedelta(days=800))  # lots due to expire, not yet written
     await call("get_balance", "GET", "/v1/accounts/acme/balance")
     await call("get_statement", "GET", "/v1/accounts/acme/statement")
     await call("list_ledger_entries", "GET", "/v1/accounts/acme/ledger")
     await call("run_expiry_sweep", "POST", "/v1/admin/expire", {})
     return called
+
+
+async def _push_scenario(api: Api, call: Any, recorder: Recorder) -> None:
+    """The webhook endpoints' operations, and the dispatcher's statements (fan-out, claim, record:
+    every send refused by the address policy, so nothing leaves the machine)."""
+    hook = {"url": "https://93.184.216.34/hooks", "event_types": ["*"]}
+    endpoint = await call("create_webhook_endpoint", "POST", "/v1/webhook-endpoints", hook)
+    spare = await call("create_webhook_endpoint", "POST", "/v1/webhook-endpoints", {**hook, "account_id": "acme"})
+    page = await call("list_webhook_endpoints", "GET", "/v1/webhook-endpoints", params={"limit": 1})
+    await call(
+        "list_webhook_endpoints", "GET", "/v1/webhook-endpoints", params={"limit": 1, "cursor": page["next_cursor"]}
+    )
+    path = f"/v1/webhook-endpoints/{endpoint['id']}"
+    await call("get_webhook_endpoint", "GET", path)
+    await call("disable_webhook_endpoint", "POST", f"{path}/disable")
+    await call("enable_webhook_endpoint", "POST", f"{path}/enable")
+    await call("rotate_webhook_endpoint_secret", "POST", f"{path}/rotate-secret")
+    recorder.operation = "dispatcher"
+    # Every send is refused before it leaves (the name "resolves" to a private address).
+    dispatcher = Dispatcher(api.db.engine, api.clock, resolver=lambda host, port: [ipaddress.ip_address("10.0.0.1")])
+    try:
+        for _ in range(2):
+            await asyncio.to_thread(dispatcher.run_once)
+            api.clock.advance(timedelta(seconds=5))
+        with api.db.engine.connect() as conn:
+            event_id = conn.execute(select(t.events.c.id).where(t.events.c.account_id == "acme")).scalar()
+        await call("redeliver_webhook_event", "POST", f"{path}/redeliver", {"event_id": event_id})
+        await asyncio.to_thread(dispatcher.run_once)
+        await asyncio.to_thread(dispatch.outbox_state_now, api.db.engine)
+    finally:
+        dispatcher.stop()
+    attempts = await call("list_webhook_deliveries", "GET", f"{path}/deliveries", params={"limit": 1})
+    await call(
+        "list_webhook_deliveries", "GET", f"{path}/deliveries", params={"limit": 1, "cursor": attempts["next_cursor"]}
+    )
+    await call("delete_webhook_endpoint", "DELETE", f"/v1/webhook-endpoints/{spare['id']}", raw=True)
 
 
 def _is_pg(api: Api) -> bool:

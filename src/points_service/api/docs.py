@@ -174,6 +174,15 @@ PROBLEMS: dict[str, tuple[int, ...]] = {
     "run_expiry_sweep": (401, 403, 409, 422, 503),
     "verify_ledger": (401, 403, 422, 503),
     "list_webhook_events": (401, 403, 422, 503),
+    "create_webhook_endpoint": (401, 403, 409, 413, 415, 422, 503),
+    "list_webhook_endpoints": (401, 403, 422, 503),
+    "get_webhook_endpoint": (401, 403, 404, 422, 503),
+    "delete_webhook_endpoint": (401, 403, 404, 409, 422, 503),
+    "disable_webhook_endpoint": WRITE,
+    "enable_webhook_endpoint": WRITE,
+    "rotate_webhook_endpoint_secret": WRITE,
+    "list_webhook_deliveries": (401, 403, 404, 422, 503),
+    "redeliver_webhook_event": WRITE,
     "healthz": (),
     "readyz": (503,),
 }
@@ -293,6 +302,10 @@ TAGS = [
     },
     {"name": "tickets", "description": "Support tickets: capture, adjust, resolve, refund, credit."},
     {"name": "webhooks", "description": "Signed events from the billing system."},
+    {
+        "name": "webhook-endpoints",
+        "description": "Where the service pushes its events (signed per Standard Webhooks), and each push's outcome.",
+    },
     {"name": "admin", "description": "Operations: the expiry sweep, the ledger check, stored webhook events."},
     {"name": "health", "description": "Liveness and readiness."},
 ]

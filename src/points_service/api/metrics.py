@@ -5,11 +5,11 @@ Each service process counts for itself; with several workers, scrape each or agg
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from ..db.records import Entry
 from ..domain.ledger import EntryKind
@@ -79,6 +79,29 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.pushes = Counter(
+            "points_event_deliveries_total",
+            "Attempts to push events to webhook endpoints by outcome (delivered, retrying, failed)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.oldest_pending_event = Gauge(
+            "points_oldest_undelivered_event_age_seconds",
+            "Age of the oldest event not yet delivered to every endpoint that wants it (0: none)",
+            registry=self.registry,
+        )
+        self.endpoints = Gauge(
+            "points_webhook_endpoints",
+            "Webhook endpoints by state (enabled, disabled)",
+            ["state"],
+            registry=self.registry,
+        )
+        # Called before each scrape (gauges read from the database at that moment).
+        self.before_scrape: list[Callable[[], Awaitable[None]]] = []
+
+    def pushed(self, outcome: str) -> None:
+        self.pushes.labels(outcome=outcome).inc()
+
     def batch(self, size: int, redone: int) -> None:
         self.batch_size.observe(size)
         if redone:
@@ -124,5 +147,8 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    registry = request.app.state.metrics.registry
+    metrics: Metrics = request.app.state.metrics
+    for refresh in metrics.before_scrape:
+        await refresh()
+    registry = metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

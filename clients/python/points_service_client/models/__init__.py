@@ -10,6 +10,7 @@ from .allocation_out import AllocationOut
 from .balance import Balance
 from .category import Category
 from .category_put import CategoryPut
+from .delivery_attempt import DeliveryAttempt
 from .disagreement import Disagreement
 from .entry_kind import EntryKind
 from .event import Event
@@ -42,6 +43,7 @@ from .money_currency import MoneyCurrency
 from .outcome import Outcome
 from .page_account import PageAccount
 from .page_category import PageCategory
+from .page_delivery_attempt import PageDeliveryAttempt
 from .page_event import PageEvent
 from .page_expiring_account import PageExpiringAccount
 from .page_ledger_entry import PageLedgerEntry
@@ -49,6 +51,7 @@ from .page_license_product import PageLicenseProduct
 from .page_lot import PageLot
 from .page_plan import PagePlan
 from .page_ticket import PageTicket
+from .page_webhook_endpoint import PageWebhookEndpoint
 from .page_webhook_event import PageWebhookEvent
 from .plan import Plan
 from .plan_put import PlanPut
@@ -59,9 +62,12 @@ from .purchase_create import PurchaseCreate
 from .quote import Quote
 from .range_pricing import RangePricing
 from .receive_billing_event_body import ReceiveBillingEventBody
+from .redelivery import Redelivery
+from .redelivery_queued import RedeliveryQueued
 from .revocation import Revocation
 from .revoke_request import RevokeRequest
 from .statement import Statement
+from .subscribed_event_type import SubscribedEventType
 from .sweep_result import SweepResult
 from .ticket import Ticket
 from .ticket_adjust import TicketAdjust
@@ -77,6 +83,9 @@ from .upon_request_pricing import UponRequestPricing
 from .verify_report import VerifyReport
 from .webhook_ack import WebhookAck
 from .webhook_ack_outcome import WebhookAckOutcome
+from .webhook_endpoint import WebhookEndpoint
+from .webhook_endpoint_create import WebhookEndpointCreate
+from .webhook_endpoint_with_secret import WebhookEndpointWithSecret
 from .webhook_event import WebhookEvent
 from .webhook_event_outcome import WebhookEventOutcome
 from .webhook_event_payload import WebhookEventPayload
@@ -92,6 +101,7 @@ __all__ = (
     "Balance",
     "Category",
     "CategoryPut",
+    "DeliveryAttempt",
     "Disagreement",
     "EntryKind",
     "Event",
@@ -124,6 +134,7 @@ __all__ = (
     "Outcome",
     "PageAccount",
     "PageCategory",
+    "PageDeliveryAttempt",
     "PageEvent",
     "PageExpiringAccount",
     "PageLedgerEntry",
@@ -131,6 +142,7 @@ __all__ = (
     "PageLot",
     "PagePlan",
     "PageTicket",
+    "PageWebhookEndpoint",
     "PageWebhookEvent",
     "Plan",
     "PlanPut",
@@ -141,9 +153,12 @@ __all__ = (
     "Quote",
     "RangePricing",
     "ReceiveBillingEventBody",
+    "Redelivery",
+    "RedeliveryQueued",
     "Revocation",
     "RevokeRequest",
     "Statement",
+    "SubscribedEventType",
     "SweepResult",
     "Ticket",
     "TicketAdjust",
@@ -159,6 +174,9 @@ __all__ = (
     "VerifyReport",
     "WebhookAck",
     "WebhookAckOutcome",
+    "WebhookEndpoint",
+    "WebhookEndpointCreate",
+    "WebhookEndpointWithSecret",
     "WebhookEvent",
     "WebhookEventOutcome",
     "WebhookEventPayload",

@@ -45,6 +45,15 @@ from .common import (
     TicketStatusName,
     WholeNumber,
 )
+from .endpoints import (
+    DeliveryAttempt,
+    Redelivery,
+    RedeliveryQueued,
+    SubscribedEventType,
+    WebhookEndpoint,
+    WebhookEndpointCreate,
+    WebhookEndpointWithSecret,
+)
 from .events import Event, EventTypeName
 from .ledger import Balance, ExpiringLot, LedgerEntry, PostingOut, Statement
 from .lots import (
@@ -86,6 +95,7 @@ __all__ = [
     "CategoryPut",
     "Code",
     "Currency",
+    "DeliveryAttempt",
     "Disagreement",
     "EntryKind",
     "Event",
@@ -124,12 +134,15 @@ __all__ = [
     "Quote",
     "RangePricing",
     "Reason",
+    "Redelivery",
+    "RedeliveryQueued",
     "Ref",
     "RequestBody",
     "Revocation",
     "RevokeRequest",
     "SignedPoints",
     "Statement",
+    "SubscribedEventType",
     "SweepResult",
     "T",
     "Ticket",
@@ -144,6 +157,9 @@ __all__ = [
     "UponRequestPricing",
     "VerifyReport",
     "WebhookAck",
+    "WebhookEndpoint",
+    "WebhookEndpointCreate",
+    "WebhookEndpointWithSecret",
     "WebhookEvent",
     "WholeNumber",
 ]

@@ -1,0 +1,53 @@
+"""Outgoing deliveries: when a failed delivery is tried again, and when an endpoint gives up.
+
+Pure rules, no I/O: the dispatcher (`services.dispatch`) applies them to each attempt.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+# After the nth failed attempt, the next one waits RETRY_DELAYS[n - 1]: about 5 s, 5 min, 30 min,
+# 2 h, 5 h, 10 h, 10 h, so 8 attempts over about 28 hours, then the delivery is `failed`.
+RETRY_DELAYS: tuple[timedelta, ...] = (
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=10),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# An endpoint none of whose deliveries has succeeded for this long is disabled.
+DISABLE_AFTER = timedelta(days=5)
+# A receiver's answer is read to at most this many bytes (the rest is never read).
+MAX_RESPONSE_BYTES = 64 * 1024
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+def delivered(status_code: int | None) -> bool:
+    """Any 2xx is delivered; everything else (3xx included: redirects are never followed) fails."""
+    return status_code is not None and 200 <= status_code < 300
+
+
+def next_attempt_at(attempts: int, now: datetime) -> datetime | None:
+    """After `attempts` failed attempts, when to try again; None: give up (`failed`)."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    return now + RETRY_DELAYS[attempts - 1]
+
+
+def should_disable(failing_since: datetime | None, now: datetime) -> bool:
+    """After a failed attempt: whether the endpoint has failed every delivery for `DISABLE_AFTER`."""
+    return failing_since is not None and now - failing_since >= DISABLE_AFTER
+
+
+def disabled_reason(failing_since: datetime) -> str:
+    return f"disabled automatically: every delivery has failed since {failing_since.isoformat()}"

@@ -1,0 +1,341 @@
+"""Pushing events to webhook endpoints: the dispatcher driven by hand (`run_once`) with the test's
+clock, receivers that are real HTTP servers on loopback, and every delivery verified with the
+README's example receiver (`examples/receiver.py`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from points_service.db import schema as t
+from points_service.db.engine import create_engine
+from points_service.domain.delivery import MAX_ATTEMPTS, RETRY_DELAYS
+from points_service.services.dispatch import Dispatcher
+from points_service.settings import Settings
+
+from conftest import Api, FrozenClock
+from support.receivers import Receiver, Receivers, example_receiver
+from support.receivers import receivers as _receivers
+
+verify = example_receiver().verify
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        auth_cache_seconds=0,
+        sqlite_synchronous="NORMAL",
+        webhook_allow_private=True,  # the receivers listen on loopback
+        dispatch=False,  # driven by hand
+    )
+
+
+@pytest.fixture
+def receivers() -> Iterator[Receivers]:
+    yield from _receivers()
+
+
+@pytest.fixture
+def dispatcher(api: Api) -> Iterator[Dispatcher]:
+    made = Dispatcher(api.db.engine, api.clock, allow_private=True, timeout=2.0)
+    yield made
+    made.stop()
+
+
+async def run(dispatcher: Dispatcher) -> int:
+    return await asyncio.to_thread(dispatcher.run_once)
+
+
+async def endpoint(api: Api, receiver: Receiver, event_types: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    body = {"url": receiver.url, "event_types": event_types or ["*"], **extra}
+    r = await api.post("/v1/webhook-endpoints", body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def events_in_db(api: Api) -> list[Any]:
+    with api.db.engine.connect() as conn:
+        return list(conn.execute(select(t.events).order_by(t.events.c.account_id, t.events.c.seq)))
+
+
+def verified(receiver: Receiver, secret: str) -> list[dict[str, Any]]:
+    """Every request the receiver got, each verified by the example receiver's `verify`."""
+    found = []
+    for got in receiver.received:
+        event = verify(secret, got.headers, got.body)
+        assert got.headers["webhook-id"] == event["id"]
+        found.append(event)
+    return found
+
+
+async def attempts(api: Api, endpoint_id: str) -> list[dict[str, Any]]:
+    r = await api.get(f"/v1/webhook-endpoints/{endpoint_id}/deliveries")
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+async def test_every_event_reaches_the_endpoints_that_want_it_once_signed_and_in_order(
+    api: Api, dispatcher: Dispatcher, receivers: Receivers
+) -> None:
+    everything, acme_grants, write_offs = receivers(), receivers(), receivers()
+    await api.account("acme")
+    await api.account("other")
+    all_ep = await endpoint(api, everything)
+    acme_ep = await endpoint(api, acme_grants, ["points.granted"], account_id="acme")
+    off_ep = await endpoint(api, write_offs, ["points.written_off"])
+    for account in ("acme", "other", "acme"):
+        await api.buy(account)
+    r = await api.post("/v1/accounts/acme/adjustments", {"points": -5, "reason": "write-off"})
+    assert r.status_code == 200, r.text
+    await run(dispatcher)
+    for _ in range(5):  # one in flight per endpoint: a round each
+        await run(dispatcher)
+    stored = events_in_db(api)
+    assert {"points.granted", "points.written_off"} <= {e.type for e in stored}
+    got = verified(everything, all_ep["secret"])
+    assert sorted(e["id"] for e in got) == sorted(e.id for e in stored)  # each once
+    for account in ("acme", "other"):
+        seqs = [e["seq"] for e in got if e["account_id"] == account]
+        assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
+    acme = verified(acme_grants, acme_ep["secret"])
+    assert sorted(e["id"] for e in acme) == sorted(
+        e.id for e in stored if e.type == "points.granted" and e.account_id == "acme"
+    )
+    offs = verified(write_offs, off_ep["secret"])
+    assert [e["type"] for e in offs] == ["points.written_off"]
+    body = next(e for e in got if e["type"] == "points.granted")
+    assert set(body) == {"id", "type", "created_at", "account_id", "seq", "data"}
+    assert await run(dispatcher) == 0  # nothing left
+    assert (await attempts(api, all_ep["id"]))[0]["status_code"] == 200
+
+
+async def test_a_failed_delivery_is_retried_on_schedule(api: Api, dispatcher: Dispatcher, receivers: Receivers) -> None:
+    flaky = receivers(statuses=[500, 200])
+    ep = await endpoint(api, flaky, ["points.granted"])  # one event: the purchase's
+    await api.account("acme")
+    await api.buy()
+    await run(dispatcher)
+    assert len(flaky.received) == 1
+    api.clock.advance(RETRY_DELAYS[0] - timedelta(seconds=1))
+    await run(dispatcher)
+    assert len(flaky.received) == 1  # not yet due
+    api.clock.advance(timedelta(seconds=1))
+    await run(dispatcher)
+    assert len(flaky.received) == 2
+    first, second = verified(flaky, ep["secret"])
+    assert first["id"] == second["id"]  # the same webhook-id on the retry
+    newest, oldest = await attempts(api, ep["id"])
+    assert (oldest["attempt"], oldest["status_code"], oldest["next_attempt_at"]) == (1, 500, "2026-01-15T12:00:05Z")
+    assert oldest["error"].startswith("HTTP 500")
+    assert (newest["attempt"], newest["status_code"], newest["next_attempt_at"]) == (2, 200, None)
+    assert newest["at"] == "2026-01-15T12:00:05Z"
+
+
+async def test_a_delivery_never_answered_2xx_fails_after_the_schedule(
+    api: Api, dispatcher: Dispatcher, receivers: Receivers
+) -> None:
+    down = receivers(statuses=[503])
+    ep = await endpoint(api, down, ["points.granted"])  # one event: the purchase's
+    await api.account("acme")
+    await api.buy()
+    for delay in RETRY_DELAYS:
+        await run(dispatcher)
+        api.clock.advance(delay)
+    await run(dispatcher)
+    assert len(down.received) == MAX_ATTEMPTS == 8
+    api.clock.advance(timedelta(days=2))
+    await run(dispatcher)
+    assert len(down.received) == 8
+    with api.db.engine.connect() as conn:
+        (status,) = conn.execute(select(t.webhook_deliveries.c.status)).scalars()
+    assert status == "failed"
+    history = await attempts(api, ep["id"])
+    assert [a["attempt"] for a in history] == list(range(8, 0, -1)) and history[0]["next_attempt_at"] is None
+
+
+async def test_an_endpoint_failing_for_five_days_is_disabled_and_waits(
+    api: Api, dispatcher: Dispatcher, receivers: Receivers
+) -> None:
+    down = receivers(statuses=[500])
+    ep = await endpoint(api, down)
+    await api.account("acme")
+    await api.buy()
+    await run(dispatcher)
+    api.clock.advance(timedelta(days=4, hours=23))
+    await api.buy()
+    await run(dispatcher)
+    assert (await api.get(f"/v1/webhook-endpoints/{ep['id']}")).json()["enabled"] is True
+    api.clock.advance(timedelta(hours=1))
+    await run(dispatcher)
+    shown = (await api.get(f"/v1/webhook-endpoints/{ep['id']}")).json()
+    assert shown["enabled"] is False and "failed since" in shown["disabled_reason"]
+    sent = len(down.received)
+    await api.buy()  # not queued for a disabled endpoint; the pending ones wait
+    api.clock.advance(timedelta(days=1))
+    await run(dispatcher)
+    assert len(down.received) == sent
+    down.statuses[:] = [200]
+    r = await api.post(f"/v1/webhook-endpoints/{ep['id']}/enable")
+    assert r.status_code == 200 and r.json()["disabled_reason"] is None
+    for _ in range(3):
+        await run(dispatcher)
+    # the three queued before it was disabled: account.created and the two purchases
+    assert len({got.headers["webhook-id"] for got in down.received}) == 3
+
+
+async def test_a_hung_receiver_times_out_without_delaying_another(
+    api: Api, receivers: Receivers, clock: FrozenClock
+) -> None:
+    assert Settings.model_fields["webhook_timeout"].default == 10
+    hung, quick = receivers(hang=3.0), receivers()
+    await endpoint(api, hung)
+    await endpoint(api, quick)
+    await api.account("acme")
+    await api.buy()
+    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=0.5)
+    try:
+        started = time.monotonic()
+        await run(dispatcher)
+        assert len(quick.received) == 1 and quick.received[0].at - started < 0.4
+    finally:
+        dispatcher.stop()
+    with api.db.engine.connect() as conn:
+        errors = list(
+            conn.execute(select(t.webhook_attempts.c.error).where(t.webhook_attempts.c.status_code.is_(None)))
+        )
+    assert [e.error for e in errors] == ["timed out after 0.5 s"]
+
+
+async def test_two_dispatchers_share_one_outbox(api: Api, receivers: Receivers, settings: Settings) -> None:
+    first, second = receivers(), receivers()
+    await endpoint(api, first)
+    await endpoint(api, second)
+    await api.account("acme")
+    await api.buy()
+    for _ in range(12):
+        await api.buy()
+    engines = [create_engine(settings, connections=3) for _ in range(2)]
+    dispatchers = [Dispatcher(engine, api.clock, allow_private=True, timeout=2.0) for engine in engines]
+
+    def drain(dispatcher: Dispatcher) -> None:
+        for _ in range(20):
+            dispatcher.run_once()
+
+    threads = [threading.Thread(target=drain, args=(d,)) for d in dispatchers]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for d, engine in zip(dispatchers, engines, strict=True):
+            d.stop()
+            engine.dispose()
+    expected = sorted(e.id for e in events_in_db(api))
+    for receiver in (first, second):
+        assert sorted(got.headers["webhook-id"] for got in receiver.received) == expected  # exactly once
+
+
+async def test_redirects_are_not_followed(api: Api, dispatcher: Dispatcher, receivers: Receivers) -> None:
+    target = receivers()
+    mover = receivers(redirect_to=target.url)
+    ep = await endpoint(api, mover)
+    await api.account("acme")
+    await api.buy()
+    await run(dispatcher)
+    assert len(mover.received) == 1 and target.received == []
+    (attempt,) = await attempts(api, ep["id"])
+    assert attempt["status_code"] == 302 and "redirects are not followed" in attempt["error"]
+
+
+async def test_delivery_refuses_a_name_that_resolves_to_a_private_address(api: Api, receivers: Receivers) -> None:
+    receiver = receivers()
+    port = receiver.url.split(":")[2].split("/")[0]
+    r = await api.post("/v1/webhook-endpoints", {"url": f"http://localhost:{port}/hook", "event_types": ["*"]})
+    assert r.status_code == 201, r.text  # allowed when it was made (POINTS_WEBHOOK_ALLOW_PRIVATE)
+    await api.account("acme")
+    await api.buy()
+    strict = Dispatcher(api.db.engine, api.clock, allow_private=False, timeout=2.0)
+    try:
+        await run(strict)
+    finally:
+        strict.stop()
+    assert receiver.received == []
+    (attempt,) = await attempts(api, r.json()["id"])
+    assert (
+        attempt["status_code"] is None
+        and "127.0.0.1" in attempt["error"]
+        and "not a public address" in attempt["error"]
+    )
+
+
+async def test_after_a_rotation_both_secrets_sign_for_a_day(
+    api: Api, dispatcher: Dispatcher, receivers: Receivers
+) -> None:
+    receiver = receivers()
+    ep = await endpoint(api, receiver)
+    r = await api.post(f"/v1/webhook-endpoints/{ep['id']}/rotate-secret")
+    assert r.status_code == 200, r.text
+    new = r.json()["secret"]
+    assert new.startswith("whsec_") and new != ep["secret"]
+    await api.account("acme")
+    await api.buy()
+    await run(dispatcher)
+    (first,) = receiver.received
+    assert len(first.headers["webhook-signature"].split(" ")) == 2
+    verify(ep["secret"], first.headers, first.body)
+    verify(new, first.headers, first.body)
+    api.clock.advance(timedelta(hours=24))
+    await api.buy()
+    await run(dispatcher)
+    latest = receiver.received[-1]
+    verify(new, latest.headers, latest.body)
+    with pytest.raises(Exception, match="signature"):
+        verify(ep["secret"], latest.headers, latest.body)
+
+
+async def test_redeliver_sends_the_event_again_with_the_same_id(
+    api: Api, dispatcher: Dispatcher, receivers: Receivers
+) -> None:
+    receiver = receivers()
+    ep = await endpoint(api, receiver)
+    await api.account("acme")
+    await api.buy()
+    await run(dispatcher)
+    (got,) = receiver.received
+    event_id = got.headers["webhook-id"]
+    r = await api.post(f"/v1/webhook-endpoints/{ep['id']}/redeliver", {"event_id": event_id})
+    assert r.status_code == 202, r.text
+    await run(dispatcher)
+    assert [g.headers["webhook-id"] for g in receiver.received] == [event_id, event_id]
+    assert json.loads(receiver.received[1].body) == json.loads(got.body)
+    r = await api.post(f"/v1/webhook-endpoints/{ep['id']}/redeliver", {"event_id": "evt_01NOSUCHEVENT"})
+    assert r.status_code == 404 and "event" in r.json()["detail"]
+    r = await api.post("/v1/webhook-endpoints/we_01NOSUCH/redeliver", {"event_id": event_id})
+    assert r.status_code == 404
+
+
+async def test_metrics_tell_deliveries_the_oldest_pending_event_and_endpoints(
+    api: Api, dispatcher: Dispatcher, receivers: Receivers
+) -> None:
+    ep = await endpoint(api, receivers(statuses=[500]))
+    await api.post(f"/v1/webhook-endpoints/{(await endpoint(api, receivers()))['id']}/disable")
+    await api.account("acme")
+    await api.buy()
+    dispatcher.on_attempt = None
+    await run(dispatcher)
+    api.clock.advance(timedelta(minutes=1))
+    text = (await api.get("/metrics")).text
+    assert 'points_webhook_endpoints{state="enabled"} 1.0' in text
+    assert 'points_webhook_endpoints{state="disabled"} 1.0' in text
+    assert "points_oldest_undelivered_event_age_seconds 60.0" in text
+    assert ep["id"]

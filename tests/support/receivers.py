@@ -1,0 +1,100 @@
+"""Webhook receivers for the push tests: real HTTP servers on loopback, in threads.
+
+A `Receiver` records every request (headers, body, when it arrived) and answers with the next
+of its scripted statuses (the last one repeats); `hang` makes it hold each request that long
+before answering, and `redirect_to` answers 302 with that Location.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+
+def example_receiver() -> ModuleType:
+    """examples/receiver.py, whose `verify` the tests check every delivery with."""
+    path = Path(__file__).resolve().parents[2] / "examples" / "receiver.py"
+    spec = importlib.util.spec_from_file_location("example_receiver", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+    at: float  # time.monotonic() when it arrived
+
+
+@dataclass
+class Receiver:
+    statuses: list[int] = field(default_factory=lambda: [200])
+    hang: float = 0.0
+    redirect_to: str | None = None
+    received: list[Received] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                receiver.received.append(Received(dict(self.headers.items()), body, time.monotonic()))
+                index = min(len(receiver.received), len(receiver.statuses)) - 1
+                if receiver.hang:
+                    time.sleep(receiver.hang)
+                status = receiver.statuses[index]
+                self.send_response(302 if receiver.redirect_to else status)
+                if receiver.redirect_to:
+                    self.send_header("Location", receiver.redirect_to)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *_: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+@dataclass
+class Receivers:
+    started: list[Receiver] = field(default_factory=list)
+
+    def __call__(self, **kwargs: Any) -> Receiver:
+        receiver = Receiver(**kwargs).start()
+        self.started.append(receiver)
+        return receiver
+
+    def stop(self) -> None:
+        for receiver in self.started:
+            receiver.stop()
+
+
+def receivers() -> Iterator[Receivers]:
+    made = Receivers()
+    yield made
+    made.stop()
