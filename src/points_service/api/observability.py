@@ -73,6 +73,9 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # replaced by our access line
+    # httpx logs every webhook delivery at INFO: the attempts are recorded (and counted) already
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 class RequestObserver:

@@ -10,7 +10,7 @@ Every round (every `interval` seconds, and `run_once` for tests):
    enabled endpoint that wants them, and marked fanned out, in one transaction. A delivery is due
    at its event's time, so an endpoint's deliveries go out in event order (a retry may overtake).
 2. **Claim.** For each endpoint with a due delivery (`ix_webhook_deliveries_due`) and nothing in
-   flight from this process, its oldest due delivery whose lease is free is leased for `LEASE`
+   flight from this process, its oldest due delivery whose lease is free is leased for `lease_for(timeout)`
    and committed *before* it is sent: two processes never send the same delivery at once, and a
    process that dies mid-send leaves a lease that expires, so the delivery is sent again.
 3. **Send** on the sender pool, one shared `httpx.Client` (`services.outbound`: vetted address,
@@ -51,7 +51,12 @@ from .outbound import Resolver, Sent, post, resolve
 
 log = logging.getLogger("points_service.dispatch")
 
-LEASE = timedelta(seconds=60)  # longer than any attempt (POINTS_WEBHOOK_TIMEOUT ≤ 30 s)
+
+def lease_for(timeout: float) -> timedelta:
+    """How long a claim holds: longer than any attempt (`timeout`, with the answer's bounded read),
+    short enough that a delivery cut off by a crash goes out again soon."""
+    return timedelta(seconds=2 * timeout + 5)
+
 FAN_OUT_BATCH = 500
 CLAIM_ENDPOINTS = 64
 
@@ -246,7 +251,7 @@ class Dispatcher:
             if not candidates:
                 return []
             claims: list[Claim] = []
-            lease = now + LEASE
+            lease = now + lease_for(self.timeout)
             with self._transaction(conn):
                 stmt = (
                     NEXT_DUE if self.is_sqlite else NEXT_DUE.with_for_update(skip_locked=True, of=t.webhook_deliveries)
