@@ -506,8 +506,8 @@ def sign_webhook(case: Any) -> None:
 # (operations, status, problem slug, error pointer, detail pattern); anything else a schema-valid
 # request gets outside 2xx/401/403/404/409 still fails.
 _LISTS = ("list_plans", "list_categories", "list_license_products", "list_accounts", "list_ledger_entries",
-          "list_lots", "list_tickets", "list_webhook_events", "list_events", "list_webhook_endpoints",
-          "list_webhook_deliveries")  # fmt: skip
+          "list_lots", "list_tickets", "list_webhook_events", "list_events", "list_idle_tickets",
+          "list_webhook_endpoints", "list_webhook_deliveries")  # fmt: skip
 _TICKET_WRITES = ("adjust_ticket", "resolve_ticket", "refund_ticket", "credit_ticket")
 _PRICED = ("open_ticket", "adjust_ticket", "resolve_ticket")
 # fmt: off
@@ -552,6 +552,9 @@ BODY_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
     # §1 numbers and time: every instant within years 1-9999 once in UTC
     (("create_purchase", "create_license", "create_import", "create_adjustment", "list_accounts", "list_events"), 422,
      "validation-error", "#/(query/)?[a-z_]+", r"must fall within the years 1 to 9999 once converted to UTC"),
+    # §6.3: idle for 1 hour to 3 years
+    (("list_idle_tickets",), 422, "validation-error", "#/query/idle_for",
+     r"must be a duration from 1 hour \(PT1H\) to 3 years \(P3Y\)"),
     # §4: an event that cannot be applied yet is stored as failed and answered 422, so the sender retries
     (("receive_billing_event",), 422, "validation-error", "#/data", r".+"),
     # §6.1 push: an endpoint's URL must reach a public host (resolved), its account must exist,

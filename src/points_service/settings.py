@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         description="how often the service runs the sweep itself (expiries, notices, purges), one replica at a "
         "time (ISO 8601 duration or seconds; 0 turns it off)",
     )
+    idle_ticket_days: int = Field(
+        default=14,
+        ge=1,
+        le=3650,
+        description="an open ticket unchanged this many days is told `ticket.idle`, once per idle period",
+    )
     event_retention_days: int = Field(
         default=30, ge=30, le=3650, description="events are kept at least this many days, then purged by the sweep"
     )

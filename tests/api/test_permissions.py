@@ -42,6 +42,7 @@ class Endpoint:
     body: Callable[[], Any] | None = None  # a valid body, fresh on each call (new refs and ids)
     ticket: str = "open"  # which of the scene's tickets {ticket_id} names: "open" or "resolved"
     code: str | None = None  # the catalogue {code}; None: a new one each call
+    query: str = ""  # what the operation requires in its query string
 
     @property
     def id(self) -> str:
@@ -109,6 +110,7 @@ ENDPOINTS: list[Endpoint] = [
         lambda: {"external_ref": f"HD-{unique()}", "category": "consultation"},
     ),
     Endpoint("GET", "/v1/tickets/{ticket_id}", ALL),
+    Endpoint("GET", "/v1/tickets", HELPDESK, query="idle_for=PT1H"),
     Endpoint(
         "POST", "/v1/tickets/{ticket_id}/adjust", HELPDESK, lambda: {"points": 30, "reason": "more investigation"}
     ),
@@ -162,7 +164,7 @@ class Scene:
             event_id=self.event_id,
             endpoint_id=self.endpoint_id,
             code=endpoint.code or f"test-{unique()}",
-        )
+        ) + (f"?{endpoint.query}" if endpoint.query else "")
 
 
 async def arrange(api: Any, account_id: str) -> Scene:

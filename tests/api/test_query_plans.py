@@ -185,6 +185,7 @@ async def _scenario(api: Api, recorder: Recorder) -> set[str]:
         ("list_tickets", "/v1/accounts/acme/tickets", {}),
         ("list_tickets", "/v1/accounts/acme/tickets", {"status": "resolved"}),
         ("list_tickets", "/v1/accounts/acme/tickets", {"external_ref": "HD-1"}),
+        ("list_idle_tickets", "/v1/tickets", {"idle_for": "PT1H"}),
         ("list_events", "/v1/events", {}),
         ("list_events", "/v1/events", {"type": "ticket.opened"}),
         ("list_events", "/v1/events", {"type": ["ticket.opened", "points.granted"]}),

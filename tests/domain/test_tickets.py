@@ -9,15 +9,26 @@ from points_service.domain.errors import InvalidStateError, RuleViolationError
 from points_service.domain.tickets import TicketAction, TicketStatus, check_credit, check_transition
 
 OPEN, RESOLVED, REFUNDED = TicketStatus.OPEN, TicketStatus.RESOLVED, TicketStatus.REFUNDED
-ADJUST, RESOLVE, REFUND, CREDIT = (
+WAITING = TicketStatus.AWAITING_POINTS
+ADJUST, RESOLVE, REFUND, CREDIT, CAPTURE = (
     TicketAction.ADJUSTED,
     TicketAction.RESOLVED,
     TicketAction.REFUNDED,
     TicketAction.CREDITED,
+    TicketAction.CAPTURED,
 )
 
-ALLOWED = {(OPEN, ADJUST), (OPEN, RESOLVE), (OPEN, REFUND), (RESOLVED, REFUND), (RESOLVED, CREDIT)}
-TRANSITIONS = [ADJUST, RESOLVE, REFUND, CREDIT]
+ALLOWED = {
+    (OPEN, ADJUST),
+    (OPEN, RESOLVE),
+    (OPEN, REFUND),
+    (RESOLVED, REFUND),
+    (RESOLVED, CREDIT),
+    (WAITING, ADJUST),  # what it waits for
+    (WAITING, REFUND),  # nothing to return
+    (WAITING, CAPTURE),  # points arrived
+}
+TRANSITIONS = [ADJUST, RESOLVE, REFUND, CREDIT, CAPTURE]
 FORBIDDEN = [pair for pair in itertools.product(TicketStatus, TRANSITIONS) if pair not in ALLOWED]
 
 
@@ -62,3 +73,22 @@ class TestCheckCredit:
         with pytest.raises(RuleViolationError) as info:
             check_credit(1, deducted=50, returned=50)
         assert info.value.extra["max_points"] == 0
+
+
+# ---- waiting tickets: strictly first come, first served ------------------------------------------
+
+from points_service.domain.tickets import first_served  # noqa: E402  # the section's subject
+
+
+def test_first_served_captures_in_order_while_they_fit() -> None:
+    assert first_served([("a", 40), ("b", 50), ("c", 5)], 100) == ["a", "b", "c"]
+    assert first_served([("a", 40), ("b", 50)], 60) == ["a"]
+
+
+def test_first_served_never_lets_a_small_ticket_overtake() -> None:
+    assert first_served([("big", 500), ("small", 5)], 60) == []
+
+
+def test_first_served_takes_exact_fits_and_zero_point_tickets() -> None:
+    assert first_served([("a", 60), ("z", 0)], 60) == ["a", "z"]
+    assert first_served([], 60) == []

@@ -192,9 +192,20 @@ ROLE_TABLE: dict[str, frozenset[str] | str] = {
     "run_expiry_sweep": ADMIN,
     "verify_ledger": ADMIN,
     "list_webhook_events": ADMIN,
-    # outgoing events (SPEC §6.1): staff, and the viewer on its own account's
+    # outgoing events (SPEC §6.1): staff, and the viewer on its own account's; endpoints: admin
     "list_events": ANY,
     "get_event": ANY,
+    "create_webhook_endpoint": ADMIN,
+    "list_webhook_endpoints": ADMIN,
+    "get_webhook_endpoint": ADMIN,
+    "delete_webhook_endpoint": ADMIN,
+    "disable_webhook_endpoint": ADMIN,
+    "enable_webhook_endpoint": ADMIN,
+    "rotate_webhook_endpoint_secret": ADMIN,
+    "list_webhook_deliveries": ADMIN,
+    "redeliver_webhook_event": ADMIN,
+    # ticket workflow (SPEC §6.3)
+    "list_idle_tickets": HELPDESK,
     "healthz": NO_AUTH,
     "readyz": NO_AUTH,
 }
@@ -216,8 +227,8 @@ def allowed(op: Operation) -> frozenset[str]:
 
 # Path parameters the cases know how to fill: account_id → the account, ticket_id → one of its
 # tickets, lot_id → one of its lots, code → a catalogue code.
-OBJECT_PATH_PARAMS = {"account_id", "ticket_id", "lot_id"}
-PATH_PARAMS = OBJECT_PATH_PARAMS | {"code"}
+OBJECT_PATH_PARAMS = {"account_id", "ticket_id", "lot_id", "event_id"}
+PATH_PARAMS = OBJECT_PATH_PARAMS | {"code", "endpoint_id"}  # webhook endpoints: admin's, of no account
 # What a GET with {code} names (a PUT gets a new code each time: it creates the entry).
 CODES = {"quote_category": "store-problem"}
 # Which ticket a {ticket_id} operation needs (default: an open one).
@@ -240,7 +251,10 @@ QUERY_PARAMS = {
     "outcome": "filter",
     "type": "filter",
     "created_after": "filter",
+    "idle_for": "filter",
 }
+# Query parameters an operation requires, and a value that succeeds.
+REQUIRED_QUERY = {"list_idle_tickets": {"idle_for": "PT1H"}}
 # What an "object" query parameter is filled with: the Scene attribute holding the account's value.
 QUERY_OBJECT_VALUES = {"external_ref": "ticket_ref"}
 HEADER_PARAMS = {"idempotency-key", "if-match", "webhook-id", "webhook-timestamp", "webhook-signature"}
@@ -377,7 +391,14 @@ BODIES: dict[str, dict[str, Any]] = {
     "refund_ticket": {},
     "credit_ticket": {"#/points": 5},
     "receive_billing_event": {},  # built by `webhook_event` (a signed event, not a keyed body)
+    # a public address that is never contacted (no dispatcher runs in these tests)
+    "create_webhook_endpoint": {"#/url": "https://1.1.1.1/hooks", "#/event_types": ["*"]},
+    "redeliver_webhook_event": {"#/event_id": "evt_0"},  # then the scene's newest event (`prepare`)
 }
+ENDPOINT = {"url": "https://1.1.1.1/hooks", "event_types": ["*"]}
+# Admin-only operations whose bodies name objects: an admin may name any account's, so there is no
+# other account's object to keep out (the object-level attacks are for roles bound by scope).
+ADMIN_BODIES = {"create_webhook_endpoint", "redeliver_webhook_event"}
 
 
 def build_body(op: Operation, now: datetime, *, nested: bool = False) -> Any:
@@ -434,6 +455,7 @@ class Scene:
     import_payment_id: str = ""
     ticket_ref: str = ""
     event_id: str = ""  # its newest event once arranged
+    endpoint_id: str = ""  # a webhook endpoint taking every event
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -478,6 +500,7 @@ async def arrange(api: Any, account_id: str, *, full: bool = True) -> Scene:
     scene.resolved_ticket_id = await new_ticket(api, account_id, "resolved")
     newest = await ok(await api.get("/v1/events", params={"account_id": account_id, "limit": 1}))
     scene.event_id = newest["items"][0]["id"]
+    scene.endpoint_id = (await ok(await api.post("/v1/webhook-endpoints", ENDPOINT)))["id"]
     return scene
 
 
@@ -540,6 +563,12 @@ async def prepare(
                 values[name] = scene.lot_id
         elif name == "event_id":
             values[name] = scene.event_id
+        elif name == "endpoint_id":
+            if fresh:  # a delete takes it away
+                r = await api.post("/v1/webhook-endpoints", ENDPOINT)
+                values[name] = (await ok(r))["id"]
+            else:
+                values[name] = scene.endpoint_id
         elif name == "code":
             if op.id in CODES:
                 values[name] = CODES[op.id]
@@ -549,11 +578,13 @@ async def prepare(
                 raise CannotBuild(f"{op.id}: which catalogue code does {{code}} name? add it to CODES")
         else:
             raise CannotBuild(f"{op.id}: unknown path parameter {{{name}}}")
-    call = Call(op, op.path.format(**values), dict(query or {}))
+    call = Call(op, op.path.format(**values), {**REQUIRED_QUERY.get(op.id, {}), **(query or {})})
     if op.id == "receive_billing_event":
         call.body, call.has_body = webhook_event(scene.account_id, api.clock.now()), True
     elif op.body_schema is not None:
         call.body, call.has_body = build_body(op, api.clock.now(), nested=nested), True
+    if op.id == "redeliver_webhook_event":
+        call.body = {"event_id": scene.event_id}
     return call
 
 
@@ -676,7 +707,7 @@ class TestTheTablesCoverTheDocument:
 
     def test_every_identifier_like_body_field_is_classified(self):
         for op in OPERATIONS:
-            if op.body_schema is None or op.id == "receive_billing_event":
+            if op.body_schema is None or op.id == "receive_billing_event" or op.id in ADMIN_BODIES:
                 continue
             for pointer, _ in body_properties(op.body_schema):
                 name = pointer.rsplit("/", 1)[1]
@@ -698,7 +729,14 @@ OBJECT_OPS = [
     for op in KEYED
     if set(op.path_params) & OBJECT_PATH_PARAMS or any(QUERY_PARAMS.get(q) == "account" for q in op.query_params)
 ]
-GHOST = Scene("ghost-account", lot_id="lot_ghost", open_ticket_id="tkt_ghost", resolved_ticket_id="tkt_phantom")
+GHOST = Scene(
+    "ghost-account",
+    lot_id="lot_ghost",
+    open_ticket_id="tkt_ghost",
+    resolved_ticket_id="tkt_phantom",
+    event_id="evt_ghost",
+    endpoint_id="we_ghost",
+)
 
 
 def account_query(op: Operation, account_id: str) -> dict[str, str]:
@@ -744,6 +782,7 @@ async def test_object_level_every_role_against_account_bs_objects(api, op: Opera
         b.lot_id: GHOST.lot_id,
         b.open_ticket_id: GHOST.open_ticket_id,
         b.resolved_ticket_id: GHOST.resolved_ticket_id,
+        b.event_id: GHOST.event_id,
     }
     for role in refused:
         status, slug = viewer_expectation(op) if role == "viewer" else (403, "forbidden")

@@ -152,6 +152,7 @@ PROBLEMS: dict[str, tuple[int, ...]] = {
     "put_account": (401, 403, 404, 413, 415, 422, 503),
     "list_accounts": (401, 403, 422, 503),
     "list_events": (401, 404, 422, 503),
+    "list_idle_tickets": (401, 403, 422, 503),
     "get_event": (401, 404, 503),
     "get_account": READ,
     "get_balance": READ,

@@ -34,6 +34,8 @@ class Account:
         "event_seq",
         "low_balance_threshold",
         "low_balance",
+        "awaiting_count",
+        "awaiting_points",
     )
 
     id: str
@@ -49,6 +51,8 @@ class Account:
     event_seq: int
     low_balance_threshold: int | None
     low_balance: bool
+    awaiting_count: int
+    awaiting_points: int
 
     @property
     def pk(self) -> str:
@@ -110,6 +114,9 @@ class Ticket:
         "resolved_at",
         "refunded_at",
         "closed_at",
+        "estimated_points",
+        "changed_at",
+        "idle_noticed",
     )
 
     id: str
@@ -131,6 +138,8 @@ class Ticket:
     resolved_at: datetime | None
     refunded_at: datetime | None
     closed_at: datetime | None
+    changed_at: datetime
+    idle_noticed: bool
 
     @property
     def pk(self) -> str:

@@ -36,6 +36,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     literal_column,
     or_,
 )
@@ -159,12 +160,17 @@ accounts = Table(
     Column("event_seq", BigInteger(), nullable=False, server_default="0"),  # seq of its newest event
     Column("low_balance_threshold", BigInteger()),  # NULL: no balance.low events
     Column("low_balance", Boolean(), nullable=False, server_default="false"),  # told balance.low last
+    # tickets waiting for points (`awaiting_points`): how many, and the points they wait for
+    Column("awaiting_count", BigInteger(), nullable=False, server_default="0"),
+    Column("awaiting_points", BigInteger(), nullable=False, server_default="0"),
     CheckConstraint("available >= 0", name="available_not_negative"),
     CheckConstraint("held >= 0", name="held_not_negative"),
     CheckConstraint("deducted >= 0", name="deducted_not_negative"),
     CheckConstraint("last_seq >= 0", name="last_seq_not_negative"),
     CheckConstraint("event_seq >= 0", name="event_seq_not_negative"),
     CheckConstraint("low_balance_threshold >= 0", name="low_balance_threshold_not_negative"),
+    CheckConstraint("awaiting_count >= 0", name="awaiting_count_not_negative"),
+    CheckConstraint("awaiting_points >= 0", name="awaiting_points_not_negative"),
 )
 
 lots = Table(
@@ -252,6 +258,8 @@ tickets = Table(
     _when("resolved_at", nullable=True),
     _when("refunded_at", nullable=True),
     _when("closed_at", nullable=True),
+    _when("changed_at"),  # its last change (its newest history row): idle tickets
+    Column("idle_noticed", Boolean(), nullable=False, server_default="false"),  # ticket.idle sent since then
     UniqueConstraint("account_id", "external_ref"),
     CheckConstraint(_in("status", TICKET_STATUSES), name="status"),
     CheckConstraint("version >= 1", name="version_positive"),
@@ -262,13 +270,19 @@ tickets = Table(
     CheckConstraint("returned_points >= 0", name="returned_not_negative"),
     CheckConstraint("forfeited_points >= 0", name="forfeited_not_negative"),
     CheckConstraint("status = 'open' OR captured_points = 0", name="closed_holds_nothing"),
+    CheckConstraint("status <> 'awaiting_points' OR charged_points = 0", name="waiting_charged_nothing"),
     CheckConstraint("returned_points <= charged_points", name="returned_within_charged"),
     CheckConstraint("deducted_points <= charged_points", name="deducted_within_charged"),
     Index("ix_tickets_account_id_opened_at", "account_id", "opened_at", "id"),
     Index("ix_tickets_account_status_opened_at", "account_id", "status", "opened_at", "id"),  # by status
+    Index("ix_tickets_status_changed_at", "status", "changed_at", "id"),  # idle tickets, oldest first
 )
 
 # One capture step's take from one lot, and what became of it.
+# Open tickets not yet told idle, by their last change: the sweep's `ticket.idle`.
+IDLE_UNTOLD = and_(tickets.c.status == literal_column("'open'"), tickets.c.idle_noticed == literal_column("false"))
+Index("ix_tickets_idle_due", tickets.c.changed_at, sqlite_where=IDLE_UNTOLD, postgresql_where=IDLE_UNTOLD)
+
 ticket_allocations = Table(
     "ticket_allocations",
     metadata,

@@ -1,10 +1,16 @@
 """The ticket state machine.
 
-    open ──resolve──▶ resolved ──refund──▶ refunded
-      └────────────refund─────────────────▲
+    awaiting_points ──capture──▶ open ──resolve──▶ resolved ──refund──▶ refunded
+          │                       └────────────refund─────────────────▲
+          └────────────────────────refund──────────────────────────────┘
 
 A resolved ticket may also receive partial credits and stays resolved. While open, a ticket's
-captured amount may be raised or lowered (adjust). Everything else is an invalid transition.
+captured amount may be raised or lowered (adjust). A ticket opened with `when_insufficient:
+"wait"` that the account cannot pay for yet waits (`awaiting_points`, holding nothing) until
+points arrive; while it waits, what it waits for may be adjusted, and it may be refunded (there is
+nothing to return). Everything else is an invalid transition.
+
+Waiting tickets are captured strictly first come, first served (`first_served`).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ class TicketStatus(enum.StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"
     REFUNDED = "refunded"
+    AWAITING_POINTS = "awaiting_points"
 
 
 class TicketAction(enum.StrEnum):
@@ -26,14 +33,16 @@ class TicketAction(enum.StrEnum):
     RESOLVED = "resolved"
     REFUNDED = "refunded"
     CREDITED = "credited"
+    CAPTURED = "captured"  # a waiting ticket got its points
 
 
 _ALLOWED: dict[TicketAction, frozenset[TicketStatus]] = {
     TicketAction.OPENED: frozenset(),  # a ticket is opened once, never transitioned into
-    TicketAction.ADJUSTED: frozenset({TicketStatus.OPEN}),
+    TicketAction.ADJUSTED: frozenset({TicketStatus.OPEN, TicketStatus.AWAITING_POINTS}),
     TicketAction.RESOLVED: frozenset({TicketStatus.OPEN}),
-    TicketAction.REFUNDED: frozenset({TicketStatus.OPEN, TicketStatus.RESOLVED}),
+    TicketAction.REFUNDED: frozenset({TicketStatus.OPEN, TicketStatus.RESOLVED, TicketStatus.AWAITING_POINTS}),
     TicketAction.CREDITED: frozenset({TicketStatus.RESOLVED}),
+    TicketAction.CAPTURED: frozenset({TicketStatus.AWAITING_POINTS}),
 }
 
 _VERB = {
@@ -42,6 +51,7 @@ _VERB = {
     TicketAction.RESOLVED: "resolve",
     TicketAction.REFUNDED: "refund",
     TicketAction.CREDITED: "credit",
+    TicketAction.CAPTURED: "capture",
 }
 
 
@@ -58,3 +68,16 @@ def check_credit(points: int, *, deducted: int, returned: int) -> None:
         raise RuleViolationError(
             "/points", f"a credit must be between 1 and {max_points} points", max_points=max_points
         )
+
+
+def first_served(waiting: list[tuple[str, int]], available: int) -> list[str]:
+    """The waiting tickets (id, points, in `opened_at` order) that `available` points capture now:
+    strictly first come, first served — the first that does not fit stops the queue, so a small
+    ticket never overtakes a large one that waited longer."""
+    captured = []
+    for ticket_id, points in waiting:
+        if points > available:
+            break
+        captured.append(ticket_id)
+        available -= points
+    return captured

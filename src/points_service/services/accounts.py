@@ -36,6 +36,8 @@ def new_account(account_id: str, now: datetime) -> Account:
         event_seq=0,
         low_balance_threshold=None,
         low_balance=False,
+        awaiting_count=0,
+        awaiting_points=0,
     )
 
 

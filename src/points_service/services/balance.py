@@ -31,6 +31,7 @@ class BalanceView:
     deducted: int
     expiring: list[Expiring]
     as_of: datetime
+    awaiting: tuple[int, int] = (0, 0)  # tickets waiting for points: how many, for how many points
 
 
 def balance_at(
@@ -39,6 +40,7 @@ def balance_at(
     lots: Iterable[tuple[datetime | None, str, int]],
     now: datetime,
     window: timedelta,
+    awaiting: tuple[int, int] = (0, 0),
 ) -> BalanceView:
     """`counters`: the stored (available, held, deducted); `lots`: (expires_at, lot id, available
     points) of the account's lots with available points (others may be included and are ignored)."""
@@ -54,6 +56,7 @@ def balance_at(
         deducted=deducted,
         expiring=[Expiring(lot_id, points, at) for at, lot_id, points in relevant if not is_expired(at, now)],
         as_of=now,
+        awaiting=awaiting,
     )
 
 

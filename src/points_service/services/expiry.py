@@ -1,5 +1,5 @@
-"""The sweep: persists due expiries of idle accounts and sends expiry notices, one command per
-account; purges what is kept only for a while (events, Idempotency-Key responses).
+"""The sweep: persists due expiries of idle accounts, sends expiry notices and tells idle tickets,
+one command per account; purges what is kept only for a while (events, Idempotency-Key responses).
 
 Safe to run concurrently and repeatedly: each account is locked and re-checked before anything is
 written, so a lot's expiry is persisted exactly once whoever gets there first. The accounts' commands
@@ -11,6 +11,10 @@ for (`NOTICE_LOTS`), then one command per account that sends each lot's due noti
 on the lot (`notice_days`), under the account's lock — so a notice is sent once per lot and
 notice, even when two sweeps run at once, late, or twice.
 
+Idle tickets (`ticket.idle`): open tickets whose last change is older than
+`POINTS_IDLE_TICKET_DAYS` and that were not told since (`idle_noticed`, reset by every change),
+read oldest first through a partial index, told once per idle period under their account's lock.
+
 Bounded work: the sweep reads the accounts of at most `CHUNK` due lots at a time (in expiry order,
 through the partial index of lots with available points), commits their expiries, and reads again
 until nothing is due. Each chunk is committed before the next is read, so a crash between chunks
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -82,6 +86,7 @@ class SweepResult:
     expired_points: int = 0
     accounts: list[str] = field(default_factory=list)
     expiry_notices: int = 0
+    idle_tickets: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,6 +137,53 @@ class SendExpiryNotices:
         return sent
 
 
+IDLE_DUE = (
+    select(t.tickets.c.account_id, t.tickets.c.id)
+    .where(t.IDLE_UNTOLD, t.tickets.c.changed_at <= bindparam("before", type_=t.tickets.c.changed_at.type))
+    .order_by(t.tickets.c.changed_at)  # the oldest first: the partial index's order
+    .limit(bindparam("chunk"))
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TellIdle:
+    """Send `ticket.idle` for those of `tickets` (one account's) still idle since `before`; how many."""
+
+    ctx: Context
+    account_id: str
+    tickets: tuple[str, ...]
+    before: datetime
+
+    def needs(self, needs: Needs) -> None:
+        needs.lock(self.account_id)
+        needs.tickets.update(self.tickets)
+
+    def apply(self, tx: Scope) -> int:
+        writer = open_account_write(tx, self.ctx, self.account_id)
+        told = 0
+        for ticket_id in self.tickets:
+            ticket = tx.ticket(ticket_id)
+            # re-checked under the lock: changed since (a new idle period), or told by another sweep
+            if ticket is None or ticket.status != "open" or ticket.idle_noticed or ticket.changed_at > self.before:
+                continue
+            ticket = tx.update(replace(ticket, idle_noticed=True))
+            writer.emit(
+                EventType.TICKET_IDLE,
+                present.ticket_detail(ticket, tx.allocations(ticket_id), tx.history(ticket_id)),
+            )
+            told += 1
+        return told
+
+
+def idle_tickets(conn: Connection, before: datetime, account_id: str | None, chunk: int) -> dict[str, list[str]]:
+    """At most `chunk` open tickets unchanged since `before` and not told idle, by account."""
+    stmt = IDLE_DUE if account_id is None else IDLE_DUE.where(t.tickets.c.account_id == account_id)
+    found: dict[str, list[str]] = {}
+    for row in conn.execute(stmt, {"before": before, "chunk": chunk}):
+        found.setdefault(str(row.account_id), []).append(str(row.id))
+    return found
+
+
 def due_accounts(conn: Connection, now: datetime, account_id: str | None, chunk: int) -> list[str]:
     """The accounts of at most `chunk` lots whose available points are due at `now`, each once."""
     stmt = DUE_LOTS if account_id is None else DUE_LOTS.where(t.lots.c.account_id == account_id)
@@ -150,14 +202,43 @@ def notice_accounts(
 
 
 async def sweep(
-    db: Database, ctx: Context, *, account_id: str | None = None, notices: tuple[int, ...] = ()
+    db: Database,
+    ctx: Context,
+    *,
+    account_id: str | None = None,
+    notices: tuple[int, ...] = (),
+    idle_after: timedelta | None = None,
 ) -> SweepResult:
-    """Persist every expiry due now, then send the expiry notices due, a chunk at a time (see the
-    module's docstring)."""
+    """Persist every expiry due now, then send the expiry notices due, then `ticket.idle` for the
+    open tickets unchanged for `idle_after`, a chunk at a time (see the module's docstring)."""
     result = await _expire(db, ctx, account_id)
     if notices:
         result.expiry_notices = await _notify(db, ctx, account_id, notices)
+    if idle_after is not None:
+        result.idle_tickets = await _tell_idle(db, ctx, account_id, ctx.clock.now() - idle_after)
     return result
+
+
+async def _tell_idle(db: Database, ctx: Context, account_id: str | None, before: datetime) -> int:
+    told = 0
+    seen: set[str] = set()
+    while True:
+        found = await db.read(idle_tickets, before, account_id, CHUNK)
+        fresh = {owner: [i for i in ids if i not in seen] for owner, ids in found.items()}
+        fresh = {owner: ids for owner, ids in fresh.items() if ids}
+        if not fresh:
+            return told
+        outcomes = await asyncio.gather(
+            *(db.write(TellIdle(ctx=ctx, account_id=a, tickets=tuple(ids), before=before)) for a, ids in fresh.items()),
+            return_exceptions=True,
+        )
+        for ids, outcome in zip(fresh.values(), outcomes, strict=True):
+            seen.update(ids)  # told, or changed since: not read again by this sweep
+            if isinstance(outcome, NotFoundError):
+                continue
+            if isinstance(outcome, BaseException):
+                raise outcome
+            told += outcome
 
 
 async def _notify(db: Database, ctx: Context, account_id: str | None, notices: tuple[int, ...]) -> int:

@@ -39,6 +39,7 @@ PROCESS = f"{uuid.uuid4().hex[:16]}"  # this process, as a lease holder
 @dataclass(frozen=True)
 class Policy:
     notices: tuple[int, ...]  # expiry notices, in days
+    idle_after: timedelta  # an open ticket unchanged this long is told idle
     event_retention: timedelta
     idempotency_ttl: timedelta
 
@@ -46,6 +47,7 @@ class Policy:
 def policy_of(settings: Settings) -> Policy:
     return Policy(
         notices=settings.expiry_notices,
+        idle_after=timedelta(days=settings.idle_ticket_days),
         event_retention=timedelta(days=settings.event_retention_days),
         idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours),
     )
@@ -105,7 +107,7 @@ async def purge_events(db: Database, before: datetime) -> int:
 
 async def housekeep(db: Database, ctx: Context, policy: Policy, *, account_id: str | None = None) -> Housekept:
     """The sweep, then (for the whole database) the purges."""
-    result = await sweep(db, ctx, account_id=account_id, notices=policy.notices)
+    result = await sweep(db, ctx, account_id=account_id, notices=policy.notices, idle_after=policy.idle_after)
     if account_id is not None:
         return Housekept(result, 0, 0)
     now = ctx.clock.now()

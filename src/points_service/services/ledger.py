@@ -111,7 +111,9 @@ class AccountWriter:
         """The balance at the command's instant, as it leaves the account."""
         account = self.account
         lots = ((lot.expires_at, lot.id, lot.available) for lot in self.tx.lots_of(self.account_id))
-        return balance_at(account.id, (account.available, account.held, account.deducted), lots, self.now, window)
+        counters = (account.available, account.held, account.deducted)
+        awaiting = (account.awaiting_count, account.awaiting_points)
+        return balance_at(account.id, counters, lots, self.now, window, awaiting)
 
     def post(
         self,
@@ -233,7 +235,15 @@ class AccountWriter:
         self.post(kind, [Move(lot.id, None, "available", points)], reason=reason, effective_at=lot.granted_at)
         if is_expired(lot.expires_at, self.now):
             self.expire_lot(lot.id)
+        self.points_arrived()
         return self.tx.lot(lot.id)
+
+    def points_arrived(self) -> None:
+        """A lot was created (and what comes with it written): the account's tickets waiting for
+        points are captured now, in this transaction, first come first served."""
+        from .tickets import capture_waiting  # the ticket rules build on this module: imported when used
+
+        capture_waiting(self)
 
     def expire_lot(self, lot_id: str) -> Entry | None:
         """Move a due lot's available points to `expired`, effective at its `expires_at`."""

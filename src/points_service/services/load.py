@@ -7,6 +7,7 @@ execution reuses SQLAlchemy's compiled form. A batch sends only the statements i
 |---|---|---|
 | accounts | the batch names accounts | the accounts and their lots; on PostgreSQL locked `FOR UPDATE` in id order |
 | tickets, history | ticket commands | the tickets with their allocations; their history |
+| waiting tickets | an account with tickets awaiting points | their ids (then read as tickets, above) |
 | lots by id / payment / import ref | refunds, revocations, purchases, imports | |
 | licenses, webhook events, responses, API keys, catalogue rows | when asked | |
 
@@ -107,6 +108,10 @@ TICKETS = (
     .where(t.tickets.c.id.in_(_many("tickets")))
 )
 HISTORY = SELECT[TicketEvent].where(t.ticket_events.c.ticket_id.in_(_many("tickets")))
+# The tickets waiting for points of the accounts that have some (`accounts.awaiting_count`).
+WAITING = select(t.tickets.c.id).where(
+    t.tickets.c.account_id.in_(_many("accounts")), t.tickets.c.status == literal_column("'awaiting_points'")
+)
 TICKET_REFS = select(t.tickets.c.id, t.tickets.c.account_id, t.tickets.c.external_ref).where(
     tuple_(t.tickets.c.account_id, t.tickets.c.external_ref).in_(_many("refs"))
 )
@@ -188,6 +193,9 @@ def load(
     for account_lots in lots.values():
         for lot in account_lots:
             batch.load(lot)
+    waiting = sorted(a.id for a in found_accounts.values() if a.awaiting_count > 0)
+    if waiting:  # a lot that arrives captures them: read with their history, like a command's tickets
+        tickets = sorted({*tickets, *conn.execute(WAITING, {"accounts": waiting}).scalars()})
     if tickets:
         _load_tickets(conn, batch, tickets)
     if tickets or needs.all_lots:  # only tickets' allocations and revocations need other lots

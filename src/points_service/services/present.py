@@ -23,6 +23,7 @@ def balance(b: BalanceView) -> dict[str, Any]:
         "held": b.held,
         "deducted": b.deducted,
         "expiring": [{"lot_id": e.lot_id, "points": e.points, "expires_at": e.expires_at} for e in b.expiring],
+        "awaiting_points": {"count": b.awaiting[0], "points": b.awaiting[1]},
         "as_of": b.as_of,
     }
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, bindparam, func, or_, select, tuple_, union_all
+from sqlalchemy import Connection, Row, Select, and_, bindparam, func, literal_column, or_, select, tuple_, union_all
 
 from ..db import schema as t
 from ..db.records import (
@@ -81,6 +81,8 @@ BALANCE = (
         t.lots.c.expires_at,
         t.lots.c.id,
         t.lots.c.available,
+        t.accounts.c.awaiting_count,
+        t.accounts.c.awaiting_points,
     )
     .select_from(t.accounts.outerjoin(t.lots, and_(t.lots.c.account_id == t.accounts.c.id, *_EXPIRING_BY)))
     .where(t.accounts.c.id == bindparam("account_id"))
@@ -102,7 +104,7 @@ def balance_from_rows(
         raise NotFoundError("account", account_id)
     counters = tuple(rows[0][:3])
     lots = [(row[3], row[4], row[5]) for row in rows if row[4] is not None]
-    return balance_at(account_id, counters, lots, now, window)
+    return balance_at(account_id, counters, lots, now, window, (rows[0][6], rows[0][7]))
 
 
 def account_and_balance(
@@ -119,7 +121,8 @@ def account_and_balance(
         key=lambda lot: (lot.expires_at, lot.id),
     )
     figures = [(lot.expires_at, lot.id, lot.available) for lot in lots]
-    balance = balance_at(account.id, (account.available, account.held, account.deducted), figures, now, window)
+    counters = (account.available, account.held, account.deducted)
+    balance = balance_at(account.id, counters, figures, now, window, (account.awaiting_count, account.awaiting_points))
     return account, balance, [lot for lot in lots if is_expired(lot.expires_at, now)]
 
 
@@ -130,7 +133,12 @@ def balances(conn: Connection, accounts: Sequence[Account], now: datetime, windo
         params = {"accounts": list(lots), "horizon": now + window}
         for account_id, expires_at, lot_id, points in conn.execute(EXPIRING_OF_ACCOUNTS, params):
             lots[account_id].append((expires_at, lot_id, points))  # type: ignore[index, arg-type]  # mypy takes a Row's items as object (records.SELECT)
-    return [balance_at(a.id, (a.available, a.held, a.deducted), lots[a.id], now, window) for a in accounts]
+    return [
+        balance_at(
+            a.id, (a.available, a.held, a.deducted), lots[a.id], now, window, (a.awaiting_count, a.awaiting_points)
+        )
+        for a in accounts
+    ]
 
 
 # -- lots ------------------------------------------------------------------------------------------
@@ -344,6 +352,32 @@ def tickets_page(
     return _page([Ticket(*row) for row in conn.execute(stmt, params)], limit, ticket_key)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
+_IDLE = SELECT[Ticket].where(
+    t.tickets.c.status == literal_column("'open'"),
+    t.tickets.c.changed_at <= bindparam("before", type_=t.tickets.c.changed_at.type),
+)
+IDLE_TICKETS = _IDLE.order_by(t.tickets.c.changed_at, t.tickets.c.id).limit(bindparam("limit"))
+IDLE_TICKETS_AFTER = (
+    _IDLE.where(
+        tuple_(t.tickets.c.changed_at, t.tickets.c.id)
+        > tuple_(bindparam("after_at", type_=t.tickets.c.changed_at.type), bindparam("after_id"))
+    )
+    .order_by(t.tickets.c.changed_at, t.tickets.c.id)
+    .limit(bindparam("limit"))
+)
+
+
+def idle_tickets_page(conn: Connection, *, before: datetime, after: list[Any] | None, limit: int) -> Page:
+    """Open tickets of every account unchanged since `before`, the longest idle first, through
+    `ix_tickets_status_changed_at`."""
+    params: dict[str, Any] = {"before": before, "limit": limit + 1}
+    if after is not None:
+        params["after_at"], params["after_id"] = datetime.fromisoformat(after[0]), after[1]
+    stmt = IDLE_TICKETS if after is None else IDLE_TICKETS_AFTER
+    rows = [Ticket(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    return _page(rows, limit, lambda ticket: [ticket.changed_at.isoformat(timespec="microseconds"), ticket.id])
+
+
 TICKET = SELECT[Ticket].where(t.tickets.c.id == bindparam("ticket_id"))
 ALLOCATIONS = (
     SELECT[Allocation]
@@ -490,7 +524,7 @@ class Statement:
     account: Account
     balance: BalanceView
     modifications: Page  # part 1: ledger entries of the modification kinds (pending expiries too)
-    in_progress: Page  # part 2: open tickets
+    in_progress: Page  # part 2: open tickets, and those waiting for points (nothing captured yet)
     closed: Page  # part 3: resolved and refunded tickets
 
 
@@ -500,7 +534,9 @@ def statement(conn: Connection, account_id: str, now: datetime, window: timedelt
         account=account,
         balance=balance,
         modifications=ledger_page(conn, account, now, kinds=MODIFICATION_KINDS, before_seq=None, limit=limit, due=due),
-        in_progress=tickets_page(conn, account_id, statuses=["open"], external_ref=None, after=None, limit=limit),
+        in_progress=tickets_page(
+            conn, account_id, statuses=["awaiting_points", "open"], external_ref=None, after=None, limit=limit
+        ),
         closed=tickets_page(
             conn, account_id, statuses=["refunded", "resolved"], external_ref=None, after=None, limit=limit
         ),

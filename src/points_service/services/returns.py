@@ -87,6 +87,8 @@ def give_back(
     writer.post("revocation", forfeits, ticket_id=ticket.id, reason="returned to a revoked lot")
     for lot_id in sorted(to_expire):
         writer.expire_lot(lot_id)
+    if reissued:  # new lots: points arrived
+        writer.points_arrived()
     return Returned(
         points=points,
         forfeited=totals[ReturnTarget.REVOKE],

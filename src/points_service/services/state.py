@@ -56,6 +56,7 @@ MULTI: dict[str, tuple[type[Any], Callable[[Any], Any]]] = {
     "allocations_of": (Allocation, lambda r: r.ticket_id),
     "history_of": (TicketEvent, lambda r: r.ticket_id),
     "licenses_of": (License, lambda r: r.account_id),
+    "tickets_of": (Ticket, lambda r: r.account_id),
 }
 # Unique: the one row with that value (None values are not indexed).
 UNIQUE: dict[str, tuple[type[Any], Callable[[Any], Any]]] = {
@@ -226,6 +227,14 @@ class Scope:
 
     def ticket(self, ticket_id: str) -> Ticket | None:
         return self.get(Ticket, ticket_id)
+
+    def waiting_tickets(self, account_id: str) -> list[Ticket]:
+        """The account's tickets waiting for points, first come first: all of them once the batch
+        holds the account (the loader reads them with an account that has any), with those
+        opened since."""
+        found = (self.ticket(pk) for pk in dict.fromkeys(self.keys("tickets_of", account_id)))
+        waiting = [t for t in found if t is not None and t.status == "awaiting_points"]
+        return sorted(waiting, key=lambda t: (t.opened_at, t.id))
 
     def allocations(self, ticket_id: str) -> list[Allocation]:
         """The ticket's allocations in sequence."""

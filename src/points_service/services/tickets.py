@@ -1,4 +1,4 @@
-"""Ticket commands: open, adjust, resolve, refund, credit.
+"""Ticket commands: open, adjust, resolve, refund, credit; and the capture of waiting tickets.
 
 Each names the account it locks: a ticket never changes account, so the caller (the route's access
 check, a script) knows it; a ticket that is not that account's is answered as absent.
@@ -11,11 +11,18 @@ from typing import ClassVar, Literal
 
 from ..db.ids import new_id
 from ..db.records import Allocation, Category, Ticket, TicketEvent
-from ..domain.errors import ConflictError, NotFoundError, PreconditionFailedError, RuleViolationError
+from ..domain.clock import is_expired
+from ..domain.errors import (
+    ConflictError,
+    InsufficientPointsError,
+    NotFoundError,
+    PreconditionFailedError,
+    RuleViolationError,
+)
 from ..domain.events import EventType
 from ..domain.lots import LotKey, ReturnReason, allocate
 from ..domain.pricing import PricingRule, check_quantity, estimate, rule_from_dict, rule_to_dict
-from ..domain.tickets import TicketAction, TicketStatus, check_credit, check_transition
+from ..domain.tickets import TicketAction, TicketStatus, check_credit, check_transition, first_served
 from . import present
 from .context import Context
 from .ledger import AccountWriter, Move, open_account_write
@@ -71,14 +78,49 @@ def _record(
     points: int,
     reason: str | None,
     note: str | None = None,
+    event: EventType | None = None,
 ) -> None:
-    """The ticket's history row for a change, and its event (`ticket.<action>`, with the ticket as
-    the change's response shows it): the last step of every ticket command."""
-    writer.tx.insert(
-        TicketEvent(ticket.id, ticket.version, str(action), points, reason, note, writer.actor, writer.now)
+    """The ticket's history row for a change, and its event (`ticket.<action>` unless `event`
+    says otherwise, with the ticket as the change's response shows it): the last step of every
+    ticket command. The change also starts a new idle period (`changed_at`)."""
+    tx = writer.tx
+    ticket = tx.update(replace(ticket, changed_at=writer.now, idle_noticed=False))
+    tx.insert(TicketEvent(ticket.id, ticket.version, str(action), points, reason, note, writer.actor, writer.now))
+    view = _detail(tx, ticket.id)
+    kind = event or EventType(f"ticket.{action}")
+    writer.emit(kind, present.ticket_detail(view.ticket, view.allocations, view.history))
+
+
+def _waits(writer: AccountWriter, count: int, points: int) -> None:
+    """The account's tally of waiting tickets changes by `count` tickets and `points` points."""
+    account = writer.account
+    writer.tx.update(
+        replace(
+            account, awaiting_count=account.awaiting_count + count, awaiting_points=account.awaiting_points + points
+        )
     )
-    view = _detail(writer.tx, ticket.id)
-    writer.emit(EventType(f"ticket.{action}"), present.ticket_detail(view.ticket, view.allocations, view.history))
+
+
+def capture_waiting(writer: AccountWriter) -> None:
+    """Points arrived (a lot was created): capture the account's waiting tickets, first come first
+    served, each becoming `open` (history `captured`, event `ticket.opened`). Called where lots are
+    created (`AccountWriter.add_lot`, a return's reissued lot), in the transaction of their arrival,
+    so nothing else can take those points in between."""
+    if writer.account.awaiting_count == 0:
+        return
+    tx, now = writer.tx, writer.now
+    waiting = tx.waiting_tickets(writer.account_id)
+    available = sum(lot.available for lot in writer.spendable() if not is_expired(lot.expires_at, now))
+    for ticket_id in first_served([(t.id, t.estimated_points) for t in waiting], available):
+        ticket = tx.ticket(ticket_id)
+        assert ticket is not None
+        points = ticket.estimated_points
+        _capture(writer, ticket, points, "capture", next_seq=1)
+        ticket = tx.update(
+            replace(ticket, status=str(TicketStatus.OPEN), captured_points=points, version=ticket.version + 1)
+        )
+        _waits(writer, -1, -points)
+        _record(writer, ticket, TicketAction.CAPTURED, points, None, event=EventType.TICKET_OPENED)
 
 
 def _detail(tx: Scope, ticket_id: str) -> TicketView:
@@ -98,6 +140,7 @@ class OpenTicket:
     quantity: int | None = None
     estimated_points: int | None = None
     subject: str | None = None
+    wait: bool = False  # when the account cannot pay now: wait for points (else 409)
 
     def needs(self, needs: Needs) -> None:
         needs.lock(self.account_id)
@@ -132,9 +175,20 @@ class OpenTicket:
                 resolved_at=None,
                 refunded_at=None,
                 closed_at=None,
+                changed_at=writer.now,
+                idle_noticed=False,
             )
         )
-        _capture(writer, ticket, points, "capture", next_seq=1)
+        try:
+            _capture(writer, ticket, points, "capture", next_seq=1)
+        except InsufficientPointsError:
+            if not self.wait:
+                raise
+            # It holds nothing and waits its turn: captured when points arrive (`capture_waiting`).
+            ticket = tx.update(replace(ticket, status=str(TicketStatus.AWAITING_POINTS), captured_points=0))
+            _waits(writer, 1, points)
+            _record(writer, ticket, TicketAction.OPENED, 0, "awaiting points", event=EventType.TICKET_AWAITING_POINTS)
+            return _detail(tx, ticket.id)
         _record(writer, ticket, TicketAction.OPENED, points, None)
         return _detail(tx, ticket.id)
 
@@ -215,9 +269,15 @@ class AdjustTicket(_TicketChange):
             check_quantity(rule, reclassify.quantity, "/quantity")
             new_quantity, new_pricing = reclassify.quantity, rule_to_dict(rule)
         changed_class = (new_category, new_quantity) != (ticket.category_code, ticket.quantity)
-        if self.points == ticket.captured_points and not changed_class:
+        waiting = ticket.status == TicketStatus.AWAITING_POINTS
+        current = ticket.estimated_points if waiting else ticket.captured_points
+        if self.points == current and not changed_class:
             return _detail(tx, ticket.id)  # adjusting to the current amount changes nothing
-        ticket = self._set_capture(writer, ticket, self.points, self.reason)
+        if waiting:  # it holds nothing: what it waits for changes
+            _waits(writer, 0, self.points - ticket.estimated_points)
+            ticket = tx.update(replace(ticket, estimated_points=self.points))
+        else:
+            ticket = self._set_capture(writer, ticket, self.points, self.reason)
         ticket = tx.update(
             replace(
                 ticket,
@@ -281,6 +341,19 @@ class RefundTicket(_TicketChange):
 
     def apply(self, tx: Scope) -> TicketView:
         writer, ticket = self._begin(tx)
+        if ticket.status == TicketStatus.AWAITING_POINTS:  # it holds nothing: nothing to return
+            _waits(writer, -1, -ticket.estimated_points)
+            ticket = tx.update(
+                replace(
+                    ticket,
+                    status=str(TicketStatus.REFUNDED),
+                    refunded_at=writer.now,
+                    closed_at=writer.now,
+                    version=ticket.version + 1,
+                )
+            )
+            _record(writer, ticket, TicketAction.REFUNDED, 0, self.reason, self.note)
+            return _detail(tx, ticket.id)
         return_reason = ReturnReason(self.reason)
         from_state: Literal["held", "deducted"]
         if ticket.status == TicketStatus.OPEN:

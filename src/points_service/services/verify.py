@@ -4,7 +4,8 @@ Per account: entry seqs are gapless; each entry's balances-after equal the runni
 deltas; the last balances equal the stored counters; every lot's states sum to its points and
 equal what its postings say; lot states sum to the account's balances; open tickets' held
 allocations equal their captured points; closed tickets' charged minus returned points sum to the
-account's deducted.
+account's deducted; waiting tickets hold nothing, and their count and points are the account's
+`awaiting_count` and `awaiting_points`.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
             )
         )
     }
-    ticket_sums: dict[str, dict[str, int]] = defaultdict(lambda: {"held": 0, "deducted": 0})
+    ticket_sums: dict[str, dict[str, int]] = defaultdict(lambda: {"held": 0, "deducted": 0, "waiting": 0, "for": 0})
     for ticket in (Ticket(*row) for row in conn.execute(scoped(SELECT[Ticket], t.tickets.c.account_id))):  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         held = held_by_ticket.get(ticket.id) or 0
         if ticket.status == "open":
@@ -141,6 +142,11 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
                         ticket.account_id, f"ticket {ticket.id} held allocations", ticket.captured_points, held
                     )
                 )
+        elif ticket.status == "awaiting_points":
+            ticket_sums[ticket.account_id]["waiting"] += 1
+            ticket_sums[ticket.account_id]["for"] += ticket.estimated_points
+            if held or ticket.captured_points or ticket.charged_points:
+                bad(Disagreement(ticket.account_id, f"waiting ticket {ticket.id} holds nothing", 0, held))
         else:
             ticket_sums[ticket.account_id]["deducted"] += ticket.charged_points - ticket.returned_points
 
@@ -161,6 +167,16 @@ def verify(conn: Connection, *, account_id: str | None = None) -> Report:
                     "open tickets' captured points sum to held",
                     account.held,
                     ticket_sums[account.id]["held"],
+                )
+            )
+        waiting = (ticket_sums[account.id]["waiting"], ticket_sums[account.id]["for"])
+        if waiting != (account.awaiting_count, account.awaiting_points):
+            bad(
+                Disagreement(
+                    account.id,
+                    "waiting tickets match awaiting_count and awaiting_points",
+                    [account.awaiting_count, account.awaiting_points],
+                    list(waiting),
                 )
             )
         if ticket_sums[account.id]["deducted"] != account.deducted:

@@ -7,6 +7,7 @@ from .account_put_metadata_type_0 import AccountPutMetadataType0
 from .adjustment_create import AdjustmentCreate
 from .adjustment_result import AdjustmentResult
 from .allocation_out import AllocationOut
+from .awaiting_points import AwaitingPoints
 from .balance import Balance
 from .category import Category
 from .category_put import CategoryPut
@@ -72,6 +73,7 @@ from .sweep_result import SweepResult
 from .ticket import Ticket
 from .ticket_adjust import TicketAdjust
 from .ticket_create import TicketCreate
+from .ticket_create_when_insufficient import TicketCreateWhenInsufficient
 from .ticket_credit import TicketCredit
 from .ticket_detail import TicketDetail
 from .ticket_detail_status import TicketDetailStatus
@@ -98,6 +100,7 @@ __all__ = (
     "AdjustmentCreate",
     "AdjustmentResult",
     "AllocationOut",
+    "AwaitingPoints",
     "Balance",
     "Category",
     "CategoryPut",
@@ -163,6 +166,7 @@ __all__ = (
     "Ticket",
     "TicketAdjust",
     "TicketCreate",
+    "TicketCreateWhenInsufficient",
     "TicketCredit",
     "TicketDetail",
     "TicketDetailStatus",

@@ -8,6 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
+    from ..models.awaiting_points import AwaitingPoints
     from ..models.expiring_lot import ExpiringLot
 
 
@@ -22,6 +23,8 @@ class Balance:
         account_id (str): the account
         as_of (datetime.datetime): the instant these figures are for (UTC, RFC 3339)
         available (int): whole points spendable now
+        awaiting_points (AwaitingPoints): The account's tickets waiting for points (`awaiting_points`): they hold
+            nothing yet.
         deducted (int): whole points closed tickets took for good (charged minus returned)
         expiring (list[ExpiringLot]): lots whose available points expire within `POINTS_EXPIRING_WINDOW_DAYS` (default
             90), soonest first
@@ -31,6 +34,7 @@ class Balance:
     account_id: str
     as_of: datetime.datetime
     available: int
+    awaiting_points: AwaitingPoints
     deducted: int
     expiring: list[ExpiringLot]
     held: int
@@ -42,6 +46,8 @@ class Balance:
         as_of = self.as_of.isoformat()
 
         available = self.available
+
+        awaiting_points = self.awaiting_points.to_dict()
 
         deducted = self.deducted
 
@@ -59,6 +65,7 @@ class Balance:
                 "account_id": account_id,
                 "as_of": as_of,
                 "available": available,
+                "awaiting_points": awaiting_points,
                 "deducted": deducted,
                 "expiring": expiring,
                 "held": held,
@@ -69,6 +76,7 @@ class Balance:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.awaiting_points import AwaitingPoints  # noqa: PLC0415
         from ..models.expiring_lot import ExpiringLot  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -77,6 +85,8 @@ class Balance:
         as_of = datetime.datetime.fromisoformat(d.pop("as_of"))
 
         available = d.pop("available")
+
+        awaiting_points = AwaitingPoints.from_dict(d.pop("awaiting_points"))
 
         deducted = d.pop("deducted")
 
@@ -93,6 +103,7 @@ class Balance:
             account_id=account_id,
             as_of=as_of,
             available=available,
+            awaiting_points=awaiting_points,
             deducted=deducted,
             expiring=expiring,
             held=held,

@@ -3,6 +3,7 @@ from enum import StrEnum
 
 class HistoryEntryAction(StrEnum):
     ADJUSTED = "adjusted"
+    CAPTURED = "captured"
     CREDITED = "credited"
     OPENED = "opened"
     REFUNDED = "refunded"

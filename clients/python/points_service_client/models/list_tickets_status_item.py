@@ -2,6 +2,7 @@ from enum import StrEnum
 
 
 class ListTicketsStatusItem(StrEnum):
+    AWAITING_POINTS = "awaiting_points"
     OPEN = "open"
     REFUNDED = "refunded"
     RESOLVED = "resolved"

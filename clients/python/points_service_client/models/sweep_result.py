@@ -18,6 +18,7 @@ class SweepResult:
         expired_lots (int): lots whose expiry it wrote
         expired_points (int): whole points that expired
         expiry_notices (int): `lot.expiring_soon` events it sent
+        idle_tickets (int): `ticket.idle` events it sent
         purged_events (int): events older than the retention it deleted (0 for one account)
     """
 
@@ -25,6 +26,7 @@ class SweepResult:
     expired_lots: int
     expired_points: int
     expiry_notices: int
+    idle_tickets: int
     purged_events: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -37,6 +39,8 @@ class SweepResult:
 
         expiry_notices = self.expiry_notices
 
+        idle_tickets = self.idle_tickets
+
         purged_events = self.purged_events
 
         field_dict: dict[str, Any] = {}
@@ -47,6 +51,7 @@ class SweepResult:
                 "expired_lots": expired_lots,
                 "expired_points": expired_points,
                 "expiry_notices": expiry_notices,
+                "idle_tickets": idle_tickets,
                 "purged_events": purged_events,
             }
         )
@@ -64,6 +69,8 @@ class SweepResult:
 
         expiry_notices = d.pop("expiry_notices")
 
+        idle_tickets = d.pop("idle_tickets")
+
         purged_events = d.pop("purged_events")
 
         sweep_result = cls(
@@ -71,6 +78,7 @@ class SweepResult:
             expired_lots=expired_lots,
             expired_points=expired_points,
             expiry_notices=expiry_notices,
+            idle_tickets=idle_tickets,
             purged_events=purged_events,
         )
 

@@ -5,6 +5,7 @@ from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..models.ticket_create_when_insufficient import TicketCreateWhenInsufficient
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="TicketCreate")
@@ -24,6 +25,9 @@ class TicketCreate:
         quantity (int | None | Unset): formula categories only, and required there (at least the rule's `min_quantity`);
             omitted or null otherwise
         subject (None | str | Unset): a short description; omitted or null: none
+        when_insufficient (TicketCreateWhenInsufficient | Unset): when the account cannot pay now: `reject` (409
+            `insufficient-points`) or `wait` (202: the ticket is `awaiting_points`, holds nothing, and is captured when
+            points arrive, first come first served) Default: TicketCreateWhenInsufficient.REJECT.
     """
 
     category: str
@@ -31,6 +35,7 @@ class TicketCreate:
     estimated_points: int | None | Unset = UNSET
     quantity: int | None | Unset = UNSET
     subject: None | str | Unset = UNSET
+    when_insufficient: TicketCreateWhenInsufficient | Unset = TicketCreateWhenInsufficient.REJECT
 
     def to_dict(self) -> dict[str, Any]:
         category = self.category
@@ -55,6 +60,10 @@ class TicketCreate:
         else:
             subject = self.subject
 
+        when_insufficient: str | Unset = UNSET
+        if not isinstance(self.when_insufficient, Unset):
+            when_insufficient = self.when_insufficient.value
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -69,6 +78,8 @@ class TicketCreate:
             field_dict["quantity"] = quantity
         if subject is not UNSET:
             field_dict["subject"] = subject
+        if when_insufficient is not UNSET:
+            field_dict["when_insufficient"] = when_insufficient
 
         return field_dict
 
@@ -106,12 +117,20 @@ class TicketCreate:
 
         subject = _parse_subject(d.pop("subject", UNSET))
 
+        _when_insufficient = d.pop("when_insufficient", UNSET)
+        when_insufficient: TicketCreateWhenInsufficient | Unset
+        if isinstance(_when_insufficient, Unset):
+            when_insufficient = UNSET
+        else:
+            when_insufficient = TicketCreateWhenInsufficient(_when_insufficient)
+
         ticket_create = cls(
             category=category,
             external_ref=external_ref,
             estimated_points=estimated_points,
             quantity=quantity,
             subject=subject,
+            when_insufficient=when_insufficient,
         )
 
         return ticket_create

@@ -2,6 +2,7 @@ from enum import StrEnum
 
 
 class TicketDetailStatus(StrEnum):
+    AWAITING_POINTS = "awaiting_points"
     OPEN = "open"
     REFUNDED = "refunded"
     RESOLVED = "resolved"

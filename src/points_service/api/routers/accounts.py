@@ -180,7 +180,9 @@ async def get_statement(
         "modifications": _ledger_page(
             _ledger_scope(account_id, list(queries.MODIFICATION_KINDS)), statement.modifications
         ),
-        "in_progress": _tickets_page(_tickets_scope(account_id, ["open"], None), statement.in_progress),
+        "in_progress": _tickets_page(
+            _tickets_scope(account_id, ["awaiting_points", "open"], None), statement.in_progress
+        ),
         "closed": _tickets_page(_tickets_scope(account_id, ["refunded", "resolved"], None), statement.closed),
     }
 

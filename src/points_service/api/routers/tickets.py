@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import timedelta
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ...services import present, queries
 from ...services import tickets as commands
@@ -13,6 +14,7 @@ from ..deps import (
     ALL,
     HELPDESK,
     Principal,
+    allow,
     command_context,
     database,
     etag,
@@ -21,6 +23,8 @@ from ..deps import (
     on_ticket,
     ticket_account,
 )
+from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, instant, scope_of, text
+from ..problems import validation_problem
 from ..routing import DeferredJsonRoute
 from ..writes import KeyOrReplay, execute
 from .accounts import AccountId
@@ -43,9 +47,12 @@ def _present(response: Response, detail: commands.TicketView) -> dict[str, Any]:
 def _answer(status: int) -> Any:
     def answer(detail: commands.TicketView) -> tuple[int, dict[str, Any], dict[str, str]]:
         headers = etag(detail.ticket.version)
+        code = status
         if status == 201:
             headers["Location"] = f"/v1/tickets/{detail.ticket.id}"
-        return status, present.ticket_detail(detail.ticket, detail.allocations, detail.history), headers
+            if detail.ticket.status == "awaiting_points":
+                code = 202  # opened, waiting for points
+        return code, present.ticket_detail(detail.ticket, detail.allocations, detail.history), headers
 
     return answer
 
@@ -56,6 +63,9 @@ def _answer(status: int) -> Any:
     summary="Open a ticket, capturing its estimated points",
     status_code=201,
     response_model=schemas.TicketDetail,
+    responses={
+        202: {"model": schemas.TicketDetail, "description": "opened with `when_insufficient: wait`: waiting for points"}
+    },
 )
 async def open_ticket(
     request: Request,
@@ -68,7 +78,8 @@ async def open_ticket(
     order. The category's pricing rule decides the points: `estimated_points` is required for
     `range` (within it) and `upon_request`, optional for `from` (at least its minimum), absent or
     equal for `fixed` and `formula`; `quantity` is required for `formula` only. 409
-    `insufficient-points` carries `available` and `required`."""
+    `insufficient-points` carries `available` and `required`; with `when_insufficient: wait` the
+    ticket is opened anyway, `awaiting_points` (202), and captured when points arrive."""
     command = commands.OpenTicket(
         ctx=command_context(request, principal),
         account_id=account_id,
@@ -77,6 +88,7 @@ async def open_ticket(
         quantity=body.quantity,
         estimated_points=body.estimated_points,
         subject=body.subject,
+        wait=body.when_insufficient == "wait",
     )
     return await execute(request, key, command, present=_answer(201), model=schemas.TicketDetail)
 
@@ -207,3 +219,35 @@ async def credit_ticket(
         expected_version=expected,
     )
     return await execute(request, key, command, present=_answer(200), model=schemas.TicketDetail)
+
+
+IDLE_MIN, IDLE_MAX = timedelta(hours=1), timedelta(days=3 * 365 + 1)
+
+
+@router.get(
+    "/tickets",
+    operation_id="list_idle_tickets",
+    summary="Idle tickets, the longest idle first",
+    response_model=schemas.Page[schemas.Ticket],
+)
+async def list_idle_tickets(
+    request: Request,
+    principal: Annotated[Principal, Depends(allow(*HELPDESK))],
+    idle_for: Annotated[
+        timedelta,
+        Query(description="ISO 8601 duration, from `PT1H` to `P3Y` (1,096 days): no change for at least this long"),
+    ],
+    status: Annotated[Literal["open"], Query(description="open tickets (the only ones that can be idle)")] = "open",
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Open tickets of every account with no change (no history entry) for at least `idle_for`,
+    the longest idle first: what holds a customer's points while nobody works on it. The sweep
+    also sends `ticket.idle` once per idle period of `POINTS_IDLE_TICKET_DAYS`."""
+    if not IDLE_MIN <= idle_for <= IDLE_MAX:
+        raise validation_problem("#/query/idle_for", "must be a duration from 1 hour (PT1H) to 3 years (P3Y)")
+    before = request.app.state.clock.now() - idle_for
+    scope = scope_of("idle_tickets", status=status, idle_for=idle_for.total_seconds())
+    after = decode_cursor(cursor, scope, instant, text)
+    page = await database(request).read_single(queries.idle_tickets_page, before=before, after=after, limit=limit)
+    return {"items": [present.ticket(t) for t in page.items], "next_cursor": encode_cursor(scope, page.next_key)}

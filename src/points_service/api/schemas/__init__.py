@@ -55,7 +55,7 @@ from .endpoints import (
     WebhookEndpointWithSecret,
 )
 from .events import Event, EventTypeName
-from .ledger import Balance, ExpiringLot, LedgerEntry, PostingOut, Statement
+from .ledger import AwaitingPoints, Balance, ExpiringLot, LedgerEntry, PostingOut, Statement
 from .lots import (
     AdjustmentCreate,
     AdjustmentResult,
@@ -90,6 +90,7 @@ __all__ = [
     "AdjustmentResult",
     "AllocationOut",
     "Amount",
+    "AwaitingPoints",
     "Balance",
     "Category",
     "CategoryPut",

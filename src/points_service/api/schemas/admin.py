@@ -18,6 +18,7 @@ class SweepResult(BaseModel):
             "expired_points": 145,
             "accounts": ["cust-17", "cust-93"],
             "expiry_notices": 12,
+            "idle_tickets": 2,
             "purged_events": 0,
         }
     )
@@ -26,6 +27,7 @@ class SweepResult(BaseModel):
     expired_points: int = Field(description="whole points that expired")
     accounts: list[str] = Field(description="the accounts it wrote expiries for, by id")
     expiry_notices: int = Field(description="`lot.expiring_soon` events it sent")
+    idle_tickets: int = Field(description="`ticket.idle` events it sent")
     purged_events: int = Field(description="events older than the retention it deleted (0 for one account)")
 
 

@@ -17,6 +17,7 @@ _BALANCE = {
     "held": 25,
     "deducted": 10,
     "expiring": [_EXPIRING_L1],
+    "awaiting_points": {"count": 0, "points": 0},
     "as_of": _NOW,
 }
 
@@ -29,6 +30,15 @@ class ExpiringLot(BaseModel):
     lot_id: str = Field(description="the lot")
     points: int = Field(description="its available points, which expire at `expires_at`, in whole points")
     expires_at: datetime = Field(description="when they stop counting (UTC, RFC 3339)")
+
+
+class AwaitingPoints(BaseModel):
+    """The account's tickets waiting for points (`awaiting_points`): they hold nothing yet."""
+
+    model_config = _examples({"count": 1, "points": 40})
+
+    count: int = Field(description="how many tickets wait")
+    points: int = Field(description="whole points they wait for, in all")
 
 
 class Balance(BaseModel):
@@ -44,6 +54,10 @@ class Balance(BaseModel):
         description=(
             "lots whose available points expire within `POINTS_EXPIRING_WINDOW_DAYS` (default 90), soonest first"
         )
+    )
+    awaiting_points: AwaitingPoints = Field(
+        description="tickets opened with `when_insufficient: wait` that wait for points (captured first come, "
+        "first served when a lot arrives)"
     )
     as_of: datetime = Field(description="the instant these figures are for (UTC, RFC 3339)")
 
@@ -189,7 +203,9 @@ class Statement(BaseModel):
         "continued by `/ledger?view=modifications`"
     )
     in_progress: Page[Ticket] = Field(
-        description="open tickets with the points captured for each, newest first; continued by `/tickets?status=open`"
+        description="open tickets with the points captured for each, and tickets waiting for points (0 captured, "
+        "`estimated_points` what they wait for), newest first; continued by "
+        "`/tickets?status=open&status=awaiting_points`"
     )
     closed: Page[Ticket] = Field(
         description="resolved and refunded tickets with the points each took, newest first; "

@@ -207,6 +207,7 @@ class LicenseResult(BaseModel):
                 "held": 0,
                 "deducted": 0,
                 "expiring": [],
+                "awaiting_points": {"count": 0, "points": 0},
                 "as_of": _NOW,
             },
         },

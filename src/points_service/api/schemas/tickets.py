@@ -65,6 +65,11 @@ class TicketCreate(RequestBody):
     subject: Annotated[str, Field(strict=True, max_length=500, pattern=NO_NUL)] | None = Field(
         default=None, description="a short description; omitted or null: none"
     )
+    when_insufficient: Literal["reject", "wait"] = Field(
+        default="reject",
+        description="when the account cannot pay now: `reject` (409 `insufficient-points`) or `wait` (202: the "
+        "ticket is `awaiting_points`, holds nothing, and is captured when points arrive, first come first served)",
+    )
 
 
 class TicketAdjust(RequestBody):

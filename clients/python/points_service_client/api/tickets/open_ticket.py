@@ -43,6 +43,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_201
 
+    if response.status_code == 202:
+        response_202 = TicketDetail.from_dict(response.json())
+
+        return response_202
+
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
@@ -113,7 +118,8 @@ def sync_detailed(
     order. The category's pricing rule decides the points: `estimated_points` is required for
     `range` (within it) and `upon_request`, optional for `from` (at least its minimum), absent or
     equal for `fixed` and `formula`; `quantity` is required for `formula` only. 409
-    `insufficient-points` carries `available` and `required`.
+    `insufficient-points` carries `available` and `required`; with `when_insufficient: wait` the
+    ticket is opened anyway, `awaiting_points` (202), and captured when points arrive.
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -155,7 +161,8 @@ def sync(
     order. The category's pricing rule decides the points: `estimated_points` is required for
     `range` (within it) and `upon_request`, optional for `from` (at least its minimum), absent or
     equal for `fixed` and `formula`; `quantity` is required for `formula` only. 409
-    `insufficient-points` carries `available` and `required`.
+    `insufficient-points` carries `available` and `required`; with `when_insufficient: wait` the
+    ticket is opened anyway, `awaiting_points` (202), and captured when points arrive.
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -192,7 +199,8 @@ async def asyncio_detailed(
     order. The category's pricing rule decides the points: `estimated_points` is required for
     `range` (within it) and `upon_request`, optional for `from` (at least its minimum), absent or
     equal for `fixed` and `formula`; `quantity` is required for `formula` only. 409
-    `insufficient-points` carries `available` and `required`.
+    `insufficient-points` carries `available` and `required`; with `when_insufficient: wait` the
+    ticket is opened anyway, `awaiting_points` (202), and captured when points arrive.
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -232,7 +240,8 @@ async def asyncio(
     order. The category's pricing rule decides the points: `estimated_points` is required for
     `range` (within it) and `upon_request`, optional for `from` (at least its minimum), absent or
     equal for `fixed` and `formula`; `quantity` is required for `formula` only. 409
-    `insufficient-points` carries `available` and `required`.
+    `insufficient-points` carries `available` and `required`; with `when_insufficient: wait` the
+    ticket is opened anyway, `awaiting_points` (202), and captured when points arrive.
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
