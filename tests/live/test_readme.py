@@ -257,6 +257,10 @@ def test_the_walkthrough_runs_twice_on_one_database(readme: str, workdir: Path, 
         assert re.search(r'"type":"payment.succeeded","outcome":"applied",[^\n]*"replayed":true', run.output)
         assert re.search(r"^200 \{'id': 'evt_\w+', 'type': 'license.purchased', 'outcome': 'applied'", run.output, re.M)
         assert '{"ok": true' in run.output and re.search(r"^revoked viewer-", run.output, re.M)
+        # The ticket that waited for points: awaiting, then captured by the purchase.
+        waited = re.findall(r'"status": "(\w+)",\s*"captured_points": (\d+)', run.output)
+        assert ("awaiting_points", "0") in waited and waited.index(("awaiting_points", "0")) < len(waited) - 1
+        assert waited[waited.index(("awaiting_points", "0")) + 1][0] == "open", waited
 
         # Through the API: each run bought twice (through the API, through a webhook event) and
         # sent a license event; none of them was a no-op the second time.
