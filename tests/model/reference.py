@@ -65,6 +65,8 @@ class Piece:
 class Ticket:
     id: str
     status: str = "open"
+    waiting_for: int = 0  # awaiting_points: what it waits for
+    opened_at: datetime | None = None
     captured: int = 0
     charged: int = 0
     deducted: int = 0
@@ -94,7 +96,7 @@ class Model:
         return (
             sum(lot.states["available"] for lot in self.lots.values()),
             sum(t.captured for t in self.tickets.values() if t.status == "open"),
-            sum(t.charged - t.returned for t in self.tickets.values() if t.status != "open"),
+            sum(t.charged - t.returned for t in self.tickets.values() if t.status in ("resolved", "refunded")),
         )
 
     def spendable(self, now: datetime) -> list[Lot]:
@@ -118,6 +120,21 @@ class Model:
     def add_lot(self, lot: Lot, now: datetime) -> None:
         self.lots[lot.id] = lot
         self.expire(now)
+        self.points_arrived(now)
+
+    def points_arrived(self, now: datetime) -> None:
+        """Waiting tickets are captured in the order they were opened; the first that does not
+        fit stops the queue."""
+        waiting = sorted(
+            (t for t in self.tickets.values() if t.status == "awaiting_points"),
+            key=lambda t: (t.opened_at, t.id),
+        )
+        for ticket in waiting:
+            if ticket.waiting_for > sum(lot.states["available"] for lot in self.spendable(now)):
+                break
+            self._capture(ticket, ticket.waiting_for, now)
+            ticket.status = "open"
+            ticket.waiting_for = 0
 
     def write_off(self, points: int, now: datetime) -> None:
         try:
@@ -146,9 +163,14 @@ class Model:
             member.states["available"] = 0
 
     # -- tickets ---------------------------------------------------------------------------
-    def open(self, ticket_id: str, points: int, now: datetime) -> None:
-        ticket = Ticket(ticket_id)
-        self._capture(ticket, points, now)
+    def open(self, ticket_id: str, points: int, now: datetime, *, wait: bool = False) -> None:
+        ticket = Ticket(ticket_id, opened_at=now)
+        try:
+            self._capture(ticket, points, now)
+        except Refused:
+            if not wait:
+                raise
+            ticket.status, ticket.waiting_for = "awaiting_points", points
         self.tickets[ticket_id] = ticket
 
     def _capture(self, ticket: Ticket, points: int, now: datetime) -> None:
@@ -165,6 +187,10 @@ class Model:
         return ticket
 
     def adjust(self, ticket_id: str, points: int, now: datetime) -> None:
+        waiting = self.tickets[ticket_id]
+        if waiting.status == "awaiting_points":  # what it waits for
+            waiting.waiting_for = points
+            return
         ticket = self.check_open(ticket_id)
         delta = points - ticket.captured
         if delta > 0:
@@ -199,6 +225,8 @@ class Model:
             rest = ticket.deducted - ticket.returned
             self._give_back(ticket, rest, "deducted", vendor=vendor, now=now)
             ticket.returned += rest
+        elif ticket.status == "awaiting_points":  # it holds nothing
+            ticket.waiting_for = 0
         else:
             raise Refused(409, "invalid-state")
         ticket.status = "refunded"
@@ -245,7 +273,7 @@ class Model:
                 lot.states["available"] += n
         assert remaining == 0
 
-    def adopt_reissued(self, lots_from_api: list[dict[str, object]]) -> None:
+    def adopt_reissued(self, lots_from_api: list[dict[str, object]], now: datetime) -> None:
         """Match the `returned` lots the service created to the reissues the model expects."""
         known = set(self.lots)
         fresh = [lot for lot in lots_from_api if lot["id"] not in known and lot["source"] == "returned"]
@@ -271,4 +299,7 @@ class Model:
             self.lots[model_lot.id] = model_lot
         if by_origin:
             raise AssertionError(f"expected returned lots for {sorted(by_origin)} were not created")
+        if self.pending_reissues:  # new lots: points arrived (the service captured at once)
+            self.pending_reissues.clear()
+            self.points_arrived(now)
         self.pending_reissues.clear()

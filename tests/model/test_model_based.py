@@ -165,28 +165,30 @@ class LedgerMachine(RuleBasedStateMachine):
         if not negative:
             self.model.add_lot(self.lot_from(r.json()["lot"]), self.now())
 
-    @rule(points=st.integers(0, 150) | st.integers(151, 600))
-    def open_ticket(self, points: int) -> None:
+    @rule(points=st.integers(0, 150) | st.integers(151, 600), wait=st.booleans())
+    def open_ticket(self, points: int, wait: bool) -> None:
         body = {"external_ref": self.next("hd"), "category": "other", "estimated_points": points}
+        if wait:
+            body["when_insufficient"] = "wait"
         try:
             # The model is told the id after the service answers; a refusal changes nothing.
             self.model._take(points, self.now())
-            refused = None
+            refused, ok = None, (201,)
         except Refused as exc:
-            refused = exc
+            refused, ok = (None, (202,)) if wait else (exc, (201,))
         r = self.call("POST", f"/v1/accounts/{ACCOUNT}/tickets", "helpdesk", json=body)
-        self.expect(r, refused, (201,))
+        self.expect(r, refused, ok)
         if refused is None:
-            self.model.open(r.json()["id"], points, self.now())
+            self.model.open(r.json()["id"], points, self.now(), wait=wait)
 
     def _ticket(self, data: st.DataObject, statuses: tuple[str, ...]) -> str | None:
         candidates = sorted(t.id for t in self.model.tickets.values() if t.status in statuses)
         return data.draw(st.sampled_from(candidates)) if candidates else None
 
-    @precondition(lambda self: any(t.status == "open" for t in self.model.tickets.values()))
+    @precondition(lambda self: any(t.status in ("open", "awaiting_points") for t in self.model.tickets.values()))
     @rule(data=st.data(), points=st.integers(0, 400))
     def adjust_ticket(self, data: st.DataObject, points: int) -> None:
-        ticket_id = self._ticket(data, ("open",))
+        ticket_id = self._ticket(data, ("open", "awaiting_points"))
         refused = self._try(lambda: self.model.adjust(ticket_id, points, self.now()))
         r = self.call("POST", f"/v1/tickets/{ticket_id}/adjust", "helpdesk", json={"points": points, "reason": "work"})
         self.expect(r, refused)
@@ -194,7 +196,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.model.tickets))
     @rule(data=st.data(), points=st.none() | st.integers(0, 400))
     def resolve_ticket(self, data: st.DataObject, points: int | None) -> None:
-        ticket_id = self._ticket(data, ("open", "resolved", "refunded"))
+        ticket_id = self._ticket(data, ("open", "resolved", "refunded", "awaiting_points"))
         refused = self._try(lambda: self.model.resolve(ticket_id, points, self.now()))
         body = {} if points is None else {"points": points}
         r = self.call("POST", f"/v1/tickets/{ticket_id}/resolve", "helpdesk", json=body)
@@ -203,7 +205,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.model.tickets))
     @rule(data=st.data(), reason=st.sampled_from(["software_bug", "withdrawn", "duplicate", "other"]))
     def refund_ticket(self, data: st.DataObject, reason: str) -> None:
-        ticket_id = self._ticket(data, ("open", "resolved", "refunded"))
+        ticket_id = self._ticket(data, ("open", "resolved", "refunded", "awaiting_points"))
         refused = self._try(lambda: self.model.refund(ticket_id, reason, self.now()))
         r = self.call("POST", f"/v1/tickets/{ticket_id}/refund", "helpdesk", json={"reason": reason})
         self.expect(r, refused)
@@ -254,7 +256,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         self.model.expire(self.now())
         lots = self.call("GET", f"/v1/accounts/{ACCOUNT}/lots?include_empty=true&limit=500").json()["items"]
-        self.model.adopt_reissued(lots)
+        self.model.adopt_reissued(lots, self.now())
         self.model.expire(self.now())
         seen = {lot["id"]: lot for lot in lots}
         assert set(seen) == set(self.model.lots), (sorted(seen), sorted(self.model.lots))
