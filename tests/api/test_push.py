@@ -96,11 +96,38 @@ async def test_every_event_reaches_the_endpoints_that_want_it_once_signed_and_in
         await api.buy(account)
     r = await api.post("/v1/accounts/acme/adjustments", {"points": -5, "reason": "write-off"})
     assert r.status_code == 200, r.text
-    await run(dispatcher)
-    for _ in range(5):  # one in flight per endpoint: a round each
-        await run(dispatcher)
+    # the scripted scenario: a ticket opened, adjusted, resolved and refunded for a bug; an expiry;
+    # a revocation
+    ticket = await api.open("acme")
+    for action, body in (
+        ("adjust", {"points": 30, "reason": "more"}),
+        ("resolve", {}),
+        ("refund", {"reason": "software_bug"}),
+    ):
+        r = await api.post(f"/v1/tickets/{ticket['id']}/{action}", body, role="helpdesk")
+        assert r.status_code == 200, r.text
+    soon = (api.clock.now() + timedelta(hours=1)).isoformat()
+    r = await api.post("/v1/accounts/other/adjustments", {"points": 7, "reason": "trial", "expires_at": soon})
+    assert r.status_code == 201, r.text
+    api.clock.advance(timedelta(hours=2))
+    assert (await api.post("/v1/admin/expire")).json()["expired_lots"] == 1
+    bought = await api.buy("other")
+    r = await api.post(f"/v1/lots/{bought['lot']['id']}/revoke", {"reason": "charged back"}, role="billing")
+    assert r.status_code == 200, r.text
+    for _ in range(100):  # one in flight per endpoint: a round each, until nothing is left
+        if not await run(dispatcher):
+            break
     stored = events_in_db(api)
-    assert {"points.granted", "points.written_off"} <= {e.type for e in stored}
+    assert {
+        "points.granted",
+        "points.written_off",
+        "ticket.opened",
+        "ticket.adjusted",
+        "ticket.resolved",
+        "ticket.refunded",
+        "points.expired",
+        "points.revoked",
+    } <= {e.type for e in stored}
     got = verified(everything, all_ep["secret"])
     assert sorted(e["id"] for e in got) == sorted(e.id for e in stored)  # each once
     for account in ("acme", "other"):
