@@ -4,14 +4,17 @@ It runs beside the API in every process, on threads it owns, each transaction on
 its own from the engine (never on the event loop), and tells time by the clock it is given.
 Every round (every `interval` seconds, and `run_once` for tests):
 
-1. **Fan out.** Events not yet fanned out (`fanned_out = false`, the partial index
-   `ix_events_to_fan_out`) are claimed oldest first (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so
-   processes share them; SQLite: `BEGIN IMMEDIATE`, one writer), given one pending delivery per
+1. **Fan out.** An endpoint takes the events created from its creation on. Events not yet fanned
+   out (`fanned_out = false`, the partial index `ix_events_to_fan_out`) are claimed oldest first
+   (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so processes share them; SQLite: `BEGIN IMMEDIATE`, one
+   writer), given one pending delivery per
    enabled endpoint that wants them, and marked fanned out, in one transaction. A delivery is due
    at its event's time, so an endpoint's deliveries go out in event order (a retry may overtake).
+   With no endpoint at all nothing is written (the writers' lock is not touched); the events
+   older than every endpoint are marked in bulk, unseen.
 2. **Claim.** For each endpoint with a due delivery (`ix_webhook_deliveries_due`) and nothing in
-   flight from this process, its oldest due delivery whose lease is free is leased for `lease_for(timeout)`
-   and committed *before* it is sent: two processes never send the same delivery at once, and a
+   flight from this process, its oldest due delivery whose lease is free is leased (for
+   `lease_for(timeout)`) and committed *before* it is sent: two processes never send the same delivery at once, and a
    process that dies mid-send leaves a lease that expires, so the delivery is sent again.
 3. **Send** on the sender pool, one shared `httpx.Client` (`services.outbound`: vetted address,
    no redirects, bounded time and answer). At most one delivery per endpoint is in flight here,
@@ -71,6 +74,16 @@ DUE = and_(t.PENDING_DELIVERY, D.next_attempt_at <= bindparam("now"), LEASE_FREE
 TO_FAN_OUT = select(V.id, V.account_id, V.type, V.created_at).where(t.NOT_FANNED_OUT).order_by(V.created_at)
 ANY_TO_FAN_OUT = select(V.id).where(t.NOT_FANNED_OUT).limit(1)
 RECEIVERS = select(*(E[name] for name in Endpoint.__dataclass_fields__)).where(E.enabled.is_(True))
+OLDEST_ENDPOINT = select(func.min(E.created_at))
+# Events older than every endpoint: for nobody (an endpoint takes events from its creation on).
+_BEFORE = and_(t.NOT_FANNED_OUT, V.created_at < bindparam("horizon", type_=V.created_at.type))
+ANY_BEFORE = select(V.id).where(_BEFORE).limit(1)
+SKIP_BATCH = 10_000
+SKIP_BEFORE = (
+    update(t.events)
+    .where(V.id.in_(select(V.id).where(_BEFORE).order_by(V.created_at).limit(bindparam("chunk")).scalar_subquery()))
+    .values(fanned_out=True)
+)
 # Endpoints with due work (the oldest DUE_WINDOW due deliveries' endpoints, in the order of the
 # due index: no DISTINCT, which SQLite would answer by walking the primary key); then, per
 # endpoint, its oldest due delivery with what sending it takes.
@@ -206,10 +219,21 @@ class Dispatcher:
     # -- 1. fan out ------------------------------------------------------------------------------
 
     def fan_out(self) -> int:
-        """Queue the deliveries of the events not yet fanned out (a batch of them); how many events."""
+        """Queue the deliveries of the events not yet fanned out (a batch of them); how many events.
+
+        An endpoint takes the events created from its creation on. So while there is no endpoint,
+        nothing is written at all (the events wait, and the sweep purges them with the rest); once
+        there is one, the events older than every endpoint are marked fanned out in bulk, without a
+        look at each, before the newer ones are fanned out."""
         with self.engine.connect() as conn:
             if conn.execute(ANY_TO_FAN_OUT).first() is None:
                 return 0
+            oldest = conn.execute(OLDEST_ENDPOINT).scalar()
+            if oldest is None:  # no endpoint: no write, so no lock taken from the writers
+                return 0
+            if conn.execute(ANY_BEFORE, {"horizon": oldest}).first() is not None:
+                with self._transaction(conn):
+                    conn.execute(SKIP_BEFORE, {"horizon": oldest, "chunk": SKIP_BATCH})
             with self._transaction(conn):
                 stmt = TO_FAN_OUT.limit(FAN_OUT_BATCH)
                 if not self.is_sqlite:
@@ -232,7 +256,7 @@ class Dispatcher:
                     }
                     for event in events
                     for endpoint in endpoints
-                    if endpoint.receives(event.type, event.account_id)
+                    if event.created_at >= endpoint.created_at and endpoint.receives(event.type, event.account_id)
                 ]
                 if rows:  # a redelivery may have queued one already: kept as it is
                     dialect = sqlite if self.is_sqlite else postgresql
