@@ -57,6 +57,7 @@ def lease_for(timeout: float) -> timedelta:
     short enough that a delivery cut off by a crash goes out again soon."""
     return timedelta(seconds=2 * timeout + 5)
 
+
 FAN_OUT_BATCH = 500
 CLAIM_ENDPOINTS = 64
 
