@@ -26,6 +26,10 @@ class TicketAction(enum.StrEnum):
     RESOLVED = "resolved"
     REFUNDED = "refunded"
     CREDITED = "credited"
+    # A dispute's steps, in the ticket's history (rules: domain.disputes; no status change).
+    DISPUTED = "disputed"
+    DISPUTE_ACCEPTED = "dispute_accepted"
+    DISPUTE_REJECTED = "dispute_rejected"
 
 
 _ALLOWED: dict[TicketAction, frozenset[TicketStatus]] = {
