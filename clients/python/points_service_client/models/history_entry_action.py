@@ -4,6 +4,9 @@ from enum import StrEnum
 class HistoryEntryAction(StrEnum):
     ADJUSTED = "adjusted"
     CREDITED = "credited"
+    DISPUTED = "disputed"
+    DISPUTE_ACCEPTED = "dispute_accepted"
+    DISPUTE_REJECTED = "dispute_rejected"
     OPENED = "opened"
     REFUNDED = "refunded"
     RESOLVED = "resolved"
