@@ -187,6 +187,13 @@ ROLE_TABLE: dict[str, frozenset[str] | str] = {
     "resolve_ticket": HELPDESK,
     "refund_ticket": HELPDESK,
     "credit_ticket": HELPDESK,
+    # disputes (SPEC §6.3): opening one is the viewer's one write, on its own account's ticket
+    "open_dispute": HELPDESK | {"viewer"},
+    "accept_dispute": HELPDESK,
+    "reject_dispute": HELPDESK,
+    "list_disputes": HELPDESK,
+    "list_account_disputes": ANY,
+    "get_dispute": ANY,
     # operations
     "receive_billing_event": SIGNED,
     "run_expiry_sweep": ADMIN,
@@ -215,13 +222,13 @@ def allowed(op: Operation) -> frozenset[str]:
 # ================================================================================================
 
 # Path parameters the cases know how to fill: account_id → the account, ticket_id → one of its
-# tickets, lot_id → one of its lots, code → a catalogue code.
-OBJECT_PATH_PARAMS = {"account_id", "ticket_id", "lot_id"}
+# tickets, lot_id → one of its lots, dispute_id → one of its disputes (open), code → a catalogue code.
+OBJECT_PATH_PARAMS = {"account_id", "ticket_id", "lot_id", "dispute_id"}
 PATH_PARAMS = OBJECT_PATH_PARAMS | {"code"}
 # What a GET with {code} names (a PUT gets a new code each time: it creates the entry).
 CODES = {"quote_category": "store-problem"}
 # Which ticket a {ticket_id} operation needs (default: an open one).
-TICKET_STATE = {"credit_ticket": "resolved"}
+TICKET_STATE = {"credit_ticket": "resolved", "open_dispute": "resolved"}
 
 # Query parameters: "account" names an account (filled with B's id), "object" names an object of
 # an account (filled with B's value in the list attacks), "page" is pagination, "filter" narrows.
@@ -376,6 +383,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "resolve_ticket": {},
     "refund_ticket": {},
     "credit_ticket": {"#/points": 5},
+    "open_dispute": {},
+    "accept_dispute": {},
+    "reject_dispute": {},
     "receive_billing_event": {},  # built by `webhook_event` (a signed event, not a keyed body)
 }
 
@@ -434,6 +444,7 @@ class Scene:
     import_payment_id: str = ""
     ticket_ref: str = ""
     event_id: str = ""  # its newest event once arranged
+    dispute_id: str = ""  # open, on a resolved ticket of its own
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -476,6 +487,10 @@ async def arrange(api: Any, account_id: str, *, full: bool = True) -> Scene:
     )
     scene.open_ticket_id = opened["id"]
     scene.resolved_ticket_id = await new_ticket(api, account_id, "resolved")
+    if full:  # a closed dispute before the open one: the account's disputes have two pages
+        closed = await new_dispute(api, account_id)
+        await ok(await api.post(f"/v1/disputes/{closed}/reject", {"note": "no"}, role="helpdesk"))
+    scene.dispute_id = await new_dispute(api, account_id)
     newest = await ok(await api.get("/v1/events", params={"account_id": account_id, "limit": 1}))
     scene.event_id = newest["items"][0]["id"]
     return scene
@@ -489,6 +504,13 @@ async def new_ticket(api: Any, account_id: str, state: str) -> str:
     else:
         assert state == "open", state
     return str(ticket["id"])
+
+
+async def new_dispute(api: Any, account_id: str) -> str:
+    """An open dispute on a new resolved ticket of the account."""
+    ticket_id = await new_ticket(api, account_id, "resolved")
+    r = await api.post(f"/v1/tickets/{ticket_id}/disputes", {"reason": "charged too much"}, role="helpdesk")
+    return str((await ok(r))["id"])
 
 
 @dataclass
@@ -540,6 +562,8 @@ async def prepare(
                 values[name] = scene.lot_id
         elif name == "event_id":
             values[name] = scene.event_id
+        elif name == "dispute_id":
+            values[name] = await new_dispute(api, scene.account_id) if fresh else scene.dispute_id
         elif name == "code":
             if op.id in CODES:
                 values[name] = CODES[op.id]
@@ -559,7 +583,13 @@ async def prepare(
 
 # The account (name, metadata), its statement (balance, modifications, tickets in progress and
 # closed), its lots with the empty ones and its tickets: what a side effect would change.
-ACCOUNT_VIEWS = ("", "/statement?limit=500", "/lots?include_empty=true&limit=500", "/tickets?limit=500")
+ACCOUNT_VIEWS = (
+    "",
+    "/statement?limit=500",
+    "/lots?include_empty=true&limit=500",
+    "/tickets?limit=500",
+    "/disputes?limit=500",
+)
 GLOBAL_VIEWS = (
     "/v1/accounts?limit=500",
     "/v1/plans?include_inactive=true&limit=500",
@@ -698,7 +728,13 @@ OBJECT_OPS = [
     for op in KEYED
     if set(op.path_params) & OBJECT_PATH_PARAMS or any(QUERY_PARAMS.get(q) == "account" for q in op.query_params)
 ]
-GHOST = Scene("ghost-account", lot_id="lot_ghost", open_ticket_id="tkt_ghost", resolved_ticket_id="tkt_phantom")
+GHOST = Scene(
+    "ghost-account",
+    lot_id="lot_ghost",
+    open_ticket_id="tkt_ghost",
+    resolved_ticket_id="tkt_phantom",
+    dispute_id="dsp_ghost",
+)
 
 
 def account_query(op: Operation, account_id: str) -> dict[str, str]:
@@ -744,6 +780,7 @@ async def test_object_level_every_role_against_account_bs_objects(api, op: Opera
         b.lot_id: GHOST.lot_id,
         b.open_ticket_id: GHOST.open_ticket_id,
         b.resolved_ticket_id: GHOST.resolved_ticket_id,
+        b.dispute_id: GHOST.dispute_id,
     }
     for role in refused:
         status, slug = viewer_expectation(op) if role == "viewer" else (403, "forbidden")
