@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
-import pytest
 from sqlalchemy.engine import make_url
 
 from support.figures import figures
