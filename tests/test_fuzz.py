@@ -111,6 +111,7 @@ class Seeded:
     plans: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
+    disputes: list[str] = field(default_factory=list)
 
 
 def _ok(response: Any, *statuses: int) -> Any:
@@ -161,6 +162,9 @@ def seed(client: asgi.ASGIClient) -> Seeded:
         seeded.tickets.append(ticket["id"])
     _ok(client.post(f"/v1/tickets/{opened['HD-2']}/resolve", json={"note": "answered"}, headers=helpdesk), 200)
     _ok(client.post(f"/v1/tickets/{opened['HD-3']}/refund", json={"reason": "duplicate"}, headers=helpdesk), 200)
+    claim = {"reason": "too much", "points": 5}
+    dispute = _ok(client.post(f"/v1/tickets/{opened['HD-2']}/disputes", json=claim, headers=helpdesk), 201)
+    seeded.disputes.append(dispute["id"])
     event = {
         "type": "payment.succeeded",
         "data": {
@@ -345,6 +349,7 @@ def _known_ids(path: str) -> dict[str, list[str]]:
         "account_id": seeded.accounts,
         "ticket_id": seeded.tickets,
         "lot_id": seeded.lots,
+        "dispute_id": seeded.disputes,
         "code": _known_codes(path),
     }
 
@@ -507,7 +512,7 @@ def sign_webhook(case: Any) -> None:
 # request gets outside 2xx/401/403/404/409 still fails.
 _LISTS = ("list_plans", "list_categories", "list_license_products", "list_accounts", "list_ledger_entries",
           "list_lots", "list_tickets", "list_webhook_events", "list_events", "list_idle_tickets",
-          "list_webhook_endpoints", "list_webhook_deliveries")  # fmt: skip
+          "list_webhook_endpoints", "list_webhook_deliveries", "list_disputes", "list_account_disputes")  # fmt: skip
 _TICKET_WRITES = ("adjust_ticket", "resolve_ticket", "refund_ticket", "credit_ticket")
 _PRICED = ("open_ticket", "adjust_ticket", "resolve_ticket")
 # fmt: off
@@ -549,6 +554,9 @@ BODY_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
      r"estimated_points (is required: .*|must be (between|at least) .*)"),
     # §2 ticket states: a credit is 1 ≤ points ≤ deducted − returned, else 422 with max_points
     (("credit_ticket",), 422, "validation-error", "#/points", r"a credit must be between 1 and \d+ points"),
+    # §6.3 disputes: a claim, and an accepted credit, name at most what is left to return
+    (("open_dispute",), 422, "validation-error", "#/points", r"a claim must be between 1 and \d+ points"),
+    (("accept_dispute",), 422, "validation-error", "#/points", r"a credit must be between 1 and \d+ points"),
     # §1 numbers and time: every instant within years 1-9999 once in UTC
     (("create_purchase", "create_license", "create_import", "create_adjustment", "list_accounts", "list_events"), 422,
      "validation-error", "#/(query/)?[a-z_]+", r"must fall within the years 1 to 9999 once converted to UTC"),

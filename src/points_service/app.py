@@ -20,7 +20,7 @@ from .api.metrics import router as metrics_router
 from .api.observability import RequestObserver, configure_logging
 from .api.problems import install_problem_handlers, unexpected_error_response
 from .api.problems import router as problems_router
-from .api.routers import accounts, admin, catalogue, endpoints, events, grants, health, tickets, webhooks
+from .api.routers import accounts, admin, catalogue, disputes, endpoints, events, grants, health, tickets, webhooks
 from .domain.clock import Clock, SystemClock
 from .services.dispatch import Dispatcher, outbox_state
 from .services.housekeeping import periodic_sweep, policy_of, system_context
@@ -121,7 +121,8 @@ def create_app(
     # A request is matched against the routes one after another (FastAPI's router is a list), so
     # the routes most requests take come first: the ticket writes, then the account reads.
     routers = [
-        module.router for module in (tickets, accounts, grants, webhooks, events, catalogue, endpoints, admin, health)
+        module.router
+        for module in (tickets, accounts, grants, webhooks, events, catalogue, disputes, endpoints, admin, health)
     ]
     if settings.bench_routes:  # the ceiling: a route found at once, as the busiest routes are
         from .api.routers import bench

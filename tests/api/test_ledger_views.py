@@ -456,7 +456,11 @@ class TestStatement:
 
         assert [t["external_ref"] for t in st["in_progress"]["items"]] == ["T4"]
         more = await get_ok(
-            api, "/v1/accounts/acme/tickets", status=["open", "awaiting_points"], limit=1, cursor=st["in_progress"]["next_cursor"]
+            api,
+            "/v1/accounts/acme/tickets",
+            status=["open", "awaiting_points"],
+            limit=1,
+            cursor=st["in_progress"]["next_cursor"],
         )
         assert [t["external_ref"] for t in more["items"]] == ["T3"]
         assert more["next_cursor"] is None

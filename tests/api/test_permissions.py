@@ -50,7 +50,7 @@ class Endpoint:
 
     @property
     def names_account_object(self) -> bool:
-        return any(p in self.path for p in ("{account_id}", "{ticket_id}", "{lot_id}", "{event_id}"))
+        return any(p in self.path for p in ("{account_id}", "{ticket_id}", "{lot_id}", "{event_id}", "{dispute_id}"))
 
 
 ENDPOINTS: list[Endpoint] = [
@@ -123,6 +123,19 @@ ENDPOINTS: list[Endpoint] = [
         lambda: {"points": 5, "reason": "goodwill"},
         ticket="resolved",
     ),
+    # disputes (a viewer may open one on its own account's ticket: its one write)
+    Endpoint(
+        "POST",
+        "/v1/tickets/{ticket_id}/disputes",
+        HELPDESK | {"viewer"},
+        lambda: {"reason": "charged too much", "points": 5},
+        ticket="resolved",
+    ),
+    Endpoint("POST", "/v1/disputes/{dispute_id}/accept", HELPDESK, lambda: {"note": "agreed"}),
+    Endpoint("POST", "/v1/disputes/{dispute_id}/reject", HELPDESK, lambda: {"note": "the fix works"}),
+    Endpoint("GET", "/v1/disputes", HELPDESK),
+    Endpoint("GET", "/v1/disputes/{dispute_id}", ALL),
+    Endpoint("GET", "/v1/accounts/{account_id}/disputes", ALL),
     # operations
     Endpoint("POST", "/v1/admin/expire", ADMIN),
     Endpoint("GET", "/v1/admin/verify", ADMIN),
@@ -146,7 +159,8 @@ NOT_IN_MATRIX_PREFIXES = ("/v1/webhooks/",)  # signed, not keyed (docs/design.md
 
 @dataclass
 class Scene:
-    """One account with a purchased lot, an open ticket and a resolved ticket."""
+    """One account with a purchased lot, an open ticket, a resolved ticket, and an open dispute on a
+    third (resolved) ticket."""
 
     account_id: str
     lot_id: str
@@ -154,6 +168,7 @@ class Scene:
     resolved_ticket_id: str
     event_id: str  # the open ticket's `ticket.opened`
     endpoint_id: str  # a webhook endpoint taking every event
+    dispute_id: str  # open, on a ticket of its own
 
     def url(self, endpoint: Endpoint) -> str:
         ticket_id = self.resolved_ticket_id if endpoint.ticket == "resolved" else self.open_ticket_id
@@ -163,6 +178,7 @@ class Scene:
             ticket_id=ticket_id,
             event_id=self.event_id,
             endpoint_id=self.endpoint_id,
+            dispute_id=self.dispute_id,
             code=endpoint.code or f"test-{unique()}",
         ) + (f"?{endpoint.query}" if endpoint.query else "")
 
@@ -178,9 +194,17 @@ async def arrange(api: Any, account_id: str) -> Scene:
     (event_id,) = [e["id"] for e in r.json()["items"] if e["data"]["id"] == open_ticket["id"]]
     global REDELIVERED
     REDELIVERED = event_id
+    disputed = await api.open(account_id, "store-problem", ref=f"{account_id}-disputed")
+    r = await api.post(f"/v1/tickets/{disputed['id']}/resolve", {}, role="helpdesk")
+    assert r.status_code == 200, r.text
+    r = await api.post(f"/v1/tickets/{disputed['id']}/disputes", {"reason": "too much"}, role="helpdesk")
+    assert r.status_code == 201, r.text
+    dispute_id = r.json()["id"]
     r = await api.post("/v1/webhook-endpoints", {"url": "https://1.1.1.1/hooks", "event_types": ["*"]})
     assert r.status_code == 201, r.text
-    return Scene(account_id, bought["lot"]["id"], open_ticket["id"], resolved["id"], event_id, r.json()["id"])
+    return Scene(
+        account_id, bought["lot"]["id"], open_ticket["id"], resolved["id"], event_id, r.json()["id"], dispute_id
+    )
 
 
 async def call(api: Any, endpoint: Endpoint, role: str | None, scene: Scene, **kwargs: Any) -> httpx.Response:
@@ -328,7 +352,11 @@ class TestViewerScope:
 
     @pytest.mark.parametrize(
         "endpoint",
-        [pytest.param(e, id=e.id) for e in ENDPOINTS if e.path.startswith("/v1/tickets/") and e.method == "POST"],
+        [
+            pytest.param(e, id=e.id)
+            for e in ENDPOINTS
+            if e.path.startswith(("/v1/tickets/", "/v1/disputes/")) and e.method == "POST" and "viewer" not in e.roles
+        ],
     )
     async def test_viewer_changing_its_own_accounts_ticket_gets_403(self, api, endpoint: Endpoint):
         scene = await arrange(api, "acme")

@@ -46,7 +46,7 @@ def settings(database_url: str) -> Settings:
 
 LEDGER_TABLES = (
     "accounts", "lots", "tickets", "ledger_entries", "postings", "idempotency_keys", "events",
-    "webhook_deliveries", "webhook_attempts",
+    "webhook_deliveries", "webhook_attempts", "disputes",
 )  # fmt: skip
 _SKIP = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|SHOW|PRAGMA|SELECT 1\b)", re.IGNORECASE)
 
@@ -158,6 +158,15 @@ async def _scenario(api: Api, recorder: Recorder) -> set[str]:
         "credit_ticket", "POST", f"/v1/tickets/{tickets[1]}/credit", {"points": 5, "reason": "goodwill"}, "helpdesk"
     )
     await call("revoke_lot", "POST", f"/v1/lots/{lot['id']}/revoke", {"reason": "mistake"}, "billing")
+    claim = {"reason": "the fix did not hold", "points": 5}
+    first = await call("open_dispute", "POST", f"/v1/tickets/{tickets[0]}/disputes", claim, "viewer")
+    second = await call(
+        "open_dispute", "POST", f"/v1/tickets/{tickets[1]}/disputes", {"reason": "too much"}, "helpdesk"
+    )
+    await call("get_dispute", "GET", f"/v1/disputes/{first['id']}", role="viewer")
+    await call("accept_dispute", "POST", f"/v1/disputes/{first['id']}/accept", {"note": "agreed"}, "helpdesk")
+    await call("reject_dispute", "POST", f"/v1/disputes/{second['id']}/reject", {"note": "it works"}, "helpdesk")
+    await call("open_dispute", "POST", f"/v1/tickets/{tickets[1]}/disputes", {"reason": "again"}, "helpdesk")
     opened = (await call("list_events", "GET", "/v1/events", params={"type": "ticket.opened", "limit": 1}))["items"]
     await call("get_event", "GET", f"/v1/events/{opened[0]['id']}")
     await call("put_account", "PUT", "/v1/accounts/acme", {"low_balance_threshold": 10_000})
@@ -192,6 +201,10 @@ async def _scenario(api: Api, recorder: Recorder) -> set[str]:
         ("list_events", "/v1/events", {"account_id": "acme"}),
         ("list_events", "/v1/events", {"account_id": "acme", "type": "points.granted"}),
         ("list_events", "/v1/events", {"created_after": "2020-01-01T00:00:00Z"}),
+        ("list_disputes", "/v1/disputes", {}),
+        ("list_disputes", "/v1/disputes", {"status": "open"}),
+        ("list_disputes", "/v1/disputes", {"status": ["accepted", "rejected"]}),
+        ("list_account_disputes", "/v1/accounts/acme/disputes", {}),
     ):
         page = await call(operation, "GET", path, params={**filters, "limit": 1})
         if page["next_cursor"]:  # a second page adds its keyset condition

@@ -187,6 +187,13 @@ ROLE_TABLE: dict[str, frozenset[str] | str] = {
     "resolve_ticket": HELPDESK,
     "refund_ticket": HELPDESK,
     "credit_ticket": HELPDESK,
+    # disputes (SPEC §6.3): opening one is the viewer's one write, on its own account's ticket
+    "open_dispute": HELPDESK | {"viewer"},
+    "accept_dispute": HELPDESK,
+    "reject_dispute": HELPDESK,
+    "list_disputes": HELPDESK,
+    "list_account_disputes": ANY,
+    "get_dispute": ANY,
     # operations
     "receive_billing_event": SIGNED,
     "run_expiry_sweep": ADMIN,
@@ -226,13 +233,14 @@ def allowed(op: Operation) -> frozenset[str]:
 # ================================================================================================
 
 # Path parameters the cases know how to fill: account_id → the account, ticket_id → one of its
-# tickets, lot_id → one of its lots, code → a catalogue code.
-OBJECT_PATH_PARAMS = {"account_id", "ticket_id", "lot_id", "event_id"}
+# tickets, lot_id → one of its lots, dispute_id → one of its disputes (open), event_id → one of
+# its events, code → a catalogue code.
+OBJECT_PATH_PARAMS = {"account_id", "ticket_id", "lot_id", "dispute_id", "event_id"}
 PATH_PARAMS = OBJECT_PATH_PARAMS | {"code", "endpoint_id"}  # webhook endpoints: admin's, of no account
 # What a GET with {code} names (a PUT gets a new code each time: it creates the entry).
 CODES = {"quote_category": "store-problem"}
 # Which ticket a {ticket_id} operation needs (default: an open one).
-TICKET_STATE = {"credit_ticket": "resolved"}
+TICKET_STATE = {"credit_ticket": "resolved", "open_dispute": "resolved"}
 
 # Query parameters: "account" names an account (filled with B's id), "object" names an object of
 # an account (filled with B's value in the list attacks), "page" is pagination, "filter" narrows.
@@ -390,6 +398,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "resolve_ticket": {},
     "refund_ticket": {},
     "credit_ticket": {"#/points": 5},
+    "open_dispute": {},
+    "accept_dispute": {},
+    "reject_dispute": {},
     "receive_billing_event": {},  # built by `webhook_event` (a signed event, not a keyed body)
     # a public address that is never contacted (no dispatcher runs in these tests)
     "create_webhook_endpoint": {"#/url": "https://1.1.1.1/hooks", "#/event_types": ["*"]},
@@ -456,6 +467,7 @@ class Scene:
     ticket_ref: str = ""
     event_id: str = ""  # its newest event once arranged
     endpoint_id: str = ""  # a webhook endpoint taking every event
+    dispute_id: str = ""  # open, on a resolved ticket of its own
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -498,6 +510,10 @@ async def arrange(api: Any, account_id: str, *, full: bool = True) -> Scene:
     )
     scene.open_ticket_id = opened["id"]
     scene.resolved_ticket_id = await new_ticket(api, account_id, "resolved")
+    if full:  # a closed dispute before the open one: the account's disputes have two pages
+        closed = await new_dispute(api, account_id)
+        await ok(await api.post(f"/v1/disputes/{closed}/reject", {"note": "no"}, role="helpdesk"))
+    scene.dispute_id = await new_dispute(api, account_id)
     newest = await ok(await api.get("/v1/events", params={"account_id": account_id, "limit": 1}))
     scene.event_id = newest["items"][0]["id"]
     scene.endpoint_id = (await ok(await api.post("/v1/webhook-endpoints", ENDPOINT)))["id"]
@@ -512,6 +528,13 @@ async def new_ticket(api: Any, account_id: str, state: str) -> str:
     else:
         assert state == "open", state
     return str(ticket["id"])
+
+
+async def new_dispute(api: Any, account_id: str) -> str:
+    """An open dispute on a new resolved ticket of the account."""
+    ticket_id = await new_ticket(api, account_id, "resolved")
+    r = await api.post(f"/v1/tickets/{ticket_id}/disputes", {"reason": "charged too much"}, role="helpdesk")
+    return str((await ok(r))["id"])
 
 
 @dataclass
@@ -569,6 +592,8 @@ async def prepare(
                 values[name] = (await ok(r))["id"]
             else:
                 values[name] = scene.endpoint_id
+        elif name == "dispute_id":
+            values[name] = await new_dispute(api, scene.account_id) if fresh else scene.dispute_id
         elif name == "code":
             if op.id in CODES:
                 values[name] = CODES[op.id]
@@ -590,7 +615,13 @@ async def prepare(
 
 # The account (name, metadata), its statement (balance, modifications, tickets in progress and
 # closed), its lots with the empty ones and its tickets: what a side effect would change.
-ACCOUNT_VIEWS = ("", "/statement?limit=500", "/lots?include_empty=true&limit=500", "/tickets?limit=500")
+ACCOUNT_VIEWS = (
+    "",
+    "/statement?limit=500",
+    "/lots?include_empty=true&limit=500",
+    "/tickets?limit=500",
+    "/disputes?limit=500",
+)
 GLOBAL_VIEWS = (
     "/v1/accounts?limit=500",
     "/v1/plans?include_inactive=true&limit=500",
@@ -736,6 +767,7 @@ GHOST = Scene(
     resolved_ticket_id="tkt_phantom",
     event_id="evt_ghost",
     endpoint_id="we_ghost",
+    dispute_id="dsp_ghost",
 )
 
 
@@ -783,6 +815,7 @@ async def test_object_level_every_role_against_account_bs_objects(api, op: Opera
         b.open_ticket_id: GHOST.open_ticket_id,
         b.resolved_ticket_id: GHOST.resolved_ticket_id,
         b.event_id: GHOST.event_id,
+        b.dispute_id: GHOST.dispute_id,
     }
     for role in refused:
         status, slug = viewer_expectation(op) if role == "viewer" else (403, "forbidden")

@@ -18,7 +18,7 @@ from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Select
 
-from ..services import queries
+from ..services import dispute_log, queries
 from ..services.context import Context
 from ..services.keys import KEY_BY_HASH
 from ..services.uow import Database
@@ -230,6 +230,27 @@ def on_lot(*roles: str) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     return check
+
+
+def on_dispute(*roles: str) -> Callable[..., Awaitable[Principal]]:
+    """Access to the path's dispute: a viewer sees its own account's only (another's is 404, before
+    any 403). Its account, found here, is kept for the route (`dispute_account`): a decision then
+    locks it without looking it up again."""
+
+    async def check(request: Request, principal: Caller, dispute_id: Annotated[str, Path()]) -> Principal:
+        owner = None
+        if _could_exist(dispute_id):
+            owner = await owners(request).owner(request, dispute_log.DISPUTE_OWNER, dispute_id)
+        _check_scope(principal, owner, roles, "dispute", dispute_id)
+        request.state.dispute_account = owner
+        return principal
+
+    return check
+
+
+def dispute_account(request: Request) -> str:
+    """The account of the path's dispute, as `on_dispute` found it (a dispute never changes account)."""
+    return request.state.dispute_account  # type: ignore[no-any-return]  # request.state is untyped (set by on_dispute)
 
 
 def command_context(request: Request, principal: Principal) -> Context:

@@ -189,6 +189,31 @@ class TicketEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Dispute:
+    """A customer's claim against a resolved ticket's charge, and its outcome (`domain.disputes`)."""
+
+    TABLE: ClassVar[Table] = t.disputes
+    MUTABLE: ClassVar[tuple[str, ...]] = ("status", "points_credited", "resolution_note", "closed_at", "closed_by")
+
+    id: str
+    ticket_id: str
+    account_id: str
+    status: str
+    points_claimed: int | None
+    points_credited: int | None
+    reason: str
+    resolution_note: str | None
+    opened_at: datetime
+    opened_by: str
+    closed_at: datetime | None
+    closed_by: str | None
+
+    @property
+    def pk(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     """A ledger entry."""
 
@@ -402,6 +427,7 @@ RECORDS: tuple[type[Any], ...] = (
     Ticket,
     Allocation,
     TicketEvent,
+    Dispute,
     Entry,
     Posting,
     Event,

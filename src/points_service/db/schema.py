@@ -41,6 +41,7 @@ from sqlalchemy import (
     or_,
 )
 
+from ..domain.disputes import DisputeStatus
 from ..domain.events import EventType
 from ..domain.ledger import EntryKind
 from ..domain.lots import LotSource, LotState
@@ -61,6 +62,7 @@ LOT_SOURCES: tuple[str, ...] = tuple(source.value for source in LotSource)
 ENTRY_KINDS: tuple[str, ...] = tuple(kind.value for kind in EntryKind)
 TICKET_STATUSES: tuple[str, ...] = tuple(status.value for status in TicketStatus)
 EVENT_TYPES: tuple[str, ...] = tuple(kind.value for kind in EventType)
+DISPUTE_STATUSES: tuple[str, ...] = tuple(status.value for status in DisputeStatus)
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 ROLES = ("admin", "billing", "helpdesk", "viewer")
 BONUS_POLICIES = ("first_license", "every_license")
@@ -314,6 +316,43 @@ ticket_events = Table(
     Column("actor", String(80), nullable=False),
     _when("at"),
     UniqueConstraint("ticket_id", "version"),
+)
+
+# A customer's claim that a resolved ticket cost too much, and how it was decided. Its account is
+# the ticket's (kept here so an account's disputes read from one index range).
+disputes = Table(
+    "disputes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("ticket_id", String(32), ForeignKey("tickets.id"), nullable=False),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("points_claimed", BigInteger()),  # NULL: everything left to return
+    Column("points_credited", BigInteger()),  # set when accepted
+    Column("reason", String(500), nullable=False),
+    Column("resolution_note", String(2000)),
+    _when("opened_at"),
+    Column("opened_by", String(80), nullable=False),
+    _when("closed_at", nullable=True),
+    Column("closed_by", String(80)),
+    CheckConstraint(_in("status", DISPUTE_STATUSES), name="status"),
+    CheckConstraint("points_claimed > 0", name="points_claimed_positive"),
+    CheckConstraint("points_credited > 0", name="points_credited_positive"),
+    CheckConstraint("(status = 'accepted') = (points_credited IS NOT NULL)", name="credited_when_accepted"),
+    CheckConstraint("(status = 'open') = (closed_at IS NULL)", name="closed_at_when_closed"),
+    CheckConstraint("(status = 'open') = (closed_by IS NULL)", name="closed_by_when_closed"),
+    Index("ix_disputes_opened_at", "opened_at", "id"),  # the list, newest first
+    Index("ix_disputes_status_opened_at", "status", "opened_at", "id"),  # by status
+    Index("ix_disputes_account_opened_at", "account_id", "opened_at", "id"),  # one account's
+)
+# One open dispute per ticket, whatever the race: the database refuses a second.
+OPEN_DISPUTE = disputes.c.status == literal_column("'open'")
+Index(
+    "uq_disputes_open_ticket_id",
+    disputes.c.ticket_id,
+    unique=True,
+    sqlite_where=OPEN_DISPUTE,
+    postgresql_where=OPEN_DISPUTE,
 )
 
 ledger_entries = Table(

@@ -34,6 +34,10 @@ class TicketAction(enum.StrEnum):
     REFUNDED = "refunded"
     CREDITED = "credited"
     CAPTURED = "captured"  # a waiting ticket got its points
+    # A dispute's steps, in the ticket's history (rules: domain.disputes; no status change).
+    DISPUTED = "disputed"
+    DISPUTE_ACCEPTED = "dispute_accepted"
+    DISPUTE_REJECTED = "dispute_rejected"
 
 
 _ALLOWED: dict[TicketAction, frozenset[TicketStatus]] = {

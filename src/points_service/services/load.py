@@ -6,6 +6,7 @@ execution reuses SQLAlchemy's compiled form. A batch sends only the statements i
 | statement | when | what |
 |---|---|---|
 | accounts | the batch names accounts | the accounts and their lots; on PostgreSQL locked `FOR UPDATE` in id order |
+| disputes | dispute commands | by id, or a ticket's open one; read before the tickets, which include theirs |
 | tickets, history | ticket commands | the tickets with their allocations; their history |
 | waiting tickets | an account with tickets awaiting points | their ids (then read as tickets, above) |
 | lots by id / payment / import ref | refunds, revocations, purchases, imports | |
@@ -54,6 +55,7 @@ from ..db.records import (
     Allocation,
     ApiKey,
     Category,
+    Dispute,
     License,
     LicenseProduct,
     Lot,
@@ -128,6 +130,9 @@ LICENSES = (
     .select_from(t.licenses.outerjoin(t.lots, t.lots.c.id == t.licenses.c.lot_id))
     .where(or_(t.licenses.c.license_key.in_(_many("licenses")), t.licenses.c.account_id.in_(_many("licensed"))))
 )
+DISPUTES = SELECT[Dispute].where(t.disputes.c.id.in_(_many("disputes")))
+# Through the partial unique index of open disputes (its condition written as the index's).
+OPEN_DISPUTES = SELECT[Dispute].where(t.disputes.c.ticket_id.in_(_many("tickets")), t.OPEN_DISPUTE)
 WEBHOOK_EVENTS = SELECT[WebhookEvent].where(t.webhook_events.c.id.in_(_many("ids")))
 LOCK_WEBHOOK_EVENTS = WEBHOOK_EVENTS.order_by(t.webhook_events.c.id).with_for_update()
 RESPONSES = SELECT[StoredResponse].where(
@@ -193,6 +198,8 @@ def load(
     for account_lots in lots.values():
         for lot in account_lots:
             batch.load(lot)
+    if needs.disputes or needs.open_disputes:  # read under the accounts' locks, before their tickets
+        tickets = sorted({*tickets, *_load_disputes(conn, batch, needs)})
     waiting = sorted(a.id for a in found_accounts.values() if a.awaiting_count > 0)
     if waiting:  # a lot that arrives captures them: read with their history, like a command's tickets
         tickets = sorted({*tickets, *conn.execute(WAITING, {"accounts": waiting}).scalars()})
@@ -231,6 +238,23 @@ def _load_tickets(conn: Connection, batch: Batch, ids: list[str]) -> None:
             batch.absent(Ticket, ticket_id)
     for row in conn.execute(HISTORY, {"tickets": ids}):
         batch.load(TicketEvent(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+
+
+def _load_disputes(conn: Connection, batch: Batch, needs: Needs) -> set[str]:
+    """The disputes asked for by id, and the open dispute of each ticket asked for; the tickets
+    of the disputes found (a decision reads its ticket)."""
+    found: list[Dispute] = []
+    if needs.disputes:
+        found += [Dispute(*row) for row in conn.execute(DISPUTES, {"disputes": sorted(needs.disputes)})]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    if needs.open_disputes:
+        for ticket_id in needs.open_disputes:
+            batch.looked_up("open_dispute_of", ticket_id)
+        found += [Dispute(*row) for row in conn.execute(OPEN_DISPUTES, {"tickets": sorted(needs.open_disputes)})]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    for dispute in found:
+        batch.load(dispute)
+    for dispute_id in needs.disputes:
+        batch.absent(Dispute, dispute_id)
+    return {dispute.ticket_id for dispute in found}
 
 
 def _load_other_lots(conn: Connection, batch: Batch, needs: Needs) -> None:

@@ -175,3 +175,20 @@ def entry(row: r.Entry | PendingExpiry, postings: list[dict[str, Any]]) -> dict[
         "effective_at": row.effective_at,
         "pending": False,
     }
+
+
+def dispute(row: r.Dispute) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "ticket_id": row.ticket_id,
+        "account_id": row.account_id,
+        "status": row.status,
+        "points_claimed": row.points_claimed,
+        "points_credited": row.points_credited,
+        "reason": row.reason,
+        "resolution_note": row.resolution_note,
+        "opened_at": row.opened_at,
+        "opened_by": row.opened_by,
+        "closed_at": row.closed_at,
+        "closed_by": row.closed_by,
+    }

@@ -25,6 +25,7 @@ from ..db.records import (
     Allocation,
     ApiKey,
     Category,
+    Dispute,
     Entry,
     License,
     LicenseProduct,
@@ -64,6 +65,9 @@ UNIQUE: dict[str, tuple[type[Any], Callable[[Any], Any]]] = {
     "lot_by_import_ref": (Lot, lambda r: r.external_ref),
     "ticket_by_ref": (Ticket, lambda r: (r.account_id, r.external_ref)),
     "key_by_name": (ApiKey, lambda r: r.name),
+    # A ticket's open dispute, as loaded or created (a dispute closed since keeps its entry: read
+    # its newest version, `Scope.open_dispute`).
+    "open_dispute_of": (Dispute, lambda r: r.ticket_id if r.status == "open" else None),
 }
 _MULTI_OF = {cls: [(name, fn) for name, (c, fn) in MULTI.items() if c is cls] for cls, _ in MULTI.values()}
 _UNIQUE_OF = {cls: [(name, fn) for name, (c, fn) in UNIQUE.items() if c is cls] for cls, _ in UNIQUE.values()}
@@ -91,6 +95,8 @@ class Needs:
     key_names: set[str] = field(default_factory=set)  # API keys by name
     catalogue: bool = False  # reads plans, categories or license products (the cached catalogue)
     catalogue_rows: set[tuple[type[Any], str]] = field(default_factory=set)  # locked for a PUT
+    disputes: set[str] = field(default_factory=set)  # by id, with their tickets (as `tickets`)
+    open_disputes: set[str] = field(default_factory=set)  # tickets: the open dispute of each, if any
 
     def lock(self, *account_ids: str) -> Needs:
         self.accounts.update(account_ids)
@@ -244,6 +250,15 @@ class Scope:
     def history(self, ticket_id: str) -> list[TicketEvent]:
         found = [self.get(TicketEvent, pk) for pk in self.keys("history_of", ticket_id)]
         return sorted((e for e in found if e is not None), key=lambda e: e.version)
+
+    def dispute(self, dispute_id: str) -> Dispute | None:
+        return self.get(Dispute, dispute_id)
+
+    def open_dispute(self, ticket_id: str) -> Dispute | None:
+        """The ticket's open dispute, or None."""
+        pk = self.find("open_dispute_of", ticket_id)
+        dispute = None if pk is None else self.get(Dispute, pk)
+        return dispute if dispute is not None and dispute.status == "open" else None
 
     def ticket_id_by_ref(self, account_id: str, external_ref: str) -> str | None:
         return self.find("ticket_by_ref", (account_id, external_ref))  # type: ignore[no-any-return]  # a ticket's id

@@ -393,22 +393,24 @@ class CreditTicket(_TicketChange):
     def apply(self, tx: Scope) -> TicketView:
         writer, ticket = self._begin(tx)
         check_credit(self.points, deducted=ticket.deducted_points, returned=ticket.returned_points)
-        returned = give_back(
-            writer,
-            ticket,
-            self.points,
-            from_state="deducted",
-            reason=ReturnReason.CREDIT,
-            kind="return",
-            note=self.reason,
-        )
-        ticket = tx.update(
-            replace(
-                ticket,
-                returned_points=ticket.returned_points + self.points,
-                forfeited_points=ticket.forfeited_points + returned.forfeited,
-                version=ticket.version + 1,
-            )
-        )
-        _record(writer, ticket, TicketAction.CREDITED, self.points, self.reason)
+        ticket = credit(writer, ticket, self.points, self.reason)
         return _detail(tx, ticket.id)
+
+
+def credit(writer: AccountWriter, ticket: Ticket, points: int, reason: str) -> Ticket:
+    """Give back `points` (checked) of a resolved ticket under the return policy, as a `return`
+    entry with `reason`, and record it (`credited`, `ticket.credited`): what a credit does, also
+    when accepting a dispute does it (`services.disputes`)."""
+    returned = give_back(
+        writer, ticket, points, from_state="deducted", reason=ReturnReason.CREDIT, kind="return", note=reason
+    )
+    ticket = writer.tx.update(
+        replace(
+            ticket,
+            returned_points=ticket.returned_points + points,
+            forfeited_points=ticket.forfeited_points + returned.forfeited,
+            version=ticket.version + 1,
+        )
+    )
+    _record(writer, ticket, TicketAction.CREDITED, points, reason)
+    return ticket

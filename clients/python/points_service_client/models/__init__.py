@@ -13,6 +13,11 @@ from .category import Category
 from .category_put import CategoryPut
 from .delivery_attempt import DeliveryAttempt
 from .disagreement import Disagreement
+from .dispute import Dispute
+from .dispute_accept import DisputeAccept
+from .dispute_create import DisputeCreate
+from .dispute_reject import DisputeReject
+from .dispute_status import DisputeStatus
 from .entry_kind import EntryKind
 from .event import Event
 from .event_data import EventData
@@ -45,6 +50,7 @@ from .outcome import Outcome
 from .page_account import PageAccount
 from .page_category import PageCategory
 from .page_delivery_attempt import PageDeliveryAttempt
+from .page_dispute import PageDispute
 from .page_event import PageEvent
 from .page_expiring_account import PageExpiringAccount
 from .page_ledger_entry import PageLedgerEntry
@@ -106,6 +112,11 @@ __all__ = (
     "CategoryPut",
     "DeliveryAttempt",
     "Disagreement",
+    "Dispute",
+    "DisputeAccept",
+    "DisputeCreate",
+    "DisputeReject",
+    "DisputeStatus",
     "EntryKind",
     "Event",
     "EventData",
@@ -138,6 +149,7 @@ __all__ = (
     "PageAccount",
     "PageCategory",
     "PageDeliveryAttempt",
+    "PageDispute",
     "PageEvent",
     "PageExpiringAccount",
     "PageLedgerEntry",

@@ -45,6 +45,7 @@ from .common import (
     TicketStatusName,
     WholeNumber,
 )
+from .disputes import Dispute, DisputeAccept, DisputeCreate, DisputeReject, DisputeStatusName
 from .endpoints import (
     DeliveryAttempt,
     Redelivery,
@@ -98,6 +99,11 @@ __all__ = [
     "Currency",
     "DeliveryAttempt",
     "Disagreement",
+    "Dispute",
+    "DisputeAccept",
+    "DisputeCreate",
+    "DisputeReject",
+    "DisputeStatusName",
     "EntryKind",
     "Event",
     "EventTypeName",

@@ -1,0 +1,69 @@
+"""Reading disputes: newest first, all or by status (staff), or one account's; one by id.
+
+Every list reads index ranges only (`ix_disputes_*`): all disputes, one range per status (merged),
+or one account's; each range stops at a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Select, bindparam, select, tuple_
+
+from ..db import schema as t
+from ..db.records import SELECT, Dispute
+from .events import instant_text
+from .queries import Page, merge_ranges
+
+DISPUTE_BY_ID = SELECT[Dispute].where(t.disputes.c.id == bindparam("id"))
+# The account a dispute belongs to, for the access checks (a dispute never changes account).
+DISPUTE_OWNER = select(t.disputes.c.account_id).where(t.disputes.c.id == bindparam("ident"))
+
+
+@cache
+def _page_statement(statuses: int, by_account: bool, after: bool) -> Select[Any]:
+    """Disputes newest first, of any status (`statuses` 0) or of `statuses` statuses (`status_0`…)."""
+    c = t.disputes.c
+
+    def branch(status: str | None) -> Select[Any]:
+        stmt = SELECT[Dispute]
+        if by_account:
+            stmt = stmt.where(c.account_id == bindparam("account_id"))
+        if status is not None:
+            stmt = stmt.where(c.status == bindparam(status))
+        if after:
+            key = tuple_(bindparam("after_at", type_=c.opened_at.type), bindparam("after_id"))
+            stmt = stmt.where(tuple_(c.opened_at, c.id) < key)
+        return stmt.order_by(c.opened_at.desc(), c.id.desc()).limit(bindparam("limit"))
+
+    branches = [branch(f"status_{n}") for n in range(statuses)] if statuses else [branch(None)]
+    return merge_ranges(branches, "opened_at", "id")
+
+
+def disputes_page(
+    conn: Connection,
+    *,
+    statuses: Sequence[str] | None,
+    account_id: str | None,
+    after: list[Any] | None,
+    limit: int,
+) -> Page:
+    """A page of disputes newest first; `after`: the (opened_at text, id) of the previous page's last."""
+    params: dict[str, Any] = {"limit": limit + 1, "account_id": account_id}
+    for n, status in enumerate(statuses or ()):
+        params[f"status_{n}"] = status
+    if after is not None:
+        params["after_at"], params["after_id"] = datetime.fromisoformat(after[0]), after[1]
+    stmt = _page_statement(len(statuses or ()), account_id is not None, after is not None)
+    rows = [Dispute(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    items = rows[:limit]
+    next_key = [instant_text(items[-1].opened_at), items[-1].id] if len(rows) > limit and items else None
+    return Page(items, next_key)
+
+
+def dispute(conn: Connection, dispute_id: str) -> Dispute | None:
+    row = conn.execute(DISPUTE_BY_ID, {"id": dispute_id}).first()
+    return None if row is None else Dispute(*row)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
