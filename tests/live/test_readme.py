@@ -261,6 +261,8 @@ def test_the_walkthrough_runs_twice_on_one_database(readme: str, workdir: Path, 
         waited = re.findall(r'"status": "(\w+)",\s*"captured_points": (\d+)', run.output)
         assert ("awaiting_points", "0") in waited and waited.index(("awaiting_points", "0")) < len(waited) - 1
         assert waited[waited.index(("awaiting_points", "0")) + 1][0] == "open", waited
+        # The dispute on it, accepted: 50 points credited back.
+        assert re.search(r'"status": "accepted",\s*"points_credited": 50', run.output), run.output
 
         # Through the API: each run bought twice (through the API, through a webhook event) and
         # sent a license event; none of them was a no-op the second time.

@@ -79,7 +79,7 @@ def _record(
     reason: str | None,
     note: str | None = None,
     event: EventType | None = None,
-) -> None:
+) -> TicketView:
     """The ticket's history row for a change, and its event (`ticket.<action>` unless `event`
     says otherwise, with the ticket as the change's response shows it): the last step of every
     ticket command. The change also starts a new idle period (`changed_at`)."""
@@ -89,6 +89,7 @@ def _record(
     view = _detail(tx, ticket.id)
     kind = event or EventType(f"ticket.{action}")
     writer.emit(kind, present.ticket_detail(view.ticket, view.allocations, view.history))
+    return view
 
 
 def _waits(writer: AccountWriter, count: int, points: int) -> None:
@@ -187,10 +188,10 @@ class OpenTicket:
             # It holds nothing and waits its turn: captured when points arrive (`capture_waiting`).
             ticket = tx.update(replace(ticket, status=str(TicketStatus.AWAITING_POINTS), captured_points=0))
             _waits(writer, 1, points)
-            _record(writer, ticket, TicketAction.OPENED, 0, "awaiting points", event=EventType.TICKET_AWAITING_POINTS)
-            return _detail(tx, ticket.id)
-        _record(writer, ticket, TicketAction.OPENED, points, None)
-        return _detail(tx, ticket.id)
+            return _record(
+                writer, ticket, TicketAction.OPENED, 0, "awaiting points", event=EventType.TICKET_AWAITING_POINTS
+            )
+        return _record(writer, ticket, TicketAction.OPENED, points, None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -287,8 +288,7 @@ class AdjustTicket(_TicketChange):
                 version=ticket.version + 1,
             )
         )
-        _record(writer, ticket, TicketAction.ADJUSTED, self.points, self.reason)
-        return _detail(tx, ticket.id)
+        return _record(writer, ticket, TicketAction.ADJUSTED, self.points, self.reason)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -326,8 +326,7 @@ class ResolveTicket(_TicketChange):
                 version=ticket.version + 1,
             )
         )
-        _record(writer, ticket, TicketAction.RESOLVED, ticket.deducted_points, None, self.note)
-        return _detail(tx, ticket.id)
+        return _record(writer, ticket, TicketAction.RESOLVED, ticket.deducted_points, None, self.note)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -352,8 +351,7 @@ class RefundTicket(_TicketChange):
                     version=ticket.version + 1,
                 )
             )
-            _record(writer, ticket, TicketAction.REFUNDED, 0, self.reason, self.note)
-            return _detail(tx, ticket.id)
+            return _record(writer, ticket, TicketAction.REFUNDED, 0, self.reason, self.note)
         return_reason = ReturnReason(self.reason)
         from_state: Literal["held", "deducted"]
         if ticket.status == TicketStatus.OPEN:
@@ -377,8 +375,7 @@ class RefundTicket(_TicketChange):
                 version=ticket.version + 1,
             )
         )
-        _record(writer, ticket, TicketAction.REFUNDED, points, self.reason, self.note)
-        return _detail(tx, ticket.id)
+        return _record(writer, ticket, TicketAction.REFUNDED, points, self.reason, self.note)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -412,5 +409,4 @@ def credit(writer: AccountWriter, ticket: Ticket, points: int, reason: str) -> T
             version=ticket.version + 1,
         )
     )
-    _record(writer, ticket, TicketAction.CREDITED, points, reason)
-    return ticket
+    return _record(writer, ticket, TicketAction.CREDITED, points, reason).ticket
