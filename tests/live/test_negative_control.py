@@ -6,12 +6,12 @@ to uncover with the account lock removed.
 The service has two lines of defence against two transactions writing one account at once:
 
 1. `lock_account` reads the account row `FOR UPDATE`, so writers of one account queue up;
-2. the UNIQUE (account_id, seq) constraint on `ledger_entries`: unlocked writers read the same
-   `last_seq`, so all but one collide on the next `seq`, fail and are retried (and then see the
-   other's points gone).
+2. the UNIQUE (account_id, seq) constraints on `ledger_entries` and on `events`: unlocked
+   writers read the same `last_seq` (and `event_seq`), so all but one collide on the next `seq`,
+   fail and are retried (and then see the other's points gone).
 
-To show that scenario (a) detects a missing lock, the control database first drops constraint 2
-(`ALTER TABLE ledger_entries DROP CONSTRAINT uq_ledger_entries_account_id`), then:
+To show that scenario (a) detects a missing lock, the control database first drops the
+constraints of 2 (`uq_ledger_entries_account_id`, `uq_events_account_id`), then:
 
 * `test_without_the_account_lock_the_race_overdraws` serves it with four `unsafe_serve.py`
   processes, the real app with `lock_account` monkeypatched to read the account without
@@ -41,7 +41,10 @@ from pgtools import libpq_dsn
 from support.live import Live, open_race
 from support.servers import is_postgres, make_keys, run_cli, serve_argv
 
-DROP_SEQ_UNIQUE = "ALTER TABLE ledger_entries DROP CONSTRAINT uq_ledger_entries_account_id"
+DROP_SEQ_UNIQUE = (
+    "ALTER TABLE ledger_entries DROP CONSTRAINT uq_ledger_entries_account_id",
+    "ALTER TABLE events DROP CONSTRAINT uq_events_account_id",
+)
 
 
 @pytest.fixture
@@ -51,7 +54,8 @@ def control_db(database_url: str) -> tuple[str, dict[str, str]]:
         pytest.skip("negative control runs on PostgreSQL: SQLite serialises writers with BEGIN IMMEDIATE")
 
     with psycopg.connect(libpq_dsn(database_url), autocommit=True) as conn:
-        conn.execute(DROP_SEQ_UNIQUE)
+        for statement in DROP_SEQ_UNIQUE:
+            conn.execute(statement)
     return database_url, make_keys(database_url, "live")
 
 
