@@ -24,10 +24,11 @@ loses nothing (those expiries are written) and repeats nothing (their lots are n
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, and_, bindparam, or_, select
 
@@ -40,6 +41,7 @@ from .ledger import open_account_write
 from .state import Needs, Scope
 from .uow import Database
 
+K = TypeVar("K", bound=str | tuple[str, tuple[str, ...]])  # a chunk's unit of work: an account, or its tickets
 CHUNK = 500  # due lots whose accounts are read, then expired, at a time
 
 DUE_LOTS = (
@@ -219,65 +221,61 @@ async def sweep(
     return result
 
 
-async def _tell_idle(db: Database, ctx: Context, account_id: str | None, before: datetime) -> int:
-    told = 0
-    seen: set[str] = set()
-    while True:
-        found = await db.read(idle_tickets, before, account_id, CHUNK)
-        fresh = {owner: [i for i in ids if i not in seen] for owner, ids in found.items()}
-        fresh = {owner: ids for owner, ids in fresh.items() if ids}
-        if not fresh:
-            return told
-        outcomes = await asyncio.gather(
-            *(db.write(TellIdle(ctx=ctx, account_id=a, tickets=tuple(ids), before=before)) for a, ids in fresh.items()),
-            return_exceptions=True,
-        )
-        for ids, outcome in zip(fresh.values(), outcomes, strict=True):
-            seen.update(ids)  # told, or changed since: not read again by this sweep
+async def _in_chunks(
+    db: Database, read: Callable[[set[K]], Awaitable[list[K]]], command: Callable[[K], Any]
+) -> list[tuple[K, Any]]:
+    """Read a chunk of work (accounts, or an account's tickets) and queue one command for each, all
+    at once (they share batches), until a read finds nothing not done yet; the outcomes, but for
+    accounts that have gone. `read` is given what is done (its lots, notices or tickets are written
+    now, never read again by this sweep)."""
+    done: set[K] = set()
+    results: list[tuple[K, Any]] = []
+    while chunk := [key for key in await read(done) if key not in done]:
+        outcomes = await asyncio.gather(*(db.write(command(key)) for key in chunk), return_exceptions=True)
+        for key, outcome in zip(chunk, outcomes, strict=True):
+            done.add(key)
             if isinstance(outcome, NotFoundError):
                 continue
             if isinstance(outcome, BaseException):
                 raise outcome
-            told += outcome
+            results.append((key, outcome))
+    return results
+
+
+async def _tell_idle(db: Database, ctx: Context, account_id: str | None, before: datetime) -> int:
+    async def read(done: set[tuple[str, tuple[str, ...]]]) -> list[tuple[str, tuple[str, ...]]]:
+        seen = {ticket_id for _, ids in done for ticket_id in ids}  # told, or changed since
+        found = await db.read(idle_tickets, before, account_id, CHUNK)
+        fresh = ((owner, tuple(i for i in ids if i not in seen)) for owner, ids in found.items())
+        return [(owner, ids) for owner, ids in fresh if ids]
+
+    told = await _in_chunks(
+        db, read, lambda group: TellIdle(ctx=ctx, account_id=group[0], tickets=group[1], before=before)
+    )
+    return sum(n for _, n in told)
 
 
 async def _notify(db: Database, ctx: Context, account_id: str | None, notices: tuple[int, ...]) -> int:
     now = ctx.clock.now()
-    sent = 0
-    done: set[str] = set()
-    while chunk := [a for a in await db.read(notice_accounts, now, notices, account_id, CHUNK) if a not in done]:
-        outcomes = await asyncio.gather(
-            *(db.write(SendExpiryNotices(ctx=ctx, account_id=a, notices=notices)) for a in chunk),
-            return_exceptions=True,
-        )
-        for due_account, outcome in zip(chunk, outcomes, strict=True):
-            done.add(due_account)
-            if isinstance(outcome, NotFoundError):
-                continue
-            if isinstance(outcome, BaseException):
-                raise outcome
-            sent += outcome
-    return sent
+
+    async def read(_: set[str]) -> list[str]:
+        return await db.read(notice_accounts, now, notices, account_id, CHUNK)
+
+    sent = await _in_chunks(db, read, lambda a: SendExpiryNotices(ctx=ctx, account_id=a, notices=notices))
+    return sum(n for _, n in sent)
 
 
 async def _expire(db: Database, ctx: Context, account_id: str | None) -> SweepResult:
     now = ctx.clock.now()
+
+    async def read(_: set[str]) -> list[str]:
+        return await db.read(due_accounts, now, account_id, CHUNK)
+
     result = SweepResult()
-    done: set[str] = set()
-    while chunk := [a for a in await db.read(due_accounts, now, account_id, CHUNK) if a not in done]:
-        outcomes = await asyncio.gather(
-            *(db.write(ExpireAccount(ctx=ctx, account_id=a)) for a in chunk), return_exceptions=True
-        )
-        for due_account, outcome in zip(chunk, outcomes, strict=True):
-            done.add(due_account)  # its due lots are written now: never read again by this sweep
-            if isinstance(outcome, NotFoundError):
-                continue
-            if isinstance(outcome, BaseException):
-                raise outcome
-            lots, points = outcome
-            if lots:
-                result.expired_lots += lots
-                result.expired_points += points
-                result.accounts.append(due_account)
+    for due_account, (lots, points) in await _in_chunks(db, read, lambda a: ExpireAccount(ctx=ctx, account_id=a)):
+        if lots:
+            result.expired_lots += lots
+            result.expired_points += points
+            result.accounts.append(due_account)
     result.accounts.sort()
     return result
