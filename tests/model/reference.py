@@ -76,11 +76,23 @@ class Ticket:
 
 
 @dataclass
+class Dispute:
+    """A customer's claim that a resolved ticket cost too much: `open`, then `accepted` or `rejected`."""
+
+    id: str
+    ticket_id: str
+    claimed: int | None  # None: everything left to give back
+    status: str = "open"
+    credited: int | None = None
+
+
+@dataclass
 class Model:
     grace: timedelta = timedelta(days=30)
     lots: dict[str, Lot] = field(default_factory=dict)
     tickets: dict[str, Ticket] = field(default_factory=dict)
     licenses: int = 0
+    disputes: dict[str, Dispute] = field(default_factory=dict)
     pending_reissues: list[tuple[str, int, datetime]] = field(default_factory=list)
 
     # -- time ------------------------------------------------------------------------------
@@ -239,6 +251,52 @@ class Model:
             raise Refused(422, "validation-error")
         self._give_back(ticket, points, "deducted", vendor=True, now=now)
         ticket.returned += points
+
+    # -- disputes --------------------------------------------------------------------------
+    def check_dispute(self, ticket_id: str, points: int | None) -> None:
+        """Only a resolved ticket with points left to give back, one open dispute at a time, and a
+        claim of 1 to what is left. A claim below 1 is not even read."""
+        if points is not None and points < 1:
+            raise Refused(422, "validation-error")
+        ticket = self.tickets[ticket_id]
+        left = ticket.deducted - ticket.returned
+        if ticket.status != "resolved" or left <= 0:
+            raise Refused(409, "invalid-state")
+        if any(d.ticket_id == ticket_id and d.status == "open" for d in self.disputes.values()):
+            raise Refused(409, "conflict")
+        if points is not None and not 1 <= points <= left:
+            raise Refused(422, "validation-error")
+
+    def open_dispute(self, dispute_id: str, ticket_id: str, points: int | None) -> None:
+        self.check_dispute(ticket_id, points)
+        self.disputes[dispute_id] = Dispute(dispute_id, ticket_id, points)
+
+    def _decide(self, dispute_id: str) -> Dispute:
+        dispute = self.disputes[dispute_id]
+        if dispute.status != "open":
+            raise Refused(409, "invalid-state")
+        return dispute
+
+    def accept_dispute(self, dispute_id: str, points: int | None, now: datetime) -> None:
+        """A credit, the vendor's doing: the agent's figure, else the claim capped at what is left
+        now, else everything left. Nothing left (refunded or credited meanwhile): refused.
+        A figure below 1 is not even read."""
+        if points is not None and points < 1:
+            raise Refused(422, "validation-error")
+        dispute = self._decide(dispute_id)
+        ticket = self.tickets[dispute.ticket_id]
+        left = ticket.deducted - ticket.returned
+        if ticket.status != "resolved" or left <= 0:
+            raise Refused(409, "invalid-state")
+        if points is not None and not 1 <= points <= left:
+            raise Refused(422, "validation-error")
+        credit = points if points is not None else left if dispute.claimed is None else min(dispute.claimed, left)
+        self._give_back(ticket, credit, "deducted", vendor=True, now=now)
+        ticket.returned += credit
+        dispute.status, dispute.credited = "accepted", credit
+
+    def reject_dispute(self, dispute_id: str) -> None:
+        self._decide(dispute_id).status = "rejected"
 
     def _give_back(
         self, ticket: Ticket, points: int, state: str, *, vendor: bool, now: datetime, lowering: bool = False
