@@ -68,7 +68,9 @@ def upgrade() -> None:
         lots.update()
         .where(lots.c.id == sa.bindparam("lot_id"))
         .values(
-            unit_price=sa.bindparam("price"), unit_currency=sa.bindparam("currency"), basis_plan_code=sa.bindparam("plan")
+            unit_price=sa.bindparam("price"),
+            unit_currency=sa.bindparam("currency"),
+            basis_plan_code=sa.bindparam("plan"),
         )
     )
     # Lots bought or granted: from their own price. One pass, in pages by id.

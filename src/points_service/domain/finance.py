@@ -54,8 +54,8 @@ class Cell:
     revoked: int = 0
     written_off: int = 0
     closing: int = 0
-    recognized: dict[str, int] = field(default_factory=dict)
-    returned: dict[str, int] = field(default_factory=dict)
+    recognized: dict[str | None, int] = field(default_factory=dict)  # by category (None: no ticket)
+    returned: dict[str | None, int] = field(default_factory=dict)
 
     def check(self) -> None:
         moved = (
@@ -86,12 +86,16 @@ class Row:
         return not any(self.points.values()) and not any(self.minor.values())
 
 
+def _nulls_first(key: str | None) -> tuple[bool, str]:
+    return (key is not None, key or "")
+
+
 def _terms(cell: Cell) -> list[tuple[str, str | None, int]]:
     """(figure, category, points) in the order sequential rounding takes them."""
     return [
         ("granted", None, cell.granted),
-        *(("recognized", c, cell.recognized[c]) for c in sorted(cell.recognized)),
-        *(("returned", c, cell.returned[c]) for c in sorted(cell.returned)),
+        *(("recognized", c, cell.recognized[c]) for c in sorted(cell.recognized, key=_nulls_first)),
+        *(("returned", c, cell.returned[c]) for c in sorted(cell.returned, key=_nulls_first)),
         ("breakage", None, cell.breakage),
         ("revoked", None, cell.revoked),
         ("written_off", None, cell.written_off),
@@ -146,7 +150,7 @@ def report_rows(cells: Iterable[Cell], group_by: GroupBy | None) -> list[Row]:
                 row.points[figure] += part.points[figure]
                 row.minor[figure] += part.minor[figure]
     kept = [row for row in rows.values() if not row.empty]
-    return sorted(kept, key=lambda r: (r.currency, _key_of(r, group_by) is not None, _key_of(r, group_by) or ""))
+    return sorted(kept, key=lambda r: (r.currency, *_nulls_first(_key_of(r, group_by))))
 
 
 def _key_of(row: Row, group_by: GroupBy | None) -> str | None:
@@ -166,4 +170,3 @@ def identity_holds(row: Row) -> bool:
         figures["closing"] == figures["opening"] + sum(sign * figures[name] for name, sign in _SIGNS.items())
         for figures in (row.points, row.minor)
     )
-

@@ -1,0 +1,106 @@
+"""Finance reports (SPEC §6.2): the finance report, in JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from ...domain.clock import add_years
+from ...domain.finance import FIGURES, GroupBy, Row
+from ...domain.money import format_amount
+from ...services.reports import FinanceReport, finance_report
+from .. import schemas
+from ..deps import BILLING, Principal, allow, database
+from ..problems import validation_problem
+from ..routing import DeferredJsonRoute
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=DeferredJsonRoute)
+
+Billing = Annotated[Principal, Depends(allow(*BILLING))]
+MAX_YEARS = 10
+CSV = "text/csv"
+
+
+def check_period(from_: datetime, to: datetime, now: datetime) -> None:
+    """`from` ≤ `to` ≤ now, at most `MAX_YEARS` calendar years apart (else a 422 at the field)."""
+    if from_ > to:
+        raise validation_problem("#/query/from", "must not be after `to`")
+    if to > now:
+        raise validation_problem("#/query/to", "must not be in the future: a report covers what was recorded")
+    try:
+        too_far = to > add_years(from_, MAX_YEARS)
+    except ValueError:  # past the year 9999: nothing can be that far
+        too_far = False
+    if too_far:
+        raise validation_problem("#/query/to", f"the period may span at most {MAX_YEARS} years")
+
+
+def row_body(row: Row) -> dict[str, Any]:
+    return {
+        "currency": row.currency,
+        "account_id": row.account_id,
+        "plan": row.plan,
+        "category": row.category,
+        "points": dict(row.points),
+        "money": {figure: format_amount(row.minor[figure], row.currency) for figure in FIGURES},
+    }
+
+
+def report_csv(report: FinanceReport) -> str:
+    """One line per row: the currency, the group (when grouped), each figure in points, then in money."""
+    key = [report.group_by.value] if report.group_by else []
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["currency", *key, *(f"{f}_points" for f in FIGURES), *(f"{f}_amount" for f in FIGURES)])
+    for row in report.rows:
+        body = row_body(row)
+        group = [body[{"account": "account_id"}.get(k, k)] or "" for k in key]
+        writer.writerow([row.currency, *group, *body["points"].values(), *body["money"].values()])
+    return out.getvalue()
+
+
+def wants_csv(request: Request) -> bool:
+    """`Accept: text/csv` (any parameters; not with q=0) asks for CSV; anything else gets JSON."""
+    for part in request.headers.get("accept", "").split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if media.lower() == CSV and not any(
+            p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params
+        ):
+            return True
+    return False
+
+
+@router.get(
+    "/finance",
+    operation_id="finance_report",
+    summary="Points liability and its movements over a period, in points and money",
+    response_model=schemas.FinanceReport,
+    responses={200: {"content": {CSV: {"schema": {"type": "string"}}}}},
+)
+async def get_finance_report(
+    request: Request,
+    principal: Billing,
+    from_: Annotated[schemas.Instant, Query(alias="from", description="start of the period, included")],
+    to: Annotated[schemas.Instant, Query(description="end of the period, excluded; not in the future")],
+    group_by: Annotated[
+        schemas.GroupByName | None, Query(description="split the rows by account, plan or ticket category")
+    ] = None,
+) -> Any:
+    """Per currency: `opening` liability (points available or held just before `from`), `granted`,
+    `recognized` (deducted by resolutions: revenue), `returned` (given back after resolution),
+    `breakage` (expired), `revoked`, `written_off`, and `closing` liability just before `to`, with
+    `closing = opening + granted − recognized + returned − breakage − revoked − written_off`
+    exactly, in points and in money (points valued at their lot's `unit_price`). Entries count in
+    the period in which they were recorded (`created_at`), so a closed period's report never
+    changes; a backdated purchase counts when it was recorded. `Accept: text/csv` answers CSV.
+    `from` after `to`, `to` in the future or a period over 10 years is a 422."""
+    check_period(from_, to, request.app.state.clock.now())
+    by = GroupBy(group_by) if group_by else None
+    report = await database(request).read(finance_report, from_, to, by)
+    if wants_csv(request):
+        return Response(report_csv(report), media_type="text/csv; charset=utf-8")
+    return {"from": report.from_, "to": report.to, "group_by": group_by, "rows": [row_body(r) for r in report.rows]}
