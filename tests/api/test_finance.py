@@ -197,7 +197,7 @@ class TestFinanceReport:
         assert r.status_code == 200, r.text
         assert r.headers["content-type"].startswith("text/csv")
         (row,) = list(csv.DictReader(io.StringIO(r.text)))
-        assert row["currency"] == "USD" and row["account"] == "acme"
+        assert row["currency"] == "USD" and row["account_id"] == "acme"
         assert (row["granted_points"], row["recognized_amount"], row["closing_amount"]) == ("120", "14.27", "54.23")
 
 

@@ -24,6 +24,8 @@ so the identity holds whatever the ledger holds.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -32,7 +34,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, case, func, literal, select
 
 from ..db import schema as t
-from ..domain.finance import Cell, GroupBy, Row, report_rows
+from ..domain.finance import FIGURES, Cell, GroupBy, Row, report_rows
+from ..domain.money import format_amount
 
 _p, _e, _l, _k = t.postings, t.ledger_entries, t.lots, t.tickets
 _FROM = bindparam("from_", type_=_e.c.created_at.type)
@@ -134,3 +137,32 @@ def finance_cells(conn: Connection, from_: datetime, to: datetime) -> list[Cell]
 
 def finance_report(conn: Connection, from_: datetime, to: datetime, group_by: GroupBy | None) -> FinanceReport:
     return FinanceReport(from_, to, group_by, report_rows(finance_cells(conn, from_, to), group_by))
+
+
+def row_body(row: Row) -> dict[str, Any]:
+    """A row as the API and the CLI show it: money as decimal strings with the currency's digits."""
+    return {
+        "currency": row.currency,
+        "account_id": row.account_id,
+        "plan": row.plan,
+        "category": row.category,
+        "points": dict(row.points),
+        "money": {figure: format_amount(row.minor[figure], row.currency) for figure in FIGURES},
+    }
+
+
+CSV_GROUP_COLUMN = {GroupBy.ACCOUNT: "account_id", GroupBy.PLAN: "plan", GroupBy.CATEGORY: "category"}
+
+
+def finance_csv(report: FinanceReport) -> str:
+    """One line per row: the currency, the group (when grouped), each figure in points, then in money."""
+    key = [CSV_GROUP_COLUMN[report.group_by]] if report.group_by else []
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["currency", *key, *(f"{f}_points" for f in FIGURES), *(f"{f}_amount" for f in FIGURES)])
+    for row in report.rows:
+        body = row_body(row)
+        writer.writerow(
+            [row.currency, *(body[k] or "" for k in key), *body["points"].values(), *body["money"].values()]
+        )
+    return out.getvalue()

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from ...domain.clock import add_years
-from ...domain.finance import FIGURES, GroupBy, Row
-from ...domain.money import format_amount
-from ...services.reports import FinanceReport, finance_report
+from ...domain.finance import GroupBy, period_error
+from ...services.reports import finance_csv, finance_report, row_body
 from .. import schemas
 from ..deps import BILLING, Principal, allow, database
 from ..problems import validation_problem
@@ -21,46 +16,7 @@ from ..routing import DeferredJsonRoute
 router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=DeferredJsonRoute)
 
 Billing = Annotated[Principal, Depends(allow(*BILLING))]
-MAX_YEARS = 10
 CSV = "text/csv"
-
-
-def check_period(from_: datetime, to: datetime, now: datetime) -> None:
-    """`from` ≤ `to` ≤ now, at most `MAX_YEARS` calendar years apart (else a 422 at the field)."""
-    if from_ > to:
-        raise validation_problem("#/query/from", "must not be after `to`")
-    if to > now:
-        raise validation_problem("#/query/to", "must not be in the future: a report covers what was recorded")
-    try:
-        too_far = to > add_years(from_, MAX_YEARS)
-    except ValueError:  # past the year 9999: nothing can be that far
-        too_far = False
-    if too_far:
-        raise validation_problem("#/query/to", f"the period may span at most {MAX_YEARS} years")
-
-
-def row_body(row: Row) -> dict[str, Any]:
-    return {
-        "currency": row.currency,
-        "account_id": row.account_id,
-        "plan": row.plan,
-        "category": row.category,
-        "points": dict(row.points),
-        "money": {figure: format_amount(row.minor[figure], row.currency) for figure in FIGURES},
-    }
-
-
-def report_csv(report: FinanceReport) -> str:
-    """One line per row: the currency, the group (when grouped), each figure in points, then in money."""
-    key = [report.group_by.value] if report.group_by else []
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["currency", *key, *(f"{f}_points" for f in FIGURES), *(f"{f}_amount" for f in FIGURES)])
-    for row in report.rows:
-        body = row_body(row)
-        group = [body[{"account": "account_id"}.get(k, k)] or "" for k in key]
-        writer.writerow([row.currency, *group, *body["points"].values(), *body["money"].values()])
-    return out.getvalue()
 
 
 def wants_csv(request: Request) -> bool:
@@ -98,9 +54,11 @@ async def get_finance_report(
     the period in which they were recorded (`created_at`), so a closed period's report never
     changes; a backdated purchase counts when it was recorded. `Accept: text/csv` answers CSV.
     `from` after `to`, `to` in the future or a period over 10 years is a 422."""
-    check_period(from_, to, request.app.state.clock.now())
+    wrong = period_error(from_, to, request.app.state.clock.now())
+    if wrong is not None:
+        raise validation_problem(f"#/query/{wrong[0]}", wrong[1])
     by = GroupBy(group_by) if group_by else None
     report = await database(request).read(finance_report, from_, to, by)
     if wants_csv(request):
-        return Response(report_csv(report), media_type="text/csv; charset=utf-8")
+        return Response(finance_csv(report), media_type="text/csv; charset=utf-8")
     return {"from": report.from_, "to": report.to, "group_by": group_by, "rows": [row_body(r) for r in report.rows]}
