@@ -22,10 +22,10 @@ class FinanceReport:
     they were recorded, so a period's report never changes once `to` has passed.
 
         Attributes:
-            from_ (datetime.datetime): start of the period, included
+            from_ (datetime.datetime): start of the period, included (UTC, RFC 3339)
             group_by (FinanceReportGroupByType0 | None): how the rows are split; null: one row per currency
             rows (list[FinanceRow]): by currency, then by group (null first)
-            to (datetime.datetime): end of the period, excluded
+            to (datetime.datetime): end of the period, excluded (UTC, RFC 3339)
     """
 
     from_: datetime.datetime

@@ -17,6 +17,12 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=DeferredJ
 
 Billing = Annotated[Principal, Depends(allow(*BILLING))]
 CSV = "text/csv"
+CSV_EXAMPLE = (
+    "currency,opening_points,granted_points,recognized_points,returned_points,breakage_points,revoked_points,"
+    "written_off_points,closing_points,opening_amount,granted_amount,recognized_amount,returned_amount,"
+    "breakage_amount,revoked_amount,written_off_amount,closing_amount\r\n"
+    "USD,0,120,25,0,0,0,0,95,0.00,68.50,14.27,0.00,0.00,0.00,0.00,54.23\r\n"
+)
 
 
 def wants_csv(request: Request) -> bool:
@@ -35,7 +41,7 @@ def wants_csv(request: Request) -> bool:
     operation_id="finance_report",
     summary="Points liability and its movements over a period, in points and money",
     response_model=schemas.FinanceReport,
-    responses={200: {"content": {CSV: {"schema": {"type": "string"}}}}},
+    responses={200: {"content": {CSV: {"schema": {"type": "string"}, "example": CSV_EXAMPLE}}}},
 )
 async def get_finance_report(
     request: Request,

@@ -12,32 +12,6 @@ from .common import Amount, Currency, _examples
 GroupByName = Literal["account", "plan", "category"]
 
 
-class FinancePoints(BaseModel):
-    """The report's figures in whole points."""
-
-    opening: int = Field(description="available or held just before `from` (expired points excluded)")
-    granted: int = Field(description="arrived: purchases, license bonuses, imports, positive adjustments")
-    recognized: int = Field(description="deducted by resolved tickets: revenue")
-    returned: int = Field(description="given back after resolution (refunds, credits): reverses recognized revenue")
-    breakage: int = Field(description="expired while available")
-    revoked: int = Field(description="revoked because the payment was refunded or charged back")
-    written_off: int = Field(description="written off by negative adjustments")
-    closing: int = Field(description="available or held just before `to`")
-
-
-class FinanceMoney(BaseModel):
-    """The same figures valued at each point's lot `unit_price`, in the row's currency."""
-
-    opening: Amount
-    granted: Amount
-    recognized: Amount
-    returned: Amount
-    breakage: Amount
-    revoked: Amount
-    written_off: Amount
-    closing: Amount
-
-
 _ROW = {
     "currency": "USD",
     "account_id": None,
@@ -66,6 +40,36 @@ _ROW = {
 }
 
 
+class FinancePoints(BaseModel):
+    """The report's figures in whole points."""
+
+    model_config = _examples(_ROW["points"])  # type: ignore[arg-type]  # a dict literal's value
+
+    opening: int = Field(description="available or held just before `from` (expired points excluded)")
+    granted: int = Field(description="arrived: purchases, license bonuses, imports, positive adjustments")
+    recognized: int = Field(description="deducted by resolved tickets: revenue")
+    returned: int = Field(description="given back after resolution (refunds, credits): reverses recognized revenue")
+    breakage: int = Field(description="expired while available")
+    revoked: int = Field(description="revoked because the payment was refunded or charged back")
+    written_off: int = Field(description="written off by negative adjustments")
+    closing: int = Field(description="available or held just before `to`")
+
+
+class FinanceMoney(BaseModel):
+    """The same figures valued at each point's lot `unit_price`, in the row's currency."""
+
+    model_config = _examples(_ROW["money"])  # type: ignore[arg-type]  # a dict literal's value
+
+    opening: Amount
+    granted: Amount
+    recognized: Amount
+    returned: Amount
+    breakage: Amount
+    revoked: Amount
+    written_off: Amount
+    closing: Amount
+
+
 class FinanceRow(BaseModel):
     """One currency's figures, or one group's with `group_by`. By account and by plan each row keeps
     `closing = opening + granted − recognized + returned − breakage − revoked − written_off`; by
@@ -83,7 +87,7 @@ class FinanceRow(BaseModel):
     category: str | None = Field(
         description="the ticket category (`group_by=category`); null for everything but ticket figures"
     )
-    points: FinancePoints
+    points: FinancePoints = Field(description="the figures in whole points")
     money: FinanceMoney = Field(
         description="in minor units: each account's points at one plan and unit price are valued exactly, then "
         "rounded half to even term by term on the running total (docs/design.md), so the identity holds exactly"
@@ -96,9 +100,9 @@ class FinanceReport(BaseModel):
 
     model_config = _examples(
         {"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z", "group_by": None, "rows": [_ROW]}
-    ) | ConfigDict(populate_by_name=True)
+    ) | ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
-    from_: datetime = Field(alias="from", description="start of the period, included")
-    to: datetime = Field(description="end of the period, excluded")
+    from_: datetime = Field(alias="from", description="start of the period, included (UTC, RFC 3339)")
+    to: datetime = Field(description="end of the period, excluded (UTC, RFC 3339)")
     group_by: GroupByName | None = Field(description="how the rows are split; null: one row per currency")
     rows: list[FinanceRow] = Field(description="by currency, then by group (null first)")
