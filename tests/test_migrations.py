@@ -68,3 +68,56 @@ def test_models_and_migrations_agree(empty_url):
     upgrade(empty_url)
     _, diff, _ = _inspect(empty_url)
     assert diff == [], "the models differ from the migrations: write a migration"
+
+
+def test_0008_computes_the_cost_basis_of_existing_lots(empty_url):
+    """Lots recorded before 0008 get their unit price: purchases from the price paid, the rest zero,
+    a returned lot (even reissued twice) its origin's price and plan."""
+    upgrade(empty_url, "0007")
+    engine = create_engine(Settings(database_url=empty_url), connections=1)
+    now = "2026-01-15 12:00:00"
+    lot = (
+        "INSERT INTO lots (id, account_id, source, points, available, held, deducted, expired, revoked, "
+        "written_off, reissued, granted_at, created_at, plan_code, paid_minor, paid_currency, origin_lot_id) "
+        "VALUES (:id, 'acme', :source, :points, :points, 0, 0, 0, 0, 0, 0, :now, :now, :plan, :paid, :cur, :origin)"
+    )
+    rows = [
+        ("lot_a", "purchase", 120, "points-120", 6850, "USD", None),
+        ("lot_b", "license_bonus", 60, None, None, None, None),
+        ("lot_c", "returned", 5, None, None, None, "lot_a"),
+        ("lot_d", "returned", 3, None, None, None, "lot_c"),
+        ("lot_e", "purchase", 120, "points-120", 9800, "JPY", None),
+    ]
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, metadata, available, held, deducted, last_seq, created_at, updated_at) "
+                    "VALUES ('acme', '{}', 0, 0, 0, 0, :now, :now)"
+                ),
+                {"now": now},
+            )
+            for id_, source, points, plan, paid, cur, origin in rows:
+                conn.execute(
+                    text(lot),
+                    {"id": id_, "source": source, "points": points, "now": now, "plan": plan, "paid": paid}
+                    | {"cur": cur, "origin": origin},
+                )
+    finally:
+        engine.dispose()
+    upgrade(empty_url)
+    engine = create_engine(Settings(database_url=empty_url), connections=1)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT id, unit_price, unit_currency, basis_plan_code FROM lots ORDER BY id")
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in found] == [
+        ("lot_a", "0.5708333333", "USD", "points-120"),
+        ("lot_b", "0.0000000000", "USD", None),
+        ("lot_c", "0.5708333333", "USD", "points-120"),
+        ("lot_d", "0.5708333333", "USD", "points-120"),
+        ("lot_e", "81.6666666667", "JPY", "points-120"),
+    ]

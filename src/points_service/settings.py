@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .domain.money import CURRENCIES
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POINTS_", extra="ignore")
@@ -27,6 +29,11 @@ class Settings(BaseSettings):
         ),
     )
     expiring_window_days: int = Field(default=90, ge=0, le=3650)
+    currency: str = Field(
+        default="USD",
+        description="ISO 4217 currency in which lots bought with nothing (license bonuses, adjustments, imports) "
+        "are valued, at zero; set it before the first grant",
+    )
     problem_base_uri: str = Field(default="/problems/")
     auth_cache_seconds: float = Field(
         default=1.0, ge=0, le=1, description="how long a looked-up API key is trusted in memory (≤ 1 s)"
@@ -125,6 +132,13 @@ class Settings(BaseSettings):
     @property
     def expiry_notices(self) -> tuple[int, ...]:
         return tuple(sorted({int(n) for n in self.expiry_notice_days.replace(",", " ").split()}, reverse=True))
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if value not in CURRENCIES:
+            raise ValueError("must be an ISO 4217 currency code with minor units, like USD")
+        return value
 
     @field_validator("return_grace", "sweep_interval")
     @classmethod

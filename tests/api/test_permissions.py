@@ -140,6 +140,8 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("POST", "/v1/admin/expire", ADMIN),
     Endpoint("GET", "/v1/admin/verify", ADMIN),
     Endpoint("GET", "/v1/admin/webhook-events", ADMIN),
+    # finance
+    Endpoint("GET", "/v1/reports/finance", BILLING, query="from=2026-01-01T00:00:00Z&to=2026-01-15T00:00:00Z"),
     # outgoing events
     Endpoint("GET", "/v1/events", ALL),
     Endpoint("GET", "/v1/events/{event_id}", ALL),

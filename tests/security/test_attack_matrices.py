@@ -213,6 +213,8 @@ ROLE_TABLE: dict[str, frozenset[str] | str] = {
     "redeliver_webhook_event": ADMIN,
     # ticket workflow (SPEC §6.3)
     "list_idle_tickets": HELPDESK,
+    # finance (SPEC §6.2)
+    "finance_report": BILLING,
     "healthz": NO_AUTH,
     "readyz": NO_AUTH,
 }
@@ -260,9 +262,15 @@ QUERY_PARAMS = {
     "type": "filter",
     "created_after": "filter",
     "idle_for": "filter",
+    "from": "filter",
+    "to": "filter",
+    "group_by": "filter",
 }
 # Query parameters an operation requires, and a value that succeeds.
-REQUIRED_QUERY = {"list_idle_tickets": {"idle_for": "PT1H"}}
+REQUIRED_QUERY = {
+    "list_idle_tickets": {"idle_for": "PT1H"},
+    "finance_report": {"from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
+}
 # What an "object" query parameter is filled with: the Scene attribute holding the account's value.
 QUERY_OBJECT_VALUES = {"external_ref": "ticket_ref"}
 HEADER_PARAMS = {"idempotency-key", "if-match", "webhook-id", "webhook-timestamp", "webhook-signature"}

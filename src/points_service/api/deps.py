@@ -261,6 +261,7 @@ def command_context(request: Request, principal: Principal) -> Context:
         clock=state.clock,
         return_grace=state.settings.return_grace,
         expiring_window=timedelta(days=state.settings.expiring_window_days),
+        currency=state.settings.currency,
     )
 
 

@@ -88,6 +88,9 @@ class Lot:
     reason: str | None
     created_at: datetime
     notice_days: int | None
+    unit_price: str  # decimal text: `domain.money.unit_price`
+    unit_currency: str
+    basis_plan_code: str | None
 
     @property
     def pk(self) -> str:

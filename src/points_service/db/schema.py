@@ -195,6 +195,11 @@ lots = Table(
     Column("reason", String(500)),
     _when("created_at"),
     Column("notice_days", Integer()),  # the smallest lot.expiring_soon notice sent (days), NULL: none
+    # Cost basis: what one point cost (decimal text, `UNIT_PRICE_PLACES` places; zero when nothing was
+    # paid) and in which currency; a returned lot keeps its origin's, and its plan (`basis_plan_code`).
+    Column("unit_price", String(40), nullable=False),
+    Column("unit_currency", String(3), nullable=False),
+    Column("basis_plan_code", String(64)),
     CheckConstraint(_in("source", LOT_SOURCES), name="source"),
     CheckConstraint("points > 0", name="points_positive"),
     *(CheckConstraint(f"{state} >= 0", name=f"{state}_not_negative") for state in LOT_STATES),

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from ..domain.clock import Clock
 
+DEFAULT_CURRENCY = "USD"
+
 
 @dataclass(frozen=True)
 class Context:
@@ -15,6 +17,7 @@ class Context:
     clock: Clock
     return_grace: timedelta
     expiring_window: timedelta = timedelta(days=90)
+    currency: str = DEFAULT_CURRENCY  # lots bought with nothing are valued at zero in it (POINTS_CURRENCY)
 
     @property
     def is_admin(self) -> bool:

@@ -61,6 +61,7 @@ def system_context(settings: Settings, clock: Clock) -> Context:
         clock=clock,
         return_grace=settings.return_grace,
         expiring_window=timedelta(days=settings.expiring_window_days),
+        currency=settings.currency,
     )
 
 

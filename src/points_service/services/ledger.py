@@ -20,9 +20,10 @@ from ..domain.errors import NotFoundError
 from ..domain.events import EventType, crossing
 from ..domain.ledger import EntryKind
 from ..domain.lots import LotState
+from ..domain.money import format_unit_price, unit_price
 from . import present
 from .balance import BalanceView, balance_at
-from .context import Context
+from .context import DEFAULT_CURRENCY, Context
 from .events import emit
 from .state import Scope
 
@@ -68,6 +69,11 @@ def new_lot(account_id: str, source: str, *, granted_at: datetime, now: datetime
         "reason": None,
         "created_at": now,
         "notice_days": None,
+        # the cost basis: set by `AccountWriter.add_lot` from the points and the price paid, or
+        # passed in (a returned lot carries its origin's)
+        "unit_price": None,
+        "unit_currency": None,
+        "basis_plan_code": None,
     }
     values.update(fields)
     return Lot(**values)
@@ -85,6 +91,7 @@ class AccountWriter:
         actor: str,
         return_grace: timedelta,
         window: timedelta = timedelta(days=90),
+        currency: str = DEFAULT_CURRENCY,
     ) -> None:
         if account_id not in tx.batch.locked:
             raise AssertionError(f"account {account_id!r} is not locked by this batch")
@@ -94,6 +101,7 @@ class AccountWriter:
         self.actor = actor
         self.return_grace = return_grace
         self.window = window  # of the balance's `expiring` points, in balance events
+        self.currency = currency  # of the zero unit price of lots bought with nothing
         self.expiries: list[Entry] = []  # written by persist_due_expiries
 
     @property
@@ -230,7 +238,16 @@ class AccountWriter:
         self.tx.update(self.account)
 
     def add_lot(self, lot: Lot, points: int, kind: str, *, reason: str | None = None) -> Lot:
-        """Create the lot with its entry, and expire it at once if it arrives already expired."""
+        """Create the lot with its entry, and expire it at once if it arrives already expired.
+
+        Its cost basis is set here: the price paid divided by the points (zero when nothing was paid)."""
+        currency = lot.paid_currency or self.currency
+        lot = replace(
+            lot,
+            unit_price=format_unit_price(unit_price(lot.paid_minor, currency, points)),
+            unit_currency=currency,
+            basis_plan_code=lot.plan_code,
+        )
         self.tx.insert(lot)
         self.post(kind, [Move(lot.id, None, "available", points)], reason=reason, effective_at=lot.granted_at)
         if is_expired(lot.expires_at, self.now):
@@ -276,7 +293,13 @@ def open_account_write(tx: Scope, ctx: Context, account_id: str) -> AccountWrite
     if account.ledger_at is not None and now < account.ledger_at:
         now = account.ledger_at  # an account's entries never go back in time
     writer = AccountWriter(
-        tx, account_id, now=now, actor=ctx.actor, return_grace=ctx.return_grace, window=ctx.expiring_window
+        tx,
+        account_id,
+        now=now,
+        actor=ctx.actor,
+        return_grace=ctx.return_grace,
+        window=ctx.expiring_window,
+        currency=ctx.currency,
     )
     writer.persist_due_expiries()
     return writer

@@ -56,6 +56,7 @@ def lot(row: r.Lot, now: datetime) -> dict[str, Any]:
         "license_key": row.license_key,
         "external_ref": row.external_ref,
         "origin_lot_id": row.origin_lot_id,
+        "unit_price": {"amount": row.unit_price, "currency": row.unit_currency},
     }
 
 

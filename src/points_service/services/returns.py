@@ -73,6 +73,9 @@ def give_back(
                         now=now,
                         expires_at=now + writer.return_grace,
                         origin_lot_id=lot.id,
+                        unit_price=lot.unit_price,  # reissued points keep their cost basis
+                        unit_currency=lot.unit_currency,
+                        basis_plan_code=lot.basis_plan_code,
                     )
                 ).id
             moves += [Move(lot.id, from_state, "reissued", n), Move(fresh, None, "available", n)]

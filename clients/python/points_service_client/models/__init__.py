@@ -24,6 +24,13 @@ from .event_data import EventData
 from .event_type import EventType
 from .expiring_account import ExpiringAccount
 from .expiring_lot import ExpiringLot
+from .finance_money import FinanceMoney
+from .finance_points import FinancePoints
+from .finance_report import FinanceReport
+from .finance_report_group_by import FinanceReportGroupBy
+from .finance_report_group_by_type_0 import FinanceReportGroupByType0
+from .finance_row import FinanceRow
+from .finance_row_currency import FinanceRowCurrency
 from .fixed_pricing import FixedPricing
 from .formula_pricing import FormulaPricing
 from .from_pricing import FromPricing
@@ -87,6 +94,8 @@ from .ticket_refund import TicketRefund
 from .ticket_refund_reason import TicketRefundReason
 from .ticket_resolve import TicketResolve
 from .ticket_status import TicketStatus
+from .unit_price import UnitPrice
+from .unit_price_currency import UnitPriceCurrency
 from .upon_request_pricing import UponRequestPricing
 from .verify_report import VerifyReport
 from .webhook_ack import WebhookAck
@@ -123,6 +132,13 @@ __all__ = (
     "EventType",
     "ExpiringAccount",
     "ExpiringLot",
+    "FinanceMoney",
+    "FinancePoints",
+    "FinanceReport",
+    "FinanceReportGroupBy",
+    "FinanceReportGroupByType0",
+    "FinanceRow",
+    "FinanceRowCurrency",
     "FixedPricing",
     "FormulaPricing",
     "FromPricing",
@@ -186,6 +202,8 @@ __all__ = (
     "TicketRefundReason",
     "TicketResolve",
     "TicketStatus",
+    "UnitPrice",
+    "UnitPriceCurrency",
     "UponRequestPricing",
     "VerifyReport",
     "WebhookAck",

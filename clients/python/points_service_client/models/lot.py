@@ -11,6 +11,7 @@ from ..models.lot_source import LotSource
 
 if TYPE_CHECKING:
     from ..models.money import Money
+    from ..models.unit_price import UnitPrice
 
 
 T = TypeVar("T", bound="Lot")
@@ -43,6 +44,8 @@ class Lot:
             revoked_at (datetime.datetime | None): when the lot was revoked (UTC, RFC 3339); null unless revoked
             source (LotSource): how the points arrived: a `purchase`, a `license_bonus`, an `adjustment` (+N by an admin),
                 an `import` from a previous system, or `returned` (points a ticket gave back after their lot expired)
+            unit_price (UnitPrice): What one point of a lot cost: the price paid divided by the points, kept exactly to
+                10 decimal places of the currency (rounded half to even); zero when nothing was paid.
             written_off (int): whole points removed by negative adjustments
     """
 
@@ -65,6 +68,7 @@ class Lot:
     revoked: int
     revoked_at: datetime.datetime | None
     source: LotSource
+    unit_price: UnitPrice
     written_off: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -126,6 +130,8 @@ class Lot:
 
         source = self.source.value
 
+        unit_price = self.unit_price.to_dict()
+
         written_off = self.written_off
 
         field_dict: dict[str, Any] = {}
@@ -151,6 +157,7 @@ class Lot:
                 "revoked": revoked,
                 "revoked_at": revoked_at,
                 "source": source,
+                "unit_price": unit_price,
                 "written_off": written_off,
             }
         )
@@ -160,6 +167,7 @@ class Lot:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.money import Money  # noqa: PLC0415
+        from ..models.unit_price import UnitPrice  # noqa: PLC0415
 
         d = dict(src_dict)
         account_id = d.pop("account_id")
@@ -264,6 +272,8 @@ class Lot:
 
         source = LotSource(d.pop("source"))
 
+        unit_price = UnitPrice.from_dict(d.pop("unit_price"))
+
         written_off = d.pop("written_off")
 
         lot = cls(
@@ -286,6 +296,7 @@ class Lot:
             revoked=revoked,
             revoked_at=revoked_at,
             source=source,
+            unit_price=unit_price,
             written_off=written_off,
         )
 

@@ -112,6 +112,7 @@ async def receive_billing_event(request: Request) -> Any:
         role="billing",
         clock=state.clock,
         return_grace=state.settings.return_grace,
+        currency=state.settings.currency,
     )
     db = database(request)
     accounts = event_accounts(payload)

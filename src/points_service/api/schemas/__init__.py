@@ -43,6 +43,7 @@ from .common import (
     T,
     TicketActionName,
     TicketStatusName,
+    UnitPrice,
     WholeNumber,
 )
 from .disputes import Dispute, DisputeAccept, DisputeCreate, DisputeReject, DisputeStatusName
@@ -70,6 +71,7 @@ from .lots import (
     Revocation,
     RevokeRequest,
 )
+from .reports import FinanceMoney, FinancePoints, FinanceReport, FinanceRow, GroupByName
 from .tickets import (
     AllocationOut,
     HistoryEntry,
@@ -109,9 +111,14 @@ __all__ = [
     "EventTypeName",
     "ExpiringAccount",
     "ExpiringLot",
+    "FinanceMoney",
+    "FinancePoints",
+    "FinanceReport",
+    "FinanceRow",
     "FixedPricing",
     "FormulaPricing",
     "FromPricing",
+    "GroupByName",
     "Health",
     "HistoryEntry",
     "ImportCreate",
@@ -161,6 +168,7 @@ __all__ = [
     "TicketRefund",
     "TicketResolve",
     "TicketStatusName",
+    "UnitPrice",
     "UponRequestPricing",
     "VerifyReport",
     "WebhookAck",

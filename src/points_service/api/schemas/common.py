@@ -17,9 +17,10 @@ from ...domain import ledger as ledger_rules
 from ...domain import lots as lot_rules
 from ...domain import tickets as ticket_rules
 from ...domain.clock import RFC3339_EXAMPLE, parse_instant, to_utc
-from ...domain.money import AMOUNT_PATTERN, CURRENCIES
+from ...domain.money import AMOUNT_PATTERN, CURRENCIES, UNIT_PRICE_PLACES
 
 T = TypeVar("T")
+UNIT_PRICE_PATTERN = rf"^(0|[1-9][0-9]{{0,14}})\.[0-9]{{{UNIT_PRICE_PLACES}}}$"
 
 
 def _whole_number(value: Any) -> Any:
@@ -124,6 +125,20 @@ class Money(RequestBody):
     model_config = _examples(_USD_120, {"amount": "9800", "currency": "JPY"})
 
     amount: Amount
+    currency: Currency
+
+
+class UnitPrice(BaseModel):
+    """What one point of a lot cost: the price paid divided by the points, kept exactly to
+    10 decimal places of the currency (rounded half to even); zero when nothing was paid."""
+
+    model_config = _examples({"amount": "0.5708333333", "currency": "USD"})
+
+    amount: str = Field(
+        pattern=UNIT_PRICE_PATTERN,
+        description="exact decimal string with exactly 10 decimal places, whatever the currency",
+        examples=["0.5708333333"],
+    )
     currency: Currency
 
 

@@ -20,6 +20,7 @@ from .common import (
     Ref,
     RequestBody,
     SignedPoints,
+    UnitPrice,
     _examples,
 )
 from .ledger import _BALANCE, _EXPIRING_L1, Balance, PostingOut
@@ -39,6 +40,7 @@ _LOT_L2 = {
     "paid": _USD_120,
     "payment_id": "pay_3QF8Zk2eZvKYlo2C",
     **_NO_EXTRAS,
+    "unit_price": {"amount": "0.5708333333", "currency": "USD"},
 }
 _LOT_L1 = {
     **_LOT_L2,
@@ -52,6 +54,7 @@ _LOT_L1 = {
     "plan": "points-60",
     "paid": {"amount": "34.50", "currency": "USD"},
     "payment_id": "pay_7dQ2mX9kLp4RzT1c",
+    "unit_price": {"amount": "0.5750000000", "currency": "USD"},
 }
 
 
@@ -96,6 +99,11 @@ class Lot(BaseModel):
     external_ref: str | None = Field(description="the previous system's reference; null unless `source` is `import`")
     origin_lot_id: str | None = Field(
         description="the lot these points were reissued from; null unless `source` is `returned`"
+    )
+    unit_price: UnitPrice = Field(
+        description="cost basis: what one point cost, `paid` divided by `points` to exactly 10 decimal places "
+        "(rounded half to even); zero for lots bought with nothing (license bonuses, adjustments, imports), in "
+        "`POINTS_CURRENCY`; a `returned` lot keeps its origin's. The finance report values points at it"
     )
 
 
@@ -198,6 +206,7 @@ class LicenseResult(BaseModel):
                 "expires_at": "2028-11-26T09:58:00Z",
                 "plan": None,
                 "paid": None,
+                "unit_price": {"amount": "0.0000000000", "currency": "USD"},
                 "payment_id": None,
                 "license_key": "LIC-4F7K-92QX-MM4T",
             },
@@ -295,6 +304,7 @@ class AdjustmentResult(BaseModel):
                 "expires_at": "2027-11-26T10:00:00Z",
                 "plan": None,
                 "paid": None,
+                "unit_price": {"amount": "0.0000000000", "currency": "USD"},
                 "payment_id": None,
             },
             "postings": [],

@@ -1,0 +1,70 @@
+"""Finance reports (SPEC §6.2): the finance report, in JSON or CSV."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from ...domain.finance import GroupBy, period_error
+from ...services.reports import finance_csv, finance_report, row_body
+from .. import schemas
+from ..deps import BILLING, Principal, allow, database
+from ..problems import validation_problem
+from ..routing import DeferredJsonRoute
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=DeferredJsonRoute)
+
+Billing = Annotated[Principal, Depends(allow(*BILLING))]
+CSV = "text/csv"
+CSV_EXAMPLE = (
+    "currency,opening_points,granted_points,recognized_points,returned_points,breakage_points,revoked_points,"
+    "written_off_points,closing_points,opening_amount,granted_amount,recognized_amount,returned_amount,"
+    "breakage_amount,revoked_amount,written_off_amount,closing_amount\r\n"
+    "USD,0,120,25,0,0,0,0,95,0.00,68.50,14.27,0.00,0.00,0.00,0.00,54.23\r\n"
+)
+
+
+def wants_csv(request: Request) -> bool:
+    """`Accept: text/csv` (any parameters; not with q=0) asks for CSV; anything else gets JSON."""
+    for part in request.headers.get("accept", "").split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if media.lower() == CSV and not any(
+            p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params
+        ):
+            return True
+    return False
+
+
+@router.get(
+    "/finance",
+    operation_id="finance_report",
+    summary="Points liability and its movements over a period, in points and money",
+    response_model=schemas.FinanceReport,
+    responses={200: {"content": {CSV: {"schema": {"type": "string"}, "example": CSV_EXAMPLE}}}},
+)
+async def get_finance_report(
+    request: Request,
+    principal: Billing,
+    from_: Annotated[schemas.Instant, Query(alias="from", description="start of the period, included")],
+    to: Annotated[schemas.Instant, Query(description="end of the period, excluded; not in the future")],
+    group_by: Annotated[
+        schemas.GroupByName | None, Query(description="split the rows by account, plan or ticket category")
+    ] = None,
+) -> Any:
+    """Per currency: `opening` liability (points available or held just before `from`), `granted`,
+    `recognized` (deducted by resolutions: revenue), `returned` (given back after resolution),
+    `breakage` (expired), `revoked`, `written_off`, and `closing` liability just before `to`, with
+    `closing = opening + granted − recognized + returned − breakage − revoked − written_off`
+    exactly, in points and in money (points valued at their lot's `unit_price`). Entries count in
+    the period in which they were recorded (`created_at`), so a closed period's report never
+    changes; a backdated purchase counts when it was recorded. `Accept: text/csv` answers CSV.
+    `from` after `to`, `to` in the future or a period over 10 years is a 422."""
+    wrong = period_error(from_, to, request.app.state.clock.now())
+    if wrong is not None:
+        raise validation_problem(f"#/query/{wrong[0]}", wrong[1])
+    by = GroupBy(group_by) if group_by else None
+    report = await database(request).read(finance_report, from_, to, by)
+    if wants_csv(request):
+        return Response(finance_csv(report), media_type="text/csv; charset=utf-8")
+    return {"from": report.from_, "to": report.to, "group_by": group_by, "rows": [row_body(r) for r in report.rows]}
