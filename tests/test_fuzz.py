@@ -14,7 +14,10 @@ three billing events in four signed. And schemathesis relabels its coverage-phas
 document (`relabel_coverage_headers`): that phase sends placeholders it cannot make valid.
 
 `POINTS_FUZZ_EXAMPLES` sets the examples per operation and role (default 50; `make fuzz` runs a
-long campaign). Runs are derandomized, so a failure in CI reproduces locally (`POINTS_FUZZ_SEED`
+long campaign). Without it, a role is fuzzed only on the operations it may call (the others
+answer 403 whatever the input, which tests/api/test_permissions.py proves).
+
+Runs are derandomized, so a failure in CI reproduces locally (`POINTS_FUZZ_SEED`
 with `--hypothesis-seed` explores elsewhere).
 
 `make test` fuzzes on SQLite only: the campaign is about the HTTP contract (status codes, schemas,
@@ -55,6 +58,7 @@ from standardwebhooks.webhooks import Webhook
 from points_service.app import create_app
 from points_service.settings import Settings
 
+from api.test_permissions import ENDPOINTS
 from pgtools import PG_URL, admin_sql
 from support.times import T0
 from testkeys import TEST_KEYS
@@ -623,8 +627,20 @@ CHECKS = {"excluded_checks": [positive_data_acceptance], "additional_checks": [p
 # ---- stateless: every operation, every role ---------------------------------------------------
 
 
+# Who may call what (docs/design.md §7), as the permission matrix states it.
+PERMITTED = {(e.method, e.path): e.roles for e in ENDPOINTS}
+
+
 @pytest.fixture(params=ROLES)
 def role(request: pytest.FixtureRequest, target: Target) -> str:
+    """The role whose key the requests carry. In `make test` a role the operation refuses is not
+    fuzzed: the permission matrix and the attack matrices prove every such call is a 403 (before
+    the body is read), and the campaign (`POINTS_FUZZ_EXAMPLES`, `make fuzz`) fuzzes them too."""
+    operation = re.search(r"\[(\w+) ([^]\s]+)\]", request.node.name)
+    if not os.environ.get("POINTS_FUZZ_EXAMPLES") and operation is not None:
+        permitted = PERMITTED.get((operation[1], operation[2]))
+        if permitted is not None and request.param not in permitted:
+            pytest.skip(f"{request.param} is refused this operation (403): tests/api/test_permissions.py")
     target.role = request.param
     return request.param
 
