@@ -31,7 +31,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, distinct, func, literal, select
+from sqlalchemy import Connection, and_, bindparam, case, distinct, func, literal, literal_column, select
 
 from ..db import schema as t
 from ..domain.finance import (
@@ -190,9 +190,10 @@ _BOUNDS = [bindparam(f"month_{i}", type_=_l.c.expires_at.type) for i in range(1,
 _FORECAST_LOTS = (
     select(
         _l.c.unit_currency.label("currency"),
-        case(*((_l.c.expires_at < bound, i) for i, bound in enumerate(_BOUNDS)), else_=FORECAST_MAX_MONTHS).label(
-            "month"
-        ),
+        case(
+            *((_l.c.expires_at < bound, literal_column(str(i))) for i, bound in enumerate(_BOUNDS)),
+            else_=literal_column(str(FORECAST_MAX_MONTHS)),
+        ).label("month"),
         _l.c.unit_price,
         _l.c.available,
         _l.c.account_id,
