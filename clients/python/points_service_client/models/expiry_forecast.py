@@ -19,7 +19,7 @@ class ExpiryForecast:
     """The available points that will expire if unused, per currency and calendar month (UTC).
 
     Attributes:
-        as_of (datetime.datetime): when the forecast was taken; the first month counts from this instant
+        as_of (datetime.datetime): when the forecast was taken (UTC, RFC 3339); the first month counts from this instant
         months (int): how many calendar months, the current one first
         rows (list[ExpiryForecastRow]): by currency, then month: exactly `months` rows for every currency with points to
             forecast (months with nothing show zeros); no rows when there are none

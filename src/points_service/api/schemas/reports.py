@@ -140,7 +140,9 @@ class ExpiryForecast(BaseModel):
         }
     )
 
-    as_of: datetime = Field(description="when the forecast was taken; the first month counts from this instant")
+    as_of: datetime = Field(
+        description="when the forecast was taken (UTC, RFC 3339); the first month counts from this instant"
+    )
     months: int = Field(description="how many calendar months, the current one first")
     rows: list[ExpiryForecastRow] = Field(
         description="by currency, then month: exactly `months` rows for every currency with points to forecast "
