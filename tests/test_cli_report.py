@@ -90,3 +90,23 @@ class TestReportFinance:
         result = run(env, "report", "finance", "--from", end, "--to", start)
         assert result.returncode == 2
         assert "--from: must not be after `to`" in result.stderr
+
+
+class TestReportExpiryForecast:
+    def test_csv_lists_every_month_and_the_points_left(self, env):
+        # Bought two days ago: expires in the month two years on, 24 or 25 months from now.
+        result = run(env, "report", "expiry-forecast", "--months", "26", "--csv")
+        assert result.returncode == 0, result.stderr
+        rows = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
+        assert len(rows) == 26 and {row["currency"] for row in rows} == {"USD"}
+        (due,) = [row for row in rows if row["points"] != "0"]
+        assert (due["points"], due["amount"], due["accounts"]) == ("95", "54.23", "1")
+
+    def test_text_shows_the_month_that_expires(self, env):
+        result = run(env, "report", "expiry-forecast", "--months", "26")
+        assert result.returncode == 0, result.stderr
+        lines = [line.split() for line in result.stdout.splitlines()]
+        assert ["USD"] in lines
+        assert [line[1:] for line in lines if len(line) == 4 and line[1] != "0" and line[0] != "month"] == [
+            ["95", "54.23", "1"]
+        ]

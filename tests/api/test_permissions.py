@@ -142,6 +142,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/v1/admin/webhook-events", ADMIN),
     # finance
     Endpoint("GET", "/v1/reports/finance", BILLING, query="from=2026-01-01T00:00:00Z&to=2026-01-15T00:00:00Z"),
+    Endpoint("GET", "/v1/reports/expiry-forecast", BILLING, query="months=3"),
     # outgoing events
     Endpoint("GET", "/v1/events", ALL),
     Endpoint("GET", "/v1/events/{event_id}", ALL),

@@ -189,6 +189,7 @@ async def _scenario(api: Api, recorder: Recorder) -> set[str]:
         ("list_accounts", "/v1/accounts?expiring_before=2030-01-01T00:00:00Z"),
         ("verify_ledger", "/v1/admin/verify?account_id=acme"),
         ("finance_report", "/v1/reports/finance?from=2020-01-01T00:00:00Z&to=2026-01-15T00:00:00Z&group_by=plan"),
+        ("expiry_forecast", "/v1/reports/expiry-forecast?months=60"),
         ("healthz", "/healthz"),
         ("readyz", "/readyz"),
     ):

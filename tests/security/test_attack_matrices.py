@@ -215,6 +215,7 @@ ROLE_TABLE: dict[str, frozenset[str] | str] = {
     "list_idle_tickets": HELPDESK,
     # finance (SPEC §6.2)
     "finance_report": BILLING,
+    "expiry_forecast": BILLING,
     "healthz": NO_AUTH,
     "readyz": NO_AUTH,
 }
@@ -265,6 +266,7 @@ QUERY_PARAMS = {
     "from": "filter",
     "to": "filter",
     "group_by": "filter",
+    "months": "filter",
 }
 # Query parameters an operation requires, and a value that succeeds.
 REQUIRED_QUERY = {

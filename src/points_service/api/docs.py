@@ -181,6 +181,7 @@ PROBLEMS: dict[str, tuple[int, ...]] = {
     "run_expiry_sweep": (401, 403, 409, 422, 503),
     "verify_ledger": (401, 403, 422, 503),
     "finance_report": (401, 403, 422, 503),
+    "expiry_forecast": (401, 403, 422, 503),
     "list_webhook_events": (401, 403, 422, 503),
     "create_webhook_endpoint": (401, 403, 409, 413, 415, 422, 503),
     "list_webhook_endpoints": (401, 403, 422, 503),

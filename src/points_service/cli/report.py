@@ -1,4 +1,4 @@
-"""`report finance`: the finance report (`services.reports`) as text or CSV."""
+"""`report finance` and `report expiry-forecast` (`services.reports`), as text or CSV."""
 
 from __future__ import annotations
 
@@ -9,8 +9,18 @@ from typing import Annotated
 import typer
 
 from ..domain.clock import SystemClock, parse_instant
-from ..domain.finance import FIGURES, GroupBy, period_error
-from ..services.reports import CSV_GROUP_COLUMN, FinanceReport, finance_csv, finance_report, row_body
+from ..domain.finance import FIGURES, FORECAST_MAX_MONTHS, GroupBy, period_error
+from ..services.reports import (
+    CSV_GROUP_COLUMN,
+    ExpiryForecast,
+    FinanceReport,
+    expiry_forecast,
+    finance_csv,
+    finance_report,
+    forecast_csv,
+    forecast_row_body,
+    row_body,
+)
 from ..settings import get_settings
 from .common import EXIT_USAGE, fail, run
 
@@ -60,3 +70,40 @@ def finance(
         sys.stdout.flush()
     else:
         typer.echo(_text(report))
+
+
+def _forecast_text(forecast: ExpiryForecast) -> str:
+    lines = [f"Expiry forecast for {forecast.months} months from {forecast.as_of.isoformat()} (available points)"]
+    if not forecast.rows:
+        lines.append("  (nothing expires)")
+    currency = None
+    for row in forecast.rows:
+        if row.currency != currency:
+            currency = row.currency
+            lines += ["", currency, f"  {'month':<10}{'points':>14}{'amount':>20}{'accounts':>10}"]
+        body = forecast_row_body(row)
+        lines.append(f"  {body['month']:<10}{body['points']:>14}{body['amount']:>20}{body['accounts']:>10}")
+    return "\n".join(lines)
+
+
+@app.command("expiry-forecast")
+def expiry_forecast_command(
+    months: Annotated[
+        int, typer.Option("--months", min=1, max=FORECAST_MAX_MONTHS, help="calendar months, the current one first")
+    ] = 12,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV, as GET /v1/reports/expiry-forecast answers it")] = False,
+) -> None:
+    """Print the expiry forecast: per currency and calendar month (UTC), the available points that
+    will expire if unused, their value at cost basis and the accounts holding them.
+
+    Held points and points already past their expiry are not forecast. Every currency with points
+    to forecast has one line per month, zeros included. Exactly what GET
+    /v1/reports/expiry-forecast answers.
+    """
+    now = SystemClock().now()
+    forecast = run(get_settings(), lambda db: db.read(expiry_forecast, now, months))
+    if as_csv:
+        sys.stdout.write(forecast_csv(forecast))
+        sys.stdout.flush()
+    else:
+        typer.echo(_forecast_text(forecast))

@@ -1,4 +1,5 @@
-"""The finance report: points liability and its movements over a period, in points and in money.
+"""The finance report: points liability and its movements over a period, in points and in money;
+and the expiry forecast (at the end).
 
 A *cell* is the finest unit the report is computed in: the points of one account, bought under
 one plan (a returned lot counts under its origin's; NULL for lots without a plan), at one unit
@@ -25,11 +26,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from .clock import add_years
-from .money import to_minor, value_of
+from .money import exact_sum, to_minor, value_of
 
 FIGURES = ("opening", "granted", "recognized", "returned", "breakage", "revoked", "written_off", "closing")
 # The sign of each term in the identity; `closing` is what they add up to.
@@ -189,3 +190,60 @@ def identity_holds(row: Row) -> bool:
         figures["closing"] == figures["opening"] + sum(sign * figures[name] for name, sign in _SIGNS.items())
         for figures in (row.points, row.minor)
     )
+
+
+# -- expiry forecast -------------------------------------------------------------------------------
+
+FORECAST_MAX_MONTHS = 60
+
+
+def month_starts(now: datetime, months: int) -> list[datetime]:
+    """The first instant (UTC) of the current calendar month and of each of the `months` after it:
+    `months + 1` boundaries, the last one the end of the forecast."""
+    first = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return [
+        first.replace(year=first.year + (first.month - 1 + i) // 12, month=(first.month - 1 + i) % 12 + 1)
+        for i in range(months + 1)
+    ]
+
+
+@dataclass
+class ForecastRow:
+    """The available points of one currency that expire in one month if unused, their value at
+    cost basis in minor units, and how many accounts hold them."""
+
+    currency: str
+    month: str  # "YYYY-MM" (UTC)
+    points: int = 0
+    minor: int = 0
+    accounts: int = 0
+
+
+def forecast_rows(
+    amounts: Iterable[tuple[str, int, Decimal, int]],
+    accounts: Iterable[tuple[str, int, int]],
+    starts: list[datetime],
+) -> list[ForecastRow]:
+    """`amounts`: (currency, month index, unit price, points); `accounts`: (currency, month index,
+    distinct accounts); `starts`: from `month_starts`. Every currency that has points to forecast
+    gets one row per month, zeros included, ordered by currency then month. Each month's value is
+    the exact sum of points × unit price, rounded once, half to even, to minor units."""
+    months = [f"{start.year:04d}-{start.month:02d}" for start in starts[:-1]]
+    values: dict[str, list[list[Decimal]]] = {}
+    rows: dict[str, list[ForecastRow]] = {}
+
+    def of(currency: str) -> list[ForecastRow]:
+        if currency not in rows:
+            rows[currency] = [ForecastRow(currency, month) for month in months]
+            values[currency] = [[] for _ in months]
+        return rows[currency]
+
+    for currency, index, price, points in amounts:
+        of(currency)[index].points += points
+        values[currency][index].append(value_of(points, price))
+    for currency, index, count in accounts:
+        of(currency)[index].accounts += count
+    for currency, by_month in values.items():
+        for row, month_values in zip(rows[currency], by_month, strict=True):
+            row.minor = to_minor(exact_sum(month_values), currency)
+    return [row for currency in sorted(rows) for row in rows[currency]]

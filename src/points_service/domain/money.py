@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 
 from iso4217 import Currency
@@ -83,6 +84,13 @@ def value_of(points: int, price: Decimal) -> Decimal:
     `UNIT_PRICE_PLACES` places). Raises if it could not be exact."""
     with localcontext(_EXACT):
         return Decimal(points) * price
+
+
+def exact_sum(amounts: Iterable[Decimal]) -> Decimal:
+    """The exact sum of amounts (the default context would round past 28 digits). Raises if it
+    could not be exact."""
+    with localcontext(_EXACT):
+        return sum(amounts, Decimal(0))
 
 
 def to_minor(amount: Decimal, currency: str) -> int:

@@ -31,10 +31,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, func, literal, select
+from sqlalchemy import Connection, and_, bindparam, case, distinct, func, literal, literal_column, select
 
 from ..db import schema as t
-from ..domain.finance import FIGURES, Cell, GroupBy, Row, report_rows
+from ..domain.finance import (
+    FIGURES,
+    FORECAST_MAX_MONTHS,
+    Cell,
+    ForecastRow,
+    GroupBy,
+    Row,
+    forecast_rows,
+    month_starts,
+    report_rows,
+)
 from ..domain.money import format_amount
 
 _p, _e, _l, _k = t.postings, t.ledger_entries, t.lots, t.tickets
@@ -165,4 +175,88 @@ def finance_csv(report: FinanceReport) -> str:
         writer.writerow(
             [row.currency, *(body[k] or "" for k in key), *body["points"].values(), *body["money"].values()]
         )
+    return out.getvalue()
+
+
+# -- expiry forecast -------------------------------------------------------------------------------
+
+# Month boundaries as parameters (portable: no date functions of either dialect), always all of
+# them so the statement is built once; a forecast of fewer months stops at `end`.
+_BOUNDS = [bindparam(f"month_{i}", type_=_l.c.expires_at.type) for i in range(1, FORECAST_MAX_MONTHS + 1)]
+# The lots whose available points will expire, month by month: available (held points belong to
+# open tickets; revoked, expired and deducted ones are in other states), not yet expired (due but
+# unwritten expiries are already lost). SPENDABLE_LOT and the range on `expires_at` are the
+# partial index `ix_lots_due`.
+_FORECAST_LOTS = (
+    select(
+        _l.c.unit_currency.label("currency"),
+        case(
+            *((_l.c.expires_at < bound, literal_column(str(i))) for i, bound in enumerate(_BOUNDS)),
+            else_=literal_column(str(FORECAST_MAX_MONTHS)),
+        ).label("month"),
+        _l.c.unit_price,
+        _l.c.available,
+        _l.c.account_id,
+    )
+    .where(
+        t.SPENDABLE_LOT,
+        _l.c.expires_at > bindparam("now", type_=_l.c.expires_at.type),
+        _l.c.expires_at < bindparam("end", type_=_l.c.expires_at.type),
+    )
+    .subquery("due")
+)
+_due = _FORECAST_LOTS.c
+# Points by currency, month and unit price (each price valued exactly in Python), and distinct
+# accounts by currency and month: two aggregates over the same range of the index.
+FORECAST_POINTS = select(_due.currency, _due.month, _due.unit_price, func.sum(_due.available).label("points")).group_by(
+    _due.currency, _due.month, _due.unit_price
+)
+FORECAST_ACCOUNTS = select(_due.currency, _due.month, func.count(distinct(_due.account_id)).label("accounts")).group_by(
+    _due.currency, _due.month
+)
+
+
+@dataclass(frozen=True)
+class ExpiryForecast:
+    as_of: datetime
+    months: int
+    rows: list[ForecastRow]
+
+
+def expiry_forecast(conn: Connection, now: datetime, months: int) -> ExpiryForecast:
+    """Per currency and calendar month (UTC) from `now`'s, the available points that will expire if
+    unused, their value at cost basis and the accounts holding them (`domain.finance.forecast_rows`).
+    Run in one snapshot (`Database.read`): its two statements see the same lots."""
+    starts = month_starts(now, FORECAST_MAX_MONTHS)
+    params: dict[str, Any] = {f"month_{i}": start for i, start in enumerate(starts[1:], 1)}
+    params |= {"now": now, "end": starts[months]}
+    points = [
+        (r.currency, int(r.month), Decimal(r.unit_price), int(r.points))
+        for r in conn.execute(FORECAST_POINTS, params).all()
+    ]
+    accounts = [(r.currency, int(r.month), int(r.accounts)) for r in conn.execute(FORECAST_ACCOUNTS, params).all()]
+    return ExpiryForecast(now, months, forecast_rows(points, accounts, starts[: months + 1]))
+
+
+def forecast_row_body(row: ForecastRow) -> dict[str, Any]:
+    return {
+        "currency": row.currency,
+        "month": row.month,
+        "points": row.points,
+        "amount": format_amount(row.minor, row.currency),
+        "accounts": row.accounts,
+    }
+
+
+FORECAST_COLUMNS = ("currency", "month", "points", "amount", "accounts")
+
+
+def forecast_csv(forecast: ExpiryForecast) -> str:
+    """One line per currency and month, zeros included."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(FORECAST_COLUMNS)
+    for row in forecast.rows:
+        body = forecast_row_body(row)
+        writer.writerow([body[c] for c in FORECAST_COLUMNS])
     return out.getvalue()

@@ -24,6 +24,9 @@ from .event_data import EventData
 from .event_type import EventType
 from .expiring_account import ExpiringAccount
 from .expiring_lot import ExpiringLot
+from .expiry_forecast import ExpiryForecast
+from .expiry_forecast_row import ExpiryForecastRow
+from .expiry_forecast_row_currency import ExpiryForecastRowCurrency
 from .finance_money import FinanceMoney
 from .finance_points import FinancePoints
 from .finance_report import FinanceReport
@@ -132,6 +135,9 @@ __all__ = (
     "EventType",
     "ExpiringAccount",
     "ExpiringLot",
+    "ExpiryForecast",
+    "ExpiryForecastRow",
+    "ExpiryForecastRowCurrency",
     "FinanceMoney",
     "FinancePoints",
     "FinanceReport",

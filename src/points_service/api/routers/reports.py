@@ -1,4 +1,4 @@
-"""Finance reports (SPEC §6.2): the finance report, in JSON or CSV."""
+"""Finance reports (SPEC §6.2): the finance report and the expiry forecast, in JSON or CSV."""
 
 from __future__ import annotations
 
@@ -6,8 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from ...domain.finance import GroupBy, period_error
-from ...services.reports import finance_csv, finance_report, row_body
+from ...domain.finance import FORECAST_MAX_MONTHS, GroupBy, period_error
+from ...services.reports import (
+    expiry_forecast,
+    finance_csv,
+    finance_report,
+    forecast_csv,
+    forecast_row_body,
+    row_body,
+)
 from .. import schemas
 from ..deps import BILLING, Principal, allow, database
 from ..problems import validation_problem
@@ -68,3 +75,34 @@ async def get_finance_report(
     if wants_csv(request):
         return Response(finance_csv(report), media_type="text/csv; charset=utf-8")
     return {"from": report.from_, "to": report.to, "group_by": group_by, "rows": [row_body(r) for r in report.rows]}
+
+
+FORECAST_CSV_EXAMPLE = "currency,month,points,amount,accounts\r\nUSD,2026-11,95,54.23,1\r\nUSD,2026-12,0,0.00,0\r\n"
+
+
+@router.get(
+    "/expiry-forecast",
+    operation_id="expiry_forecast",
+    summary="Points that will expire if unused, per month, in points and money",
+    response_model=schemas.ExpiryForecast,
+    responses={200: {"content": {CSV: {"schema": {"type": "string"}, "example": FORECAST_CSV_EXAMPLE}}}},
+)
+async def get_expiry_forecast(
+    request: Request,
+    principal: Billing,
+    months: Annotated[
+        int,
+        Query(ge=1, le=FORECAST_MAX_MONTHS, description="calendar months to forecast, the current one first"),
+    ] = 12,
+) -> Any:
+    """Per currency and calendar month (UTC), from the current month (counted from now): the
+    available points whose lot expires in that month, their value at cost basis (each point at its
+    lot's `unit_price`, summed exactly, rounded once half to even to minor units) and how many
+    accounts hold them. Held points belong to open tickets and are not forecast; revoked points are
+    gone. Points already past their expiry but not yet swept are already lost and not forecast.
+    Every currency with points to forecast has exactly `months` rows, months with nothing at zero.
+    `Accept: text/csv` answers CSV. `months` outside 1..60 is a 422."""
+    forecast = await database(request).read(expiry_forecast, request.app.state.clock.now(), months)
+    if wants_csv(request):
+        return Response(forecast_csv(forecast), media_type="text/csv; charset=utf-8")
+    return {"as_of": forecast.as_of, "months": forecast.months, "rows": [forecast_row_body(r) for r in forecast.rows]}

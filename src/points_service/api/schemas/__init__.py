@@ -71,7 +71,15 @@ from .lots import (
     Revocation,
     RevokeRequest,
 )
-from .reports import FinanceMoney, FinancePoints, FinanceReport, FinanceRow, GroupByName
+from .reports import (
+    ExpiryForecast,
+    ExpiryForecastRow,
+    FinanceMoney,
+    FinancePoints,
+    FinanceReport,
+    FinanceRow,
+    GroupByName,
+)
 from .tickets import (
     AllocationOut,
     HistoryEntry,
@@ -111,6 +119,8 @@ __all__ = [
     "EventTypeName",
     "ExpiringAccount",
     "ExpiringLot",
+    "ExpiryForecast",
+    "ExpiryForecastRow",
     "FinanceMoney",
     "FinancePoints",
     "FinanceReport",

@@ -106,3 +106,45 @@ class FinanceReport(BaseModel):
     to: datetime = Field(description="end of the period, excluded (UTC, RFC 3339)")
     group_by: GroupByName | None = Field(description="how the rows are split; null: one row per currency")
     rows: list[FinanceRow] = Field(description="by currency, then by group (null first)")
+
+
+_FORECAST_ROW = {"currency": "USD", "month": "2026-11", "points": 95, "amount": "54.23", "accounts": 1}
+
+
+class ExpiryForecastRow(BaseModel):
+    """One currency's points that expire in one calendar month (UTC) if they are not used."""
+
+    model_config = _examples(_FORECAST_ROW)
+
+    currency: Currency
+    month: str = Field(
+        pattern=r"^[0-9]{4}-[0-9]{2}$",
+        description="the calendar month, `YYYY-MM` (UTC); the first one counts from `as_of`",
+    )
+    points: int = Field(description="available points whose lot expires in the month (held points excluded)")
+    amount: Amount = Field(
+        description="their value at cost basis (each point at its lot's `unit_price`), summed exactly and rounded "
+        "once, half to even, to the currency's minor units"
+    )
+    accounts: int = Field(description="how many distinct accounts hold these points")
+
+
+class ExpiryForecast(BaseModel):
+    """The available points that will expire if unused, per currency and calendar month (UTC)."""
+
+    model_config = _examples(
+        {
+            "as_of": "2026-11-26T10:00:00Z",
+            "months": 1,
+            "rows": [_FORECAST_ROW],
+        }
+    )
+
+    as_of: datetime = Field(
+        description="when the forecast was taken (UTC, RFC 3339); the first month counts from this instant"
+    )
+    months: int = Field(description="how many calendar months, the current one first")
+    rows: list[ExpiryForecastRow] = Field(
+        description="by currency, then month: exactly `months` rows for every currency with points to forecast "
+        "(months with nothing show zeros); no rows when there are none"
+    )
