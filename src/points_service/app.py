@@ -20,7 +20,19 @@ from .api.metrics import router as metrics_router
 from .api.observability import RequestObserver, configure_logging
 from .api.problems import install_problem_handlers, unexpected_error_response
 from .api.problems import router as problems_router
-from .api.routers import accounts, admin, catalogue, disputes, endpoints, events, grants, health, tickets, webhooks
+from .api.routers import (
+    accounts,
+    admin,
+    catalogue,
+    disputes,
+    endpoints,
+    events,
+    export,
+    grants,
+    health,
+    tickets,
+    webhooks,
+)
 from .domain.clock import Clock, SystemClock
 from .services.dispatch import Dispatcher, outbox_state
 from .services.housekeeping import periodic_sweep, policy_of, system_context
@@ -122,7 +134,20 @@ def create_app(
     # the routes most requests take come first: the ticket writes, then the account reads.
     routers = [
         module.router
-        for module in (tickets, accounts, grants, webhooks, events, catalogue, disputes, endpoints, admin, health)
+        for module in (
+            tickets,
+            accounts,
+            grants,
+            webhooks,
+            events,
+            catalogue,
+            disputes,
+            endpoints,
+            export,
+            estimates,
+            admin,
+            health,
+        )
     ]
     if settings.bench_routes:  # the ceiling: a route found at once, as the busiest routes are
         from .api.routers import bench

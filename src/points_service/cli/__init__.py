@@ -1,6 +1,6 @@
-"""The `points-service` command: serve, migrate, keys, expire, purge, verify, statement.
+"""The `points-service` command: serve, migrate, keys, expire, purge, verify, statement, export.
 
-One module per command group (`serve`, `keys`, `maintenance`, `statement`), what they share in
+One module per command group (`serve`, `keys`, `maintenance`, `statement`, `export`), what they share in
 `common`; this module builds the typer app from them, in the order `--help` lists them.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from . import keys, maintenance, serve, statement
+from . import export, keys, maintenance, serve, statement
 from .common import unwrap
 
 # Pretty exceptions would print local variables, secrets included: never.
@@ -25,6 +25,7 @@ app.command()(maintenance.expire)
 app.command()(maintenance.purge)
 app.command()(maintenance.verify)
 app.command("statement", help=unwrap(statement.statement.__doc__))(statement.statement)
+app.command("export", help=unwrap(export.export.__doc__))(export.export)
 
 
 def main() -> None:
