@@ -26,6 +26,7 @@ from .api.routers import (
     catalogue,
     disputes,
     endpoints,
+    estimates,
     events,
     export,
     grants,

@@ -191,6 +191,7 @@ PROBLEMS: dict[str, tuple[int, ...]] = {
     "list_webhook_deliveries": (401, 403, 404, 422, 503),
     "redeliver_webhook_event": WRITE,
     "export_ledger": (401, 403, 422, 503),
+    "get_estimate_report": (401, 403, 422, 503),
     "healthz": (),
     "readyz": (503,),
 }

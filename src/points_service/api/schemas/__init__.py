@@ -55,6 +55,7 @@ from .endpoints import (
     WebhookEndpointCreate,
     WebhookEndpointWithSecret,
 )
+from .estimates import CategoryEstimates, EstimateFigures, EstimateReport
 from .events import Event, EventTypeName
 from .ledger import AwaitingPoints, Balance, ExpiringLot, LedgerEntry, PostingOut, Statement
 from .lots import (
@@ -94,6 +95,7 @@ __all__ = [
     "AwaitingPoints",
     "Balance",
     "Category",
+    "CategoryEstimates",
     "CategoryPut",
     "Code",
     "Currency",
@@ -105,6 +107,8 @@ __all__ = [
     "DisputeReject",
     "DisputeStatusName",
     "EntryKind",
+    "EstimateFigures",
+    "EstimateReport",
     "Event",
     "EventTypeName",
     "ExpiringAccount",
