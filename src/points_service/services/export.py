@@ -72,14 +72,15 @@ def read_chunk(
 
 
 async def export_chunks(
-    db: Database, *, start: datetime, end: datetime, chunk: int = CHUNK
+    db: Database, *, start: datetime, end: datetime, chunk: int | None = None
 ) -> AsyncGenerator[list[EntryWithPostings]]:
     """The entries recorded in [start, end), oldest first (by `created_at`, then id), a chunk at a
     time; the next chunk is read only when the caller asks for it. A period without entries
     yields one empty chunk (so the first read, and any error it meets, comes with the first ask)."""
     after: tuple[datetime, str] | None = None
+    limit = chunk or CHUNK
     while True:
-        read = await db.read(read_chunk, start=start, end=end, after=after, limit=chunk)
+        read = await db.read(read_chunk, start=start, end=end, after=after, limit=limit)
         yield read.entries
         if read.last is None:
             return
