@@ -140,6 +140,9 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("POST", "/v1/admin/expire", ADMIN),
     Endpoint("GET", "/v1/admin/verify", ADMIN),
     Endpoint("GET", "/v1/admin/webhook-events", ADMIN),
+    # reports (SPEC §6.2)
+    Endpoint("GET", "/v1/ledger/export", BILLING, query="from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z"),
+    Endpoint("GET", "/v1/reports/estimates", HELPDESK, query="from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z"),
     # outgoing events
     Endpoint("GET", "/v1/events", ALL),
     Endpoint("GET", "/v1/events/{event_id}", ALL),

@@ -181,6 +181,7 @@ async def _scenario(api: Api, recorder: Recorder) -> set[str]:
         ("list_webhook_events", "/v1/admin/webhook-events"),
         ("list_accounts", "/v1/accounts?expiring_before=2030-01-01T00:00:00Z"),
         ("verify_ledger", "/v1/admin/verify?account_id=acme"),
+        ("get_estimate_report", "/v1/reports/estimates?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z"),
         ("healthz", "/healthz"),
         ("readyz", "/readyz"),
     ):
@@ -209,6 +210,9 @@ async def _scenario(api: Api, recorder: Recorder) -> set[str]:
         page = await call(operation, "GET", path, params={**filters, "limit": 1})
         if page["next_cursor"]:  # a second page adds its keyset condition
             await call(operation, "GET", path, params={**filters, "limit": 1, "cursor": page["next_cursor"]})
+    for accept in ("application/x-ndjson", "text/csv"):  # a chunk, and the next one after its keyset
+        period = {"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z"}
+        await call("export_ledger", "GET", "/v1/ledger/export", params=period, headers={"Accept": accept}, raw=True)
     await _push_scenario(api, call, recorder)
     api.clock.advance(timedelta(days=800))  # lots due to expire, not yet written
     await call("get_balance", "GET", "/v1/accounts/acme/balance")

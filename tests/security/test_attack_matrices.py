@@ -213,6 +213,9 @@ ROLE_TABLE: dict[str, frozenset[str] | str] = {
     "redeliver_webhook_event": ADMIN,
     # ticket workflow (SPEC §6.3)
     "list_idle_tickets": HELPDESK,
+    # reports (SPEC §6.2)
+    "export_ledger": BILLING,
+    "get_estimate_report": HELPDESK,
     "healthz": NO_AUTH,
     "readyz": NO_AUTH,
 }
@@ -260,9 +263,12 @@ QUERY_PARAMS = {
     "type": "filter",
     "created_after": "filter",
     "idle_for": "filter",
+    "from": "filter",
+    "to": "filter",
 }
 # Query parameters an operation requires, and a value that succeeds.
-REQUIRED_QUERY = {"list_idle_tickets": {"idle_for": "PT1H"}}
+_PERIOD = {"from": "2026-01-01T00:00:00Z", "to": "2027-01-01T00:00:00Z"}
+REQUIRED_QUERY = {"list_idle_tickets": {"idle_for": "PT1H"}, "export_ledger": _PERIOD, "get_estimate_report": _PERIOD}
 # What an "object" query parameter is filled with: the Scene attribute holding the account's value.
 QUERY_OBJECT_VALUES = {"external_ref": "ticket_ref"}
 HEADER_PARAMS = {"idempotency-key", "if-match", "webhook-id", "webhook-timestamp", "webhook-signature"}

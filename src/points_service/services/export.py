@@ -46,7 +46,9 @@ _IN_PERIOD = (_entries.created_at >= _at[0], _entries.created_at < _at[1])
 _ORDER = (_entries.created_at, _entries.id)
 _AFTER = tuple_(bindparam("after_at", type_=_entries.created_at.type), bindparam("after_id"))
 ENTRIES_FROM = SELECT[Entry].where(*_IN_PERIOD).order_by(*_ORDER).limit(bindparam("limit"))
-ENTRIES_AFTER = SELECT[Entry].where(*_IN_PERIOD, tuple_(*_ORDER) > _AFTER).order_by(*_ORDER).limit(bindparam("limit"))
+# After the first chunk the keyset alone bounds the range from below (it is within the period): with
+# `created_at >= start` beside it, SQLite would walk the index from `start` again for every chunk.
+ENTRIES_AFTER = SELECT[Entry].where(_IN_PERIOD[1], tuple_(*_ORDER) > _AFTER).order_by(*_ORDER).limit(bindparam("limit"))
 
 EntryWithPostings = tuple[Entry, list[dict[str, Any]]]
 
@@ -61,8 +63,10 @@ def read_chunk(
     conn: Connection, *, start: datetime, end: datetime, after: tuple[datetime, str] | None, limit: int
 ) -> Chunk:
     """Up to `limit` entries recorded in [start, end) after the key `after`, with their postings."""
-    params: dict[str, Any] = {"start": start, "end": end, "limit": limit}
-    if after is not None:
+    params: dict[str, Any] = {"end": end, "limit": limit}
+    if after is None:
+        params["start"] = start
+    else:
         params["after_at"], params["after_id"] = after
     rows = conn.execute(ENTRIES_FROM if after is None else ENTRIES_AFTER, params)
     entries = [Entry(*row) for row in rows]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
