@@ -93,18 +93,11 @@ class TestExportCommand:
 
         assert [json.loads(line)["kind"] for line in result.stdout.splitlines()] == ["purchase"]
 
-    @pytest.mark.parametrize(
-        ("args", "message"),
-        [
-            (("--from", "2026-03-02T00:00:00Z", "--to", "2026-03-01T00:00:00Z"), "--from must not be after to"),
-            (("--from", "2016-03-01T00:00:00Z", "--to", "2026-03-02T00:00:00Z"), "--to must be at most 10 years"),
-            (("--from", "2026-03-01", "--to", "2026-03-02T00:00:00Z"), "--from must be an RFC 3339 timestamp"),
-        ],
-    )
-    def test_a_bad_period_is_a_usage_error_and_writes_nothing(self, env, tmp_path, args, message):
+    def test_a_bad_period_is_a_usage_error_and_writes_nothing(self, env, tmp_path):
+        """(The other bad periods are domain.clock.period_error's, tested with it.)"""
         target = tmp_path / "out.ndjson"
 
-        result = run(env, "export", *args, "--output", str(target))
+        result = run(env, "export", "--from", "2026-03-02T00:00:00Z", "--to", "2026-03-01T00:00:00Z", "-o", str(target))
 
-        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert result.returncode == 2 and "--from must not be after to" in result.stderr, result.stderr
         assert not target.exists()
