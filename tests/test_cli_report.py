@@ -89,7 +89,7 @@ class TestReportFinance:
         start, end = _period()
         result = run(env, "report", "finance", "--from", end, "--to", start)
         assert result.returncode == 2
-        assert "--from: must not be after `to`" in result.stderr
+        assert "--from: must not be after to" in result.stderr
 
 
 class TestReportExpiryForecast:

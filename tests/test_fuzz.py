@@ -563,12 +563,15 @@ BODY_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
     (("accept_dispute",), 422, "validation-error", "#/points", r"a credit must be between 1 and \d+ points"),
     # §1 numbers and time: every instant within years 1-9999 once in UTC
     (("create_purchase", "create_license", "create_import", "create_adjustment", "list_accounts", "list_events",
-      "finance_report"), 422,
+      "finance_report", "export_ledger", "get_estimate_report"), 422,
      "validation-error", "#/(query/)?[a-z_]+", r"must fall within the years 1 to 9999 once converted to UTC"),
-    # §6.2 finance report: from ≤ to ≤ now, at most 10 years apart (docs/design.md §13)
-    (("finance_report",), 422, "validation-error", "#/query/from", r"must not be after `to`"),
+    # §6.2 a period [from, to) of at most 10 years (docs/design.md §13); a finance report's ends by now
+    (("finance_report", "export_ledger", "get_estimate_report"), 422, "validation-error", "#/query/from",
+     r"from must not be after to"),
+    (("finance_report", "export_ledger", "get_estimate_report"), 422, "validation-error", "#/query/to",
+     r"to must be at most 10 years after from"),
     (("finance_report",), 422, "validation-error", "#/query/to",
-     r"must not be in the future: a report covers what was recorded|the period may span at most 10 years"),
+     r"to must not be in the future: a report covers what was recorded"),
     # §6.3: idle for 1 hour to 3 years
     (("list_idle_tickets",), 422, "validation-error", "#/query/idle_for",
      r"must be a duration from 1 hour \(PT1H\) to 3 years \(P3Y\)"),

@@ -26,7 +26,9 @@ from .api.routers import (
     catalogue,
     disputes,
     endpoints,
+    estimates,
     events,
+    export,
     grants,
     health,
     reports,
@@ -144,6 +146,8 @@ def create_app(
             disputes,
             endpoints,
             reports,
+            export,
+            estimates,
             admin,
             health,
         )

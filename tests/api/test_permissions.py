@@ -143,6 +143,9 @@ ENDPOINTS: list[Endpoint] = [
     # finance
     Endpoint("GET", "/v1/reports/finance", BILLING, query="from=2026-01-01T00:00:00Z&to=2026-01-15T00:00:00Z"),
     Endpoint("GET", "/v1/reports/expiry-forecast", BILLING, query="months=3"),
+    # reports (SPEC §6.2)
+    Endpoint("GET", "/v1/ledger/export", BILLING, query="from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z"),
+    Endpoint("GET", "/v1/reports/estimates", HELPDESK, query="from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z"),
     # outgoing events
     Endpoint("GET", "/v1/events", ALL),
     Endpoint("GET", "/v1/events/{event_id}", ALL),

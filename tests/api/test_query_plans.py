@@ -190,6 +190,7 @@ async def _scenario(api: Api, recorder: Recorder) -> set[str]:
         ("verify_ledger", "/v1/admin/verify?account_id=acme"),
         ("finance_report", "/v1/reports/finance?from=2020-01-01T00:00:00Z&to=2026-01-15T00:00:00Z&group_by=plan"),
         ("expiry_forecast", "/v1/reports/expiry-forecast?months=60"),
+        ("get_estimate_report", "/v1/reports/estimates?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z"),
         ("healthz", "/healthz"),
         ("readyz", "/readyz"),
     ):
@@ -218,6 +219,9 @@ async def _scenario(api: Api, recorder: Recorder) -> set[str]:
         page = await call(operation, "GET", path, params={**filters, "limit": 1})
         if page["next_cursor"]:  # a second page adds its keyset condition
             await call(operation, "GET", path, params={**filters, "limit": 1, "cursor": page["next_cursor"]})
+    for accept in ("application/x-ndjson", "text/csv"):  # a chunk, and the next one after its keyset
+        period = {"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z"}
+        await call("export_ledger", "GET", "/v1/ledger/export", params=period, headers={"Accept": accept}, raw=True)
     await _push_scenario(api, call, recorder)
     api.clock.advance(timedelta(days=800))  # lots due to expire, not yet written
     await call("get_balance", "GET", "/v1/accounts/acme/balance")

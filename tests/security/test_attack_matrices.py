@@ -216,6 +216,9 @@ ROLE_TABLE: dict[str, frozenset[str] | str] = {
     # finance (SPEC §6.2)
     "finance_report": BILLING,
     "expiry_forecast": BILLING,
+    # reports (SPEC §6.2)
+    "export_ledger": BILLING,
+    "get_estimate_report": HELPDESK,
     "healthz": NO_AUTH,
     "readyz": NO_AUTH,
 }
@@ -269,9 +272,12 @@ QUERY_PARAMS = {
     "months": "filter",
 }
 # Query parameters an operation requires, and a value that succeeds.
+_PERIOD = {"from": "2026-01-01T00:00:00Z", "to": "2027-01-01T00:00:00Z"}
 REQUIRED_QUERY = {
     "list_idle_tickets": {"idle_for": "PT1H"},
     "finance_report": {"from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
+    "export_ledger": _PERIOD,
+    "get_estimate_report": _PERIOD,
 }
 # What an "object" query parameter is filled with: the Scene attribute holding the account's value.
 QUERY_OBJECT_VALUES = {"external_ref": "ticket_ref"}

@@ -192,6 +192,8 @@ PROBLEMS: dict[str, tuple[int, ...]] = {
     "rotate_webhook_endpoint_secret": WRITE,
     "list_webhook_deliveries": (401, 403, 404, 422, 503),
     "redeliver_webhook_event": WRITE,
+    "export_ledger": (401, 403, 422, 503),
+    "get_estimate_report": (401, 403, 422, 503),
     "healthz": (),
     "readyz": (503,),
 }
@@ -314,6 +316,10 @@ TAGS = [
     {
         "name": "webhook-endpoints",
         "description": "Where the service pushes its events (signed per Standard Webhooks), and each push's outcome.",
+    },
+    {
+        "name": "reports",
+        "description": "Reads over every account for a period: the ledger export, the estimate accuracy report.",
     },
     {"name": "admin", "description": "Operations: the expiry sweep, the ledger check, stored webhook events."},
     {"name": "health", "description": "Liveness and readiness."},

@@ -1,6 +1,6 @@
-"""The `points-service` command: serve, migrate, keys, expire, purge, verify, statement, report.
+"""The `points-service` command: serve, migrate, keys, expire, purge, verify, statement, report, export.
 
-One module per command group (`serve`, `keys`, `maintenance`, `statement`, `report`), what they share in
+One module per command group (`serve`, `keys`, `maintenance`, `statement`, `report`, `export`), what they share in
 `common`; this module builds the typer app from them, in the order `--help` lists them.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from . import keys, maintenance, report, serve, statement
+from . import export, keys, maintenance, report, serve, statement
 from .common import unwrap
 
 # Pretty exceptions would print local variables, secrets included: never.
@@ -26,6 +26,7 @@ app.command()(maintenance.purge)
 app.command()(maintenance.verify)
 app.command("statement", help=unwrap(statement.statement.__doc__))(statement.statement)
 app.add_typer(report.app, name="report")
+app.command("export", help=unwrap(export.export.__doc__))(export.export)
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ..domain.clock import SystemClock, parse_instant
-from ..domain.finance import FIGURES, FORECAST_MAX_MONTHS, GroupBy, period_error
+from ..domain.clock import SystemClock, parse_instant, period_error
+from ..domain.finance import FIGURES, FORECAST_MAX_MONTHS, GroupBy
 from ..services.reports import (
     CSV_GROUP_COLUMN,
     ExpiryForecast,

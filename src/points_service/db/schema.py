@@ -283,6 +283,7 @@ tickets = Table(
     Index("ix_tickets_account_id_opened_at", "account_id", "opened_at", "id"),
     Index("ix_tickets_account_status_opened_at", "account_id", "status", "opened_at", "id"),  # by status
     Index("ix_tickets_status_changed_at", "status", "changed_at", "id"),  # idle tickets, oldest first
+    Index("ix_tickets_closed_at", "closed_at"),  # closed in a period: the estimate accuracy report
 )
 
 # One capture step's take from one lot, and what became of it.
@@ -384,6 +385,7 @@ ledger_entries = Table(
     CheckConstraint("available_delta <> 0 OR held_delta <> 0 OR deducted_delta <> 0", name="moves_points"),
     Index("ix_ledger_entries_ticket_id", "ticket_id"),
     Index("ix_ledger_entries_account_kind_seq", "account_id", "kind", "seq"),  # the ledger by kind
+    Index("ix_ledger_entries_created_at", "created_at", "id"),  # every account's, by time: the export
 )
 
 # Points of one lot moving from one state to another within a ledger entry.

@@ -69,3 +69,23 @@ def expiry_from(moment: datetime) -> datetime:
 def is_expired(expires_at: datetime | None, now: datetime) -> bool:
     """At `expires_at` the points no longer count."""
     return expires_at is not None and now >= expires_at
+
+
+MAX_PERIOD_YEARS = 10  # the longest period a report or an export covers
+
+
+def period_error(start: datetime, end: datetime, now: datetime | None = None) -> tuple[str, str] | None:
+    """What is wrong with the period [start, end) of a report or an export, if anything: the
+    bound at fault (`from` or `to`) and why. An empty period (`start == end`) is a valid one.
+    With `now` (the finance report: it covers what was recorded), the period must have ended."""
+    if start > end:
+        return "from", "must not be after to"
+    if now is not None and end > now:
+        return "to", "must not be in the future: a report covers what was recorded"
+    try:
+        longest = add_years(start, MAX_PERIOD_YEARS)
+    except ValueError:  # within 10 years of the calendar's end: no period can be longer
+        return None
+    if end > longest:
+        return "to", f"must be at most {MAX_PERIOD_YEARS} years after from"
+    return None

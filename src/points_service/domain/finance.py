@@ -29,29 +29,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from .clock import add_years
 from .money import exact_sum, to_minor, value_of
 
 FIGURES = ("opening", "granted", "recognized", "returned", "breakage", "revoked", "written_off", "closing")
 # The sign of each term in the identity; `closing` is what they add up to.
 _SIGNS = {"granted": 1, "recognized": -1, "returned": 1, "breakage": -1, "revoked": -1, "written_off": -1}
-
-
-MAX_YEARS = 10
-
-
-def period_error(from_: datetime, to: datetime, now: datetime) -> tuple[str, str] | None:
-    """What is wrong with a report's period, as (`from` or `to`, why), or None: `from` ≤ `to` ≤ now,
-    at most `MAX_YEARS` calendar years apart."""
-    if from_ > to:
-        return "from", "must not be after `to`"
-    if to > now:
-        return "to", "must not be in the future: a report covers what was recorded"
-    try:
-        too_far = to > add_years(from_, MAX_YEARS)
-    except ValueError:  # past the year 9999: nothing can be that far
-        too_far = False
-    return ("to", f"the period may span at most {MAX_YEARS} years") if too_far else None
 
 
 class GroupBy(enum.StrEnum):

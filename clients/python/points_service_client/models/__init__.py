@@ -10,6 +10,7 @@ from .allocation_out import AllocationOut
 from .awaiting_points import AwaitingPoints
 from .balance import Balance
 from .category import Category
+from .category_estimates import CategoryEstimates
 from .category_put import CategoryPut
 from .delivery_attempt import DeliveryAttempt
 from .disagreement import Disagreement
@@ -19,6 +20,8 @@ from .dispute_create import DisputeCreate
 from .dispute_reject import DisputeReject
 from .dispute_status import DisputeStatus
 from .entry_kind import EntryKind
+from .estimate_figures import EstimateFigures
+from .estimate_report import EstimateReport
 from .event import Event
 from .event_data import EventData
 from .event_type import EventType
@@ -121,6 +124,7 @@ __all__ = (
     "AwaitingPoints",
     "Balance",
     "Category",
+    "CategoryEstimates",
     "CategoryPut",
     "DeliveryAttempt",
     "Disagreement",
@@ -130,6 +134,8 @@ __all__ = (
     "DisputeReject",
     "DisputeStatus",
     "EntryKind",
+    "EstimateFigures",
+    "EstimateReport",
     "Event",
     "EventData",
     "EventType",

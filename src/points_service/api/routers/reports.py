@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from ...domain.finance import FORECAST_MAX_MONTHS, GroupBy, period_error
+from ...domain.finance import FORECAST_MAX_MONTHS, GroupBy
 from ...services.reports import (
     expiry_forecast,
     finance_csv,
@@ -17,7 +17,7 @@ from ...services.reports import (
 )
 from .. import schemas
 from ..deps import BILLING, Principal, allow, database
-from ..problems import validation_problem
+from ..periods import check_period
 from ..routing import DeferredJsonRoute
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=DeferredJsonRoute)
@@ -67,9 +67,7 @@ async def get_finance_report(
     the period in which they were recorded (`created_at`), so a closed period's report never
     changes; a backdated purchase counts when it was recorded. `Accept: text/csv` answers CSV.
     `from` after `to`, `to` in the future or a period over 10 years is a 422."""
-    wrong = period_error(from_, to, request.app.state.clock.now())
-    if wrong is not None:
-        raise validation_problem(f"#/query/{wrong[0]}", wrong[1])
+    check_period(from_, to, request.app.state.clock.now())
     by = GroupBy(group_by) if group_by else None
     report = await database(request).read(finance_report, from_, to, by)
     if wants_csv(request):

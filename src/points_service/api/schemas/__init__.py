@@ -56,6 +56,7 @@ from .endpoints import (
     WebhookEndpointCreate,
     WebhookEndpointWithSecret,
 )
+from .estimates import CategoryEstimates, EstimateFigures, EstimateReport
 from .events import Event, EventTypeName
 from .ledger import AwaitingPoints, Balance, ExpiringLot, LedgerEntry, PostingOut, Statement
 from .lots import (
@@ -104,6 +105,7 @@ __all__ = [
     "AwaitingPoints",
     "Balance",
     "Category",
+    "CategoryEstimates",
     "CategoryPut",
     "Code",
     "Currency",
@@ -115,6 +117,8 @@ __all__ = [
     "DisputeReject",
     "DisputeStatusName",
     "EntryKind",
+    "EstimateFigures",
+    "EstimateReport",
     "Event",
     "EventTypeName",
     "ExpiringAccount",
