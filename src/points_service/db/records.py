@@ -185,6 +185,9 @@ class TicketEvent:
     note: str | None
     actor: str
     at: datetime
+    # the ticket's estimate after this change (what a waiting ticket waits for): as-of reads.
+    # NULL in rows written before migration 0009.
+    estimated_points: int | None = None
 
     @property
     def pk(self) -> tuple[str, int]:

@@ -283,6 +283,8 @@ tickets = Table(
     Index("ix_tickets_account_id_opened_at", "account_id", "opened_at", "id"),
     Index("ix_tickets_account_status_opened_at", "account_id", "status", "opened_at", "id"),  # by status
     Index("ix_tickets_status_changed_at", "status", "changed_at", "id"),  # idle tickets, oldest first
+    # Tickets in progress at an instant (as-of reads): not closed by then, opened by then.
+    Index("ix_tickets_account_closed_at", "account_id", "closed_at", "opened_at"),
 )
 
 # One capture step's take from one lot, and what became of it.
@@ -320,6 +322,7 @@ ticket_events = Table(
     Column("note", String(2000)),
     Column("actor", String(80), nullable=False),
     _when("at"),
+    Column("estimated_points", BigInteger()),  # the estimate after the change (as-of reads); NULL before 0009
     UniqueConstraint("ticket_id", "version"),
 )
 
@@ -384,6 +387,8 @@ ledger_entries = Table(
     CheckConstraint("available_delta <> 0 OR held_delta <> 0 OR deducted_delta <> 0", name="moves_points"),
     Index("ix_ledger_entries_ticket_id", "ticket_id"),
     Index("ix_ledger_entries_account_kind_seq", "account_id", "kind", "seq"),  # the ledger by kind
+    # The newest entry recorded by an instant (as-of reads).
+    Index("ix_ledger_entries_account_created_at", "account_id", "created_at", "seq"),
 )
 
 # Points of one lot moving from one state to another within a ledger entry.

@@ -48,7 +48,15 @@ def _in_history(
     ticket = writer.tx.update(replace(ticket, version=ticket.version + 1, changed_at=writer.now, idle_noticed=False))
     writer.tx.insert(
         TicketEvent(
-            ticket.id, ticket.version, str(action), points, ledger_reason(dispute_id), note, writer.actor, writer.now
+            ticket.id,
+            ticket.version,
+            str(action),
+            points,
+            ledger_reason(dispute_id),
+            note,
+            writer.actor,
+            writer.now,
+            ticket.estimated_points,
         )
     )
     return ticket
