@@ -5,9 +5,10 @@ read uses.
   by an instant, one index step (without it, a walk down `seq` past every later entry).
 - `ix_tickets_account_closed_at` (account_id, closed_at, opened_at): the tickets in progress at an
   instant (not closed by then), read inside the index.
-- `ticket_events.estimated_points`: the ticket's estimate after each change, so that what a waiting
-  ticket waited for at an instant is known (an adjust while waiting changes the estimate, which the
-  history's `points` alone does not say for the opening row). NULL in rows written before.
+- `ticket_events.estimated_points`, `category_code`, `quantity`, `pricing`: the ticket's estimate
+  and classification after each change, which the history's `points` do not tell (an adjust while
+  waiting changes the estimate; an adjust may reclassify), so that a ticket as it stood at an
+  instant is rebuilt from its rows. NULL in rows written before.
 
 Revision ID: 0009
 Revises: 0008
@@ -28,6 +29,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("ticket_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("estimated_points", sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column("category_code", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("quantity", sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column("pricing", sa.JSON(), nullable=True))
     op.create_index(
         "ix_ledger_entries_account_created_at", "ledger_entries", ["account_id", "created_at", "seq"], unique=False
     )
@@ -38,4 +42,5 @@ def downgrade() -> None:
     op.drop_index("ix_tickets_account_closed_at", table_name="tickets")
     op.drop_index("ix_ledger_entries_account_created_at", table_name="ledger_entries")
     with op.batch_alter_table("ticket_events", schema=None) as batch_op:
-        batch_op.drop_column("estimated_points")
+        for column in ("pricing", "quantity", "category_code", "estimated_points"):
+            batch_op.drop_column(column)

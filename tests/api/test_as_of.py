@@ -1,6 +1,7 @@
-"""SPEC §6.2 "As of": balance, lots and ledger read live at instants through a scripted year, then
-asked again later with `?as_of=` those instants, are equal field by field (cursors aside: they are
-bound to the instant they page, so each listing is compared whole, page after page)."""
+"""SPEC §6.2 "As of": the statement, balance, lots, ledger and tickets read live at instants through a
+scripted year, then asked again later with `?as_of=` those instants, are equal field by field
+(cursors aside: they are bound to the instant they page, so each listing is compared whole, page
+after page, and each statement part with its continuation)."""
 
 from __future__ import annotations
 
@@ -33,11 +34,42 @@ READS: list[tuple[str, dict[str, Any]]] = [
     ("/v1/accounts/acme/ledger", {"limit": 3}),
     ("/v1/accounts/acme/ledger", {"limit": 2, "view": "modifications"}),
     ("/v1/accounts/acme/ledger", {"limit": 50, "kind": ["expiry", "capture"]}),
+    ("/v1/accounts/acme/tickets", {"limit": 2}),
+    ("/v1/accounts/acme/tickets", {"limit": 1, "status": ["awaiting_points", "open"]}),
+    ("/v1/accounts/acme/tickets", {"limit": 2, "status": ["resolved", "refunded"]}),
+    ("/v1/accounts/acme/tickets", {"limit": 50, "status": "refunded"}),
+    ("/v1/accounts/acme/tickets", {"external_ref": "W-1"}),
 ]
+# The statement's parts and where each continues.
+PARTS = {
+    "modifications": ("/v1/accounts/acme/ledger", {"view": "modifications"}),
+    "in_progress": ("/v1/accounts/acme/tickets", {"status": ["awaiting_points", "open"]}),
+    "closed": ("/v1/accounts/acme/tickets", {"status": ["resolved", "refunded"]}),
+}
+
+
+async def _statement(api, **params: Any) -> dict[str, Any]:
+    """The statement with each part listed whole: its page, then its continuation's pages."""
+    r = await api.get("/v1/accounts/acme/statement", params={"limit": 2, **params})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    whole: dict[str, Any] = {"balance": body["balance"]}
+    for name, (path, filters) in PARTS.items():
+        items, cursor = list(body[name]["items"]), body[name]["next_cursor"]
+        while cursor is not None:
+            page = await api.get(path, params={**filters, **params, "limit": 2, "cursor": cursor})
+            assert page.status_code == 200, page.text
+            items += page.json()["items"]
+            cursor = page.json()["next_cursor"]
+        whole[name] = {"first_page": len(body[name]["items"]), "items": items}
+    return whole
 
 
 async def _capture(api) -> dict[str, Any]:
-    seen: dict[str, Any] = {"balance": (await api.get("/v1/accounts/acme/balance")).json()}
+    seen: dict[str, Any] = {
+        "balance": (await api.get("/v1/accounts/acme/balance")).json(),
+        "statement": await _statement(api),
+    }
     for n, (path, params) in enumerate(READS):
         seen[f"{n}"] = await _all_pages(api, path, **params)
     return seen
@@ -46,7 +78,7 @@ async def _capture(api) -> dict[str, Any]:
 async def _asked_as_of(api, at: str) -> dict[str, Any]:
     r = await api.get("/v1/accounts/acme/balance", params={"as_of": at})
     assert r.status_code == 200, r.text
-    seen: dict[str, Any] = {"balance": r.json()}
+    seen: dict[str, Any] = {"balance": r.json(), "statement": await _statement(api, as_of=at)}
     for n, (path, params) in enumerate(READS):
         seen[f"{n}"] = await _all_pages(api, path, **params, as_of=at)
     return seen
@@ -85,7 +117,7 @@ async def test_reads_taken_live_equal_the_same_reads_asked_later_as_of_their_ins
     await snap()  # same instant as the writes: they count (inclusive)
     api.clock.advance(10 * DAY)
     adjusted = await api.open(category="store-problem")
-    await _post(api, f"/v1/tickets/{adjusted['id']}/adjust", {"points": 35, "reason": "more work"}, "helpdesk")
+    await _post(api, f"/v1/tickets/{adjusted['id']}/adjust", {"points": 35, "reason": "more work", "category": "small-mod"}, "helpdesk")
     resolved = await api.open(category="consultation")
     await _post(api, f"/v1/tickets/{resolved['id']}/resolve", {}, "helpdesk")
     await snap()
@@ -95,9 +127,11 @@ async def test_reads_taken_live_equal_the_same_reads_asked_later_as_of_their_ins
     await _post(api, f"/v1/tickets/{adjusted['id']}/resolve", {"points": 30}, "helpdesk")
     await _post(api, f"/v1/tickets/{adjusted['id']}/credit", {"points": 5, "reason": "goodwill"}, "helpdesk")
     held = await api.open(category="consultation")
+    forfeits = await api.open(category="other", estimated_points=100)
     await snap()
     api.clock.advance(30 * DAY)
     await _post(api, f"/v1/lots/{revoked['id']}/revoke", {"reason": "chargeback"}, "billing")
+    await _post(api, f"/v1/tickets/{forfeits['id']}/refund", {"reason": "withdrawn"}, "helpdesk")
     waiting = await _post(
         api,
         "/v1/accounts/acme/tickets",
@@ -135,7 +169,7 @@ async def test_as_of_refusals_and_roles(api):
     await api.account()
     await api.buy()
     now = iso(api.clock.now())
-    for path in ("balance", "lots", "ledger"):
+    for path in ("balance", "lots", "ledger", "statement", "tickets"):
         future = await api.get(
             f"/v1/accounts/acme/{path}", params={"as_of": iso(api.clock.now() + timedelta(seconds=1))}
         )

@@ -322,7 +322,11 @@ ticket_events = Table(
     Column("note", String(2000)),
     Column("actor", String(80), nullable=False),
     _when("at"),
-    Column("estimated_points", BigInteger()),  # the estimate after the change (as-of reads); NULL before 0009
+    # The ticket's estimate and classification after the change (as-of reads); NULL before 0009.
+    Column("estimated_points", BigInteger()),
+    Column("category_code", String(64)),
+    Column("quantity", BigInteger()),
+    Column("pricing", JSON()),
     UniqueConstraint("ticket_id", "version"),
 )
 

@@ -27,16 +27,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, func, literal_column, or_, select, tuple_
 
 from ..db import schema as t
-from ..db.records import FIELDS, SELECT, Account, Lot, Ticket
+from ..db.records import FIELDS, SELECT, Account, Lot, Ticket, TicketEvent
 from ..domain.clock import is_expired
 from ..domain.errors import NotFoundError
 from ..domain.lots import LotKey, consumption_key
-from ..domain.tickets import TicketAction
+from ..domain.tickets import TicketAction, TicketStatus
 from .balance import BalanceView, balance_at
-from .queries import Page, _page, ledger_page, lot_key
+from .queries import MODIFICATION_KINDS, Page, Statement, _page, ledger_page, lot_key, ticket_key
 
 _e, _p, _l, _k, _v = t.ledger_entries.c, t.postings.c, t.lots.c, t.tickets.c, t.ticket_events.c
 _AT = bindparam("at", type_=_e.created_at.type)
@@ -79,9 +79,29 @@ TICKETS_IN_PROGRESS = SELECT[Ticket].where(
     or_(_k.closed_at.is_(None), _k.closed_at > _AT),
 )
 TICKET_EVENTS = (
-    select(_v.ticket_id, _v.action, _v.points, _v.reason, _v.at, _v.estimated_points)
-    .where(_v.ticket_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_v.ticket_id, _v.version)
+    SELECT[TicketEvent].where(_v.ticket_id.in_(bindparam("ids", expanding=True))).order_by(_v.ticket_id, _v.version)
+)
+# Points returned into a revoked lot are revoked again at once: the ticket's `forfeited_points`.
+FORFEITED = (
+    select(_e.ticket_id, func.sum(_p.points))
+    .select_from(t.postings.join(t.ledger_entries, _e.id == _p.entry_id))
+    .where(
+        _e.ticket_id.in_(bindparam("ids", expanding=True)),
+        _e.kind == literal_column("'revocation'"),
+        _p.to_state == literal_column("'revoked'"),
+        _e.created_at <= _AT,
+    )
+    .group_by(_e.ticket_id)
+)
+# Tickets closed by `at`, newest first: down `ix_tickets_account_id_opened_at` from `at`.
+TICKETS_CLOSED = (
+    SELECT[Ticket]
+    .where(_k.account_id == bindparam("account_id"), _k.opened_at <= _AT, _k.closed_at <= _AT)
+    .order_by(_k.opened_at.desc(), _k.id.desc())
+    .limit(bindparam("limit"))
+)
+TICKETS_CLOSED_AFTER = TICKETS_CLOSED.where(
+    tuple_(_k.opened_at, _k.id) < tuple_(bindparam("after_at", type_=_k.opened_at.type), bindparam("after_id"))
 )
 ALLOCATED_LOTS = select(t.ticket_allocations.c.lot_id).where(
     t.ticket_allocations.c.ticket_id.in_(bindparam("ids", expanding=True))
@@ -142,38 +162,90 @@ def _in_progress(conn: Connection, account_id: str, at: datetime) -> list[Ticket
     return [Ticket(*row) for row in conn.execute(TICKETS_IN_PROGRESS, {"account_id": account_id, "at": at})]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
-def awaiting_at(conn: Connection, tickets: Sequence[Ticket], at: datetime) -> tuple[int, int]:
-    """How many of `tickets` (in progress at `at`) were waiting for points then, and for how many.
+def _forfeited(conn: Connection, ids: list[str], at: datetime) -> dict[str, int]:
+    return {row[0]: int(row[1]) for row in conn.execute(FORFEITED, {"ids": ids, "at": at})}
 
-    A waiting ticket's `opened` row says so (reason `awaiting points`); it waits until its
-    `captured` row. What it waits for is its estimate after its newest row by `at`
-    (`estimated_points`, recorded since migration 0009). Rows written before that carry none: then
-    an adjust row's points, or the points of the next `captured` row when no adjust came between,
-    else its current estimate (exact unless it was adjusted while waiting before 0009)."""
+
+def tickets_at(conn: Connection, tickets: Sequence[Ticket], at: datetime) -> list[Ticket]:
+    """`tickets` (opened by `at`) as they stood at `at`, rebuilt from their history rows recorded by
+    then and the points their `revocation` entries recorded by then forfeited."""
     ids = [ticket.id for ticket in tickets]
     if not ids:
-        return 0, 0
-    events: dict[str, list[Any]] = {}
+        return []
+    events: dict[str, list[TicketEvent]] = {}
     for row in conn.execute(TICKET_EVENTS, {"ids": ids}):
-        events.setdefault(row.ticket_id, []).append(row)
-    count = points = 0
-    for ticket in tickets:
-        rows = events.get(ticket.id, [])
-        if not rows or rows[0].reason != AWAITING_REASON or rows[0].action != TicketAction.OPENED:
-            continue
-        before = [r for r in rows if r.at <= at]
-        if any(r.action == TicketAction.CAPTURED for r in before):
-            continue
+        event = TicketEvent(*row)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+        events.setdefault(event.ticket_id, []).append(event)
+    forfeited = _forfeited(conn, ids, at)
+    return [_ticket_at(ticket, events.get(ticket.id, []), forfeited.get(ticket.id, 0), at) for ticket in tickets]
+
+
+def _ticket_at(ticket: Ticket, rows: list[TicketEvent], forfeited: int, at: datetime) -> Ticket:
+    """The ticket after its history rows recorded by `at` (see `services.tickets` for what each
+    action does to its points)."""
+    before = [r for r in rows if r.at <= at]
+    status, captured, charged, deducted, returned = TicketStatus.OPEN, 0, 0, 0, 0
+    resolved_at: datetime | None = None
+    refunded_at: datetime | None = None
+    closed_at: datetime | None = None
+    for r in before:
+        action = TicketAction(r.action)
+        if action is TicketAction.OPENED:
+            waiting = r.reason == AWAITING_REASON and r.points == 0
+            status, captured = (TicketStatus.AWAITING_POINTS if waiting else TicketStatus.OPEN), r.points
+        elif action is TicketAction.CAPTURED:
+            status, captured = TicketStatus.OPEN, r.points
+        elif action is TicketAction.ADJUSTED:
+            captured = r.points if status is TicketStatus.OPEN else captured
+        elif action is TicketAction.RESOLVED:
+            status, captured, charged, deducted = TicketStatus.RESOLVED, 0, r.points, r.points
+            resolved_at = closed_at = r.at
+        elif action is TicketAction.REFUNDED:
+            if status is TicketStatus.OPEN:
+                charged = r.points
+            if status is not TicketStatus.RESOLVED:
+                closed_at = r.at
+            status, captured, returned, refunded_at = TicketStatus.REFUNDED, 0, returned + r.points, r.at
+        elif action is TicketAction.CREDITED:
+            returned += r.points
+    last = before[-1]
+    if last.category_code is not None:  # recorded since 0009: the estimate and classification then
+        estimated, category, quantity, pricing = last.estimated_points, last.category_code, last.quantity, last.pricing
+    else:  # older rows: a waiting ticket's estimate from an adjust or its capture; else as it is now
+        estimated, category, quantity, pricing = (
+            ticket.estimated_points,
+            ticket.category_code,
+            ticket.quantity,
+            ticket.pricing,
+        )
         adjusted = [r.points for r in before if r.action == TicketAction.ADJUSTED]
-        if before[-1].estimated_points is not None:
-            waits = before[-1].estimated_points
-        elif adjusted:
-            waits = adjusted[-1]
-        else:
-            later = [r for r in rows if r.at > at and r.action in (TicketAction.ADJUSTED, TicketAction.CAPTURED)]
-            waits = later[0].points if later and later[0].action == TicketAction.CAPTURED else ticket.estimated_points
-        count, points = count + 1, points + waits
-    return count, points
+        later = [r for r in rows if r.at > at and r.action in (TicketAction.ADJUSTED, TicketAction.CAPTURED)]
+        if status is TicketStatus.AWAITING_POINTS and adjusted:
+            estimated = adjusted[-1]
+        elif status is TicketStatus.AWAITING_POINTS and later and later[0].action == TicketAction.CAPTURED:
+            estimated = later[0].points
+    return replace(
+        ticket,
+        category_code=category,
+        quantity=quantity,
+        pricing=pricing if pricing is not None else ticket.pricing,
+        estimated_points=estimated if estimated is not None else ticket.estimated_points,
+        captured_points=captured,
+        charged_points=charged,
+        deducted_points=deducted,
+        returned_points=returned,
+        forfeited_points=forfeited,
+        status=str(status),
+        version=last.version,
+        resolved_at=resolved_at,
+        refunded_at=refunded_at,
+        closed_at=closed_at,
+        changed_at=last.at,
+    )
+
+
+def _newest_first(tickets: Iterable[Ticket]) -> list[Ticket]:
+    return sorted(tickets, key=lambda k: (k.opened_at, k.id), reverse=True)
 
 
 def snapshot(conn: Connection, account_id: str, at: datetime, window: timedelta) -> Snapshot:
@@ -184,8 +256,9 @@ def snapshot(conn: Connection, account_id: str, at: datetime, window: timedelta)
         conn, LOTS_EXPIRING, {"account_id": account_id, "after": after, "horizon": at + window, "at": at}
     )
     lots = sorted(lots_at(conn, candidates, at), key=lambda lot: (lot.expires_at, lot.id))
-    tickets = _in_progress(conn, account_id, at)
-    awaiting = awaiting_at(conn, tickets, at)
+    tickets = _newest_first(tickets_at(conn, _in_progress(conn, account_id, at), at))
+    waiting = [k for k in tickets if k.status == TicketStatus.AWAITING_POINTS]
+    awaiting = (len(waiting), sum(k.estimated_points for k in waiting))
     account = replace(account, awaiting_count=awaiting[0], awaiting_points=awaiting[1])
     figures = [(lot.expires_at, lot.id, lot.available) for lot in lots]
     counters = (account.available, account.held, account.deducted)
@@ -252,3 +325,86 @@ def list_lots_at(
         if len(page) > limit:
             break
     return _page(page, limit, lot_key)
+
+
+def tickets_page_at(
+    conn: Connection,
+    account_id: str,
+    at: datetime,
+    *,
+    statuses: Sequence[str] | None,
+    external_ref: str | None,
+    after: list[Any] | None,
+    limit: int,
+    in_progress: list[Ticket] | None = None,
+) -> Page:
+    """`queries.tickets_page` as it was at `at`: the tickets opened by then, each as it stood then,
+    filtered by their status then. Those in progress then (few) are read whole; those closed by
+    then a chunk at a time, newest first, until the page is full."""
+    if in_progress is None:
+        account_at(conn, account_id, at)  # 404 before the account existed
+    wanted = set(statuses) if statuses else set(t.TICKET_STATUSES)
+    start = (datetime.fromisoformat(after[0]), after[1]) if after is not None else None
+
+    def keep(ticket: Ticket) -> bool:
+        return (
+            ticket.status in wanted
+            and (external_ref is None or ticket.external_ref == external_ref)
+            and (start is None or (ticket.opened_at, ticket.id) < start)
+        )
+
+    found: list[Ticket] = []
+    if wanted & {TicketStatus.AWAITING_POINTS, TicketStatus.OPEN}:
+        if in_progress is None:
+            in_progress = tickets_at(conn, _in_progress(conn, account_id, at), at)
+        found += [k for k in in_progress if keep(k)]
+    if wanted & {TicketStatus.RESOLVED, TicketStatus.REFUNDED}:
+        chunk = max(limit + 1, 100)
+        params: dict[str, Any] = {"account_id": account_id, "at": at, "limit": chunk}
+        if start is not None:
+            params["after_at"], params["after_id"] = start
+        closed: list[Ticket] = []
+        while True:
+            stmt = TICKETS_CLOSED_AFTER if "after_at" in params else TICKETS_CLOSED
+            rows = [Ticket(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+            closed += [k for k in tickets_at(conn, rows, at) if keep(k)]
+            if len(rows) < chunk or len(closed) > limit:
+                break
+            params["after_at"], params["after_id"] = rows[-1].opened_at, rows[-1].id
+        found += closed
+    return _page(_newest_first(found)[: limit + 1], limit, ticket_key)
+
+
+def statement_at(conn: Connection, account_id: str, at: datetime, window: timedelta, limit: int) -> Statement:
+    """`queries.statement` as it was at `at`, from one snapshot."""
+    snap = snapshot(conn, account_id, at, window)
+    modifications = ledger_page(
+        conn,
+        snap.account,
+        at,
+        kinds=MODIFICATION_KINDS,
+        before_seq=None,
+        limit=limit,
+        due=snap.due,
+        through_seq=snap.account.last_seq,
+    )
+
+    def part(statuses: list[str]) -> Page:
+        return tickets_page_at(
+            conn,
+            account_id,
+            at,
+            statuses=statuses,
+            external_ref=None,
+            after=None,
+            limit=limit,
+            in_progress=snap.in_progress,
+        )
+
+    return Statement(
+        account=snap.account,
+        balance=snap.balance,
+        modifications=modifications,
+        in_progress=part(["awaiting_points", "open"]),
+        closed=part(["refunded", "resolved"]),
+    )

@@ -57,6 +57,9 @@ def _in_history(
             writer.actor,
             writer.now,
             ticket.estimated_points,
+            ticket.category_code,
+            ticket.quantity,
+            ticket.pricing,
         )
     )
     return ticket

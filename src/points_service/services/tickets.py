@@ -96,6 +96,9 @@ def _record(
             writer.actor,
             writer.now,
             ticket.estimated_points,
+            ticket.category_code,
+            ticket.quantity,
+            ticket.pricing,
         )
     )
     view = _detail(tx, ticket.id)

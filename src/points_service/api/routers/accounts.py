@@ -171,8 +171,16 @@ def _ledger_scope(account_id: str, kinds: list[str] | None, at: datetime | None 
     return scope_of("ledger", account_id=account_id, kind=kinds, as_of=at.isoformat() if at else None)
 
 
-def _tickets_scope(account_id: str, statuses: Sequence[str] | None, external_ref: str | None) -> str:
-    return scope_of("tickets", account_id=account_id, status=statuses, external_ref=external_ref)
+def _tickets_scope(
+    account_id: str, statuses: Sequence[str] | None, external_ref: str | None, at: datetime | None = None
+) -> str:
+    return scope_of(
+        "tickets",
+        account_id=account_id,
+        status=statuses,
+        external_ref=external_ref,
+        as_of=at.isoformat() if at else None,
+    )
 
 
 def _ledger_page(scope: str, page: queries.Page) -> dict[str, Any]:
@@ -193,20 +201,25 @@ def _tickets_page(scope: str, page: queries.Page) -> dict[str, Any]:
     response_model=schemas.Statement,
 )
 async def get_statement(
-    request: Request, principal: FindingReader, account_id: AccountId, limit: Limit = DEFAULT_LIMIT
+    request: Request, principal: FindingReader, account_id: AccountId, limit: Limit = DEFAULT_LIMIT, as_of: AsOf = None
 ) -> dict[str, Any]:
     """One consistent snapshot. Continue each part with `/ledger?view=modifications`,
-    `/tickets?status=open` and `/tickets?status=resolved&status=refunded`."""
-    statement = await database(request).read(queries.statement, account_id, _now(request), _window(request), limit)
+    `/tickets?status=awaiting_points&status=open` and `/tickets?status=resolved&status=refunded`
+    (with the same `as_of`: the statement as it was at that instant, its cursors holding to it)."""
+    at = _as_of(request, as_of)
+    if at is None:
+        statement = await database(request).read(queries.statement, account_id, _now(request), _window(request), limit)
+    else:
+        statement = await database(request).read(asof.statement_at, account_id, at, _window(request), limit)
     return {
         "balance": present.balance(statement.balance),
         "modifications": _ledger_page(
-            _ledger_scope(account_id, list(queries.MODIFICATION_KINDS)), statement.modifications
+            _ledger_scope(account_id, list(queries.MODIFICATION_KINDS), at), statement.modifications
         ),
         "in_progress": _tickets_page(
-            _tickets_scope(account_id, ["awaiting_points", "open"], None), statement.in_progress
+            _tickets_scope(account_id, ["awaiting_points", "open"], None, at), statement.in_progress
         ),
-        "closed": _tickets_page(_tickets_scope(account_id, ["refunded", "resolved"], None), statement.closed),
+        "closed": _tickets_page(_tickets_scope(account_id, ["refunded", "resolved"], None, at), statement.closed),
     }
 
 
@@ -303,12 +316,22 @@ async def list_tickets(
     external_ref: Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
+    as_of: AsOf = None,
 ) -> dict[str, Any]:
     """Tickets newest first (by opening time), without history and allocations. Filter by
-    `status` (repeatable) and `external_ref`."""
+    `status` (repeatable) and `external_ref`. `as_of`: the tickets opened by that instant, each as
+    it stood then and filtered by its status then (the statement's parts continued as of it)."""
     statuses = sorted(set(status)) if status else None
-    scope = _tickets_scope(account_id, statuses, external_ref)
+    at = _as_of(request, as_of)
+    scope = _tickets_scope(account_id, statuses, external_ref, at)
     after = decode_cursor(cursor, scope, instant, text)
+    if at is not None:
+        page = await database(request).read(
+            lambda conn: asof.tickets_page_at(
+                conn, account_id, at, statuses=statuses, external_ref=external_ref, after=after, limit=limit
+            )
+        )
+        return _tickets_page(scope, page)
     page = await database(request).read(
         lambda conn: queries.tickets_page(
             conn, account_id, statuses=statuses, external_ref=external_ref, after=after, limit=limit
