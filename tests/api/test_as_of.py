@@ -117,7 +117,12 @@ async def test_reads_taken_live_equal_the_same_reads_asked_later_as_of_their_ins
     await snap()  # same instant as the writes: they count (inclusive)
     api.clock.advance(10 * DAY)
     adjusted = await api.open(category="store-problem")
-    await _post(api, f"/v1/tickets/{adjusted['id']}/adjust", {"points": 35, "reason": "more work", "category": "small-mod"}, "helpdesk")
+    await _post(
+        api,
+        f"/v1/tickets/{adjusted['id']}/adjust",
+        {"points": 35, "reason": "more work", "category": "small-mod"},
+        "helpdesk",
+    )
     resolved = await api.open(category="consultation")
     await _post(api, f"/v1/tickets/{resolved['id']}/resolve", {}, "helpdesk")
     await snap()
