@@ -5,7 +5,7 @@ after page, and each statement part with its continuation)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from support.problems import invalid, problem
@@ -165,6 +165,12 @@ async def test_reads_taken_live_equal_the_same_reads_asked_later_as_of_their_ins
 
     api.clock.advance(DAY)
     for at, live in snapshots.items():
+        # The finance report's periods are [from, to): its closing at `to` is the liability as of
+        # the microsecond before `to` (as_of is inclusive).
+        to = datetime.fromisoformat(at) + timedelta(microseconds=1)
+        report = await api.get("/v1/reports/finance", params={"from": iso(T0 - DAY), "to": iso(to)})
+        closing = sum(row["points"]["closing"] for row in report.json()["rows"])
+        assert closing == live["balance"]["available"] + live["balance"]["held"], at
         asked = await _asked_as_of(api, at)
         for part in live:
             assert asked[part] == live[part], (at, part)
