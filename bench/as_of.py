@@ -4,6 +4,7 @@
     .venv/bin/python bench/as_of.py                       # SQLite, a new file under /tmp
     .venv/bin/python scripts/with_postgres.py -- .venv/bin/python bench/as_of.py --pg
     .venv/bin/python bench/as_of.py --entries 10000 -n 20  # a quick run
+    .venv/bin/python bench/as_of.py --seeded /tmp/bench-as-of-…/points.db   # measure again, no seeding
 
 Seeds one account the way `bench/scale.py` seeds `acct-big` (the service's own commands, about
 `--entries` ledger entries over three years: tickets opened and resolved, the packs that pay for
@@ -31,14 +32,14 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from scale import BIG_SPAN, Seeder  # noqa: E402  (bench/ is not a package)
+from scale import BIG_SPAN, Seeder
 
-from points_service.app import create_app  # noqa: E402
-from points_service.db.engine import create_engine  # noqa: E402
-from points_service.db.migrate import upgrade  # noqa: E402
-from points_service.db.schema import api_keys  # noqa: E402
-from points_service.services.keys import hash_key  # noqa: E402
-from points_service.settings import Settings  # noqa: E402
+from points_service.app import create_app
+from points_service.db.engine import create_engine
+from points_service.db.migrate import upgrade
+from points_service.db.schema import api_keys
+from points_service.services.keys import hash_key
+from points_service.settings import Settings
 
 ACCOUNT = "acct-big"
 KEY = "bench-as-of-" + "k" * 40
@@ -129,13 +130,22 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("-n", type=int, default=50, help="requests per read and instant (after 5 of warm-up)")
     parser.add_argument("--pg", action="store_true", help="use POINTS_TEST_DATABASE_URL (scripts/with_postgres.py)")
+    parser.add_argument("--seeded", metavar="SQLITE_FILE", help="measure a database an earlier run seeded")
     args = parser.parse_args()
     now = datetime.now(UTC).replace(microsecond=0)
-    if args.pg:
+    if args.seeded:
+        url = f"sqlite:///{args.seeded}"
+        engine = create_engine(Settings(database_url=url), connections=1)
+        with engine.connect() as conn:  # the seed's `now`: its newest ticket opened 1 day before
+            newest = conn.exec_driver_sql("SELECT max(created_at) FROM api_keys").scalar()
+        engine.dispose()
+        now = datetime.fromisoformat(str(newest)).replace(tzinfo=UTC)
+    elif args.pg:
         url = os.environ["POINTS_TEST_DATABASE_URL"]
     else:
         url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-as-of-')}/points.db"
-    asyncio.run(seed(url, now, args.entries))
+    if not args.seeded:
+        asyncio.run(seed(url, now, args.entries))
     rows = asyncio.run(measure(url, now, args.n))
     print("| read | at | p50 ms | p90 ms | ÷ live |")
     print("|---|---|---|---|---|")
