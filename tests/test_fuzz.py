@@ -520,6 +520,7 @@ _LISTS = ("list_plans", "list_categories", "list_license_products", "list_accoun
 _TICKET_WRITES = ("adjust_ticket", "resolve_ticket", "refund_ticket", "credit_ticket")
 _PRICED = ("open_ticket", "adjust_ticket", "resolve_ticket")
 # fmt: off
+AS_OF = ("get_balance", "get_statement", "list_ledger_entries", "list_lots", "list_tickets")
 BODY_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
     # §3 conventions: a cursor is valid only for the endpoint and filters that produced it
     (_LISTS, 422, "validation-error", "#/query/cursor", r"the cursor is not valid for this endpoint and these filters"),
@@ -563,7 +564,7 @@ BODY_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
     (("accept_dispute",), 422, "validation-error", "#/points", r"a credit must be between 1 and \d+ points"),
     # §1 numbers and time: every instant within years 1-9999 once in UTC
     (("create_purchase", "create_license", "create_import", "create_adjustment", "list_accounts", "list_events",
-      "finance_report", "export_ledger", "get_estimate_report"), 422,
+      "finance_report", "export_ledger", "get_estimate_report", *AS_OF), 422,
      "validation-error", "#/(query/)?[a-z_]+", r"must fall within the years 1 to 9999 once converted to UTC"),
     # §6.2 a period [from, to) of at most 10 years (docs/design.md §13); a finance report's ends by now
     (("finance_report", "export_ledger", "get_estimate_report"), 422, "validation-error", "#/query/from",
@@ -572,6 +573,8 @@ BODY_RULES: list[tuple[tuple[str, ...], int, str, str, str]] = [
      r"to must be at most 10 years after from"),
     (("finance_report",), 422, "validation-error", "#/query/to",
      r"to must not be in the future: a report covers what was recorded"),
+    # §6.2 as of: an instant not in the future
+    (AS_OF, 422, "validation-error", "#/query/as_of", r"must not be in the future"),
     # §6.3: idle for 1 hour to 3 years
     (("list_idle_tickets",), 422, "validation-error", "#/query/idle_for",
      r"must be a duration from 1 hour \(PT1H\) to 3 years \(P3Y\)"),

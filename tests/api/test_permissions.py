@@ -46,7 +46,7 @@ class Endpoint:
 
     @property
     def id(self) -> str:
-        return f"{self.method} {self.path}"
+        return f"{self.method} {self.path}" + (f"?{self.query}" if self.query.startswith("as_of") else "")
 
     @property
     def names_account_object(self) -> bool:
@@ -80,6 +80,11 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/v1/accounts/{account_id}/statement", ALL),
     Endpoint("GET", "/v1/accounts/{account_id}/ledger", ALL),
     Endpoint("GET", "/v1/accounts/{account_id}/lots", ALL),
+    # As of an instant (SPEC §6.2): the same roles as the live reads.
+    *(
+        Endpoint("GET", f"/v1/accounts/{{account_id}}/{read}", ALL, query="as_of=2026-01-15T12:00:00Z")
+        for read in ("balance", "ledger", "lots")
+    ),
     Endpoint("GET", "/v1/accounts/{account_id}/tickets", ALL),
     # points in
     Endpoint(

@@ -227,6 +227,22 @@ async def _scenario(api: Api, recorder: Recorder) -> set[str]:
     await call("get_balance", "GET", "/v1/accounts/acme/balance")
     await call("get_statement", "GET", "/v1/accounts/acme/statement")
     await call("list_ledger_entries", "GET", "/v1/accounts/acme/ledger")
+    # As of an instant in the past (SPEC §6.2): the same reads rebuilt from what was recorded by then.
+    at = (api.clock.now() - timedelta(days=1)).isoformat()
+    await call("get_balance", "GET", "/v1/accounts/acme/balance", params={"as_of": at})
+    await call("get_statement", "GET", "/v1/accounts/acme/statement", params={"as_of": at, "limit": 1})
+    for operation, path, filters in (
+        ("list_ledger_entries", "/v1/accounts/acme/ledger", {}),
+        ("list_ledger_entries", "/v1/accounts/acme/ledger", {"kind": "purchase"}),
+        ("list_lots", "/v1/accounts/acme/lots", {}),
+        ("list_lots", "/v1/accounts/acme/lots", {"include_empty": "true"}),
+        ("list_tickets", "/v1/accounts/acme/tickets", {}),
+        ("list_tickets", "/v1/accounts/acme/tickets", {"status": "resolved"}),
+    ):
+        page = await call(operation, "GET", path, params={**filters, "as_of": at, "limit": 1})
+        if page["next_cursor"]:
+            params = {**filters, "as_of": at, "limit": 1, "cursor": page["next_cursor"]}
+            await call(operation, "GET", path, params=params)
     await call("run_expiry_sweep", "POST", "/v1/admin/expire", {})
     return called
 

@@ -185,6 +185,12 @@ class TicketEvent:
     note: str | None
     actor: str
     at: datetime
+    # The ticket's estimate and classification after this change, which the history's points do not
+    # tell (as-of reads rebuild the ticket from its rows). NULL in rows written before migration 0009.
+    estimated_points: int | None = None
+    category_code: str | None = None
+    quantity: int | None = None
+    pricing: dict[str, Any] | None = None
 
     @property
     def pk(self) -> tuple[str, int]:

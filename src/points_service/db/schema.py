@@ -284,6 +284,8 @@ tickets = Table(
     Index("ix_tickets_account_status_opened_at", "account_id", "status", "opened_at", "id"),  # by status
     Index("ix_tickets_status_changed_at", "status", "changed_at", "id"),  # idle tickets, oldest first
     Index("ix_tickets_closed_at", "closed_at"),  # closed in a period: the estimate accuracy report
+    # Tickets in progress at an instant (as-of reads): not closed by then, opened by then.
+    Index("ix_tickets_account_closed_at", "account_id", "closed_at", "opened_at"),
 )
 
 # One capture step's take from one lot, and what became of it.
@@ -321,6 +323,11 @@ ticket_events = Table(
     Column("note", String(2000)),
     Column("actor", String(80), nullable=False),
     _when("at"),
+    # The ticket's estimate and classification after the change (as-of reads); NULL before 0009.
+    Column("estimated_points", BigInteger()),
+    Column("category_code", String(64)),
+    Column("quantity", BigInteger()),
+    Column("pricing", JSON()),
     UniqueConstraint("ticket_id", "version"),
 )
 
@@ -386,6 +393,8 @@ ledger_entries = Table(
     Index("ix_ledger_entries_ticket_id", "ticket_id"),
     Index("ix_ledger_entries_account_kind_seq", "account_id", "kind", "seq"),  # the ledger by kind
     Index("ix_ledger_entries_created_at", "created_at", "id"),  # every account's, by time: the export
+    # The newest entry recorded by an instant (as-of reads).
+    Index("ix_ledger_entries_account_created_at", "account_id", "created_at", "seq"),
 )
 
 # Points of one lot moving from one state to another within a ledger entry.

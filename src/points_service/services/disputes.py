@@ -48,7 +48,18 @@ def _in_history(
     ticket = writer.tx.update(replace(ticket, version=ticket.version + 1, changed_at=writer.now, idle_noticed=False))
     writer.tx.insert(
         TicketEvent(
-            ticket.id, ticket.version, str(action), points, ledger_reason(dispute_id), note, writer.actor, writer.now
+            ticket.id,
+            ticket.version,
+            str(action),
+            points,
+            ledger_reason(dispute_id),
+            note,
+            writer.actor,
+            writer.now,
+            ticket.estimated_points,
+            ticket.category_code,
+            ticket.quantity,
+            ticket.pricing,
         )
     )
     return ticket

@@ -244,10 +244,12 @@ def ledger_page(
     before_seq: int | None,
     limit: int,
     due: list[Lot],
+    through_seq: int | None = None,
 ) -> Page:
     """Entries newest first, each with its postings. Pending expiries come first, numbered after
     the newest entry as they would be if written now (`virtual_seq`), so a cursor can page through
-    them like entries. `due`: the account's due lots, read with it in this same snapshot."""
+    them like entries. `due`: the account's due lots, read with it in this same snapshot.
+    `through_seq`: the newest entry to show (an as-of read; `account` as it stood then)."""
     pending: list[PendingExpiry] = []
     if kinds is None or "expiry" in kinds:
         available = account.available
@@ -273,7 +275,10 @@ def ledger_page(
     chosen = sorted(set(kinds)) if kinds is not None and set(kinds) != set(t.ENTRY_KINDS) else []
     params = {
         "account_id": account.id,
-        "before_seq": before_seq if before_seq is not None else _NO_SEQ_LIMIT,
+        "before_seq": min(
+            before_seq if before_seq is not None else _NO_SEQ_LIMIT,
+            through_seq + 1 if through_seq is not None else _NO_SEQ_LIMIT,
+        ),
         "limit": limit + 1,
         **{f"kind_{n}": kind for n, kind in enumerate(chosen)},
     }

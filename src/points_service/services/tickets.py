@@ -85,7 +85,22 @@ def _record(
     ticket command. The change also starts a new idle period (`changed_at`)."""
     tx = writer.tx
     ticket = tx.update(replace(ticket, changed_at=writer.now, idle_noticed=False))
-    tx.insert(TicketEvent(ticket.id, ticket.version, str(action), points, reason, note, writer.actor, writer.now))
+    tx.insert(
+        TicketEvent(
+            ticket.id,
+            ticket.version,
+            str(action),
+            points,
+            reason,
+            note,
+            writer.actor,
+            writer.now,
+            ticket.estimated_points,
+            ticket.category_code,
+            ticket.quantity,
+            ticket.pricing,
+        )
+    )
     view = _detail(tx, ticket.id)
     kind = event or EventType(f"ticket.{action}")
     writer.emit(kind, present.ticket_detail(view.ticket, view.allocations, view.history))

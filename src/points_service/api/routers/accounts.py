@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Connection
 
-from ...services import present, queries
+from ...services import asof, present, queries
 from ...services.accounts import PutAccount
 from ...services.balance import BalanceView
 from .. import schemas
@@ -26,6 +26,7 @@ from ..pagination import (
     scope_of,
     text,
 )
+from ..problems import validation_problem
 from ..routing import DeferredJsonRoute
 
 router = APIRouter(prefix="/v1", tags=["accounts"], route_class=DeferredJsonRoute)
@@ -38,6 +39,22 @@ Status = schemas.TicketStatusName
 Reader = Annotated[Principal, Depends(on_account(*ALL))]
 # For routes whose first query finds the account (404 when it is absent): no separate look-up.
 FindingReader = Annotated[Principal, Depends(on_account(*ALL, found_later=True))]
+
+
+AsOf = Annotated[
+    schemas.Instant | None,
+    Query(
+        description="answer as the service would have at this instant (not in the future): entries recorded up "
+        "to it, inclusive, and the expiries due then shown as pending"
+    ),
+]
+
+
+def _as_of(request: Request, as_of: datetime | None) -> datetime | None:
+    """`as_of`, refused when it is in the future (what the service will answer then is not known)."""
+    if as_of is not None and as_of > _now(request):
+        raise validation_problem("#/query/as_of", "must not be in the future")
+    return as_of
 
 
 def _window(request: Request) -> timedelta:
@@ -136,20 +153,34 @@ async def get_account(request: Request, principal: FindingReader, account_id: Ac
     summary="Get an account's balance",
     response_model=schemas.Balance,
 )
-async def get_balance(request: Request, principal: FindingReader, account_id: AccountId) -> dict[str, Any]:
+async def get_balance(
+    request: Request, principal: FindingReader, account_id: AccountId, as_of: AsOf = None
+) -> dict[str, Any]:
     """Available, held and deducted points at this instant (expired points never count, whether
-    or not the sweep ran), and the lots expiring within the expiring window."""
-    now, window = _now(request), _window(request)
+    or not the sweep ran), and the lots expiring within the expiring window. `as_of`: the balance
+    as it was at that instant (404 before the account existed)."""
+    at, window = _as_of(request, as_of), _window(request)
+    if at is not None:
+        return present.balance((await database(request).read(asof.snapshot, account_id, at, window)).balance)
+    now = _now(request)
     rows = await database(request).read_one(queries.BALANCE, queries.balance_params(account_id, now, window))
     return present.balance(queries.balance_from_rows(account_id, rows, now, window))
 
 
-def _ledger_scope(account_id: str, kinds: list[str] | None) -> str:
-    return scope_of("ledger", account_id=account_id, kind=kinds)
+def _ledger_scope(account_id: str, kinds: list[str] | None, at: datetime | None = None) -> str:
+    return scope_of("ledger", account_id=account_id, kind=kinds, as_of=at.isoformat() if at else None)
 
 
-def _tickets_scope(account_id: str, statuses: Sequence[str] | None, external_ref: str | None) -> str:
-    return scope_of("tickets", account_id=account_id, status=statuses, external_ref=external_ref)
+def _tickets_scope(
+    account_id: str, statuses: Sequence[str] | None, external_ref: str | None, at: datetime | None = None
+) -> str:
+    return scope_of(
+        "tickets",
+        account_id=account_id,
+        status=statuses,
+        external_ref=external_ref,
+        as_of=at.isoformat() if at else None,
+    )
 
 
 def _ledger_page(scope: str, page: queries.Page) -> dict[str, Any]:
@@ -170,20 +201,25 @@ def _tickets_page(scope: str, page: queries.Page) -> dict[str, Any]:
     response_model=schemas.Statement,
 )
 async def get_statement(
-    request: Request, principal: FindingReader, account_id: AccountId, limit: Limit = DEFAULT_LIMIT
+    request: Request, principal: FindingReader, account_id: AccountId, limit: Limit = DEFAULT_LIMIT, as_of: AsOf = None
 ) -> dict[str, Any]:
     """One consistent snapshot. Continue each part with `/ledger?view=modifications`,
-    `/tickets?status=open` and `/tickets?status=resolved&status=refunded`."""
-    statement = await database(request).read(queries.statement, account_id, _now(request), _window(request), limit)
+    `/tickets?status=awaiting_points&status=open` and `/tickets?status=resolved&status=refunded`
+    (with the same `as_of`: the statement as it was at that instant, its cursors holding to it)."""
+    at = _as_of(request, as_of)
+    if at is None:
+        statement = await database(request).read(queries.statement, account_id, _now(request), _window(request), limit)
+    else:
+        statement = await database(request).read(asof.statement_at, account_id, at, _window(request), limit)
     return {
         "balance": present.balance(statement.balance),
         "modifications": _ledger_page(
-            _ledger_scope(account_id, list(queries.MODIFICATION_KINDS)), statement.modifications
+            _ledger_scope(account_id, list(queries.MODIFICATION_KINDS), at), statement.modifications
         ),
         "in_progress": _tickets_page(
-            _tickets_scope(account_id, ["awaiting_points", "open"], None), statement.in_progress
+            _tickets_scope(account_id, ["awaiting_points", "open"], None, at), statement.in_progress
         ),
-        "closed": _tickets_page(_tickets_scope(account_id, ["refunded", "resolved"], None), statement.closed),
+        "closed": _tickets_page(_tickets_scope(account_id, ["refunded", "resolved"], None, at), statement.closed),
     }
 
 
@@ -201,17 +237,26 @@ async def list_ledger(
     view: Annotated[Literal["modifications"] | None, Query(description="part 1 of the statement")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
+    as_of: AsOf = None,
 ) -> dict[str, Any]:
     """Ledger entries newest first, each with its deltas, the balances after it and its per-lot
     postings. Due expiries not yet written appear first with `pending: true`. `?kind=` filters
-    (repeatable); `?view=modifications` keeps part 1 of the statement."""
+    (repeatable); `?view=modifications` keeps part 1 of the statement. `as_of`: the entries
+    recorded up to that instant, with the expiries pending then; its cursors hold to that instant."""
     kinds: list[str] | None = sorted(set(kind)) if kind else None
     if view == "modifications":
         wanted = set(queries.MODIFICATION_KINDS)
         kinds = sorted(wanted & set(kinds)) if kinds else sorted(wanted)
+    at = _as_of(request, as_of)
     now = _now(request)
-    scope = _ledger_scope(account_id, kinds)
+    scope = _ledger_scope(account_id, kinds, at)
     after = decode_cursor(cursor, scope, integer)
+    if at is not None:
+        before = after[0] if after else None
+        page = await database(request).read(
+            asof.ledger_page_at, account_id, at, kinds=kinds, before_seq=before, limit=limit
+        )
+        return _ledger_page(scope, page)
 
     def ledger(conn: Connection) -> queries.Page:
         account, _, due = queries.account_and_balance(conn, account_id, now, timedelta(0))
@@ -234,12 +279,23 @@ async def list_lots(
     include_empty: Annotated[bool, Query(description="also lots with nothing available or held")] = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
+    as_of: AsOf = None,
 ) -> dict[str, Any]:
     """The account's lots in consumption order (soonest expiry first, never-expiring last), each
-    with its points in every state. `include_empty=true` adds lots with nothing available or held."""
-    now = _now(request)
-    scope = scope_of("lots", account_id=account_id, include_empty=include_empty)
+    with its points in every state. `include_empty=true` adds lots with nothing available or held.
+    `as_of`: the lots and their states as they were at that instant; its cursors hold to it."""
+    at = _as_of(request, as_of)
+    scope = scope_of("lots", account_id=account_id, include_empty=include_empty, as_of=at.isoformat() if at else None)
     after = decode_cursor(cursor, scope, flag, instant, instant, text)
+    if at is not None:
+        page = await database(request).read(
+            lambda conn: asof.list_lots_at(conn, account_id, at, include_empty=include_empty, after=after, limit=limit)
+        )
+        return {
+            "items": [present.lot(lot, at) for lot in page.items],
+            "next_cursor": encode_cursor(scope, page.next_key),
+        }
+    now = _now(request)
     page = await database(request).read(
         lambda conn: queries.list_lots(conn, account_id, now, include_empty=include_empty, after=after, limit=limit)
     )
@@ -260,12 +316,22 @@ async def list_tickets(
     external_ref: Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
+    as_of: AsOf = None,
 ) -> dict[str, Any]:
     """Tickets newest first (by opening time), without history and allocations. Filter by
-    `status` (repeatable) and `external_ref`."""
+    `status` (repeatable) and `external_ref`. `as_of`: the tickets opened by that instant, each as
+    it stood then and filtered by its status then (the statement's parts continued as of it)."""
     statuses = sorted(set(status)) if status else None
-    scope = _tickets_scope(account_id, statuses, external_ref)
+    at = _as_of(request, as_of)
+    scope = _tickets_scope(account_id, statuses, external_ref, at)
     after = decode_cursor(cursor, scope, instant, text)
+    if at is not None:
+        page = await database(request).read(
+            lambda conn: asof.tickets_page_at(
+                conn, account_id, at, statuses=statuses, external_ref=external_ref, after=after, limit=limit
+            )
+        )
+        return _tickets_page(scope, page)
     page = await database(request).read(
         lambda conn: queries.tickets_page(
             conn, account_id, statuses=statuses, external_ref=external_ref, after=after, limit=limit

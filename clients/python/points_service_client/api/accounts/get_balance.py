@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -8,18 +9,30 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.balance import Balance
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     account_id: str,
+    *,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_as_of: str | Unset = UNSET
+    if not isinstance(as_of, Unset):
+        json_as_of = as_of.isoformat()
+    params["as_of"] = json_as_of
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/v1/accounts/{account_id}/balance".format(
             account_id=quote(str(account_id), safe=""),
         ),
+        "params": params,
     }
 
     return _kwargs
@@ -70,14 +83,19 @@ def sync_detailed(
     account_id: str,
     *,
     client: AuthenticatedClient,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Response[Balance | Problem]:
     """Get an account's balance
 
      Available, held and deducted points at this instant (expired points never count, whether
-    or not the sweep ran), and the lots expiring within the expiring window.
+    or not the sweep ran), and the lots expiring within the expiring window. `as_of`: the balance
+    as it was at that instant (404 before the account existed).
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -89,6 +107,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         account_id=account_id,
+        as_of=as_of,
     )
 
     response = client.get_httpx_client().request(
@@ -102,14 +121,19 @@ def sync(
     account_id: str,
     *,
     client: AuthenticatedClient,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Balance | Problem | None:
     """Get an account's balance
 
      Available, held and deducted points at this instant (expired points never count, whether
-    or not the sweep ran), and the lots expiring within the expiring window.
+    or not the sweep ran), and the lots expiring within the expiring window. `as_of`: the balance
+    as it was at that instant (404 before the account existed).
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -122,6 +146,7 @@ def sync(
     return sync_detailed(
         account_id=account_id,
         client=client,
+        as_of=as_of,
     ).parsed
 
 
@@ -129,14 +154,19 @@ async def asyncio_detailed(
     account_id: str,
     *,
     client: AuthenticatedClient,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Response[Balance | Problem]:
     """Get an account's balance
 
      Available, held and deducted points at this instant (expired points never count, whether
-    or not the sweep ran), and the lots expiring within the expiring window.
+    or not the sweep ran), and the lots expiring within the expiring window. `as_of`: the balance
+    as it was at that instant (404 before the account existed).
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -148,6 +178,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         account_id=account_id,
+        as_of=as_of,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -159,14 +190,19 @@ async def asyncio(
     account_id: str,
     *,
     client: AuthenticatedClient,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Balance | Problem | None:
     """Get an account's balance
 
      Available, held and deducted points at this instant (expired points never count, whether
-    or not the sweep ran), and the lots expiring within the expiring window.
+    or not the sweep ran), and the lots expiring within the expiring window. `as_of`: the balance
+    as it was at that instant (404 before the account existed).
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -180,5 +216,6 @@ async def asyncio(
         await asyncio_detailed(
             account_id=account_id,
             client=client,
+            as_of=as_of,
         )
     ).parsed

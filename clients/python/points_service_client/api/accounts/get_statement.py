@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -15,11 +16,17 @@ def _get_kwargs(
     account_id: str,
     *,
     limit: int | Unset = 50,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
     params["limit"] = limit
+
+    json_as_of: str | Unset = UNSET
+    if not isinstance(as_of, Unset):
+        json_as_of = as_of.isoformat()
+    params["as_of"] = json_as_of
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -80,15 +87,20 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     limit: int | Unset = 50,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Response[Problem | Statement]:
     """The three-part view: balance modifications, tickets in progress, closed tickets
 
      One consistent snapshot. Continue each part with `/ledger?view=modifications`,
-    `/tickets?status=open` and `/tickets?status=resolved&status=refunded`.
+    `/tickets?status=awaiting_points&status=open` and `/tickets?status=resolved&status=refunded`
+    (with the same `as_of`: the statement as it was at that instant, its cursors holding to it).
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
         limit (int | Unset): page size Default: 50.
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -101,6 +113,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         account_id=account_id,
         limit=limit,
+        as_of=as_of,
     )
 
     response = client.get_httpx_client().request(
@@ -115,15 +128,20 @@ def sync(
     *,
     client: AuthenticatedClient,
     limit: int | Unset = 50,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Problem | Statement | None:
     """The three-part view: balance modifications, tickets in progress, closed tickets
 
      One consistent snapshot. Continue each part with `/ledger?view=modifications`,
-    `/tickets?status=open` and `/tickets?status=resolved&status=refunded`.
+    `/tickets?status=awaiting_points&status=open` and `/tickets?status=resolved&status=refunded`
+    (with the same `as_of`: the statement as it was at that instant, its cursors holding to it).
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
         limit (int | Unset): page size Default: 50.
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -137,6 +155,7 @@ def sync(
         account_id=account_id,
         client=client,
         limit=limit,
+        as_of=as_of,
     ).parsed
 
 
@@ -145,15 +164,20 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     limit: int | Unset = 50,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Response[Problem | Statement]:
     """The three-part view: balance modifications, tickets in progress, closed tickets
 
      One consistent snapshot. Continue each part with `/ledger?view=modifications`,
-    `/tickets?status=open` and `/tickets?status=resolved&status=refunded`.
+    `/tickets?status=awaiting_points&status=open` and `/tickets?status=resolved&status=refunded`
+    (with the same `as_of`: the statement as it was at that instant, its cursors holding to it).
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
         limit (int | Unset): page size Default: 50.
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -166,6 +190,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         account_id=account_id,
         limit=limit,
+        as_of=as_of,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -178,15 +203,20 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     limit: int | Unset = 50,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Problem | Statement | None:
     """The three-part view: balance modifications, tickets in progress, closed tickets
 
      One consistent snapshot. Continue each part with `/ledger?view=modifications`,
-    `/tickets?status=open` and `/tickets?status=resolved&status=refunded`.
+    `/tickets?status=awaiting_points&status=open` and `/tickets?status=resolved&status=refunded`
+    (with the same `as_of`: the statement as it was at that instant, its cursors holding to it).
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
         limit (int | Unset): page size Default: 50.
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -201,5 +231,6 @@ async def asyncio(
             account_id=account_id,
             client=client,
             limit=limit,
+            as_of=as_of,
         )
     ).parsed

@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any, Literal
 from urllib.parse import quote
@@ -19,6 +20,7 @@ def _get_kwargs(
     view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -37,6 +39,11 @@ def _get_kwargs(
     params["limit"] = limit
 
     params["cursor"] = cursor
+
+    json_as_of: str | Unset = UNSET
+    if not isinstance(as_of, Unset):
+        json_as_of = as_of.isoformat()
+    params["as_of"] = json_as_of
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -104,12 +111,14 @@ def sync_detailed(
     view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Response[PageLedgerEntry | Problem]:
     """Ledger entries, newest first
 
      Ledger entries newest first, each with its deltas, the balances after it and its per-lot
     postings. Due expiries not yet written appear first with `pending: true`. `?kind=` filters
-    (repeatable); `?view=modifications` keeps part 1 of the statement.
+    (repeatable); `?view=modifications` keeps part 1 of the statement. `as_of`: the entries
+    recorded up to that instant, with the expiries pending then; its cursors hold to that instant.
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -118,6 +127,9 @@ def sync_detailed(
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
             endpoint and filters)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -133,6 +145,7 @@ def sync_detailed(
         view=view,
         limit=limit,
         cursor=cursor,
+        as_of=as_of,
     )
 
     response = client.get_httpx_client().request(
@@ -150,12 +163,14 @@ def sync(
     view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> PageLedgerEntry | Problem | None:
     """Ledger entries, newest first
 
      Ledger entries newest first, each with its deltas, the balances after it and its per-lot
     postings. Due expiries not yet written appear first with `pending: true`. `?kind=` filters
-    (repeatable); `?view=modifications` keeps part 1 of the statement.
+    (repeatable); `?view=modifications` keeps part 1 of the statement. `as_of`: the entries
+    recorded up to that instant, with the expiries pending then; its cursors hold to that instant.
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -164,6 +179,9 @@ def sync(
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
             endpoint and filters)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -180,6 +198,7 @@ def sync(
         view=view,
         limit=limit,
         cursor=cursor,
+        as_of=as_of,
     ).parsed
 
 
@@ -191,12 +210,14 @@ async def asyncio_detailed(
     view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Response[PageLedgerEntry | Problem]:
     """Ledger entries, newest first
 
      Ledger entries newest first, each with its deltas, the balances after it and its per-lot
     postings. Due expiries not yet written appear first with `pending: true`. `?kind=` filters
-    (repeatable); `?view=modifications` keeps part 1 of the statement.
+    (repeatable); `?view=modifications` keeps part 1 of the statement. `as_of`: the entries
+    recorded up to that instant, with the expiries pending then; its cursors hold to that instant.
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -205,6 +226,9 @@ async def asyncio_detailed(
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
             endpoint and filters)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -220,6 +244,7 @@ async def asyncio_detailed(
         view=view,
         limit=limit,
         cursor=cursor,
+        as_of=as_of,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -235,12 +260,14 @@ async def asyncio(
     view: Literal["modifications"] | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> PageLedgerEntry | Problem | None:
     """Ledger entries, newest first
 
      Ledger entries newest first, each with its deltas, the balances after it and its per-lot
     postings. Due expiries not yet written appear first with `pending: true`. `?kind=` filters
-    (repeatable); `?view=modifications` keeps part 1 of the statement.
+    (repeatable); `?view=modifications` keeps part 1 of the statement. `as_of`: the entries
+    recorded up to that instant, with the expiries pending then; its cursors hold to that instant.
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -249,6 +276,9 @@ async def asyncio(
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
             endpoint and filters)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -266,5 +296,6 @@ async def asyncio(
             view=view,
             limit=limit,
             cursor=cursor,
+            as_of=as_of,
         )
     ).parsed

@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -17,6 +18,7 @@ def _get_kwargs(
     include_empty: bool | Unset = False,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -26,6 +28,11 @@ def _get_kwargs(
     params["limit"] = limit
 
     params["cursor"] = cursor
+
+    json_as_of: str | Unset = UNSET
+    if not isinstance(as_of, Unset):
+        json_as_of = as_of.isoformat()
+    params["as_of"] = json_as_of
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -88,11 +95,13 @@ def sync_detailed(
     include_empty: bool | Unset = False,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Response[PageLot | Problem]:
     """Lots in consumption order
 
      The account's lots in consumption order (soonest expiry first, never-expiring last), each
     with its points in every state. `include_empty=true` adds lots with nothing available or held.
+    `as_of`: the lots and their states as they were at that instant; its cursors hold to it.
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -100,6 +109,9 @@ def sync_detailed(
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
             endpoint and filters)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -114,6 +126,7 @@ def sync_detailed(
         include_empty=include_empty,
         limit=limit,
         cursor=cursor,
+        as_of=as_of,
     )
 
     response = client.get_httpx_client().request(
@@ -130,11 +143,13 @@ def sync(
     include_empty: bool | Unset = False,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> PageLot | Problem | None:
     """Lots in consumption order
 
      The account's lots in consumption order (soonest expiry first, never-expiring last), each
     with its points in every state. `include_empty=true` adds lots with nothing available or held.
+    `as_of`: the lots and their states as they were at that instant; its cursors hold to it.
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -142,6 +157,9 @@ def sync(
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
             endpoint and filters)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -157,6 +175,7 @@ def sync(
         include_empty=include_empty,
         limit=limit,
         cursor=cursor,
+        as_of=as_of,
     ).parsed
 
 
@@ -167,11 +186,13 @@ async def asyncio_detailed(
     include_empty: bool | Unset = False,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Response[PageLot | Problem]:
     """Lots in consumption order
 
      The account's lots in consumption order (soonest expiry first, never-expiring last), each
     with its points in every state. `include_empty=true` adds lots with nothing available or held.
+    `as_of`: the lots and their states as they were at that instant; its cursors hold to it.
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -179,6 +200,9 @@ async def asyncio_detailed(
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
             endpoint and filters)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -193,6 +217,7 @@ async def asyncio_detailed(
         include_empty=include_empty,
         limit=limit,
         cursor=cursor,
+        as_of=as_of,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -207,11 +232,13 @@ async def asyncio(
     include_empty: bool | Unset = False,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> PageLot | Problem | None:
     """Lots in consumption order
 
      The account's lots in consumption order (soonest expiry first, never-expiring last), each
     with its points in every state. `include_empty=true` adds lots with nothing available or held.
+    `as_of`: the lots and their states as they were at that instant; its cursors hold to it.
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -219,6 +246,9 @@ async def asyncio(
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
             endpoint and filters)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -235,5 +265,6 @@ async def asyncio(
             include_empty=include_empty,
             limit=limit,
             cursor=cursor,
+            as_of=as_of,
         )
     ).parsed

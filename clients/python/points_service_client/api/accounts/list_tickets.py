@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +20,7 @@ def _get_kwargs(
     external_ref: str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -37,6 +39,11 @@ def _get_kwargs(
     params["limit"] = limit
 
     params["cursor"] = cursor
+
+    json_as_of: str | Unset = UNSET
+    if not isinstance(as_of, Unset):
+        json_as_of = as_of.isoformat()
+    params["as_of"] = json_as_of
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -102,11 +109,13 @@ def sync_detailed(
     external_ref: str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Response[PageTicket | Problem]:
     """Tickets, newest first
 
      Tickets newest first (by opening time), without history and allocations. Filter by
-    `status` (repeatable) and `external_ref`.
+    `status` (repeatable) and `external_ref`. `as_of`: the tickets opened by that instant, each as
+    it stood then and filtered by its status then (the statement's parts continued as of it).
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -115,6 +124,9 @@ def sync_detailed(
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
             endpoint and filters)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -130,6 +142,7 @@ def sync_detailed(
         external_ref=external_ref,
         limit=limit,
         cursor=cursor,
+        as_of=as_of,
     )
 
     response = client.get_httpx_client().request(
@@ -147,11 +160,13 @@ def sync(
     external_ref: str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> PageTicket | Problem | None:
     """Tickets, newest first
 
      Tickets newest first (by opening time), without history and allocations. Filter by
-    `status` (repeatable) and `external_ref`.
+    `status` (repeatable) and `external_ref`. `as_of`: the tickets opened by that instant, each as
+    it stood then and filtered by its status then (the statement's parts continued as of it).
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -160,6 +175,9 @@ def sync(
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
             endpoint and filters)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -176,6 +194,7 @@ def sync(
         external_ref=external_ref,
         limit=limit,
         cursor=cursor,
+        as_of=as_of,
     ).parsed
 
 
@@ -187,11 +206,13 @@ async def asyncio_detailed(
     external_ref: str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> Response[PageTicket | Problem]:
     """Tickets, newest first
 
      Tickets newest first (by opening time), without history and allocations. Filter by
-    `status` (repeatable) and `external_ref`.
+    `status` (repeatable) and `external_ref`. `as_of`: the tickets opened by that instant, each as
+    it stood then and filtered by its status then (the statement's parts continued as of it).
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -200,6 +221,9 @@ async def asyncio_detailed(
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
             endpoint and filters)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -215,6 +239,7 @@ async def asyncio_detailed(
         external_ref=external_ref,
         limit=limit,
         cursor=cursor,
+        as_of=as_of,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -230,11 +255,13 @@ async def asyncio(
     external_ref: str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
+    as_of: datetime.datetime | Unset = UNSET,
 ) -> PageTicket | Problem | None:
     """Tickets, newest first
 
      Tickets newest first (by opening time), without history and allocations. Filter by
-    `status` (repeatable) and `external_ref`.
+    `status` (repeatable) and `external_ref`. `as_of`: the tickets opened by that instant, each as
+    it stood then and filtered by its status then (the statement's parts continued as of it).
 
     Args:
         account_id (str): the helpdesk's customer id (case-sensitive)
@@ -243,6 +270,9 @@ async def asyncio(
         limit (int | Unset): page size Default: 50.
         cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
             endpoint and filters)
+        as_of (datetime.datetime | Unset): answer as the service would have at this instant (not
+            in the future): entries recorded up to it, inclusive, and the expiries due then shown as
+            pending
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -260,5 +290,6 @@ async def asyncio(
             external_ref=external_ref,
             limit=limit,
             cursor=cursor,
+            as_of=as_of,
         )
     ).parsed

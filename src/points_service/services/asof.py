@@ -1,0 +1,412 @@
+"""Reads at a past instant (SPEC §6.2 "As of"): the answer the service would have given then.
+
+Everything is rebuilt from what was recorded by `at` (inclusive: `created_at <= at`), never from a
+second copy of the counters:
+
+* the account's counters and `last_seq` are those after its newest entry recorded by `at` (an
+  account's entries never go back in time, so these are the entries with `seq <= last_seq`);
+* a lot's states are the sum of its postings in entries recorded by `at`; its `revoked_at` shows
+  only if the revocation was recorded by then;
+* expiries due at `at` and not yet written then are shown as pending, exactly as the live read
+  does. Every write persists its account's due expiries first (and a return into an expired lot
+  expires at once), so after the newest entry recorded by `at` no lot expiring by then still had
+  available points: only lots expiring after it can be pending at `at`, a short index range;
+* tickets waiting for points at `at` (the balance's `awaiting_points`) come from the tickets
+  opened by then and not closed by then, and their history rows up to `at`.
+
+The boundary is inclusive so that a read at an instant sees what a live read at that same instant
+saw (a write at `at` comes before a read at `at`). The finance report's periods are half-open
+`[from, to)`: its `closing` at `to` is the liability (available + held) of an as-of read at the
+microsecond before `to`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, literal_column, or_, select, tuple_
+
+from ..db import schema as t
+from ..db.records import FIELDS, SELECT, Account, Lot, Ticket, TicketEvent
+from ..domain.clock import is_expired
+from ..domain.errors import NotFoundError
+from ..domain.lots import LotKey, consumption_key
+from ..domain.tickets import TicketAction, TicketStatus
+from .balance import BalanceView, balance_at
+from .queries import MODIFICATION_KINDS, Page, Statement, _page, ledger_page, lot_key, ticket_key
+
+_e, _p, _l, _k, _v = t.ledger_entries.c, t.postings.c, t.lots.c, t.tickets.c, t.ticket_events.c
+_AT = bindparam("at", type_=_e.created_at.type)
+
+ACCOUNT = SELECT[Account].where(t.accounts.c.id == bindparam("account_id"))
+# The newest entry recorded by `at`: one step down `ix_ledger_entries_account_created_at`.
+LAST_ENTRY = (
+    select(_e.seq, _e.available_after, _e.held_after, _e.deducted_after, _e.created_at)
+    .where(_e.account_id == bindparam("account_id"), _e.created_at <= _AT)
+    .order_by(_e.created_at.desc(), _e.seq.desc())
+    .limit(1)
+)
+# Lots that may hold available points expiring in (`after`, `horizon`]: pending or expiring at `at`.
+LOTS_EXPIRING = SELECT[Lot].where(
+    _l.account_id == bindparam("account_id"),
+    _l.expires_at.is_not(None),
+    _l.expires_at > bindparam("after", type_=_l.expires_at.type),
+    _l.expires_at <= bindparam("horizon", type_=_l.expires_at.type),
+    _l.created_at <= _AT,
+)
+# Lots unexpired at `at` (the lots list without `include_empty`): they were granted within their
+# validity before `at`, so they stay few however long the history.
+LOTS_UNEXPIRED = SELECT[Lot].where(
+    _l.account_id == bindparam("account_id"),
+    or_(_l.expires_at.is_(None), _l.expires_at > _AT),
+    _l.created_at <= _AT,
+)
+LOTS_BY_ID = SELECT[Lot].where(_l.id.in_(bindparam("ids", expanding=True)))
+# A lot's points per state at `at`: its postings in entries recorded by then (`ix_postings_lot_id`).
+POSTINGS_BY_LOT = (
+    select(_p.lot_id, _p.from_state, _p.to_state, func.sum(_p.points))
+    .select_from(t.postings.join(t.ledger_entries, _e.id == _p.entry_id))
+    .where(_p.lot_id.in_(bindparam("ids", expanding=True)), _e.created_at <= _AT)
+    .group_by(_p.lot_id, _p.from_state, _p.to_state)
+)
+# Tickets in progress at `at`: opened by then, not closed by then — two ranges of
+# `ix_tickets_account_closed_at` (still open; closed after `at`), `opened_at` checked in the index.
+# (One statement with an OR lets the planner walk `opened_at` instead: every ticket opened by then.)
+_OPENED_BY = (_k.account_id == bindparam("account_id"), _k.opened_at <= _AT)
+TICKETS_STILL_OPEN = SELECT[Ticket].where(*_OPENED_BY, _k.closed_at.is_(None))
+TICKETS_CLOSED_SINCE = SELECT[Ticket].where(*_OPENED_BY, _k.closed_at > _AT)
+TICKET_EVENTS = (
+    SELECT[TicketEvent].where(_v.ticket_id.in_(bindparam("ids", expanding=True))).order_by(_v.ticket_id, _v.version)
+)
+# Points returned into a revoked lot are revoked again at once: the ticket's `forfeited_points`.
+FORFEITED = (
+    select(_e.ticket_id, func.sum(_p.points))
+    .select_from(t.postings.join(t.ledger_entries, _e.id == _p.entry_id))
+    .where(
+        _e.ticket_id.in_(bindparam("ids", expanding=True)),
+        _e.kind == literal_column("'revocation'"),
+        _p.to_state == literal_column("'revoked'"),
+        _e.created_at <= _AT,
+    )
+    .group_by(_e.ticket_id)
+)
+# Tickets closed by `at`, newest first: down `ix_tickets_account_id_opened_at` from `at`.
+TICKETS_CLOSED = (
+    SELECT[Ticket]
+    .where(_k.account_id == bindparam("account_id"), _k.opened_at <= _AT, _k.closed_at <= _AT)
+    .order_by(_k.opened_at.desc(), _k.id.desc())
+    .limit(bindparam("limit"))
+)
+TICKETS_CLOSED_AFTER = TICKETS_CLOSED.where(
+    tuple_(_k.opened_at, _k.id) < tuple_(bindparam("after_at", type_=_k.opened_at.type), bindparam("after_id"))
+)
+ALLOCATED_LOTS = select(t.ticket_allocations.c.lot_id).where(
+    t.ticket_allocations.c.ticket_id.in_(bindparam("ids", expanding=True))
+)
+AWAITING_REASON = "awaiting points"  # the `opened` history row of a ticket that had to wait
+
+
+@dataclass
+class Snapshot:
+    """An account as it stood at `at`: its counters, `last_seq` and `ledger_at` those after its
+    newest entry recorded by then; the lots whose expiry was due then and not written (`due`),
+    with their states at `at`; the tickets in progress then."""
+
+    account: Account
+    at: datetime
+    balance: BalanceView
+    due: list[Lot]
+    in_progress: list[Ticket]
+
+
+def account_at(conn: Connection, account_id: str, at: datetime) -> Account:
+    """The account with its counters after its newest entry recorded by `at`; 404 when the account
+    did not exist then."""
+    row = conn.execute(ACCOUNT, {"account_id": account_id}).first()
+    if row is None or row.created_at > at:
+        raise NotFoundError("account", account_id)
+    account = Account(*row)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    last: Any = conn.execute(LAST_ENTRY, {"account_id": account_id, "at": at}).first()
+    seq, available, held, deducted, recorded_at = last if last is not None else (0, 0, 0, 0, None)
+    return replace(account, available=available, held=held, deducted=deducted, last_seq=seq, ledger_at=recorded_at)
+
+
+def lots_at(conn: Connection, lots: Iterable[Lot], at: datetime) -> list[Lot]:
+    """The lots as they were at `at`: their states from their postings recorded by then."""
+    lots = list(lots)
+    if not lots:
+        return []
+    states: dict[str, dict[str, int]] = {lot.id: dict.fromkeys(t.LOT_STATES, 0) for lot in lots}
+    row: Any
+    for row in conn.execute(POSTINGS_BY_LOT, {"ids": list(states), "at": at}):
+        lot_id, from_state, to_state, points = row
+        states[lot_id][to_state] += int(points)
+        if from_state is not None:
+            states[lot_id][from_state] -= int(points)
+    out = []
+    for lot in lots:
+        values: dict[str, Any] = {name: getattr(lot, name) for name in FIELDS[Lot]}
+        revoked_at = lot.revoked_at if lot.revoked_at is not None and lot.revoked_at <= at else None
+        out.append(Lot(**(values | states[lot.id] | {"revoked_at": revoked_at})))
+    return out
+
+
+def _lots(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[Lot]:
+    return [Lot(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+
+
+def _in_progress(conn: Connection, account_id: str, at: datetime) -> list[Ticket]:
+    params = {"account_id": account_id, "at": at}
+    rows = [*conn.execute(TICKETS_STILL_OPEN, params), *conn.execute(TICKETS_CLOSED_SINCE, params)]
+    return [Ticket(*row) for row in rows]
+
+
+def _forfeited(conn: Connection, ids: list[str], at: datetime) -> dict[str, int]:
+    return {row[0]: int(row[1]) for row in conn.execute(FORFEITED, {"ids": ids, "at": at})}
+
+
+def tickets_at(conn: Connection, tickets: Sequence[Ticket], at: datetime) -> list[Ticket]:
+    """`tickets` (opened by `at`) as they stood at `at`, rebuilt from their history rows recorded by
+    then and the points their `revocation` entries recorded by then forfeited."""
+    ids = [ticket.id for ticket in tickets]
+    if not ids:
+        return []
+    events: dict[str, list[TicketEvent]] = {}
+    for row in conn.execute(TICKET_EVENTS, {"ids": ids}):
+        event = TicketEvent(*row)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+        events.setdefault(event.ticket_id, []).append(event)
+    forfeited = _forfeited(conn, ids, at)
+    return [_ticket_at(ticket, events.get(ticket.id, []), forfeited.get(ticket.id, 0), at) for ticket in tickets]
+
+
+def _ticket_at(ticket: Ticket, rows: list[TicketEvent], forfeited: int, at: datetime) -> Ticket:
+    """The ticket after its history rows recorded by `at` (see `services.tickets` for what each
+    action does to its points)."""
+    before = [r for r in rows if r.at <= at]
+    status, captured, charged, deducted, returned = TicketStatus.OPEN, 0, 0, 0, 0
+    resolved_at: datetime | None = None
+    refunded_at: datetime | None = None
+    closed_at: datetime | None = None
+    for r in before:
+        action = TicketAction(r.action)
+        if action is TicketAction.OPENED:
+            waiting = r.reason == AWAITING_REASON and r.points == 0
+            status, captured = (TicketStatus.AWAITING_POINTS if waiting else TicketStatus.OPEN), r.points
+        elif action is TicketAction.CAPTURED:
+            status, captured = TicketStatus.OPEN, r.points
+        elif action is TicketAction.ADJUSTED:
+            captured = r.points if status is TicketStatus.OPEN else captured
+        elif action is TicketAction.RESOLVED:
+            status, captured, charged, deducted = TicketStatus.RESOLVED, 0, r.points, r.points
+            resolved_at = closed_at = r.at
+        elif action is TicketAction.REFUNDED:
+            if status is TicketStatus.OPEN:
+                charged = r.points
+            if status is not TicketStatus.RESOLVED:
+                closed_at = r.at
+            status, captured, returned, refunded_at = TicketStatus.REFUNDED, 0, returned + r.points, r.at
+        elif action is TicketAction.CREDITED:
+            returned += r.points
+    last = before[-1]
+    if last.category_code is not None:  # recorded since 0009: the estimate and classification then
+        estimated, category, quantity, pricing = last.estimated_points, last.category_code, last.quantity, last.pricing
+    else:  # older rows: a waiting ticket's estimate from an adjust or its capture; else as it is now
+        estimated, category, quantity, pricing = (
+            ticket.estimated_points,
+            ticket.category_code,
+            ticket.quantity,
+            ticket.pricing,
+        )
+        adjusted = [r.points for r in before if r.action == TicketAction.ADJUSTED]
+        later = [r for r in rows if r.at > at and r.action in (TicketAction.ADJUSTED, TicketAction.CAPTURED)]
+        if status is TicketStatus.AWAITING_POINTS and adjusted:
+            estimated = adjusted[-1]
+        elif status is TicketStatus.AWAITING_POINTS and later and later[0].action == TicketAction.CAPTURED:
+            estimated = later[0].points
+    return replace(
+        ticket,
+        category_code=category,
+        quantity=quantity,
+        pricing=pricing if pricing is not None else ticket.pricing,
+        estimated_points=estimated if estimated is not None else ticket.estimated_points,
+        captured_points=captured,
+        charged_points=charged,
+        deducted_points=deducted,
+        returned_points=returned,
+        forfeited_points=forfeited,
+        status=str(status),
+        version=last.version,
+        resolved_at=resolved_at,
+        refunded_at=refunded_at,
+        closed_at=closed_at,
+        changed_at=last.at,
+    )
+
+
+def _newest_first(tickets: Iterable[Ticket]) -> list[Ticket]:
+    return sorted(tickets, key=lambda k: (k.opened_at, k.id), reverse=True)
+
+
+def snapshot(conn: Connection, account_id: str, at: datetime, window: timedelta) -> Snapshot:
+    """The account, its balance and its due lots at `at`, read in one snapshot."""
+    account = account_at(conn, account_id, at)
+    after = account.ledger_at or at  # no entry by `at`: no lot either
+    candidates = _lots(
+        conn, LOTS_EXPIRING, {"account_id": account_id, "after": after, "horizon": at + window, "at": at}
+    )
+    lots = sorted(lots_at(conn, candidates, at), key=lambda lot: (lot.expires_at, lot.id))
+    tickets = _newest_first(tickets_at(conn, _in_progress(conn, account_id, at), at))
+    waiting = [k for k in tickets if k.status == TicketStatus.AWAITING_POINTS]
+    awaiting = (len(waiting), sum(k.estimated_points for k in waiting))
+    account = replace(account, awaiting_count=awaiting[0], awaiting_points=awaiting[1])
+    figures = [(lot.expires_at, lot.id, lot.available) for lot in lots]
+    counters = (account.available, account.held, account.deducted)
+    balance = balance_at(account.id, counters, figures, at, window, awaiting)
+    due = [lot for lot in lots if lot.available > 0 and is_expired(lot.expires_at, at)]
+    return Snapshot(account, at, balance, due, tickets)
+
+
+def ledger_page_at(
+    conn: Connection, account_id: str, at: datetime, *, kinds: Sequence[str] | None, before_seq: int | None, limit: int
+) -> Page:
+    """`queries.ledger_page` as it was at `at`: entries up to the newest recorded by then, and the
+    expiries pending then."""
+    snap = snapshot(conn, account_id, at, timedelta(0))
+    return ledger_page(
+        conn,
+        snap.account,
+        at,
+        kinds=kinds,
+        before_seq=before_seq,
+        limit=limit,
+        due=snap.due,
+        through_seq=snap.account.last_seq,
+    )
+
+
+def _live(lot: Lot, at: datetime) -> bool:
+    return lot.held > 0 or (lot.available > 0 and not is_expired(lot.expires_at, at))
+
+
+def _after(key: list[Any]) -> tuple[bool, datetime, datetime, str]:
+    return (key[0], datetime.fromisoformat(key[1]), datetime.fromisoformat(key[2]), key[3])
+
+
+def list_lots_at(
+    conn: Connection, account_id: str, at: datetime, *, include_empty: bool, after: list[Any] | None, limit: int
+) -> Page:
+    """`queries.list_lots` as it was at `at` (the same order and cursor keys). Without
+    `include_empty`: the lots unexpired at `at` and those an expired lot's points were held by
+    then (the lots of the tickets in progress then), their states at `at`."""
+    account_at(conn, account_id, at)  # 404 before the account existed
+    params: dict[str, Any] = {"account_id": account_id, "at": at}
+    if include_empty:
+        # Every lot recorded by then, in consumption order (`ix_lots_account_order`).
+        rows = _lots(conn, SELECT[Lot].where(_l.account_id == bindparam("account_id"), _l.created_at <= _AT), params)
+    else:
+        rows = _lots(conn, LOTS_UNEXPIRED, params)
+        tickets = _in_progress(conn, account_id, at)
+        if tickets:
+            held = {row[0] for row in conn.execute(ALLOCATED_LOTS, {"ids": [k.id for k in tickets]})}
+            known = {lot.id for lot in rows}
+            rows += _lots(conn, LOTS_BY_ID, {"ids": sorted(held - known)}) if held - known else []
+    order = sorted(rows, key=lambda lot: consumption_key(LotKey(lot.id, lot.granted_at, lot.expires_at, 0)))
+    if after is not None:
+        start = _after(after)
+        order = [lot for lot in order if consumption_key(LotKey(lot.id, lot.granted_at, lot.expires_at, 0)) > start]
+    page: list[Lot] = []
+    # States for a page at a time: with `include_empty` every lot shows, so one page's worth.
+    chunk = limit + 1 if include_empty else max(limit + 1, 64)
+    for start_at in range(0, len(order), chunk):
+        for lot in lots_at(conn, order[start_at : start_at + chunk], at):
+            if include_empty or _live(lot, at):
+                page.append(lot)
+        if len(page) > limit:
+            break
+    return _page(page, limit, lot_key)
+
+
+def tickets_page_at(
+    conn: Connection,
+    account_id: str,
+    at: datetime,
+    *,
+    statuses: Sequence[str] | None,
+    external_ref: str | None,
+    after: list[Any] | None,
+    limit: int,
+    in_progress: list[Ticket] | None = None,
+) -> Page:
+    """`queries.tickets_page` as it was at `at`: the tickets opened by then, each as it stood then,
+    filtered by their status then. Those in progress then (few) are read whole; those closed by
+    then a chunk at a time, newest first, until the page is full."""
+    if in_progress is None:
+        account_at(conn, account_id, at)  # 404 before the account existed
+    wanted = set(statuses) if statuses else set(t.TICKET_STATUSES)
+    start = (datetime.fromisoformat(after[0]), after[1]) if after is not None else None
+
+    def keep(ticket: Ticket) -> bool:
+        return (
+            ticket.status in wanted
+            and (external_ref is None or ticket.external_ref == external_ref)
+            and (start is None or (ticket.opened_at, ticket.id) < start)
+        )
+
+    found: list[Ticket] = []
+    if wanted & {TicketStatus.AWAITING_POINTS, TicketStatus.OPEN}:
+        if in_progress is None:
+            in_progress = tickets_at(conn, _in_progress(conn, account_id, at), at)
+        found += [k for k in in_progress if keep(k)]
+    if wanted & {TicketStatus.RESOLVED, TicketStatus.REFUNDED}:
+        chunk = max(limit + 1, 100)
+        params: dict[str, Any] = {"account_id": account_id, "at": at, "limit": chunk}
+        if start is not None:
+            params["after_at"], params["after_id"] = start
+        closed: list[Ticket] = []
+        while True:
+            stmt = TICKETS_CLOSED_AFTER if "after_at" in params else TICKETS_CLOSED
+            rows = [Ticket(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+            closed += [k for k in tickets_at(conn, rows, at) if keep(k)]
+            if len(rows) < chunk or len(closed) > limit:
+                break
+            params["after_at"], params["after_id"] = rows[-1].opened_at, rows[-1].id
+        found += closed
+    return _page(_newest_first(found)[: limit + 1], limit, ticket_key)
+
+
+def statement_at(conn: Connection, account_id: str, at: datetime, window: timedelta, limit: int) -> Statement:
+    """`queries.statement` as it was at `at`, from one snapshot."""
+    snap = snapshot(conn, account_id, at, window)
+    modifications = ledger_page(
+        conn,
+        snap.account,
+        at,
+        kinds=MODIFICATION_KINDS,
+        before_seq=None,
+        limit=limit,
+        due=snap.due,
+        through_seq=snap.account.last_seq,
+    )
+
+    def part(statuses: list[str]) -> Page:
+        return tickets_page_at(
+            conn,
+            account_id,
+            at,
+            statuses=statuses,
+            external_ref=None,
+            after=None,
+            limit=limit,
+            in_progress=snap.in_progress,
+        )
+
+    return Statement(
+        account=snap.account,
+        balance=snap.balance,
+        modifications=modifications,
+        in_progress=part(["awaiting_points", "open"]),
+        closed=part(["refunded", "resolved"]),
+    )

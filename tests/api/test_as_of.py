@@ -1,0 +1,209 @@
+"""SPEC §6.2 "As of": the statement, balance, lots, ledger and tickets read live at instants through a
+scripted year, then asked again later with `?as_of=` those instants, are equal field by field
+(cursors aside: they are bound to the instant they page, so each listing is compared whole, page
+after page, and each statement part with its continuation)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from support.problems import invalid, problem
+from support.times import T0, iso
+
+DAY = timedelta(days=1)
+
+
+async def _all_pages(api, path: str, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        r = await api.get(path, params=query)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        items += body["items"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items
+
+
+READS: list[tuple[str, dict[str, Any]]] = [
+    ("/v1/accounts/acme/lots", {"limit": 2}),
+    ("/v1/accounts/acme/lots", {"limit": 2, "include_empty": "true"}),
+    ("/v1/accounts/acme/ledger", {"limit": 3}),
+    ("/v1/accounts/acme/ledger", {"limit": 2, "view": "modifications"}),
+    ("/v1/accounts/acme/ledger", {"limit": 50, "kind": ["expiry", "capture"]}),
+    ("/v1/accounts/acme/tickets", {"limit": 2}),
+    ("/v1/accounts/acme/tickets", {"limit": 1, "status": ["awaiting_points", "open"]}),
+    ("/v1/accounts/acme/tickets", {"limit": 2, "status": ["resolved", "refunded"]}),
+    ("/v1/accounts/acme/tickets", {"limit": 50, "status": "refunded"}),
+    ("/v1/accounts/acme/tickets", {"external_ref": "W-1"}),
+]
+# The statement's parts and where each continues.
+PARTS = {
+    "modifications": ("/v1/accounts/acme/ledger", {"view": "modifications"}),
+    "in_progress": ("/v1/accounts/acme/tickets", {"status": ["awaiting_points", "open"]}),
+    "closed": ("/v1/accounts/acme/tickets", {"status": ["resolved", "refunded"]}),
+}
+
+
+async def _statement(api, **params: Any) -> dict[str, Any]:
+    """The statement with each part listed whole: its page, then its continuation's pages."""
+    r = await api.get("/v1/accounts/acme/statement", params={"limit": 2, **params})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    whole: dict[str, Any] = {"balance": body["balance"]}
+    for name, (path, filters) in PARTS.items():
+        items, cursor = list(body[name]["items"]), body[name]["next_cursor"]
+        while cursor is not None:
+            page = await api.get(path, params={**filters, **params, "limit": 2, "cursor": cursor})
+            assert page.status_code == 200, page.text
+            items += page.json()["items"]
+            cursor = page.json()["next_cursor"]
+        whole[name] = {"first_page": len(body[name]["items"]), "items": items}
+    return whole
+
+
+async def _capture(api) -> dict[str, Any]:
+    seen: dict[str, Any] = {
+        "balance": (await api.get("/v1/accounts/acme/balance")).json(),
+        "statement": await _statement(api),
+    }
+    for n, (path, params) in enumerate(READS):
+        seen[f"{n}"] = await _all_pages(api, path, **params)
+    return seen
+
+
+async def _asked_as_of(api, at: str) -> dict[str, Any]:
+    r = await api.get("/v1/accounts/acme/balance", params={"as_of": at})
+    assert r.status_code == 200, r.text
+    seen: dict[str, Any] = {"balance": r.json(), "statement": await _statement(api, as_of=at)}
+    for n, (path, params) in enumerate(READS):
+        seen[f"{n}"] = await _all_pages(api, path, **params, as_of=at)
+    return seen
+
+
+async def _post(api, path: str, body: dict[str, Any], role: str, status: int = 200) -> dict[str, Any]:
+    r = await api.post(path, body, role=role)
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+async def test_reads_taken_live_equal_the_same_reads_asked_later_as_of_their_instant(api):
+    snapshots: dict[str, dict[str, Any]] = {}
+
+    async def snap() -> None:
+        snapshots[iso(api.clock.now())] = await _capture(api)
+
+    await api.account()
+    await snap()  # an account with nothing yet
+    first = (await api.buy(plan="points-120"))["lot"]
+    revoked = (await api.buy(plan="points-60"))["lot"]
+    # Imported points that expire on day 100, with nobody writing on the account then.
+    await _post(
+        api,
+        "/v1/accounts/acme/imports",
+        {
+            "points": 40,
+            "granted_at": iso(T0 - 400 * DAY),
+            "expires_at": iso(T0 + 100 * DAY),
+            "external_ref": "old-1",
+            "reason": "migration",
+        },
+        "admin",
+        201,
+    )
+    await snap()  # same instant as the writes: they count (inclusive)
+    api.clock.advance(10 * DAY)
+    adjusted = await api.open(category="store-problem")
+    await _post(
+        api,
+        f"/v1/tickets/{adjusted['id']}/adjust",
+        {"points": 35, "reason": "more work", "category": "small-mod"},
+        "helpdesk",
+    )
+    resolved = await api.open(category="consultation")
+    await _post(api, f"/v1/tickets/{resolved['id']}/resolve", {}, "helpdesk")
+    await snap()
+    api.clock.advance(20 * DAY)
+    refunded = await api.open(category="code-debugging")
+    await _post(api, f"/v1/tickets/{refunded['id']}/refund", {"reason": "software_bug"}, "helpdesk")
+    await _post(api, f"/v1/tickets/{adjusted['id']}/resolve", {"points": 30}, "helpdesk")
+    await _post(api, f"/v1/tickets/{adjusted['id']}/credit", {"points": 5, "reason": "goodwill"}, "helpdesk")
+    held = await api.open(category="consultation")
+    forfeits = await api.open(category="other", estimated_points=100)
+    await snap()
+    api.clock.advance(30 * DAY)
+    await _post(api, f"/v1/lots/{revoked['id']}/revoke", {"reason": "chargeback"}, "billing")
+    await _post(api, f"/v1/tickets/{forfeits['id']}/refund", {"reason": "withdrawn"}, "helpdesk")
+    waiting = await _post(
+        api,
+        "/v1/accounts/acme/tickets",
+        {"external_ref": "W-1", "category": "installation", "when_insufficient": "wait"},
+        "helpdesk",
+        202,
+    )
+    await snap()
+    api.clock.set(T0 + 100 * DAY)  # the import expires now: pending, nobody writes
+    await snap()
+    api.clock.advance(DAY)
+    await snap()
+    api.clock.advance(30 * DAY)
+    dispute = await _post(api, f"/v1/tickets/{resolved['id']}/disputes", {"reason": "not fixed"}, "helpdesk", 201)
+    await _post(api, f"/v1/disputes/{dispute['id']}/accept", {"note": "agreed", "points": 4}, "helpdesk")
+    await _post(api, f"/v1/tickets/{waiting['id']}/adjust", {"points": 120, "reason": "smaller"}, "helpdesk")
+    await snap()
+    api.clock.advance(60 * DAY)
+    await api.buy(plan="points-300")  # the waiting ticket is captured
+    await _post(api, f"/v1/tickets/{held['id']}/adjust", {"points": 5, "reason": "less"}, "helpdesk")
+    await snap()
+    api.clock.set(T0 + 365 * DAY)
+    await _post(api, "/v1/admin/expire", {}, "admin")
+    await snap()
+    assert first["id"]
+
+    api.clock.advance(DAY)
+    for at, live in snapshots.items():
+        # The finance report's periods are [from, to): its closing at `to` is the liability as of
+        # the microsecond before `to` (as_of is inclusive).
+        to = datetime.fromisoformat(at) + timedelta(microseconds=1)
+        report = await api.get("/v1/reports/finance", params={"from": iso(T0 - DAY), "to": iso(to)})
+        closing = sum(row["points"]["closing"] for row in report.json()["rows"])
+        assert closing == live["balance"]["available"] + live["balance"]["held"], at
+        asked = await _asked_as_of(api, at)
+        for part in live:
+            assert asked[part] == live[part], (at, part)
+
+
+async def test_as_of_refusals_and_roles(api):
+    await api.account()
+    await api.buy()
+    now = iso(api.clock.now())
+    for path in ("balance", "lots", "ledger", "statement", "tickets"):
+        future = await api.get(
+            f"/v1/accounts/acme/{path}", params={"as_of": iso(api.clock.now() + timedelta(seconds=1))}
+        )
+        invalid(future, "#/query/as_of")
+        before = await api.get(f"/v1/accounts/acme/{path}", params={"as_of": iso(T0 - timedelta(microseconds=1))})
+        problem(before, 404, "not-found")
+        problem(await api.get(f"/v1/accounts/nobody/{path}", params={"as_of": now}), 404, "not-found")
+        invalid(await api.get(f"/v1/accounts/acme/{path}", params={"as_of": "10000-01-01T00:00:00Z"}), "#/query/as_of")
+        for role in ("admin", "billing", "helpdesk", "viewer"):
+            r = await api.get(f"/v1/accounts/acme/{path}", params={"as_of": now}, role=role)
+            assert r.status_code == 200, (role, r.text)
+
+
+async def test_a_cursor_holds_to_its_instant(api):
+    await api.account()
+    for _ in range(3):
+        await api.buy(plan="points-60")
+    at = iso(api.clock.now())
+    page = (await api.get("/v1/accounts/acme/ledger", params={"as_of": at, "limit": 1})).json()
+    api.clock.advance(DAY)
+    await api.buy(plan="points-60")
+    live_cursor = (await api.get("/v1/accounts/acme/ledger", params={"limit": 1})).json()["next_cursor"]
+    invalid(await api.get("/v1/accounts/acme/ledger", params={"cursor": page["next_cursor"]}), "#/query/cursor")
+    invalid(await api.get("/v1/accounts/acme/ledger", params={"cursor": live_cursor, "as_of": at}), "#/query/cursor")
+    rest = await api.get("/v1/accounts/acme/ledger", params={"cursor": page["next_cursor"], "as_of": at, "limit": 9})
+    assert [e["seq"] for e in rest.json()["items"]] == [2, 1]
