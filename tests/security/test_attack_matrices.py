@@ -270,6 +270,7 @@ QUERY_PARAMS = {
     "to": "filter",
     "group_by": "filter",
     "months": "filter",
+    "as_of": "filter",
 }
 # Query parameters an operation requires, and a value that succeeds.
 _PERIOD = {"from": "2026-01-01T00:00:00Z", "to": "2027-01-01T00:00:00Z"}
@@ -915,9 +916,9 @@ async def test_object_level_bodies_naming_account_bs_objects(api, op: Operation,
 KEYED_GETS = [op for op in KEYED if op.method == "GET"]
 
 
-def query_variants(op: Operation, b: Scene, a: Scene) -> list[dict[str, Any]]:
-    """No filter, then each filter at its widest (every enum value, true, the constant), and each
-    object-naming filter set to B's value and to A's."""
+def query_variants(op: Operation, b: Scene, a: Scene, now: datetime) -> list[dict[str, Any]]:
+    """No filter, then each filter at its widest (every enum value, true, the constant, `as_of`
+    now), and each object-naming filter set to B's value and to A's."""
     variants: list[dict[str, Any]] = [{}]
     for name, param in op.query_params.items():
         kind, schema = QUERY_PARAMS[name], resolve(param["schema"])
@@ -933,6 +934,8 @@ def query_variants(op: Operation, b: Scene, a: Scene) -> list[dict[str, Any]]:
                 variants.append({name: resolve(schema["items"])["enum"]})
             elif "const" in schema:
                 variants.append({name: schema["const"]})
+            elif name == "as_of":  # an instant not in the future: the latest, which shows everything
+                variants.append({name: now.isoformat()})
             elif schema.get("format") == "date-time":
                 variants.append({name: "2100-01-01T00:00:00Z"})
     return variants
@@ -954,7 +957,7 @@ async def test_no_read_ever_shows_account_bs_rows_to_account_as_viewer(api, op: 
     paged = "cursor" in op.query_params and "limit" in op.query_params
     shows_a = False
     for call in scenes:
-        for variant in query_variants(op, b, a):
+        for variant in query_variants(op, b, a, api.clock.now()):
             cursor = None
             for _ in range(100):
                 query = {**variant, **({"limit": 2} if paged else {})}
