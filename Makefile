@@ -26,11 +26,11 @@ run: install
 
 ## Run every test, on SQLite and on a throwaway PostgreSQL cluster (or POINTS_TEST_DATABASE_URL):
 ## the in-process suite on two workers, then the live-server and crash tests on their own (they time races).
-## `make lint` runs first.
+## `make lint` runs first; each run prints its slowest tests (the budget is 20 minutes on 2 cores).
 test: install postgres curl lint
 	$(BIN)/python scripts/with_postgres.py -- sh -c '\
-	  $(BIN)/pytest -n 2 --ignore=tests/live --ignore=tests/crash $(PYTEST_ARGS) && \
-	  $(BIN)/pytest tests/live tests/crash $(PYTEST_ARGS)'
+	  $(BIN)/pytest -n 2 --ignore=tests/live --ignore=tests/crash --durations=20 $(PYTEST_ARGS) && \
+	  $(BIN)/pytest tests/live tests/crash --durations=10 $(PYTEST_ARGS)'
 
 ## ruff's rules and formatting over the repository (not the generated client), mypy --strict over
 ## src/points_service; settings in pyproject.toml.

@@ -40,7 +40,7 @@ from model.reference import STATES, Lot, Model, Refused, two_years_after
 from support.times import T0
 from testkeys import TEST_KEYS
 
-EXAMPLES = int(os.environ.get("POINTS_MODEL_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("POINTS_MODEL_EXAMPLES", "100"))
 PLANS = {"points-60": 60, "points-120": 120, "points-300": 300}
 ACCOUNT = "acme"
 
