@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..db.ids import new_id
-from ..db.records import Dispute, Ticket, TicketEvent
+from ..db.records import Dispute, Ticket
 from ..domain.disputes import (
     DisputeStatus,
     check_can_dispute,
@@ -32,7 +32,7 @@ from . import present
 from .context import Context
 from .ledger import AccountWriter, open_account_write
 from .state import Needs, Scope
-from .tickets import credit
+from .tickets import credit, in_history
 
 
 def ledger_reason(dispute_id: str) -> str:
@@ -45,24 +45,8 @@ def _in_history(
 ) -> Ticket:
     """A step of the dispute in its ticket's history (one version more): the reason names the
     dispute, the note carries the words (the customer's, or the decision's)."""
-    ticket = writer.tx.update(replace(ticket, version=ticket.version + 1, changed_at=writer.now, idle_noticed=False))
-    writer.tx.insert(
-        TicketEvent(
-            ticket.id,
-            ticket.version,
-            str(action),
-            points,
-            ledger_reason(dispute_id),
-            note,
-            writer.actor,
-            writer.now,
-            ticket.estimated_points,
-            ticket.category_code,
-            ticket.quantity,
-            ticket.pricing,
-        )
-    )
-    return ticket
+    bumped = replace(ticket, version=ticket.version + 1)
+    return in_history(writer, bumped, action, points, ledger_reason(dispute_id), note)
 
 
 def _ticket(tx: Scope, ticket_id: str, account_id: str) -> Ticket:

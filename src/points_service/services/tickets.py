@@ -71,21 +71,14 @@ def _capture(
     )
 
 
-def _record(
-    writer: AccountWriter,
-    ticket: Ticket,
-    action: TicketAction,
-    points: int,
-    reason: str | None,
-    note: str | None = None,
-    event: EventType | None = None,
-) -> TicketView:
-    """The ticket's history row for a change, and its event (`ticket.<action>` unless `event`
-    says otherwise, with the ticket as the change's response shows it): the last step of every
-    ticket command. The change also starts a new idle period (`changed_at`)."""
-    tx = writer.tx
-    ticket = tx.update(replace(ticket, changed_at=writer.now, idle_noticed=False))
-    tx.insert(
+def in_history(
+    writer: AccountWriter, ticket: Ticket, action: TicketAction, points: int, reason: str | None, note: str | None
+) -> Ticket:
+    """Write the ticket's history row for its current version (who, when, and the ticket's estimate
+    and classification as they now stand, which as-of reads rebuild it from); the change starts a
+    new idle period (`changed_at`)."""
+    ticket = writer.tx.update(replace(ticket, changed_at=writer.now, idle_noticed=False))
+    writer.tx.insert(
         TicketEvent(
             ticket.id,
             ticket.version,
@@ -101,7 +94,23 @@ def _record(
             ticket.pricing,
         )
     )
-    view = _detail(tx, ticket.id)
+    return ticket
+
+
+def _record(
+    writer: AccountWriter,
+    ticket: Ticket,
+    action: TicketAction,
+    points: int,
+    reason: str | None,
+    note: str | None = None,
+    event: EventType | None = None,
+) -> TicketView:
+    """The ticket's history row for a change, and its event (`ticket.<action>` unless `event`
+    says otherwise, with the ticket as the change's response shows it): the last step of every
+    ticket command. The change also starts a new idle period (`changed_at`)."""
+    ticket = in_history(writer, ticket, action, points, reason, note)
+    view = _detail(writer.tx, ticket.id)
     kind = event or EventType(f"ticket.{action}")
     writer.emit(kind, present.ticket_detail(view.ticket, view.allocations, view.history))
     return view
