@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from ...services import export
 from ..deps import BILLING, Principal, allow, database
+from ..negotiation import qualities
 from ..periods import From, To, check_period
 from ..routing import DeferredJsonRoute
 
@@ -41,22 +42,9 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def wants_csv(accept: str) -> bool:
-    """Whether `Accept` prefers `text/csv` to NDJSON (RFC 9110 quality values; a tie, a wildcard or
-    no preference: NDJSON, the default)."""
-    quality = {NDJSON: 0.0, CSV: 0.0}
-    for media_range in accept.split(","):
-        kind, *params = (part.strip() for part in media_range.split(";"))
-        if kind.lower() not in quality:
-            continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        quality[kind.lower()] = max(quality[kind.lower()], q)
+    """Whether `Accept` prefers `text/csv` to NDJSON (a tie, a wildcard or no preference: NDJSON,
+    the default)."""
+    quality = qualities(accept, NDJSON, CSV)
     return quality[CSV] > quality[NDJSON]
 
 

@@ -17,6 +17,7 @@ from ...services.reports import (
 )
 from .. import schemas
 from ..deps import BILLING, Principal, allow, database
+from ..negotiation import qualities
 from ..periods import check_period
 from ..routing import DeferredJsonRoute
 
@@ -34,13 +35,7 @@ CSV_EXAMPLE = (
 
 def wants_csv(request: Request) -> bool:
     """`Accept: text/csv` (any parameters; not with q=0) asks for CSV; anything else gets JSON."""
-    for part in request.headers.get("accept", "").split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        if media.lower() == CSV and not any(
-            p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params
-        ):
-            return True
-    return False
+    return qualities(request.headers.get("accept", ""), CSV)[CSV] > 0
 
 
 @router.get(
