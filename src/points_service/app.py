@@ -40,6 +40,7 @@ from .services.dispatch import Dispatcher, outbox_state
 from .services.housekeeping import periodic_sweep, policy_of, system_context
 from .services.uow import Database
 from .settings import Settings, get_settings
+from .ui import install_ui
 
 log = logging.getLogger("points_service.app")
 
@@ -160,6 +161,7 @@ def create_app(
         app.router.routes.extend(router.routes)  # one flat list: no per-router matching on top
     install_openapi(app)
     install_docs_ui(app)
+    install_ui(app)
     app.add_middleware(BodyGuard, problem_base_uri=settings.problem_base_uri)
     app.add_middleware(HeadGuard, problem_base_uri=settings.problem_base_uri)
     app.add_middleware(

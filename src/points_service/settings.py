@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         default=1.0, ge=0, le=1, description="how long a looked-up API key is trusted in memory (≤ 1 s)"
     )
+    ui_signin_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="failed sign-ins to the pages (/ui/) allowed per client address within "
+        "`ui_signin_window_seconds`; after them, sign-in answers 429 with Retry-After until the window passes",
+    )
+    ui_signin_window_seconds: int = Field(
+        default=300, ge=1, le=86400, description="the window of `ui_signin_attempts`, in seconds"
+    )
     db_connect_timeout: float = Field(default=5.0, gt=0, description="seconds to wait when connecting")
     db_lock_timeout_ms: int = Field(default=5000, ge=0, description="PostgreSQL lock_timeout (0: none)")
     db_statement_timeout: float = Field(

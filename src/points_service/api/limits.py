@@ -73,7 +73,8 @@ class HeadGuard:
 
 
 class BodyGuard:
-    """Reads at most MAX_BODY_BYTES of a request body, refusing bigger ones and non-JSON ones."""
+    """Reads at most MAX_BODY_BYTES of a request body, refusing bigger ones and non-JSON ones (the
+    pages' forms under /ui/ send `application/x-www-form-urlencoded`)."""
 
     def __init__(self, app: ASGIApp, *, problem_base_uri: str) -> None:
         self.app = app
@@ -103,7 +104,8 @@ class BodyGuard:
                 break
         body = b"".join(chunks)
         media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if body and not (media == b"application/json" or media.endswith(b"+json")):
+        form = media == b"application/x-www-form-urlencoded" and scope["path"].startswith("/ui/")
+        if body and not (media == b"application/json" or media.endswith(b"+json") or form):
             await refuse(send, self.base, "unsupported-media-type", "request bodies must be application/json")
             return
 

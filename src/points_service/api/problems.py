@@ -80,6 +80,11 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "A header field is larger than 8 KiB, or the header fields are larger than 32 KiB in all (the "
         "request line and header fields larger than 64 KiB are refused before they are read whole).",
     ),
+    "too-many-requests": (
+        429,
+        "Too many requests",
+        "Too many failed sign-ins to the pages from this address. Retry after `Retry-After` seconds.",
+    ),
     "database-busy": (503, "Database busy", "The database is busy. Retry after `Retry-After` seconds."),
     "internal-error": (500, "Internal error", "An unexpected error occurred. It has been logged."),
 }

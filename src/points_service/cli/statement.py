@@ -2,157 +2,22 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from ..domain.clock import SystemClock
+from ..services import queries
+from ..services.statement_rows import StatementRows, statement_csv, statement_rows
 from ..services.uow import Database
 from ..settings import get_settings
 from .common import run
 
-STATEMENT_COLUMNS = (
-    "part",
-    # balance
-    "account_id",
-    "available",
-    "held",
-    "deducted",
-    "as_of",
-    # modification (part 1): a ledger entry; `points` is its signed effect on `available`
-    "seq",
-    "when",
-    "recorded_at",
-    "kind",
-    "points",
-    "reason",
-    "pending",
-    # tickets (parts 2 and 3)
-    "ticket_id",
-    "external_ref",
-    "category",
-    "status",
-    "captured_points",
-    "charged_points",
-    "returned_points",
-    "points_taken",
-    "opened_at",
-    "closed_at",
-)
 
-
-@dataclass
-class _Statement:
-    """The three-part view of one account, read from one snapshot, as plain values."""
-
-    balance: dict[str, Any]
-    modifications: list[dict[str, Any]]
-    in_progress: list[dict[str, Any]]
-    closed: list[dict[str, Any]]
-    more_modifications: bool
-    more_in_progress: bool
-    more_closed: bool
-
-
-async def _read_statement(db: Database, account_id: str, now: datetime, window: timedelta, limit: int) -> _Statement:
-    from ..services import queries
-    from ..services.balance import PendingExpiry
-
-    st = await db.read(queries.statement, account_id, now, window, limit)
-    bal, ledger, open_, closed = st.balance, st.modifications, st.in_progress, st.closed
-    modifications = []
-    for row, _postings in ledger.items:
-        if isinstance(row, PendingExpiry):
-            modifications.append(
-                {
-                    "seq": None,
-                    "when": row.lot.expires_at,
-                    "recorded_at": None,
-                    "kind": "expiry",
-                    "points": -row.points,
-                    "reason": None,
-                    "pending": True,
-                }
-            )
-        else:
-            modifications.append(
-                {
-                    "seq": row.seq,
-                    "when": row.effective_at,
-                    "recorded_at": row.created_at,
-                    "kind": row.kind,
-                    "points": row.available_delta,
-                    "reason": row.reason,
-                    "pending": False,
-                }
-            )
-
-    def ticket(t: Any) -> dict[str, Any]:
-        return {
-            "ticket_id": t.id,
-            "external_ref": t.external_ref,
-            "category": t.category_code,
-            "status": t.status,
-            "captured_points": t.captured_points,
-            "charged_points": t.charged_points,
-            "returned_points": t.returned_points,
-            "points_taken": t.charged_points - t.returned_points,
-            "opened_at": t.opened_at,
-            "closed_at": t.closed_at,
-        }
-
-    return _Statement(
-        balance={
-            "account_id": bal.account_id,
-            "available": bal.available,
-            "held": bal.held,
-            "deducted": bal.deducted,
-            "as_of": bal.as_of,
-        },
-        modifications=modifications,
-        in_progress=[ticket(t) for t in open_.items],
-        closed=[ticket(t) for t in closed.items],
-        more_modifications=ledger.next_key is not None,
-        more_in_progress=open_.next_key is not None,
-        more_closed=closed.next_key is not None,
-    )
-
-
-def _csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    return str(value)
-
-
-_CLOSED_ONLY = ("status", "charged_points", "returned_points", "points_taken", "closed_at")
-
-
-def _statement_csv(st: _Statement) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=STATEMENT_COLUMNS)
-    writer.writeheader()
-    rows = [
-        ("balance", st.balance),
-        *(("modification", m) for m in st.modifications),
-        *(("in_progress", t) for t in st.in_progress),
-        *(("closed", t) for t in st.closed),
-    ]
-    for part, fields in rows:
-        if part == "in_progress":  # not charged yet: only what is held now
-            fields = {k: v for k, v in fields.items() if k not in _CLOSED_ONLY}
-        elif part == "closed":  # nothing is held once closed
-            fields = {k: v for k, v in fields.items() if k != "captured_points"}
-        writer.writerow({"part": part, **{k: _csv_value(v) for k, v in fields.items()}})
-    return out.getvalue()
+async def _read_statement(db: Database, account_id: str, now: datetime, window: timedelta, limit: int) -> StatementRows:
+    return statement_rows(await db.read(queries.statement, account_id, now, window, limit))
 
 
 def _when(value: datetime | None) -> str:
@@ -175,7 +40,7 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]], right: set[int
     return [line(headers), *(line(r) for r in rows)]
 
 
-def _statement_text(st: _Statement, limit: int) -> str:
+def _statement_text(st: StatementRows, limit: int) -> str:
     b = st.balance
     lines = [f"Account {b['account_id']}, as of {_when(b['as_of'])}", ""]
     lines += _table(
@@ -266,7 +131,7 @@ def statement(
     window = timedelta(days=settings.expiring_window_days)
     st = run(settings, lambda db: _read_statement(db, account, SystemClock().now(), window, limit))
     if as_csv:
-        sys.stdout.write(_statement_csv(st))
+        sys.stdout.write(statement_csv(st))
         sys.stdout.flush()
         parts = [
             name

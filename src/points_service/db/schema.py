@@ -542,3 +542,18 @@ leases = Table(
     Column("holder", String(64), nullable=False),
     _when("until"),
 )
+
+# Sessions of the pages (/ui/, docs/design.md §16): the cookie holds a random secret; only its
+# SHA-256 is stored, so a copy of the database opens no session. A session is its key's: it ends
+# with the key's revocation (the look-up joins the key), at sign-out (the row goes) or at `expires_at`.
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # SHA-256 (hex) of the cookie's secret
+    Column("key_id", String(32), ForeignKey("api_keys.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),  # every form of the session carries it
+    _when("created_at"),
+    _when("expires_at"),
+    CheckConstraint("expires_at > created_at", name="expires_after_creation"),
+    Index("ix_ui_sessions_expires_at", "expires_at"),
+)

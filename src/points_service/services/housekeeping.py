@@ -1,6 +1,6 @@
 """The sweep as the service runs it: expiries, expiry notices, and the purges of what is kept
-only for a while (events, Idempotency-Key responses). The same for `POST /v1/admin/expire`, the
-`expire` command, and the service's own periodic run (`periodic_sweep`).
+only for a while (events, Idempotency-Key responses, the pages' ended sessions). The same for
+`POST /v1/admin/expire`, the `expire` command, and the service's own periodic run (`periodic_sweep`).
 
 Replicas share the periodic run through a lease row (`leases`): a process runs the sweep only
 while it holds the lease, taken with one conditional upsert, so at most one replica sweeps at a
@@ -26,6 +26,8 @@ from ..settings import Settings
 from .context import Context
 from .expiry import SweepResult, sweep
 from .idempotency import PurgeResponses
+from .sessions import PURGE_CHUNK as SESSIONS_CHUNK
+from .sessions import PurgeSessions
 from .state import Needs, Scope
 from .uow import Database
 
@@ -70,6 +72,7 @@ class Housekept:
     sweep: SweepResult
     purged_events: int
     purged_responses: int
+    purged_sessions: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,7 +117,12 @@ async def housekeep(db: Database, ctx: Context, policy: Policy, *, account_id: s
     now = ctx.clock.now()
     events = await purge_events(db, now - policy.event_retention)
     responses = await db.write(PurgeResponses(before=now - policy.idempotency_ttl))
-    return Housekept(result, events, responses.responses)
+    sessions = 0
+    while True:  # the pages' ended sessions, a chunk per transaction
+        (purged,) = await db.write(PurgeSessions(now=now))
+        sessions += purged
+        if purged < SESSIONS_CHUNK:
+            return Housekept(result, events, responses.responses, sessions)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,6 +176,7 @@ async def periodic_sweep(db: Database, system: Context, policy: Policy, interval
                     "expiry_notices": done.sweep.expiry_notices,
                     "purged_events": done.purged_events,
                     "purged_responses": done.purged_responses,
+                    "purged_sessions": done.purged_sessions,
                 },
             )
         except asyncio.CancelledError:

@@ -193,3 +193,19 @@ def dispute(row: r.Dispute) -> dict[str, Any]:
         "closed_at": row.closed_at,
         "closed_by": row.closed_by,
     }
+
+
+def webhook_event(e: r.WebhookEvent) -> dict[str, Any]:
+    """A stored billing webhook delivery, with its payload and outcome."""
+    return {
+        "id": e.id,
+        "type": e.type,
+        "outcome": e.outcome,
+        "detail": e.detail,
+        "account_id": e.account_id,
+        "lot_id": e.lot_id,
+        "attempts": e.attempts,
+        "payload": e.payload,
+        "received_at": e.received_at,
+        "updated_at": e.updated_at,
+    }

@@ -293,6 +293,15 @@ def ledger_page(
     return Page([(e, postings.get(e.id, [])) if isinstance(e, Entry) else (e, e.postings) for e in items], next_key)
 
 
+def account_ledger_page(
+    conn: Connection, account_id: str, now: datetime, *, kinds: Sequence[str] | None, before_seq: int | None, limit: int
+) -> Page:
+    """A page of the account's ledger at `now`, newest first (`ledger_page` with the account and
+    its due expiries read in the same snapshot); NotFoundError when the account does not exist."""
+    account, _, due = account_and_balance(conn, account_id, now, timedelta(0))
+    return ledger_page(conn, account, now, kinds=kinds, before_seq=before_seq, limit=limit, due=due)
+
+
 def postings_of(conn: Connection, entry_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     if not entry_ids:
         return {}
@@ -414,6 +423,32 @@ ACCOUNTS_PAGE = (
 def list_accounts(conn: Connection, *, after: list[Any] | None, limit: int) -> Page:
     params = {"after_id": after[0] if after is not None else "", "limit": limit + 1}
     return _page([Account(*row) for row in conn.execute(ACCOUNTS_PAGE, params)], limit, lambda a: [a.id])  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+
+
+def _like(text: str) -> str:
+    """`text` as a LIKE pattern matching itself anywhere (its wildcards escaped with `\\`)."""
+    return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+SEARCH_ACCOUNTS = (
+    SELECT[Account]
+    .where(
+        or_(
+            func.lower(t.accounts.c.id).like(bindparam("pattern"), escape="\\"),
+            func.lower(t.accounts.c.display_name).like(bindparam("pattern"), escape="\\"),
+        )
+    )
+    .order_by(t.accounts.c.id)
+    .limit(bindparam("limit"))
+)
+
+
+def search_accounts(conn: Connection, text: str, *, limit: int) -> tuple[list[Account], bool]:
+    """Accounts whose id or display name holds `text` (case-insensitive), by id: the first `limit`,
+    and whether there are more. A scan of the accounts that stops at `limit` matches (the pages'
+    account search; an exact id is a primary-key look-up by `ACCOUNT_EXISTS` first)."""
+    rows = conn.execute(SEARCH_ACCOUNTS, {"pattern": _like(text), "limit": limit + 1}).all()
+    return [Account(*row) for row in rows[:limit]], len(rows) > limit  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 @dataclass

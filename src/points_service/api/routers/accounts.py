@@ -258,12 +258,11 @@ async def list_ledger(
         )
         return _ledger_page(scope, page)
 
-    def ledger(conn: Connection) -> queries.Page:
-        account, _, due = queries.account_and_balance(conn, account_id, now, timedelta(0))
-        before_seq = after[0] if after else None
-        return queries.ledger_page(conn, account, now, kinds=kinds, before_seq=before_seq, limit=limit, due=due)
-
-    return _ledger_page(scope, await database(request).read(ledger))
+    before_seq = after[0] if after else None
+    page = await database(request).read(
+        queries.account_ledger_page, account_id, now, kinds=kinds, before_seq=before_seq, limit=limit
+    )
+    return _ledger_page(scope, page)
 
 
 @router.get(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from standardwebhooks.webhooks import Webhook
 
-from ...services import queries
+from ...services import present, queries
 from ...services.context import Context
 from ...services.webhooks import (
     ACTOR,
@@ -166,21 +166,4 @@ async def list_webhook_events(
     after = decode_cursor(cursor, scope, instant, text)
     page = await database(request).read_single(queries.webhook_events_page, outcomes=outcomes, after=after, limit=limit)
     items, next_key = page.items, page.next_key
-    return {
-        "items": [
-            {
-                "id": e.id,
-                "type": e.type,
-                "outcome": e.outcome,
-                "detail": e.detail,
-                "account_id": e.account_id,
-                "lot_id": e.lot_id,
-                "attempts": e.attempts,
-                "payload": e.payload,
-                "received_at": e.received_at,
-                "updated_at": e.updated_at,
-            }
-            for e in items
-        ],
-        "next_cursor": encode_cursor(scope, next_key),
-    }
+    return {"items": [present.webhook_event(e) for e in items], "next_cursor": encode_cursor(scope, next_key)}

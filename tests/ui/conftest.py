@@ -1,0 +1,40 @@
+"""The pages over ASGI: a browser-like client per role, signed in through the sign-in form."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from points_service.settings import Settings
+
+from conftest import Api
+from support.ui import Browser, Browsers
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        auth_cache_seconds=0,
+        sqlite_synchronous="NORMAL",
+        webhook_allow_private=True,  # the endpoints page's receiver is on loopback
+        dispatch=False,  # driven by hand
+    )
+
+
+@pytest.fixture
+async def browsers(api: Api) -> AsyncIterator[Browsers]:
+    """Sign in as any role (the viewer's account, `acme`, is made first)."""
+    await api.account("acme")
+    made = Browsers(api)
+    yield made
+    for client in made.clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def anonymous(api: Api) -> AsyncIterator[Browser]:
+    async with httpx.AsyncClient(transport=api.client._transport, base_url="http://127.0.0.1") as client:
+        yield Browser(client)
