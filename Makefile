@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format install postgres curl openapi client clean
+.PHONY: run test lint format install postgres curl chromium screenshots openapi client clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ run: install
 ## Run every test, on SQLite and on a throwaway PostgreSQL cluster (or POINTS_TEST_DATABASE_URL):
 ## the in-process suite on two workers, then the live-server and crash tests on their own (they time races).
 ## `make lint` runs first; each run prints its slowest tests (the budget is 20 minutes on 2 cores).
-test: install postgres curl lint
+test: install postgres curl chromium lint
 	$(BIN)/python scripts/with_postgres.py -- sh -c '\
 	  $(BIN)/pytest -n 2 --ignore=tests/live --ignore=tests/crash --durations=20 $(PYTEST_ARGS) && \
 	  $(BIN)/pytest tests/live tests/crash --durations=10 $(PYTEST_ARGS)'
@@ -54,6 +54,17 @@ curl:
 	  echo "Installing curl from Debian's packages…"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl >/dev/null; \
 	}
+
+## Install Chromium from Debian's packages when it is missing (tests/live/test_browser.py drives it with Playwright).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Chromium from Debian's packages…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	}
+
+## Retake the pages' screenshots in docs/screenshots/ (the browser test's scripted account, no JavaScript).
+screenshots: install chromium
+	POINTS_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/live/test_browser.py -p no:xdist -k no-javascript $(PYTEST_ARGS)
 
 ## Regenerate openapi/openapi.json from the app (a test fails when it drifts).
 openapi: install

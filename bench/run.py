@@ -70,6 +70,7 @@ SCENARIOS = (
     "resolve",
     "balance",
     "statement",
+    "page_account",
 )
 CEILING_OF = {
     "ceiling_get": "ceiling_get",
@@ -81,6 +82,7 @@ CEILING_OF = {
     "resolve": "ceiling_post",
     "balance": "ceiling_get",
     "statement": "ceiling_get",
+    "page_account": "ceiling_get",
 }
 NEEDS_TICKETS = {"adjust", "resolve"}
 BARE = "ceiling_bare"  # served by bench/serve_bare.py, not by the service
@@ -120,6 +122,8 @@ SCENARIO_HELP = """scenarios (default order):
   resolve       POST /v1/tickets/<ticket>/resolve, each ticket once
   balance       GET /v1/accounts/<random account>/balance
   statement     GET /v1/accounts/<random account>/statement
+  page_account  GET /ui/accounts/<random account>: the statement's page (HTML), its API twin the
+                statement scenario, with a helpdesk session's cookie (signed in once per run)
 """
 
 
@@ -613,6 +617,8 @@ class Bench:
         }
         if tickets is not None:
             env["BENCH_TICKETS"] = str(tickets)
+        if scenario == "page_account":
+            env["BENCH_COOKIE"] = sign_in(base_url, self.keys["helpdesk"])
         argv = [
             "wrk",
             f"-t{self.args.threads}",
@@ -938,6 +944,20 @@ def libpq_dsn(sqlalchemy_url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def sign_in(base_url: str, key: str) -> str:
+    """The pages' session cookie (`name=value`) for `key`, through the sign-in form."""
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        form = http.get("/ui/sign-in")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        if token is None:
+            raise SystemExit("bench: no sign-in form at /ui/sign-in")
+        answer = http.post("/ui/sign-in", data={"api_key": key, "csrf_token": token.group(1)})
+        session = http.cookies.get("points_session")
+        if answer.status_code != 303 and session is None:
+            raise SystemExit(f"bench: sign-in to the pages failed: {answer.status_code}")
+        return f"points_session={session}"
 
 
 def pg_admin(pg_url: str, *statements: str) -> None:
