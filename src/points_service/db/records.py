@@ -282,6 +282,15 @@ class Posting:
     from_state: str | None
     to_state: str
     points: int
+    seq: int  # its entry's
+    # the lot's states after it
+    available_after: int
+    held_after: int
+    deducted_after: int
+    expired_after: int
+    revoked_after: int
+    written_off_after: int
+    reissued_after: int
 
     @property
     def pk(self) -> tuple[str, int]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, literal_column, or_, select, tuple_
+from sqlalchemy import Connection, and_, bindparam, func, literal_column, or_, select, tuple_
 
 from ..db import schema as t
 from ..db.records import FIELDS, SELECT, Account, Lot, Ticket, TicketEvent
@@ -36,7 +36,7 @@ from ..domain.errors import NotFoundError
 from ..domain.lots import LotKey, consumption_key
 from ..domain.tickets import TicketAction, TicketStatus
 from .balance import BalanceView, balance_at
-from .queries import MODIFICATION_KINDS, Page, Statement, _page, ledger_page, lot_key, ticket_key
+from .queries import MODIFICATION_KINDS, Page, Statement, _page, ledger_page, list_lots, lot_key, ticket_key
 
 _e, _p, _l, _k, _v = t.ledger_entries.c, t.postings.c, t.lots.c, t.tickets.c, t.ticket_events.c
 _AT = bindparam("at", type_=_e.created_at.type)
@@ -49,29 +49,40 @@ LAST_ENTRY = (
     .order_by(_e.created_at.desc(), _e.seq.desc())
     .limit(1)
 )
-# Lots that may hold available points expiring in (`after`, `horizon`]: pending or expiring at `at`.
-LOTS_EXPIRING = SELECT[Lot].where(
+# A lot's states at `at` are those after its newest posting in an entry recorded by then (`seq` up
+# to the account's `last_seq` then): one step down `ix_postings_lot_seq` for the newest `seq`, one
+# for the newest `idx` within it (an entry may move one lot's points twice).
+_newer = t.postings.alias("newer")
+_NEWEST_SEQ = (
+    select(func.max(_newer.c.seq))
+    .where(_newer.c.lot_id == _l.id, _newer.c.seq <= bindparam("through_seq"))
+    .scalar_subquery()
+)
+_NEWEST_IDX = select(func.max(_newer.c.idx)).where(_newer.c.lot_id == _l.id, _newer.c.seq == _p.seq).scalar_subquery()
+_STATES_AT = [_p[f"{state}_after"] for state in t.LOT_STATES]
+_LOTS_AT = select(*(_l[name] for name in FIELDS[Lot]), *_STATES_AT).select_from(
+    t.lots.join(t.postings, and_(_p.lot_id == _l.id, _p.seq == _NEWEST_SEQ, _p.idx == _NEWEST_IDX))
+)
+_HOLDS_POINTS_AT = or_(_p.available_after > literal_column("0"), _p.held_after > literal_column("0"))
+# Lots holding available points at `at` that expire in (`after`, `horizon`]: pending or expiring then.
+LOTS_EXPIRING = _LOTS_AT.where(
     _l.account_id == bindparam("account_id"),
     _l.expires_at.is_not(None),
     _l.expires_at > bindparam("after", type_=_l.expires_at.type),
     _l.expires_at <= bindparam("horizon", type_=_l.expires_at.type),
     _l.created_at <= _AT,
+    _p.available_after > literal_column("0"),
 )
-# Lots unexpired at `at` (the lots list without `include_empty`): they were granted within their
-# validity before `at`, so they stay few however long the history.
-LOTS_UNEXPIRED = SELECT[Lot].where(
+# Lots unexpired at `at` that held points then (the lots list without `include_empty`): granted
+# within their validity before `at`, so they stay few however long the history; each one index
+# step to its state then.
+LOTS_UNEXPIRED = _LOTS_AT.where(
     _l.account_id == bindparam("account_id"),
     or_(_l.expires_at.is_(None), _l.expires_at > _AT),
     _l.created_at <= _AT,
+    _HOLDS_POINTS_AT,
 )
-LOTS_BY_ID = SELECT[Lot].where(_l.id.in_(bindparam("ids", expanding=True)))
-# A lot's points per state at `at`: its postings in entries recorded by then (`ix_postings_lot_id`).
-POSTINGS_BY_LOT = (
-    select(_p.lot_id, _p.from_state, _p.to_state, func.sum(_p.points))
-    .select_from(t.postings.join(t.ledger_entries, _e.id == _p.entry_id))
-    .where(_p.lot_id.in_(bindparam("ids", expanding=True)), _e.created_at <= _AT)
-    .group_by(_p.lot_id, _p.from_state, _p.to_state)
-)
+LOTS_BY_ID = _LOTS_AT.where(_l.id.in_(bindparam("ids", expanding=True)))
 # Tickets in progress at `at`: opened by then, not closed by then — two ranges of
 # `ix_tickets_account_closed_at` (still open; closed after `at`), `opened_at` checked in the index.
 # (One statement with an OR lets the planner walk `opened_at` instead: every ticket opened by then.)
@@ -134,28 +145,26 @@ def account_at(conn: Connection, account_id: str, at: datetime) -> Account:
     return replace(account, available=available, held=held, deducted=deducted, last_seq=seq, ledger_at=recorded_at)
 
 
-def lots_at(conn: Connection, lots: Iterable[Lot], at: datetime) -> list[Lot]:
-    """The lots as they were at `at`: their states from their postings recorded by then."""
-    lots = list(lots)
-    if not lots:
-        return []
-    states: dict[str, dict[str, int]] = {lot.id: dict.fromkeys(t.LOT_STATES, 0) for lot in lots}
-    row: Any
-    for row in conn.execute(POSTINGS_BY_LOT, {"ids": list(states), "at": at}):
-        lot_id, from_state, to_state, points = row
-        states[lot_id][to_state] += int(points)
-        if from_state is not None:
-            states[lot_id][from_state] -= int(points)
+def _lots_at(conn: Connection, stmt: Any, params: dict[str, Any], at: datetime) -> list[Lot]:
+    """`stmt`'s lots (`_LOTS_AT`) as they were at `at`: their states after their newest posting by
+    then (`params["through_seq"]`), their `revoked_at` only if recorded by then."""
+    n = len(FIELDS[Lot])
     out = []
-    for lot in lots:
-        values: dict[str, Any] = {name: getattr(lot, name) for name in FIELDS[Lot]}
+    row: Any
+    for row in conn.execute(stmt, params):
+        lot = Lot(*row[:n])
         revoked_at = lot.revoked_at if lot.revoked_at is not None and lot.revoked_at <= at else None
-        out.append(Lot(**(values | states[lot.id] | {"revoked_at": revoked_at})))
+        states = dict(zip(t.LOT_STATES, row[n:], strict=True))
+        out.append(replace(lot, **states, revoked_at=revoked_at))
     return out
 
 
-def _lots(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[Lot]:
-    return [Lot(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+def lots_at(conn: Connection, ids: Sequence[str], account: Account, at: datetime) -> list[Lot]:
+    """The lots `ids` of `account` (as it stood at `at`) as they were at `at`."""
+    if not ids:
+        return []
+    found = {lot.id: lot for lot in _lots_at(conn, LOTS_BY_ID, {"ids": list(ids), "through_seq": account.last_seq}, at)}
+    return [found[i] for i in ids if i in found]  # a lot recorded after `at` has no state then
 
 
 def _in_progress(conn: Connection, account_id: str, at: datetime) -> list[Ticket]:
@@ -254,10 +263,9 @@ def snapshot(conn: Connection, account_id: str, at: datetime, window: timedelta)
     """The account, its balance and its due lots at `at`, read in one snapshot."""
     account = account_at(conn, account_id, at)
     after = account.ledger_at or at  # no entry by `at`: no lot either
-    candidates = _lots(
-        conn, LOTS_EXPIRING, {"account_id": account_id, "after": after, "horizon": at + window, "at": at}
-    )
-    lots = sorted(lots_at(conn, candidates, at), key=lambda lot: (lot.expires_at, lot.id))
+    params = {"account_id": account_id, "after": after, "horizon": at + window, "at": at}
+    lots = _lots_at(conn, LOTS_EXPIRING, params | {"through_seq": account.last_seq}, at)
+    lots.sort(key=lambda lot: (lot.expires_at, lot.id))
     tickets = _newest_first(tickets_at(conn, _in_progress(conn, account_id, at), at))
     waiting = [k for k in tickets if k.status == TicketStatus.AWAITING_POINTS]
     awaiting = (len(waiting), sum(k.estimated_points for k in waiting))
@@ -298,35 +306,29 @@ def _after(key: list[Any]) -> tuple[bool, datetime, datetime, str]:
 def list_lots_at(
     conn: Connection, account_id: str, at: datetime, *, include_empty: bool, after: list[Any] | None, limit: int
 ) -> Page:
-    """`queries.list_lots` as it was at `at` (the same order and cursor keys). Without
-    `include_empty`: the lots unexpired at `at` and those an expired lot's points were held by
-    then (the lots of the tickets in progress then), their states at `at`."""
-    account_at(conn, account_id, at)  # 404 before the account existed
-    params: dict[str, Any] = {"account_id": account_id, "at": at}
+    """`queries.list_lots` as it was at `at` (the same order and cursor keys). With `include_empty`:
+    the page of the lots recorded by then, as live (the same index ranges), with their states then.
+    Without: the lots unexpired at `at` that held points then, and the expired lots whose points
+    were held then (by the tickets in progress then: looked for only when the lots unexpired then
+    do not account for all of the account's held points)."""
+    account = account_at(conn, account_id, at)  # 404 before the account existed
     if include_empty:
-        # Every lot recorded by then, in consumption order (`ix_lots_account_order`).
-        rows = _lots(conn, SELECT[Lot].where(_l.account_id == bindparam("account_id"), _l.created_at <= _AT), params)
-    else:
-        rows = _lots(conn, LOTS_UNEXPIRED, params)
+        page = list_lots(conn, account_id, at, include_empty=True, after=after, limit=limit, recorded_by=at)
+        return Page(lots_at(conn, [lot.id for lot in page.items], account, at), page.next_key)
+    params: dict[str, Any] = {"account_id": account_id, "at": at, "through_seq": account.last_seq}
+    rows = _lots_at(conn, LOTS_UNEXPIRED, params, at)
+    if sum(lot.held for lot in rows) < account.held:
         tickets = _in_progress(conn, account_id, at)
-        if tickets:
-            held = {row[0] for row in conn.execute(ALLOCATED_LOTS, {"ids": [k.id for k in tickets]})}
-            known = {lot.id for lot in rows}
-            rows += _lots(conn, LOTS_BY_ID, {"ids": sorted(held - known)}) if held - known else []
-    order = sorted(rows, key=lambda lot: consumption_key(LotKey(lot.id, lot.granted_at, lot.expires_at, 0)))
+        held = {row[0] for row in conn.execute(ALLOCATED_LOTS, {"ids": [k.id for k in tickets]})} if tickets else set()
+        rows += lots_at(conn, sorted(held - {lot.id for lot in rows}), account, at)
+    order = sorted(
+        (lot for lot in rows if _live(lot, at)),
+        key=lambda lot: consumption_key(LotKey(lot.id, lot.granted_at, lot.expires_at, 0)),
+    )
     if after is not None:
         start = _after(after)
         order = [lot for lot in order if consumption_key(LotKey(lot.id, lot.granted_at, lot.expires_at, 0)) > start]
-    page: list[Lot] = []
-    # States for a page at a time: with `include_empty` every lot shows, so one page's worth.
-    chunk = limit + 1 if include_empty else max(limit + 1, 64)
-    for start_at in range(0, len(order), chunk):
-        for lot in lots_at(conn, order[start_at : start_at + chunk], at):
-            if include_empty or _live(lot, at):
-                page.append(lot)
-        if len(page) > limit:
-            break
-    return _page(page, limit, lot_key)
+    return _page(order[: limit + 1], limit, lot_key)
 
 
 def tickets_page_at(
