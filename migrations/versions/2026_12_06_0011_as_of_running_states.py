@@ -8,6 +8,12 @@
   replaces `ix_postings_lot_id` (its prefix).
 - CHECKs: `seq >= 1`, every `<state>_after >= 0`, and the state a posting moved points into holds
   at least those points after it.
+- `tickets.waited`: the ticket was opened to wait for points (backfilled from its `opened` history
+  row: reason `awaiting points`, no points, as as-of reads told it before), with
+  `ix_tickets_waited` (partial: those tickets only), so that the tickets waiting at an instant are
+  found without rebuilding every ticket in progress then.
+- `ix_tickets_account_closed_at` gains `id`: the keys of the tickets in progress at an instant are
+  read from the index, and only a page of them whole.
 
 Backfill: each lot's postings in (`seq`, `idx`) order, their states summed as they go (the rule
 of `services.ledger.AccountWriter.post`: creation adds to `points` and to the state, a move takes
@@ -86,7 +92,28 @@ def _backfill_postings(conn: sa.Connection) -> None:
         after = lot_ids[-1]
 
 
+WAITED = sa.text("waited = true")
+# What `services.asof` read as "opened to wait" before this column (frozen here).
+WAITED_BEFORE = (
+    "UPDATE tickets SET waited = true WHERE status = 'awaiting_points' OR id IN (SELECT ticket_id FROM "
+    "ticket_events WHERE version = 1 AND action = 'opened' AND reason = 'awaiting points' AND points = 0)"
+)
+
+
 def upgrade() -> None:
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("waited", sa.Boolean(), server_default="false", nullable=False))
+        batch_op.drop_index("ix_tickets_account_closed_at")
+    op.execute(WAITED_BEFORE)
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.create_index("ix_tickets_account_closed_at", ["account_id", "closed_at", "opened_at", "id"])
+        batch_op.create_index(
+            "ix_tickets_waited",
+            ["account_id", "closed_at", "opened_at"],
+            unique=False,
+            sqlite_where=WAITED,
+            postgresql_where=WAITED,
+        )
     with op.batch_alter_table("postings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("seq", sa.BigInteger(), nullable=True))
         for name in AFTER:
@@ -108,6 +135,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_index("ix_tickets_waited")
+        batch_op.drop_index("ix_tickets_account_closed_at")
+        batch_op.create_index("ix_tickets_account_closed_at", ["account_id", "closed_at", "opened_at"])
+        batch_op.drop_column("waited")
     with op.batch_alter_table("postings", schema=None) as batch_op:
         batch_op.drop_index("ix_postings_lot_seq")
         batch_op.create_index("ix_postings_lot_id", ["lot_id"], unique=False)

@@ -143,6 +143,7 @@ class Ticket:
     closed_at: datetime | None
     changed_at: datetime
     idle_noticed: bool
+    waited: bool = False  # opened to wait for points (set once, at opening)
 
     @property
     def pk(self) -> str:

@@ -267,6 +267,9 @@ tickets = Table(
     _when("closed_at", nullable=True),
     _when("changed_at"),  # its last change (its newest history row): idle tickets
     Column("idle_noticed", Boolean(), nullable=False, server_default="false"),  # ticket.idle sent since then
+    # opened to wait for points (`awaiting_points`; set once): as-of reads rebuild only these to
+    # know which tickets waited at an instant
+    Column("waited", Boolean(), nullable=False, server_default="false"),
     UniqueConstraint("account_id", "external_ref"),
     CheckConstraint(_in("status", TICKET_STATUSES), name="status"),
     CheckConstraint("version >= 1", name="version_positive"),
@@ -284,8 +287,19 @@ tickets = Table(
     Index("ix_tickets_account_status_opened_at", "account_id", "status", "opened_at", "id"),  # by status
     Index("ix_tickets_status_changed_at", "status", "changed_at", "id"),  # idle tickets, oldest first
     Index("ix_tickets_closed_at", "closed_at"),  # closed in a period: the estimate accuracy report
-    # Tickets in progress at an instant (as-of reads): not closed by then, opened by then.
-    Index("ix_tickets_account_closed_at", "account_id", "closed_at", "opened_at"),
+    # Tickets in progress at an instant (as-of reads): not closed by then, opened by then; with
+    # their keys, so that only a page of them is read whole.
+    Index("ix_tickets_account_closed_at", "account_id", "closed_at", "opened_at", "id"),
+)
+# The tickets that waited for points, by the same keys: those waiting at an instant (as-of balances).
+WAITED = tickets.c.waited == literal_column("true")
+Index(
+    "ix_tickets_waited",
+    tickets.c.account_id,
+    tickets.c.closed_at,
+    tickets.c.opened_at,
+    sqlite_where=WAITED,
+    postgresql_where=WAITED,
 )
 
 # One capture step's take from one lot, and what became of it.

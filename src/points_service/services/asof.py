@@ -84,11 +84,18 @@ LOTS_UNEXPIRED = _LOTS_AT.where(
 )
 LOTS_BY_ID = _LOTS_AT.where(_l.id.in_(bindparam("ids", expanding=True)))
 # Tickets in progress at `at`: opened by then, not closed by then — two ranges of
-# `ix_tickets_account_closed_at` (still open; closed after `at`), `opened_at` checked in the index.
-# (One statement with an OR lets the planner walk `opened_at` instead: every ticket opened by then.)
+# `ix_tickets_account_closed_at` (still open; closed after `at`), read inside the index (their keys
+# are in it). (One statement with an OR lets the planner walk `opened_at` instead: every ticket
+# opened by then.)
 _OPENED_BY = (_k.account_id == bindparam("account_id"), _k.opened_at <= _AT)
-TICKETS_STILL_OPEN = SELECT[Ticket].where(*_OPENED_BY, _k.closed_at.is_(None))
-TICKETS_CLOSED_SINCE = SELECT[Ticket].where(*_OPENED_BY, _k.closed_at > _AT)
+_KEYS = select(_k.opened_at, _k.id)
+KEYS_STILL_OPEN = _KEYS.where(*_OPENED_BY, _k.closed_at.is_(None))
+KEYS_CLOSED_SINCE = _KEYS.where(*_OPENED_BY, _k.closed_at > _AT)
+TICKETS_BY_ID = SELECT[Ticket].where(_k.id.in_(bindparam("ids", expanding=True)))
+# The tickets in progress at `at` that were opened to wait (the only ones that can have been
+# waiting then): two ranges of the partial index `ix_tickets_waited`.
+WAITED_STILL_OPEN = SELECT[Ticket].where(t.WAITED, *_OPENED_BY, _k.closed_at.is_(None))
+WAITED_CLOSED_SINCE = SELECT[Ticket].where(t.WAITED, *_OPENED_BY, _k.closed_at > _AT)
 TICKET_EVENTS = (
     SELECT[TicketEvent].where(_v.ticket_id.in_(bindparam("ids", expanding=True))).order_by(_v.ticket_id, _v.version)
 )
@@ -124,13 +131,12 @@ AWAITING_REASON = "awaiting points"  # the `opened` history row of a ticket that
 class Snapshot:
     """An account as it stood at `at`: its counters, `last_seq` and `ledger_at` those after its
     newest entry recorded by then; the lots whose expiry was due then and not written (`due`),
-    with their states at `at`; the tickets in progress then."""
+    with their states at `at`."""
 
     account: Account
     at: datetime
     balance: BalanceView
     due: list[Lot]
-    in_progress: list[Ticket]
 
 
 def account_at(conn: Connection, account_id: str, at: datetime) -> Account:
@@ -167,10 +173,22 @@ def lots_at(conn: Connection, ids: Sequence[str], account: Account, at: datetime
     return [found[i] for i in ids if i in found]  # a lot recorded after `at` has no state then
 
 
-def _in_progress(conn: Connection, account_id: str, at: datetime) -> list[Ticket]:
+def _in_progress(conn: Connection, account_id: str, at: datetime) -> list[tuple[datetime, str]]:
+    """The keys (`opened_at`, `id`) of the tickets in progress at `at`, newest first."""
     params = {"account_id": account_id, "at": at}
-    rows = [*conn.execute(TICKETS_STILL_OPEN, params), *conn.execute(TICKETS_CLOSED_SINCE, params)]
-    return [Ticket(*row) for row in rows]
+    keys = [(row[0], row[1]) for stmt in (KEYS_STILL_OPEN, KEYS_CLOSED_SINCE) for row in conn.execute(stmt, params)]
+    return sorted(keys, reverse=True)
+
+
+def _tickets(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[Ticket]:
+    return [Ticket(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+
+
+def _waiting(conn: Connection, account_id: str, at: datetime) -> list[Ticket]:
+    """The tickets waiting for points at `at`, as they stood then."""
+    params = {"account_id": account_id, "at": at}
+    waited = [*_tickets(conn, WAITED_STILL_OPEN, params), *_tickets(conn, WAITED_CLOSED_SINCE, params)]
+    return [k for k in tickets_at(conn, waited, at) if k.status == TicketStatus.AWAITING_POINTS]
 
 
 def _forfeited(conn: Connection, ids: list[str], at: datetime) -> dict[str, int]:
@@ -180,15 +198,20 @@ def _forfeited(conn: Connection, ids: list[str], at: datetime) -> dict[str, int]
 def tickets_at(conn: Connection, tickets: Sequence[Ticket], at: datetime) -> list[Ticket]:
     """`tickets` (opened by `at`) as they stood at `at`, rebuilt from their history rows recorded by
     then and the points their `revocation` entries recorded by then forfeited."""
-    ids = [ticket.id for ticket in tickets]
+    # A ticket unchanged since `at` (every change writes a history row and `changed_at`) is as it
+    # stood then; the others are rebuilt.
+    ids = [ticket.id for ticket in tickets if ticket.changed_at > at]
     if not ids:
-        return []
+        return list(tickets)
     events: dict[str, list[TicketEvent]] = {}
     for row in conn.execute(TICKET_EVENTS, {"ids": ids}):
         event = TicketEvent(*row)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         events.setdefault(event.ticket_id, []).append(event)
     forfeited = _forfeited(conn, ids, at)
-    return [_ticket_at(ticket, events.get(ticket.id, []), forfeited.get(ticket.id, 0), at) for ticket in tickets]
+    return [
+        _ticket_at(ticket, events[ticket.id], forfeited.get(ticket.id, 0), at) if ticket.id in events else ticket
+        for ticket in tickets
+    ]
 
 
 def _ticket_at(ticket: Ticket, rows: list[TicketEvent], forfeited: int, at: datetime) -> Ticket:
@@ -266,15 +289,14 @@ def snapshot(conn: Connection, account_id: str, at: datetime, window: timedelta)
     params = {"account_id": account_id, "after": after, "horizon": at + window, "at": at}
     lots = _lots_at(conn, LOTS_EXPIRING, params | {"through_seq": account.last_seq}, at)
     lots.sort(key=lambda lot: (lot.expires_at, lot.id))
-    tickets = _newest_first(tickets_at(conn, _in_progress(conn, account_id, at), at))
-    waiting = [k for k in tickets if k.status == TicketStatus.AWAITING_POINTS]
+    waiting = _waiting(conn, account_id, at)
     awaiting = (len(waiting), sum(k.estimated_points for k in waiting))
     account = replace(account, awaiting_count=awaiting[0], awaiting_points=awaiting[1])
     figures = [(lot.expires_at, lot.id, lot.available) for lot in lots]
     counters = (account.available, account.held, account.deducted)
     balance = balance_at(account.id, counters, figures, at, window, awaiting)
     due = [lot for lot in lots if lot.available > 0 and is_expired(lot.expires_at, at)]
-    return Snapshot(account, at, balance, due, tickets)
+    return Snapshot(account, at, balance, due)
 
 
 def ledger_page_at(
@@ -318,8 +340,8 @@ def list_lots_at(
     params: dict[str, Any] = {"account_id": account_id, "at": at, "through_seq": account.last_seq}
     rows = _lots_at(conn, LOTS_UNEXPIRED, params, at)
     if sum(lot.held for lot in rows) < account.held:
-        tickets = _in_progress(conn, account_id, at)
-        held = {row[0] for row in conn.execute(ALLOCATED_LOTS, {"ids": [k.id for k in tickets]})} if tickets else set()
+        tickets = [ident for _, ident in _in_progress(conn, account_id, at)]
+        held = {row[0] for row in conn.execute(ALLOCATED_LOTS, {"ids": tickets})} if tickets else set()
         rows += lots_at(conn, sorted(held - {lot.id for lot in rows}), account, at)
     order = sorted(
         (lot for lot in rows if _live(lot, at)),
@@ -340,12 +362,12 @@ def tickets_page_at(
     external_ref: str | None,
     after: list[Any] | None,
     limit: int,
-    in_progress: list[Ticket] | None = None,
+    checked: bool = False,
 ) -> Page:
     """`queries.tickets_page` as it was at `at`: the tickets opened by then, each as it stood then,
     filtered by their status then. Those in progress then (few) are read whole; those closed by
     then a chunk at a time, newest first, until the page is full."""
-    if in_progress is None:
+    if not checked:
         account_at(conn, account_id, at)  # 404 before the account existed
     wanted = set(statuses) if statuses else set(t.TICKET_STATUSES)
     start = (datetime.fromisoformat(after[0]), after[1]) if after is not None else None
@@ -359,9 +381,15 @@ def tickets_page_at(
 
     found: list[Ticket] = []
     if wanted & {TicketStatus.AWAITING_POINTS, TicketStatus.OPEN}:
-        if in_progress is None:
-            in_progress = tickets_at(conn, _in_progress(conn, account_id, at), at)
-        found += [k for k in in_progress if keep(k)]
+        # In progress then: their keys from the index, newest first; read and rebuilt a chunk at a
+        # time until the page is full.
+        keys = [key for key in _in_progress(conn, account_id, at) if start is None or key < start]
+        chunk = limit + 1
+        for first in range(0, len(keys), chunk):
+            rows = _tickets(conn, TICKETS_BY_ID, {"ids": [ident for _, ident in keys[first : first + chunk]]})
+            found += [k for k in tickets_at(conn, rows, at) if keep(k)]
+            if len(found) > limit:
+                break
     if wanted & {TicketStatus.RESOLVED, TicketStatus.REFUNDED}:
         chunk = max(limit + 1, 100)
         params: dict[str, Any] = {"account_id": account_id, "at": at, "limit": chunk}
@@ -402,7 +430,7 @@ def statement_at(conn: Connection, account_id: str, at: datetime, window: timede
             external_ref=None,
             after=None,
             limit=limit,
-            in_progress=snap.in_progress,
+            checked=True,
         )
 
     return Statement(
