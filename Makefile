@@ -109,6 +109,15 @@ bench: install postgres
 bench-scale: install postgres
 	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python bench/scale.py $(BENCH_ARGS)
 
+## As-of reads beside live ones (not part of `make test`; docs/performance.md, "As of an instant"): seeds one
+## account with ~100,000 ledger entries by the service's commands, then prints each account read's p50/p90
+## live and as of three instants, on SQLite (a file under $$TMPDIR) then on a throwaway PostgreSQL cluster.
+## BENCH_ARGS passes options to bench/as_of.py, e.g. BENCH_ARGS="--entries 10000 -n 10" for a quick run.
+.PHONY: bench-asof
+bench-asof: install postgres
+	$(BIN)/python bench/as_of.py $(BENCH_ARGS)
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python bench/as_of.py --pg $(BENCH_ARGS)
+
 ## Crash test (long): the live service SIGKILLed 5 times under 8 clients × 300 operations, on SQLite
 ## then PostgreSQL; prints acknowledged/indeterminate/retried/lost/applied-twice figures.
 .PHONY: crash

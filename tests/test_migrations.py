@@ -121,3 +121,115 @@ def test_0008_computes_the_cost_basis_of_existing_lots(empty_url):
         ("lot_d", "0.5708333333", "USD", "points-120"),
         ("lot_e", "81.6666666667", "JPY", "points-120"),
     ]
+
+
+def test_0012_backfills_each_postings_lot_states_and_the_tickets_that_waited(empty_url):
+    """Postings recorded before 0012 get their entry's seq and their lot's states after them, in
+    (seq, idx) order per lot (two moves of one lot in one entry included); tickets opened to wait
+    are marked, whether still waiting or captured since."""
+    upgrade(empty_url, "0010")
+    engine = create_engine(Settings(database_url=empty_url), connections=1)
+    now = "2026-01-15 12:00:00"
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, metadata, available, held, deducted, last_seq, created_at, updated_at) "
+                    "VALUES ('acme', '{}', 70, 10, 40, 4, :now, :now)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO lots (id, account_id, source, points, available, held, deducted, expired, revoked, "
+                    "written_off, reissued, granted_at, created_at, unit_price, unit_currency) VALUES "
+                    "(:id, 'acme', 'adjustment', :points, :available, :held, :deducted, 0, 0, 0, 0, :now, :now, "
+                    "'0.0000000000', 'USD')"
+                ),
+                [
+                    {"id": "lot_a", "points": 100, "available": 50, "held": 10, "deducted": 40, "now": now},
+                    {"id": "lot_b", "points": 20, "available": 20, "held": 0, "deducted": 0, "now": now},
+                ],
+            )
+            # entry ids sort against seq order, so the backfill must order by seq, not by id
+            entries = [
+                ("le_4", 1, "adjustment"),
+                ("le_3", 2, "adjustment"),
+                ("le_2", 3, "capture"),
+                ("le_1", 4, "deduction"),
+            ]
+            conn.execute(
+                text(
+                    "INSERT INTO ledger_entries (id, account_id, seq, kind, available_delta, held_delta, "
+                    "deducted_delta, available_after, held_after, deducted_after, actor, created_at, effective_at) "
+                    "VALUES (:id, 'acme', :seq, :kind, 1, 0, 0, 0, 0, 0, 'test', :now, :now)"
+                ),
+                [{"id": i, "seq": seq, "kind": kind, "now": now} for i, seq, kind in entries],
+            )
+            postings = [
+                ("le_4", 0, "lot_a", None, "available", 100),
+                ("le_3", 0, "lot_b", None, "available", 20),
+                ("le_2", 0, "lot_a", "available", "held", 30),
+                ("le_2", 1, "lot_a", "available", "held", 20),
+                ("le_1", 0, "lot_a", "held", "deducted", 40),
+            ]
+            conn.execute(
+                text(
+                    "INSERT INTO postings (entry_id, idx, lot_id, from_state, to_state, points) "
+                    "VALUES (:e, :i, :lot, :f, :to, :n)"
+                ),
+                [{"e": e, "i": i, "lot": lot, "f": f, "to": to, "n": n} for e, i, lot, f, to, n in postings],
+            )
+            ticket = (
+                "INSERT INTO tickets (id, account_id, external_ref, category_code, pricing, estimated_points, "
+                "captured_points, charged_points, deducted_points, returned_points, forfeited_points, status, "
+                "version, opened_at, changed_at) VALUES (:id, 'acme', :id, 'consultation', '{}', 10, :captured, "
+                "0, 0, 0, 0, :status, :version, :now, :now)"
+            )
+            for id_, captured, status, version in (
+                ("tkt_waits", 0, "awaiting_points", 1),
+                ("tkt_waited", 10, "open", 2),
+                ("tkt_opened", 10, "open", 1),
+            ):
+                conn.execute(
+                    text(ticket),
+                    {"id": id_, "captured": captured, "status": status, "version": version, "now": now},
+                )
+            event = (
+                "INSERT INTO ticket_events (ticket_id, version, action, points, reason, actor, at) "
+                "VALUES (:ticket, :version, :action, :points, :reason, 'test', :now)"
+            )
+            for ticket_id, version, action, points, reason in (
+                ("tkt_waits", 1, "opened", 0, "awaiting points"),
+                ("tkt_waited", 1, "opened", 0, "awaiting points"),
+                ("tkt_waited", 2, "captured", 10, None),
+                ("tkt_opened", 1, "opened", 10, None),
+            ):
+                conn.execute(
+                    text(event),
+                    {"ticket": ticket_id, "version": version, "action": action, "points": points}
+                    | {"reason": reason, "now": now},
+                )
+    finally:
+        engine.dispose()
+    upgrade(empty_url)
+    engine = create_engine(Settings(database_url=empty_url), connections=1)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text(
+                    "SELECT entry_id, idx, seq, available_after, held_after, deducted_after, expired_after, "
+                    "revoked_after, written_off_after, reissued_after FROM postings ORDER BY seq, idx"
+                )
+            ).all()
+            waited = conn.execute(text("SELECT id FROM tickets WHERE waited ORDER BY id")).scalars().all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in found] == [
+        ("le_4", 0, 1, 100, 0, 0, 0, 0, 0, 0),
+        ("le_3", 0, 2, 20, 0, 0, 0, 0, 0, 0),
+        ("le_2", 0, 3, 70, 30, 0, 0, 0, 0, 0),
+        ("le_2", 1, 3, 50, 50, 0, 0, 0, 0, 0),
+        ("le_1", 0, 4, 50, 10, 40, 0, 0, 0, 0),
+    ]
+    assert waited == ["tkt_waited", "tkt_waits"]

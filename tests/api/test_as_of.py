@@ -207,3 +207,52 @@ async def test_a_cursor_holds_to_its_instant(api):
     invalid(await api.get("/v1/accounts/acme/ledger", params={"cursor": live_cursor, "as_of": at}), "#/query/cursor")
     rest = await api.get("/v1/accounts/acme/ledger", params={"cursor": page["next_cursor"], "as_of": at, "limit": 9})
     assert [e["seq"] for e in rest.json()["items"]] == [2, 1]
+
+
+async def test_lot_states_and_waiting_tickets_at_the_edges(api):
+    """What migration 0012's running states and `tickets.waited` must get right: a lot moved twice
+    in one entry (a refund undoing two capture steps from it), a lot used up then given points back,
+    a lot expired by the instant (pending, then written), a ticket opened and resolved at the very
+    instant asked, and a ticket that waited and was captured later — each read live, then as of its
+    instant, equal."""
+    snapshots: dict[str, dict[str, Any]] = {}
+
+    async def snap() -> None:
+        snapshots[iso(api.clock.now())] = await _capture(api)
+
+    await api.account()
+    pack = (await api.buy(plan="points-60"))["lot"]
+    twice = await api.open(category="consultation")  # 10 points from the pack
+    await _post(api, f"/v1/tickets/{twice['id']}/adjust", {"points": 60, "reason": "all of it"}, "helpdesk")
+    await snap()  # the pack used up by two capture steps
+    api.clock.advance(DAY)
+    await _post(api, f"/v1/tickets/{twice['id']}/resolve", {}, "helpdesk")
+    waiting = await _post(
+        api,
+        "/v1/accounts/acme/tickets",
+        {"external_ref": "W-1", "category": "consultation", "when_insufficient": "wait"},
+        "helpdesk",
+        202,
+    )
+    await snap()
+    api.clock.advance(DAY)
+    # Both capture steps come back to the pack in one entry: two postings of one lot.
+    await _post(api, f"/v1/tickets/{twice['id']}/refund", {"reason": "software_bug"}, "helpdesk")
+    await api.buy(plan="points-60")  # points arrive: the waiting ticket is captured
+    assert (await api.get(f"/v1/tickets/{waiting['id']}")).json()["status"] == "open"
+    instant = await api.open(category="consultation")
+    await _post(api, f"/v1/tickets/{instant['id']}/resolve", {}, "helpdesk")
+    await snap()  # opened and resolved at this very instant
+    api.clock.set(datetime.fromisoformat(pack["expires_at"]))
+    await snap()  # the pack's points are due: pending
+    api.clock.advance(DAY)
+    await _post(api, "/v1/admin/expire", {}, "admin")
+    await snap()
+
+    api.clock.advance(DAY)
+    for at, live in snapshots.items():
+        asked = await _asked_as_of(api, at)
+        for part in live:
+            assert asked[part] == live[part], (at, part)
+    first = await api.get("/v1/accounts/acme/balance", params={"as_of": next(iter(snapshots))})
+    assert first.json()["available"] == 0

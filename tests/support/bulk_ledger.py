@@ -50,7 +50,8 @@ def fill(path: Path, *, entries: int, start: datetime, accounts: int = 100) -> N
                     (entry_id, f"bulk-{account}", seq, "capture" if capture else "capture_decrease", delta, -delta,
                      0, 990 if capture else 1000, 10 if capture else 0, 0, lot, None, "bulk entry", "bulk", when,
                      when),
-                    (entry_id, 0, lot, "available" if capture else "held", "held" if capture else "available", 10),
+                    (entry_id, 0, lot, "available" if capture else "held", "held" if capture else "available", 10,
+                     seq, 990 if capture else 1000, 10 if capture else 0),
                 )  # fmt: skip
 
         generated = rows()
@@ -65,7 +66,9 @@ def fill(path: Path, *, entries: int, start: datetime, accounts: int = 100) -> N
                 [entry for entry, _ in batch],
             )
             conn.executemany(
-                "INSERT INTO postings (entry_id, idx, lot_id, from_state, to_state, points) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO postings (entry_id, idx, lot_id, from_state, to_state, points, seq, available_after, "
+                "held_after, deducted_after, expired_after, revoked_after, written_off_after, reissued_after) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
                 [posting for _, posting in batch],
             )
         conn.commit()

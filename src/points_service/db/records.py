@@ -143,6 +143,7 @@ class Ticket:
     closed_at: datetime | None
     changed_at: datetime
     idle_noticed: bool
+    waited: bool = False  # opened to wait for points (set once, at opening)
 
     @property
     def pk(self) -> str:
@@ -282,6 +283,15 @@ class Posting:
     from_state: str | None
     to_state: str
     points: int
+    seq: int  # its entry's
+    # the lot's states after it
+    available_after: int
+    held_after: int
+    deducted_after: int
+    expired_after: int
+    revoked_after: int
+    written_off_after: int
+    reissued_after: int
 
     @property
     def pk(self) -> tuple[str, int]:

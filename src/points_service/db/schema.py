@@ -267,6 +267,9 @@ tickets = Table(
     _when("closed_at", nullable=True),
     _when("changed_at"),  # its last change (its newest history row): idle tickets
     Column("idle_noticed", Boolean(), nullable=False, server_default="false"),  # ticket.idle sent since then
+    # opened to wait for points (`awaiting_points`; set once): as-of reads rebuild only these to
+    # know which tickets waited at an instant
+    Column("waited", Boolean(), nullable=False, server_default="false"),
     UniqueConstraint("account_id", "external_ref"),
     CheckConstraint(_in("status", TICKET_STATUSES), name="status"),
     CheckConstraint("version >= 1", name="version_positive"),
@@ -284,8 +287,19 @@ tickets = Table(
     Index("ix_tickets_account_status_opened_at", "account_id", "status", "opened_at", "id"),  # by status
     Index("ix_tickets_status_changed_at", "status", "changed_at", "id"),  # idle tickets, oldest first
     Index("ix_tickets_closed_at", "closed_at"),  # closed in a period: the estimate accuracy report
-    # Tickets in progress at an instant (as-of reads): not closed by then, opened by then.
-    Index("ix_tickets_account_closed_at", "account_id", "closed_at", "opened_at"),
+    # Tickets in progress at an instant (as-of reads): not closed by then, opened by then; with
+    # their keys, so that only a page of them is read whole.
+    Index("ix_tickets_account_closed_at", "account_id", "closed_at", "opened_at", "id"),
+)
+# The tickets that waited for points, by the same keys: those waiting at an instant (as-of balances).
+WAITED = tickets.c.waited == literal_column("true")
+Index(
+    "ix_tickets_waited",
+    tickets.c.account_id,
+    tickets.c.closed_at,
+    tickets.c.opened_at,
+    sqlite_where=WAITED,
+    postgresql_where=WAITED,
 )
 
 # One capture step's take from one lot, and what became of it.
@@ -397,20 +411,36 @@ ledger_entries = Table(
     Index("ix_ledger_entries_account_created_at", "account_id", "created_at", "seq"),
 )
 
-# Points of one lot moving from one state to another within a ledger entry.
+# The lot's states after a posting (`<state>_after`), as entries keep the account's counters after
+# them: a lot's states at an instant are those of its newest posting by then (as-of reads).
+POSTING_AFTER: tuple[str, ...] = tuple(f"{state}_after" for state in LOT_STATES)
+
+# Points of one lot moving from one state to another within a ledger entry; `seq` is its entry's
+# (so a lot's postings are ordered by (seq, idx): an account's entries are numbered in time order).
 postings = Table(
     "postings",
     metadata,
     Column("entry_id", String(32), ForeignKey("ledger_entries.id"), primary_key=True),
     Column("idx", Integer(), primary_key=True, autoincrement=False),
-    Column("lot_id", String(32), ForeignKey("lots.id"), nullable=False, index=True),
+    Column("lot_id", String(32), ForeignKey("lots.id"), nullable=False),
     Column("from_state", String(16)),
     Column("to_state", String(16), nullable=False),
     _points("points"),
+    Column("seq", BigInteger(), nullable=False),
+    *(_points(name) for name in POSTING_AFTER),
     CheckConstraint("points > 0", name="points_positive"),
     CheckConstraint(_in("to_state", LOT_STATES), name="to_state"),
     CheckConstraint("from_state IS NULL OR " + _in("from_state", LOT_STATES), name="from_state"),
     CheckConstraint("from_state IS NULL OR from_state <> to_state", name="moves"),
+    CheckConstraint("seq >= 1", name="seq_positive"),
+    *(CheckConstraint(f"{name} >= 0", name=f"{name}_not_negative") for name in POSTING_AFTER),
+    # the state it moved points into holds at least those points after it
+    CheckConstraint(
+        "CASE to_state " + " ".join(f"WHEN '{state}' THEN {state}_after" for state in LOT_STATES) + " END >= points",
+        name="to_state_after_holds_points",
+    ),
+    # A lot's postings in order: its newest posting by an entry `seq` is one index step.
+    Index("ix_postings_lot_seq", "lot_id", "seq", "idx"),
 )
 
 # One billing webhook delivery, stored by its `webhook-id` with what came of it.

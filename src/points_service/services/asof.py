@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, literal_column, or_, select, tuple_
+from sqlalchemy import Connection, and_, bindparam, func, literal_column, or_, select, tuple_
 
 from ..db import schema as t
 from ..db.records import FIELDS, SELECT, Account, Lot, Ticket, TicketEvent
@@ -36,7 +36,7 @@ from ..domain.errors import NotFoundError
 from ..domain.lots import LotKey, consumption_key
 from ..domain.tickets import TicketAction, TicketStatus
 from .balance import BalanceView, balance_at
-from .queries import MODIFICATION_KINDS, Page, Statement, _page, ledger_page, lot_key, ticket_key
+from .queries import MODIFICATION_KINDS, Page, Statement, _page, ledger_page, list_lots, lot_key, ticket_key
 
 _e, _p, _l, _k, _v = t.ledger_entries.c, t.postings.c, t.lots.c, t.tickets.c, t.ticket_events.c
 _AT = bindparam("at", type_=_e.created_at.type)
@@ -49,35 +49,53 @@ LAST_ENTRY = (
     .order_by(_e.created_at.desc(), _e.seq.desc())
     .limit(1)
 )
-# Lots that may hold available points expiring in (`after`, `horizon`]: pending or expiring at `at`.
-LOTS_EXPIRING = SELECT[Lot].where(
+# A lot's states at `at` are those after its newest posting in an entry recorded by then (`seq` up
+# to the account's `last_seq` then): one step down `ix_postings_lot_seq` for the newest `seq`, one
+# for the newest `idx` within it (an entry may move one lot's points twice).
+_newer = t.postings.alias("newer")
+_NEWEST_SEQ = (
+    select(func.max(_newer.c.seq))
+    .where(_newer.c.lot_id == _l.id, _newer.c.seq <= bindparam("through_seq"))
+    .scalar_subquery()
+)
+_NEWEST_IDX = select(func.max(_newer.c.idx)).where(_newer.c.lot_id == _l.id, _newer.c.seq == _p.seq).scalar_subquery()
+_STATES_AT = [_p[f"{state}_after"] for state in t.LOT_STATES]
+_LOTS_AT = select(*(_l[name] for name in FIELDS[Lot]), *_STATES_AT).select_from(
+    t.lots.join(t.postings, and_(_p.lot_id == _l.id, _p.seq == _NEWEST_SEQ, _p.idx == _NEWEST_IDX))
+)
+_HOLDS_POINTS_AT = or_(_p.available_after > literal_column("0"), _p.held_after > literal_column("0"))
+# Lots holding available points at `at` that expire in (`after`, `horizon`]: pending or expiring then.
+LOTS_EXPIRING = _LOTS_AT.where(
     _l.account_id == bindparam("account_id"),
     _l.expires_at.is_not(None),
     _l.expires_at > bindparam("after", type_=_l.expires_at.type),
     _l.expires_at <= bindparam("horizon", type_=_l.expires_at.type),
     _l.created_at <= _AT,
+    _p.available_after > literal_column("0"),
 )
-# Lots unexpired at `at` (the lots list without `include_empty`): they were granted within their
-# validity before `at`, so they stay few however long the history.
-LOTS_UNEXPIRED = SELECT[Lot].where(
+# Lots unexpired at `at` that held points then (the lots list without `include_empty`): granted
+# within their validity before `at`, so they stay few however long the history; each one index
+# step to its state then.
+LOTS_UNEXPIRED = _LOTS_AT.where(
     _l.account_id == bindparam("account_id"),
     or_(_l.expires_at.is_(None), _l.expires_at > _AT),
     _l.created_at <= _AT,
+    _HOLDS_POINTS_AT,
 )
-LOTS_BY_ID = SELECT[Lot].where(_l.id.in_(bindparam("ids", expanding=True)))
-# A lot's points per state at `at`: its postings in entries recorded by then (`ix_postings_lot_id`).
-POSTINGS_BY_LOT = (
-    select(_p.lot_id, _p.from_state, _p.to_state, func.sum(_p.points))
-    .select_from(t.postings.join(t.ledger_entries, _e.id == _p.entry_id))
-    .where(_p.lot_id.in_(bindparam("ids", expanding=True)), _e.created_at <= _AT)
-    .group_by(_p.lot_id, _p.from_state, _p.to_state)
-)
+LOTS_BY_ID = _LOTS_AT.where(_l.id.in_(bindparam("ids", expanding=True)))
 # Tickets in progress at `at`: opened by then, not closed by then — two ranges of
-# `ix_tickets_account_closed_at` (still open; closed after `at`), `opened_at` checked in the index.
-# (One statement with an OR lets the planner walk `opened_at` instead: every ticket opened by then.)
+# `ix_tickets_account_closed_at` (still open; closed after `at`), read inside the index (their keys
+# are in it). (One statement with an OR lets the planner walk `opened_at` instead: every ticket
+# opened by then.)
 _OPENED_BY = (_k.account_id == bindparam("account_id"), _k.opened_at <= _AT)
-TICKETS_STILL_OPEN = SELECT[Ticket].where(*_OPENED_BY, _k.closed_at.is_(None))
-TICKETS_CLOSED_SINCE = SELECT[Ticket].where(*_OPENED_BY, _k.closed_at > _AT)
+_KEYS = select(_k.opened_at, _k.id)
+KEYS_STILL_OPEN = _KEYS.where(*_OPENED_BY, _k.closed_at.is_(None))
+KEYS_CLOSED_SINCE = _KEYS.where(*_OPENED_BY, _k.closed_at > _AT)
+TICKETS_BY_ID = SELECT[Ticket].where(_k.id.in_(bindparam("ids", expanding=True)))
+# The tickets in progress at `at` that were opened to wait (the only ones that can have been
+# waiting then): two ranges of the partial index `ix_tickets_waited`.
+WAITED_STILL_OPEN = SELECT[Ticket].where(t.WAITED, *_OPENED_BY, _k.closed_at.is_(None))
+WAITED_CLOSED_SINCE = SELECT[Ticket].where(t.WAITED, *_OPENED_BY, _k.closed_at > _AT)
 TICKET_EVENTS = (
     SELECT[TicketEvent].where(_v.ticket_id.in_(bindparam("ids", expanding=True))).order_by(_v.ticket_id, _v.version)
 )
@@ -113,13 +131,12 @@ AWAITING_REASON = "awaiting points"  # the `opened` history row of a ticket that
 class Snapshot:
     """An account as it stood at `at`: its counters, `last_seq` and `ledger_at` those after its
     newest entry recorded by then; the lots whose expiry was due then and not written (`due`),
-    with their states at `at`; the tickets in progress then."""
+    with their states at `at`."""
 
     account: Account
     at: datetime
     balance: BalanceView
     due: list[Lot]
-    in_progress: list[Ticket]
 
 
 def account_at(conn: Connection, account_id: str, at: datetime) -> Account:
@@ -134,34 +151,44 @@ def account_at(conn: Connection, account_id: str, at: datetime) -> Account:
     return replace(account, available=available, held=held, deducted=deducted, last_seq=seq, ledger_at=recorded_at)
 
 
-def lots_at(conn: Connection, lots: Iterable[Lot], at: datetime) -> list[Lot]:
-    """The lots as they were at `at`: their states from their postings recorded by then."""
-    lots = list(lots)
-    if not lots:
-        return []
-    states: dict[str, dict[str, int]] = {lot.id: dict.fromkeys(t.LOT_STATES, 0) for lot in lots}
-    row: Any
-    for row in conn.execute(POSTINGS_BY_LOT, {"ids": list(states), "at": at}):
-        lot_id, from_state, to_state, points = row
-        states[lot_id][to_state] += int(points)
-        if from_state is not None:
-            states[lot_id][from_state] -= int(points)
+def _lots_at(conn: Connection, stmt: Any, params: dict[str, Any], at: datetime) -> list[Lot]:
+    """`stmt`'s lots (`_LOTS_AT`) as they were at `at`: their states after their newest posting by
+    then (`params["through_seq"]`), their `revoked_at` only if recorded by then."""
+    n = len(FIELDS[Lot])
     out = []
-    for lot in lots:
-        values: dict[str, Any] = {name: getattr(lot, name) for name in FIELDS[Lot]}
+    row: Any
+    for row in conn.execute(stmt, params):
+        lot = Lot(*row[:n])
         revoked_at = lot.revoked_at if lot.revoked_at is not None and lot.revoked_at <= at else None
-        out.append(Lot(**(values | states[lot.id] | {"revoked_at": revoked_at})))
+        states = dict(zip(t.LOT_STATES, row[n:], strict=True))
+        out.append(replace(lot, **states, revoked_at=revoked_at))
     return out
 
 
-def _lots(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[Lot]:
-    return [Lot(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+def lots_at(conn: Connection, ids: Sequence[str], account: Account, at: datetime) -> list[Lot]:
+    """The lots `ids` of `account` (as it stood at `at`) as they were at `at`."""
+    if not ids:
+        return []
+    found = {lot.id: lot for lot in _lots_at(conn, LOTS_BY_ID, {"ids": list(ids), "through_seq": account.last_seq}, at)}
+    return [found[i] for i in ids if i in found]  # a lot recorded after `at` has no state then
 
 
-def _in_progress(conn: Connection, account_id: str, at: datetime) -> list[Ticket]:
+def _in_progress(conn: Connection, account_id: str, at: datetime) -> list[tuple[datetime, str]]:
+    """The keys (`opened_at`, `id`) of the tickets in progress at `at`, newest first."""
     params = {"account_id": account_id, "at": at}
-    rows = [*conn.execute(TICKETS_STILL_OPEN, params), *conn.execute(TICKETS_CLOSED_SINCE, params)]
-    return [Ticket(*row) for row in rows]
+    keys = [(row[0], row[1]) for stmt in (KEYS_STILL_OPEN, KEYS_CLOSED_SINCE) for row in conn.execute(stmt, params)]
+    return sorted(keys, reverse=True)
+
+
+def _tickets(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[Ticket]:
+    return [Ticket(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+
+
+def _waiting(conn: Connection, account_id: str, at: datetime) -> list[Ticket]:
+    """The tickets waiting for points at `at`, as they stood then."""
+    params = {"account_id": account_id, "at": at}
+    waited = [*_tickets(conn, WAITED_STILL_OPEN, params), *_tickets(conn, WAITED_CLOSED_SINCE, params)]
+    return [k for k in tickets_at(conn, waited, at) if k.status == TicketStatus.AWAITING_POINTS]
 
 
 def _forfeited(conn: Connection, ids: list[str], at: datetime) -> dict[str, int]:
@@ -171,15 +198,20 @@ def _forfeited(conn: Connection, ids: list[str], at: datetime) -> dict[str, int]
 def tickets_at(conn: Connection, tickets: Sequence[Ticket], at: datetime) -> list[Ticket]:
     """`tickets` (opened by `at`) as they stood at `at`, rebuilt from their history rows recorded by
     then and the points their `revocation` entries recorded by then forfeited."""
-    ids = [ticket.id for ticket in tickets]
+    # A ticket unchanged since `at` (every change writes a history row and `changed_at`) is as it
+    # stood then; the others are rebuilt.
+    ids = [ticket.id for ticket in tickets if ticket.changed_at > at]
     if not ids:
-        return []
+        return list(tickets)
     events: dict[str, list[TicketEvent]] = {}
     for row in conn.execute(TICKET_EVENTS, {"ids": ids}):
         event = TicketEvent(*row)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         events.setdefault(event.ticket_id, []).append(event)
     forfeited = _forfeited(conn, ids, at)
-    return [_ticket_at(ticket, events.get(ticket.id, []), forfeited.get(ticket.id, 0), at) for ticket in tickets]
+    return [
+        _ticket_at(ticket, events[ticket.id], forfeited.get(ticket.id, 0), at) if ticket.id in events else ticket
+        for ticket in tickets
+    ]
 
 
 def _ticket_at(ticket: Ticket, rows: list[TicketEvent], forfeited: int, at: datetime) -> Ticket:
@@ -254,19 +286,17 @@ def snapshot(conn: Connection, account_id: str, at: datetime, window: timedelta)
     """The account, its balance and its due lots at `at`, read in one snapshot."""
     account = account_at(conn, account_id, at)
     after = account.ledger_at or at  # no entry by `at`: no lot either
-    candidates = _lots(
-        conn, LOTS_EXPIRING, {"account_id": account_id, "after": after, "horizon": at + window, "at": at}
-    )
-    lots = sorted(lots_at(conn, candidates, at), key=lambda lot: (lot.expires_at, lot.id))
-    tickets = _newest_first(tickets_at(conn, _in_progress(conn, account_id, at), at))
-    waiting = [k for k in tickets if k.status == TicketStatus.AWAITING_POINTS]
+    params = {"account_id": account_id, "after": after, "horizon": at + window, "at": at}
+    lots = _lots_at(conn, LOTS_EXPIRING, params | {"through_seq": account.last_seq}, at)
+    lots.sort(key=lambda lot: (lot.expires_at, lot.id))
+    waiting = _waiting(conn, account_id, at)
     awaiting = (len(waiting), sum(k.estimated_points for k in waiting))
     account = replace(account, awaiting_count=awaiting[0], awaiting_points=awaiting[1])
     figures = [(lot.expires_at, lot.id, lot.available) for lot in lots]
     counters = (account.available, account.held, account.deducted)
     balance = balance_at(account.id, counters, figures, at, window, awaiting)
     due = [lot for lot in lots if lot.available > 0 and is_expired(lot.expires_at, at)]
-    return Snapshot(account, at, balance, due, tickets)
+    return Snapshot(account, at, balance, due)
 
 
 def ledger_page_at(
@@ -298,35 +328,29 @@ def _after(key: list[Any]) -> tuple[bool, datetime, datetime, str]:
 def list_lots_at(
     conn: Connection, account_id: str, at: datetime, *, include_empty: bool, after: list[Any] | None, limit: int
 ) -> Page:
-    """`queries.list_lots` as it was at `at` (the same order and cursor keys). Without
-    `include_empty`: the lots unexpired at `at` and those an expired lot's points were held by
-    then (the lots of the tickets in progress then), their states at `at`."""
-    account_at(conn, account_id, at)  # 404 before the account existed
-    params: dict[str, Any] = {"account_id": account_id, "at": at}
+    """`queries.list_lots` as it was at `at` (the same order and cursor keys). With `include_empty`:
+    the page of the lots recorded by then, as live (the same index ranges), with their states then.
+    Without: the lots unexpired at `at` that held points then, and the expired lots whose points
+    were held then (by the tickets in progress then: looked for only when the lots unexpired then
+    do not account for all of the account's held points)."""
+    account = account_at(conn, account_id, at)  # 404 before the account existed
     if include_empty:
-        # Every lot recorded by then, in consumption order (`ix_lots_account_order`).
-        rows = _lots(conn, SELECT[Lot].where(_l.account_id == bindparam("account_id"), _l.created_at <= _AT), params)
-    else:
-        rows = _lots(conn, LOTS_UNEXPIRED, params)
-        tickets = _in_progress(conn, account_id, at)
-        if tickets:
-            held = {row[0] for row in conn.execute(ALLOCATED_LOTS, {"ids": [k.id for k in tickets]})}
-            known = {lot.id for lot in rows}
-            rows += _lots(conn, LOTS_BY_ID, {"ids": sorted(held - known)}) if held - known else []
-    order = sorted(rows, key=lambda lot: consumption_key(LotKey(lot.id, lot.granted_at, lot.expires_at, 0)))
+        page = list_lots(conn, account_id, at, include_empty=True, after=after, limit=limit, recorded_by=at)
+        return Page(lots_at(conn, [lot.id for lot in page.items], account, at), page.next_key)
+    params: dict[str, Any] = {"account_id": account_id, "at": at, "through_seq": account.last_seq}
+    rows = _lots_at(conn, LOTS_UNEXPIRED, params, at)
+    if sum(lot.held for lot in rows) < account.held:
+        tickets = [ident for _, ident in _in_progress(conn, account_id, at)]
+        held = {row[0] for row in conn.execute(ALLOCATED_LOTS, {"ids": tickets})} if tickets else set()
+        rows += lots_at(conn, sorted(held - {lot.id for lot in rows}), account, at)
+    order = sorted(
+        (lot for lot in rows if _live(lot, at)),
+        key=lambda lot: consumption_key(LotKey(lot.id, lot.granted_at, lot.expires_at, 0)),
+    )
     if after is not None:
         start = _after(after)
         order = [lot for lot in order if consumption_key(LotKey(lot.id, lot.granted_at, lot.expires_at, 0)) > start]
-    page: list[Lot] = []
-    # States for a page at a time: with `include_empty` every lot shows, so one page's worth.
-    chunk = limit + 1 if include_empty else max(limit + 1, 64)
-    for start_at in range(0, len(order), chunk):
-        for lot in lots_at(conn, order[start_at : start_at + chunk], at):
-            if include_empty or _live(lot, at):
-                page.append(lot)
-        if len(page) > limit:
-            break
-    return _page(page, limit, lot_key)
+    return _page(order[: limit + 1], limit, lot_key)
 
 
 def tickets_page_at(
@@ -338,12 +362,12 @@ def tickets_page_at(
     external_ref: str | None,
     after: list[Any] | None,
     limit: int,
-    in_progress: list[Ticket] | None = None,
+    checked: bool = False,
 ) -> Page:
     """`queries.tickets_page` as it was at `at`: the tickets opened by then, each as it stood then,
     filtered by their status then. Those in progress then (few) are read whole; those closed by
     then a chunk at a time, newest first, until the page is full."""
-    if in_progress is None:
+    if not checked:
         account_at(conn, account_id, at)  # 404 before the account existed
     wanted = set(statuses) if statuses else set(t.TICKET_STATUSES)
     start = (datetime.fromisoformat(after[0]), after[1]) if after is not None else None
@@ -357,9 +381,15 @@ def tickets_page_at(
 
     found: list[Ticket] = []
     if wanted & {TicketStatus.AWAITING_POINTS, TicketStatus.OPEN}:
-        if in_progress is None:
-            in_progress = tickets_at(conn, _in_progress(conn, account_id, at), at)
-        found += [k for k in in_progress if keep(k)]
+        # In progress then: their keys from the index, newest first; read and rebuilt a chunk at a
+        # time until the page is full.
+        keys = [key for key in _in_progress(conn, account_id, at) if start is None or key < start]
+        chunk = limit + 1
+        for first in range(0, len(keys), chunk):
+            rows = _tickets(conn, TICKETS_BY_ID, {"ids": [ident for _, ident in keys[first : first + chunk]]})
+            found += [k for k in tickets_at(conn, rows, at) if keep(k)]
+            if len(found) > limit:
+                break
     if wanted & {TicketStatus.RESOLVED, TicketStatus.REFUNDED}:
         chunk = max(limit + 1, 100)
         params: dict[str, Any] = {"account_id": account_id, "at": at, "limit": chunk}
@@ -400,7 +430,7 @@ def statement_at(conn: Connection, account_id: str, at: datetime, window: timede
             external_ref=None,
             after=None,
             limit=limit,
-            in_progress=snap.in_progress,
+            checked=True,
         )
 
     return Statement(

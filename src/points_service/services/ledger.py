@@ -143,6 +143,7 @@ class AccountWriter:
         tx = self.tx
         deltas = dict.fromkeys(BALANCE_STATES, 0)
         entry_id = new_id("le")
+        seq = self.account.last_seq + 1
         lots: dict[str, Lot] = {}
         postings = []
         for idx, move in enumerate(moves):
@@ -162,12 +163,13 @@ class AccountWriter:
                     deltas[move.from_state] -= n
             if move.to_state in deltas:
                 deltas[move.to_state] += n
-            lots[lot.id] = replace(lot, **changes)
-            postings.append(Posting(entry_id, idx, lot.id, move.from_state, move.to_state, n))
+            lot = lots[lot.id] = replace(lot, **changes)
+            # the lot's states after this posting: its states at any later instant, until the next
+            after = (lot.available, lot.held, lot.deducted, lot.expired, lot.revoked, lot.written_off, lot.reissued)
+            postings.append(Posting(entry_id, idx, lot.id, move.from_state, move.to_state, n, seq, *after))
         for lot in lots.values():
             tx.update(lot)
         account = self.account
-        seq = account.last_seq + 1
         account = tx.update(
             replace(
                 account,

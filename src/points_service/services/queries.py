@@ -26,7 +26,6 @@ from ..db.records import (
     Category,
     Entry,
     Lot,
-    Posting,
     Ticket,
     TicketEvent,
     WebhookEvent,
@@ -150,15 +149,18 @@ def lot_key(lot: Lot) -> list[Any]:
 
 
 @cache
-def _lots_page_statement(expiring: bool, live_only: bool, after: bool) -> Select[Any]:
+def _lots_page_statement(expiring: bool, live_only: bool, after: bool, recorded_by: bool = False) -> Select[Any]:
     """A page of an account's lots in consumption order: those that expire (soonest first), or
-    those that never do (oldest grant first), which come after all of them; an index range each."""
+    those that never do (oldest grant first), which come after all of them; an index range each.
+    `recorded_by`: only the lots recorded by `recorded_by` (an as-of read)."""
     lots = t.lots.c
     order = (lots.expires_at, lots.granted_at, lots.id) if expiring else (lots.granted_at, lots.id)
     stmt = SELECT[Lot].where(
         lots.account_id == bindparam("account_id"),
         lots.expires_at.is_not(None) if expiring else lots.expires_at.is_(None),
     )
+    if recorded_by:
+        stmt = stmt.where(lots.created_at <= bindparam("recorded_by", type_=lots.created_at.type))
     if live_only:  # holding points: held, or available and not expired (`LIVE_LOT` names the index)
         stmt = stmt.where(
             t.LIVE_LOT,
@@ -175,11 +177,20 @@ def _lots_page_statement(expiring: bool, live_only: bool, after: bool) -> Select
 
 
 def list_lots(
-    conn: Connection, account_id: str, now: datetime, *, include_empty: bool, after: list[Any] | None, limit: int
+    conn: Connection,
+    account_id: str,
+    now: datetime,
+    *,
+    include_empty: bool,
+    after: list[Any] | None,
+    limit: int,
+    recorded_by: datetime | None = None,
 ) -> Page:
     """A page of the account's lots in consumption order (`lot_key`); without `include_empty`, only
-    those holding points at `now`. Reads at most `limit + 1` lots."""
-    params: dict[str, Any] = {"account_id": account_id, "now": now, "limit": limit + 1}
+    those holding points at `now`. Reads at most `limit + 1` lots. `recorded_by`: only the lots
+    recorded by then (as they are now: an as-of read gives them their states then)."""
+    params: dict[str, Any] = {"account_id": account_id, "now": now, "limit": limit + 1, "recorded_by": recorded_by}
+    by = recorded_by is not None
     lots: list[Lot] = []
     past_expiring = after is not None and after[0]  # the cursor is among the never-expiring lots
     if not past_expiring:
@@ -190,14 +201,14 @@ def list_lots(
                 after_granted_at=datetime.fromisoformat(after[2]),
                 after_id=after[3],
             )
-        stmt = _lots_page_statement(True, not include_empty, after is not None)
+        stmt = _lots_page_statement(True, not include_empty, after is not None, by)
         lots = [Lot(*row) for row in conn.execute(stmt, branch)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     if len(lots) <= limit:
         branch = {**params, "limit": limit + 1 - len(lots)}
         if past_expiring:
             assert after is not None
             branch.update(after_granted_at=datetime.fromisoformat(after[2]), after_id=after[3])
-        stmt = _lots_page_statement(False, not include_empty, past_expiring)
+        stmt = _lots_page_statement(False, not include_empty, past_expiring, by)
         lots += [Lot(*row) for row in conn.execute(stmt, branch)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     return _page(lots, limit, lot_key)
 
@@ -230,8 +241,11 @@ def _ledger_page_statement(kinds: int) -> Select[Any]:
     return merge_ranges([branch(f"kind_{n}") for n in range(kinds)] if kinds else [branch(None)], "seq")
 
 
+_POSTING_VIEW = ("lot_id", "from_state", "to_state", "points")  # what an entry shows of each (`Posting.view`)
 POSTINGS_OF = (
-    SELECT[Posting].where(t.postings.c.entry_id.in_(_many("entries"))).order_by(t.postings.c.entry_id, t.postings.c.idx)
+    select(t.postings.c.entry_id, *(t.postings.c[name] for name in _POSTING_VIEW))
+    .where(t.postings.c.entry_id.in_(_many("entries")))
+    .order_by(t.postings.c.entry_id, t.postings.c.idx)
 )
 
 
@@ -306,9 +320,9 @@ def postings_of(conn: Connection, entry_ids: list[str]) -> dict[str, list[dict[s
     if not entry_ids:
         return {}
     out: dict[str, list[dict[str, Any]]] = {}
+    row: Any
     for row in conn.execute(POSTINGS_OF, {"entries": entry_ids}):
-        posting = Posting(*row)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
-        out.setdefault(posting.entry_id, []).append(posting.view())
+        out.setdefault(row[0], []).append(dict(zip(_POSTING_VIEW, row[1:], strict=True)))
     return out
 
 

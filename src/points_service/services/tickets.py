@@ -210,7 +210,9 @@ class OpenTicket:
             if not self.wait:
                 raise
             # It holds nothing and waits its turn: captured when points arrive (`capture_waiting`).
-            ticket = tx.update(replace(ticket, status=str(TicketStatus.AWAITING_POINTS), captured_points=0))
+            ticket = tx.update(
+                replace(ticket, status=str(TicketStatus.AWAITING_POINTS), captured_points=0, waited=True)
+            )
             _waits(writer, 1, points)
             return _record(
                 writer, ticket, TicketAction.OPENED, 0, "awaiting points", event=EventType.TICKET_AWAITING_POINTS
