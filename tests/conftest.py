@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,13 +19,13 @@ from sqlalchemy.engine import make_url
 from points_service.app import create_app
 from points_service.db.engine import create_engine
 from points_service.db.migrate import upgrade
-from points_service.db.schema import api_keys
+from points_service.db.schema import api_keys, metadata
 from points_service.services.keys import hash_key
 from points_service.services.uow import Database
 from points_service.services.verify import verify
 from points_service.settings import Settings
 
-from pgtools import BACKENDS, PG_URL, admin_sql
+from pgtools import BACKENDS, PG_URL, RecycledDatabase, admin_sql
 from support.times import T0
 from testkeys import TEST_KEYS  # one key per role, stored in the templates each test copies
 
@@ -110,11 +109,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copy(request.getfixturevalue("keyed_template_db"), path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("pg_template")
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    recycled: RecycledDatabase = request.getfixturevalue("pg_database")
+    name = recycled.take(fresh=request.node.get_closest_marker("fresh_database") is not None)
     yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_template: str) -> Iterator[RecycledDatabase]:
+    """This test process's PostgreSQL database, given back to each test in the template's state."""
+    recycled = RecycledDatabase(pg_template, [table.name for table in reversed(metadata.sorted_tables)])
+    yield recycled
+    recycled.drop()
 
 
 @pytest.fixture

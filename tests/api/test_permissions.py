@@ -248,6 +248,13 @@ ACCOUNT_SCOPED = [pytest.param(e, id=e.id) for e in ENDPOINTS if e.names_account
 # ---- 1. the permission matrix ------------------------------------------------------------------
 
 
+# The role checks run before any database work; the same role × operation matrix runs on both
+# databases in tests/security/test_attack_matrices.py (function level). Here, on SQLite only, it
+# checks the table of docs/design.md §7 itself.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@SQLITE_ONLY
 class TestPermissionMatrix:
     @pytest.mark.parametrize(("endpoint", "role"), MATRIX)
     async def test_role_is_allowed_or_forbidden_as_specified(self, api, endpoint: Endpoint, role: str):
@@ -416,6 +423,7 @@ class TestAuthentication:
 
         assert_unauthorized(r)
 
+    @SQLITE_ONLY  # 401 comes before any database work
     @pytest.mark.parametrize("endpoint", [pytest.param(e, id=e.id) for e in ENDPOINTS])
     async def test_every_endpoint_requires_a_key(self, api, endpoint: Endpoint):
         scene = await arrange(api, "acme")

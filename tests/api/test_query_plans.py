@@ -38,6 +38,8 @@ from conftest import Api
 from support.times import T0
 
 SECRET = "whsec_" + "cXVlcnktcGxhbnMtb2YtdGhlLXNlcnZpY2U="
+# The plans depend on the catalog's statistics: each test on a fresh copy of the template.
+pytestmark = pytest.mark.fresh_database
 
 
 @pytest.fixture
