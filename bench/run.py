@@ -70,6 +70,7 @@ SCENARIOS = (
     "resolve",
     "balance",
     "statement",
+    "statement_as_of",
     "page_account",
 )
 CEILING_OF = {
@@ -82,6 +83,7 @@ CEILING_OF = {
     "resolve": "ceiling_post",
     "balance": "ceiling_get",
     "statement": "ceiling_get",
+    "statement_as_of": "ceiling_get",
     "page_account": "ceiling_get",
 }
 NEEDS_TICKETS = {"adjust", "resolve"}
@@ -122,6 +124,9 @@ SCENARIO_HELP = """scenarios (default order):
   resolve       POST /v1/tickets/<ticket>/resolve, each ticket once
   balance       GET /v1/accounts/<random account>/balance
   statement     GET /v1/accounts/<random account>/statement
+  statement_as_of  GET /v1/accounts/<random account>/statement?as_of=<the instant the phase began>: the
+                statement rebuilt as of a past instant (its live twin: statement; the as-of reads at
+                100,000 entries: `make bench-asof`)
   page_account  GET /ui/accounts/<random account>: the statement's page (HTML), its API twin the
                 statement scenario, with a helpdesk session's cookie (signed in once per run)
 """
@@ -617,6 +622,8 @@ class Bench:
         }
         if tickets is not None:
             env["BENCH_TICKETS"] = str(tickets)
+        if scenario == "statement_as_of":  # a past instant, after the seeding: every account existed
+            env["BENCH_AS_OF"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         if scenario == "page_account":
             env["BENCH_COOKIE"] = sign_in(base_url, self.keys["helpdesk"])
         argv = [
