@@ -36,7 +36,7 @@ from ..domain.errors import NotFoundError
 from ..domain.lots import LotKey, consumption_key
 from ..domain.tickets import TicketAction, TicketStatus
 from .balance import BalanceView, balance_at
-from .queries import MODIFICATION_KINDS, Page, Statement, _page, ledger_page, list_lots, lot_key, ticket_key
+from .queries import MODIFICATION_KINDS, Page, Statement, ledger_page, list_lots, lot_key, page_of, ticket_key
 
 _e, _p, _l, _k, _v = t.ledger_entries.c, t.postings.c, t.lots.c, t.tickets.c, t.ticket_events.c
 _AT = bindparam("at", type_=_e.created_at.type)
@@ -350,7 +350,7 @@ def list_lots_at(
     if after is not None:
         start = _after(after)
         order = [lot for lot in order if consumption_key(LotKey(lot.id, lot.granted_at, lot.expires_at, 0)) > start]
-    return _page(order[: limit + 1], limit, lot_key)
+    return page_of(order[: limit + 1], limit, lot_key)
 
 
 def tickets_page_at(
@@ -404,7 +404,7 @@ def tickets_page_at(
                 break
             params["after_at"], params["after_id"] = rows[-1].opened_at, rows[-1].id
         found += closed
-    return _page(_newest_first(found)[: limit + 1], limit, ticket_key)
+    return page_of(_newest_first(found)[: limit + 1], limit, ticket_key)
 
 
 def statement_at(conn: Connection, account_id: str, at: datetime, window: timedelta, limit: int) -> Statement:

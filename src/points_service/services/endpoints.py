@@ -25,7 +25,7 @@ from ..db import schema as t
 from ..db.types import UTCDateTime
 from ..domain.delivery import DeliveryStatus
 from ..domain.errors import RuleViolationError
-from .queries import Page, _page
+from .queries import Page, page_of
 from .state import Needs, Scope
 
 PREVIOUS_SECRET_TTL = timedelta(hours=24)
@@ -273,7 +273,7 @@ def endpoints_page(conn: Connection, *, after: list[Any] | None, limit: int) -> 
         at = datetime.fromisoformat(after[0])
         stmt = stmt.where(or_(E.created_at > at, and_(E.created_at == at, E.id > after[1])))
     stmt = stmt.order_by(E.created_at, E.id).limit(limit + 1)
-    return _page(
+    return page_of(
         [endpoint_of(row) for row in conn.execute(stmt)],
         limit,
         lambda e: [e.created_at.isoformat(timespec="microseconds"), e.id],
@@ -300,7 +300,7 @@ def attempts_page(conn: Connection, endpoint_id: str, *, after: list[Any] | None
     if after is not None:
         stmt = stmt.where(A.id < after[0])
     stmt = stmt.order_by(A.id.desc()).limit(limit + 1)
-    return _page(list(conn.execute(stmt)), limit, lambda row: [row.id])
+    return page_of(list(conn.execute(stmt)), limit, lambda row: [row.id])
 
 
 def attempt_view(row: Any) -> dict[str, Any]:

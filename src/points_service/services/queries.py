@@ -51,7 +51,8 @@ class Page:
     next_key: list[Any] | None = None
 
 
-def _page(rows: Sequence[Any], limit: int, key: Callable[[Any], list[Any]]) -> Page:
+def page_of(rows: Sequence[Any], limit: int, key: Callable[[Any], list[Any]]) -> Page:
+    """The first `limit` of `rows` (read with one more, to know there are more) and the key of the last."""
     items = list(rows[:limit])
     return Page(items, key(items[-1]) if len(rows) > limit and items else None)
 
@@ -210,7 +211,7 @@ def list_lots(
             branch.update(after_granted_at=datetime.fromisoformat(after[2]), after_id=after[3])
         stmt = _lots_page_statement(False, not include_empty, past_expiring, by)
         lots += [Lot(*row) for row in conn.execute(stmt, branch)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
-    return _page(lots, limit, lot_key)
+    return page_of(lots, limit, lot_key)
 
 
 # -- the ledger --------------------------------------------------------------------------------------
@@ -377,7 +378,7 @@ def tickets_page(
     if after is not None:
         params["after_at"], params["after_id"] = datetime.fromisoformat(after[0]), after[1]
     stmt = _tickets_page_statement(len(chosen), external_ref is not None, after is not None)
-    return _page([Ticket(*row) for row in conn.execute(stmt, params)], limit, ticket_key)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    return page_of([Ticket(*row) for row in conn.execute(stmt, params)], limit, ticket_key)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 _IDLE = SELECT[Ticket].where(
@@ -403,7 +404,7 @@ def idle_tickets_page(conn: Connection, *, before: datetime, after: list[Any] | 
         params["after_at"], params["after_id"] = datetime.fromisoformat(after[0]), after[1]
     stmt = IDLE_TICKETS if after is None else IDLE_TICKETS_AFTER
     rows = [Ticket(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
-    return _page(rows, limit, lambda ticket: [ticket.changed_at.isoformat(timespec="microseconds"), ticket.id])
+    return page_of(rows, limit, lambda ticket: [ticket.changed_at.isoformat(timespec="microseconds"), ticket.id])
 
 
 TICKET = SELECT[Ticket].where(t.tickets.c.id == bindparam("ticket_id"))
@@ -436,7 +437,7 @@ ACCOUNTS_PAGE = (
 
 def list_accounts(conn: Connection, *, after: list[Any] | None, limit: int) -> Page:
     params = {"after_id": after[0] if after is not None else "", "limit": limit + 1}
-    return _page([Account(*row) for row in conn.execute(ACCOUNTS_PAGE, params)], limit, lambda a: [a.id])  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    return page_of([Account(*row) for row in conn.execute(ACCOUNTS_PAGE, params)], limit, lambda a: [a.id])  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
 def _like(text: str) -> str:
@@ -537,7 +538,7 @@ def catalogue_page(
         stmt = stmt.where(cls.TABLE.c.active.is_(True))
     if after is not None:
         stmt = stmt.where(cls.TABLE.c.code > after[0])
-    return _page([cls(*row) for row in conn.execute(stmt)], limit, lambda e: [e.code])
+    return page_of([cls(*row) for row in conn.execute(stmt)], limit, lambda e: [e.code])
 
 
 CATEGORY = SELECT[Category].where(t.categories.c.code == bindparam("code"))
@@ -561,7 +562,7 @@ def webhook_events_page(conn: Connection, *, outcomes: list[str] | None, after: 
         at = datetime.fromisoformat(after[0])
         stmt = stmt.where(or_(w.received_at < at, and_(w.received_at == at, w.id < after[1])))
     stmt = stmt.order_by(w.received_at.desc(), w.id.desc()).limit(limit + 1)
-    return _page(
+    return page_of(
         [WebhookEvent(*row) for row in conn.execute(stmt)],  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         limit,
         lambda e: [e.received_at.isoformat(timespec="microseconds"), e.id],
