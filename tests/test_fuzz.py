@@ -34,11 +34,10 @@ import json
 import os
 import re
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,6 @@ from schemathesis.generation.value import GeneratedValue
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.engine import make_url
-from standardwebhooks.webhooks import Webhook
 
 from points_service.app import create_app
 from points_service.settings import Settings
@@ -61,6 +59,7 @@ from points_service.settings import Settings
 from api.test_permissions import ENDPOINTS
 from pgtools import PG_URL, admin_sql
 from support.times import T0
+from support.webhooks import signed_headers
 from testkeys import TEST_KEYS
 
 
@@ -196,13 +195,7 @@ def seed(client: asgi.ASGIClient) -> Seeded:
 
 def signed(body: str, msg_id: str) -> dict[str, str]:
     """Standard Webhooks headers for `body`, signed now with the configured secret."""
-    now = datetime.fromtimestamp(int(time.time()), tz=UTC)
-    return {
-        "content-type": "application/json",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(WEBHOOK_SECRET).sign(msg_id, now, body),
-    }
+    return signed_headers(body, msg_id, WEBHOOK_SECRET)
 
 
 def _settings(url: str) -> Settings:

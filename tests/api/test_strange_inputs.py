@@ -8,17 +8,16 @@ whole numbers written with a fraction, timestamps that are not RFC 3339.
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from standardwebhooks.webhooks import Webhook
 
 from points_service.settings import Settings
 
 from support.problems import invalid_only, problem
+from support.webhooks import signed_headers
 
 SECRET = "whsec_" + "c3RyYW5nZS1pbnB1dHMtb2YtdGhlLWZ1enplcg=="
 
@@ -260,13 +259,7 @@ class TestInstantsAtTheCalendarEdge:
 
 
 def signed(body: bytes, msg_id: str) -> dict[str, str]:
-    now = datetime.fromtimestamp(int(time.time()), tz=UTC)
-    return {
-        "content-type": "application/json",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(SECRET).sign(msg_id, now, body.decode()),
-    }
+    return signed_headers(body, msg_id, SECRET)
 
 
 async def deliver(api: Any, body: bytes, msg_id: str) -> httpx.Response:

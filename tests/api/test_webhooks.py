@@ -33,6 +33,7 @@ from points_service.settings import Settings
 from support.figures import LOT_STATES, figures, states
 from support.problems import problem_without_traceback
 from support.times import T0, iso, ts
+from support.webhooks import signed_headers
 
 URL = "/v1/webhooks/billing"
 ACTOR = "webhook:billing"
@@ -62,14 +63,7 @@ def new_id() -> str:
 
 def signed(body: str, msg_id: str, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
     """The three Standard Webhooks headers for `body`, signed by `secret` at `timestamp` (unix s)."""
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    signature = Webhook(secret).sign(msg_id, datetime.fromtimestamp(timestamp, tz=UTC), body)
-    return {
-        "content-type": "application/json",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature,
-    }
+    return signed_headers(body, msg_id, secret, timestamp=timestamp)
 
 
 async def send(api: Any, body: str, headers: dict[str, str]) -> httpx.Response:

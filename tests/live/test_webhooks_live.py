@@ -10,7 +10,8 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from standardwebhooks.webhooks import Webhook
+
+from support.webhooks import signed_headers
 
 SECRET = "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
@@ -23,14 +24,7 @@ def _webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def signed(webhook_id: str, event: dict) -> tuple[str, dict[str, str]]:
     body = json.dumps(event)
-    now = datetime.now(UTC)
-    headers = {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(SECRET).sign(webhook_id, now, body),
-        "content-type": "application/json",
-    }
-    return body, headers
+    return body, signed_headers(body, webhook_id, SECRET)
 
 
 def payment(payment_id: str) -> dict:

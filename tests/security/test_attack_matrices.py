@@ -48,7 +48,6 @@ import httpx
 import pytest
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
-from standardwebhooks.webhooks import Webhook
 
 from points_service.api import deps
 from points_service.api.observability import JsonFormatter
@@ -58,6 +57,7 @@ from points_service.services.keys import CreateKey, RevokeKey, hash_key
 from points_service.settings import Settings
 
 from support.problems import problem_with_context
+from support.webhooks import signed_headers
 from testkeys import TEST_KEYS
 
 ROLES = ("admin", "billing", "helpdesk", "viewer")
@@ -453,15 +453,8 @@ def webhook_event(account_id: str, now: datetime, **extra_data: Any) -> dict[str
     }
 
 
-def signed_headers(body: bytes) -> dict[str, str]:
-    msg_id = f"msg_{uuid.uuid4().hex}"
-    moment = datetime.fromtimestamp(int(time.time()), tz=UTC)  # the signature check uses the wall clock
-    return {
-        "content-type": "application/json",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(moment.timestamp())),
-        "webhook-signature": Webhook(WEBHOOK_SECRET).sign(msg_id, moment, body.decode()),
-    }
+def signed(body: bytes) -> dict[str, str]:
+    return signed_headers(body, f"msg_{uuid.uuid4().hex}", WEBHOOK_SECRET)
 
 
 # ================================================================================================
@@ -567,7 +560,7 @@ class Call:
         if self.op.id == "receive_billing_event":
             content = json.dumps(self.body).encode()
             kwargs["content"] = content
-            kwargs["headers"] = {**signed_headers(content), **kwargs["headers"]}
+            kwargs["headers"] = {**signed(content), **kwargs["headers"]}
         elif self.has_body:
             kwargs["json"] = self.body
         r = await api.request(self.op.method, self.url, role, **kwargs)
