@@ -201,3 +201,16 @@ async def test_sign_in_returns_to_the_page_asked_for_on_this_site_only(api: Api,
     for elsewhere in ("https://evil.example/", "//evil.example/ui/", "/ui//evil.example", "/v1/accounts"):
         r = await anonymous.sign_in(api.keys["admin"], next_page=elsewhere)
         assert r.headers["location"] == "/ui/", elsewhere
+
+
+async def test_the_sweep_purges_ended_sessions_only(api: Api, browsers: Browsers) -> None:
+    await browsers("viewer")
+    api.clock.advance(timedelta(hours=7))
+    admin = await browsers("admin")
+    api.clock.advance(timedelta(hours=1))  # the viewer's session has ended, the admin's has not
+    r = await api.post("/v1/admin/expire")
+    assert r.status_code == 200, r.text
+    with api.db.engine.connect() as conn:
+        left = conn.execute(select(t.ui_sessions.c.key_id)).scalars().all()
+    assert left == ["key_test_admin"]
+    assert (await admin.get("/ui/endpoints")).status_code == 200

@@ -220,3 +220,18 @@ async def test_a_ticket_page_shows_its_history(api: Api, browsers: Browsers) -> 
     r = await (await browsers("viewer")).get(f"/ui/tickets/{story['in_progress'][0]['id']}")
     assert r.status_code == 200
     assert "more work than thought" in r.text and ">opened<" in r.text and ">adjusted<" in r.text
+
+
+async def test_a_form_with_points_that_are_not_a_whole_number_changes_nothing(api: Api, browsers: Browsers) -> None:
+    story = await scripted(api)
+    ticket_id = story["closed"][2]["id"]
+    r = await api.post(f"/v1/tickets/{ticket_id}/disputes", {"reason": "too dear"}, role="viewer")
+    dispute_id = r.json()["id"]
+    helpdesk = await browsers("helpdesk")
+    token = csrf_of((await helpdesk.get("/ui/disputes")).text)
+    for points in ("abc", "-5", "1e3", "٣", "0", "9" * 30):
+        r = await helpdesk.post(
+            f"/ui/disputes/{dispute_id}/accept", {"csrf_token": token, "note": "ok", "points": points}
+        )
+        assert r.status_code == 422 and "/problems/validation-error" in r.text, points
+    assert (await api.get(f"/v1/disputes/{dispute_id}")).json()["status"] == "open"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db import schema as t
@@ -26,8 +26,6 @@ from ..settings import Settings
 from .context import Context
 from .expiry import SweepResult, sweep
 from .idempotency import PurgeResponses
-from .sessions import PURGE_CHUNK as SESSIONS_CHUNK
-from .sessions import PurgeSessions
 from .state import Needs, Scope
 from .uow import Database
 
@@ -76,11 +74,13 @@ class Housekept:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PurgeEvents:
-    """Delete at most `chunk` events created before `before` (their deliveries and attempts go
-    with them); how many."""
+class PurgeRows:
+    """Delete at most `chunk` rows of `table` that `ended` selects, the oldest by `order` first
+    (an index range); how many. Rows that refer to them go with them (ON DELETE CASCADE)."""
 
-    before: datetime
+    table: Table
+    ended: ColumnElement[bool]
+    order: ColumnElement[Any]
     chunk: int = PURGE_CHUNK
 
     def needs(self, needs: Needs) -> None:
@@ -92,21 +92,36 @@ class PurgeEvents:
         def count(result: Any) -> None:
             purged[0] = int(result.rowcount or 0)
 
-        oldest = select(t.events.c.id).where(t.events.c.created_at < self.before).order_by(t.events.c.created_at)
-        tx.execute_after(
-            delete(t.events).where(t.events.c.id.in_(oldest.limit(self.chunk).scalar_subquery())), {}, count
-        )
+        (key,) = self.table.primary_key.columns
+        oldest = select(key).where(self.ended).order_by(self.order).limit(self.chunk)
+        tx.execute_after(delete(self.table).where(key.in_(oldest.scalar_subquery())), {}, count)
         return purged
+
+
+async def purge(db: Database, command: PurgeRows) -> int:
+    """Every row `command` selects, a chunk per transaction."""
+    total = 0
+    while True:
+        (purged,) = await db.write(command)
+        total += purged
+        if purged < command.chunk:
+            return total
+
+
+def events_before(before: datetime) -> PurgeRows:
+    """The events created before `before` (their deliveries and attempts go with them)."""
+    return PurgeRows(table=t.events, ended=t.events.c.created_at < before, order=t.events.c.created_at)
+
+
+def sessions_ended(now: datetime) -> PurgeRows:
+    """The pages' sessions ended by `now` (`ix_ui_sessions_expires_at`)."""
+    s = t.ui_sessions.c
+    return PurgeRows(table=t.ui_sessions, ended=s.expires_at <= now, order=s.expires_at)
 
 
 async def purge_events(db: Database, before: datetime) -> int:
     """Every event created before `before`, a chunk per transaction."""
-    total = 0
-    while True:
-        (purged,) = await db.write(PurgeEvents(before=before))
-        total += purged
-        if purged < PURGE_CHUNK:
-            return total
+    return await purge(db, events_before(before))
 
 
 async def housekeep(db: Database, ctx: Context, policy: Policy, *, account_id: str | None = None) -> Housekept:
@@ -117,12 +132,8 @@ async def housekeep(db: Database, ctx: Context, policy: Policy, *, account_id: s
     now = ctx.clock.now()
     events = await purge_events(db, now - policy.event_retention)
     responses = await db.write(PurgeResponses(before=now - policy.idempotency_ttl))
-    sessions = 0
-    while True:  # the pages' ended sessions, a chunk per transaction
-        (purged,) = await db.write(PurgeSessions(now=now))
-        sessions += purged
-        if purged < SESSIONS_CHUNK:
-            return Housekept(result, events, responses.responses, sessions)
+    sessions = await purge(db, sessions_ended(now))
+    return Housekept(result, events, responses.responses, sessions)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,7 +2,8 @@
 
 Only the secret's SHA-256 is stored (`ui_sessions.id`), beside the key it was opened with and the
 session's CSRF token. A session is found by joining its key, so revoking the key ends every one of
-its sessions at the next request; signing out deletes the row; the sweep purges expired rows.
+its sessions at the next request; signing out deletes the row; the sweep purges ended ones
+(`housekeeping.sessions_ended`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from ..db import schema as t
 from .state import Needs, Scope
 
 LIFETIME = timedelta(hours=8)
-PURGE_CHUNK = 5000
 
 s, k = t.ui_sessions.c, t.api_keys.c
 
@@ -107,24 +107,3 @@ class EndSession:
 
     def apply(self, tx: Scope) -> None:
         tx.execute_after(_END, {"digest": digest(self.secret)})
-
-
-@dataclass(frozen=True, kw_only=True)
-class PurgeSessions:
-    """Delete at most `chunk` sessions ended by `now`; how many."""
-
-    now: datetime
-    chunk: int = PURGE_CHUNK
-
-    def needs(self, needs: Needs) -> None:
-        return None
-
-    def apply(self, tx: Scope) -> list[int]:
-        purged = [0]
-
-        def count(result: Any) -> None:
-            purged[0] = int(result.rowcount or 0)
-
-        ended = select(s.id).where(s.expires_at <= self.now).order_by(s.expires_at).limit(self.chunk)
-        tx.execute_after(delete(t.ui_sessions).where(s.id.in_(ended.scalar_subquery())), {}, count)
-        return purged

@@ -13,18 +13,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 
 from ..api import schemas
 from ..api.deps import ALL, STAFF, allow, command_context, database, on_account, on_ticket, ticket_account
-from ..api.pagination import decode_cursor, encode_cursor, flag, instant, integer, scope_of, text
-from ..api.problems import ProblemError
+from ..api.pagination import encode_cursor, flag, instant, integer, scope_of, text
 from ..db.records import Account
 from ..domain.tickets import TicketAction
 from ..services import disputes as commands
 from ..services import present, queries
 from ..services.statement_rows import full_statement, statement_csv
 from .auth import User, check_csrf, signed_in
+from .forms import points_field, validated
+from .listing import listing
 from .render import page
 from .routing import PageRoute
 
@@ -96,23 +96,25 @@ async def account(request: Request, account_id: str) -> Response:
 async def modifications(request: Request, account_id: str, cursor: Cursor = None) -> Response:
     """Part 1 continued: balance modifications, newest first."""
     await _reader(request, account_id)
-    scope = _scope("modifications", account_id)
-    after = decode_cursor(cursor, scope, integer)
-    pg = await database(request).read(
-        queries.account_ledger_page,
-        account_id,
-        _now(request),
-        kinds=queries.MODIFICATION_KINDS,
-        before_seq=after[0] if after else None,
-        limit=PAGE_SIZE,
-    )
-    return page(
+    now = _now(request)
+
+    async def read(after: list[Any] | None) -> queries.Page:
+        before_seq = after[0] if after else None
+        kinds = queries.MODIFICATION_KINDS
+        return await database(request).read(
+            queries.account_ledger_page, account_id, now, kinds=kinds, before_seq=before_seq, limit=PAGE_SIZE
+        )
+
+    return await listing(
         request,
         "modifications.html",
+        name="modifications",
+        scope=_scope("modifications", account_id),
+        cursor=cursor,
+        parts=(integer,),
+        read=read,
+        shape=lambda item: present.entry(*item),
         account_id=account_id,
-        modifications=[present.entry(row, postings) for row, postings in pg.items],
-        next_cursor=encode_cursor(scope, pg.next_key),
-        first=cursor is None,
     )
 
 
@@ -131,20 +133,24 @@ async def closed(request: Request, account_id: str, cursor: Cursor = None) -> Re
 async def _tickets(request: Request, account_id: str, part: str, cursor: str | None) -> Response:
     await _reader(request, account_id)
     title, statuses = PARTS[part]
-    scope = _scope(part, account_id)
-    after = decode_cursor(cursor, scope, instant, text)
-    pg = await database(request).read(
-        queries.tickets_page, account_id, statuses=statuses, external_ref=None, after=after, limit=PAGE_SIZE
-    )
-    return page(
+
+    async def read(after: list[Any] | None) -> queries.Page:
+        return await database(request).read(
+            queries.tickets_page, account_id, statuses=statuses, external_ref=None, after=after, limit=PAGE_SIZE
+        )
+
+    return await listing(
         request,
         "tickets.html",
+        name="tickets",
+        scope=_scope(part, account_id),
+        cursor=cursor,
+        parts=(instant, text),
+        read=read,
+        shape=present.ticket,
         account_id=account_id,
         title=title,
         closed=part == "closed",
-        tickets=[present.ticket(t) for t in pg.items],
-        next_cursor=encode_cursor(scope, pg.next_key),
-        first=cursor is None,
     )
 
 
@@ -152,20 +158,24 @@ async def _tickets(request: Request, account_id: str, part: str, cursor: str | N
 async def lots(request: Request, account_id: str, include_empty: bool = False, cursor: Cursor = None) -> Response:
     """The lots in consumption order, with their expiry; `include_empty` adds the used-up ones."""
     await _reader(request, account_id)
-    scope = _scope("lots", account_id, include_empty=include_empty)
-    after = decode_cursor(cursor, scope, flag, instant, instant, text)
     now = _now(request)
-    pg = await database(request).read(
-        lambda conn: queries.list_lots(conn, account_id, now, include_empty=include_empty, after=after, limit=PAGE_SIZE)
-    )
-    return page(
+
+    async def read(after: list[Any] | None) -> queries.Page:
+        return await database(request).read(
+            queries.list_lots, account_id, now, include_empty=include_empty, after=after, limit=PAGE_SIZE
+        )
+
+    return await listing(
         request,
         "lots.html",
+        name="lots",
+        scope=_scope("lots", account_id, include_empty=include_empty),
+        cursor=cursor,
+        parts=(flag, instant, instant, text),
+        read=read,
+        shape=lambda lot: present.lot(lot, now),
         account_id=account_id,
-        lots=[present.lot(lot, now) for lot in pg.items],
         include_empty=include_empty,
-        next_cursor=encode_cursor(scope, pg.next_key),
-        first=cursor is None,
     )
 
 
@@ -218,11 +228,7 @@ async def dispute(
     user = await signed_in(request)
     check_csrf(user.csrf_token, csrf_token)
     await on_ticket(*OPENERS)(request, user.principal, ticket_id)
-    try:
-        body = schemas.DisputeCreate.model_validate({"reason": reason, "points": int(points) if points else None})
-    except (ValueError, ValidationError) as exc:
-        detail = "; ".join(e["msg"] for e in exc.errors()) if isinstance(exc, ValidationError) else str(exc)
-        raise ProblemError("validation-error", f"the dispute was not opened: {detail}") from None
+    body = validated(schemas.DisputeCreate, {"reason": reason, "points": points_field(points)})
     command = commands.OpenDispute(
         ctx=command_context(request, user.principal),
         ticket_id=ticket_id,

@@ -13,18 +13,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 
 from ..api import schemas
 from ..api.deps import ADMIN, HELPDESK, STAFF, allow, command_context, database, dispute_account, on_dispute
-from ..api.pagination import decode_cursor, encode_cursor, instant, integer, scope_of, text
+from ..api.pagination import instant, integer, scope_of, text
 from ..api.problems import ProblemError
 from ..services import dispute_log, present, queries
 from ..services import disputes as commands
 from ..services import endpoints as outgoing
+from ..services.queries import Page
 from .account_pages import PAGE_SIZE, Cursor
 from .auth import User, check_csrf, signed_in
-from .render import page
+from .forms import points_field, validated
+from .listing import listing
 from .routing import PageRoute
 
 router = APIRouter(prefix="/ui", include_in_schema=False, route_class=PageRoute)
@@ -46,18 +47,20 @@ async def expiring(request: Request, days: Days = 30, cursor: Cursor = None) -> 
     await _staff(request, *STAFF)
     now = request.app.state.clock.now()
     before = now + timedelta(days=days)
+
+    async def read(after: list[Any] | None) -> Page:
+        return await database(request).read(queries.accounts_expiring_before, now, before, after=after, limit=PAGE_SIZE)
+
     scope = scope_of("ui-expiring", days=days)
-    after = decode_cursor(cursor, scope, instant, text)
-    pg = await database(request).read(
-        lambda conn: queries.accounts_expiring_before(conn, now, before, after=after, limit=PAGE_SIZE)
-    )
-    return page(
+    return await listing(
         request,
         "expiring.html",
+        name="accounts",
+        scope=scope,
+        cursor=cursor,
+        parts=(instant, text),
+        read=read,
         days=days,
-        accounts=pg.items,
-        next_cursor=encode_cursor(scope, pg.next_key),
-        first=cursor is None,
     )
 
 
@@ -66,16 +69,22 @@ async def idle(request: Request, days: Days = 14, cursor: Cursor = None) -> Resp
     """Open tickets unchanged for at least `days`, the longest idle first (`GET /v1/tickets?idle_for=`)."""
     await _staff(request, *HELPDESK)
     before = request.app.state.clock.now() - timedelta(days=days)
-    scope = scope_of("ui-idle", days=days)
-    after = decode_cursor(cursor, scope, instant, text)
-    pg = await database(request).read_single(queries.idle_tickets_page, before=before, after=after, limit=PAGE_SIZE)
-    return page(
+
+    async def read(after: list[Any] | None) -> Page:
+        return await database(request).read_single(
+            queries.idle_tickets_page, before=before, after=after, limit=PAGE_SIZE
+        )
+
+    return await listing(
         request,
         "idle.html",
+        name="tickets",
+        scope=scope_of("ui-idle", days=days),
+        cursor=cursor,
+        parts=(instant, text),
+        read=read,
+        shape=present.ticket,
         days=days,
-        tickets=[present.ticket(t) for t in pg.items],
-        next_cursor=encode_cursor(scope, pg.next_key),
-        first=cursor is None,
     )
 
 
@@ -83,17 +92,21 @@ async def idle(request: Request, days: Days = 14, cursor: Cursor = None) -> Resp
 async def disputes(request: Request, cursor: Cursor = None, done: str | None = None) -> Response:
     """Open disputes, newest first, each with its accept and reject forms (`GET /v1/disputes?status=open`)."""
     await _staff(request, *HELPDESK)
-    scope = scope_of("ui-disputes")
-    after = decode_cursor(cursor, scope, instant, text)
-    pg = await database(request).read_single(
-        dispute_log.disputes_page, statuses=["open"], account_id=None, after=after, limit=PAGE_SIZE
-    )
-    return page(
+
+    async def read(after: list[Any] | None) -> Page:
+        return await database(request).read_single(
+            dispute_log.disputes_page, statuses=["open"], account_id=None, after=after, limit=PAGE_SIZE
+        )
+
+    return await listing(
         request,
         "disputes.html",
-        disputes=[present.dispute(d) for d in pg.items],
-        next_cursor=encode_cursor(scope, pg.next_key),
-        first=cursor is None,
+        name="disputes",
+        scope=scope_of("ui-disputes"),
+        cursor=cursor,
+        parts=(instant, text),
+        read=read,
+        shape=present.dispute,
         done=done if done in ("accepted", "rejected") else None,
     )
 
@@ -103,14 +116,6 @@ async def _decider(request: Request, dispute_id: str, csrf_token: str) -> User:
     check_csrf(user.csrf_token, csrf_token)
     await on_dispute(*HELPDESK)(request, user.principal, dispute_id)
     return user
-
-
-def _body(model: type[Any], fields: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ProblemError("validation-error", f"nothing was changed: {detail}") from None
 
 
 @router.post("/disputes/{dispute_id}/accept")
@@ -123,9 +128,7 @@ async def accept(
 ) -> Response:
     """`POST /v1/disputes/{id}/accept` from a form: the points are credited back."""
     user = await _decider(request, dispute_id, csrf_token)
-    if points and not points.isdecimal():
-        raise ProblemError("validation-error", "nothing was changed: points must be a whole number")
-    body = _body(schemas.DisputeAccept, {"note": note, "points": int(points) if points else None})
+    body = validated(schemas.DisputeAccept, {"note": note, "points": points_field(points)})
     command = commands.AcceptDispute(
         ctx=command_context(request, user.principal),
         dispute_id=dispute_id,
@@ -146,7 +149,7 @@ async def reject(
 ) -> Response:
     """`POST /v1/disputes/{id}/reject` from a form: nothing is given back."""
     user = await _decider(request, dispute_id, csrf_token)
-    body = _body(schemas.DisputeReject, {"note": note})
+    body = validated(schemas.DisputeReject, {"note": note})
     command = commands.RejectDispute(
         ctx=command_context(request, user.principal),
         dispute_id=dispute_id,
@@ -162,15 +165,21 @@ async def webhook_events(request: Request, cursor: Cursor = None) -> Response:
     """Billing webhook deliveries that need a person: failed, conflicted or held for review
     (`GET /v1/admin/webhook-events?outcome=`)."""
     await _staff(request, *ADMIN)
-    scope = scope_of("ui-webhook-events")
-    after = decode_cursor(cursor, scope, instant, text)
-    pg = await database(request).read_single(queries.webhook_events_page, outcomes=REVIEW, after=after, limit=PAGE_SIZE)
-    return page(
+
+    async def read(after: list[Any] | None) -> Page:
+        return await database(request).read_single(
+            queries.webhook_events_page, outcomes=REVIEW, after=after, limit=PAGE_SIZE
+        )
+
+    return await listing(
         request,
         "webhook_events.html",
-        events=[present.webhook_event(e) for e in pg.items],
-        next_cursor=encode_cursor(scope, pg.next_key),
-        first=cursor is None,
+        name="events",
+        scope=scope_of("ui-webhook-events"),
+        cursor=cursor,
+        parts=(instant, text),
+        read=read,
+        shape=present.webhook_event,
     )
 
 
@@ -178,15 +187,19 @@ async def webhook_events(request: Request, cursor: Cursor = None) -> Response:
 async def endpoints(request: Request, cursor: Cursor = None) -> Response:
     """The outgoing webhook endpoints, oldest first (`GET /v1/webhook-endpoints`)."""
     await _staff(request, *ADMIN)
-    scope = scope_of("ui-endpoints")
-    after = decode_cursor(cursor, scope, instant, text)
-    pg = await database(request).read_single(outgoing.endpoints_page, after=after, limit=PAGE_SIZE)
-    return page(
+
+    async def read(after: list[Any] | None) -> Page:
+        return await database(request).read_single(outgoing.endpoints_page, after=after, limit=PAGE_SIZE)
+
+    return await listing(
         request,
         "endpoints.html",
-        endpoints=[outgoing.view(e) for e in pg.items],
-        next_cursor=encode_cursor(scope, pg.next_key),
-        first=cursor is None,
+        name="endpoints",
+        scope=scope_of("ui-endpoints"),
+        cursor=cursor,
+        parts=(instant, text),
+        read=read,
+        shape=outgoing.view,
     )
 
 
@@ -195,21 +208,29 @@ async def endpoint(request: Request, endpoint_id: str, cursor: Cursor = None) ->
     """An endpoint and its delivery attempts, newest first, failures marked
     (`GET /v1/webhook-endpoints/{id}/deliveries`)."""
     await _staff(request, *ADMIN)
+    missing = ProblemError("not-found", f"webhook endpoint {endpoint_id[:64]!r} does not exist")
     if len(endpoint_id) > 64 or "\x00" in endpoint_id:  # cannot exist (PostgreSQL cannot compare NUL)
-        raise ProblemError("not-found", f"webhook endpoint {endpoint_id[:64]!r} does not exist")
-    scope = scope_of("ui-deliveries", endpoint_id=endpoint_id)
-    after = decode_cursor(cursor, scope, integer)
+        raise missing
     db = database(request)
     found = await db.read_single(outgoing.endpoint, endpoint_id)
-    pg = await db.read(outgoing.attempts_page, endpoint_id, after=after, limit=PAGE_SIZE)
-    if found is None or pg is None:
-        raise ProblemError("not-found", f"webhook endpoint {endpoint_id!r} does not exist")
-    return page(
+    if found is None:
+        raise missing
+
+    async def read(after: list[Any] | None) -> Page:
+        attempts = await db.read(outgoing.attempts_page, endpoint_id, after=after, limit=PAGE_SIZE)
+        if attempts is None:  # an endpoint is deleted, never changed back
+            raise missing
+        return attempts
+
+    return await listing(
         request,
         "endpoint.html",
+        name="attempts",
+        scope=scope_of("ui-deliveries", endpoint_id=endpoint_id),
+        cursor=cursor,
+        parts=(integer,),
+        read=read,
+        shape=outgoing.attempt_view,
         endpoint=outgoing.view(found),
         failing_since=found.failing_since,
-        attempts=[outgoing.attempt_view(a) for a in pg.items],
-        next_cursor=encode_cursor(scope, pg.next_key),
-        first=cursor is None,
     )
