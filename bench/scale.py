@@ -19,6 +19,10 @@ measures a live `points-service serve` (one worker) on it:
      `points-60` packs bought as the points ran short, more than 50 of them): every page the big
      account fills with 50 items, it fills too.
 
+   In their last hours, a dispute of one in 100 of the big account's resolved tickets (about 490)
+   and of 60 of the young one's is opened and rejected. Then the events older than the retention
+   are purged (`PurgeEvents`), as the service's sweep would have.
+
    The templates are then multiplied by SQL (`INSERT … SELECT` from each table's template rows
    crossed with a numbers table: PostgreSQL's `generate_series`, a recursive CTE on SQLite) that
    rewrites every identifier: account ids, the ULID-based ids of lots, tickets and entries (the
@@ -181,6 +185,8 @@ YOUNG_MIX = (
 )
 YOUNG_PACK = ("points-60", 60)  # small packs, bought when a ticket needs them: one purchase per ticket or so
 YOUNG_RESOLVED = 80  # more than a page (50) of resolved tickets, and of tickets
+DISPUTE_EVERY = 100  # acct-big: a dispute of one resolved ticket in so many (about 490 at scale 1)
+YOUNG_DISPUTES = 60  # acct-young's disputes (of its resolved tickets)
 YOUNG_TICKET_DAYS = 1.25  # a ticket opened every so many days, resolved half a day later
 
 
@@ -220,6 +226,8 @@ READS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("tickets status=open", "/v1/accounts/{account}/tickets", {"limit": 50, "status": "open"}),
     ("tickets status=resolved", "/v1/accounts/{account}/tickets", {"limit": 50, "status": "resolved"}),
     ("ticket detail", "/v1/tickets/{ticket}", {}),
+    ("disputes", "/v1/accounts/{account}/disputes", {"limit": 50}),
+    ("events", "/v1/events", {"limit": 50, "account_id": "{account}"}),
     ("page /ui/accounts (statement's twin)", "/ui/accounts/{account}", {}),
 )
 
@@ -358,6 +366,36 @@ class Seeder:
                 await self.write([self.resolve(account_id, ids[n], at)])
                 resolved_ids.append(ids[n])
         return resolved_ids
+
+    async def disputes(self, account_id: str, ticket_ids: Sequence[str], at: datetime) -> None:
+        """A dispute of each ticket's charge, opened then rejected, from `at` on, a second apart."""
+        from points_service.services.disputes import OpenDispute, RejectDispute
+
+        for first in range(0, len(ticket_ids), CHUNK):
+            chunk = ticket_ids[first : first + CHUNK]
+            when = [at + timedelta(seconds=2 * (first + j)) for j in range(len(chunk))]
+            opened = await self.write(
+                [
+                    OpenDispute(
+                        ctx=self.ctx(t, "helpdesk-web", "helpdesk"),
+                        ticket_id=ticket,
+                        account_id=account_id,
+                        reason="charged more than estimated",
+                    )
+                    for ticket, t in zip(chunk, when, strict=True)
+                ]
+            )
+            await self.write(
+                [
+                    RejectDispute(
+                        ctx=self.ctx(t + timedelta(seconds=1), "scale-admin", "admin"),
+                        dispute_id=dispute.id,
+                        account_id=account_id,
+                        note="charged as estimated",
+                    )
+                    for dispute, t in zip(opened, when, strict=True)
+                ]
+            )
 
     async def big(self, account_id: str, entries: int, reserve: int, progress: Callable[[str], None]) -> list[str]:
         """About `entries` entries: tickets in chunks of up to CHUNK (opened over the first half of
@@ -851,6 +889,10 @@ class Run:
             big_started = time.perf_counter()
             big_resolved = await seeder.big(BIG, figures.big_entries, reserve, lambda m: log(f"{self.db}: {m}"))
             big_seconds = time.perf_counter() - big_started
+            # Disputes, rejected, in the last hours: one in DISPUTE_EVERY of the big account's
+            # resolved tickets, and a page's worth and more of the young one's.
+            await seeder.disputes(BIG, big_resolved[::DISPUTE_EVERY], self.now - timedelta(hours=3))
+            await seeder.disputes(YOUNG, young_resolved[:YOUNG_DISPUTES], self.now - timedelta(hours=3))
             commands_seconds = time.perf_counter() - started
             # What the service's own sweep would have done by now, so that the sweep measured
             # below does not purge three years of events.
@@ -860,9 +902,10 @@ class Run:
         finally:
             await seeder.close()
         self.detail_ticket = {
-            BIG: big_resolved[len(big_resolved) // 2],
+            # a disputed one on both accounts that have disputes, so that the answers match
+            BIG: big_resolved[len(big_resolved) // 2 // DISPUTE_EVERY * DISPUTE_EVERY],
             SMALL: small_resolved[len(small_resolved) // 2],
-            YOUNG: young_resolved[len(young_resolved) // 2],
+            YOUNG: young_resolved[len(young_resolved) // 2],  # < YOUNG_DISPUTES: disputed
         }
         log(
             f"{self.db}: {seeder.commands} commands in {commands_seconds:.1f} s "
@@ -1048,7 +1091,8 @@ class Run:
                 headers = page if path.startswith("/ui/") else None
                 for account in order:
                     began = time.perf_counter()
-                    response = client.get(self._url(path, account), params=params, headers=headers)
+                    query = {k: v.format(account=account) if isinstance(v, str) else v for k, v in params.items()}
+                    response = client.get(self._url(path, account), params=query, headers=headers)
                     ms = (time.perf_counter() - began) * 1000
                     if response.status_code != 200:
                         raise RuntimeError(
@@ -1366,13 +1410,16 @@ def markdown(machine: dict[str, Any], runs: list[dict[str, Any]]) -> str:
         "and the page's items are their three parts' (modifications + in progress + closed); the page "
         "shows 20 rows a part where the statement asked for 50. `ledger kind=expiry`: no account has such "
         "an entry: the page is empty (before the per-kind index range, finding that out read the whole "
-        "history).",
+        f"history). `disputes`: {SMALL} has none. `events` is `GET /v1/events?account_id=`: events are kept "
+        "30 days, so an account's are its last month's (the big and the young account's disputes among them).",
         "",
         (
             f"The data: {BIG}'s history (three years of tickets, opened and resolved in batches of up to "
             f"{CHUNK}, the last {BIG_OPEN_TICKETS} still open, and the `{PACK}` packs that pay for them), "
             f"{SMALL}'s, {YOUNG}'s ({YOUNG_RESOLVED} tickets resolved and {BIG_OPEN_TICKETS} open over four months, "
-            f"`{YOUNG_PACK[0]}` packs bought as they ran short), and two template accounts' were written by the "
+            f"`{YOUNG_PACK[0]}` packs bought as they ran short; then disputes, rejected, of one in {DISPUTE_EVERY} "
+            f"of {BIG}'s resolved tickets and of {YOUNG_DISPUTES} of {YOUNG}'s), and two template accounts' were "
+            "written by the "
             "service's own commands, in-process, "
             "each command at an instant of its own; the templates were then copied by `INSERT … SELECT` with "
             "every identifier rewritten: an active customer (19 entries, nothing due) and a lapsed one (20 "
