@@ -5,9 +5,9 @@ For each database (SQLite, then PostgreSQL) it makes a fresh database and seeds 
 measures a live `points-service serve` (one worker) on it:
 
 1. **Seed.** Histories are written by the service's own commands, in-process (`Database.write`
-   of `PutAccount`, `RegisterLicense`, `Purchase`, `OpenTicket`, `ResolveTicket`, many in flight at
-   once so that group commit batches them), each command with a fixed clock of its own that
-   places it in time:
+   of `PutAccount`, `RegisterLicense`, `Purchase`, `OpenTicket`, `ResolveTicket`, `OpenDispute`,
+   `RejectDispute`, many in flight at once so that group commit batches them), each command with a
+   fixed clock of its own that places it in time:
 
    * two *template* accounts: an active customer (19 entries, nothing due) and a lapsed one
      (20 entries, whose license bonus expired with points left after its last write, so it has a
@@ -19,8 +19,8 @@ measures a live `points-service serve` (one worker) on it:
      `points-60` packs bought as the points ran short, more than 50 of them): every page the big
      account fills with 50 items, it fills too.
 
-   In their last hours, a dispute of one in 100 of the big account's resolved tickets (about 490)
-   and of 60 of the young one's is opened and rejected. Then the events older than the retention
+   In their last hours, a dispute of one in 100 of the big account's resolved tickets (495 at
+   scale 1) and of 60 of the young one's is opened and rejected. Then the events older than the retention
    are purged (`PurgeEvents`), as the service's sweep would have.
 
    The templates are then multiplied by SQL (`INSERT … SELECT` from each table's template rows
@@ -29,15 +29,17 @@ measures a live `points-service serve` (one worker) on it:
    last 16 of their 26 characters become the copy's number and the row's ordinal in the
    template, so lengths and the time part stay), and the globally unique payment ids, license
    keys and import refs (a suffix). The rows are otherwise what the commands wrote, so `verify`
-   must be clean: `points-service verify` runs before any measurement. At scale 1: 100,000
-   accounts (10,000 of them lapsed: 10,000 due lots), about 2,000,000 ledger entries.
+   must be clean: `points-service verify` runs before any measurement. Tables with account rows
+   that are not copied say why in NOT_COPIED (the templates' few remaining events among them).
+   At scale 1: 100,000 accounts (10,000 of them lapsed: 10,000 due lots), about 2,000,000 ledger
+   entries.
 2. **Measure**, against `points-service serve --workers 1`: the account reads (and the account
    page, `GET /ui/accounts/{account}` with a helpdesk session) on the three accounts, interleaved,
    N sequential requests each after a warm-up (median, p90, big ÷ small and big ÷ young: the
    latter compares answers of the same size, so it is what the history costs); opens and resolves
-   on the three; the expiry sweep (`POST /v1/admin/expire`) with
-   the due lots, then a check that none is left; `GET /v1/admin/verify`, whole and per account;
-   the database's size on disk; the server's resident memory.
+   on the three; the expiry sweep (`POST /v1/admin/expire`) with the due lots, then a check that
+   none is left; `GET /v1/admin/verify`, whole and per account; the database's size on disk; the
+   server's resident memory.
 3. **Report**: a table on stdout, `bench/results/scale.md` and `scale.json`.
 
 Run it with the project's virtualenv Python; PostgreSQL needs POINTS_TEST_DATABASE_URL
