@@ -5,16 +5,23 @@ For each database (SQLite, then PostgreSQL) it makes a fresh database and seeds 
 measures a live `points-service serve` (one worker) on it:
 
 1. **Seed.** Histories are written by the service's own commands, in-process (`Database.write`
-   of `PutAccount`, `RegisterLicense`, `Purchase`, `OpenTicket`, `ResolveTicket`, many in flight at
-   once so that group commit batches them), each command with a fixed clock of its own that
-   places it in time:
+   of `PutAccount`, `RegisterLicense`, `Purchase`, `OpenTicket`, `ResolveTicket`, `OpenDispute`,
+   `RejectDispute`, many in flight at once so that group commit batches them), each command with a
+   fixed clock of its own that places it in time:
 
    * two *template* accounts: an active customer (19 entries, nothing due) and a lapsed one
      (20 entries, whose license bonus expired with points left after its last write, so it has a
      lot due to expire that no write or sweep has persisted);
    * `acct-big`: about 100,000 entries over three years — ~50,000 tickets opened and resolved,
      ten still open, and the `points-1200` packs that pay for them;
-   * `acct-small`: 11 entries.
+   * `acct-small`: 11 entries (the issue's account of ten): its pages hold 1–11 items;
+   * `acct-young`: a few hundred entries over four months (80 tickets resolved, 10 open, the
+     `points-60` packs bought as the points ran short, more than 50 of them): every page the big
+     account fills with 50 items, it fills too.
+
+   In their last hours, a dispute of one in 100 of the big account's resolved tickets (495 at
+   scale 1) and of 60 of the young one's is opened and rejected. Then the events older than the retention
+   are purged (`PurgeEvents`), as the service's sweep would have.
 
    The templates are then multiplied by SQL (`INSERT … SELECT` from each table's template rows
    crossed with a numbers table: PostgreSQL's `generate_series`, a recursive CTE on SQLite) that
@@ -22,13 +29,17 @@ measures a live `points-service serve` (one worker) on it:
    last 16 of their 26 characters become the copy's number and the row's ordinal in the
    template, so lengths and the time part stay), and the globally unique payment ids, license
    keys and import refs (a suffix). The rows are otherwise what the commands wrote, so `verify`
-   must be clean: `points-service verify` runs before any measurement. At scale 1: 100,000
-   accounts (10,000 of them lapsed: 10,000 due lots), about 2,000,000 ledger entries.
-2. **Measure**, against `points-service serve --workers 1`: the account reads on the big account
-   and on the small one, interleaved, N sequential requests each after a warm-up (median, p90,
-   and big ÷ small); opens and resolves on both; the expiry sweep (`POST /v1/admin/expire`) with
-   the due lots, then a check that none is left; `GET /v1/admin/verify`, whole and per account;
-   the database's size on disk; the server's resident memory.
+   must be clean: `points-service verify` runs before any measurement. Tables with account rows
+   that are not copied say why in NOT_COPIED (the templates' few remaining events among them).
+   At scale 1: 100,000 accounts (10,000 of them lapsed: 10,000 due lots), about 2,000,000 ledger
+   entries.
+2. **Measure**, against `points-service serve --workers 1`: the account reads (and the account
+   page, `GET /ui/accounts/{account}` with a helpdesk session) on the three accounts, interleaved,
+   N sequential requests each after a warm-up (median, p90, big ÷ small and big ÷ young: the
+   latter compares answers of the same size, so it is what the history costs); opens and resolves
+   on the three; the expiry sweep (`POST /v1/admin/expire`) with the due lots, then a check that
+   none is left; `GET /v1/admin/verify`, whole and per account; the database's size on disk; the
+   server's resident memory.
 3. **Report**: a table on stdout, `bench/results/scale.md` and `scale.json`.
 
 Run it with the project's virtualenv Python; PostgreSQL needs POINTS_TEST_DATABASE_URL
@@ -55,7 +66,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,6 +85,7 @@ from run import (
     memory_gib,
     pg_admin,
     postgres_info,
+    sign_in,
     tree_cpu,
     versions,
     wait_ready,
@@ -81,6 +93,8 @@ from run import (
 
 BIG = "acct-big"
 SMALL = "acct-small"
+YOUNG = "acct-young"
+ACCOUNTS = (BIG, SMALL, YOUNG)
 PACK = "points-1200"  # what the big account buys
 PACK_POINTS = 1200
 WRITE_CATEGORY = ("consultation", 10)  # the opens measured on both accounts
@@ -161,7 +175,48 @@ SMALL_HISTORY = History(
     ),
 )
 
-# The reads measured on both accounts: (name, path, query). `{account}` and `{ticket}` are filled in.
+# acct-young's tickets, in turn: (category, points), fixed-price categories of the seed catalogue.
+YOUNG_MIX = (
+    ("store-server-problem", 40),
+    ("consultation", 10),
+    ("patch-application", 40),
+    ("medium-mod", 50),
+    ("store-problem", 25),
+    ("sef-analysis", 60),
+    ("code-debugging", 80),
+)
+YOUNG_PACK = ("points-60", 60)  # small packs, bought when a ticket needs them: one purchase per ticket or so
+YOUNG_RESOLVED = 80  # more than a page (50) of resolved tickets, and of tickets
+DISPUTE_EVERY = 100  # acct-big: a dispute of one resolved ticket in so many (about 490 at scale 1)
+YOUNG_DISPUTES = 60  # acct-young's disputes (of its resolved tickets)
+YOUNG_TICKET_DAYS = 1.25  # a ticket opened every so many days, resolved half a day later
+
+
+def young_history(reserve: int) -> History:
+    """A short history that fills every page the big account fills: YOUNG_RESOLVED tickets resolved
+    and BIG_OPEN_TICKETS still open, each paid for by the `points-60` packs bought just before it
+    when the points available fall short (more than 50 purchases, few lots holding points at the
+    end), then the `points-1200` packs enough for `reserve` more points (the opens measured)."""
+    plan, pack_points = YOUNG_PACK
+    grants: list[tuple[str, str, float]] = [("license", "default", 0)]
+    tickets: list[tuple[str, float, float | None]] = []
+    available = 0  # the license bonus (60) not counted: a pack's worth spare
+    for n in range(YOUNG_RESOLVED + BIG_OPEN_TICKETS):
+        category, points = YOUNG_MIX[n % len(YOUNG_MIX)]
+        opened = 2 + n * YOUNG_TICKET_DAYS
+        packs = math.ceil(max(0, points - available) / pack_points)
+        grants += [("purchase", plan, opened - 0.01 * (packs - k)) for k in range(packs)]
+        available += packs * pack_points - points
+        tickets.append((category, opened, opened + 0.5 if n < YOUNG_RESOLVED else None))
+    last = tickets[-1][1]
+    grants += [("purchase", PACK, last + 0.5 + 0.01 * k) for k in range(math.ceil(reserve / PACK_POINTS))]
+    # ending a day before now, so that its open tickets are younger than POINTS_IDLE_TICKET_DAYS (14)
+    # and the sweep measured has no `ticket.idle` to send for them
+    return History("young", last + 1.5, tuple(grants), tuple(tickets))
+
+
+# The reads measured on each account: (name, path, query). `{account}` and `{ticket}` are filled in;
+# a path under /ui/ is asked with a helpdesk session's cookie instead of the key.
 READS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("balance", "/v1/accounts/{account}/balance", {}),
     ("statement", "/v1/accounts/{account}/statement", {"limit": 50}),
@@ -173,6 +228,9 @@ READS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("tickets status=open", "/v1/accounts/{account}/tickets", {"limit": 50, "status": "open"}),
     ("tickets status=resolved", "/v1/accounts/{account}/tickets", {"limit": 50, "status": "resolved"}),
     ("ticket detail", "/v1/tickets/{ticket}", {}),
+    ("disputes", "/v1/accounts/{account}/disputes", {"limit": 50}),
+    ("events", "/v1/events", {"limit": 50, "account_id": "{account}"}),
+    ("page /ui/accounts (statement's twin)", "/ui/accounts/{account}", {}),
 )
 
 
@@ -187,8 +245,8 @@ class Figures:
     scale: float
 
     @property
-    def accounts(self) -> int:  # all of them: the copies of both templates, the big and the small
-        return max(4, round(100_000 * self.scale))
+    def accounts(self) -> int:  # all of them: the copies of both templates, the big, the small and the young
+        return max(5, round(100_000 * self.scale))
 
     @property
     def lapsed(self) -> int:  # one due lot each
@@ -196,7 +254,7 @@ class Figures:
 
     @property
     def active(self) -> int:
-        return self.accounts - self.lapsed - 2
+        return self.accounts - self.lapsed - len(ACCOUNTS)
 
     @property
     def big_entries(self) -> int:
@@ -285,30 +343,61 @@ class Seeder:
             return start + timedelta(days=n)
 
         await self.account(account_id, start, f"Customer {account_id}")
-        for n, (kind, code, on) in enumerate(history.grants, start=1):
-            key = f"{account_id}-{n}"
-            if kind == "license":
-                command = self.license(account_id, code, f"LIC-{key}", day(on))
-            else:
-                command = self.purchase(account_id, code, f"pay-{key}", day(on))
-            await self.write([command])
-        for n in range(extra_packs):
-            await self.write([self.purchase(account_id, PACK, f"pay-{account_id}-x{n}", day(1) + timedelta(minutes=n))])
-        events: list[tuple[datetime, int, str, int]] = []  # (when, 0 open / 1 resolve, category, ticket)
+        # (when, 0 grant / 1 open / 2 resolve, number, what): grants and tickets in the order of time
+        events: list[tuple[datetime, int, int, str]] = []
+        grants = [(kind, code, day(on), f"{account_id}-{n}") for n, (kind, code, on) in enumerate(history.grants, 1)]
+        grants += [("purchase", PACK, day(1) + timedelta(minutes=n), f"{account_id}-x{n}") for n in range(extra_packs)]
+        events += [(at, 0, n, "") for n, (_, _, at, _) in enumerate(grants)]
         for n, (category, opened, resolved) in enumerate(history.tickets):
-            events.append((day(opened), 0, category, n))
+            events.append((day(opened), 1, n, category))
             if resolved is not None:
-                events.append((day(resolved), 1, category, n))
+                events.append((day(resolved), 2, n, category))
         ids: dict[int, str] = {}
         resolved_ids = []
-        for at, action, category, n in sorted(events):
+        for at, action, n, category in sorted(events):
             if action == 0:
+                kind, code, _, key = grants[n]
+                if kind == "license":
+                    await self.write([self.license(account_id, code, f"LIC-{key}", at)])
+                else:
+                    await self.write([self.purchase(account_id, code, f"pay-{key}", at)])
+            elif action == 1:
                 (view,) = await self.write([self.open(account_id, f"HD-{n + 1:04d}", category, at)])
                 ids[n] = view.ticket.id
             else:
                 await self.write([self.resolve(account_id, ids[n], at)])
                 resolved_ids.append(ids[n])
         return resolved_ids
+
+    async def disputes(self, account_id: str, ticket_ids: Sequence[str], at: datetime) -> None:
+        """A dispute of each ticket's charge, opened then rejected, from `at` on, a second apart."""
+        from points_service.services.disputes import OpenDispute, RejectDispute
+
+        for first in range(0, len(ticket_ids), CHUNK):
+            chunk = ticket_ids[first : first + CHUNK]
+            when = [at + timedelta(seconds=2 * (first + j)) for j in range(len(chunk))]
+            opened = await self.write(
+                [
+                    OpenDispute(
+                        ctx=self.ctx(t, "helpdesk-web", "helpdesk"),
+                        ticket_id=ticket,
+                        account_id=account_id,
+                        reason="charged more than estimated",
+                    )
+                    for ticket, t in zip(chunk, when, strict=True)
+                ]
+            )
+            await self.write(
+                [
+                    RejectDispute(
+                        ctx=self.ctx(t + timedelta(seconds=1), "scale-admin", "admin"),
+                        dispute_id=dispute.id,
+                        account_id=account_id,
+                        note="charged as estimated",
+                    )
+                    for dispute, t in zip(opened, when, strict=True)
+                ]
+            )
 
     async def big(self, account_id: str, entries: int, reserve: int, progress: Callable[[str], None]) -> list[str]:
         """About `entries` entries: tickets in chunks of up to CHUNK (opened over the first half of
@@ -454,6 +543,17 @@ COPIES = (
         "m_entry_id.tail, src.idx",
     ),
 )
+# Tables with account rows that the copies leave out, and why.
+NOT_COPIED = {
+    "api_keys": "keys, not an account's history",
+    "webhook_events": "webhooks received, not an account's history",
+    # The outbox: the seed purges what the service's sweep would have (events older than the
+    # retention); what is left of the active template's (its last days) is not copied, since an
+    # event's data names the template's ids. A copy is then an account whose events were all purged.
+    "events": "purged as the sweep would, the rest not copied",
+    "disputes": "the templates open none (checked when copying)",
+    "webhook_endpoints": "the templates register none (checked when copying)",
+}
 ULID_TAIL = 16  # the characters of a ULID-based id that a copy replaces: 8 for the copy, 8 for the row
 
 
@@ -487,7 +587,7 @@ def check_copies() -> None:
     tables_with_accounts = {
         t.name for t in schema.metadata.sorted_tables if "account_id" in t.c or t.name in ("accounts",)
     }
-    missing = tables_with_accounts - copied - {"api_keys", "webhook_events"}
+    missing = tables_with_accounts - copied - set(NOT_COPIED)
     if missing:
         raise AssertionError(f"tables with account rows that are not copied: {missing}")
 
@@ -611,9 +711,8 @@ class Multiplier:
 @dataclass
 class Timed:
     name: str
-    big_ms: list[float] = field(default_factory=list)
-    small_ms: list[float] = field(default_factory=list)
-    items: dict[str, int | None] = field(default_factory=dict)
+    ms: dict[str, list[float]] = field(default_factory=lambda: {account: [] for account in ACCOUNTS})
+    items: dict[str, int | str | None] = field(default_factory=dict)
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -627,18 +726,34 @@ def quantile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def summary(name: str, big: Sequence[float], small: Sequence[float], items: dict[str, Any]) -> dict[str, Any]:
-    p50_big, p50_small = quantile(big, 0.5), quantile(small, 0.5)
-    return {
-        "read": name,
-        "requests": len(big),
-        "big_p50_ms": round(p50_big, 2),
-        "big_p90_ms": round(quantile(big, 0.9), 2),
-        "small_p50_ms": round(p50_small, 2),
-        "small_p90_ms": round(quantile(small, 0.9), 2),
-        "ratio_p50": round(p50_big / p50_small, 2) if p50_small else None,
-        "items": items,
-    }
+def summary(name: str, ms: Mapping[str, Sequence[float]], items: dict[str, Any]) -> dict[str, Any]:
+    """p50 and p90 per account (`big_p50_ms`, `small_p90_ms`, `young_p50_ms`…), and the big
+    account's p50 over the small one's (`ratio_p50`) and over the young one's (`ratio_young_p50`)."""
+    row: dict[str, Any] = {"read": name, "requests": len(ms[BIG])}
+    for account in ACCOUNTS:
+        short = account.removeprefix("acct-")
+        row[f"{short}_p50_ms"] = round(quantile(ms[account], 0.5), 2)
+        row[f"{short}_p90_ms"] = round(quantile(ms[account], 0.9), 2)
+    p50_big = quantile(ms[BIG], 0.5)
+    for key, other in (("ratio_p50", SMALL), ("ratio_young_p50", YOUNG)):
+        p50 = quantile(ms[other], 0.5)
+        row[key] = round(p50_big / p50, 2) if p50 else None
+    row["items"] = items
+    return row
+
+
+def items_of(response: httpx.Response) -> int | str | None:
+    """How many rows an answer holds: a page's items; the statement's three parts, and the account
+    page's three tables (rows of their bodies, less a "None." row), as "part 1+part 2+part 3"."""
+    if response.headers.get("content-type", "").startswith("text/html"):
+        tables = re.findall(r"<tbody>(.*?)</tbody>", response.text, re.S)
+        return "+".join(str(len(re.findall(r"<tr[ >]", t)) - t.count(">None.</td>")) for t in tables) or None
+    body = response.json()
+    if "items" in body:
+        return len(body["items"])
+    if "modifications" in body:
+        return "+".join(str(len(body[part]["items"])) for part in ("modifications", "in_progress", "closed"))
+    return None
 
 
 class Run:
@@ -657,6 +772,7 @@ class Run:
         self.keys: dict[str, str] = {}
         self.result: dict[str, Any] = {"db": db, "scale": args.scale, "notes": []}
         self.detail_ticket: dict[str, str] = {}
+        self.session = ""  # the pages' session cookie, `points_session=…`
 
     # database and CLI
 
@@ -731,7 +847,7 @@ class Run:
         try:
             with engine.connect() as conn:
                 found = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one() for t in tables}
-                for account in (BIG, SMALL):
+                for account in ACCOUNTS:
                     last_seq = text("SELECT last_seq FROM accounts WHERE id = :account")
                     found[f"{account} entries"] = conn.execute(last_seq, {"account": account}).scalar_one()
                 found["due lots"] = self.due_lots(conn)
@@ -751,6 +867,8 @@ class Run:
     # seeding
 
     async def seed(self) -> None:
+        from points_service.services.housekeeping import purge_events
+
         figures = self.figures
         log(
             f"{self.db}: seeding scale {figures.scale:g}: {figures.accounts} accounts "
@@ -768,16 +886,28 @@ class Run:
             )
             extra = math.ceil(max(0, reserve - small_points) / PACK_POINTS)
             small_resolved = await seeder.history(SMALL, SMALL_HISTORY, extra_packs=extra)
+            young_resolved = await seeder.history(YOUNG, young_history(reserve))
             commands_seconds_small = time.perf_counter() - started
             big_started = time.perf_counter()
             big_resolved = await seeder.big(BIG, figures.big_entries, reserve, lambda m: log(f"{self.db}: {m}"))
             big_seconds = time.perf_counter() - big_started
+            # Disputes, rejected, in the last hours: one in DISPUTE_EVERY of the big account's
+            # resolved tickets, and a page's worth and more of the young one's.
+            await seeder.disputes(BIG, big_resolved[::DISPUTE_EVERY], self.now - timedelta(hours=3))
+            await seeder.disputes(YOUNG, young_resolved[:YOUNG_DISPUTES], self.now - timedelta(hours=3))
+            commands_seconds = time.perf_counter() - started
+            # What the service's own sweep would have done by now, so that the sweep measured
+            # below does not purge three years of events.
+            purge_started = time.perf_counter()
+            purged = await purge_events(seeder.db, self.now - timedelta(days=seeder.settings.event_retention_days))
+            purge_seconds = time.perf_counter() - purge_started
         finally:
             await seeder.close()
-        commands_seconds = time.perf_counter() - started
         self.detail_ticket = {
-            BIG: big_resolved[len(big_resolved) // 2],
+            # a disputed one on both accounts that have disputes, so that the answers match
+            BIG: big_resolved[len(big_resolved) // 2 // DISPUTE_EVERY * DISPUTE_EVERY],
             SMALL: small_resolved[len(small_resolved) // 2],
+            YOUNG: young_resolved[len(young_resolved) // 2],  # < YOUNG_DISPUTES: disputed
         }
         log(
             f"{self.db}: {seeder.commands} commands in {commands_seconds:.1f} s "
@@ -817,8 +947,10 @@ class Run:
             "commands": seeder.commands,
             "command_transactions": seeder.db.batches,
             "commands_seconds": round(commands_seconds, 1),
-            "templates_and_small_seconds": round(commands_seconds_small, 1),
+            "templates_small_young_seconds": round(commands_seconds_small, 1),
             "big_seconds": round(big_seconds, 1),
+            "purged_events": purged,
+            "purge_seconds": round(purge_seconds, 1),
             "copy_seconds": round(copy_seconds, 1),
             "tidy_seconds": round(tidy_seconds, 1),
             "copied_rows": inserted,
@@ -842,6 +974,11 @@ class Run:
                 if not sqlite:
                     conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
                 multiplier = Multiplier(conn, sqlite)
+                for table in ("disputes", "webhook_endpoints"):  # NOT_COPIED: none to copy
+                    for template in templates.values():
+                        found = multiplier.x(f"SELECT count(*) FROM {table} WHERE account_id = :t", t=template)
+                        if found.scalar_one():
+                            raise AssertionError(f"{template} has {table} rows, which the copies leave out")
                 multiplier.numbers(max(figures.active, figures.lapsed))
                 multiplier.ids(templates.values())
                 # acct-000001 is the active template, acct-000002… its copies; the lapsed ones follow.
@@ -926,6 +1063,7 @@ class Run:
         admin = {"Authorization": f"Bearer {self.keys['admin']}"}
         helpdesk = {"Authorization": f"Bearer {self.keys['helpdesk']}"}
         with httpx.Client(base_url=self.base_url, timeout=600, headers=helpdesk) as client:
+            self.session = sign_in(self.base_url, self.keys["helpdesk"])
             self.result["rss_kib_before_reads"] = self.memory()
             self.result["reads"] = self.reads(client)
             self.result["rss_kib_after_reads"] = self.memory()
@@ -939,30 +1077,33 @@ class Run:
         return path.format(account=account, ticket=self.detail_ticket[account])
 
     def reads(self, client: httpx.Client) -> list[dict[str, Any]]:
-        """Every read on both accounts, interleaved: round by round, each read on one account then
-        the other (which goes first alternates), so both meet the same machine."""
+        """Every read on the three accounts, interleaved: round by round, each read on one account
+        after the other (the order rotates), so that all of them meet the same machine."""
         timed = {name: Timed(name) for name, _, _ in READS}
         warmup, requests = self.args.warmup_requests, self.args.requests
         postmaster = find_postmaster(self._pg_port()) if self.pg_database else None
         server = self.server.pid if self.server else None
         cpu0 = cpu_sample(server, postmaster)
         started = time.perf_counter()
+        page = {"Cookie": self.session}
         for round_ in range(warmup + requests):
-            order = (BIG, SMALL) if round_ % 2 == 0 else (SMALL, BIG)
+            turn = round_ % len(ACCOUNTS)
+            order = ACCOUNTS[turn:] + ACCOUNTS[:turn]
             for name, path, params in READS:
+                headers = page if path.startswith("/ui/") else None
                 for account in order:
                     began = time.perf_counter()
-                    response = client.get(self._url(path, account), params=params)
+                    query = {k: v.format(account=account) if isinstance(v, str) else v for k, v in params.items()}
+                    response = client.get(self._url(path, account), params=query, headers=headers)
                     ms = (time.perf_counter() - began) * 1000
                     if response.status_code != 200:
                         raise RuntimeError(
-                            f"GET {response.request.url} answered {response.status_code}: {response.text}"
+                            f"GET {response.request.url} answered {response.status_code}: {response.text[:500]}"
                         )
                     if round_ == 0:
-                        body = response.json()
-                        timed[name].items[account] = len(body["items"]) if "items" in body else None
+                        timed[name].items[account] = items_of(response)
                     if round_ >= warmup:
-                        (timed[name].big_ms if account == BIG else timed[name].small_ms).append(ms)
+                        timed[name].ms[account].append(ms)
             if round_ == warmup - 1:
                 started = time.perf_counter()
                 cpu0 = cpu_sample(server, postmaster)
@@ -974,11 +1115,12 @@ class Run:
                 f"Other processes used {(cpu['other'] or 0.0) * 100:.0f} % of a core during the reads: "
                 "the machine was busy."
             )
-        rows = [summary(t.name, t.big_ms, t.small_ms, t.items) for t in timed.values()]
+        rows = [summary(t.name, t.ms, t.items) for t in timed.values()]
         for row in rows:
             log(
                 f"{self.db} {row['read']}: big p50 {row['big_p50_ms']} ms p90 {row['big_p90_ms']} ms, "
-                f"small p50 {row['small_p50_ms']} ms p90 {row['small_p90_ms']} ms, ratio {row['ratio_p50']}"
+                f"small p50 {row['small_p50_ms']} ms, young p50 {row['young_p50_ms']} ms; "
+                f"big/small {row['ratio_p50']}, big/young {row['ratio_young_p50']}; items {row['items']}"
             )
         return rows
 
@@ -988,15 +1130,16 @@ class Run:
         return make_url(self.database_url).port or 5432
 
     def writes(self, client: httpx.Client) -> list[dict[str, Any]]:
-        """Opens (consultation, 10 points) and their resolves on both accounts, one at a time,
-        interleaved; the first few of each are a warm-up."""
+        """Opens (consultation, 10 points) and their resolves on the three accounts, one at a time,
+        interleaved as the reads are; the first few of each are a warm-up."""
         category, _ = WRITE_CATEGORY
-        opens: dict[str, list[float]] = {BIG: [], SMALL: []}
-        resolves: dict[str, list[float]] = {BIG: [], SMALL: []}
+        opens: dict[str, list[float]] = {account: [] for account in ACCOUNTS}
+        resolves: dict[str, list[float]] = {account: [] for account in ACCOUNTS}
         tag = f"scale-{int(time.time())}"
         warmup = min(10, self.args.writes // 5)
         for i in range(self.args.writes):
-            order = (BIG, SMALL) if i % 2 == 0 else (SMALL, BIG)
+            turn = i % len(ACCOUNTS)
+            order = ACCOUNTS[turn:] + ACCOUNTS[:turn]
             opened = {}
             for account in order:
                 body = {"external_ref": f"{tag}-{i}", "category": category}
@@ -1016,12 +1159,12 @@ class Run:
                     raise RuntimeError(f"resolve on {account} answered {response.status_code}: {response.text}")
                 if i >= warmup:
                     resolves[account].append(ms)
-        rows = [
-            summary("open ticket", opens[BIG], opens[SMALL], {}),
-            summary("resolve ticket", resolves[BIG], resolves[SMALL], {}),
-        ]
+        rows = [summary("open ticket", opens, {}), summary("resolve ticket", resolves, {})]
         for row in rows:
-            log(f"{self.db} {row['read']}: big p50 {row['big_p50_ms']} ms, small p50 {row['small_p50_ms']} ms")
+            log(
+                f"{self.db} {row['read']}: big p50 {row['big_p50_ms']} ms, small p50 {row['small_p50_ms']} ms, "
+                f"young p50 {row['young_p50_ms']} ms"
+            )
         return rows
 
     def sweep(self, client: httpx.Client, admin: dict[str, str]) -> dict[str, Any]:
@@ -1059,7 +1202,7 @@ class Run:
         is a figure too. Beside it, `points-service verify --account` with a timeout of 600 s, once
         per account (its time includes the CLI's start, the small account's shows how much)."""
         out: dict[str, Any] = {}
-        for account in (BIG, SMALL):
+        for account in ACCOUNTS:
             times, statuses = [], []
             for _ in range(self.args.verify_requests):
                 began = time.perf_counter()
@@ -1183,7 +1326,7 @@ def markdown(machine: dict[str, Any], runs: list[dict[str, Any]]) -> str:
         ),
         (
             f"- `points-service serve --workers 1`, default settings. Reads: {machine['requests']} sequential "
-            f"requests per read and account after {machine['warmup_requests']} of warm-up, big and small "
+            f"requests per read and account after {machine['warmup_requests']} of warm-up, the three accounts "
             f"interleaved; writes: {machine['writes']} opens and resolves per account, interleaved."
         ),
         "",
@@ -1196,19 +1339,24 @@ def markdown(machine: dict[str, Any], runs: list[dict[str, Any]]) -> str:
             "",
             (
                 f"{c['accounts']:,} accounts, {c['ledger_entries']:,} ledger entries ({BIG}: {c[f'{BIG} entries']:,}, "
-                f"{SMALL}: {c[f'{SMALL} entries']:,}), {c['postings']:,} postings, {c['tickets']:,} tickets, "
+                f"{SMALL}: {c[f'{SMALL} entries']:,}, {YOUNG}: {c[f'{YOUNG} entries']:,}), {c['postings']:,} "
+                f"postings, {c['tickets']:,} tickets, "
                 f"{c['lots']:,} lots ({c['due lots']:,} due to expire), {c['ticket_events']:,} ticket events."
             ),
             "",
-            "| read | big p50 ms | big p90 ms | small p50 ms | small p90 ms | big ÷ small (p50) | items big/small |",
-            "|---|---:|---:|---:|---:|---:|---|",
+            (
+                "| read | big p50 ms | big p90 ms | small p50 ms | small p90 ms | young p50 ms | young p90 ms "
+                "| big ÷ small (p50) | big ÷ young (p50) | items big/small/young |"
+            ),
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for row in [*run["reads"], *run["writes"]]:
             items = row["items"]
-            shown = f"{items.get(BIG)}/{items.get(SMALL)}" if items and items.get(BIG) is not None else ""
+            shown = "/".join(str(items.get(a)) for a in ACCOUNTS) if items and items.get(BIG) is not None else ""
             lines.append(
                 f"| {row['read']} | {row['big_p50_ms']:.1f} | {row['big_p90_ms']:.1f} | {row['small_p50_ms']:.1f} | "
-                f"{row['small_p90_ms']:.1f} | {row['ratio_p50']:.2f} | {shown} |"
+                f"{row['small_p90_ms']:.1f} | {row['young_p50_ms']:.1f} | {row['young_p90_ms']:.1f} | "
+                f"{row['ratio_p50']:.2f} | **{row['ratio_young_p50']:.2f}** | {shown} |"
             )
         seed, sweep, verify = run["seed"], run["sweep"], run["verify"]
         whole = verify["whole"]
@@ -1218,6 +1366,8 @@ def markdown(machine: dict[str, Any], runs: list[dict[str, Any]]) -> str:
             else f"answered {whole['status']} after {whole['seconds']:.1f} s: {whole.get('detail')}"
         )
         cpu = run["reads_cpu_cores"]
+        verify_http = " / ".join(verify_text(verify[a]) for a in ACCOUNTS)
+        verify_cli = " / ".join(f"{verify[a]['cli_seconds']:.1f} s" for a in ACCOUNTS)
         lines += [
             "",
             "| figure | value |",
@@ -1225,17 +1375,14 @@ def markdown(machine: dict[str, Any], runs: list[dict[str, Any]]) -> str:
             (
                 f"| seeding | {seed['seconds']:.0f} s: commands {seed['commands_seconds']:.0f} s "
                 f"({seed['commands']:,} commands in {seed['command_transactions']:,} transactions; {BIG} "
-                f"{seed['big_seconds']:.0f} s), copies by SQL {seed['copy_seconds']:.0f} s, "
+                f"{seed['big_seconds']:.0f} s), events older than the retention purged {seed['purge_seconds']:.0f} s "
+                f"({seed['purged_events']:,}), copies by SQL {seed['copy_seconds']:.0f} s, "
                 f"{'checkpoint' if run['db'] == 'sqlite' else 'VACUUM ANALYZE'} {seed['tidy_seconds']:.0f} s |"
             ),
             f"| verify, whole database (CLI, statement timeout 600 s) | {seed['verify_cli_seconds']:.1f} s, clean |",
             f"| verify, whole database (`GET /v1/admin/verify`) | {whole_text} |",
-            f"| verify {BIG} / {SMALL} (`GET /v1/admin/verify?account_id=`, p50) | "
-            f"{verify_text(verify[BIG])} / {verify_text(verify[SMALL])} |",
-            (
-                f"| verify {BIG} / {SMALL} (CLI `--account`, with its start) | {verify[BIG]['cli_seconds']:.1f} s / "
-                f"{verify[SMALL]['cli_seconds']:.1f} s |"
-            ),
+            f"| verify {' / '.join(ACCOUNTS)} (`GET /v1/admin/verify?account_id=`, p50) | {verify_http} |",
+            f"| verify {' / '.join(ACCOUNTS)} (CLI `--account`, with its start) | {verify_cli} |",
             (
                 f"| expiry sweep (`POST /v1/admin/expire`) | {sweep['seconds']:.1f} s: {sweep['expired_lots']:,} lots "
                 f"of {sweep['accounts']:,} accounts expired, {sweep['due_after']} due after |"
@@ -1257,21 +1404,33 @@ def markdown(machine: dict[str, Any], runs: list[dict[str, Any]]) -> str:
         lines += [*(f"- {note}" for note in run["notes"]), ""] if run["notes"] else []
     lines += [
         "",
-        "Latencies are the client's (httpx, one keep-alive connection), request to full answer. The small "
-        "account's pages hold fewer items than the big one's (items big/small), so part of a ratio above 1 is "
-        "the size of the answer, not the history. `ledger kind=expiry`: neither account has such an entry: "
-        "the page is empty (before the per-kind index range, finding that out read the whole history).",
+        "Latencies are the client's (httpx, one keep-alive connection), request to full answer. What the "
+        f"two ratios measure: {SMALL}'s pages hold fewer items than {BIG}'s (items big/small/young), so big ÷ "
+        "small is the history *and* the size of the answer; "
+        f"{YOUNG}'s pages are as full as {BIG}'s with a history of a few hundred entries, so big ÷ young is "
+        "what the history costs, the answers being the same size. The statement's "
+        "and the page's items are their three parts' (modifications + in progress + closed); the page "
+        "shows 20 rows a part where the statement asked for 50. `ledger kind=expiry`: no account has such "
+        "an entry: the page is empty (before the per-kind index range, finding that out read the whole "
+        f"history). `disputes`: {SMALL} has none. `events` is `GET /v1/events?account_id=`: events are kept "
+        "30 days, so an account's are its last month's (the big and the young account's disputes among them).",
         "",
         (
             f"The data: {BIG}'s history (three years of tickets, opened and resolved in batches of up to "
             f"{CHUNK}, the last {BIG_OPEN_TICKETS} still open, and the `{PACK}` packs that pay for them), "
-            f"{SMALL}'s, and two template accounts' were written by the service's own commands, in-process, "
+            f"{SMALL}'s, {YOUNG}'s ({YOUNG_RESOLVED} tickets resolved and {BIG_OPEN_TICKETS} open over four months, "
+            f"`{YOUNG_PACK[0]}` packs bought as they ran short; then disputes, rejected, of one in {DISPUTE_EVERY} "
+            f"of {BIG}'s resolved tickets and of {YOUNG_DISPUTES} of {YOUNG}'s), and two template accounts' were "
+            "written by the "
+            "service's own commands, in-process, "
             "each command at an instant of its own; the templates were then copied by `INSERT … SELECT` with "
             "every identifier rewritten: an active customer (19 entries, nothing due) and a lapsed one (20 "
             "entries, its license bonus expired with 20 points available after its last write: one due lot "
             "each). The copies skip the row-by-row foreign-key checks (PostgreSQL: `session_replication_role = "
             "replica` for that transaction; SQLite: `foreign_keys` off) and are checked whole before COMMIT; "
-            "`points-service verify` is clean before anything is measured."
+            "`points-service verify` is clean before anything is measured. Before the copies, the events (the "
+            "webhook outbox) older than the retention (30 days) are purged, as the service's sweep would have "
+            "done; the copies get none of the templates' remaining few (accounts whose events were all purged)."
         ),
     ]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
