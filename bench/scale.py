@@ -21,7 +21,7 @@ measures a live `points-service serve` (one worker) on it:
 
    In their last hours, a dispute of one in 100 of the big account's resolved tickets (495 at
    scale 1) and of 60 of the young one's is opened and rejected. Then the events older than the retention
-   are purged (`PurgeEvents`), as the service's sweep would have.
+   are purged (`housekeeping.purge_events`), as the service's sweep would have.
 
    The templates are then multiplied by SQL (`INSERT … SELECT` from each table's template rows
    crossed with a numbers table: PostgreSQL's `generate_series`, a recursive CTE on SQLite) that
