@@ -36,19 +36,36 @@ class Report:
     checked_accounts: int = 0
     checked_lots: int = 0
     disagreements: list[Disagreement] = field(default_factory=list)
+    next_account: str | None = None  # a paged check (`limit`): the last account of this page, if more follow
 
     @property
     def ok(self) -> bool:
         return not self.disagreements
 
 
-def verify(conn: Connection, *, account_id: str | None = None) -> Report:
-    """Run in one snapshot (`Database.read`), so every figure is of the same instant."""
+def verify(
+    conn: Connection, *, account_id: str | None = None, after_account: str | None = None, limit: int | None = None
+) -> Report:
+    """Run in one snapshot (`Database.read`), so every figure is of the same instant. The whole
+    database; or one account (`account_id`); or a page of `limit` accounts by id, those after
+    `after_account` (a range of ids, so each statement reads index ranges of that many accounts only)."""
+    report = Report()
+    bounds: tuple[str, str] | None = None
+    if limit is not None:
+        page = select(t.accounts.c.id).where(t.accounts.c.id > (after_account or "")).order_by(t.accounts.c.id)
+        page_ids: list[str] = list(conn.execute(page.limit(limit + 1)).scalars())
+        if not page_ids:
+            return report
+        bounds = (page_ids[0], page_ids[:limit][-1])
+        report.next_account = bounds[1] if len(page_ids) > limit else None
 
     def scoped(stmt: Any, column: Any) -> Any:
-        return stmt.where(column == account_id) if account_id is not None else stmt
+        if account_id is not None:
+            return stmt.where(column == account_id)
+        if bounds is not None:
+            return stmt.where(column.between(*bounds))
+        return stmt
 
-    report = Report()
     bad = report.disagreements.append
     entries, postings, allocations = t.ledger_entries.c, t.postings.c, t.ticket_allocations.c
     accounts = [

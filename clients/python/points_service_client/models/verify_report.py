@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.disagreement import Disagreement
@@ -22,12 +24,15 @@ class VerifyReport:
         checked_lots (int): lots checked
         disagreements (list[Disagreement]): the checks that failed
         ok (bool): true when every check agreed (`disagreements` is empty)
+        next_cursor (None | str | Unset): with `limit`: the next page of accounts to check, null after the last (and
+            without `limit`)
     """
 
     checked_accounts: int
     checked_lots: int
     disagreements: list[Disagreement]
     ok: bool
+    next_cursor: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,6 +47,12 @@ class VerifyReport:
 
         ok = self.ok
 
+        next_cursor: None | str | Unset
+        if isinstance(self.next_cursor, Unset):
+            next_cursor = UNSET
+        else:
+            next_cursor = self.next_cursor
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -52,6 +63,8 @@ class VerifyReport:
                 "ok": ok,
             }
         )
+        if next_cursor is not UNSET:
+            field_dict["next_cursor"] = next_cursor
 
         return field_dict
 
@@ -73,11 +86,21 @@ class VerifyReport:
 
         ok = d.pop("ok")
 
+        def _parse_next_cursor(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        next_cursor = _parse_next_cursor(d.pop("next_cursor", UNSET))
+
         verify_report = cls(
             checked_accounts=checked_accounts,
             checked_lots=checked_lots,
             disagreements=disagreements,
             ok=ok,
+            next_cursor=next_cursor,
         )
 
         verify_report.additional_properties = d

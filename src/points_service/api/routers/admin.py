@@ -11,12 +11,15 @@ from ...services.housekeeping import housekeep, policy_of
 from ...services.verify import verify
 from .. import schemas
 from ..deps import ADMIN, Principal, allow, command_context, database
+from ..pagination import Cursor, decode_cursor, encode_cursor, scope_of, text
+from ..problems import validation_problem
 from ..routing import DeferredJsonRoute
 from ..writes import KeyOrReplay, remember
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=DeferredJsonRoute)
 
 Admin = Annotated[Principal, Depends(allow(*ADMIN))]
+MAX_VERIFY_PAGE = 10_000  # accounts checked by one request of a paged check
 AccountFilter = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="only this account")]
 
 
@@ -45,13 +48,39 @@ async def run_expiry_sweep(
     summary="Recompute every balance and compare",
     response_model=schemas.VerifyReport,
 )
-async def verify_ledger(request: Request, principal: Admin, account_id: AccountFilter = None) -> dict[str, Any]:
+async def verify_ledger(
+    request: Request,
+    principal: Admin,
+    account_id: AccountFilter = None,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_VERIFY_PAGE,
+            description="check a page of this many accounts (by id), continued with `next_cursor`: a large "
+            "database checked page by page, each page within the request's time",
+        ),
+    ] = None,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
     """Recomputes every balance from the ledger's postings and the lots and compares with the
-    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise."""
-    report = await database(request).read(verify, account_id=account_id)
+    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise. Without
+    `account_id` or `limit`, the whole database in one snapshot (on a large database this may take
+    longer than `POINTS_DB_STATEMENT_TIMEOUT`: 503; use `limit`, or `points-service verify`). With
+    `limit`, a page of accounts, each page its own snapshot."""
+    if account_id is not None and limit is not None:
+        raise validation_problem("#/query/limit", "limit pages through every account: not with account_id")
+    if cursor is not None and limit is None:
+        raise validation_problem("#/query/cursor", "a cursor continues a paged check: give the same limit")
+    scope = scope_of("verify", limit=limit)
+    after = decode_cursor(cursor, scope, text)
+    report = await database(request).read(
+        verify, account_id=account_id, after_account=after[0] if after else None, limit=limit
+    )
     return {
         "ok": report.ok,
         "checked_accounts": report.checked_accounts,
         "checked_lots": report.checked_lots,
         "disagreements": [asdict(d) for d in report.disagreements],
+        "next_cursor": encode_cursor(scope, [report.next_account] if report.next_account else None),
     }

@@ -64,6 +64,10 @@ class VerifyReport(BaseModel):
     checked_accounts: int = Field(description="accounts checked")
     checked_lots: int = Field(description="lots checked")
     disagreements: list[Disagreement] = Field(description="the checks that failed")
+    next_cursor: str | None = Field(
+        default=None,
+        description="with `limit`: the next page of accounts to check, null after the last (and without `limit`)",
+    )
 
 
 class Health(BaseModel):

@@ -13,11 +13,17 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     account_id: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
     params["account_id"] = account_id
+
+    params["limit"] = limit
+
+    params["cursor"] = cursor
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -77,14 +83,23 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     account_id: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[Problem | VerifyReport]:
     """Recompute every balance and compare
 
      Recomputes every balance from the ledger's postings and the lots and compares with the
-    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise.
+    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise. Without
+    `account_id` or `limit`, the whole database in one snapshot (on a large database this may take
+    longer than `POINTS_DB_STATEMENT_TIMEOUT`: 503; use `limit`, or `points-service verify`). With
+    `limit`, a page of accounts, each page its own snapshot.
 
     Args:
         account_id (str | Unset): only this account
+        limit (int | Unset): check a page of this many accounts (by id), continued with
+            `next_cursor`: a large database checked page by page, each page within the request's time
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -96,6 +111,8 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         account_id=account_id,
+        limit=limit,
+        cursor=cursor,
     )
 
     response = client.get_httpx_client().request(
@@ -109,14 +126,23 @@ def sync(
     *,
     client: AuthenticatedClient,
     account_id: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Problem | VerifyReport | None:
     """Recompute every balance and compare
 
      Recomputes every balance from the ledger's postings and the lots and compares with the
-    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise.
+    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise. Without
+    `account_id` or `limit`, the whole database in one snapshot (on a large database this may take
+    longer than `POINTS_DB_STATEMENT_TIMEOUT`: 503; use `limit`, or `points-service verify`). With
+    `limit`, a page of accounts, each page its own snapshot.
 
     Args:
         account_id (str | Unset): only this account
+        limit (int | Unset): check a page of this many accounts (by id), continued with
+            `next_cursor`: a large database checked page by page, each page within the request's time
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -129,6 +155,8 @@ def sync(
     return sync_detailed(
         client=client,
         account_id=account_id,
+        limit=limit,
+        cursor=cursor,
     ).parsed
 
 
@@ -136,14 +164,23 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     account_id: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[Problem | VerifyReport]:
     """Recompute every balance and compare
 
      Recomputes every balance from the ledger's postings and the lots and compares with the
-    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise.
+    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise. Without
+    `account_id` or `limit`, the whole database in one snapshot (on a large database this may take
+    longer than `POINTS_DB_STATEMENT_TIMEOUT`: 503; use `limit`, or `points-service verify`). With
+    `limit`, a page of accounts, each page its own snapshot.
 
     Args:
         account_id (str | Unset): only this account
+        limit (int | Unset): check a page of this many accounts (by id), continued with
+            `next_cursor`: a large database checked page by page, each page within the request's time
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,6 +192,8 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         account_id=account_id,
+        limit=limit,
+        cursor=cursor,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -166,14 +205,23 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     account_id: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Problem | VerifyReport | None:
     """Recompute every balance and compare
 
      Recomputes every balance from the ledger's postings and the lots and compares with the
-    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise.
+    stored counters; `ok` is false and `disagreements` lists each mismatch otherwise. Without
+    `account_id` or `limit`, the whole database in one snapshot (on a large database this may take
+    longer than `POINTS_DB_STATEMENT_TIMEOUT`: 503; use `limit`, or `points-service verify`). With
+    `limit`, a page of accounts, each page its own snapshot.
 
     Args:
         account_id (str | Unset): only this account
+        limit (int | Unset): check a page of this many accounts (by id), continued with
+            `next_cursor`: a large database checked page by page, each page within the request's time
+        cursor (str | Unset): `next_cursor` of the previous page (opaque; valid only with the same
+            endpoint and filters)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -187,5 +235,7 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             account_id=account_id,
+            limit=limit,
+            cursor=cursor,
         )
     ).parsed
