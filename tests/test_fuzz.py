@@ -509,7 +509,8 @@ def sign_webhook(case: Any) -> None:
 # request gets outside 2xx/401/403/404/409 still fails.
 _LISTS = ("list_plans", "list_categories", "list_license_products", "list_accounts", "list_ledger_entries",
           "list_lots", "list_tickets", "list_webhook_events", "list_events", "list_idle_tickets",
-          "list_webhook_endpoints", "list_webhook_deliveries", "list_disputes", "list_account_disputes")  # fmt: skip
+          "list_webhook_endpoints", "list_webhook_deliveries", "list_disputes", "list_account_disputes",
+          "verify_ledger")  # fmt: skip
 _TICKET_WRITES = ("adjust_ticket", "resolve_ticket", "refund_ticket", "credit_ticket")
 _PRICED = ("open_ticket", "adjust_ticket", "resolve_ticket")
 # fmt: off

@@ -711,11 +711,15 @@ class TestPagedVerify:
         with api.db.engine.begin() as conn:
             conn.execute(text("UPDATE accounts SET available = available - 1 WHERE id = 'acct-04'"))
 
-    async def test_a_paged_check_refuses_what_it_cannot_mean(self, api):
-        r = await api.get("/v1/admin/verify", params={"limit": 2, "account_id": "acme"})
-        assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "#/query/limit"
+    async def test_a_cursor_keeps_its_page_size_and_account_id_checks_one_account(self, api):
+        for name in ("a1", "a2", "a3"):
+            await api.account(name)
         first = (await api.get("/v1/admin/verify", params={"limit": 1})).json()
-        r = await api.get("/v1/admin/verify", params={"cursor": first["next_cursor"] or "x"})
+        second = (await api.get("/v1/admin/verify", params={"cursor": first["next_cursor"]})).json()
+        assert (first["checked_accounts"], second["checked_accounts"]) == (1, 1) and second["next_cursor"]
+        one = (await api.get("/v1/admin/verify", params={"limit": 2, "account_id": "a2"})).json()
+        assert (one["ok"], one["checked_accounts"], one["next_cursor"]) == (True, 1, None)
+        r = await api.get("/v1/admin/verify", params={"account_id": "a2", "cursor": first["next_cursor"]})
         assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "#/query/cursor"
         assert (await api.get("/v1/admin/verify", params={"limit": 10_001})).status_code == 422
         assert (await api.get("/v1/admin/verify")).json()["next_cursor"] is None

@@ -11,7 +11,7 @@ from ...services.housekeeping import housekeep, policy_of
 from ...services.verify import verify
 from .. import schemas
 from ..deps import ADMIN, Principal, allow, command_context, database
-from ..pagination import Cursor, decode_cursor, encode_cursor, scope_of, text
+from ..pagination import Cursor, decode_cursor, encode_cursor, integer, scope_of, text
 from ..problems import validation_problem
 from ..routing import DeferredJsonRoute
 from ..writes import KeyOrReplay, remember
@@ -67,20 +67,24 @@ async def verify_ledger(
     stored counters; `ok` is false and `disagreements` lists each mismatch otherwise. Without
     `account_id` or `limit`, the whole database in one snapshot (on a large database this may take
     longer than `POINTS_DB_STATEMENT_TIMEOUT`: 503; use `limit`, or `points-service verify`). With
-    `limit`, a page of accounts, each page its own snapshot."""
-    if account_id is not None and limit is not None:
-        raise validation_problem("#/query/limit", "limit pages through every account: not with account_id")
-    if cursor is not None and limit is None:
-        raise validation_problem("#/query/cursor", "a cursor continues a paged check: give the same limit")
-    scope = scope_of("verify", limit=limit)
-    after = decode_cursor(cursor, scope, text)
+    `limit`, a page of accounts, each page its own snapshot, continued by `next_cursor` (which
+    keeps the page size unless `limit` is given again). With `account_id`, that account alone."""
+    scope = scope_of("verify", account_id=account_id)
+    after = decode_cursor(cursor, scope, text, integer)
+    if after is not None and not 1 <= after[1] <= MAX_VERIFY_PAGE:  # made by hand
+        raise validation_problem("#/query/cursor", "the cursor is not valid for this endpoint and these filters")
+    if after is not None and limit is None:
+        limit = after[1]
+    if account_id is not None:
+        limit = None  # one account: one page
     report = await database(request).read(
         verify, account_id=account_id, after_account=after[0] if after else None, limit=limit
     )
+    more = [report.next_account, limit] if report.next_account else None
     return {
         "ok": report.ok,
         "checked_accounts": report.checked_accounts,
         "checked_lots": report.checked_lots,
         "disagreements": [asdict(d) for d in report.disagreements],
-        "next_cursor": encode_cursor(scope, [report.next_account] if report.next_account else None),
+        "next_cursor": encode_cursor(scope, more),
     }

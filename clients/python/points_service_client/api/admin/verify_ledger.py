@@ -92,7 +92,8 @@ def sync_detailed(
     stored counters; `ok` is false and `disagreements` lists each mismatch otherwise. Without
     `account_id` or `limit`, the whole database in one snapshot (on a large database this may take
     longer than `POINTS_DB_STATEMENT_TIMEOUT`: 503; use `limit`, or `points-service verify`). With
-    `limit`, a page of accounts, each page its own snapshot.
+    `limit`, a page of accounts, each page its own snapshot, continued by `next_cursor` (which
+    keeps the page size unless `limit` is given again). With `account_id`, that account alone.
 
     Args:
         account_id (str | Unset): only this account
@@ -135,7 +136,8 @@ def sync(
     stored counters; `ok` is false and `disagreements` lists each mismatch otherwise. Without
     `account_id` or `limit`, the whole database in one snapshot (on a large database this may take
     longer than `POINTS_DB_STATEMENT_TIMEOUT`: 503; use `limit`, or `points-service verify`). With
-    `limit`, a page of accounts, each page its own snapshot.
+    `limit`, a page of accounts, each page its own snapshot, continued by `next_cursor` (which
+    keeps the page size unless `limit` is given again). With `account_id`, that account alone.
 
     Args:
         account_id (str | Unset): only this account
@@ -173,7 +175,8 @@ async def asyncio_detailed(
     stored counters; `ok` is false and `disagreements` lists each mismatch otherwise. Without
     `account_id` or `limit`, the whole database in one snapshot (on a large database this may take
     longer than `POINTS_DB_STATEMENT_TIMEOUT`: 503; use `limit`, or `points-service verify`). With
-    `limit`, a page of accounts, each page its own snapshot.
+    `limit`, a page of accounts, each page its own snapshot, continued by `next_cursor` (which
+    keeps the page size unless `limit` is given again). With `account_id`, that account alone.
 
     Args:
         account_id (str | Unset): only this account
@@ -214,7 +217,8 @@ async def asyncio(
     stored counters; `ok` is false and `disagreements` lists each mismatch otherwise. Without
     `account_id` or `limit`, the whole database in one snapshot (on a large database this may take
     longer than `POINTS_DB_STATEMENT_TIMEOUT`: 503; use `limit`, or `points-service verify`). With
-    `limit`, a page of accounts, each page its own snapshot.
+    `limit`, a page of accounts, each page its own snapshot, continued by `next_cursor` (which
+    keeps the page size unless `limit` is given again). With `account_id`, that account alone.
 
     Args:
         account_id (str | Unset): only this account
