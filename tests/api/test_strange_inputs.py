@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+from points_service.api.pagination import encode_cursor, scope_of
 from points_service.settings import Settings
 
 from support.problems import invalid_only, problem
+from support.times import T0
 from support.webhooks import signed_headers
 
 SECRET = "whsec_" + "c3RyYW5nZS1pbnB1dHMtb2YtdGhlLWZ1enplcg=="
@@ -68,6 +70,19 @@ class TestNul:
             await api.get("/v1/accounts/acme/tickets", params={"external_ref": "a\x00"}), "#/query/external_ref"
         )
         invalid_only(await api.get("/v1/admin/verify", params={"account_id": "a\x00"}), "#/query/account_id")
+
+    async def test_nul_in_a_crafted_cursor_is_a_422(self, api):
+        """A cursor is not signed: one made by hand with NUL in a text part must not reach the database."""
+        await api.account()
+        await api.buy()
+        for path, scope, key in (
+            ("/v1/accounts/acme/tickets", scope_of("tickets", account_id="acme"), [T0.isoformat(), "a\x00b"]),
+            ("/v1/accounts", scope_of("accounts"), ["a\x00b"]),
+            ("/v1/accounts/acme/lots", scope_of("lots", account_id="acme", include_empty=False),
+             [False, T0.isoformat(), T0.isoformat(), "l\x00"]),
+            ("/v1/admin/verify", scope_of("verify"), ["a\x00b", 5]),
+        ):  # fmt: skip
+            invalid_only(await api.get(path, params={"cursor": encode_cursor(scope, key)}), "#/query/cursor")
 
     async def test_nul_in_metadata_is_kept(self, api):
         r = await api.put("/v1/accounts/acme", {"metadata": {"k\x00": "v\x00"}})

@@ -9,9 +9,11 @@ import io
 from datetime import timedelta
 from typing import Any
 
+from points_service.api.pagination import encode_cursor, scope_of
 from points_service.services.dispatch import Dispatcher
 
 from conftest import Api
+from support.times import T0
 from support.ui import TICKET_LINK, Browsers, captured, csrf_of, deltas, figure, older, taken
 from support.ui_scenario import scripted
 
@@ -235,3 +237,12 @@ async def test_a_form_with_points_that_are_not_a_whole_number_changes_nothing(ap
         )
         assert r.status_code == 422 and "/problems/validation-error" in r.text, points
     assert (await api.get(f"/v1/disputes/{dispute_id}")).json()["status"] == "open"
+
+
+async def test_nul_in_a_search_or_a_crafted_cursor_is_no_500(api: Api, browsers: Browsers) -> None:
+    admin = await browsers("admin")
+    r = await admin.get("/ui/accounts", params={"q": "a\x00b"})
+    assert r.status_code == 200 and "No account matches" in r.text
+    cursor = encode_cursor(scope_of("ui-closed", account_id="acme"), [T0.isoformat(), "a\x00b"])
+    r = await admin.get("/ui/accounts/acme/closed", params={"cursor": cursor})
+    assert r.status_code == 422 and "/problems/validation-error" in r.text

@@ -43,7 +43,9 @@ def encode_cursor(scope: str, key: list[Any] | None) -> str | None:
 
 
 def text(value: Any) -> str:
-    if not isinstance(value, str):
+    """A text key part; never with NUL (PostgreSQL cannot even compare it: a crafted cursor would
+    otherwise reach the database)."""
+    if not isinstance(value, str) or "\x00" in value:
         raise TypeError(value)
     return value
 

@@ -65,7 +65,7 @@ async def search(request: Request, q: str = "") -> Response:
     q = q.strip()[:64]
     found: list[Account] = []
     more = False
-    if q:
+    if q and "\x00" not in q:  # no account id or name holds NUL (and PostgreSQL cannot compare it)
         exact = await database(request).read_one(queries.ACCOUNT_EXISTS, {"ident": q})
         if exact:
             return RedirectResponse(f"/ui/accounts/{q}", status_code=303)
