@@ -51,7 +51,8 @@ def text(value: Any) -> str:
 
 
 def integer(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
+    """An integer key part, within the database's BIGINT (a crafted cursor must not overflow it)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not -(2**63) <= value < 2**63:
         raise TypeError(value)
     return value
 
