@@ -91,7 +91,10 @@ class TestVerifyAndExpire:
     def test_expire_prints_what_it_expired(self, env):
         result = run(env, "expire")
         assert result.returncode == 0
-        assert expired(json.loads(result.stdout)) == {"expired_lots": 0, "expired_points": 0, "accounts": []}
+        printed = json.loads(result.stdout)
+        assert expired(printed) == {"expired_lots": 0, "expired_points": 0, "accounts": []}
+        purges = {k: printed[k] for k in ("purged_events", "purged_idempotency_keys", "purged_sessions")}
+        assert purges == {"purged_events": 0, "purged_idempotency_keys": 0, "purged_sessions": 0}
 
 
 class TestServe:

@@ -27,6 +27,7 @@ def expire(account: Annotated[str | None, typer.Option(help="only this account")
                 **asdict(done.sweep),
                 "purged_events": done.purged_events,
                 "purged_idempotency_keys": done.purged_responses,
+                "purged_sessions": done.purged_sessions,
             }
         )
     )
