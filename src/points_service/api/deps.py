@@ -5,7 +5,6 @@ The checks are dependencies, so they run before FastAPI validates the request bo
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import time
@@ -20,7 +19,7 @@ from sqlalchemy import Select
 
 from ..services import dispute_log, queries
 from ..services.context import Context
-from ..services.keys import KEY_BY_HASH
+from ..services.keys import KEY_BY_HASH, hash_key
 from ..services.uow import Database
 from .problems import ProblemError, validation_problem
 
@@ -97,6 +96,16 @@ def database(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]  # app.state is untyped (set in create_app)
 
 
+async def key_with_hash(request: Request, digest: str) -> Principal | None:
+    """The unrevoked key whose secret hashes to `digest` (`services.keys.hash_key`), else None:
+    the API's bearer keys and the pages' sign-in alike, read now (no cache)."""
+    rows = await database(request).read_one(KEY_BY_HASH, {"digest": digest})
+    key = rows[0] if rows else None
+    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.key_hash, digest):
+        return None
+    return Principal(key.name, key.role, key.account_id)
+
+
 async def authenticate(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
@@ -105,14 +114,11 @@ async def authenticate(
     )
     if credentials is None or not credentials.credentials or len(credentials.credentials) > 200:
         raise unauthorized
-    digest = hashlib.sha256(credentials.credentials.encode()).hexdigest()
+    digest = hash_key(credentials.credentials)
     cache: KeyCache = request.app.state.key_cache
     cached, principal = cache.get(digest)
     if not cached:
-        rows = await database(request).read_one(KEY_BY_HASH, {"digest": digest})
-        key = rows[0] if rows else None
-        found = key is not None and key.revoked_at is None and hmac.compare_digest(key.key_hash, digest)
-        principal = Principal(key.name, key.role, key.account_id) if found and key else None
+        principal = await key_with_hash(request, digest)
         cache.put(digest, principal)
     if principal is None:
         raise unauthorized

@@ -8,7 +8,6 @@ its sessions at the next request; signing out deletes the row; the sweep purges 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,15 +16,12 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from ..db import schema as t
+from .keys import hash_key
 from .state import Needs, Scope
 
 LIFETIME = timedelta(hours=8)
 
 s, k = t.ui_sessions.c, t.api_keys.c
-
-
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -55,7 +51,7 @@ SESSION = (
 
 
 def find_session(conn: Connection, secret: str, now: datetime) -> Session | None:
-    row = conn.execute(SESSION, {"digest": digest(secret), "now": now}).first()
+    row = conn.execute(SESSION, {"digest": hash_key(secret), "now": now}).first()
     return Session(*row) if row else None  # type: ignore[arg-type]  # mypy cannot star-unpack a Row
 
 
@@ -88,7 +84,7 @@ class StartSession:
             if result.rowcount:
                 started[0] = Started(secret, csrf, until)
 
-        params = {"digest": digest(secret), "csrf": csrf, "now": self.now, "until": until, "name": self.key_name}
+        params = {"digest": hash_key(secret), "csrf": csrf, "now": self.now, "until": until, "name": self.key_name}
         tx.execute_after(_START, params, done)
         return started
 
@@ -106,4 +102,4 @@ class EndSession:
         return None
 
     def apply(self, tx: Scope) -> None:
-        tx.execute_after(_END, {"digest": digest(self.secret)})
+        tx.execute_after(_END, {"digest": hash_key(self.secret)})

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 from importlib.resources import files
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..api.deps import database
+from ..api.deps import database, key_with_hash
 from ..services import sessions
-from ..services.keys import KEY_BY_HASH
+from ..services.keys import hash_key
 from .auth import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
@@ -74,14 +73,11 @@ async def sign_in(
             f"too many failed sign-ins from this address; try again in {wait} seconds",
             headers={"Retry-After": str(wait)},
         )
-    db = database(request)
-    digest = hashlib.sha256(api_key.strip().encode()).hexdigest()
-    rows = await db.read_one(KEY_BY_HASH, {"digest": digest}) if api_key.strip() else []
-    key = rows[0] if rows else None
+    key = await key_with_hash(request, hash_key(api_key.strip())) if api_key.strip() else None
     started = None
-    if key is not None and key.revoked_at is None and hmac.compare_digest(key.key_hash, digest):
+    if key is not None:
         now = request.app.state.clock.now()
-        (started,) = await db.write(sessions.StartSession(key_name=key.name, now=now))
+        (started,) = await database(request).write(sessions.StartSession(key_name=key.name, now=now))
     if started is None:  # unknown, revoked (before or during sign-in): the same answer
         limiter.failed(address)
         return _sign_in_form(request, next_page=_next_page(next), status=401, error=REFUSED)
