@@ -571,7 +571,13 @@ class Bench:
         self.bare, self.bare_port, logfile = self._spawn(
             [sys.executable, str(BENCH / "serve_bare.py")], "bare", self.env()
         )
-        body = {"external_ref": "bench-bare-ready", "category": "consultation", "subject": "bench"}
+        # every field the echo carries (its defaults too), so the answer must equal what was sent
+        body = {
+            "external_ref": "bench-bare-ready",
+            "category": "consultation",
+            "subject": "bench",
+            "when_insufficient": "reject",
+        }
         with httpx.Client(base_url=self.bare_url, timeout=2) as client:
 
             def ready() -> bool:
