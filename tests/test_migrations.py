@@ -233,3 +233,49 @@ def test_0012_backfills_each_postings_lot_states_and_the_tickets_that_waited(emp
         ("le_1", 0, 4, 50, 10, 40, 0, 0, 0, 0),
     ]
     assert waited == ["tkt_waited", "tkt_waits"]
+
+
+def test_0013_backfills_the_span_class_of_closed_tickets(empty_url):
+    """Tickets closed before 0013 get the class of how long they stayed in progress (an hour
+    exactly is class 0, a microsecond more class 1; a span longer than 2**15 hours the last
+    class); tickets in progress keep none."""
+    upgrade(empty_url, "0012")
+    engine = create_engine(Settings(database_url=empty_url), connections=1)
+    opened = "2026-01-15 12:00:00.000000"
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, metadata, available, held, deducted, last_seq, created_at, updated_at) "
+                    "VALUES ('acme', '{}', 0, 0, 0, 0, :now, :now)"
+                ),
+                {"now": opened},
+            )
+            ticket = (
+                "INSERT INTO tickets (id, account_id, external_ref, category_code, pricing, estimated_points, "
+                "captured_points, charged_points, deducted_points, returned_points, forfeited_points, status, "
+                "version, opened_at, closed_at, changed_at) VALUES (:id, 'acme', :id, 'consultation', '{}', 10, "
+                ":captured, 0, 0, 0, 0, :status, 1, :opened, :closed, :opened)"
+            )
+            for id_, status, closed in (
+                ("tkt_open", "open", None),
+                ("tkt_hour", "refunded", "2026-01-15 13:00:00.000000"),
+                ("tkt_hour_and_a_bit", "refunded", "2026-01-15 13:00:00.000001"),
+                ("tkt_day", "resolved", "2026-01-16 12:00:00.000000"),
+                ("tkt_decade", "resolved", "2036-01-15 12:00:00.000000"),
+            ):
+                captured = 10 if closed is None else 0
+                conn.execute(
+                    text(ticket),
+                    {"id": id_, "status": status, "captured": captured, "opened": opened, "closed": closed},
+                )
+    finally:
+        engine.dispose()
+    upgrade(empty_url)
+    engine = create_engine(Settings(database_url=empty_url), connections=1)
+    try:
+        with engine.connect() as conn:
+            found = {row[0]: row[1] for row in conn.execute(text("SELECT id, span_class FROM tickets"))}
+    finally:
+        engine.dispose()
+    assert found == {"tkt_open": None, "tkt_hour": 0, "tkt_hour_and_a_bit": 1, "tkt_day": 5, "tkt_decade": 16}

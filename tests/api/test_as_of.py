@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from support.problems import invalid, problem
 from support.times import T0, iso
 
@@ -256,3 +258,73 @@ async def test_lot_states_and_waiting_tickets_at_the_edges(api):
             assert asked[part] == live[part], (at, part)
     first = await api.get("/v1/accounts/acme/balance", params={"as_of": next(iter(snapshots))})
     assert first.json()["available"] == 0
+
+
+async def test_tickets_in_progress_at_the_bounds_of_their_span_classes(api):
+    """Tickets in progress at an instant are found per span class, as the tickets closed within the
+    class's bound after it (migration 0013): tickets staying in progress for exactly an hour (the
+    bound of class 0), an hour and a microsecond (class 1), three days, forty days, a waiting ticket
+    refunded after ten days, and one open for four years (the last class, unbounded) — each read
+    live at its opening, a microsecond before its closing and at its closing, then as of those
+    instants, equal."""
+    snapshots: dict[str, dict[str, Any]] = {}
+
+    async def snap() -> None:
+        snapshots[iso(api.clock.now())] = await _capture(api)
+
+    await api.account()
+    await api.buy(plan="points-120")
+    start = api.clock.now()
+    years = await api.open(category="other", estimated_points=20)
+    hour, hour_and_a_bit, days, weeks = [await api.open(category="consultation") for _ in range(4)]
+    waits = await _post(
+        api,
+        "/v1/accounts/acme/tickets",
+        {"external_ref": "W-1", "category": "other", "estimated_points": 100, "when_insufficient": "wait"},
+        "helpdesk",
+        202,
+    )
+    await snap()
+    us = timedelta(microseconds=1)
+    closings = [
+        (timedelta(hours=1), f"/v1/tickets/{hour['id']}/resolve", {}),
+        (timedelta(hours=1) + us, f"/v1/tickets/{hour_and_a_bit['id']}/resolve", {}),
+        (3 * DAY, f"/v1/tickets/{days['id']}/resolve", {}),
+        (10 * DAY, f"/v1/tickets/{waits['id']}/refund", {"reason": "withdrawn"}),
+        (40 * DAY, f"/v1/tickets/{weeks['id']}/refund", {"reason": "software_bug"}),
+        (4 * 365 * DAY, f"/v1/tickets/{years['id']}/resolve", {}),
+    ]
+    for after, path, body in closings:
+        api.clock.set(start + after - us)
+        await snap()
+        api.clock.set(start + after)
+        await _post(api, path, body, "helpdesk")
+        await snap()
+
+    api.clock.advance(DAY)
+    for at, live in snapshots.items():
+        asked = await _asked_as_of(api, at)
+        for part in live:
+            assert asked[part] == live[part], (at, part)
+    classes = {k["id"]: k for k in await _all_pages(api, "/v1/accounts/acme/tickets")}
+    assert len(classes) == 6
+    with api.db.engine.connect() as conn:
+        spans = dict(conn.execute(text("SELECT id, span_class FROM tickets")).all())
+    assert [spans[k["id"]] for k in (hour, hour_and_a_bit, days, waits, weeks, years)] == [0, 1, 7, 8, 10, 16]
+
+
+async def test_verify_finds_a_span_class_that_disagrees_with_its_ticket(api):
+    await api.account()
+    await api.buy()
+    ticket = await api.open(category="consultation")
+    api.clock.advance(3 * DAY)
+    await _post(api, f"/v1/tickets/{ticket['id']}/resolve", {}, "helpdesk")
+    assert (await api.get("/v1/admin/verify")).json()["ok"]
+    with api.db.engine.begin() as conn:  # too short a class: as-of reads would miss it in progress
+        conn.execute(text("UPDATE tickets SET span_class = 2 WHERE id = :id"), {"id": ticket["id"]})
+    report = (await api.get("/v1/admin/verify")).json()
+    assert [(d["check"], d["expected"], d["found"]) for d in report["disagreements"]] == [
+        (f"ticket {ticket['id']} span class", 7, 2)
+    ]
+    with api.db.engine.begin() as conn:
+        conn.execute(text("UPDATE tickets SET span_class = 7 WHERE id = :id"), {"id": ticket["id"]})

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Select, Table, select
 
+from ..domain.tickets import span_class
 from . import schema as t
 
 
@@ -120,6 +121,7 @@ class Ticket:
         "estimated_points",
         "changed_at",
         "idle_noticed",
+        "span_class",
     )
 
     id: str
@@ -144,6 +146,13 @@ class Ticket:
     changed_at: datetime
     idle_noticed: bool
     waited: bool = False  # opened to wait for points (set once, at opening)
+    # how long it stayed in progress, once closed (`domain.tickets.span_class`): derived here from
+    # `opened_at` and `closed_at` when the ticket is closed, so no command sets it
+    span_class: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.span_class is None and self.closed_at is not None:
+            object.__setattr__(self, "span_class", span_class(self.opened_at, self.closed_at))
 
     @property
     def pk(self) -> str:

@@ -32,6 +32,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -45,7 +46,7 @@ from ..domain.disputes import DisputeStatus
 from ..domain.events import EventType
 from ..domain.ledger import EntryKind
 from ..domain.lots import LotSource, LotState
-from ..domain.tickets import TicketStatus
+from ..domain.tickets import SPAN_CLASSES, TicketStatus
 from .types import BigIntPK, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -270,6 +271,9 @@ tickets = Table(
     # opened to wait for points (`awaiting_points`; set once): as-of reads rebuild only these to
     # know which tickets waited at an instant
     Column("waited", Boolean(), nullable=False, server_default="false"),
+    # how long it stayed in progress, once closed (`domain.tickets.span_class`): the tickets in
+    # progress at an instant and closed since are, per class, a short range of closing times
+    Column("span_class", SmallInteger(), nullable=True),
     UniqueConstraint("account_id", "external_ref"),
     CheckConstraint(_in("status", TICKET_STATUSES), name="status"),
     CheckConstraint("version >= 1", name="version_positive"),
@@ -283,19 +287,23 @@ tickets = Table(
     CheckConstraint("status <> 'awaiting_points' OR charged_points = 0", name="waiting_charged_nothing"),
     CheckConstraint("returned_points <= charged_points", name="returned_within_charged"),
     CheckConstraint("deducted_points <= charged_points", name="deducted_within_charged"),
+    CheckConstraint("(closed_at IS NULL) = (span_class IS NULL)", name="span_class_when_closed"),
+    CheckConstraint(f"span_class BETWEEN 0 AND {SPAN_CLASSES - 1}", name="span_class_known"),
     Index("ix_tickets_account_id_opened_at", "account_id", "opened_at", "id"),
     Index("ix_tickets_account_status_opened_at", "account_id", "status", "opened_at", "id"),  # by status
     Index("ix_tickets_status_changed_at", "status", "changed_at", "id"),  # idle tickets, oldest first
     Index("ix_tickets_closed_at", "closed_at"),  # closed in a period: the estimate accuracy report
-    # Tickets in progress at an instant (as-of reads): not closed by then, opened by then; with
-    # their keys, so that only a page of them is read whole.
-    Index("ix_tickets_account_closed_at", "account_id", "closed_at", "opened_at", "id"),
+    # Tickets in progress at an instant (as-of reads): not closed by then (still open, or per span
+    # class closed within the class's bound after it), opened by then; with their keys, so that only
+    # a page of them is read whole.
+    Index("ix_tickets_account_span_closed_at", "account_id", "span_class", "closed_at", "opened_at", "id"),
 )
 # The tickets that waited for points, by the same keys: those waiting at an instant (as-of balances).
 WAITED = tickets.c.waited == literal_column("true")
 Index(
     "ix_tickets_waited",
     tickets.c.account_id,
+    tickets.c.span_class,
     tickets.c.closed_at,
     tickets.c.opened_at,
     sqlite_where=WAITED,

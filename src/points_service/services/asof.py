@@ -24,17 +24,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, literal_column, or_, select, tuple_
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 
 from ..db import schema as t
 from ..db.records import FIELDS, SELECT, Account, Lot, Ticket, TicketEvent
 from ..domain.clock import is_expired
 from ..domain.errors import NotFoundError
 from ..domain.lots import LotKey, consumption_key
-from ..domain.tickets import TicketAction, TicketStatus
+from ..domain.tickets import SPAN_CLASSES, TicketAction, TicketStatus, span_bound
 from .balance import BalanceView, balance_at
 from .queries import MODIFICATION_KINDS, Page, Statement, ledger_page, list_lots, lot_key, page_of, ticket_key
 
@@ -83,19 +95,43 @@ LOTS_UNEXPIRED = _LOTS_AT.where(
     _HOLDS_POINTS_AT,
 )
 LOTS_BY_ID = _LOTS_AT.where(_l.id.in_(bindparam("ids", expanding=True)))
-# Tickets in progress at `at`: opened by then, not closed by then — two ranges of
-# `ix_tickets_account_closed_at` (still open; closed after `at`), read inside the index (their keys
-# are in it). (One statement with an OR lets the planner walk `opened_at` instead: every ticket
-# opened by then.)
+# Tickets in progress at `at`: opened by then, not closed by then — ranges of
+# `ix_tickets_account_span_closed_at`, read inside the index (their keys are in it): those still
+# open, and per span class those closed since within the class's bound (`domain.tickets.span_class`:
+# a ticket in progress at `at` closed at most its span after it), so that however long the history
+# after `at`, each range holds about twice the tickets it answers. (One statement with an OR lets the
+# planner walk `opened_at` instead: every ticket opened by then.)
 _OPENED_BY = (_k.account_id == bindparam("account_id"), _k.opened_at <= _AT)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _closed_since(stmt: Select[Any]) -> CompoundSelect[Any]:
+    """`stmt`'s tickets opened by `at` and closed since: one range per span class."""
+
+    def closed_within(cls: int) -> tuple[Any, ...]:
+        since = (_k.span_class == literal_column(str(cls)), _k.closed_at > _AT)
+        return since if span_bound(cls) is None else (*since, _k.closed_at <= bindparam(f"upto_{cls}", type_=_AT.type))
+
+    return union_all(*(stmt.where(*_OPENED_BY, *closed_within(cls)) for cls in range(SPAN_CLASSES)))
+
+
+def _in_progress_params(account_id: str, at: datetime) -> dict[str, Any]:
+    params: dict[str, Any] = {"account_id": account_id, "at": at}
+    for cls in range(SPAN_CLASSES):
+        if (bound := span_bound(cls)) is not None:
+            params[f"upto_{cls}"] = at + bound if _LATEST - bound >= at else _LATEST
+    return params
+
+
+_STILL_OPEN = (*_OPENED_BY, _k.span_class.is_(None), _k.closed_at.is_(None))
 _KEYS = select(_k.opened_at, _k.id)
-KEYS_STILL_OPEN = _KEYS.where(*_OPENED_BY, _k.closed_at.is_(None))
-KEYS_CLOSED_SINCE = _KEYS.where(*_OPENED_BY, _k.closed_at > _AT)
+KEYS_STILL_OPEN = _KEYS.where(*_STILL_OPEN)
+KEYS_CLOSED_SINCE = _closed_since(_KEYS)
 TICKETS_BY_ID = SELECT[Ticket].where(_k.id.in_(bindparam("ids", expanding=True)))
 # The tickets in progress at `at` that were opened to wait (the only ones that can have been
-# waiting then): two ranges of the partial index `ix_tickets_waited`.
-WAITED_STILL_OPEN = SELECT[Ticket].where(t.WAITED, *_OPENED_BY, _k.closed_at.is_(None))
-WAITED_CLOSED_SINCE = SELECT[Ticket].where(t.WAITED, *_OPENED_BY, _k.closed_at > _AT)
+# waiting then): the same ranges of the partial index `ix_tickets_waited`.
+WAITED_STILL_OPEN = SELECT[Ticket].where(t.WAITED, *_STILL_OPEN)
+WAITED_CLOSED_SINCE = _closed_since(SELECT[Ticket].where(t.WAITED))
 TICKET_EVENTS = (
     SELECT[TicketEvent].where(_v.ticket_id.in_(bindparam("ids", expanding=True))).order_by(_v.ticket_id, _v.version)
 )
@@ -175,7 +211,7 @@ def lots_at(conn: Connection, ids: Sequence[str], account: Account, at: datetime
 
 def _in_progress(conn: Connection, account_id: str, at: datetime) -> list[tuple[datetime, str]]:
     """The keys (`opened_at`, `id`) of the tickets in progress at `at`, newest first."""
-    params = {"account_id": account_id, "at": at}
+    params = _in_progress_params(account_id, at)
     keys = [(row[0], row[1]) for stmt in (KEYS_STILL_OPEN, KEYS_CLOSED_SINCE) for row in conn.execute(stmt, params)]
     return sorted(keys, reverse=True)
 
@@ -186,7 +222,7 @@ def _tickets(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[Ticket
 
 def _waiting(conn: Connection, account_id: str, at: datetime) -> list[Ticket]:
     """The tickets waiting for points at `at`, as they stood then."""
-    params = {"account_id": account_id, "at": at}
+    params = _in_progress_params(account_id, at)
     waited = [*_tickets(conn, WAITED_STILL_OPEN, params), *_tickets(conn, WAITED_CLOSED_SINCE, params)]
     return [k for k in tickets_at(conn, waited, at) if k.status == TicketStatus.AWAITING_POINTS]
 

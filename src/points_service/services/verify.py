@@ -5,7 +5,8 @@ deltas; the last balances equal the stored counters; every lot's states sum to i
 equal what its postings say; lot states sum to the account's balances; open tickets' held
 allocations equal their captured points; closed tickets' charged minus returned points sum to the
 account's deducted; waiting tickets hold nothing, and their count and points are the account's
-`awaiting_count` and `awaiting_points`.
+`awaiting_count` and `awaiting_points`; a closed ticket's span class (as-of reads find the tickets
+in progress at an instant by it) is that of its opening and closing times.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import Connection, func, select
 from ..db import schema as t
 from ..db.records import SELECT, Account, Lot, Ticket
 from ..db.schema import LOT_STATES
+from ..domain.tickets import span_class
 
 BALANCES = ("available", "held", "deducted")
 
@@ -151,6 +153,9 @@ def verify(
     ticket_sums: dict[str, dict[str, int]] = defaultdict(lambda: {"held": 0, "deducted": 0, "waiting": 0, "for": 0})
     for ticket in (Ticket(*row) for row in conn.execute(scoped(SELECT[Ticket], t.tickets.c.account_id))):  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         held = held_by_ticket.get(ticket.id) or 0
+        span = None if ticket.closed_at is None else span_class(ticket.opened_at, ticket.closed_at)
+        if ticket.span_class != span:
+            bad(Disagreement(ticket.account_id, f"ticket {ticket.id} span class", span, ticket.span_class))
         if ticket.status == "open":
             ticket_sums[ticket.account_id]["held"] += ticket.captured_points
             if held != ticket.captured_points:
