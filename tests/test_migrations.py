@@ -235,10 +235,12 @@ def test_0012_backfills_each_postings_lot_states_and_the_tickets_that_waited(emp
     assert waited == ["tkt_waited", "tkt_waits"]
 
 
-def test_0013_backfills_the_span_class_of_closed_tickets(empty_url):
+def test_0013_backfills_the_span_classes_of_closed_tickets_and_empty_lots(empty_url):
     """Tickets closed before 0013 get the class of how long they stayed in progress (an hour
     exactly is class 0, a microsecond more class 1; a span longer than 2**15 hours the last
-    class); tickets in progress keep none."""
+    class); tickets in progress keep none. A lot holding no points emptied at its newest posting's
+    entry (not its newest entry by id), with the class of how long it held points; a lot holding
+    points keeps none."""
     upgrade(empty_url, "0012")
     engine = create_engine(Settings(database_url=empty_url), connections=1)
     opened = "2026-01-15 12:00:00.000000"
@@ -269,6 +271,43 @@ def test_0013_backfills_the_span_class_of_closed_tickets(empty_url):
                     text(ticket),
                     {"id": id_, "status": status, "captured": captured, "opened": opened, "closed": closed},
                 )
+            conn.execute(
+                text(
+                    "INSERT INTO lots (id, account_id, source, points, available, held, deducted, expired, revoked, "
+                    "written_off, reissued, granted_at, created_at, unit_price, unit_currency) VALUES "
+                    "(:id, 'acme', 'adjustment', 10, :available, 0, :deducted, 0, 0, 0, 0, :now, :now, "
+                    "'0.0000000000', 'USD')"
+                ),
+                [
+                    {"id": "lot_holds", "available": 10, "deducted": 0, "now": opened},
+                    {"id": "lot_empty", "available": 0, "deducted": 10, "now": opened},
+                ],
+            )
+            entries = [  # ids sort against seq: the newest posting is found by seq
+                ("le_3", 1, "adjustment", opened),
+                ("le_2", 2, "adjustment", opened),
+                ("le_1", 3, "deduction", "2026-01-18 12:00:00.000000"),  # three days on: class 7
+            ]
+            conn.execute(
+                text(
+                    "INSERT INTO ledger_entries (id, account_id, seq, kind, available_delta, held_delta, "
+                    "deducted_delta, available_after, held_after, deducted_after, actor, created_at, effective_at) "
+                    "VALUES (:id, 'acme', :seq, :kind, 1, 0, 0, 0, 0, 0, 'test', :at, :at)"
+                ),
+                [{"id": i, "seq": seq, "kind": kind, "at": at} for i, seq, kind, at in entries],
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO postings (entry_id, idx, lot_id, from_state, to_state, points, seq, available_after, "
+                    "held_after, deducted_after, expired_after, revoked_after, written_off_after, reissued_after) "
+                    "VALUES (:e, 0, :lot, :f, :to, 10, :seq, :a, 0, :d, 0, 0, 0, 0)"
+                ),
+                [
+                    {"e": "le_3", "lot": "lot_holds", "f": None, "to": "available", "seq": 1, "a": 10, "d": 0},
+                    {"e": "le_2", "lot": "lot_empty", "f": None, "to": "available", "seq": 2, "a": 10, "d": 0},
+                    {"e": "le_1", "lot": "lot_empty", "f": "available", "to": "deducted", "seq": 3, "a": 0, "d": 10},
+                ],
+            )
     finally:
         engine.dispose()
     upgrade(empty_url)
@@ -276,6 +315,12 @@ def test_0013_backfills_the_span_class_of_closed_tickets(empty_url):
     try:
         with engine.connect() as conn:
             found = {row[0]: row[1] for row in conn.execute(text("SELECT id, span_class FROM tickets"))}
+            lots = {
+                row[0]: (row[1], row[2]) for row in conn.execute(text("SELECT id, emptied_at, emptied_class FROM lots"))
+            }
     finally:
         engine.dispose()
+    assert lots["lot_holds"] == (None, None)
+    assert lots["lot_empty"][1] == 7
+    assert str(lots["lot_empty"][0]).startswith("2026-01-18 12:00:00")
     assert found == {"tkt_open": None, "tkt_hour": 0, "tkt_hour_and_a_bit": 1, "tkt_day": 5, "tkt_decade": 16}

@@ -1,4 +1,4 @@
-"""Cost basis of lots: what one point cost, for the finance report (SPEC §6.2).
+"""Cost basis of lots: what one point cost, for the finance report (docs/design.md §13).
 
 - `lots.unit_price`: decimal text with exactly 10 places, `paid / points` rounded half to even;
   `0.0000000000` for lots bought with nothing (license bonuses, adjustments, imports).

@@ -1,4 +1,4 @@
-"""Indexes for the period reads of SPEC §6.2: the ledger export and the estimate accuracy report.
+"""Indexes for the period reads of docs/design.md §14: the ledger export and the estimate accuracy report.
 
 - `ix_ledger_entries_created_at` (`created_at`, `id`): every account's entries recorded in a period,
   in that order, read a chunk at a time from a keyset (`services.export`) without walking the

@@ -1,4 +1,4 @@
-"""As-of reads (SPEC §6.2): what they need to answer at a past instant from the index ranges a live
+"""As-of reads (docs/design.md §15): what they need to answer at a past instant from the index ranges a live
 read uses.
 
 - `ix_ledger_entries_account_created_at` (account_id, created_at, seq): the newest entry recorded

@@ -1,7 +1,7 @@
-"""SPEC §6.2 "As of": the statement, balance, lots, ledger and tickets read live at instants through a
-scripted year, then asked again later with `?as_of=` those instants, are equal field by field
-(cursors aside: they are bound to the instant they page, so each listing is compared whole, page
-after page, and each statement part with its continuation)."""
+"""As of an instant (docs/design.md §15): the statement, balance, lots, ledger and tickets read live
+at instants through a scripted year, then asked again later with `?as_of=` those instants, are equal
+field by field (cursors aside: they are bound to the instant they page, so each listing is compared
+whole, page after page, and each statement part with its continuation)."""
 
 from __future__ import annotations
 
@@ -328,3 +328,83 @@ async def test_verify_finds_a_span_class_that_disagrees_with_its_ticket(api):
     ]
     with api.db.engine.begin() as conn:
         conn.execute(text("UPDATE tickets SET span_class = 7 WHERE id = :id"), {"id": ticket["id"]})
+
+
+async def test_lots_holding_points_at_the_bounds_of_their_span_classes(api):
+    """The lots holding points at an instant are those holding points now and, per span class,
+    those emptied within the class's bound after it (migration 0013): a pack used up two hours after
+    it was bought (class 1), given back three days later (it holds points again: no class), used up
+    again after forty days (class 10), and a pack that expires unused two years on (the last
+    emptying is its expiry, written a day late) — each read live at and around each change, then as
+    of those instants, equal."""
+    snapshots: dict[str, dict[str, Any]] = {}
+
+    async def snap() -> None:
+        snapshots[iso(api.clock.now())] = await _capture(api)
+
+    await api.account()
+    start = api.clock.now()
+    pack = (await api.buy(plan="points-60"))["lot"]
+    await snap()
+    us = timedelta(microseconds=1)
+    api.clock.set(start + timedelta(hours=1) - us)
+    await snap()
+    api.clock.set(start + timedelta(hours=1))
+    first = await api.open(category="other", estimated_points=60)  # the pack's points held: not empty
+    await snap()
+    api.clock.set(start + timedelta(hours=2))
+    await _post(api, f"/v1/tickets/{first['id']}/resolve", {}, "helpdesk")  # deducted: the pack is empty
+    await snap()
+    api.clock.set(start + 3 * DAY)
+    later = (await api.buy(plan="points-120"))["lot"]  # a second lot, holding points for two years
+    await _post(api, f"/v1/tickets/{first['id']}/refund", {"reason": "software_bug"}, "helpdesk")
+    await snap()  # the pack holds points again
+    api.clock.set(start + 40 * DAY - us)
+    await snap()
+    api.clock.set(start + 40 * DAY)
+    second = await api.open(category="other", estimated_points=60)  # the pack first: it expires first
+    await _post(api, f"/v1/tickets/{second['id']}/resolve", {}, "helpdesk")
+    await snap()
+    with api.db.engine.connect() as conn:
+        emptied = dict(conn.execute(text("SELECT id, emptied_class FROM lots")).all())
+    assert (emptied[pack["id"]], emptied[later["id"]]) == (10, None)
+    expiry = datetime.fromisoformat(later["expires_at"])
+    api.clock.set(expiry - us)
+    await snap()
+    api.clock.set(expiry)
+    await snap()  # due: pending
+    api.clock.advance(DAY)
+    await _post(api, "/v1/admin/expire", {}, "admin")  # written a day late
+    await snap()
+
+    api.clock.advance(DAY)
+    for at, live in snapshots.items():
+        asked = await _asked_as_of(api, at)
+        for part in live:
+            assert asked[part] == live[part], (at, part)
+    with api.db.engine.connect() as conn:
+        emptied = dict(conn.execute(text("SELECT id, emptied_class FROM lots")).all())
+    assert (emptied[pack["id"]], emptied[later["id"]]) == (10, 15)  # two years and a day: (2**14, 2**15] hours
+
+
+async def test_verify_finds_an_emptied_lot_that_disagrees_with_its_postings(api):
+    await api.account()
+    lot = (await api.buy(plan="points-60"))["lot"]
+    api.clock.advance(DAY)
+    ticket = await api.open(category="other", estimated_points=60)
+    await _post(api, f"/v1/tickets/{ticket['id']}/resolve", {}, "helpdesk")  # the pack is empty
+    assert (await api.get("/v1/admin/verify")).json()["ok"]
+    with api.db.engine.begin() as conn:  # emptied a day early: as-of reads would miss it holding points
+        conn.execute(
+            text("UPDATE lots SET emptied_at = created_at, emptied_class = 0 WHERE id = :id"), {"id": lot["id"]}
+        )
+    report = (await api.get("/v1/admin/verify")).json()
+    assert [(d["check"], d["expected"][1], d["found"][1]) for d in report["disagreements"]] == [
+        (f"lot {lot['id']} emptied at and class", 5, 0)
+    ]
+    with api.db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE lots SET emptied_at = :at, emptied_class = 5 WHERE id = :id"),
+            {"id": lot["id"], "at": report["disagreements"][0]["expected"][0]},
+        )
+    assert (await api.get("/v1/admin/verify")).json()["ok"]

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Select, Table, select
 
-from ..domain.tickets import span_class
+from ..domain.spans import span_class
 from . import schema as t
 
 
@@ -63,7 +63,7 @@ class Account:
 @dataclass(frozen=True, slots=True)
 class Lot:
     TABLE: ClassVar[Table] = t.lots
-    MUTABLE: ClassVar[tuple[str, ...]] = (*t.LOT_STATES, "revoked_at", "notice_days")
+    MUTABLE: ClassVar[tuple[str, ...]] = (*t.LOT_STATES, "revoked_at", "notice_days", "emptied_at", "emptied_class")
 
     id: str
     account_id: str
@@ -92,6 +92,15 @@ class Lot:
     unit_price: str  # decimal text: `domain.money.unit_price`
     unit_currency: str
     basis_plan_code: str | None
+    # while it holds no points, its newest posting's time (when it emptied, or a later move among the
+    # states that hold none; None while it holds some: `AccountWriter.post` keeps it), and the class
+    # of the span from its recording to then, derived here
+    emptied_at: datetime | None = None
+    emptied_class: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.emptied_class is None and self.emptied_at is not None:
+            object.__setattr__(self, "emptied_class", span_class(self.created_at, self.emptied_at))
 
     @property
     def pk(self) -> str:
@@ -146,7 +155,7 @@ class Ticket:
     changed_at: datetime
     idle_noticed: bool
     waited: bool = False  # opened to wait for points (set once, at opening)
-    # how long it stayed in progress, once closed (`domain.tickets.span_class`): derived here from
+    # how long it stayed in progress, once closed (`domain.spans.span_class`): derived here from
     # `opened_at` and `closed_at` when the ticket is closed, so no command sets it
     span_class: int | None = None
 

@@ -46,7 +46,8 @@ from ..domain.disputes import DisputeStatus
 from ..domain.events import EventType
 from ..domain.ledger import EntryKind
 from ..domain.lots import LotSource, LotState
-from ..domain.tickets import SPAN_CLASSES, TicketStatus
+from ..domain.spans import SPAN_CLASSES
+from ..domain.tickets import TicketStatus
 from .types import BigIntPK, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -201,13 +202,25 @@ lots = Table(
     Column("unit_price", String(40), nullable=False),
     Column("unit_currency", String(3), nullable=False),
     Column("basis_plan_code", String(64)),
+    # while it holds no points (available and held both 0), its newest posting's time (when it
+    # emptied, or a later move among the states that hold none), NULL while it holds some; and the
+    # class of the span from its recording to then (`domain.spans.span_class`): the lots holding
+    # points at an instant and none now are, per class, a short range of these times after it
+    _when("emptied_at", nullable=True),
+    Column("emptied_class", SmallInteger(), nullable=True),
     CheckConstraint(_in("source", LOT_SOURCES), name="source"),
     CheckConstraint("points > 0", name="points_positive"),
     *(CheckConstraint(f"{state} >= 0", name=f"{state}_not_negative") for state in LOT_STATES),
     CheckConstraint(" + ".join(LOT_STATES) + " = points", name="states_sum_to_points"),
     CheckConstraint("(paid_minor IS NULL) = (paid_currency IS NULL)", name="paid_complete"),
+    CheckConstraint("(available > 0 OR held > 0) = (emptied_at IS NULL)", name="emptied_when_holding_none"),
+    CheckConstraint("(emptied_at IS NULL) = (emptied_class IS NULL)", name="emptied_class_when_emptied"),
+    CheckConstraint(f"emptied_class BETWEEN 0 AND {SPAN_CLASSES - 1}", name="emptied_class_known"),
     # An account's lots in consumption order (the lots list with `include_empty`).
     Index("ix_lots_account_order", "account_id", "expires_at", "granted_at", "id"),
+    # The lots holding points at an instant (as-of reads): those holding points now, and per class
+    # those emptied within the class's bound after it; recorded by then; with their ids.
+    Index("ix_lots_account_emptied", "account_id", "emptied_class", "emptied_at", "created_at", "id"),
 )
 
 # Partial indexes: only the lots that still hold points, which stay few however long the history.
@@ -271,7 +284,7 @@ tickets = Table(
     # opened to wait for points (`awaiting_points`; set once): as-of reads rebuild only these to
     # know which tickets waited at an instant
     Column("waited", Boolean(), nullable=False, server_default="false"),
-    # how long it stayed in progress, once closed (`domain.tickets.span_class`): the tickets in
+    # how long it stayed in progress, once closed (`domain.spans.span_class`): the tickets in
     # progress at an instant and closed since are, per class, a short range of closing times
     Column("span_class", SmallInteger(), nullable=True),
     UniqueConstraint("account_id", "external_ref"),

@@ -16,7 +16,6 @@ Waiting tickets are captured strictly first come, first served (`first_served`).
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
 
 from .errors import InvalidStateError, RuleViolationError
 
@@ -86,25 +85,3 @@ def first_served(waiting: list[tuple[str, int]], available: int) -> list[str]:
         captured.append(ticket_id)
         available -= points
     return captured
-
-
-# How long a ticket stayed in progress (opened to closed), in classes of doubling length: class 0
-# up to an hour, class c up to 2**c hours, the last class anything longer. A ticket in progress at
-# an instant and closed since closed within its class's length of that instant, so the tickets in
-# progress at an instant are, per class, a short range of closing times after it (as-of reads):
-# however long the history that came after, each range holds about twice the tickets it answers.
-SPAN_UNIT = timedelta(hours=1)
-SPAN_CLASSES = 17  # 0 … 16; the last: longer than 2**15 hours (about 3.7 years), unbounded
-_UNIT_US = SPAN_UNIT // timedelta(microseconds=1)
-
-
-def span_class(opened_at: datetime, closed_at: datetime) -> int:
-    """The class of a ticket that stayed in progress from `opened_at` to `closed_at`: the least
-    `c` with the span at most `span_bound(c)` (exact, in whole microseconds)."""
-    span_us = (closed_at - opened_at) // timedelta(microseconds=1)
-    return min(((max(span_us, 1) - 1) // _UNIT_US).bit_length(), SPAN_CLASSES - 1)
-
-
-def span_bound(cls: int) -> timedelta | None:
-    """The longest span of class `cls` (None for the last class: no bound)."""
-    return SPAN_UNIT * (1 << cls) if cls < SPAN_CLASSES - 1 else None

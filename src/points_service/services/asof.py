@@ -1,4 +1,4 @@
-"""Reads at a past instant (SPEC §6.2 "As of"): the answer the service would have given then.
+"""Reads at a past instant (docs/design.md §15): the answer the service would have given then.
 
 Everything is rebuilt from what was recorded by `at` (inclusive: `created_at <= at`), never from a
 second copy of the counters:
@@ -46,7 +46,8 @@ from ..db.records import FIELDS, SELECT, Account, Lot, Ticket, TicketEvent
 from ..domain.clock import is_expired
 from ..domain.errors import NotFoundError
 from ..domain.lots import LotKey, consumption_key
-from ..domain.tickets import SPAN_CLASSES, TicketAction, TicketStatus, span_bound
+from ..domain.spans import SPAN_CLASSES, span_bound
+from ..domain.tickets import TicketAction, TicketStatus
 from .balance import BalanceView, balance_at
 from .queries import MODIFICATION_KINDS, Page, Statement, ledger_page, list_lots, lot_key, page_of, ticket_key
 
@@ -85,53 +86,55 @@ LOTS_EXPIRING = _LOTS_AT.where(
     _l.created_at <= _AT,
     _p.available_after > literal_column("0"),
 )
-# Lots unexpired at `at` that held points then (the lots list without `include_empty`): granted
-# within their validity before `at`, so they stay few however long the history; each one index
-# step to its state then.
-LOTS_UNEXPIRED = _LOTS_AT.where(
-    _l.account_id == bindparam("account_id"),
-    or_(_l.expires_at.is_(None), _l.expires_at > _AT),
-    _l.created_at <= _AT,
-    _HOLDS_POINTS_AT,
-)
+# Of the lots `ids`, those holding points at `at` (the lots list without `include_empty`), each one
+# index step to its state then.
+LOTS_HOLDING_BY_ID = _LOTS_AT.where(_l.id.in_(bindparam("ids", expanding=True)), _HOLDS_POINTS_AT)
 LOTS_BY_ID = _LOTS_AT.where(_l.id.in_(bindparam("ids", expanding=True)))
-# Tickets in progress at `at`: opened by then, not closed by then — ranges of
-# `ix_tickets_account_span_closed_at`, read inside the index (their keys are in it): those still
-# open, and per span class those closed since within the class's bound (`domain.tickets.span_class`:
-# a ticket in progress at `at` closed at most its span after it), so that however long the history
-# after `at`, each range holds about twice the tickets it answers. (One statement with an OR lets the
-# planner walk `opened_at` instead: every ticket opened by then.)
-_OPENED_BY = (_k.account_id == bindparam("account_id"), _k.opened_at <= _AT)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
 
-def _closed_since(stmt: Select[Any]) -> CompoundSelect[Any]:
-    """`stmt`'s tickets opened by `at` and closed since: one range per span class."""
+def _ended_since(stmt: Select[Any], cls_column: Any, end_column: Any) -> CompoundSelect[Any]:
+    """`stmt`'s rows that ended (`end_column`) after `at` within their span class's bound
+    (`cls_column`, `domain.spans`): one range per class, `upto_<class>` its end. A thing in progress
+    at `at` and ended since ended at most its span after `at`, so each range holds about twice the
+    rows it answers, however long the history after `at`."""
 
-    def closed_within(cls: int) -> tuple[Any, ...]:
-        since = (_k.span_class == literal_column(str(cls)), _k.closed_at > _AT)
-        return since if span_bound(cls) is None else (*since, _k.closed_at <= bindparam(f"upto_{cls}", type_=_AT.type))
+    def within(cls: int) -> tuple[Any, ...]:
+        since = (cls_column == literal_column(str(cls)), end_column > _AT)
+        return since if span_bound(cls) is None else (*since, end_column <= bindparam(f"upto_{cls}", type_=_AT.type))
 
-    return union_all(*(stmt.where(*_OPENED_BY, *closed_within(cls)) for cls in range(SPAN_CLASSES)))
+    return union_all(*(stmt.where(*within(cls)) for cls in range(SPAN_CLASSES)))
 
 
-def _in_progress_params(account_id: str, at: datetime) -> dict[str, Any]:
-    params: dict[str, Any] = {"account_id": account_id, "at": at}
+def _span_params(params: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """`params` with the end of each class's range after `at` (`_ended_since`)."""
+    out = dict(params, at=at)
     for cls in range(SPAN_CLASSES):
         if (bound := span_bound(cls)) is not None:
-            params[f"upto_{cls}"] = at + bound if _LATEST - bound >= at else _LATEST
-    return params
+            out[f"upto_{cls}"] = at + bound if _LATEST - bound >= at else _LATEST
+    return out
 
 
+# Tickets in progress at `at`: opened by then, not closed by then — ranges of
+# `ix_tickets_account_span_closed_at`, read inside the index (their keys are in it): those still
+# open, and per span class those closed since (`_ended_since`). (One statement with an OR lets the
+# planner walk `opened_at` instead: every ticket opened by then.)
+_OPENED_BY = (_k.account_id == bindparam("account_id"), _k.opened_at <= _AT)
 _STILL_OPEN = (*_OPENED_BY, _k.span_class.is_(None), _k.closed_at.is_(None))
 _KEYS = select(_k.opened_at, _k.id)
 KEYS_STILL_OPEN = _KEYS.where(*_STILL_OPEN)
-KEYS_CLOSED_SINCE = _closed_since(_KEYS)
+KEYS_CLOSED_SINCE = _ended_since(_KEYS.where(*_OPENED_BY), _k.span_class, _k.closed_at)
 TICKETS_BY_ID = SELECT[Ticket].where(_k.id.in_(bindparam("ids", expanding=True)))
 # The tickets in progress at `at` that were opened to wait (the only ones that can have been
 # waiting then): the same ranges of the partial index `ix_tickets_waited`.
 WAITED_STILL_OPEN = SELECT[Ticket].where(t.WAITED, *_STILL_OPEN)
-WAITED_CLOSED_SINCE = _closed_since(SELECT[Ticket].where(t.WAITED))
+WAITED_CLOSED_SINCE = _ended_since(SELECT[Ticket].where(t.WAITED, *_OPENED_BY), _k.span_class, _k.closed_at)
+# The lots that may have held points at `at`: recorded by then, and holding points now or emptied
+# since — ranges of `ix_lots_account_emptied`, read inside the index (a lot that held points at
+# `at` and holds none now last emptied after `at`; those emptied before hold none then).
+_RECORDED_BY = (_l.account_id == bindparam("account_id"), _l.created_at <= _AT)
+LOT_IDS_HOLDING = select(_l.id).where(*_RECORDED_BY, _l.emptied_class.is_(None), _l.emptied_at.is_(None))
+LOT_IDS_EMPTIED_SINCE = _ended_since(select(_l.id).where(*_RECORDED_BY), _l.emptied_class, _l.emptied_at)
 TICKET_EVENTS = (
     SELECT[TicketEvent].where(_v.ticket_id.in_(bindparam("ids", expanding=True))).order_by(_v.ticket_id, _v.version)
 )
@@ -156,9 +159,6 @@ TICKETS_CLOSED = (
 )
 TICKETS_CLOSED_AFTER = TICKETS_CLOSED.where(
     tuple_(_k.opened_at, _k.id) < tuple_(bindparam("after_at", type_=_k.opened_at.type), bindparam("after_id"))
-)
-ALLOCATED_LOTS = select(t.ticket_allocations.c.lot_id).where(
-    t.ticket_allocations.c.ticket_id.in_(bindparam("ids", expanding=True))
 )
 AWAITING_REASON = "awaiting points"  # the `opened` history row of a ticket that had to wait
 
@@ -211,7 +211,7 @@ def lots_at(conn: Connection, ids: Sequence[str], account: Account, at: datetime
 
 def _in_progress(conn: Connection, account_id: str, at: datetime) -> list[tuple[datetime, str]]:
     """The keys (`opened_at`, `id`) of the tickets in progress at `at`, newest first."""
-    params = _in_progress_params(account_id, at)
+    params = _span_params({"account_id": account_id}, at)
     keys = [(row[0], row[1]) for stmt in (KEYS_STILL_OPEN, KEYS_CLOSED_SINCE) for row in conn.execute(stmt, params)]
     return sorted(keys, reverse=True)
 
@@ -222,7 +222,7 @@ def _tickets(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[Ticket
 
 def _waiting(conn: Connection, account_id: str, at: datetime) -> list[Ticket]:
     """The tickets waiting for points at `at`, as they stood then."""
-    params = _in_progress_params(account_id, at)
+    params = _span_params({"account_id": account_id}, at)
     waited = [*_tickets(conn, WAITED_STILL_OPEN, params), *_tickets(conn, WAITED_CLOSED_SINCE, params)]
     return [k for k in tickets_at(conn, waited, at) if k.status == TicketStatus.AWAITING_POINTS]
 
@@ -366,19 +366,15 @@ def list_lots_at(
 ) -> Page:
     """`queries.list_lots` as it was at `at` (the same order and cursor keys). With `include_empty`:
     the page of the lots recorded by then, as live (the same index ranges), with their states then.
-    Without: the lots unexpired at `at` that held points then, and the expired lots whose points
-    were held then (by the tickets in progress then: looked for only when the lots unexpired then
-    do not account for all of the account's held points)."""
+    Without: of the lots holding points now or emptied since `at` (per span class, a short range
+    each), those that held points then, live then (unexpired, or holding points for a ticket)."""
     account = account_at(conn, account_id, at)  # 404 before the account existed
     if include_empty:
         page = list_lots(conn, account_id, at, include_empty=True, after=after, limit=limit, recorded_by=at)
         return Page(lots_at(conn, [lot.id for lot in page.items], account, at), page.next_key)
-    params: dict[str, Any] = {"account_id": account_id, "at": at, "through_seq": account.last_seq}
-    rows = _lots_at(conn, LOTS_UNEXPIRED, params, at)
-    if sum(lot.held for lot in rows) < account.held:
-        tickets = [ident for _, ident in _in_progress(conn, account_id, at)]
-        held = {row[0] for row in conn.execute(ALLOCATED_LOTS, {"ids": tickets})} if tickets else set()
-        rows += lots_at(conn, sorted(held - {lot.id for lot in rows}), account, at)
+    params = _span_params({"account_id": account_id}, at)
+    ids = [row[0] for stmt in (LOT_IDS_HOLDING, LOT_IDS_EMPTIED_SINCE) for row in conn.execute(stmt, params)]
+    rows = _lots_at(conn, LOTS_HOLDING_BY_ID, {"ids": ids, "through_seq": account.last_seq}, at) if ids else []
     order = sorted(
         (lot for lot in rows if _live(lot, at)),
         key=lambda lot: consumption_key(LotKey(lot.id, lot.granted_at, lot.expires_at, 0)),

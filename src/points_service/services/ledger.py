@@ -164,6 +164,12 @@ class AccountWriter:
             if move.to_state in deltas:
                 deltas[move.to_state] += n
             lot = lots[lot.id] = replace(lot, **changes)
+            # holding no points after it: the lot emptied now, or moved points among the states that
+            # hold none (as-of reads: the lots holding points at an instant; `Lot.emptied_at`)
+            if lot.available == 0 and lot.held == 0:
+                lot = lots[lot.id] = replace(lot, emptied_at=self.now, emptied_class=None)
+            elif lot.emptied_at is not None:
+                lot = lots[lot.id] = replace(lot, emptied_at=None, emptied_class=None)
             # the lot's states after this posting: its states at any later instant, until the next
             after = (lot.available, lot.held, lot.deducted, lot.expired, lot.revoked, lot.written_off, lot.reissued)
             postings.append(Posting(entry_id, idx, lot.id, move.from_state, move.to_state, n, seq, *after))

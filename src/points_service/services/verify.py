@@ -6,13 +6,15 @@ equal what its postings say; lot states sum to the account's balances; open tick
 allocations equal their captured points; closed tickets' charged minus returned points sum to the
 account's deducted; waiting tickets hold nothing, and their count and points are the account's
 `awaiting_count` and `awaiting_points`; a closed ticket's span class (as-of reads find the tickets
-in progress at an instant by it) is that of its opening and closing times.
+in progress at an instant by it) is that of its opening and closing times, and a lot holding no
+points emptied at its newest posting's time, with the class of how long it held points.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -20,7 +22,7 @@ from sqlalchemy import Connection, func, select
 from ..db import schema as t
 from ..db.records import SELECT, Account, Lot, Ticket
 from ..db.schema import LOT_STATES
-from ..domain.tickets import span_class
+from ..domain.spans import span_class
 
 BALANCES = ("available", "held", "deducted")
 
@@ -106,13 +108,21 @@ def verify(
     posted: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(("points", *LOT_STATES), 0))
     posting_rows = conn.execute(
         scoped(
-            select(postings.lot_id, postings.from_state, postings.to_state, func.sum(postings.points).label("points"))
+            select(
+                postings.lot_id,
+                postings.from_state,
+                postings.to_state,
+                func.sum(postings.points).label("points"),
+                func.max(entries.created_at).label("last_at"),
+            )
             .join(t.ledger_entries, entries.id == postings.entry_id)
             .group_by(postings.lot_id, postings.from_state, postings.to_state),
             entries.account_id,
         )
     )
+    last_posted: dict[str, datetime] = {}  # a lot's newest posting's time: when it emptied, if it holds none
     for row in posting_rows:
+        last_posted[row.lot_id] = max(row.last_at, last_posted.get(row.lot_id, row.last_at))
         states = posted[row.lot_id]
         if row.from_state is None:  # the lot was created
             states["points"] += row.points
@@ -130,6 +140,12 @@ def verify(
                     lot.account_id, f"lot {lot.id} states sum to points", lot.points, sum(stored[s] for s in LOT_STATES)
                 )
             )
+        if lot.available == 0 and lot.held == 0 and lot.id in last_posted:
+            last = last_posted[lot.id]
+            if (lot.emptied_at, lot.emptied_class) != (last, span_class(lot.created_at, last)):
+                expected = [last.isoformat(), span_class(lot.created_at, last)]
+                found = [lot.emptied_at and lot.emptied_at.isoformat(), lot.emptied_class]
+                bad(Disagreement(lot.account_id, f"lot {lot.id} emptied at and class", expected, found))
         if posted.get(lot.id) != stored:
             bad(
                 Disagreement(
