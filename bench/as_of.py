@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""As-of reads against live reads on an account with a long history (SPEC §6.2; docs/performance.md).
+"""As-of reads against live reads on an account with a long history (docs/design.md §15; docs/performance.md).
 
     .venv/bin/python bench/as_of.py                       # SQLite, a new file under /tmp
     .venv/bin/python scripts/with_postgres.py -- .venv/bin/python bench/as_of.py --pg

@@ -30,20 +30,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
+
+from points_service.app import create_app
+from points_service.db.engine import create_engine
+from points_service.db.migrate import upgrade
+from points_service.db.schema import api_keys
+from points_service.services.keys import hash_key
+from points_service.services.uow import Database
+from points_service.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from sqlalchemy import insert  # noqa: E402
-
-from points_service.app import create_app  # noqa: E402
-from points_service.db.engine import create_engine  # noqa: E402
-from points_service.db.migrate import upgrade  # noqa: E402
-from points_service.db.schema import api_keys  # noqa: E402
-from points_service.services.keys import hash_key  # noqa: E402
-from points_service.services.uow import Database  # noqa: E402
-from points_service.settings import Settings  # noqa: E402
-
-from support.bulk_ledger import fill  # noqa: E402
+from support.bulk_ledger import fill  # noqa: E402  # the tests' helper: importable once tests/ is on the path
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 KEY = "pts_bench_export_key_0123456789abcdef"
@@ -52,7 +52,7 @@ MiB = 1024 * 1024
 
 def _memory() -> tuple[int, int]:
     status = Path("/proc/self/status").read_text()
-    found = {name: int(re.search(rf"{name}:\s+(\d+) kB", status).group(1)) for name in ("VmRSS", "VmHWM")}  # type: ignore[union-attr]
+    found = {name: int(re.search(rf"{name}:\s+(\d+) kB", status).group(1)) for name in ("VmRSS", "VmHWM")}
     return found["VmRSS"] * 1024, found["VmHWM"] * 1024
 
 
@@ -157,7 +157,7 @@ def main() -> None:
         while child.poll() is None:
             try:
                 status = Path(f"/proc/{child.pid}/status").read_text()
-                child_peak = max(child_peak, int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) * 1024)  # type: ignore[union-attr]
+                child_peak = max(child_peak, int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) * 1024)
             except (OSError, AttributeError):
                 pass
             time.sleep(0.05)

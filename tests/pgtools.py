@@ -82,9 +82,9 @@ class RecycledDatabase:
                         self.rows[table] = b"".join(bytes(chunk) for chunk in copy)
             names = conn.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'").fetchall()
             for (name,) in names:
-                last, called = conn.execute(f'SELECT last_value, is_called FROM "{name}"').fetchone()  # type: ignore[misc]
+                last, called = conn.execute(f'SELECT last_value, is_called FROM "{name}"').fetchone()
                 self.sequences.append((name, last, called))
-            self.fingerprint = conn.execute(self.FINGERPRINT).fetchone()[0]  # type: ignore[index]
+            self.fingerprint = conn.execute(self.FINGERPRINT).fetchone()[0]
 
     @staticmethod
     def _url() -> str:
@@ -110,7 +110,7 @@ class RecycledDatabase:
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
-                if conn.execute(self.FINGERPRINT).fetchone()[0] != self.fingerprint:  # type: ignore[index]
+                if conn.execute(self.FINGERPRINT).fetchone()[0] != self.fingerprint:
                     return False
                 conn.execute("SET lock_timeout = '5s'")
                 with conn.transaction():

@@ -126,6 +126,8 @@ ON_AN_EXISTING_DATABASE = [
     ["purge"],
     ["verify"],
     ["statement", "acme"],
+    ["export", "--from", "2026-01-01T00:00:00Z", "--to", "2026-02-01T00:00:00Z"],
+    ["report", "finance", "--from", "2026-01-01T00:00:00Z", "--to", "2026-02-01T00:00:00Z"],
 ]
 
 

@@ -1,4 +1,4 @@
-"""Disputes over HTTP (SPEC §6.3): open on a resolved ticket, accept (a credit) or reject.
+"""Disputes over HTTP (docs/design.md §3): open on a resolved ticket, accept (a credit) or reject.
 
 Every test's ledger is verified by the `api` fixture at teardown.
 """

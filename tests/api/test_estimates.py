@@ -1,4 +1,4 @@
-"""`GET /v1/reports/estimates` (SPEC §6.2): per category, the tickets closed in a period and the mean
+"""`GET /v1/reports/estimates` (docs/design.md §14): per category, the tickets closed in a period and the mean
 and population standard deviation of charged ÷ estimated, exact to 6 places."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ NOTHING = {
 
 async def _ok(r: Any, status: int = 200) -> dict[str, Any]:
     assert r.status_code == status, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 async def _resolved(api: Api, category: str, points: int | None = None, **opening: Any) -> dict[str, Any]:

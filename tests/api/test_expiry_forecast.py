@@ -1,4 +1,4 @@
-"""The expiry forecast (SPEC §6.2; docs/design.md §13): available points by month of expiry, valued
+"""The expiry forecast (docs/design.md §13): available points by month of expiry, valued
 at cost basis, with the accounts holding them; CSV, 422s, roles."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`GET /v1/ledger/export` (SPEC §6.2): every entry recorded in [from, to), with its postings, as
+"""`GET /v1/ledger/export` (docs/design.md §14): every entry recorded in [from, to), with its postings, as
 NDJSON or CSV, read a chunk at a time; its period, roles and errors; a client hanging up."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ledger export holds constant memory whatever the period holds (SPEC §6.2).
+"""The ledger export holds constant memory whatever the period holds (docs/design.md §14).
 
 A ledger of 100,000 entries, one a second, written straight into SQLite, is exported through the
 app as a server drives it (ASGI, every part of the body passed on and dropped, as a socket would):
@@ -44,7 +44,7 @@ def _period(entries: int) -> bytes:
 def _memory() -> tuple[int, int]:
     """(resident bytes now, peak resident bytes since the last reset)."""
     status = Path("/proc/self/status").read_text()
-    kib = {name: int(re.search(rf"{name}:\s+(\d+) kB", status).group(1)) for name in ("VmRSS", "VmHWM")}  # type: ignore[union-attr]
+    kib = {name: int(re.search(rf"{name}:\s+(\d+) kB", status).group(1)) for name in ("VmRSS", "VmHWM")}
     return kib["VmRSS"] * 1024, kib["VmHWM"] * 1024
 
 

@@ -1,4 +1,4 @@
-"""The finance report (SPEC §6.2; docs/design.md §13): figures, identity, grouping, CSV, 422s."""
+"""The finance report (docs/design.md §13): figures, identity, grouping, CSV, 422s."""
 
 from __future__ import annotations
 

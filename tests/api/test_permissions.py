@@ -80,7 +80,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/v1/accounts/{account_id}/statement", ALL),
     Endpoint("GET", "/v1/accounts/{account_id}/ledger", ALL),
     Endpoint("GET", "/v1/accounts/{account_id}/lots", ALL),
-    # As of an instant (SPEC §6.2): the same roles as the live reads.
+    # As of an instant (docs/design.md §15): the same roles as the live reads.
     *(
         Endpoint("GET", f"/v1/accounts/{{account_id}}/{read}", ALL, query="as_of=2026-01-15T12:00:00Z")
         for read in ("balance", "ledger", "lots")
@@ -148,7 +148,7 @@ ENDPOINTS: list[Endpoint] = [
     # finance
     Endpoint("GET", "/v1/reports/finance", BILLING, query="from=2026-01-01T00:00:00Z&to=2026-01-15T00:00:00Z"),
     Endpoint("GET", "/v1/reports/expiry-forecast", BILLING, query="months=3"),
-    # reports (SPEC §6.2)
+    # reports (docs/design.md §13, §14)
     Endpoint("GET", "/v1/ledger/export", BILLING, query="from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z"),
     Endpoint("GET", "/v1/reports/estimates", HELPDESK, query="from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z"),
     # outgoing events

@@ -223,7 +223,7 @@ async def _scenario(api: Api, recorder: Recorder) -> set[str]:
     await call("get_balance", "GET", "/v1/accounts/acme/balance")
     await call("get_statement", "GET", "/v1/accounts/acme/statement")
     await call("list_ledger_entries", "GET", "/v1/accounts/acme/ledger")
-    # As of an instant in the past (SPEC §6.2): the same reads rebuilt from what was recorded by then.
+    # As of an instant in the past (docs/design.md §15): the same reads rebuilt from what was recorded by then.
     at = (api.clock.now() - timedelta(days=1)).isoformat()
     await call("get_balance", "GET", "/v1/accounts/acme/balance", params={"as_of": at})
     await call("get_statement", "GET", "/v1/accounts/acme/statement", params={"as_of": at, "limit": 1})

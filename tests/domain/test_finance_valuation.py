@@ -44,7 +44,7 @@ class TestUnitPrice:
 
 
 def seed_cell(**figures: object) -> Cell:
-    return Cell("USD", "acme", "points-120", unit_price(6850, "USD", 120), **figures)  # type: ignore[arg-type]
+    return Cell("USD", "acme", "points-120", unit_price(6850, "USD", 120), **figures)
 
 
 class TestValuation:

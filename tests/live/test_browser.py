@@ -80,7 +80,7 @@ async def script(http: httpx.AsyncClient, server: Server) -> None:
     async def ok(method: str, path: str, role: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         r = await http.request(method, path, json=body, headers=server.auth(role))
         assert r.status_code in (200, 201), r.text
-        return r.json()  # type: ignore[no-any-return]
+        return r.json()
 
     await ok("PUT", "/v1/accounts/acme", "admin", {"display_name": "Acme Corp"})
     for n in range(3):

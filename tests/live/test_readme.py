@@ -264,13 +264,13 @@ def test_the_walkthrough_runs_twice_on_one_database(readme: str, workdir: Path, 
         # The dispute on it, accepted: 50 points credited back.
         assert re.search(r'"status": "accepted",\s*"points_credited": 50', run.output), run.output
 
-        # Through the API: each run bought twice (through the API, through a webhook event) and
-        # sent a license event; none of them was a no-op the second time.
+        # Through the API: each run bought three times (through the API, through a webhook event,
+        # and before the as-of read) and sent a license event; none was a no-op the second time.
         admin = {"Authorization": f"Bearer {service.keys['admin']}"}
         with httpx.Client(base_url=service.base_url, headers=admin, timeout=30) as http:
             ledger = http.get(f"/v1/accounts/{ACCOUNT}/ledger", params={"kind": "purchase", "limit": 500}).json()
             events = http.get("/v1/admin/webhook-events", params={"limit": 500}).json()
-        assert len(ledger["items"]) == 2 * run_number, ledger
+        assert len(ledger["items"]) == 3 * run_number, ledger
         settled = sorted((e["type"], e["outcome"], e["attempts"]) for e in events["items"])
         assert settled == sorted(
             [("license.purchased", "applied", 1), ("payment.succeeded", "applied", 1)] * run_number

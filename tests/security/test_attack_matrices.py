@@ -187,7 +187,7 @@ ROLE_TABLE: dict[str, frozenset[str] | str] = {
     "resolve_ticket": HELPDESK,
     "refund_ticket": HELPDESK,
     "credit_ticket": HELPDESK,
-    # disputes (SPEC §6.3): opening one is the viewer's one write, on its own account's ticket
+    # disputes (docs/design.md §3, §7): opening one is the viewer's one write, on its own account's ticket
     "open_dispute": HELPDESK | {"viewer"},
     "accept_dispute": HELPDESK,
     "reject_dispute": HELPDESK,
@@ -199,7 +199,7 @@ ROLE_TABLE: dict[str, frozenset[str] | str] = {
     "run_expiry_sweep": ADMIN,
     "verify_ledger": ADMIN,
     "list_webhook_events": ADMIN,
-    # outgoing events (SPEC §6.1): staff, and the viewer on its own account's; endpoints: admin
+    # outgoing events (docs/design.md §8, §7): staff, and the viewer on its own account's; endpoints: admin
     "list_events": ANY,
     "get_event": ANY,
     "create_webhook_endpoint": ADMIN,
@@ -211,12 +211,12 @@ ROLE_TABLE: dict[str, frozenset[str] | str] = {
     "rotate_webhook_endpoint_secret": ADMIN,
     "list_webhook_deliveries": ADMIN,
     "redeliver_webhook_event": ADMIN,
-    # ticket workflow (SPEC §6.3)
+    # ticket workflow (docs/design.md §3)
     "list_idle_tickets": HELPDESK,
-    # finance (SPEC §6.2)
+    # finance (docs/design.md §13)
     "finance_report": BILLING,
     "expiry_forecast": BILLING,
-    # reports (SPEC §6.2)
+    # reports (docs/design.md §13, §14)
     "export_ledger": BILLING,
     "get_estimate_report": HELPDESK,
     "healthz": NO_AUTH,
@@ -230,7 +230,7 @@ KEYED = [op for op in OPERATIONS if op.spec.get("security")]
 
 def allowed(op: Operation) -> frozenset[str]:
     roles = ROLE_TABLE.get(op.id)
-    assert isinstance(roles, frozenset), f"{op.id}: add what SPEC §3 allows to ROLE_TABLE"
+    assert isinstance(roles, frozenset), f"{op.id}: add its roles (docs/design.md §7) to ROLE_TABLE"
     return roles
 
 
@@ -710,7 +710,7 @@ class TestTheTablesCoverTheDocument:
 
     def test_spec_table_covers_exactly_the_documents_operations(self):
         documented = {op.id for op in OPERATIONS}
-        assert documented - set(ROLE_TABLE) == set(), "operations without a SPEC §3 role entry"
+        assert documented - set(ROLE_TABLE) == set(), "operations without a role entry (docs/design.md §7)"
         assert set(ROLE_TABLE) - documented == set(), "ROLE_TABLE names operations the document lacks"
 
     def test_keyed_operations_declare_bearer_security_and_the_others_none(self):

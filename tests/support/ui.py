@@ -33,7 +33,7 @@ class Browser:
         )
 
     async def get(self, path: str, **kwargs: object) -> httpx.Response:
-        return await self.client.get(path, **kwargs)  # type: ignore[arg-type]
+        return await self.client.get(path, **kwargs)
 
     async def post(self, path: str, data: dict[str, str]) -> httpx.Response:
         return await self.client.post(path, data=data, follow_redirects=False)

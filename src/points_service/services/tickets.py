@@ -29,8 +29,6 @@ from .ledger import AccountWriter, Move, open_account_write
 from .returns import give_back
 from .state import Needs, Scope
 
-REFUND_REASONS = ("software_bug", "withdrawn", "duplicate", "other")
-
 
 @dataclass(frozen=True)
 class TicketView:

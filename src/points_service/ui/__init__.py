@@ -1,4 +1,4 @@
-"""Server-rendered pages for customers and staff under /ui/ (SPEC §6.4, docs/design.md §16)."""
+"""Server-rendered pages for customers and staff under /ui/ (docs/design.md §16)."""
 
 from __future__ import annotations
 

@@ -51,10 +51,6 @@ class User:
     def account_id(self) -> str | None:
         return self.principal.account_id
 
-    @property
-    def staff(self) -> bool:
-        return self.principal.role != "viewer"
-
     def may(self, *roles: str) -> bool:
         return self.principal.role in roles
 

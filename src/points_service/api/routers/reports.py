@@ -1,4 +1,4 @@
-"""Finance reports (SPEC §6.2): the finance report and the expiry forecast, in JSON or CSV."""
+"""Finance reports (docs/design.md §13): the finance report and the expiry forecast, in JSON or CSV."""
 
 from __future__ import annotations
 

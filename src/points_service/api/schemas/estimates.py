@@ -1,4 +1,4 @@
-"""The estimate accuracy report (SPEC §6.2)."""
+"""The estimate accuracy report (docs/design.md §14)."""
 
 from __future__ import annotations
 
