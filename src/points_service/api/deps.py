@@ -274,10 +274,11 @@ def command_context(request: Request, principal: Principal) -> Context:
 IF_MATCH = r'^(\*|"[0-9]{1,18}")$'
 
 
-def if_match(
+async def if_match(
     if_match: Annotated[str | None, Header(description='`"<version>"` or `*`', pattern=IF_MATCH)] = None,
 ) -> int | None:
-    """The ticket version a mutating request expects (None: any)."""
+    """The ticket version a mutating request expects (None: any). A coroutine, though it awaits
+    nothing: FastAPI runs a plain function dependency on a worker thread, a hand-off per request."""
     value = None if if_match is None else if_match.strip(" \t")
     if value is None or value == "*":
         return None
