@@ -73,6 +73,7 @@ class Metrics:
             registry=self.registry,
         )
         self._request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._points_series: dict[str, Any] = {}
         self.batches_redone = Counter(
             "points_write_batches_redone_total",
             "Times a committed batch had to be redone first (deadlock, serialization failure, lock timeout, busy)",
@@ -125,7 +126,10 @@ class Metrics:
                 flow = "granted" if entry.available_delta > 0 else "written_off"
             else:
                 flow = _FLOWS[entry.kind]
-            self.points.labels(flow).inc(_size(entry))
+            counter = self._points_series.get(flow)
+            if counter is None:  # labels() looks the child up under a lock: once per flow
+                counter = self._points_series[flow] = self.points.labels(flow)
+            counter.inc(_size(entry))
 
     def webhook_rejected(self) -> None:
         self.webhooks.labels(outcome="rejected").inc()

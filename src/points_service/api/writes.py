@@ -28,7 +28,7 @@ from ..db.records import SELECT, StoredResponse
 from ..domain.errors import DomainError
 from ..services.idempotency import Answered, IdempotencyKeyReusedError, Idempotent, Rendered, RequestKey, StoreResponse
 from ..services.state import Command
-from .deps import Caller, database
+from .deps import Principal, bearer, database, principal_of
 from .problems import ProblemError, domain_problem, problem_body, problem_response, render_problem, validation_problem
 from .routing import RAW_BODY, parse_json
 
@@ -81,7 +81,6 @@ def _reused() -> ProblemError:
 
 async def key_or_replay(
     request: Request,
-    principal: Caller,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -91,9 +90,15 @@ async def key_or_replay(
         ),
     ] = None,
 ) -> RequestKey | None:
-    """Replays a stored response at once (before If-Match is looked at)."""
+    """Replays a stored response at once (before If-Match is looked at).
+
+    The caller is the one the route's access check (its first dependency) authenticated; depending on
+    `Caller` again would cost FastAPI another dependency to solve on every write."""
     if idempotency_key is None:
         return None
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:  # no access check ran before this one
+        principal = await principal_of(request, await bearer(request))
     if not _KEY.fullmatch(idempotency_key):
         raise validation_problem("#/header/idempotency-key", "must be 1 to 255 printable ASCII characters")
     key = RequestKey(principal.name, idempotency_key, _fingerprint(request, await request.body()))
