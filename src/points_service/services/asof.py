@@ -129,12 +129,13 @@ TICKETS_BY_ID = SELECT[Ticket].where(_k.id.in_(bindparam("ids", expanding=True))
 # waiting then): the same ranges of the partial index `ix_tickets_waited`.
 WAITED_STILL_OPEN = SELECT[Ticket].where(t.WAITED, *_STILL_OPEN)
 WAITED_CLOSED_SINCE = _ended_since(SELECT[Ticket].where(t.WAITED, *_OPENED_BY), _k.span_class, _k.closed_at)
-# The lots that may have held points at `at`: recorded by then, and holding points now or emptied
-# since — ranges of `ix_lots_account_emptied`, read inside the index (a lot that held points at
-# `at` and holds none now last emptied after `at`; those emptied before hold none then).
+# The lots that may have held points at `at`: recorded by then, and holding points now (the partial
+# index `ix_lots_live`) or, per span class, holding none since a posting after `at` (ranges of the
+# partial index `ix_lots_account_emptied`, read inside it): a lot that held points at `at` and holds
+# none now had its newest posting after `at`.
 _RECORDED_BY = (_l.account_id == bindparam("account_id"), _l.created_at <= _AT)
-LOT_IDS_HOLDING = select(_l.id).where(*_RECORDED_BY, _l.emptied_class.is_(None), _l.emptied_at.is_(None))
-LOT_IDS_EMPTIED_SINCE = _ended_since(select(_l.id).where(*_RECORDED_BY), _l.emptied_class, _l.emptied_at)
+LOT_IDS_HOLDING = select(_l.id).where(*_RECORDED_BY, t.LIVE_LOT)
+LOT_IDS_EMPTIED_SINCE = _ended_since(select(_l.id).where(*_RECORDED_BY, t.EMPTIED_LOT), _l.emptied_class, _l.emptied_at)
 TICKET_EVENTS = (
     SELECT[TicketEvent].where(_v.ticket_id.in_(bindparam("ids", expanding=True))).order_by(_v.ticket_id, _v.version)
 )
