@@ -64,6 +64,8 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from points_service.domain import lots as lot_rules
+
 from pgtools import admin_sql
 from support.live import pages
 
@@ -74,7 +76,7 @@ KILLS = 5
 ACCOUNTS = ("crash-a", "crash-b", "crash-c", "crash-d")
 STARTING_POINTS = 300
 PLANS = ("points-60", "points-120", "points-300")
-REFUND_REASONS = ("software_bug", "withdrawn", "duplicate", "other")
+REFUND_REASONS = [reason.value for reason in lot_rules.REFUND_REASONS]
 MIN_OPS_BETWEEN_KILLS = 3  # answered on the new server before it may be killed again
 STUCK_AFTER = 90.0  # seconds an operation may stay unanswered (across restarts) before the test fails
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)

@@ -17,13 +17,14 @@ from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Select
 
+from ..domain.vocabulary import Role
 from ..services import dispute_log, queries
 from ..services.context import Context
 from ..services.keys import KEY_BY_HASH, hash_key
 from ..services.uow import Database
 from .problems import ProblemError, validation_problem
 
-ALL = ("admin", "billing", "helpdesk", "viewer")
+ALL: tuple[str, ...] = tuple(role.value for role in Role)
 STAFF = ("admin", "billing", "helpdesk")
 BILLING = ("admin", "billing")
 HELPDESK = ("admin", "helpdesk")

@@ -97,6 +97,15 @@ class ReturnReason(enum.StrEnum):
         return self in (ReturnReason.SOFTWARE_BUG, ReturnReason.OTHER, ReturnReason.CREDIT)
 
 
+# What a refund may give as its reason (the others are the service's own: a lowered capture, a credit).
+REFUND_REASONS: tuple[ReturnReason, ...] = (
+    ReturnReason.SOFTWARE_BUG,
+    ReturnReason.WITHDRAWN,
+    ReturnReason.DUPLICATE,
+    ReturnReason.OTHER,
+)
+
+
 class ReturnTarget(enum.StrEnum):
     AVAILABLE = "available"  # spendable again in the same lot
     REVOKE = "revoke"  # the lot was revoked: revoked again at once (forfeited)

@@ -11,7 +11,6 @@ like any other write.
 
 from __future__ import annotations
 
-import enum
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -24,6 +23,7 @@ from ..db.records import Lot, WebhookEvent
 from ..domain.clock import parse_instant
 from ..domain.errors import ConflictError, DomainError, NotFoundError
 from ..domain.money import parse_amount
+from ..domain.vocabulary import Outcome
 from .accounts import ensure_account
 from .context import Context
 from .grants import Paid, Purchase, RegisterLicense
@@ -31,14 +31,6 @@ from .revocation import RevokeLot
 from .state import Needs, Scope
 
 ACTOR = "webhook:billing"
-
-
-class Outcome(enum.StrEnum):
-    APPLIED = "applied"
-    IGNORED = "ignored"
-    FAILED = "failed"
-    NEEDS_REVIEW = "needs_review"
-    CONFLICT = "conflict"
 
 
 SETTLED = {Outcome.APPLIED, Outcome.IGNORED, Outcome.NEEDS_REVIEW, Outcome.CONFLICT}

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from standardwebhooks.webhooks import Webhook
 
+from ...domain.vocabulary import Outcome
 from ...services import present, queries
 from ...services.context import Context
 from ...services.webhooks import (
     ACTOR,
-    Outcome,
     ReceiveBillingEvent,
     event_accounts,
     payment_account,

@@ -26,6 +26,7 @@ from .common import (
     Code,
     Currency,
     EntryKind,
+    GroupByName,
     Instant,
     LotSourceName,
     LotState,
@@ -79,7 +80,6 @@ from .reports import (
     FinancePoints,
     FinanceReport,
     FinanceRow,
-    GroupByName,
 )
 from .tickets import (
     AllocationOut,

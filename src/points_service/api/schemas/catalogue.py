@@ -6,7 +6,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictBool
 
-from .common import _USD_120, NO_NUL, Money, Name, Points, PositivePoints, Quantity, RequestBody, _examples
+from .common import (
+    _USD_120,
+    NO_NUL,
+    BonusPolicyName,
+    Money,
+    Name,
+    Points,
+    PositivePoints,
+    Quantity,
+    RequestBody,
+    _examples,
+)
 
 _FIXED_25 = {"type": "fixed", "points": 25}
 _RANGE = {"type": "range", "min": 80, "max": 100}
@@ -152,7 +163,7 @@ class LicenseProduct(BaseModel):
     code: str = Field(description="the product's code, e.g. `default`")
     name: str = Field(description="the product's name")
     bonus_points: int = Field(description="whole points a license of this product brings (0: none)")
-    bonus_policy: Literal["first_license", "every_license"] = Field(description=_BONUS_POLICY)
+    bonus_policy: BonusPolicyName = Field(description=_BONUS_POLICY)
     active: bool = Field(description="false once retired: no longer listed")
 
 
@@ -163,7 +174,7 @@ class LicenseProductPut(RequestBody):
 
     name: Name = Field(description="the product's name")
     bonus_points: Points = Field(description="whole points a license of this product brings (0: none)")
-    bonus_policy: Literal["first_license", "every_license"] = Field(description=_BONUS_POLICY)
+    bonus_policy: BonusPolicyName = Field(description=_BONUS_POLICY)
     active: StrictBool = Field(default=True, description="`false` retires the product: it is no longer listed")
 
 

@@ -12,7 +12,8 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypeAliasType
 
-from ...domain import MAX_POINTS
+from ...domain import MAX_POINTS, vocabulary
+from ...domain import finance as finance_rules
 from ...domain import ledger as ledger_rules
 from ...domain import lots as lot_rules
 from ...domain import tickets as ticket_rules
@@ -162,7 +163,7 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(description="`?cursor=` for the next page (opaque); null on the last page")
 
 
-def _values_of(vocabulary: type[enum.StrEnum]) -> Any:
+def _values_of(vocabulary: type[enum.StrEnum] | tuple[enum.StrEnum, ...]) -> Any:
     """`Literal["a", "b", …]` of a domain StrEnum's values: the document states the enum of strings,
     and the domain's enum stays the one list (the database's CHECK constraints list the same
     values, from the same enum; tests/test_openapi_schemas.py compares the document with them)."""
@@ -177,6 +178,10 @@ if TYPE_CHECKING:
     LotSourceName = str
     TicketStatusName = str
     TicketActionName = str
+    RefundReasonName = str
+    WebhookOutcomeName = str
+    BonusPolicyName = str
+    GroupByName = str
 else:
     LotState = TypeAliasType(
         "LotState",
@@ -191,3 +196,7 @@ else:
     LotSourceName = _values_of(lot_rules.LotSource)
     TicketStatusName = _values_of(ticket_rules.TicketStatus)
     TicketActionName = _values_of(ticket_rules.TicketAction)
+    RefundReasonName = _values_of(lot_rules.REFUND_REASONS)
+    WebhookOutcomeName = _values_of(vocabulary.Outcome)
+    BonusPolicyName = _values_of(vocabulary.BonusPolicy)
+    GroupByName = _values_of(finance_rules.GroupBy)

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .common import Amount, Currency, _examples
-
-GroupByName = Literal["account", "plan", "category"]
-
+from .common import Amount, Currency, GroupByName, _examples
 
 _ROW = {
     "currency": "USD",

@@ -21,6 +21,7 @@ from .common import (
     Quantity,
     Reason,
     Ref,
+    RefundReasonName,
     RequestBody,
     TicketActionName,
     TicketStatusName,
@@ -116,7 +117,7 @@ class TicketRefund(RequestBody):
 
     model_config = _examples({"reason": "software_bug", "note": "a bug of 5.4.1, fixed in 5.4.2"})
 
-    reason: Literal["software_bug", "withdrawn", "duplicate", "other"] = Field(
+    reason: RefundReasonName = Field(
         description="`software_bug` and `other` are the vendor's doing: points whose lot has expired (or expires "
         "within the return grace) come back in a new `returned` lot; with `withdrawn` and `duplicate`, points of an "
         "expired lot expire"

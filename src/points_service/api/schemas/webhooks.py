@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .common import _T2_LOT, _examples
+from .common import _T2_LOT, WebhookOutcomeName, _examples
 
 _DELIVERY = "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"
 _WEBHOOK_ACK = {
@@ -26,7 +26,7 @@ class WebhookAck(BaseModel):
 
     id: str = Field(description="the delivery's `webhook-id`")
     type: str = Field(description="the event's type, e.g. `payment.succeeded`")
-    outcome: Literal["applied", "ignored", "failed", "needs_review", "conflict"] = Field(
+    outcome: WebhookOutcomeName = Field(
         description="`applied`; `ignored` (a type not handled); `needs_review` (for ops: e.g. a refund whose "
         "amount differs from the amount paid); "
         "`conflict` (contradicts what was recorded); `failed` events are answered 422 instead"
@@ -63,7 +63,7 @@ class WebhookEvent(BaseModel):
 
     id: str = Field(description="the delivery's `webhook-id`")
     type: str = Field(description="the event's type (`(none)` when the payload had none)")
-    outcome: Literal["applied", "ignored", "failed", "needs_review", "conflict"] = Field(
+    outcome: WebhookOutcomeName = Field(
         description="`applied`, `ignored` (a type not handled), `failed` (attempted again when the sender retries), "
         "`needs_review` (for ops) or `conflict` (contradicts what was recorded)"
     )
