@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from support.figures import figures
@@ -321,3 +322,39 @@ async def test_the_staff_list_filters_by_status(api):
     for wanted in ("open", "accepted", "rejected"):
         items = ok(await api.get("/v1/disputes", params={"status": wanted}, role="helpdesk"))["items"]
         assert [d["id"] for d in items] == [opened[wanted]]
+
+
+async def test_verify_checks_each_disputes_credit_against_its_linked_entries(api):
+    """`points_credited` is what the dispute's linked entries gave back, on its ticket; a dispute
+    not accepted has none. (The fixture verifies the ledger at teardown: restored first.)"""
+    ticket = await resolved(api)
+    accepted = ok_created(await dispute(api, ticket["id"], points=10))
+    ok(await accept(api, accepted["id"]))
+    rejected = ok_created(await dispute(api, ticket["id"]))
+    ok(await reject(api, rejected["id"]))
+    assert ok(await api.get("/v1/admin/verify"))["ok"]
+
+    with api.db.engine.begin() as conn:  # the credit moves to the rejected dispute
+        conn.execute(
+            text("UPDATE ledger_entries SET dispute_id = :to WHERE dispute_id = :was"),
+            {"to": rejected["id"], "was": accepted["id"]},
+        )
+    report = ok(await api.get("/v1/admin/verify"))
+    assert sorted((d["check"], d["expected"], d["found"]) for d in report["disagreements"]) == [
+        (
+            f"dispute {accepted['id']} credited by its linked entries",
+            {"tickets": [ticket["id"]], "points": 10},
+            {"tickets": [ticket["id"]], "points": 0},
+        ),
+        (
+            f"dispute {rejected['id']} credited by its linked entries",
+            {"tickets": [ticket["id"]], "points": 0},
+            {"tickets": [ticket["id"]], "points": 10},
+        ),
+    ]
+    with api.db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE ledger_entries SET dispute_id = :to WHERE dispute_id = :was"),
+            {"to": accepted["id"], "was": rejected["id"]},
+        )
+    assert ok(await api.get("/v1/admin/verify"))["ok"]
