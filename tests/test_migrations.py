@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from points_service.db.engine import create_engine
 from points_service.db.migrate import downgrade, upgrade
@@ -324,3 +326,133 @@ def test_0013_backfills_the_span_classes_of_closed_tickets_and_empty_lots(empty_
     assert lots["lot_empty"][1] == 7
     assert str(lots["lot_empty"][0]).startswith("2026-01-18 12:00:00")
     assert found == {"tkt_open": None, "tkt_hour": 0, "tkt_hour_and_a_bit": 1, "tkt_day": 5, "tkt_decade": 16}
+
+
+def test_0014_links_the_credits_of_accepted_disputes(empty_url):
+    """Before 0014 a dispute's credit said `dispute <id>` in its reason. Each accepted dispute's
+    `return` entry gets reason `dispute` and its `dispute_id`, and its ticket's `credited` history
+    row reason `dispute` and the id as note; the dispute's own rows, a credit whose typed reason
+    names no accepted dispute (or another ticket's), and other entries are left as they were. The
+    downgrade puts every reason and note back."""
+    upgrade(empty_url, "0013")
+    engine = create_engine(Settings(database_url=empty_url), connections=1)
+    now = "2026-01-15 12:00:00"
+    entries = [  # id, ticket, kind, reason
+        ("le_1", None, "adjustment", None),
+        ("le_2", "tkt_a", "return", "dispute dsp_a1"),
+        ("le_3", "tkt_a", "return", "dispute dsp_a2"),
+        ("le_4", "tkt_a", "return", "goodwill"),
+        ("le_5", "tkt_a", "return", "dispute dsp_open"),  # typed by hand: that dispute was not accepted
+        ("le_6", "tkt_b", "return", "dispute dsp_a1"),  # typed by hand on another ticket
+        ("le_7", "tkt_a", "revocation", "returned to a revoked lot"),
+    ]
+    history = [  # ticket, version, action, reason, note
+        ("tkt_a", 1, "opened", None, None),
+        ("tkt_a", 2, "resolved", None, None),
+        ("tkt_a", 3, "disputed", "dispute dsp_a1", "too dear"),
+        ("tkt_a", 4, "credited", "dispute dsp_a1", None),
+        ("tkt_a", 5, "dispute_accepted", "dispute dsp_a1", "agreed"),
+        ("tkt_a", 6, "disputed", "dispute dsp_a2", "still too dear"),
+        ("tkt_a", 7, "credited", "dispute dsp_a2", None),
+        ("tkt_a", 8, "dispute_accepted", "dispute dsp_a2", "agreed again"),
+        ("tkt_a", 9, "credited", "goodwill", None),
+        ("tkt_a", 10, "disputed", "dispute dsp_open", "and more"),
+        ("tkt_a", 11, "credited", "dispute dsp_open", None),
+        ("tkt_b", 1, "credited", "dispute dsp_a1", None),
+    ]
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, metadata, available, held, deducted, last_seq, created_at, updated_at) "
+                    "VALUES ('acme', '{}', 0, 0, 0, 7, :now, :now)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO tickets (id, account_id, external_ref, category_code, pricing, estimated_points, "
+                    "captured_points, charged_points, deducted_points, returned_points, forfeited_points, status, "
+                    "version, opened_at, closed_at, changed_at, span_class) VALUES (:id, 'acme', :id, "
+                    "'consultation', '{}', 50, 0, 50, 50, 0, 0, 'resolved', 11, :now, :now, :now, 0)"
+                ),
+                [{"id": "tkt_a", "now": now}, {"id": "tkt_b", "now": now}],
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO disputes (id, ticket_id, account_id, status, points_credited, reason, opened_at, "
+                    "opened_by, closed_at, closed_by) VALUES (:id, 'tkt_a', 'acme', :status, :credited, 'too dear', "
+                    ":now, 'test', :closed, :by)"
+                ),
+                [
+                    {"id": "dsp_a1", "status": "accepted", "credited": 1, "now": now, "closed": now, "by": "test"},
+                    {"id": "dsp_a2", "status": "accepted", "credited": 1, "now": now, "closed": now, "by": "test"},
+                    {"id": "dsp_open", "status": "open", "credited": None, "now": now, "closed": None, "by": None},
+                ],
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO ledger_entries (id, account_id, seq, kind, available_delta, held_delta, "
+                    "deducted_delta, available_after, held_after, deducted_after, ticket_id, reason, actor, "
+                    "created_at, effective_at) VALUES (:id, 'acme', :seq, :kind, 1, 0, 0, 0, 0, 0, :ticket, :reason, "
+                    "'test', :now, :now)"
+                ),
+                [
+                    {"id": i, "seq": seq, "kind": kind, "ticket": ticket, "reason": reason, "now": now}
+                    for seq, (i, ticket, kind, reason) in enumerate(entries, start=1)
+                ],
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO ticket_events (ticket_id, version, action, points, reason, note, actor, at) "
+                    "VALUES (:ticket, :version, :action, 1, :reason, :note, 'test', :now)"
+                ),
+                [
+                    {"ticket": t, "version": v, "action": a, "reason": r, "note": n, "now": now}
+                    for t, v, a, r, n in history
+                ],
+            )
+    finally:
+        engine.dispose()
+
+    def _columns(conn: Any) -> set[str]:
+        return {c["name"] for c in inspect(conn).get_columns("ledger_entries")}
+
+    def found() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        engine = create_engine(Settings(database_url=empty_url), connections=1)
+        try:
+            with engine.connect() as conn:
+                columns = "id, reason, dispute_id" if "dispute_id" in _columns(conn) else "id, reason"
+                rows = conn.execute(text(f"SELECT {columns} FROM ledger_entries ORDER BY id")).all()
+                steps = conn.execute(
+                    text("SELECT ticket_id, version, reason, note FROM ticket_events ORDER BY ticket_id, version")
+                ).all()
+                return [tuple(r) for r in rows], [tuple(r) for r in steps]
+        finally:
+            engine.dispose()
+
+    upgrade(empty_url)
+    linked, steps = found()
+    assert linked == [
+        ("le_1", None, None),
+        ("le_2", "dispute", "dsp_a1"),
+        ("le_3", "dispute", "dsp_a2"),
+        ("le_4", "goodwill", None),
+        ("le_5", "dispute dsp_open", None),
+        ("le_6", "dispute dsp_a1", None),
+        ("le_7", "returned to a revoked lot", None),
+    ]
+    changed = {("tkt_a", 4): ("dispute", "dsp_a1"), ("tkt_a", 7): ("dispute", "dsp_a2")}
+    assert steps == [(t, v, *changed.get((t, v), (r, n))) for t, v, _, r, n in history]
+
+    engine = create_engine(Settings(database_url=empty_url), connections=1)
+    try:  # the link holds only for a dispute's credit
+        with engine.connect() as conn, pytest.raises(IntegrityError):
+            conn.execute(text("UPDATE ledger_entries SET dispute_id = 'dsp_a1' WHERE id = 'le_4'"))
+    finally:
+        engine.dispose()
+
+    downgrade(empty_url, "0013")
+    restored, steps = found()
+    assert restored == [(i, reason) for i, _, _, reason in entries]
+    assert steps == [(t, v, r, n) for t, v, _, r, n in history]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from points_service.api.routers.export import wants_csv
+from points_service.api.schemas import LedgerEntry
 from points_service.services import export
 from points_service.services.uow import DatabaseBusyError
 
@@ -25,8 +26,9 @@ CSV_ACCEPT = {"Accept": "text/csv"}
 
 
 async def _ledger(api: Api) -> None:
-    """Two accounts with grants, tickets in every state, a credit, a write-off and a revocation,
-    over several instants (the clock moves an hour between steps, and stands still within one)."""
+    """Two accounts with grants, tickets in every state, a credit, an accepted dispute (a credit
+    linked to it), a write-off and a revocation, over several instants (the clock moves an hour
+    between steps, and stands still within one)."""
     for account in ("acme", "zeta"):
         await api.account(account)
     await api.buy("acme", "points-300")
@@ -47,6 +49,10 @@ async def _ledger(api: Api) -> None:
     r = await api.post(
         f"/v1/tickets/{resolved['id']}/credit", {"points": 5, "reason": "goodwill,\nsorry"}, role="helpdesk"
     )
+    assert r.status_code == 200, r.text
+    r = await api.post(f"/v1/tickets/{resolved['id']}/disputes", {"reason": "too dear", "points": 4}, role="helpdesk")
+    assert r.status_code == 201, r.text
+    r = await api.post(f"/v1/disputes/{r.json()['id']}/accept", {"note": "agreed"}, role="helpdesk")
     assert r.status_code == 200, r.text
     r = await api.post("/v1/accounts/zeta/adjustments", {"points": -3, "reason": "write-off é"})
     assert r.status_code == 200, r.text
@@ -138,6 +144,22 @@ class TestExportLedger:
         assert _from_csv(r.text) == ndjson
         reasons = {e["reason"] for e in ndjson}
         assert {'smaller, "quoted"', "goodwill,\nsorry", "write-off é"} <= reasons  # quoting, newlines, UTF-8
+        [credit] = [e for e in ndjson if e["dispute_id"] is not None]
+        assert (credit["kind"], credit["reason"], credit["dispute_id"].startswith("dsp_")) == (
+            "return",
+            "dispute",
+            True,
+        )
+
+    def test_csv_columns_added_since_come_last(self):
+        """A reader by position keeps finding the columns it knew; `dispute_id` is the last."""
+        assert export.CSV_COLUMNS[:21] == (
+            *("id", "seq", "account_id", "kind", "available_delta", "held_delta", "deducted_delta"),
+            *("available_after", "held_after", "deducted_after", "lot_id", "ticket_id", "reason", "actor"),
+            *("created_at", "effective_at", "posting_idx", "lot_id_posted", "from_state", "to_state", "points"),
+        )
+        assert export.CSV_COLUMNS[21:] == ("dispute_id",)
+        assert set(export.ENTRY_COLUMNS) | {"postings", "pending"} == set(LedgerEntry.model_fields)
 
     async def test_from_is_included_and_to_excluded(self, api):
         await api.account()

@@ -136,6 +136,8 @@ async def test_a_viewer_disputes_a_charge_and_the_helpdesk_accepts_it(api: Api, 
     assert (r.status_code, r.headers["location"]) == (303, "/ui/disputes?done=accepted")
     assert (await api.get(f"/v1/disputes/{dispute_id}")).json()["points_credited"] == 10
     assert figure((await viewer.get("/ui/accounts/acme")).text, "available") == before + 10
+    history = (await viewer.get(f"/ui/tickets/{ticket_id}")).text
+    assert "<td>credited</td>" in history and f"<td>dispute {dispute_id}</td>" in history
 
 
 async def test_a_dispute_refused_by_the_rules_is_a_page_with_the_problem_type(api: Api, browsers: Browsers) -> None:

@@ -264,6 +264,7 @@ class Entry:
     actor: str
     created_at: datetime
     effective_at: datetime
+    dispute_id: str | None = None  # the accepted dispute whose credit this `return` entry is
 
     @property
     def pk(self) -> str:

@@ -43,7 +43,7 @@ from sqlalchemy import (
 )
 
 from ..domain.delivery import DeliveryStatus
-from ..domain.disputes import DisputeStatus
+from ..domain.disputes import CREDIT_REASON, DisputeStatus
 from ..domain.events import EventType
 from ..domain.ledger import EntryKind
 from ..domain.lots import LotSource, LotState
@@ -416,6 +416,9 @@ Index(
     postgresql_where=OPEN_DISPUTE,
 )
 
+# An entry linked to a dispute is that dispute's credit: a `return` whose reason is exactly `dispute`.
+DISPUTE_CREDIT = f"dispute_id IS NULL OR (kind = 'return' AND reason = '{CREDIT_REASON}')"
+
 ledger_entries = Table(
     "ledger_entries",
     metadata,
@@ -431,6 +434,9 @@ ledger_entries = Table(
     Column("actor", String(80), nullable=False),
     _when("created_at"),
     _when("effective_at"),
+    # The accepted dispute whose credit this is (SPEC §6.3: a `return` entry, reason `dispute`); NULL
+    # on every other entry. No index: nothing reads entries by dispute but `verify`, which reads them all.
+    Column("dispute_id", String(32), ForeignKey("disputes.id")),
     UniqueConstraint("account_id", "seq"),
     CheckConstraint(_in("kind", ENTRY_KINDS), name="kind"),
     CheckConstraint("seq >= 1", name="seq_positive"),
@@ -438,6 +444,7 @@ ledger_entries = Table(
     CheckConstraint("held_after >= 0", name="held_after_not_negative"),
     CheckConstraint("deducted_after >= 0", name="deducted_after_not_negative"),
     CheckConstraint("available_delta <> 0 OR held_delta <> 0 OR deducted_delta <> 0", name="moves_points"),
+    CheckConstraint(DISPUTE_CREDIT, name="dispute_credit"),
     Index("ix_ledger_entries_ticket_id", "ticket_id"),
     Index("ix_ledger_entries_account_kind_seq", "account_id", "kind", "seq"),  # the ledger by kind
     Index("ix_ledger_entries_created_at", "created_at", "id"),  # every account's, by time: the export

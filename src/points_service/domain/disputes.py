@@ -22,6 +22,17 @@ class DisputeStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
+# The reason of the credit an accepted dispute gives (its `return` entry and the ticket's `credited`
+# history row), exactly as a client filters for it; the entry links the dispute by `dispute_id`.
+CREDIT_REASON = "dispute"
+
+
+def step_reason(dispute_id: str) -> str:
+    """The reason of a dispute's own steps in its ticket's history (`disputed`, `dispute_accepted`,
+    `dispute_rejected`): their notes carry the words, so the reason names the dispute."""
+    return f"dispute {dispute_id}"
+
+
 def left_to_return(*, deducted: int, returned: int) -> int:
     """The points of a ticket that a credit could still give back."""
     return deducted - returned

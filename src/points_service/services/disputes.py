@@ -6,8 +6,11 @@ lock, and the second finds it closed (409) however close together they came. A d
 not that account's is answered as absent.
 
 Accepting gives the points back through the very code a credit runs (`tickets.credit`): the same
-return policy (a lot expired since is reissued as the vendor's doing), a `return` entry whose
-reason names the dispute, the ticket's `credited` history row and `ticket.credited` event.
+return policy (a lot expired since is reissued as the vendor's doing), a `return` entry with reason
+`dispute` linked to the dispute (`dispute_id`), the ticket's `credited` history row (reason
+`dispute`, the dispute's id as its note: history rows have no link field) and `ticket.credited`
+event. The dispute's own history rows (`disputed`, `dispute_accepted`, `dispute_rejected`) carry
+the words in their note, so their reason names the dispute (`dispute <id>`).
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from datetime import datetime
 from ..db.ids import new_id
 from ..db.records import Dispute, Ticket
 from ..domain.disputes import (
+    CREDIT_REASON,
     DisputeStatus,
     check_can_dispute,
     check_claim,
     check_open,
     left_to_return,
     points_to_credit,
+    step_reason,
 )
 from ..domain.errors import ConflictError, NotFoundError
 from ..domain.events import EventType
@@ -35,18 +40,13 @@ from .state import Needs, Scope
 from .tickets import credit, in_history
 
 
-def ledger_reason(dispute_id: str) -> str:
-    """The reason of the `return` entry (and `credited` history row) an accepted dispute makes."""
-    return f"dispute {dispute_id}"
-
-
 def _in_history(
     writer: AccountWriter, ticket: Ticket, action: TicketAction, points: int, dispute_id: str, note: str | None
 ) -> Ticket:
     """A step of the dispute in its ticket's history (one version more): the reason names the
     dispute, the note carries the words (the customer's, or the decision's)."""
     bumped = replace(ticket, version=ticket.version + 1)
-    return in_history(writer, bumped, action, points, ledger_reason(dispute_id), note)
+    return in_history(writer, bumped, action, points, step_reason(dispute_id), note)
 
 
 def _ticket(tx: Scope, ticket_id: str, account_id: str) -> Ticket:
@@ -157,7 +157,7 @@ class AcceptDispute(_Decision):
             ticket_status=TicketStatus(ticket.status),
         )
         dispute = self._close(writer, dispute, DisputeStatus.ACCEPTED, points)
-        ticket = credit(writer, ticket, points, ledger_reason(dispute.id))
+        ticket = credit(writer, ticket, points, CREDIT_REASON, dispute.id)
         _in_history(writer, ticket, TicketAction.DISPUTE_ACCEPTED, points, dispute.id, self.note)
         writer.emit(EventType.DISPUTE_ACCEPTED, present.dispute(dispute))
         return dispute

@@ -15,8 +15,9 @@ The rows (README "Exporting the ledger"):
 * NDJSON: one ledger entry per line, exactly as `GET /v1/accounts/{id}/ledger` shows it
   (`pending` is always false: an export holds recorded entries only).
 * CSV: one row per posting, the entry's columns repeated on each of its rows, then the
-  posting's `posting_idx`, `lot_id_posted`, `from_state`, `to_state`, `points`. An empty cell is
-  null (no text column can hold an empty string). Timestamps are RFC 3339 in UTC, as in JSON.
+  posting's `posting_idx`, `lot_id_posted`, `from_state`, `to_state`, `points`, then the entry's
+  columns added since (`dispute_id`): last, so that a reader by position keeps working. An empty
+  cell is null (no text column can hold an empty string). Timestamps are RFC 3339 in UTC, as in JSON.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def ndjson(entries: Sequence[EntryWithPostings]) -> str:
     return "".join(dumps(entry_view(entry, postings)) + "\n" for entry, postings in entries)
 
 
-ENTRY_COLUMNS = (
+ENTRY_HEAD = (
     "id",
     "seq",
     "account_id",
@@ -129,7 +130,11 @@ ENTRY_COLUMNS = (
 # A posting's columns; its lot is `lot_id_posted` (the entry's own `lot_id` is the one lot involved,
 # when exactly one is).
 POSTING_COLUMNS = ("posting_idx", "lot_id_posted", "from_state", "to_state", "points")
-CSV_COLUMNS = (*ENTRY_COLUMNS, *POSTING_COLUMNS)
+# The entry's columns added since the export was first published: after the posting's, so that the
+# columns a reader by position knows stay where they were.
+ENTRY_TAIL = ("dispute_id",)
+ENTRY_COLUMNS = (*ENTRY_HEAD, *ENTRY_TAIL)
+CSV_COLUMNS = (*ENTRY_HEAD, *POSTING_COLUMNS, *ENTRY_TAIL)
 
 
 def _cell(value: Any) -> Any:
@@ -149,11 +154,20 @@ def csv_rows(entries: Sequence[EntryWithPostings]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     for entry, postings in entries:
         view = entry_view(entry, postings)
-        head = [_cell(view[name]) for name in ENTRY_COLUMNS]
+        head = [_cell(view[name]) for name in ENTRY_HEAD]
+        tail = [_cell(view[name]) for name in ENTRY_TAIL]
         if not postings:
-            writer.writerow([*head, "", "", "", "", ""])
+            writer.writerow([*head, "", "", "", "", "", *tail])
         for idx, posting in enumerate(postings):
             writer.writerow(
-                [*head, idx, posting["lot_id"], _cell(posting["from_state"]), posting["to_state"], posting["points"]]
+                [
+                    *head,
+                    idx,
+                    posting["lot_id"],
+                    _cell(posting["from_state"]),
+                    posting["to_state"],
+                    posting["points"],
+                    *tail,
+                ]
             )
     return out.getvalue()

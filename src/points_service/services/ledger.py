@@ -132,8 +132,10 @@ class AccountWriter:
         reason: str | None = None,
         effective_at: datetime | None = None,
         actor: str | None = None,
+        dispute_id: str | None = None,
     ) -> Entry | None:
-        """Apply `moves` to the lots and the account, and record them as one entry.
+        """Apply `moves` to the lots and the account, and record them as one entry (`dispute_id`:
+        the accepted dispute it credits, `services.disputes`).
 
         Operations that move no points write no entry (and return None).
         """
@@ -206,6 +208,7 @@ class AccountWriter:
                 actor=actor or self.actor,
                 created_at=self.now,
                 effective_at=effective_at or self.now,
+                dispute_id=dispute_id,
             )
         )
         for posting in postings:

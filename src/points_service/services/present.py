@@ -155,6 +155,7 @@ def entry(row: r.Entry | PendingExpiry, postings: list[dict[str, Any]]) -> dict[
             "created_at": row.created_at,
             "effective_at": row.lot.expires_at,
             "pending": True,
+            "dispute_id": None,
         }
     return {
         "id": row.id,
@@ -175,6 +176,7 @@ def entry(row: r.Entry | PendingExpiry, postings: list[dict[str, Any]]) -> dict[
         "created_at": row.created_at,
         "effective_at": row.effective_at,
         "pending": False,
+        "dispute_id": row.dispute_id,
     }
 
 

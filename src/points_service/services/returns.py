@@ -33,8 +33,11 @@ def give_back(
     reason: ReturnReason,
     kind: Literal["capture_decrease", "return"],
     note: str | None = None,
+    dispute_id: str | None = None,
 ) -> Returned:
-    """Return `points` of the ticket's `from_state` points and write the entries it takes."""
+    """Return `points` of the ticket's `from_state` points and write the entries it takes: the
+    `kind` entry (reason `note`, else the return's reason; linked to `dispute_id` when an accepted
+    dispute gives them back), then any revocation or expiry the return policy makes of them."""
     if points == 0:
         return Returned(0, 0, 0, 0)
     tx, now = writer.tx, writer.now
@@ -86,7 +89,7 @@ def give_back(
         elif target is ReturnTarget.EXPIRE:
             to_expire.add(lot.id)
 
-    writer.post(kind, moves, ticket_id=ticket.id, reason=note or str(reason))
+    writer.post(kind, moves, ticket_id=ticket.id, reason=note or str(reason), dispute_id=dispute_id)
     writer.post("revocation", forfeits, ticket_id=ticket.id, reason="returned to a revoked lot")
     for lot_id in sorted(to_expire):
         writer.expire_lot(lot_id)

@@ -418,12 +418,20 @@ class CreditTicket(_TicketChange):
         return _detail(tx, ticket.id)
 
 
-def credit(writer: AccountWriter, ticket: Ticket, points: int, reason: str) -> Ticket:
+def credit(writer: AccountWriter, ticket: Ticket, points: int, reason: str, dispute_id: str | None = None) -> Ticket:
     """Give back `points` (checked) of a resolved ticket under the return policy, as a `return`
     entry with `reason`, and record it (`credited`, `ticket.credited`): what a credit does, also
-    when accepting a dispute does it (`services.disputes`)."""
+    when accepting a dispute does it (`services.disputes`). Then the entry links `dispute_id`, and
+    the history row, which has no such field, carries it as its note."""
     returned = give_back(
-        writer, ticket, points, from_state="deducted", reason=ReturnReason.CREDIT, kind="return", note=reason
+        writer,
+        ticket,
+        points,
+        from_state="deducted",
+        reason=ReturnReason.CREDIT,
+        kind="return",
+        note=reason,
+        dispute_id=dispute_id,
     )
     ticket = writer.tx.update(
         replace(
@@ -433,4 +441,4 @@ def credit(writer: AccountWriter, ticket: Ticket, points: int, reason: str) -> T
             version=ticket.version + 1,
         )
     )
-    return _record(writer, ticket, TicketAction.CREDITED, points, reason).ticket
+    return _record(writer, ticket, TicketAction.CREDITED, points, reason, dispute_id).ticket

@@ -7,7 +7,9 @@ allocations equal their captured points; closed tickets' charged minus returned 
 account's deducted; waiting tickets hold nothing, and their count and points are the account's
 `awaiting_count` and `awaiting_points`; a closed ticket's span class (as-of reads find the tickets
 in progress at an instant by it) is that of its opening and closing times, and a lot holding no
-points emptied at its newest posting's time, with the class of how long it held points.
+points emptied at its newest posting's time, with the class of how long it held points; the points
+each dispute credited (`points_credited`, none unless accepted) are those its linked entries
+(`dispute_id`) gave back, on its ticket.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ def verify(
 
     running: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BALANCES, 0))
     seqs: dict[str, list[int]] = defaultdict(list)
+    linked: dict[str, tuple[str, set[str], list[int]]] = {}  # dispute → account, tickets, points given back
     entry_rows = conn.execute(
         scoped(
             select(
@@ -90,11 +93,17 @@ def verify(
                 entries.available_after,
                 entries.held_after,
                 entries.deducted_after,
+                entries.ticket_id,
+                entries.dispute_id,
             ),
             entries.account_id,
         ).order_by(entries.account_id, entries.seq)
     )
     for row in entry_rows:
+        if row.dispute_id is not None:  # a dispute's credit: `deducted` points given back
+            _, tickets, given = linked.setdefault(row.dispute_id, (row.account_id, set(), [0]))
+            tickets.add(row.ticket_id)
+            given[0] -= row.deducted_delta
         sums = running[row.account_id]
         sums["available"] += row.available_delta
         sums["held"] += row.held_delta
@@ -187,6 +196,22 @@ def verify(
                 bad(Disagreement(ticket.account_id, f"waiting ticket {ticket.id} holds nothing", 0, held))
         else:
             ticket_sums[ticket.account_id]["deducted"] += ticket.charged_points - ticket.returned_points
+
+    disputes = t.disputes.c
+    dispute_rows = conn.execute(
+        scoped(
+            select(disputes.id, disputes.account_id, disputes.ticket_id, disputes.points_credited), disputes.account_id
+        )
+    )
+    for row in dispute_rows:
+        _, tickets, given = linked.pop(row.id, (row.account_id, {row.ticket_id}, [0]))
+        expected = {"tickets": [row.ticket_id], "points": row.points_credited or 0}
+        found = {"tickets": sorted(tickets), "points": given[0]}
+        if found != expected:
+            bad(Disagreement(row.account_id, f"dispute {row.id} credited by its linked entries", expected, found))
+    for dispute_id, (entry_account, tickets, given) in sorted(linked.items()):  # a dispute of another account
+        found = {"tickets": sorted(tickets), "points": given[0]}
+        bad(Disagreement(entry_account, f"dispute {dispute_id} credited by its linked entries", None, found))
 
     for account in accounts:
         report.checked_accounts += 1

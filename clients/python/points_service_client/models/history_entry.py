@@ -20,10 +20,13 @@ class HistoryEntry:
         action (HistoryEntryAction): what was done
         actor (str): the name of the API key that made the change
         at (datetime.datetime): when (UTC, RFC 3339)
-        note (None | str): the note given (resolve, refund); null when none was given
+        note (None | str): the note given (resolve, refund; a dispute's reason or decision for its steps); for the
+            credit an accepted dispute gives, the dispute's id; null when none was given
         points (int): whole points: captured (`opened`, `adjusted`), deducted (`resolved`) or given back (`refunded`,
             `credited`)
-        reason (None | str): the reason given (adjust, refund, credit); null for `opened` and `resolved`
+        reason (None | str): the reason given (adjust, refund, credit); `dispute` for the credit an accepted dispute
+            gives (`credited`, as its ledger entry); `dispute <dispute id>` for a dispute's own steps (`disputed`,
+            `dispute_accepted`, `dispute_rejected`); null for `opened` and `resolved`
         version (int): the ticket's version after the change
     """
 

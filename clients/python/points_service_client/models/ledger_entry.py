@@ -28,6 +28,8 @@ class LedgerEntry:
         created_at (datetime.datetime): when it was written, or for a pending expiry when it was read (UTC, RFC 3339)
         deducted_after (int): the account's deducted points after the entry
         deducted_delta (int): signed change of the account's deducted points, in whole points
+        dispute_id (None | str): the accepted dispute whose credit this is: set on the `return` entry accepting a
+            dispute writes (its `reason` is then `dispute`), null on every other entry
         effective_at (datetime.datetime): when it took effect (UTC, RFC 3339): a lot's `expires_at` for an expiry, its
             `granted_at` for a grant, else `created_at`
         held_after (int): the account's held points after the entry
@@ -49,6 +51,7 @@ class LedgerEntry:
     created_at: datetime.datetime
     deducted_after: int
     deducted_delta: int
+    dispute_id: None | str
     effective_at: datetime.datetime
     held_after: int
     held_delta: int
@@ -76,6 +79,9 @@ class LedgerEntry:
         deducted_after = self.deducted_after
 
         deducted_delta = self.deducted_delta
+
+        dispute_id: None | str
+        dispute_id = self.dispute_id
 
         effective_at = self.effective_at.isoformat()
 
@@ -117,6 +123,7 @@ class LedgerEntry:
                 "created_at": created_at,
                 "deducted_after": deducted_after,
                 "deducted_delta": deducted_delta,
+                "dispute_id": dispute_id,
                 "effective_at": effective_at,
                 "held_after": held_after,
                 "held_delta": held_delta,
@@ -151,6 +158,13 @@ class LedgerEntry:
         deducted_after = d.pop("deducted_after")
 
         deducted_delta = d.pop("deducted_delta")
+
+        def _parse_dispute_id(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        dispute_id = _parse_dispute_id(d.pop("dispute_id"))
 
         effective_at = datetime.datetime.fromisoformat(d.pop("effective_at"))
 
@@ -207,6 +221,7 @@ class LedgerEntry:
             created_at=created_at,
             deducted_after=deducted_after,
             deducted_delta=deducted_delta,
+            dispute_id=dispute_id,
             effective_at=effective_at,
             held_after=held_after,
             held_delta=held_delta,

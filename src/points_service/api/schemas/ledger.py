@@ -97,6 +97,7 @@ _ENTRY_L2 = {
     "created_at": _NOW,
     "effective_at": "2026-11-26T09:59:58Z",
     "pending": False,
+    "dispute_id": None,
 }
 _ENTRY_L1 = {
     **_ENTRY_L2,
@@ -179,6 +180,10 @@ class LedgerEntry(BaseModel):
     )
     pending: bool = Field(
         description="true for a due expiry not yet written (the account's next write or the sweep writes it)"
+    )
+    dispute_id: str | None = Field(
+        description="the accepted dispute whose credit this is: set on the `return` entry accepting a dispute "
+        "writes (its `reason` is then `dispute`), null on every other entry"
     )
 
 

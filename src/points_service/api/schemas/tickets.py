@@ -256,9 +256,14 @@ class HistoryEntry(BaseModel):
         )
     )
     reason: str | None = Field(
-        description="the reason given (adjust, refund, credit); null for `opened` and `resolved`"
+        description="the reason given (adjust, refund, credit); `dispute` for the credit an accepted dispute "
+        "gives (`credited`, as its ledger entry); `dispute <dispute id>` for a dispute's own steps (`disputed`, "
+        "`dispute_accepted`, `dispute_rejected`); null for `opened` and `resolved`"
     )
-    note: str | None = Field(description="the note given (resolve, refund); null when none was given")
+    note: str | None = Field(
+        description="the note given (resolve, refund; a dispute's reason or decision for its steps); for the "
+        "credit an accepted dispute gives, the dispute's id; null when none was given"
+    )
     actor: str = Field(description="the name of the API key that made the change")
     version: int = Field(description="the ticket's version after the change")
 
