@@ -152,9 +152,9 @@ def verify(
         if lot.available == 0 and lot.held == 0 and lot.id in last_posted:
             last = last_posted[lot.id]
             if (lot.emptied_at, lot.emptied_class) != (last, span_class(lot.created_at, last)):
-                expected = [last.isoformat(), span_class(lot.created_at, last)]
-                found = [lot.emptied_at and lot.emptied_at.isoformat(), lot.emptied_class]
-                bad(Disagreement(lot.account_id, f"lot {lot.id} emptied at and class", expected, found))
+                should = [last.isoformat(), span_class(lot.created_at, last)]
+                stands = [lot.emptied_at and lot.emptied_at.isoformat(), lot.emptied_class]
+                bad(Disagreement(lot.account_id, f"lot {lot.id} emptied at and class", should, stands))
         if posted.get(lot.id) != stored:
             bad(
                 Disagreement(
