@@ -151,14 +151,22 @@ def _not_found(kind: str, ident: str) -> ProblemError:
     return ProblemError("not-found", f"{kind} {ident!r} does not exist")
 
 
+# Each access check is a function of the caller (`*_granted`, which the pages call with the
+# session's principal) and a FastAPI dependency that authenticates the bearer key and calls it
+# (`allow`, `on_account`, `on_ticket`, `on_lot`, `on_dispute`).
+
+
+def role_granted(principal: Principal, roles: tuple[str, ...]) -> Principal:
+    if principal.role not in roles:
+        raise _forbidden(principal)
+    return principal
+
+
 def allow(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """For operations that name no account."""
 
     async def check(request: Request, credentials: Bearer) -> Principal:
-        principal = await principal_of(request, credentials)
-        if principal.role not in roles:
-            raise _forbidden(principal)
-        return principal
+        return role_granted(await principal_of(request, credentials), roles)
 
     return check
 
@@ -166,8 +174,7 @@ def allow(*roles: str) -> Callable[..., Awaitable[Principal]]:
 def _check_scope(principal: Principal, owner: str | None, roles: tuple[str, ...], kind: str, ident: str) -> None:
     if principal.role == "viewer" and (owner is None or owner != principal.account_id):
         raise _not_found(kind, ident)
-    if principal.role not in roles:
-        raise _forbidden(principal)
+    role_granted(principal, roles)
     if owner is None:
         raise _not_found(kind, ident)
 
@@ -187,20 +194,31 @@ def on_account(*roles: str, must_exist: bool = True, found_later: bool = False) 
         request: Request, credentials: Bearer, account_id: Annotated[str, Path(include_in_schema=False)]
     ) -> Principal:
         principal = await principal_of(request, credentials)
-        if principal.role == "viewer" and account_id != principal.account_id:
-            raise _not_found("account", account_id)
-        if principal.role not in roles:
-            raise _forbidden(principal)
-        if must_exist:
-            if not ACCOUNT_ID.fullmatch(account_id):  # cannot exist (and NUL would break PostgreSQL)
-                raise _not_found("account", account_id)
-            if found_later:
-                request.state.unchecked_account = account_id
-            elif await owners(request).owner(request, Owners.ACCOUNT, account_id) is None:
-                raise _not_found("account", account_id)
-        return principal
+        return await account_granted(request, principal, account_id, roles, must_exist, found_later)
 
     return check
+
+
+async def account_granted(
+    request: Request,
+    principal: Principal,
+    account_id: str,
+    roles: tuple[str, ...],
+    must_exist: bool = True,
+    found_later: bool = False,
+) -> Principal:
+    """`on_account`'s check, of a caller already known."""
+    if principal.role == "viewer" and account_id != principal.account_id:
+        raise _not_found("account", account_id)
+    role_granted(principal, roles)
+    if must_exist:
+        if not ACCOUNT_ID.fullmatch(account_id):  # cannot exist (and NUL would break PostgreSQL)
+            raise _not_found("account", account_id)
+        if found_later:
+            request.state.unchecked_account = account_id
+        elif await owners(request).owner(request, Owners.ACCOUNT, account_id) is None:
+            raise _not_found("account", account_id)
+    return principal
 
 
 async def missing_account(request: Request) -> ProblemError | None:
@@ -222,15 +240,19 @@ def on_ticket(*roles: str) -> Callable[..., Awaitable[Principal]]:
     (`ticket_account`): a ticket write then locks it without looking it up again."""
 
     async def check(request: Request, credentials: Bearer, ticket_id: Annotated[str, Path()]) -> Principal:
-        principal = await principal_of(request, credentials)
-        owner = None
-        if _could_exist(ticket_id):
-            owner = await owners(request).owner(request, Owners.TICKET, ticket_id)
-        _check_scope(principal, owner, roles, "ticket", ticket_id)
-        request.state.ticket_account = owner
-        return principal
+        return await ticket_granted(request, await principal_of(request, credentials), ticket_id, roles)
 
     return check
+
+
+async def ticket_granted(request: Request, principal: Principal, ticket_id: str, roles: tuple[str, ...]) -> Principal:
+    """`on_ticket`'s check, of a caller already known."""
+    owner = None
+    if _could_exist(ticket_id):
+        owner = await owners(request).owner(request, Owners.TICKET, ticket_id)
+    _check_scope(principal, owner, roles, "ticket", ticket_id)
+    request.state.ticket_account = owner
+    return principal
 
 
 def ticket_account(request: Request) -> str:
@@ -262,15 +284,19 @@ def on_dispute(*roles: str) -> Callable[..., Awaitable[Principal]]:
     locks it without looking it up again."""
 
     async def check(request: Request, credentials: Bearer, dispute_id: Annotated[str, Path()]) -> Principal:
-        principal = await principal_of(request, credentials)
-        owner = None
-        if _could_exist(dispute_id):
-            owner = await owners(request).owner(request, dispute_log.DISPUTE_OWNER, dispute_id)
-        _check_scope(principal, owner, roles, "dispute", dispute_id)
-        request.state.dispute_account = owner
-        return principal
+        return await dispute_granted(request, await principal_of(request, credentials), dispute_id, roles)
 
     return check
+
+
+async def dispute_granted(request: Request, principal: Principal, dispute_id: str, roles: tuple[str, ...]) -> Principal:
+    """`on_dispute`'s check, of a caller already known."""
+    owner = None
+    if _could_exist(dispute_id):
+        owner = await owners(request).owner(request, dispute_log.DISPUTE_OWNER, dispute_id)
+    _check_scope(principal, owner, roles, "dispute", dispute_id)
+    request.state.dispute_account = owner
+    return principal
 
 
 def dispute_account(request: Request) -> str:

@@ -15,7 +15,16 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..api import schemas
-from ..api.deps import ALL, STAFF, allow, command_context, database, on_account, on_ticket, ticket_account
+from ..api.deps import (
+    ALL,
+    STAFF,
+    account_granted,
+    command_context,
+    database,
+    role_granted,
+    ticket_account,
+    ticket_granted,
+)
 from ..api.pagination import encode_cursor, flag, instant, integer, scope_of, text
 from ..db.records import Account
 from ..domain.tickets import TicketAction
@@ -49,7 +58,7 @@ def _window(request: Request) -> timedelta:
 async def _reader(request: Request, account_id: str) -> User:
     """The signed-in user, if it may read `account_id` (the API's check: 404, then 403, then 404)."""
     user = await signed_in(request)
-    await on_account(*ALL)(request, user.principal, account_id)
+    await account_granted(request, user.principal, account_id, ALL)
     return user
 
 
@@ -61,7 +70,7 @@ def _scope(part: str, account_id: str, **filters: Any) -> str:
 async def search(request: Request, q: str = "") -> Response:
     """Staff: find an account by its id (exact: straight to it) or a part of its id or name."""
     user = await signed_in(request)
-    await allow(*STAFF)(user.principal)
+    role_granted(user.principal, STAFF)
     q = q.strip()[:64]
     found: list[Account] = []
     more = False
@@ -204,7 +213,7 @@ async def ticket(request: Request, ticket_id: str, done: str | None = None) -> R
     """A ticket with the lots its points came from and its history; a resolved one that took
     points can be disputed (by its customer or the helpdesk)."""
     user = await signed_in(request)
-    await on_ticket(*ALL)(request, user.principal, ticket_id)
+    await ticket_granted(request, user.principal, ticket_id, ALL)
     view = await database(request).read(queries.ticket_detail, ticket_id)
     detail = present.ticket_detail(view.ticket, view.allocations, view.history)
     disputable = (
@@ -227,7 +236,7 @@ async def dispute(
     """ "Dispute this charge": `POST /v1/tickets/{id}/disputes` from a form."""
     user = await signed_in(request)
     check_csrf(user.csrf_token, csrf_token)
-    await on_ticket(*OPENERS)(request, user.principal, ticket_id)
+    await ticket_granted(request, user.principal, ticket_id, OPENERS)
     body = validated(schemas.DisputeCreate, {"reason": reason, "points": points_field(points)})
     command = commands.OpenDispute(
         ctx=command_context(request, user.principal),

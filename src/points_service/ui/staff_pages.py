@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..api import schemas
-from ..api.deps import ADMIN, HELPDESK, STAFF, allow, command_context, database, dispute_account, on_dispute
+from ..api.deps import ADMIN, HELPDESK, STAFF, command_context, database, dispute_account, dispute_granted, role_granted
 from ..api.pagination import instant, integer, scope_of, text
 from ..api.problems import ProblemError
 from ..services import dispute_log, present, queries
@@ -36,7 +36,7 @@ Days = Annotated[int, Query(ge=1, le=1096)]
 
 async def _staff(request: Request, *roles: str) -> User:
     user = await signed_in(request)
-    await allow(*roles)(user.principal)
+    role_granted(user.principal, roles)
     return user
 
 
@@ -114,7 +114,7 @@ async def disputes(request: Request, cursor: Cursor = None, done: str | None = N
 async def _decider(request: Request, dispute_id: str, csrf_token: str) -> User:
     user = await signed_in(request)
     check_csrf(user.csrf_token, csrf_token)
-    await on_dispute(*HELPDESK)(request, user.principal, dispute_id)
+    await dispute_granted(request, user.principal, dispute_id, HELPDESK)
     return user
 
 
