@@ -241,8 +241,8 @@ def test_0013_backfills_the_span_classes_of_closed_tickets_and_empty_lots(empty_
     """Tickets closed before 0013 get the class of how long they stayed in progress (an hour
     exactly is class 0, a microsecond more class 1; a span longer than 2**15 hours the last
     class); tickets in progress keep none. A lot holding no points emptied at its newest posting's
-    entry (not its newest entry by id), with the class of how long it held points; a lot holding
-    points keeps none."""
+    entry that left it none (not a later move among the other states, nor the newest entry by id),
+    with the class of how long it held points; a lot holding points keeps none."""
     upgrade(empty_url, "0012")
     engine = create_engine(Settings(database_url=empty_url), connections=1)
     opened = "2026-01-15 12:00:00.000000"
@@ -289,6 +289,7 @@ def test_0013_backfills_the_span_classes_of_closed_tickets_and_empty_lots(empty_
                 ("le_3", 1, "adjustment", opened),
                 ("le_2", 2, "adjustment", opened),
                 ("le_1", 3, "deduction", "2026-01-18 12:00:00.000000"),  # three days on: class 7
+                ("le_0", 4, "return", "2027-06-01 12:00:00.000000"),  # reissued later: it held none before
             ]
             conn.execute(
                 text(
@@ -302,12 +303,31 @@ def test_0013_backfills_the_span_classes_of_closed_tickets_and_empty_lots(empty_
                 text(
                     "INSERT INTO postings (entry_id, idx, lot_id, from_state, to_state, points, seq, available_after, "
                     "held_after, deducted_after, expired_after, revoked_after, written_off_after, reissued_after) "
-                    "VALUES (:e, 0, :lot, :f, :to, 10, :seq, :a, 0, :d, 0, 0, 0, 0)"
+                    "VALUES (:e, 0, :lot, :f, :to, 10, :seq, :a, 0, :d, 0, 0, 0, :r)"
                 ),
                 [
-                    {"e": "le_3", "lot": "lot_holds", "f": None, "to": "available", "seq": 1, "a": 10, "d": 0},
-                    {"e": "le_2", "lot": "lot_empty", "f": None, "to": "available", "seq": 2, "a": 10, "d": 0},
-                    {"e": "le_1", "lot": "lot_empty", "f": "available", "to": "deducted", "seq": 3, "a": 0, "d": 10},
+                    {"e": "le_3", "lot": "lot_holds", "f": None, "to": "available", "seq": 1, "a": 10, "d": 0, "r": 0},
+                    {"e": "le_2", "lot": "lot_empty", "f": None, "to": "available", "seq": 2, "a": 10, "d": 0, "r": 0},
+                    {
+                        "e": "le_1",
+                        "lot": "lot_empty",
+                        "f": "available",
+                        "to": "deducted",
+                        "seq": 3,
+                        "a": 0,
+                        "d": 10,
+                        "r": 0,
+                    },
+                    {
+                        "e": "le_0",
+                        "lot": "lot_empty",
+                        "f": "deducted",
+                        "to": "reissued",
+                        "seq": 4,
+                        "a": 0,
+                        "d": 0,
+                        "r": 10,
+                    },
                 ],
             )
     finally:

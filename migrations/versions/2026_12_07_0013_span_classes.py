@@ -9,21 +9,21 @@
 - CHECKs: set exactly when `closed_at` is, and one of the 17 classes.
 - `ix_tickets_account_span_closed_at` (account_id, span_class, closed_at, opened_at, id) replaces
   `ix_tickets_account_closed_at`; `ix_tickets_waited` gains `span_class` after `account_id`.
-- `lots.emptied_at`: while the lot holds no points (available and held both 0), the time of its
-  newest posting (when it emptied, or a later move among the states that hold none, such as
-  deducted points reissued), NULL while it holds some; `lots.emptied_class`: the class of the span
-  from its recording (`created_at`) to `emptied_at`. A lot holding points at an instant and none
-  now had its newest posting after it, within its class's bound, so the lots holding points at an
-  instant are those holding points now and, per class, a short range of these times: not every
-  lot unexpired then (~750 on the bench's account, each probed for its state). CHECKs:
-  `emptied_at` is set exactly when the lot holds no points, its class exactly with it, one of
-  the 17.
+- `lots.emptied_at`: while the lot holds no points (available and held both 0), when it last
+  stopped holding them (its newest posting out of available or held that left it none; a later
+  move among the other states, such as deducted points reissued, does not count), NULL while it
+  holds some; `lots.emptied_class`: the class of the span from its recording (`created_at`) to
+  `emptied_at`. A lot holding points at an instant and none now stopped after it, within its
+  class's bound, so the lots holding points at an instant are those holding points now and, per
+  class, a short range of these times: not every lot unexpired then (~750 on the bench's
+  account, each probed for its state). CHECKs: `emptied_at` is set exactly when the lot holds no
+  points, its class exactly with it, one of the 17.
 - `ix_lots_account_emptied` (account_id, emptied_class, emptied_at, created_at, id), partial (the
   empty lots only), so that no live read is planned through it.
 
 Backfill (the class rule frozen here), in pages by id: every closed ticket's class from its
 `opened_at` and `closed_at`; every lot holding no points gets `emptied_at` = the time of the entry of
-its newest posting, and its class. Downgrade drops the columns and restores the indexes of 0012.
+its newest posting that left it none, and its class. Downgrade drops the columns and restores the indexes of 0012.
 
 Revision ID: 0013
 Revises: 0012
@@ -58,13 +58,17 @@ _lots = sa.table(
     sa.column("emptied_at", sa.DateTime(timezone=True)),
     sa.column("emptied_class", sa.SmallInteger),
 )
-_postings = sa.table("postings", sa.column("lot_id", sa.String), sa.column("seq", sa.BigInteger))
-_entries = sa.table(
-    "ledger_entries",
-    sa.column("account_id", sa.String),
-    sa.column("seq", sa.BigInteger),
-    sa.column("created_at", sa.DateTime(timezone=True)),
+_postings = sa.table(
+    "postings",
+    sa.column("entry_id", sa.String),
+    sa.column("lot_id", sa.String),
+    sa.column("from_state", sa.String),
+    sa.column("to_state", sa.String),
+    sa.column("available_after", sa.BigInteger),
+    sa.column("held_after", sa.BigInteger),
 )
+_entries = sa.table("ledger_entries", sa.column("id", sa.String), sa.column("created_at", sa.DateTime(timezone=True)))
+HOLDING = ("available", "held")
 _tickets = sa.table(
     "tickets",
     sa.column("id", sa.String),
@@ -96,8 +100,18 @@ def _backfill(conn: sa.Connection) -> None:
 
 def _backfill_lots(conn: sa.Connection) -> None:
     lot, p, e = _lots.c, _postings.c, _entries.c
-    newest_seq = sa.select(sa.func.max(p.seq)).where(p.lot_id == lot.id).scalar_subquery()
-    emptied_at = sa.select(e.created_at).where(e.account_id == lot.account_id, e.seq == newest_seq).scalar_subquery()
+    emptied_at = (
+        sa.select(sa.func.max(e.created_at))
+        .select_from(_postings.join(_entries, e.id == p.entry_id))
+        .where(
+            p.lot_id == lot.id,
+            p.available_after == 0,
+            p.held_after == 0,
+            p.from_state.in_(HOLDING),
+            p.to_state.not_in(HOLDING),
+        )
+        .scalar_subquery()
+    )
     page = (
         sa.select(lot.id, lot.created_at, emptied_at)
         .where(lot.available == 0, lot.held == 0, lot.id > sa.bindparam("after"))

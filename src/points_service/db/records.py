@@ -92,9 +92,9 @@ class Lot:
     unit_price: str  # decimal text: `domain.money.unit_price`
     unit_currency: str
     basis_plan_code: str | None
-    # while it holds no points, its newest posting's time (when it emptied, or a later move among the
-    # states that hold none; None while it holds some: `AccountWriter.post` keeps it), and the class
-    # of the span from its recording to then, derived here
+    # while it holds no points, when it last stopped holding them (its newest posting out of available
+    # or held that left it none; None while it holds some: `AccountWriter.post` keeps it), and the
+    # class of the span from its recording to then, derived here
     emptied_at: datetime | None = None
     emptied_class: int | None = None
 

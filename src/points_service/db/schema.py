@@ -204,8 +204,8 @@ lots = Table(
     Column("unit_price", String(40), nullable=False),
     Column("unit_currency", String(3), nullable=False),
     Column("basis_plan_code", String(64)),
-    # while it holds no points (available and held both 0), its newest posting's time (when it
-    # emptied, or a later move among the states that hold none), NULL while it holds some; and the
+    # while it holds no points (available and held both 0), when it last stopped holding them (its
+    # newest posting out of available or held that left it none), NULL while it holds some; and the
     # class of the span from its recording to then (`domain.spans.span_class`): the lots holding
     # points at an instant and none now are, per class, a short range of these times after it
     _when("emptied_at", nullable=True),

@@ -27,6 +27,11 @@ class LotState(enum.StrEnum):
     REISSUED = "reissued"
 
 
+# The states in which a lot holds points for its account (spendable, or held by a ticket); a lot with
+# none in them is used up, expired or revoked (the lots list leaves it out; as-of reads, `emptied_at`).
+HOLDING: frozenset[str] = frozenset({LotState.AVAILABLE, LotState.HELD})
+
+
 class LotSource(enum.StrEnum):
     PURCHASE = "purchase"
     LICENSE_BONUS = "license_bonus"

@@ -19,7 +19,7 @@ from ..domain.clock import is_expired
 from ..domain.errors import NotFoundError
 from ..domain.events import EventType, crossing
 from ..domain.ledger import EntryKind
-from ..domain.lots import LotState
+from ..domain.lots import HOLDING, LotState
 from ..domain.money import format_unit_price, unit_price
 from . import present
 from .balance import BalanceView, balance_at
@@ -166,10 +166,11 @@ class AccountWriter:
             if move.to_state in deltas:
                 deltas[move.to_state] += n
             lot = lots[lot.id] = replace(lot, **changes)
-            # holding no points after it: the lot emptied now, or moved points among the states that
-            # hold none (as-of reads: the lots holding points at an instant; `Lot.emptied_at`)
+            # when the lot last stopped holding points (as-of reads: the lots holding points at an
+            # instant; `Lot.emptied_at`): a move out of available or held that leaves it none
             if lot.available == 0 and lot.held == 0:
-                lot = lots[lot.id] = replace(lot, emptied_at=self.now, emptied_class=None)
+                if move.from_state in HOLDING and move.to_state not in HOLDING:
+                    lot = lots[lot.id] = replace(lot, emptied_at=self.now, emptied_class=None)
             elif lot.emptied_at is not None:
                 lot = lots[lot.id] = replace(lot, emptied_at=None, emptied_class=None)
             # the lot's states after this posting: its states at any later instant, until the next

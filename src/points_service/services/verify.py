@@ -7,7 +7,8 @@ allocations equal their captured points; closed tickets' charged minus returned 
 account's deducted; waiting tickets hold nothing, and their count and points are the account's
 `awaiting_count` and `awaiting_points`; a closed ticket's span class (as-of reads find the tickets
 in progress at an instant by it) is that of its opening and closing times, and a lot holding no
-points emptied at its newest posting's time, with the class of how long it held points; the points
+points emptied (its newest posting out of available or held that left it none) when it says, with
+the class of how long it had held points; the points
 each dispute credited (`points_credited`, none unless accepted) are those its linked entries
 (`dispute_id`) gave back, on its ticket.
 """
@@ -19,11 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, case, func, select
 
 from ..db import schema as t
 from ..db.records import SELECT, Account, Lot, Ticket
 from ..db.schema import LOT_STATES
+from ..domain.lots import HOLDING
 from ..domain.spans import span_class
 
 BALANCES = ("available", "held", "deducted")
@@ -122,16 +124,20 @@ def verify(
                 postings.from_state,
                 postings.to_state,
                 func.sum(postings.points).label("points"),
-                func.max(entries.created_at).label("last_at"),
+                # the newest of them to leave the lot holding nothing (`Lot.emptied_at`)
+                func.max(
+                    case((and_(postings.available_after == 0, postings.held_after == 0), entries.created_at))
+                ).label("emptied_at"),
             )
             .join(t.ledger_entries, entries.id == postings.entry_id)
             .group_by(postings.lot_id, postings.from_state, postings.to_state),
             entries.account_id,
         )
     )
-    last_posted: dict[str, datetime] = {}  # a lot's newest posting's time: when it emptied, if it holds none
+    emptied: dict[str, datetime] = {}  # when each lot last stopped holding points
     for row in posting_rows:
-        last_posted[row.lot_id] = max(row.last_at, last_posted.get(row.lot_id, row.last_at))
+        if row.from_state in HOLDING and row.to_state not in HOLDING and row.emptied_at is not None:
+            emptied[row.lot_id] = max(row.emptied_at, emptied.get(row.lot_id, row.emptied_at))
         states = posted[row.lot_id]
         if row.from_state is None:  # the lot was created
             states["points"] += row.points
@@ -149,8 +155,8 @@ def verify(
                     lot.account_id, f"lot {lot.id} states sum to points", lot.points, sum(stored[s] for s in LOT_STATES)
                 )
             )
-        if lot.available == 0 and lot.held == 0 and lot.id in last_posted:
-            last = last_posted[lot.id]
+        if lot.available == 0 and lot.held == 0 and lot.id in emptied:
+            last = emptied[lot.id]
             if (lot.emptied_at, lot.emptied_class) != (last, span_class(lot.created_at, last)):
                 should = [last.isoformat(), span_class(lot.created_at, last)]
                 stands = [lot.emptied_at and lot.emptied_at.isoformat(), lot.emptied_class]
