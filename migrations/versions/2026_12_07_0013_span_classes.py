@@ -8,7 +8,8 @@
   since (at the middle of a three-year history, tens of thousands of index entries).
 - CHECKs: set exactly when `closed_at` is, and one of the 17 classes.
 - `ix_tickets_account_span_closed_at` (account_id, span_class, closed_at, opened_at, id) replaces
-  `ix_tickets_account_closed_at`; `ix_tickets_waited` gains `span_class` after `account_id`.
+  `ix_tickets_account_closed_at`; `ix_tickets_waited` gains `span_class` after `account_id`, and
+  `id` (the ids of the tickets waiting at an instant are read inside it).
 - `lots.emptied_at`: while the lot holds no points (available and held both 0), when it last
   stopped holding them (its newest posting out of available or held that left it none; a later
   move among the other states, such as deducted points reissued, does not count), NULL while it
@@ -143,7 +144,7 @@ def upgrade() -> None:
         batch_op.drop_index("ix_tickets_waited")
         batch_op.create_index(
             "ix_tickets_waited",
-            ["account_id", "span_class", "closed_at", "opened_at"],
+            ["account_id", "span_class", "closed_at", "opened_at", "id"],
             unique=False,
             sqlite_where=WAITED,
             postgresql_where=WAITED,

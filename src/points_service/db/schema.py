@@ -332,6 +332,7 @@ Index(
     tickets.c.span_class,
     tickets.c.closed_at,
     tickets.c.opened_at,
+    tickets.c.id,
     sqlite_where=WAITED,
     postgresql_where=WAITED,
 )
