@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from points_service.db import schema as t
 from points_service.db.engine import create_engine
@@ -240,6 +240,75 @@ async def test_a_hung_receiver_times_out_without_delaying_another(
             conn.execute(select(t.webhook_attempts.c.error).where(t.webhook_attempts.c.status_code.is_(None)))
         )
     assert [e.error for e in errors] == ["timed out after 0.5 s"]
+
+
+def backlog(api: Api, account_id: str, count: int) -> None:
+    """`count` events of `account_id` written straight into the outbox (through the API they would
+    take a minute), numbered after its `account.created`, at the clock's time."""
+    now = api.clock.now()
+    rows = [
+        {"id": f"evt_backlog{n:07d}", "account_id": account_id, "seq": n + 1, "type": "points.granted",
+         "created_at": now, "data": {"n": n}, "fanned_out": False}
+        for n in range(1, count + 1)
+    ]  # fmt: skip
+    with api.db.engine.connect() as conn:
+        conn.execute(insert(t.events), rows)
+        conn.execute(update(t.accounts).where(t.accounts.c.id == account_id).values(event_seq=count + 1))
+
+
+def pending(api: Api, endpoint_id: str) -> int:
+    with api.db.engine.connect() as conn:
+        d = t.webhook_deliveries.c
+        return len(conn.execute(select(d.event_id).where(d.endpoint_id == endpoint_id, d.status == "pending")).all())
+
+
+async def test_a_dead_endpoint_with_a_large_backlog_does_not_hold_up_another(
+    api: Api, dispatcher: Dispatcher, receivers: Receivers
+) -> None:
+    """The oldest 1,200 due deliveries are all a dead endpoint's: more than the claim once read
+    (the oldest 1,000 due deliveries of every endpoint together, which then named only the dead
+    one). The healthy endpoint's deliveries still go out, one each round, beside the dead one's."""
+    dead, healthy = receivers(statuses=[503]), receivers()
+    dead_ep = await endpoint(api, dead)
+    await api.account("backlog")
+    await asyncio.to_thread(backlog, api, "backlog", 1200)
+    while await asyncio.to_thread(dispatcher.fan_out):  # queued for the dead endpoint only
+        pass
+    assert pending(api, dead_ep["id"]) == 1201  # account.created too
+    await api.account("acme")
+    api.clock.advance(timedelta(minutes=1))
+    healthy_ep = await endpoint(api, healthy)
+    for _ in range(3):
+        await api.buy()
+    for sent in (1, 2, 3):
+        assert await run(dispatcher) == 2  # one to each endpoint
+        assert len(healthy.received) == sent and len(dead.received) == sent
+    assert pending(api, healthy_ep["id"]) == 0
+    assert pending(api, dead_ep["id"]) == 1201 + 1 + 3  # acme's account.created and purchases too
+    verified(healthy, healthy_ep["secret"])
+
+
+async def test_endpoints_take_turns_for_the_senders(api: Api, receivers: Receivers) -> None:
+    """One sender: the endpoint served least recently goes first, so a dead endpoint whose backlog
+    is always the oldest due still gets only every other send."""
+    dead, healthy = receivers(statuses=[503]), receivers()
+    await endpoint(api, dead)
+    await api.account("acme")
+    for _ in range(3):
+        await api.buy()
+    api.clock.advance(timedelta(minutes=1))
+    await endpoint(api, healthy)
+    for _ in range(2):
+        await api.buy()
+    one = Dispatcher(api.db.engine, api.clock, allow_private=True, timeout=2.0, senders=1)
+    try:
+        seen = []
+        for _ in range(4):
+            assert await run(one) == 1
+            seen.append((len(dead.received), len(healthy.received)))
+    finally:
+        one.stop()
+    assert seen == [(1, 0), (1, 1), (2, 1), (2, 2)]  # the dead one's deliveries are the oldest due
 
 
 async def test_two_dispatchers_share_one_outbox(api: Api, receivers: Receivers, settings: Settings) -> None:
