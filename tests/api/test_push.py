@@ -17,7 +17,12 @@ from sqlalchemy import insert, select, update
 
 from points_service.db import schema as t
 from points_service.db.engine import create_engine
-from points_service.domain.delivery import MAX_ATTEMPTS, RETRY_DELAYS
+from points_service.domain.delivery import (
+    LONGEST_ATTEMPT,
+    MAX_ATTEMPTS,
+    RETRY_DELAYS,
+    lease_for,
+)
 from points_service.services.dispatch import Dispatcher
 from points_service.settings import Settings
 
@@ -309,6 +314,84 @@ async def test_endpoints_take_turns_for_the_senders(api: Api, receivers: Receive
     finally:
         one.stop()
     assert seen == [(1, 0), (1, 1), (2, 1), (2, 2)]  # the dead one's deliveries are the oldest due
+
+
+def attempts_in_db(api: Api) -> list[Any]:
+    with api.db.engine.connect() as conn:
+        return list(conn.execute(select(t.webhook_attempts).order_by(t.webhook_attempts.c.id)))
+
+
+async def test_an_attempt_has_one_deadline_however_slowly_the_answer_trickles(
+    api: Api, receivers: Receivers, clock: FrozenClock
+) -> None:
+    """The status line and an endless header, a byte every 10 ms: no per-operation timeout ever
+    trips, and the attempt still ends at its deadline (0.5 s here; the receiver would go on for
+    30 s), a failure, with the receiver still trickling when the client goes."""
+    assert Settings.model_fields["webhook_timeout"].default == 10
+    assert Dispatcher(api.db.engine, clock).timeout == 10  # stopped unstarted: nothing to stop
+    slow = receivers(trickle="head")
+    ep = await endpoint(api, slow)
+    await api.account("acme")
+    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=0.5)
+    try:
+        assert await run(dispatcher) == 1
+    finally:
+        dispatcher.stop()
+    assert slow.cut_off.wait(10) and not slow.gave_up.is_set()  # the client left mid-answer
+    (attempt,) = attempts_in_db(api)
+    assert (attempt.status_code, attempt.error) == (None, "timed out after 0.5 s")
+    assert attempt.duration_ms >= 500  # not before the deadline either
+    (shown,) = await attempts(api, ep["id"])
+    assert shown["next_attempt_at"] is not None  # retried on the schedule
+
+
+async def test_a_status_in_time_counts_however_slowly_the_body_trickles(
+    api: Api, receivers: Receivers, clock: FrozenClock
+) -> None:
+    slow = receivers(trickle="body")
+    await endpoint(api, slow)
+    await api.account("acme")
+    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=0.5)
+    try:
+        assert await run(dispatcher) == 1
+    finally:
+        dispatcher.stop()
+    assert slow.cut_off.wait(10) and not slow.gave_up.is_set()
+    (attempt,) = attempts_in_db(api)
+    assert (attempt.status_code, attempt.error) == (200, None)
+
+
+async def test_a_name_that_never_resolves_ends_the_attempt_at_its_deadline(
+    api: Api, receivers: Receivers, clock: FrozenClock
+) -> None:
+    """The system resolver takes no timeout: the look-up is waited for until the deadline only."""
+    receiver = receivers()
+    await endpoint(api, receiver)
+    await api.account("acme")
+    answer = threading.Event()
+
+    def stuck(host: str, port: int) -> list[Any]:
+        answer.wait(60)
+        return []
+
+    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=0.5, resolver=stuck)
+    try:
+        assert await run(dispatcher) == 1
+    finally:
+        answer.set()
+        dispatcher.stop()
+    assert receiver.received == []
+    (attempt,) = attempts_in_db(api)
+    assert attempt.status_code is None
+    assert attempt.error == "timed out after 0.5 s: the host '127.0.0.1' did not resolve within 0.5 s"
+
+
+def test_the_lease_outlives_the_longest_attempt() -> None:
+    longest = Settings.model_fields["webhook_timeout"].metadata
+    assert any(getattr(m, "le", None) == LONGEST_ATTEMPT for m in longest)
+    for timeout in (0.5, 10.0, LONGEST_ATTEMPT):
+        assert lease_for(timeout) >= timedelta(seconds=2 * timeout + 5)
+    assert lease_for(10.0) == timedelta(seconds=25)
 
 
 async def test_two_dispatchers_share_one_outbox(api: Api, receivers: Receivers, settings: Settings) -> None:

@@ -22,8 +22,9 @@ Every round (every `interval` seconds, and `run_once` for tests):
    and a process that dies mid-send leaves a lease that expires, so the delivery is sent again.
    A claimed delivery has an idle sender waiting for it: its lease does not run while it queues.
 3. **Send** on the sender pool, one shared `httpx.Client` (`services.outbound`: vetted address,
-   no redirects, bounded time and answer). At most one delivery per endpoint is in flight here,
-   so a hung endpoint holds one sender for `timeout` seconds and no one else.
+   no redirects, at most 64 KiB of the answer, and one deadline for all of the attempt,
+   `timeout` seconds after it starts). At most one delivery per endpoint is in flight here, so a
+   hung endpoint holds one sender for `timeout` seconds and no one else.
 4. **Record** the attempt (`webhook_attempts`) and the delivery's new state: 2xx → `delivered`,
    else due again after the retry schedule (`domain.delivery`), after 8 attempts `failed`. The
    endpoint's `failing_since` is set by its first failure since its last success and cleared by
@@ -44,28 +45,28 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import httpx
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db import schema as t
 from ..db.records import Event
 from ..domain.clock import Clock
-from ..domain.delivery import DeliveryStatus, delivered, disabled_reason, next_attempt_at, should_disable
+from ..domain.delivery import (
+    DeliveryStatus,
+    delivered,
+    disabled_reason,
+    lease_for,
+    next_attempt_at,
+    should_disable,
+)
 from .endpoints import Endpoint, endpoint_of
 from .events import body
-from .outbound import Resolver, Sent, post, resolve
+from .outbound import Resolver, Sent, client, post, resolve
 
 log = logging.getLogger("points_service.dispatch")
-
-
-def lease_for(timeout: float) -> timedelta:
-    """How long a claim holds: longer than any attempt (`timeout`, with the answer's bounded read),
-    short enough that a delivery cut off by a crash goes out again soon."""
-    return timedelta(seconds=2 * timeout + 5)
 
 
 FAN_OUT_BATCH = 500
@@ -176,7 +177,7 @@ class Dispatcher:
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.senders = senders
         self._senders = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="points-sender")
-        self._client = httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False)  # no proxies
+        self._client = client(timeout)  # pooled; no redirects, no proxies, the attempt's deadline
         self._busy: set[str] = set()  # endpoints with a delivery in flight from this process
         self._turns = itertools.count()
         self._turn: dict[str, int] = {}  # endpoint → when (in claims) this process last sent to it
