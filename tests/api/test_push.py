@@ -20,10 +20,12 @@ from points_service.db.engine import create_engine
 from points_service.domain.delivery import (
     LONGEST_ATTEMPT,
     MAX_ATTEMPTS,
+    REDELIVERY_HOLD,
     RETRY_DELAYS,
     lease_for,
 )
 from points_service.services.dispatch import Dispatcher
+from points_service.services.outbound import Sent
 from points_service.settings import Settings
 
 from conftest import Api, FrozenClock
@@ -392,6 +394,36 @@ def test_the_lease_outlives_the_longest_attempt() -> None:
     for timeout in (0.5, 10.0, LONGEST_ATTEMPT):
         assert lease_for(timeout) >= timedelta(seconds=2 * timeout + 5)
     assert lease_for(10.0) == timedelta(seconds=25)
+    assert lease_for(LONGEST_ATTEMPT) < REDELIVERY_HOLD
+
+
+async def test_a_redelivery_during_a_send_waits_for_it(api: Api, dispatcher: Dispatcher, receivers: Receivers) -> None:
+    """A redelivery asked for while a delivery is being sent: no process may claim the delivery
+    before that send is over (its lease stays live), and the send's outcome does not use up the
+    redelivery (it is recorded as an attempt; the delivery stays pending, counted anew)."""
+    receiver = receivers()
+    ep = await endpoint(api, receiver)
+    await api.account("acme")
+    await asyncio.to_thread(dispatcher.fan_out)
+    (sending,) = await asyncio.to_thread(dispatcher.claim)  # leased and committed: "on the wire"
+    r = await api.post(f"/v1/webhook-endpoints/{ep['id']}/redeliver", {"event_id": sending.event_id})
+    assert r.status_code == 202, r.text
+    other = Dispatcher(api.db.engine, api.clock, allow_private=True, timeout=2.0)  # another process
+    try:
+        assert await asyncio.to_thread(other.claim) == []  # the send under way keeps it
+        assert await asyncio.to_thread(dispatcher.record, sending, Sent(200, 5, None)) == "delivered"
+        d = t.webhook_deliveries.c
+        with api.db.engine.connect() as conn:
+            (row,) = conn.execute(select(d.status, d.attempts, d.leased_until))
+        assert (row.status, row.attempts) == ("pending", 0) and row.leased_until > api.clock.now()
+        api.clock.advance(lease_for(2.0))
+        assert await asyncio.to_thread(other.claim) == []  # held past any lease taken before
+        api.clock.advance(REDELIVERY_HOLD - lease_for(2.0) + timedelta(microseconds=1))  # a lease holds to its end
+        assert await asyncio.to_thread(other.run_once) == 1
+    finally:
+        other.stop()
+    assert len(receiver.received) == 1  # the first "send" never left: record() was told it
+    assert [a["attempt"] for a in await attempts(api, ep["id"])] == [1, 1]
 
 
 async def test_two_dispatchers_share_one_outbox(api: Api, receivers: Receivers, settings: Settings) -> None:

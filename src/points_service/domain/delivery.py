@@ -40,6 +40,12 @@ def lease_for(timeout: float) -> timedelta:
     return timedelta(seconds=2 * timeout + 5)
 
 
+# A redelivery asked for while a send of the delivery is under way (its lease live) holds the
+# delivery this long: past the end of any lease taken before it, whatever the sending process's
+# timeout, so no process sends it again before that send is over; and a microsecond past the
+# longest, so it never equals the lease of the send under way, whose outcome then only adds its
+# attempt (`services.endpoints.Redeliver`).
+REDELIVERY_HOLD = lease_for(LONGEST_ATTEMPT) + timedelta(microseconds=1)
 
 
 class DeliveryStatus(enum.StrEnum):
