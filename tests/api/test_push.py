@@ -8,6 +8,7 @@ import asyncio
 import json
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from points_service.db.engine import create_engine
 from points_service.domain.delivery import (
     LONGEST_ATTEMPT,
     MAX_ATTEMPTS,
+    MAX_RESPONSE_BYTES,
     REDELIVERY_HOLD,
     RETRY_DELAYS,
     lease_for,
@@ -424,6 +426,29 @@ async def test_a_redelivery_during_a_send_waits_for_it(api: Api, dispatcher: Dis
         other.stop()
     assert len(receiver.received) == 1  # the first "send" never left: record() was told it
     assert [a["attempt"] for a in await attempts(api, ep["id"])] == [1, 1]
+
+
+async def test_an_answer_is_read_to_64_kib_at_most(api: Api, receivers: Receivers, clock: FrozenClock) -> None:
+    """A 500 with a 64 MiB body: the attempt reads 64 KiB of it, closes the connection (the
+    receiver cannot write the rest), records the status with the start of the body, and holds
+    no more than a little of it in memory at any time."""
+    huge = receivers(statuses=[500], body_size=64 * 1024 * 1024)
+    ep = await endpoint(api, huge)
+    await api.account("acme")
+    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=10.0)
+    tracemalloc.start()
+    try:
+        assert await run(dispatcher) == 1
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        dispatcher.stop()
+    assert huge.cut_off.wait(10) and not huge.gave_up.is_set()
+    assert MAX_RESPONSE_BYTES <= huge.sent < 64 * 1024 * 1024  # what the sockets' buffers took in
+    assert peak < 4 * 1024 * 1024, peak
+    (attempt,) = await attempts(api, ep["id"])
+    assert attempt["status_code"] == 500 and attempt["error"] == "HTTP 500: " + "x" * 200
+    assert MAX_RESPONSE_BYTES == 64 * 1024
 
 
 async def test_two_dispatchers_share_one_outbox(api: Api, receivers: Receivers, settings: Settings) -> None:
