@@ -575,3 +575,34 @@ async def test_metrics_tell_deliveries_the_oldest_pending_event_and_endpoints(
     assert 'points_webhook_endpoints{state="disabled"} 1.0' in text
     assert "points_oldest_undelivered_event_age_seconds 60.0" in text
     assert ep["id"]
+
+
+async def test_the_oldest_undelivered_age_counts_only_events_that_go_somewhere(
+    api: Api, dispatcher: Dispatcher, receivers: Receivers
+) -> None:
+    """With no endpoint, events are for nobody: the gauge stays 0 however old they get. Once an
+    endpoint exists, the events from its creation on count until they are delivered; the older
+    ones never do."""
+
+    async def age() -> str:
+        text = (await api.get("/metrics")).text
+        return next(
+            line for line in text.splitlines() if line.startswith("points_oldest_undelivered_event_age_seconds")
+        )
+
+    await api.account("acme")
+    await api.buy()
+    api.clock.advance(timedelta(hours=1))
+    assert await age() == "points_oldest_undelivered_event_age_seconds 0.0"
+    receiver = receivers()
+    await endpoint(api, receiver)
+    api.clock.advance(timedelta(minutes=1))
+    assert await age() == "points_oldest_undelivered_event_age_seconds 0.0"  # the old ones are for nobody
+    await api.buy()  # for the endpoint: awaiting fan-out, then a pending delivery
+    api.clock.advance(timedelta(seconds=30))
+    assert await age() == "points_oldest_undelivered_event_age_seconds 30.0"
+    await asyncio.to_thread(dispatcher.fan_out)
+    assert await age() == "points_oldest_undelivered_event_age_seconds 30.0"
+    await run(dispatcher)
+    assert len(receiver.received) == 1
+    assert await age() == "points_oldest_undelivered_event_age_seconds 0.0"

@@ -137,7 +137,11 @@ OLDEST_PENDING = (
     .select_from(t.webhook_deliveries.join(t.events, V.id == D.event_id))
     .where(t.PENDING_DELIVERY)
 )
-OLDEST_UNFANNED = select(func.min(V.created_at)).where(t.NOT_FANNED_OUT)
+# Events not yet fanned out count only from the oldest endpoint's creation on: older ones are for
+# nobody (with no endpoint at all, every one), and are never delivered, so they are no delay.
+OLDEST_UNFANNED = select(func.min(V.created_at)).where(
+    t.NOT_FANNED_OUT, V.created_at >= select(func.min(E.created_at)).scalar_subquery()
+)
 ENDPOINTS_BY_STATE = select(E.enabled, func.count()).group_by(E.enabled)
 
 
@@ -419,7 +423,8 @@ class _Transaction:
 
 @dataclass(frozen=True, slots=True)
 class OutboxState:
-    """For the metrics: the oldest event not yet delivered everywhere, and endpoints by state."""
+    """For the metrics: the oldest event not yet delivered everywhere it goes (a pending delivery's,
+    or one awaiting fan-out to the endpoints that exist), and endpoints by state."""
 
     oldest_pending: datetime | None
     enabled: int
