@@ -154,14 +154,20 @@ class TakeLease:
         taken = [False]
         insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(t.leases)
         leases = t.leases.c
-        stmt = insert.values(name=self.name, holder=self.holder, until=self.until).on_conflict_do_update(
-            index_elements=[leases.name],
-            set_={"holder": self.holder, "until": self.until},
-            where=(leases.until <= self.now) | (leases.holder == self.holder),
+        stmt = (
+            insert.values(name=self.name, holder=self.holder, until=self.until)
+            .on_conflict_do_update(
+                index_elements=[leases.name],
+                set_={"holder": self.holder, "until": self.until},
+                where=(leases.until <= self.now) | (leases.holder == self.holder),
+            )
+            .returning(leases.holder)
         )
 
         def took(result: Any) -> None:
-            taken[0] = bool(result.rowcount)
+            # The row written, if any: psycopg's rowcount is -1 here whether a row was written or
+            # not (so every replica took the lease every time), RETURNING says it on both databases.
+            taken[0] = result.first() is not None
 
         tx.execute_after(stmt, {}, took)
         return taken
