@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -173,19 +174,36 @@ class TakeLease:
         return taken
 
 
-async def periodic_sweep(db: Database, system: Context, policy: Policy, interval: timedelta) -> None:
-    """Every `interval`, run the sweep if this process holds the lease (forever: cancel to stop)."""
-    ctx = system
+async def sweep_if_holder(
+    db: Database, system: Context, policy: Policy, interval: timedelta, *, holder: str = PROCESS
+) -> Housekept | None:
+    """The sweep, if `holder` takes (or keeps) the lease for two intervals; None if another has it."""
+    now = system.clock.now()
     dialect = "sqlite" if db.is_sqlite else "postgresql"
+    lease = TakeLease(name=SWEEP_LEASE, holder=holder, now=now, until=now + 2 * interval, dialect=dialect)
+    (taken,) = await db.write(lease)
+    if not taken:
+        return None
+    return await housekeep(db, system, policy)
+
+
+async def periodic_sweep(
+    db: Database,
+    system: Context,
+    policy: Policy,
+    interval: timedelta,
+    *,
+    holder: str = PROCESS,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Every `interval`, run the sweep if this process holds the lease (forever: cancel to stop).
+    (`holder` and `sleep`: the tests' replicas and clock.)"""
     while True:
-        await asyncio.sleep(interval.total_seconds())
+        await sleep(interval.total_seconds())
         try:
-            now = ctx.clock.now()
-            lease = TakeLease(name=SWEEP_LEASE, holder=PROCESS, now=now, until=now + 2 * interval, dialect=dialect)
-            (taken,) = await db.write(lease)
-            if not taken:
+            done = await sweep_if_holder(db, system, policy, interval, holder=holder)
+            if done is None:
                 continue
-            done = await housekeep(db, system, policy)
             log.info(
                 "sweep",
                 extra={
