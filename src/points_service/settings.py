@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .domain.delivery import LONGEST_ATTEMPT
 from .domain.money import CURRENCIES
 
 
@@ -118,7 +119,11 @@ class Settings(BaseSettings):
         default=8, ge=1, le=256, description="threads sending webhook deliveries (at most one per endpoint at a time)"
     )
     webhook_timeout: float = Field(
-        default=10.0, gt=0, le=30, description="seconds one webhook delivery attempt may take, answer included"
+        default=10.0,
+        gt=0,
+        le=LONGEST_ATTEMPT,
+        description="seconds one webhook delivery attempt may take in all (the name's resolution, connecting, "
+        "sending, the answer)",
     )
     webhook_allow_private: bool = Field(
         default=False,

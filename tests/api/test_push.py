@@ -8,17 +8,26 @@ import asyncio
 import json
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from points_service.db import schema as t
 from points_service.db.engine import create_engine
-from points_service.domain.delivery import MAX_ATTEMPTS, RETRY_DELAYS
+from points_service.domain.delivery import (
+    LONGEST_ATTEMPT,
+    MAX_ATTEMPTS,
+    MAX_RESPONSE_BYTES,
+    REDELIVERY_HOLD,
+    RETRY_DELAYS,
+    lease_for,
+)
 from points_service.services.dispatch import Dispatcher
+from points_service.services.outbound import Sent
 from points_service.settings import Settings
 
 from conftest import Api, FrozenClock
@@ -242,6 +251,206 @@ async def test_a_hung_receiver_times_out_without_delaying_another(
     assert [e.error for e in errors] == ["timed out after 0.5 s"]
 
 
+def backlog(api: Api, account_id: str, count: int) -> None:
+    """`count` events of `account_id` written straight into the outbox (through the API they would
+    take a minute), numbered after its `account.created`, at the clock's time."""
+    now = api.clock.now()
+    rows = [
+        {"id": f"evt_backlog{n:07d}", "account_id": account_id, "seq": n + 1, "type": "points.granted",
+         "created_at": now, "data": {"n": n}, "fanned_out": False}
+        for n in range(1, count + 1)
+    ]  # fmt: skip
+    with api.db.engine.connect() as conn:
+        conn.execute(insert(t.events), rows)
+        conn.execute(update(t.accounts).where(t.accounts.c.id == account_id).values(event_seq=count + 1))
+
+
+def pending(api: Api, endpoint_id: str) -> int:
+    with api.db.engine.connect() as conn:
+        d = t.webhook_deliveries.c
+        return len(conn.execute(select(d.event_id).where(d.endpoint_id == endpoint_id, d.status == "pending")).all())
+
+
+async def test_a_dead_endpoint_with_a_large_backlog_does_not_hold_up_another(
+    api: Api, dispatcher: Dispatcher, receivers: Receivers
+) -> None:
+    """The oldest 1,200 due deliveries are all a dead endpoint's: more than the claim once read
+    (the oldest 1,000 due deliveries of every endpoint together, which then named only the dead
+    one). The healthy endpoint's deliveries still go out, one each round, beside the dead one's."""
+    dead, healthy = receivers(statuses=[503]), receivers()
+    dead_ep = await endpoint(api, dead)
+    await api.account("backlog")
+    await asyncio.to_thread(backlog, api, "backlog", 1200)
+    while await asyncio.to_thread(dispatcher.fan_out):  # queued for the dead endpoint only
+        pass
+    assert pending(api, dead_ep["id"]) == 1201  # account.created too
+    await api.account("acme")
+    api.clock.advance(timedelta(minutes=1))
+    healthy_ep = await endpoint(api, healthy)
+    for _ in range(3):
+        await api.buy()
+    for sent in (1, 2, 3):
+        assert await run(dispatcher) == 2  # one to each endpoint
+        assert len(healthy.received) == sent and len(dead.received) == sent
+    assert pending(api, healthy_ep["id"]) == 0
+    assert pending(api, dead_ep["id"]) == 1201 + 1 + 3  # acme's account.created and purchases too
+    verified(healthy, healthy_ep["secret"])
+
+
+async def test_endpoints_take_turns_for_the_senders(api: Api, receivers: Receivers) -> None:
+    """One sender: the endpoint served least recently goes first, so a dead endpoint whose backlog
+    is always the oldest due still gets only every other send."""
+    dead, healthy = receivers(statuses=[503]), receivers()
+    await endpoint(api, dead)
+    await api.account("acme")
+    for _ in range(3):
+        await api.buy()
+    api.clock.advance(timedelta(minutes=1))
+    await endpoint(api, healthy)
+    for _ in range(2):
+        await api.buy()
+    one = Dispatcher(api.db.engine, api.clock, allow_private=True, timeout=2.0, senders=1)
+    try:
+        seen = []
+        for _ in range(4):
+            assert await run(one) == 1
+            seen.append((len(dead.received), len(healthy.received)))
+    finally:
+        one.stop()
+    assert seen == [(1, 0), (1, 1), (2, 1), (2, 2)]  # the dead one's deliveries are the oldest due
+
+
+def attempts_in_db(api: Api) -> list[Any]:
+    with api.db.engine.connect() as conn:
+        return list(conn.execute(select(t.webhook_attempts).order_by(t.webhook_attempts.c.id)))
+
+
+async def test_an_attempt_has_one_deadline_however_slowly_the_answer_trickles(
+    api: Api, receivers: Receivers, clock: FrozenClock
+) -> None:
+    """The status line and an endless header, a byte every 10 ms: no per-operation timeout ever
+    trips, and the attempt still ends at its deadline (0.5 s here; the receiver would go on for
+    30 s), a failure, with the receiver still trickling when the client goes."""
+    assert Settings.model_fields["webhook_timeout"].default == 10
+    assert Dispatcher(api.db.engine, clock).timeout == 10  # stopped unstarted: nothing to stop
+    slow = receivers(trickle="head")
+    ep = await endpoint(api, slow)
+    await api.account("acme")
+    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=0.5)
+    try:
+        assert await run(dispatcher) == 1
+    finally:
+        dispatcher.stop()
+    assert slow.cut_off.wait(10) and not slow.gave_up.is_set()  # the client left mid-answer
+    (attempt,) = attempts_in_db(api)
+    assert (attempt.status_code, attempt.error) == (None, "timed out after 0.5 s")
+    assert attempt.duration_ms >= 500  # not before the deadline either
+    (shown,) = await attempts(api, ep["id"])
+    assert shown["next_attempt_at"] is not None  # retried on the schedule
+
+
+async def test_a_status_in_time_counts_however_slowly_the_body_trickles(
+    api: Api, receivers: Receivers, clock: FrozenClock
+) -> None:
+    slow = receivers(trickle="body")
+    await endpoint(api, slow)
+    await api.account("acme")
+    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=0.5)
+    try:
+        assert await run(dispatcher) == 1
+    finally:
+        dispatcher.stop()
+    assert slow.cut_off.wait(10) and not slow.gave_up.is_set()
+    (attempt,) = attempts_in_db(api)
+    assert (attempt.status_code, attempt.error) == (200, None)
+
+
+async def test_a_name_that_never_resolves_ends_the_attempt_at_its_deadline(
+    api: Api, receivers: Receivers, clock: FrozenClock
+) -> None:
+    """The system resolver takes no timeout: the look-up is waited for until the deadline only."""
+    receiver = receivers()
+    await endpoint(api, receiver)
+    await api.account("acme")
+    answer = threading.Event()
+
+    def stuck(host: str, port: int) -> list[Any]:
+        answer.wait(60)
+        return []
+
+    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=0.5, resolver=stuck)
+    try:
+        assert await run(dispatcher) == 1
+    finally:
+        answer.set()
+        dispatcher.stop()
+    assert receiver.received == []
+    (attempt,) = attempts_in_db(api)
+    assert attempt.status_code is None
+    assert attempt.error == "timed out after 0.5 s: the host '127.0.0.1' did not resolve within 0.5 s"
+
+
+def test_the_lease_outlives_the_longest_attempt() -> None:
+    longest = Settings.model_fields["webhook_timeout"].metadata
+    assert any(getattr(m, "le", None) == LONGEST_ATTEMPT for m in longest)
+    for timeout in (0.5, 10.0, LONGEST_ATTEMPT):
+        assert lease_for(timeout) >= timedelta(seconds=2 * timeout + 5)
+    assert lease_for(10.0) == timedelta(seconds=25)
+    assert lease_for(LONGEST_ATTEMPT) < REDELIVERY_HOLD
+
+
+async def test_a_redelivery_during_a_send_waits_for_it(api: Api, dispatcher: Dispatcher, receivers: Receivers) -> None:
+    """A redelivery asked for while a delivery is being sent: no process may claim the delivery
+    before that send is over (its lease stays live), and the send's outcome does not use up the
+    redelivery (it is recorded as an attempt; the delivery stays pending, counted anew)."""
+    receiver = receivers()
+    ep = await endpoint(api, receiver)
+    await api.account("acme")
+    await asyncio.to_thread(dispatcher.fan_out)
+    (sending,) = await asyncio.to_thread(dispatcher.claim)  # leased and committed: "on the wire"
+    r = await api.post(f"/v1/webhook-endpoints/{ep['id']}/redeliver", {"event_id": sending.event_id})
+    assert r.status_code == 202, r.text
+    other = Dispatcher(api.db.engine, api.clock, allow_private=True, timeout=2.0)  # another process
+    try:
+        assert await asyncio.to_thread(other.claim) == []  # the send under way keeps it
+        assert await asyncio.to_thread(dispatcher.record, sending, Sent(200, 5, None)) == "delivered"
+        d = t.webhook_deliveries.c
+        with api.db.engine.connect() as conn:
+            (row,) = conn.execute(select(d.status, d.attempts, d.leased_until))
+        assert (row.status, row.attempts) == ("pending", 0) and row.leased_until > api.clock.now()
+        api.clock.advance(lease_for(2.0))
+        assert await asyncio.to_thread(other.claim) == []  # held past any lease taken before
+        api.clock.advance(REDELIVERY_HOLD - lease_for(2.0) + timedelta(microseconds=1))  # a lease holds to its end
+        assert await asyncio.to_thread(other.run_once) == 1
+    finally:
+        other.stop()
+    assert len(receiver.received) == 1  # the first "send" never left: record() was told it
+    assert [a["attempt"] for a in await attempts(api, ep["id"])] == [1, 1]
+
+
+async def test_an_answer_is_read_to_64_kib_at_most(api: Api, receivers: Receivers, clock: FrozenClock) -> None:
+    """A 500 with a 64 MiB body: the attempt reads 64 KiB of it, closes the connection (the
+    receiver cannot write the rest), records the status with the start of the body, and holds
+    no more than a little of it in memory at any time."""
+    huge = receivers(statuses=[500], body_size=64 * 1024 * 1024)
+    ep = await endpoint(api, huge)
+    await api.account("acme")
+    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=10.0)
+    tracemalloc.start()
+    try:
+        assert await run(dispatcher) == 1
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        dispatcher.stop()
+    assert huge.cut_off.wait(10) and not huge.gave_up.is_set()
+    assert MAX_RESPONSE_BYTES <= huge.sent < 64 * 1024 * 1024  # what the sockets' buffers took in
+    assert peak < 4 * 1024 * 1024, peak
+    (attempt,) = await attempts(api, ep["id"])
+    assert attempt["status_code"] == 500 and attempt["error"] == "HTTP 500: " + "x" * 200
+    assert MAX_RESPONSE_BYTES == 64 * 1024
+
+
 async def test_two_dispatchers_share_one_outbox(api: Api, receivers: Receivers, settings: Settings) -> None:
     first, second = receivers(), receivers()
     await endpoint(api, first)
@@ -366,3 +575,34 @@ async def test_metrics_tell_deliveries_the_oldest_pending_event_and_endpoints(
     assert 'points_webhook_endpoints{state="disabled"} 1.0' in text
     assert "points_oldest_undelivered_event_age_seconds 60.0" in text
     assert ep["id"]
+
+
+async def test_the_oldest_undelivered_age_counts_only_events_that_go_somewhere(
+    api: Api, dispatcher: Dispatcher, receivers: Receivers
+) -> None:
+    """With no endpoint, events are for nobody: the gauge stays 0 however old they get. Once an
+    endpoint exists, the events from its creation on count until they are delivered; the older
+    ones never do."""
+
+    async def age() -> str:
+        text = (await api.get("/metrics")).text
+        return next(
+            line for line in text.splitlines() if line.startswith("points_oldest_undelivered_event_age_seconds")
+        )
+
+    await api.account("acme")
+    await api.buy()
+    api.clock.advance(timedelta(hours=1))
+    assert await age() == "points_oldest_undelivered_event_age_seconds 0.0"
+    receiver = receivers()
+    await endpoint(api, receiver)
+    api.clock.advance(timedelta(minutes=1))
+    assert await age() == "points_oldest_undelivered_event_age_seconds 0.0"  # the old ones are for nobody
+    await api.buy()  # for the endpoint: awaiting fan-out, then a pending delivery
+    api.clock.advance(timedelta(seconds=30))
+    assert await age() == "points_oldest_undelivered_event_age_seconds 30.0"
+    await asyncio.to_thread(dispatcher.fan_out)
+    assert await age() == "points_oldest_undelivered_event_age_seconds 30.0"
+    await run(dispatcher)
+    assert len(receiver.received) == 1
+    assert await age() == "points_oldest_undelivered_event_age_seconds 0.0"

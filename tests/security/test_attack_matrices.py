@@ -27,11 +27,13 @@ and the body generator fails loudly for an operation it does not know how to bui
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import copy
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -53,6 +55,7 @@ from points_service.api import deps
 from points_service.api.observability import JsonFormatter
 from points_service.app import create_app
 from points_service.db.schema import api_keys
+from points_service.services.dispatch import Dispatcher
 from points_service.services.keys import CreateKey, RevokeKey, hash_key
 from points_service.settings import Settings
 
@@ -1297,9 +1300,11 @@ class TestSecrets:
     async def test_no_key_or_secret_is_ever_logged_or_answered(self, api, caplog):
         """Every operation with every key (allowed or not, with Idempotency-Keys), malformed
         bodies, missing objects, unknown, revoked, over-long and empty keys, signed and forged
-        webhooks; every logger of the process at DEBUG (SQL statements and their parameters
-        included). No key and no webhook secret in any record (its message, its arguments, its
-        extra fields, its JSON line) nor in any response."""
+        webhooks, webhook endpoints made, read and rotated, and a dispatcher round that signs
+        deliveries with their secrets; every logger of the process at DEBUG (SQL statements, their
+        parameters and the rows they return included). No key, no webhook secret and no endpoint
+        secret in any record (its message, its arguments, its extra fields, its JSON line), nor in
+        any response but the two that make an endpoint secret (create, rotate-secret)."""
         revoked_secret = (await api.db.write(CreateKey(role="billing", name="sec-revoked", now=api.clock.now()))).secret
         await api.db.write(RevokeKey(name="sec-revoked", now=api.clock.now()))
         attempts = ["pts_unknown_" + uuid.uuid4().hex, revoked_secret, "x" * 300 + "pts_long"]
@@ -1328,6 +1333,27 @@ class TestSecrets:
                 "webhook-signature": "v1,AAAA",
             }
             responses.append(await api.post(webhook.url, content=b"{}", role=None, headers=forged))
+            # An endpoint made, read and rotated, then a delivery signed with its secrets (the
+            # address policy refuses the send before it leaves: the name "resolves" to 10.0.0.1).
+            made = await api.post("/v1/webhook-endpoints", {"url": "https://1.1.1.1/hooks", "event_types": ["*"]})
+            assert made.status_code == 201, made.text
+            rotated = await api.post(f"/v1/webhook-endpoints/{made.json()['id']}/rotate-secret")
+            assert rotated.status_code == 200, rotated.text
+            responses.append(await api.get(f"/v1/webhook-endpoints/{made.json()['id']}"))
+            responses.append(await api.get("/v1/webhook-endpoints"))
+            responses.append(await api.put(f"/v1/accounts/{A}", {"display_name": "after the endpoint"}))
+            refused = Dispatcher(api.db.engine, api.clock, resolver=lambda _h, _p: [ipaddress.ip_address("10.0.0.1")])
+            try:
+                assert await asyncio.to_thread(refused.run_once) >= 1, "no delivery was signed"
+            finally:
+                refused.stop()
+        shown_once = [r for r in responses if r.request.method == "POST" and "secret" in r.text]
+        endpoint_secrets = {
+            f"an endpoint secret ({i})": r.json()["secret"]
+            for i, r in enumerate([*shown_once, made, rotated])
+            if r.status_code < 300 and isinstance(r.json(), dict) and "secret" in r.json()
+        }
+        assert len(set(endpoint_secrets.values())) >= 2, endpoint_secrets
         secrets_ = {
             **{f"the {role} key": key for role, key in api.keys.items()},
             **{f"attempted key {i}": key for i, key in enumerate(attempts)},
@@ -1340,15 +1366,17 @@ class TestSecrets:
         assert len(access) >= len(responses), "the access log was not captured"
         assert {getattr(r, "key", None) for r in access} >= {f"test-{role}" for role in ROLES}, "the key's name"
         assert any(r.name.startswith("sqlalchemy.engine") for r in records), "SQL was not logged: not every logger"
+        assert any(r.getMessage().startswith("Row") for r in records), "no row was logged: DEBUG was not on"
         formatter = JsonFormatter()
         for record in records:
             texts = [record.getMessage(), formatter.format(record), repr(record.args)]
             texts += [repr(value) for value in vars(record).values()]
-            for label, secret in secrets_.items():
+            for label, secret in {**secrets_, **endpoint_secrets}.items():
                 assert not any(secret in t for t in texts), f"{label} is in a {record.name} log record"
         for r in responses:
             answered = r.text + repr(r.headers.multi_items())
-            for label, secret in secrets_.items():
+            shown = secrets_ if r in shown_once else {**secrets_, **endpoint_secrets}
+            for label, secret in shown.items():
                 assert secret not in answered, f"{label} is in the response to {r.request.method} {r.request.url}"
 
     @pytest.mark.parametrize("role", ROLES)

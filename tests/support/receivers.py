@@ -3,11 +3,20 @@
 A `Receiver` records every request (headers, body, when it arrived) and answers with the next
 of its scripted statuses (the last one repeats); `hang` makes it hold each request that long
 before answering, and `redirect_to` answers 302 with that Location.
+
+Answers that never end by themselves, each stopped by the client going away (`cut_off` is set
+then) or, failing that, after `give_up` seconds (`gave_up` is set):
+
+* `trickle="head"`: the status line and an endless header, a byte every `gap` seconds (no
+  per-read timeout of the client ever trips, only a deadline for the whole attempt);
+* `trickle="body"`: the status and headers at once, then an endless body, a byte every `gap`;
+* `body_size`: a body of that many bytes, written 64 KiB at a time as fast as the client reads.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -40,8 +49,31 @@ class Receiver:
     statuses: list[int] = field(default_factory=lambda: [200])
     hang: float = 0.0
     redirect_to: str | None = None
+    trickle: str | None = None  # "head" or "body"
+    gap: float = 0.01
+    body_size: int = 0
+    give_up: float = 30.0
     received: list[Received] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
+    sent: int = 0  # bytes of the endless or large answers written
+    cut_off: threading.Event = field(default_factory=threading.Event)
+    gave_up: threading.Event = field(default_factory=threading.Event)
+
+    def _write_until_cut_off(self, out: Any, pieces: Iterator[bytes]) -> None:
+        """Write `pieces` until the client goes away (`cut_off`), they end, or `give_up` passes."""
+        until = time.monotonic() + self.give_up
+        try:
+            for piece in pieces:
+                if time.monotonic() > until:
+                    self.gave_up.set()
+                    return
+                out.write(piece)
+                out.flush()
+                self.sent += len(piece)
+                if self.trickle:
+                    time.sleep(self.gap)
+        except OSError:  # BrokenPipeError, ConnectionResetError: the client closed its end
+            self.cut_off.set()
 
     @property
     def url(self) -> str:
@@ -59,6 +91,23 @@ class Receiver:
                 if receiver.hang:
                     time.sleep(receiver.hang)
                 status = receiver.statuses[index]
+                if receiver.trickle == "head":
+                    endless = itertools.chain([f"HTTP/1.1 {status} OK\r\nx-slow: ".encode()], itertools.repeat(b"a"))
+                    receiver._write_until_cut_off(self.wfile, (bytes([b]) for piece in endless for b in piece))
+                    self.close_connection = True
+                    return
+                if receiver.trickle == "body" or receiver.body_size:
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(receiver.body_size or 1 << 40))
+                    self.end_headers()
+                    if receiver.trickle:
+                        pieces: Iterator[bytes] = itertools.repeat(b"a")
+                    else:
+                        chunk = b"x" * 65536
+                        pieces = itertools.repeat(chunk, -(-receiver.body_size // len(chunk)))
+                    receiver._write_until_cut_off(self.wfile, pieces)
+                    self.close_connection = True
+                    return
                 self.send_response(302 if receiver.redirect_to else status)
                 if receiver.redirect_to:
                     self.send_header("Location", receiver.redirect_to)

@@ -4,6 +4,10 @@ Every connection is in the driver's autocommit mode, and the service says BEGIN,
 ROLLBACK itself (`services.uow`): a write takes SQLite's lock with `BEGIN IMMEDIATE`, a snapshot
 read on PostgreSQL asks for `REPEATABLE READ, READ ONLY`, and a read that fits in one statement
 sends nothing else. No statement is sent that the service did not write on purpose.
+
+SQL logging (the `sqlalchemy.engine` loggers at INFO or DEBUG) shows the statements, never their
+parameters (`hide_parameters`) nor the rows they return (`_HideRows`): both may hold a webhook
+endpoint's secret, which the service keeps as it is to sign with.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, NullPool, event
 from sqlalchemy import create_engine as sqlalchemy_engine
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.log import InstanceLogger
 
 from ..settings import Settings
 
@@ -47,6 +52,28 @@ def sqlite_file(raw: str) -> Path | None:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
     return Path(url.database)
+
+
+class _HideRows(logging.Filter):
+    """SQLAlchemy logs every row a statement returns at DEBUG ("Row %r"); `hide_parameters` does
+    not cover them. The line stays (how many rows came back is useful), its values go."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.endswith("Row %r"):  # after a logging_token's prefix
+            record.msg, record.args = record.msg.removesuffix("Row %r") + "Row [hidden]", ()
+        return True
+
+
+_ROWS_HIDDEN = _HideRows()
+
+
+def _hide_rows(engine: Engine) -> Engine:
+    # The engine's logger: `sqlalchemy.engine.Engine` itself, shared by the engines (an
+    # InstanceLogger over a logger of its own if `echo` or a `logging_name` were set).
+    logger = engine.logger.logger if isinstance(engine.logger, InstanceLogger) else engine.logger
+    if _ROWS_HIDDEN not in logger.filters:
+        logger.addFilter(_ROWS_HIDDEN)
+    return engine
 
 
 # Connections beyond the threads' own: for a script's or a test's own connection.
@@ -89,15 +116,17 @@ def _postgresql(url: URL, settings: Settings, connections: int) -> Engine:
         "tcp_user_timeout": int(max(settings.db_statement_timeout, 1) * 1000),
         "options": " ".join(options),
     }
-    return sqlalchemy_engine(
+    engine = sqlalchemy_engine(
         url,
         isolation_level="AUTOCOMMIT",
+        hide_parameters=True,  # an endpoint's secret is a parameter of its INSERT
         pool_size=connections,
         max_overflow=_SPARE,
         pool_timeout=settings.db_connect_timeout,
         pool_reset_on_return=None,  # the service ends its own transactions
         connect_args=connect_args,
     )
+    return _hide_rows(engine)
 
 
 def _sqlite(url: URL, settings: Settings, connections: int) -> Engine:
@@ -113,6 +142,7 @@ def _sqlite(url: URL, settings: Settings, connections: int) -> Engine:
     engine = sqlalchemy_engine(
         url,
         isolation_level="AUTOCOMMIT",
+        hide_parameters=True,  # an endpoint's secret is a parameter of its INSERT
         pool_reset_on_return=None,
         connect_args={"check_same_thread": False},  # a thread hands its connection back to the pool
         **pool,
@@ -128,7 +158,7 @@ def _sqlite(url: URL, settings: Settings, connections: int) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
         cursor.close()
 
-    return engine
+    return _hide_rows(engine)
 
 
 def migration_engine(settings: Settings) -> Engine:
@@ -139,12 +169,17 @@ def migration_engine(settings: Settings) -> Engine:
     nothing behind."""
     url, _ = database_url(settings.database_url)
     if url.get_backend_name() != "sqlite":
-        return sqlalchemy_engine(
-            url, poolclass=NullPool, connect_args={"connect_timeout": max(1, round(settings.db_connect_timeout))}
+        return _hide_rows(
+            sqlalchemy_engine(
+                url,
+                poolclass=NullPool,
+                hide_parameters=True,
+                connect_args={"connect_timeout": max(1, round(settings.db_connect_timeout))},
+            )
         )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sqlalchemy_engine(url, poolclass=NullPool)
+    engine = _hide_rows(sqlalchemy_engine(url, poolclass=NullPool, hide_parameters=True))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

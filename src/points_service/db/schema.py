@@ -581,8 +581,11 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_event_id", "event_id"),
 )
 PENDING_DELIVERY = webhook_deliveries.c.status == literal_column("'pending'")
+# Each endpoint's pending deliveries by when they are due: the dispatcher's claim (an endpoint's
+# oldest due delivery is the start of its range) and the metrics' oldest pending delivery.
 Index(
-    "ix_webhook_deliveries_due",
+    "ix_webhook_deliveries_endpoint_due",
+    webhook_deliveries.c.endpoint_id,
     webhook_deliveries.c.next_attempt_at,
     sqlite_where=PENDING_DELIVERY,
     postgresql_where=PENDING_DELIVERY,

@@ -24,6 +24,28 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 DISABLE_AFTER = timedelta(days=5)
 # A receiver's answer is read to at most this many bytes (the rest is never read).
 MAX_RESPONSE_BYTES = 64 * 1024
+# The longest deadline an attempt may have (POINTS_WEBHOOK_TIMEOUT's bound), in seconds.
+LONGEST_ATTEMPT = 30.0
+
+
+def lease_for(timeout: float) -> timedelta:
+    """How long a claim holds: twice an attempt's deadline and 5 s (25 s for the default 10 s).
+
+    An attempt ends by its deadline, `timeout` seconds from its start, whatever the receiver
+    does (`services.outbound`: the name's resolution, connecting, sending and the answer's
+    bounded read all within it), and it starts as soon as it is claimed (the dispatcher never
+    claims more than it has idle senders); recording it is one short transaction. So the lease
+    outlives the attempt by `timeout` + 5 s of slack for a slow commit or a paused process, and
+    is short enough that a delivery cut off by a crash goes out again soon."""
+    return timedelta(seconds=2 * timeout + 5)
+
+
+# A redelivery asked for while a send of the delivery is under way (its lease live) holds the
+# delivery this long: past the end of any lease taken before it, whatever the sending process's
+# timeout, so no process sends it again before that send is over; and a microsecond past the
+# longest, so it never equals the lease of the send under way, whose outcome then only adds its
+# attempt (`services.endpoints.Redeliver`).
+REDELIVERY_HOLD = lease_for(LONGEST_ATTEMPT) + timedelta(microseconds=1)
 
 
 class DeliveryStatus(enum.StrEnum):

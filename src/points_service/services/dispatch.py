@@ -12,13 +12,19 @@ Every round (every `interval` seconds, and `run_once` for tests):
    at its event's time, so an endpoint's deliveries go out in event order (a retry may overtake).
    With no endpoint at all nothing is written (the writers' lock is not touched); the events
    older than every endpoint are marked in bulk, unseen.
-2. **Claim.** For each endpoint with a due delivery (`ix_webhook_deliveries_due`) and nothing in
-   flight from this process, its oldest due delivery whose lease is free is leased (for
-   `lease_for(timeout)`) and committed *before* it is sent: two processes never send the same delivery at once, and a
-   process that dies mid-send leaves a lease that expires, so the delivery is sent again.
+2. **Claim.** Every enabled endpoint is looked up for its oldest due delivery whose lease is
+   free (`ix_webhook_deliveries_endpoint_due`: the start of one range per endpoint, so no
+   endpoint's backlog, however large, hides another's). Of those with one and nothing in flight
+   from this process, as many as there are idle senders take their turn — the one this process
+   sent to least recently first, then the longest waiting — and each one's oldest due delivery
+   is leased (for `lease_for(timeout)`; PostgreSQL: `FOR UPDATE SKIP LOCKED`, so processes share
+   them) and committed *before* it is sent: two processes never send the same delivery at once,
+   and a process that dies mid-send leaves a lease that expires, so the delivery is sent again.
+   A claimed delivery has an idle sender waiting for it: its lease does not run while it queues.
 3. **Send** on the sender pool, one shared `httpx.Client` (`services.outbound`: vetted address,
-   no redirects, bounded time and answer). At most one delivery per endpoint is in flight here,
-   so a hung endpoint holds one sender for `timeout` seconds and no one else.
+   no redirects, at most 64 KiB of the answer, and one deadline for all of the attempt,
+   `timeout` seconds after it starts). At most one delivery per endpoint is in flight here, so a
+   hung endpoint holds one sender for `timeout` seconds and no one else.
 4. **Record** the attempt (`webhook_attempts`) and the delivery's new state: 2xx → `delivered`,
    else due again after the retry schedule (`domain.delivery`), after 8 attempts `failed`. The
    endpoint's `failing_since` is set by its first failure since its last success and cleared by
@@ -26,43 +32,44 @@ Every round (every `interval` seconds, and `run_once` for tests):
    holds only while the lease is the one taken in step 2 (a redelivery may have renewed it).
 
 Disabled endpoints get no new deliveries, and their pending ones wait (they go out once the
-endpoint is enabled again). An idle round is two index-backed SELECTs and takes no lock.
+endpoint is enabled again). An idle round is two SELECTs (the second one index probe per enabled
+endpoint) and takes no lock.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import httpx
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db import schema as t
 from ..db.records import Event
 from ..domain.clock import Clock
-from ..domain.delivery import DeliveryStatus, delivered, disabled_reason, next_attempt_at, should_disable
+from ..domain.delivery import (
+    DeliveryStatus,
+    delivered,
+    disabled_reason,
+    lease_for,
+    next_attempt_at,
+    should_disable,
+)
 from .endpoints import Endpoint, endpoint_of
 from .events import body
-from .outbound import Resolver, Sent, post, resolve
+from .outbound import Resolver, Sent, client, post, resolve
 
 log = logging.getLogger("points_service.dispatch")
 
 
-def lease_for(timeout: float) -> timedelta:
-    """How long a claim holds: longer than any attempt (`timeout`, with the answer's bounded read),
-    short enough that a delivery cut off by a crash goes out again soon."""
-    return timedelta(seconds=2 * timeout + 5)
-
-
 FAN_OUT_BATCH = 500
-CLAIM_ENDPOINTS = 64
 
 D = t.webhook_deliveries.c
 E = t.webhook_endpoints.c
@@ -84,17 +91,20 @@ SKIP_BEFORE = (
     .where(V.id.in_(select(V.id).where(_BEFORE).order_by(V.created_at).limit(bindparam("chunk")).scalar_subquery()))
     .values(fanned_out=True)
 )
-# Endpoints with due work (the oldest DUE_WINDOW due deliveries' endpoints, in the order of the
-# due index: no DISTINCT, which SQLite would answer by walking the primary key); then, per
-# endpoint, its oldest due delivery with what sending it takes.
-DUE_WINDOW = 1000
-BUSY_ENDPOINTS = (
-    select(D.endpoint_id)
-    .select_from(t.webhook_deliveries.join(t.webhook_endpoints, E.id == D.endpoint_id))
-    .where(DUE, E.enabled.is_(True))
+# Each enabled endpoint with when its oldest due delivery with a free lease is due (None: none is):
+# per endpoint, the start of its range of `ix_webhook_deliveries_endpoint_due`, so an endpoint with
+# a backlog of any size costs the others nothing (a window of the oldest due deliveries of all
+# endpoints together could be filled by one dead endpoint's). Then, per endpoint chosen, its
+# oldest due delivery with what sending it takes, locked.
+OLDEST_DUE = (
+    select(D.next_attempt_at)
+    .where(D.endpoint_id == E.id, DUE)
     .order_by(D.next_attempt_at)
-    .limit(DUE_WINDOW)
+    .limit(1)
+    .correlate(t.webhook_endpoints)
+    .scalar_subquery()
 )
+DUE_ENDPOINTS = select(E.id, OLDEST_DUE.label("due")).where(E.enabled.is_(True))
 NEXT_DUE = (
     select(
         D.endpoint_id,
@@ -127,7 +137,11 @@ OLDEST_PENDING = (
     .select_from(t.webhook_deliveries.join(t.events, V.id == D.event_id))
     .where(t.PENDING_DELIVERY)
 )
-OLDEST_UNFANNED = select(func.min(V.created_at)).where(t.NOT_FANNED_OUT)
+# Events not yet fanned out count only from the oldest endpoint's creation on: older ones are for
+# nobody (with no endpoint at all, every one), and are never delivered, so they are no delay.
+OLDEST_UNFANNED = select(func.min(V.created_at)).where(
+    t.NOT_FANNED_OUT, V.created_at >= select(func.min(E.created_at)).scalar_subquery()
+)
 ENDPOINTS_BY_STATE = select(E.enabled, func.count()).group_by(E.enabled)
 
 
@@ -165,9 +179,12 @@ class Dispatcher:
         self.on_attempt = on_attempt  # told `delivered`, `retrying` or `failed` after each attempt
         self.resolver = resolver
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self.senders = senders
         self._senders = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="points-sender")
-        self._client = httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False)  # no proxies
+        self._client = client(timeout)  # pooled; no redirects, no proxies, the attempt's deadline
         self._busy: set[str] = set()  # endpoints with a delivery in flight from this process
+        self._turns = itertools.count()
+        self._turn: dict[str, int] = {}  # endpoint → when (in claims) this process last sent to it
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -267,12 +284,18 @@ class Dispatcher:
     # -- 2. claim --------------------------------------------------------------------------------
 
     def claim(self) -> list[Claim]:
-        """Lease the oldest due delivery of each endpoint with none in flight here, and commit."""
+        """Lease the oldest due delivery of as many endpoints with due work as there are idle
+        senders here, and commit. Endpoints take turns: the one this process sent to least recently
+        first (never: first of all), then the one whose delivery has waited longest. So an endpoint
+        never waits for another's backlog, and while every sender is busy, at most for the senders'
+        attempts under way (each ends within `timeout`)."""
         now = self.clock.now()
         with self.engine.connect() as conn:
-            due: list[str] = list(dict.fromkeys(conn.execute(BUSY_ENDPOINTS, {"now": now}).scalars()))
+            due = {row.id: row.due for row in conn.execute(DUE_ENDPOINTS, {"now": now}) if row.due is not None}
             with self._lock:
-                candidates = [endpoint_id for endpoint_id in due if endpoint_id not in self._busy][:CLAIM_ENDPOINTS]
+                waiting = sorted((e for e in due if e not in self._busy), key=lambda e: (self._turn.get(e, -1), due[e]))
+                candidates = waiting[: max(0, self.senders - len(self._busy))]
+                self._turn = {e: n for e, n in self._turn.items() if e in due or e in self._busy}
             if not candidates:
                 return []
             claims: list[Claim] = []
@@ -288,7 +311,9 @@ class Dispatcher:
                     conn.execute(TAKE_LEASE, {"e_id": row.endpoint_id, "ev_id": row.event_id, "lease": lease})
                     claims.append(self._claim(row, lease, now))
             with self._lock:
-                self._busy.update(c.endpoint_id for c in claims)
+                for claim in claims:
+                    self._busy.add(claim.endpoint_id)
+                    self._turn[claim.endpoint_id] = next(self._turns)
             return claims
 
     @staticmethod
@@ -398,7 +423,8 @@ class _Transaction:
 
 @dataclass(frozen=True, slots=True)
 class OutboxState:
-    """For the metrics: the oldest event not yet delivered everywhere, and endpoints by state."""
+    """For the metrics: the oldest event not yet delivered everywhere it goes (a pending delivery's,
+    or one awaiting fan-out to the endpoints that exist), and endpoints by state."""
 
     oldest_pending: datetime | None
     enabled: int

@@ -19,11 +19,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 
 from ..db import schema as t
 from ..db.types import UTCDateTime
-from ..domain.delivery import DeliveryStatus
+from ..domain.delivery import REDELIVERY_HOLD, DeliveryStatus
 from ..domain.errors import RuleViolationError
 from .queries import Page, page_of
 from .state import Needs, Scope
@@ -208,8 +222,12 @@ class Redeliver:
     """A fresh pending delivery of the event to the endpoint, due now, its attempts counted anew.
 
     Whatever the event's delivery was (pending, delivered, failed, or never made), it becomes due
-    now; a send under way for it keeps going, but its lease no longer holds, so its outcome is
-    recorded as an attempt and leaves the fresh delivery pending (`services.dispatch`)."""
+    now. A send under way for it (its lease live) keeps going, and keeps the delivery to itself:
+    the lease becomes `REDELIVERY_HOLD` from now, longer than any lease taken before, so no
+    process claims the delivery before that send is over; and another value than the send's own
+    lease, so its outcome is recorded as an attempt and leaves the fresh delivery pending
+    (`services.dispatch`). The redelivery then goes out once the hold ends. A lease run out is
+    cleared: the delivery is claimable at once."""
 
     endpoint_id: str
     event_id: str
@@ -220,11 +238,15 @@ class Redeliver:
 
     def apply(self, tx: Scope) -> Found:
         found = Found()
+        when = UTCDateTime()
         fresh = {
             "status": DeliveryStatus.PENDING.value,
             "attempts": 0,
             "next_attempt_at": self.now,
-            "leased_until": None,
+            "leased_until": case(
+                (D.leased_until > literal(self.now, when), literal(self.now + REDELIVERY_HOLD, when)),
+                else_=null(),
+            ),
             "updated_at": self.now,
         }
         tx.execute_after(
@@ -233,7 +255,6 @@ class Redeliver:
             .values(**fresh),
             {},
         )
-        when = UTCDateTime()
         row = select(
             literal(self.endpoint_id),
             literal(self.event_id),

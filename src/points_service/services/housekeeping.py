@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -154,32 +155,55 @@ class TakeLease:
         taken = [False]
         insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(t.leases)
         leases = t.leases.c
-        stmt = insert.values(name=self.name, holder=self.holder, until=self.until).on_conflict_do_update(
-            index_elements=[leases.name],
-            set_={"holder": self.holder, "until": self.until},
-            where=(leases.until <= self.now) | (leases.holder == self.holder),
+        stmt = (
+            insert.values(name=self.name, holder=self.holder, until=self.until)
+            .on_conflict_do_update(
+                index_elements=[leases.name],
+                set_={"holder": self.holder, "until": self.until},
+                where=(leases.until <= self.now) | (leases.holder == self.holder),
+            )
+            .returning(leases.holder)
         )
 
         def took(result: Any) -> None:
-            taken[0] = bool(result.rowcount)
+            # The row written, if any: psycopg's rowcount is -1 here whether a row was written or
+            # not (so every replica took the lease every time), RETURNING says it on both databases.
+            taken[0] = result.first() is not None
 
         tx.execute_after(stmt, {}, took)
         return taken
 
 
-async def periodic_sweep(db: Database, system: Context, policy: Policy, interval: timedelta) -> None:
-    """Every `interval`, run the sweep if this process holds the lease (forever: cancel to stop)."""
-    ctx = system
+async def sweep_if_holder(
+    db: Database, system: Context, policy: Policy, interval: timedelta, *, holder: str = PROCESS
+) -> Housekept | None:
+    """The sweep, if `holder` takes (or keeps) the lease for two intervals; None if another has it."""
+    now = system.clock.now()
     dialect = "sqlite" if db.is_sqlite else "postgresql"
+    lease = TakeLease(name=SWEEP_LEASE, holder=holder, now=now, until=now + 2 * interval, dialect=dialect)
+    (taken,) = await db.write(lease)
+    if not taken:
+        return None
+    return await housekeep(db, system, policy)
+
+
+async def periodic_sweep(
+    db: Database,
+    system: Context,
+    policy: Policy,
+    interval: timedelta,
+    *,
+    holder: str = PROCESS,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Every `interval`, run the sweep if this process holds the lease (forever: cancel to stop).
+    (`holder` and `sleep`: the tests' replicas and clock.)"""
     while True:
-        await asyncio.sleep(interval.total_seconds())
+        await sleep(interval.total_seconds())
         try:
-            now = ctx.clock.now()
-            lease = TakeLease(name=SWEEP_LEASE, holder=PROCESS, now=now, until=now + 2 * interval, dialect=dialect)
-            (taken,) = await db.write(lease)
-            if not taken:
+            done = await sweep_if_holder(db, system, policy, interval, holder=holder)
+            if done is None:
                 continue
-            done = await housekeep(db, system, policy)
             log.info(
                 "sweep",
                 extra={
