@@ -11,6 +11,8 @@ from typing import Any
 
 from points_service.api.pagination import encode_cursor, scope_of
 from points_service.services.dispatch import Dispatcher
+from points_service.services.keys import CreateKey, RevokeKey
+from points_service.services.sessions import StartSession
 
 from conftest import Api
 from support.times import T0
@@ -248,3 +250,16 @@ async def test_nul_in_a_search_or_a_crafted_cursor_is_no_500(api: Api, browsers:
     cursor = encode_cursor(scope_of("ui-closed", account_id="acme"), [T0.isoformat(), "a\x00b"])
     r = await admin.get("/ui/accounts/acme/closed", params={"cursor": cursor})
     assert r.status_code == 422 and "/problems/validation-error" in r.text
+
+
+async def test_a_session_starts_only_for_a_key_still_unrevoked(api: Api) -> None:
+    """Sign-in finds the key by its secret, then starts the session in a statement that checks the
+    key again (a revocation may come in between): on both databases, no session for a key revoked
+    by then (the statement's answer tells; PostgreSQL's row count could not)."""
+    now = api.clock.now()
+    await api.db.write(CreateKey(role="helpdesk", name="ui-race", now=now))
+    (started,) = await api.db.write(StartSession(key_name="ui-race", now=now))
+    assert started is not None
+    await api.db.write(RevokeKey(name="ui-race", now=now))
+    (started,) = await api.db.write(StartSession(key_name="ui-race", now=now))
+    assert started is None

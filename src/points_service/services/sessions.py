@@ -56,12 +56,16 @@ def find_session(conn: Connection, secret: str, now: datetime) -> Session | None
 
 
 # Opened only while the key is unrevoked, in the same statement (a revocation cannot slip between).
-_START = insert(t.ui_sessions).from_select(
-    ["id", "key_id", "csrf_token", "created_at", "expires_at"],
-    select(bindparam("digest"), k.id, bindparam("csrf"), bindparam("now"), bindparam("until")).where(
-        k.name == bindparam("name"), k.revoked_at.is_(None)
-    ),
-)
+_START = (
+    insert(t.ui_sessions)
+    .from_select(
+        ["id", "key_id", "csrf_token", "created_at", "expires_at"],
+        select(bindparam("digest"), k.id, bindparam("csrf"), bindparam("now"), bindparam("until")).where(
+            k.name == bindparam("name"), k.revoked_at.is_(None)
+        ),
+    )
+    .returning(s.id)
+)  # the row written, if any (psycopg's rowcount is -1 for an INSERT … SELECT of no rows)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,7 +85,7 @@ class StartSession:
         started: list[Started | None] = [None]
 
         def done(result: Any) -> None:
-            if result.rowcount:
+            if result.first() is not None:
                 started[0] = Started(secret, csrf, until)
 
         params = {"digest": hash_key(secret), "csrf": csrf, "now": self.now, "until": until, "name": self.key_name}
