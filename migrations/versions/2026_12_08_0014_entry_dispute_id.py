@@ -1,4 +1,4 @@
-"""A dispute's credit says so (SPEC §6.3, "reason `dispute`, linked to the dispute"): `ledger_entries.dispute_id`.
+"""A dispute's credit says so (docs/design.md §3): `ledger_entries.dispute_id`.
 
 - `ledger_entries.dispute_id` (FK to `disputes.id`, NULL on every other entry): the accepted
   dispute whose credit a `return` entry is. Until now its reason was `dispute <id>`, so a client

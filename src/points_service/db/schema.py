@@ -435,7 +435,7 @@ ledger_entries = Table(
     Column("actor", String(80), nullable=False),
     _when("created_at"),
     _when("effective_at"),
-    # The accepted dispute whose credit this is (SPEC §6.3: a `return` entry, reason `dispute`); NULL
+    # The accepted dispute whose credit this is (docs/design.md §3: a `return` entry, reason `dispute`); NULL
     # on every other entry. No index: nothing reads entries by dispute but `verify`, which reads them all.
     Column("dispute_id", String(32), ForeignKey("disputes.id")),
     UniqueConstraint("account_id", "seq"),
