@@ -4,6 +4,11 @@ A `Receiver` records every request (headers, body, when it arrived) and answers 
 of its scripted statuses (the last one repeats); `hang` makes it hold each request that long
 before answering, and `redirect_to` answers 302 with that Location.
 
+`pair_first=n` holds each of its first `n` requests of even rank (the 1st, 3rd, …) until the next
+one has arrived (at most `pair_timeout` seconds; each wait that times out counts in `unpaired`):
+the requests go in pairs, the two of each in flight at once. A sender with at most one request in
+flight to the receiver at a time can then never send both of a pair.
+
 Answers that never end by themselves, each stopped by the client going away (`cut_off` is set
 then) or, failing that, after `give_up` seconds (`gave_up` is set):
 
@@ -53,11 +58,15 @@ class Receiver:
     gap: float = 0.01
     body_size: int = 0
     give_up: float = 30.0
+    pair_first: int = 0
+    pair_timeout: float = 5.0
+    unpaired: int = 0
     received: list[Received] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
     sent: int = 0  # bytes of the endless or large answers written
     cut_off: threading.Event = field(default_factory=threading.Event)
     gave_up: threading.Event = field(default_factory=threading.Event)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def _write_until_cut_off(self, out: Any, pieces: Iterator[bytes]) -> None:
         """Write `pieces` until the client goes away (`cut_off`), they end, or `give_up` passes."""
@@ -86,8 +95,16 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                receiver.received.append(Received(dict(self.headers.items()), body, time.monotonic()))
-                index = min(len(receiver.received), len(receiver.statuses)) - 1
+                with receiver.arrived:
+                    receiver.received.append(Received(dict(self.headers.items()), body, time.monotonic()))
+                    rank = len(receiver.received) - 1
+                    receiver.arrived.notify_all()
+                    held = rank < receiver.pair_first and rank % 2 == 0  # until its pair arrives
+                    if held and not receiver.arrived.wait_for(
+                        lambda: len(receiver.received) > rank + 1, receiver.pair_timeout
+                    ):
+                        receiver.unpaired += 1
+                index = min(rank + 1, len(receiver.statuses)) - 1
                 if receiver.hang:
                     time.sleep(receiver.hang)
                 status = receiver.statuses[index]
