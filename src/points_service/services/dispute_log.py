@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Select, bindparam, select, tuple_
 from ..db import schema as t
 from ..db.records import SELECT, Dispute
 from .events import instant_text
-from .queries import Page, merge_ranges
+from .queries import KeyedPage, merge_ranges
 
 DISPUTE_BY_ID = SELECT[Dispute].where(t.disputes.c.id == bindparam("id"))
 # The account a dispute belongs to, for the access checks (a dispute never changes account).
@@ -50,7 +50,7 @@ def disputes_page(
     account_id: str | None,
     after: list[Any] | None,
     limit: int,
-) -> Page:
+) -> KeyedPage:
     """A page of disputes newest first; `after`: the (opened_at text, id) of the previous page's last."""
     params: dict[str, Any] = {"limit": limit + 1, "account_id": account_id}
     for n, status in enumerate(statuses or ()):
@@ -61,7 +61,7 @@ def disputes_page(
     rows = [Dispute(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     items = rows[:limit]
     next_key = [instant_text(items[-1].opened_at), items[-1].id] if len(rows) > limit and items else None
-    return Page(items, next_key)
+    return KeyedPage(items, next_key)
 
 
 def dispute(conn: Connection, dispute_id: str) -> Dispute | None:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Select, bindparam, tuple_
 from ..db import schema as t
 from ..db.records import SELECT, Event
 from .events import instant_text
-from .queries import Page, merge_ranges
+from .queries import KeyedPage, merge_ranges
 
 EVENT_BY_ID = SELECT[Event].where(t.events.c.id == bindparam("id"))
 
@@ -51,7 +51,7 @@ def events_page(
     created_after: datetime | None,
     after: list[Any] | None,
     limit: int,
-) -> Page:
+) -> KeyedPage:
     """A page of events newest first; `after`: the (created_at text, id) of the previous page's last."""
     params: dict[str, Any] = {"limit": limit + 1, "account_id": account_id, "created_after": created_after}
     for n, kind in enumerate(types or ()):
@@ -62,7 +62,7 @@ def events_page(
     rows = [Event(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
     items = rows[:limit]
     next_key = [instant_text(items[-1].created_at), items[-1].id] if len(rows) > limit and items else None
-    return Page(items, next_key)
+    return KeyedPage(items, next_key)
 
 
 def event(conn: Connection, event_id: str) -> Event | None:
