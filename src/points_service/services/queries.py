@@ -15,7 +15,20 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, bindparam, func, literal_column, or_, select, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 
 from ..db import schema as t
 from ..db.records import (
@@ -217,6 +230,20 @@ def list_lots(
 # -- the ledger --------------------------------------------------------------------------------------
 
 
+def newest_first(stmt: Select[Any], at: ColumnElement[Any], ident: ColumnElement[Any], *, after: bool) -> Select[Any]:
+    """`stmt` newest first by (`at`, `ident`), at most `limit` rows; with `after`, only the rows older
+    than the previous page's last (`after_at`, `after_id`: `after_params`)."""
+    if after:
+        key = tuple_(bindparam("after_at", type_=at.type), bindparam("after_id"))
+        stmt = stmt.where(tuple_(at, ident) < key)
+    return stmt.order_by(at.desc(), ident.desc()).limit(bindparam("limit"))
+
+
+def after_params(after: list[Any] | None) -> dict[str, Any]:
+    """The bindings of a newest-first page's cursor key, (the instant as text, the id); none on the first page."""
+    return {} if after is None else {"after_at": datetime.fromisoformat(after[0]), "after_id": after[1]}
+
+
 def merge_ranges(branches: list[Select[Any]], *order: str) -> Select[Any]:
     """One statement reading several index ranges, each ordered and limited, merged into one page
     (`order`: the columns, descending). The branches are subqueries: each keeps its own ORDER BY
@@ -347,10 +374,7 @@ def _tickets_page_statement(statuses: int, by_ref: bool, after: bool) -> Select[
         stmt = SELECT[Ticket].where(tickets.account_id == bindparam("account_id"))
         if status is not None:
             stmt = stmt.where(tickets.status == bindparam(status))
-        if after:
-            at = bindparam("after_at", type_=tickets.opened_at.type)
-            stmt = stmt.where(tuple_(tickets.opened_at, tickets.id) < tuple_(at, bindparam("after_id")))
-        return stmt.order_by(tickets.opened_at.desc(), tickets.id.desc()).limit(bindparam("limit"))
+        return newest_first(stmt, tickets.opened_at, tickets.id, after=after)
 
     if by_ref:
         ref = branch(None).where(tickets.external_ref == bindparam("external_ref"))
@@ -377,8 +401,7 @@ def tickets_page(
         params["statuses_in"] = chosen or list(t.TICKET_STATUSES)
     else:
         params.update({f"status_{n}": status for n, status in enumerate(chosen)})
-    if after is not None:
-        params["after_at"], params["after_id"] = datetime.fromisoformat(after[0]), after[1]
+    params.update(after_params(after))
     stmt = _tickets_page_statement(len(chosen), external_ref is not None, after is not None)
     return page_of([Ticket(*row) for row in conn.execute(stmt, params)], limit, ticket_key)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
