@@ -15,20 +15,8 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Row,
-    Select,
-    and_,
-    bindparam,
-    func,
-    literal_column,
-    or_,
-    select,
-    tuple_,
-    union_all,
-)
+from sqlalchemy import Connection, Row, Select, and_, bindparam, func, literal_column, or_, select, tuple_, union_all
+from sqlalchemy.sql import ColumnElement
 
 from ..db import schema as t
 from ..db.records import (
