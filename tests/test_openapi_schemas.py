@@ -166,10 +166,9 @@ def _model(name: str) -> type[BaseModel]:
     """The pydantic model behind a component schema (`Page_Lot_` is `Page[Lot]`)."""
     if page := re.fullmatch(r"Page_(\w+)_", name):
         return schemas.Page[_model(page[1])]  # type: ignore[misc, return-value]  # a model class of Page[a class known at run time]
-    for module in (schemas, docs):
-        model = getattr(module, name, None)
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            return model
+    model = getattr(schemas, name, None) or docs.COMPONENTS.get(name)  # `ProblemError` is docs.InvalidPart
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return model
     raise LookupError(f"no model for the component schema {name}")
 
 

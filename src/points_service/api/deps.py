@@ -235,6 +235,17 @@ def _could_exist(ident: str) -> bool:
     return len(ident) <= 64 and "\x00" not in ident
 
 
+async def _owner_granted(
+    request: Request, principal: Principal, lookup: Select[Any], kind: str, ident: str, roles: tuple[str, ...]
+) -> str | None:
+    """The account of the `kind` `ident` (`lookup` finds it), once `principal` may reach it with `roles`."""
+    owner = None
+    if _could_exist(ident):
+        owner = await owners(request).owner(request, lookup, ident)
+    _check_scope(principal, owner, roles, kind, ident)
+    return owner
+
+
 def on_ticket(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """Access to the path's ticket. Its account, found here, is kept for the route
     (`ticket_account`): a ticket write then locks it without looking it up again."""
@@ -247,11 +258,7 @@ def on_ticket(*roles: str) -> Callable[..., Awaitable[Principal]]:
 
 async def ticket_granted(request: Request, principal: Principal, ticket_id: str, roles: tuple[str, ...]) -> Principal:
     """`on_ticket`'s check, of a caller already known."""
-    owner = None
-    if _could_exist(ticket_id):
-        owner = await owners(request).owner(request, Owners.TICKET, ticket_id)
-    _check_scope(principal, owner, roles, "ticket", ticket_id)
-    request.state.ticket_account = owner
+    request.state.ticket_account = await _owner_granted(request, principal, Owners.TICKET, "ticket", ticket_id, roles)
     return principal
 
 
@@ -268,11 +275,7 @@ def lot_account(request: Request) -> str:
 def on_lot(*roles: str) -> Callable[..., Awaitable[Principal]]:
     async def check(request: Request, credentials: Bearer, lot_id: Annotated[str, Path()]) -> Principal:
         principal = await principal_of(request, credentials)
-        owner = None
-        if _could_exist(lot_id):
-            owner = await owners(request).owner(request, Owners.LOT, lot_id)
-        _check_scope(principal, owner, roles, "lot", lot_id)
-        request.state.lot_account = owner
+        request.state.lot_account = await _owner_granted(request, principal, Owners.LOT, "lot", lot_id, roles)
         return principal
 
     return check
@@ -291,11 +294,8 @@ def on_dispute(*roles: str) -> Callable[..., Awaitable[Principal]]:
 
 async def dispute_granted(request: Request, principal: Principal, dispute_id: str, roles: tuple[str, ...]) -> Principal:
     """`on_dispute`'s check, of a caller already known."""
-    owner = None
-    if _could_exist(dispute_id):
-        owner = await owners(request).owner(request, dispute_log.DISPUTE_OWNER, dispute_id)
-    _check_scope(principal, owner, roles, "dispute", dispute_id)
-    request.state.dispute_account = owner
+    lookup = dispute_log.DISPUTE_OWNER
+    request.state.dispute_account = await _owner_granted(request, principal, lookup, "dispute", dispute_id, roles)
     return principal
 
 

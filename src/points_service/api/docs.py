@@ -11,16 +11,21 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
+from pydantic.json_schema import GenerateJsonSchema, SkipJsonSchema
 
 from . import schemas as bodies
 
+# `InvalidPart` is the document's (and the generated client's) `ProblemError` schema; the class has
+# another name because `problems.ProblemError` is the exception that carries a problem.
+PROBLEM_ERROR = "ProblemError"
 
-class ProblemError(BaseModel):
+
+class InvalidPart(BaseModel):
     """One invalid part of a request."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"pointer": "#/points", "detail": "Input should be a valid integer"}]}
+        title=PROBLEM_ERROR,
+        json_schema_extra={"examples": [{"pointer": "#/points", "detail": "Input should be a valid integer"}]},
     )
 
     pointer: str = Field(
@@ -53,7 +58,7 @@ class Problem(BaseModel):
     status: int = Field(description="the HTTP status")
     detail: str = Field(description="what went wrong in this request, for a human")
     # Documented as optional and never null: the None is only this model's default.
-    errors: list[ProblemError] | SkipJsonSchema[None] = Field(
+    errors: list[InvalidPart] | SkipJsonSchema[None] = Field(
         default=None,
         description="`validation-error` only: the invalid parts of the request; left out otherwise (never null)",
         json_schema_extra=_no_default,
@@ -233,6 +238,18 @@ def _problem_response(status: int) -> dict[str, Any]:
     }
 
 
+# The components this module adds to the document, by their names there.
+COMPONENTS: dict[str, type[BaseModel]] = {"Problem": Problem, PROBLEM_ERROR: InvalidPart}
+
+
+class _ComponentNames(GenerateJsonSchema):
+    """Refers to each of `COMPONENTS` by its name in the document (`InvalidPart` as `ProblemError`)."""
+
+    def normalize_name(self, name: str) -> str:
+        renamed = {model.__name__: component for component, model in COMPONENTS.items()}
+        return super().normalize_name(renamed.get(name, name))
+
+
 # Bodies without a model of their own.
 _BODY_EXAMPLES: dict[str, dict[str, Any]] = {"healthz": {"status": "ok"}, "readyz": {"status": "ok"}}
 
@@ -241,7 +258,7 @@ def _model_of(name: str) -> type[BaseModel]:
     """The model behind a component schema (`Page_Lot_` is `Page[Lot]`)."""
     if name.startswith("Page_") and name.endswith("_"):
         return bodies.Page[_model_of(name.removeprefix("Page_").removesuffix("_"))]  # type: ignore[misc, return-value]  # pydantic makes a model class of Page[a class known at run time]
-    model = getattr(bodies, name, None) or globals().get(name)
+    model = getattr(bodies, name, None) or COMPONENTS.get(name)
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise LookupError(f"no model for the component schema {name}")
     return model
@@ -277,10 +294,10 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes, tags=TAGS
     )
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    for model in (Problem, ProblemError):
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, model in COMPONENTS.items():
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}", schema_generator=_ComponentNames)
         schema.pop("$defs", None)
-        schemas[model.__name__] = schema
+        schemas[name] = schema
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     _restore_examples(schemas)

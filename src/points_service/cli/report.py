@@ -12,8 +12,8 @@ from ..domain.clock import SystemClock, parse_instant, period_error
 from ..domain.finance import FIGURES, FORECAST_MAX_MONTHS, GroupBy
 from ..services.reports import (
     CSV_GROUP_COLUMN,
-    ExpiryForecast,
-    FinanceReport,
+    FinanceTally,
+    ForecastTally,
     expiry_forecast,
     finance_csv,
     finance_report,
@@ -34,7 +34,7 @@ def _instant(value: str, option: str) -> datetime:
         fail(f"{option}: {exc}", EXIT_USAGE)
 
 
-def _text(report: FinanceReport) -> str:
+def _text(report: FinanceTally) -> str:
     by = report.group_by
     lines = [f"Finance report from {report.from_.isoformat()} to {report.to.isoformat()} (to excluded)"]
     if not report.rows:
@@ -72,7 +72,7 @@ def finance(
         typer.echo(_text(report))
 
 
-def _forecast_text(forecast: ExpiryForecast) -> str:
+def _forecast_text(forecast: ForecastTally) -> str:
     lines = [f"Expiry forecast for {forecast.months} months from {forecast.as_of.isoformat()} (available points)"]
     if not forecast.rows:
         lines.append("  (nothing expires)")

@@ -459,9 +459,16 @@ class ApiKey:
         return self.id
 
 
+# Every record class, each after the tables its foreign keys refer to: the order a write batch's
+# flush inserts and updates them in (services/flush.py).
 RECORDS: tuple[type[Any], ...] = (
     Account,
+    Plan,
+    Category,
+    LicenseProduct,
+    ApiKey,
     Lot,
+    License,
     Ticket,
     Allocation,
     TicketEvent,
@@ -469,13 +476,8 @@ RECORDS: tuple[type[Any], ...] = (
     Entry,
     Posting,
     Event,
-    License,
     WebhookEvent,
     StoredResponse,
-    Plan,
-    Category,
-    LicenseProduct,
-    ApiKey,
 )
 
 

@@ -49,7 +49,7 @@ from ..domain.lots import LotKey, consumption_key
 from ..domain.spans import SPAN_CLASSES, span_bound
 from ..domain.tickets import TicketAction, TicketStatus
 from .balance import BalanceView, balance_at
-from .queries import MODIFICATION_KINDS, Page, Statement, ledger_page, list_lots, lot_key, page_of, ticket_key
+from .queries import MODIFICATION_KINDS, KeyedPage, StatementView, ledger_page, list_lots, lot_key, page_of, ticket_key
 
 _e, _p, _l, _k, _v = t.ledger_entries.c, t.postings.c, t.lots.c, t.tickets.c, t.ticket_events.c
 _AT = bindparam("at", type_=_e.created_at.type)
@@ -343,7 +343,7 @@ def snapshot(conn: Connection, account_id: str, at: datetime, window: timedelta)
 
 def ledger_page_at(
     conn: Connection, account_id: str, at: datetime, *, kinds: Sequence[str] | None, before_seq: int | None, limit: int
-) -> Page:
+) -> KeyedPage:
     """`queries.ledger_page` as it was at `at`: entries up to the newest recorded by then, and the
     expiries pending then."""
     snap = snapshot(conn, account_id, at, timedelta(0))
@@ -369,7 +369,7 @@ def _after(key: list[Any]) -> tuple[bool, datetime, datetime, str]:
 
 def list_lots_at(
     conn: Connection, account_id: str, at: datetime, *, include_empty: bool, after: list[Any] | None, limit: int
-) -> Page:
+) -> KeyedPage:
     """`queries.list_lots` as it was at `at` (the same order and cursor keys). With `include_empty`:
     the page of the lots recorded by then, as live (the same index ranges), with their states then.
     Without: of the lots holding points now or emptied since `at` (per span class, a short range
@@ -377,7 +377,7 @@ def list_lots_at(
     account = account_at(conn, account_id, at)  # 404 before the account existed
     if include_empty:
         page = list_lots(conn, account_id, at, include_empty=True, after=after, limit=limit, recorded_by=at)
-        return Page(lots_at(conn, [lot.id for lot in page.items], account, at), page.next_key)
+        return KeyedPage(lots_at(conn, [lot.id for lot in page.items], account, at), page.next_key)
     params = _span_params({"account_id": account_id}, at)
     ids = [row[0] for stmt in (LOT_IDS_HOLDING, LOT_IDS_EMPTIED_SINCE) for row in conn.execute(stmt, params)]
     rows = _lots_at(conn, LOTS_HOLDING_BY_ID, {"ids": ids, "through_seq": account.last_seq}, at) if ids else []
@@ -401,7 +401,7 @@ def tickets_page_at(
     after: list[Any] | None,
     limit: int,
     checked: bool = False,
-) -> Page:
+) -> KeyedPage:
     """`queries.tickets_page` as it was at `at`: the tickets opened by then, each as it stood then,
     filtered by their status then. Those in progress then (few) are read whole; those closed by
     then a chunk at a time, newest first, until the page is full."""
@@ -445,7 +445,7 @@ def tickets_page_at(
     return page_of(_newest_first(found)[: limit + 1], limit, ticket_key)
 
 
-def statement_at(conn: Connection, account_id: str, at: datetime, window: timedelta, limit: int) -> Statement:
+def statement_at(conn: Connection, account_id: str, at: datetime, window: timedelta, limit: int) -> StatementView:
     """`queries.statement` as it was at `at`, from one snapshot."""
     snap = snapshot(conn, account_id, at, window)
     modifications = ledger_page(
@@ -459,7 +459,7 @@ def statement_at(conn: Connection, account_id: str, at: datetime, window: timede
         through_seq=snap.account.last_seq,
     )
 
-    def part(statuses: list[str]) -> Page:
+    def part(statuses: list[str]) -> KeyedPage:
         return tickets_page_at(
             conn,
             account_id,
@@ -471,7 +471,7 @@ def statement_at(conn: Connection, account_id: str, at: datetime, window: timede
             checked=True,
         )
 
-    return Statement(
+    return StatementView(
         account=snap.account,
         balance=snap.balance,
         modifications=modifications,

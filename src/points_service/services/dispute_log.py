@@ -7,16 +7,15 @@ or one account's; each range stops at a page.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, select, tuple_
+from sqlalchemy import Connection, Select, bindparam, select
 
 from ..db import schema as t
 from ..db.records import SELECT, Dispute
 from .events import instant_text
-from .queries import Page, merge_ranges
+from .queries import KeyedPage, after_params, merge_ranges, newest_first, page_of
 
 DISPUTE_BY_ID = SELECT[Dispute].where(t.disputes.c.id == bindparam("id"))
 # The account a dispute belongs to, for the access checks (a dispute never changes account).
@@ -34,10 +33,7 @@ def _page_statement(statuses: int, by_account: bool, after: bool) -> Select[Any]
             stmt = stmt.where(c.account_id == bindparam("account_id"))
         if status is not None:
             stmt = stmt.where(c.status == bindparam(status))
-        if after:
-            key = tuple_(bindparam("after_at", type_=c.opened_at.type), bindparam("after_id"))
-            stmt = stmt.where(tuple_(c.opened_at, c.id) < key)
-        return stmt.order_by(c.opened_at.desc(), c.id.desc()).limit(bindparam("limit"))
+        return newest_first(stmt, c.opened_at, c.id, after=after)
 
     branches = [branch(f"status_{n}") for n in range(statuses)] if statuses else [branch(None)]
     return merge_ranges(branches, "opened_at", "id")
@@ -50,18 +46,14 @@ def disputes_page(
     account_id: str | None,
     after: list[Any] | None,
     limit: int,
-) -> Page:
+) -> KeyedPage:
     """A page of disputes newest first; `after`: the (opened_at text, id) of the previous page's last."""
-    params: dict[str, Any] = {"limit": limit + 1, "account_id": account_id}
+    params: dict[str, Any] = {"limit": limit + 1, "account_id": account_id, **after_params(after)}
     for n, status in enumerate(statuses or ()):
         params[f"status_{n}"] = status
-    if after is not None:
-        params["after_at"], params["after_id"] = datetime.fromisoformat(after[0]), after[1]
     stmt = _page_statement(len(statuses or ()), account_id is not None, after is not None)
     rows = [Dispute(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
-    items = rows[:limit]
-    next_key = [instant_text(items[-1].opened_at), items[-1].id] if len(rows) > limit and items else None
-    return Page(items, next_key)
+    return page_of(rows, limit, lambda last: [instant_text(last.opened_at), last.id])
 
 
 def dispute(conn: Connection, dispute_id: str) -> Dispute | None:

@@ -39,7 +39,7 @@ from ..db import schema as t
 from ..db.types import UTCDateTime
 from ..domain.delivery import REDELIVERY_HOLD, DeliveryStatus
 from ..domain.errors import RuleViolationError
-from .queries import Page, page_of
+from .queries import KeyedPage, page_of
 from .state import Needs, Scope
 
 PREVIOUS_SECRET_TTL = timedelta(hours=24)
@@ -287,7 +287,7 @@ def endpoint(conn: Connection, endpoint_id: str) -> Endpoint | None:
     return endpoint_of(row) if row is not None else None
 
 
-def endpoints_page(conn: Connection, *, after: list[Any] | None, limit: int) -> Page:
+def endpoints_page(conn: Connection, *, after: list[Any] | None, limit: int) -> KeyedPage:
     """Oldest first, by (created_at, id)."""
     stmt = select(*COLUMNS)
     if after is not None:
@@ -313,7 +313,7 @@ A = t.webhook_attempts.c
 ATTEMPT_COLUMNS = [A.id, A.event_id, A.attempt, A.at, A.status_code, A.duration_ms, A.error, A.next_attempt_at]
 
 
-def attempts_page(conn: Connection, endpoint_id: str, *, after: list[Any] | None, limit: int) -> Page | None:
+def attempts_page(conn: Connection, endpoint_id: str, *, after: list[Any] | None, limit: int) -> KeyedPage | None:
     """The endpoint's delivery attempts, newest first; None if the endpoint does not exist."""
     if endpoint(conn, endpoint_id) is None:
         return None

@@ -79,14 +79,14 @@ class Figures:
 
 
 @dataclass
-class EstimateReport:
+class EstimateTally:
     start: datetime
     end: datetime
     categories: dict[str, Figures]  # by category code, in code order
     total: Figures
 
 
-def estimate_report(conn: Connection, *, start: datetime, end: datetime) -> EstimateReport:
+def estimate_report(conn: Connection, *, start: datetime, end: datetime) -> EstimateTally:
     """Tickets closed in [start, end), per category (one statement)."""
     by_category: dict[str, Figures] = {}
     rows = conn.execute(CLOSED_IN_PERIOD, {"start": start, "end": end})
@@ -104,4 +104,4 @@ def estimate_report(conn: Connection, *, start: datetime, end: datetime) -> Esti
     total = Figures()
     for figures in by_category.values():
         total.merge(figures)
-    return EstimateReport(start, end, dict(sorted(by_category.items())), total)
+    return EstimateTally(start, end, dict(sorted(by_category.items())), total)

@@ -12,12 +12,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, tuple_
+from sqlalchemy import Connection, Select, bindparam
 
 from ..db import schema as t
 from ..db.records import SELECT, Event
 from .events import instant_text
-from .queries import Page, merge_ranges
+from .queries import KeyedPage, after_params, merge_ranges, newest_first, page_of
 
 EVENT_BY_ID = SELECT[Event].where(t.events.c.id == bindparam("id"))
 
@@ -35,10 +35,7 @@ def _page_statement(types: int, by_account: bool, since: bool, after: bool) -> S
             stmt = stmt.where(c.type == bindparam(kind))
         if since:
             stmt = stmt.where(c.created_at > bindparam("created_after", type_=c.created_at.type))
-        if after:
-            key = tuple_(bindparam("after_at", type_=c.created_at.type), bindparam("after_id"))
-            stmt = stmt.where(tuple_(c.created_at, c.id) < key)
-        return stmt.order_by(c.created_at.desc(), c.id.desc()).limit(bindparam("limit"))
+        return newest_first(stmt, c.created_at, c.id, after=after)
 
     return merge_ranges([branch(f"type_{n}") for n in range(types)] if types else [branch(None)], "created_at", "id")
 
@@ -51,18 +48,15 @@ def events_page(
     created_after: datetime | None,
     after: list[Any] | None,
     limit: int,
-) -> Page:
+) -> KeyedPage:
     """A page of events newest first; `after`: the (created_at text, id) of the previous page's last."""
     params: dict[str, Any] = {"limit": limit + 1, "account_id": account_id, "created_after": created_after}
+    params.update(after_params(after))
     for n, kind in enumerate(types or ()):
         params[f"type_{n}"] = kind
-    if after is not None:
-        params["after_at"], params["after_id"] = datetime.fromisoformat(after[0]), after[1]
     stmt = _page_statement(len(types or ()), account_id is not None, created_after is not None, after is not None)
     rows = [Event(*row) for row in conn.execute(stmt, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
-    items = rows[:limit]
-    next_key = [instant_text(items[-1].created_at), items[-1].id] if len(rows) > limit and items else None
-    return Page(items, next_key)
+    return page_of(rows, limit, lambda last: [instant_text(last.created_at), last.id])
 
 
 def event(conn: Connection, event_id: str) -> Event | None:

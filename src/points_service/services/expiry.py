@@ -83,7 +83,7 @@ def notice_lots(notices: tuple[int, ...]) -> Select[Any]:
 
 
 @dataclass
-class SweepResult:
+class SweepTally:
     expired_lots: int = 0
     expired_points: int = 0
     accounts: list[str] = field(default_factory=list)
@@ -210,7 +210,7 @@ async def sweep(
     account_id: str | None = None,
     notices: tuple[int, ...] = (),
     idle_after: timedelta | None = None,
-) -> SweepResult:
+) -> SweepTally:
     """Persist every expiry due now, then send the expiry notices due, then `ticket.idle` for the
     open tickets unchanged for `idle_after`, a chunk at a time (see the module's docstring)."""
     result = await _expire(db, ctx, account_id)
@@ -265,13 +265,13 @@ async def _notify(db: Database, ctx: Context, account_id: str | None, notices: t
     return sum(n for _, n in sent)
 
 
-async def _expire(db: Database, ctx: Context, account_id: str | None) -> SweepResult:
+async def _expire(db: Database, ctx: Context, account_id: str | None) -> SweepTally:
     now = ctx.clock.now()
 
     async def read(_: set[str]) -> list[str]:
         return await db.read(due_accounts, now, account_id, CHUNK)
 
-    result = SweepResult()
+    result = SweepTally()
     for due_account, (lots, points) in await _in_chunks(db, read, lambda a: ExpireAccount(ctx=ctx, account_id=a)):
         if lots:
             result.expired_lots += lots

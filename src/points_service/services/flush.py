@@ -22,45 +22,10 @@ from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.exc import DBAPIError
 
 from ..db import schema as t
-from ..db.records import (
-    Account,
-    Allocation,
-    ApiKey,
-    Category,
-    Dispute,
-    Entry,
-    Event,
-    License,
-    LicenseProduct,
-    Lot,
-    Plan,
-    Posting,
-    StoredResponse,
-    Ticket,
-    TicketEvent,
-    WebhookEvent,
-    row_of,
-)
+from ..db.records import RECORDS, row_of
 from .state import Batch
 
-ORDER: tuple[type[Any], ...] = (
-    Account,
-    Plan,
-    Category,
-    LicenseProduct,
-    ApiKey,
-    Lot,
-    License,
-    Ticket,
-    Allocation,
-    TicketEvent,
-    Dispute,
-    Entry,
-    Posting,
-    Event,
-    WebhookEvent,
-    StoredResponse,
-)
+ORDER = RECORDS  # parents first: every table after those its foreign keys refer to
 # inline: nothing is read back (no RETURNING of generated keys, which a pipeline could not wait for).
 INSERTS = {cls: insert(cls.TABLE).inline() for cls in ORDER}
 # executemany of an UPDATE sets the columns its parameters name; `pk_<column>` names the row.

@@ -25,7 +25,7 @@ from ..db import schema as t
 from ..domain.clock import Clock
 from ..settings import Settings
 from .context import Context
-from .expiry import SweepResult, sweep
+from .expiry import SweepTally, sweep
 from .idempotency import PurgeResponses
 from .state import Needs, Scope
 from .uow import Database
@@ -68,7 +68,7 @@ def system_context(settings: Settings, clock: Clock) -> Context:
 
 @dataclass
 class Housekept:
-    sweep: SweepResult
+    sweep: SweepTally
     purged_events: int
     purged_responses: int
     purged_sessions: int = 0

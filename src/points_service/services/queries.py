@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, and_, bindparam, func, literal_column, or_, select, tuple_, union_all
+from sqlalchemy.sql import ColumnElement
 
 from ..db import schema as t
 from ..db.records import (
@@ -46,15 +47,15 @@ def _many(name: str) -> Any:
 
 
 @dataclass
-class Page:
+class KeyedPage:
     items: list[Any]
     next_key: list[Any] | None = None
 
 
-def page_of(rows: Sequence[Any], limit: int, key: Callable[[Any], list[Any]]) -> Page:
+def page_of(rows: Sequence[Any], limit: int, key: Callable[[Any], list[Any]]) -> KeyedPage:
     """The first `limit` of `rows` (read with one more, to know there are more) and the key of the last."""
     items = list(rows[:limit])
-    return Page(items, key(items[-1]) if len(rows) > limit and items else None)
+    return KeyedPage(items, key(items[-1]) if len(rows) > limit and items else None)
 
 
 # -- balances --------------------------------------------------------------------------------------
@@ -186,7 +187,7 @@ def list_lots(
     after: list[Any] | None,
     limit: int,
     recorded_by: datetime | None = None,
-) -> Page:
+) -> KeyedPage:
     """A page of the account's lots in consumption order (`lot_key`); without `include_empty`, only
     those holding points at `now`. Reads at most `limit + 1` lots. `recorded_by`: only the lots
     recorded by then (as they are now: an as-of read gives them their states then)."""
@@ -215,6 +216,20 @@ def list_lots(
 
 
 # -- the ledger --------------------------------------------------------------------------------------
+
+
+def newest_first(stmt: Select[Any], at: ColumnElement[Any], ident: ColumnElement[Any], *, after: bool) -> Select[Any]:
+    """`stmt` newest first by (`at`, `ident`), at most `limit` rows; with `after`, only the rows older
+    than the previous page's last (`after_at`, `after_id`: `after_params`)."""
+    if after:
+        key = tuple_(bindparam("after_at", type_=at.type), bindparam("after_id"))
+        stmt = stmt.where(tuple_(at, ident) < key)
+    return stmt.order_by(at.desc(), ident.desc()).limit(bindparam("limit"))
+
+
+def after_params(after: list[Any] | None) -> dict[str, Any]:
+    """The bindings of a newest-first page's cursor key, (the instant as text, the id); none on the first page."""
+    return {} if after is None else {"after_at": datetime.fromisoformat(after[0]), "after_id": after[1]}
 
 
 def merge_ranges(branches: list[Select[Any]], *order: str) -> Select[Any]:
@@ -260,7 +275,7 @@ def ledger_page(
     limit: int,
     due: list[Lot],
     through_seq: int | None = None,
-) -> Page:
+) -> KeyedPage:
     """Entries newest first, each with its postings. Pending expiries come first, numbered after
     the newest entry as they would be if written now (`virtual_seq`), so a cursor can page through
     them like entries. `due`: the account's due lots, read with it in this same snapshot.
@@ -305,12 +320,14 @@ def ledger_page(
         last = items[-1]
         next_key = [last.virtual_seq if isinstance(last, PendingExpiry) else last.seq]
     postings = postings_of(conn, [e.id for e in items if isinstance(e, Entry)])
-    return Page([(e, postings.get(e.id, [])) if isinstance(e, Entry) else (e, e.postings) for e in items], next_key)
+    return KeyedPage(
+        [(e, postings.get(e.id, [])) if isinstance(e, Entry) else (e, e.postings) for e in items], next_key
+    )
 
 
 def account_ledger_page(
     conn: Connection, account_id: str, now: datetime, *, kinds: Sequence[str] | None, before_seq: int | None, limit: int
-) -> Page:
+) -> KeyedPage:
     """A page of the account's ledger at `now`, newest first (`ledger_page` with the account and
     its due expiries read in the same snapshot); NotFoundError when the account does not exist."""
     account, _, due = account_and_balance(conn, account_id, now, timedelta(0))
@@ -345,10 +362,7 @@ def _tickets_page_statement(statuses: int, by_ref: bool, after: bool) -> Select[
         stmt = SELECT[Ticket].where(tickets.account_id == bindparam("account_id"))
         if status is not None:
             stmt = stmt.where(tickets.status == bindparam(status))
-        if after:
-            at = bindparam("after_at", type_=tickets.opened_at.type)
-            stmt = stmt.where(tuple_(tickets.opened_at, tickets.id) < tuple_(at, bindparam("after_id")))
-        return stmt.order_by(tickets.opened_at.desc(), tickets.id.desc()).limit(bindparam("limit"))
+        return newest_first(stmt, tickets.opened_at, tickets.id, after=after)
 
     if by_ref:
         ref = branch(None).where(tickets.external_ref == bindparam("external_ref"))
@@ -366,7 +380,7 @@ def tickets_page(
     external_ref: str | None,
     after: list[Any] | None,
     limit: int,
-) -> Page:
+) -> KeyedPage:
     """A page of the account's tickets, newest first; reads at most a page per status asked for."""
     chosen = sorted(set(statuses)) if statuses and set(statuses) != set(t.TICKET_STATUSES) else []
     params: dict[str, Any] = {"account_id": account_id, "limit": limit + 1}
@@ -375,8 +389,7 @@ def tickets_page(
         params["statuses_in"] = chosen or list(t.TICKET_STATUSES)
     else:
         params.update({f"status_{n}": status for n, status in enumerate(chosen)})
-    if after is not None:
-        params["after_at"], params["after_id"] = datetime.fromisoformat(after[0]), after[1]
+    params.update(after_params(after))
     stmt = _tickets_page_statement(len(chosen), external_ref is not None, after is not None)
     return page_of([Ticket(*row) for row in conn.execute(stmt, params)], limit, ticket_key)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
@@ -396,7 +409,7 @@ IDLE_TICKETS_AFTER = (
 )
 
 
-def idle_tickets_page(conn: Connection, *, before: datetime, after: list[Any] | None, limit: int) -> Page:
+def idle_tickets_page(conn: Connection, *, before: datetime, after: list[Any] | None, limit: int) -> KeyedPage:
     """Open tickets of every account unchanged since `before`, the longest idle first, through
     `ix_tickets_status_changed_at`."""
     params: dict[str, Any] = {"before": before, "limit": limit + 1}
@@ -435,7 +448,7 @@ ACCOUNTS_PAGE = (
 )
 
 
-def list_accounts(conn: Connection, *, after: list[Any] | None, limit: int) -> Page:
+def list_accounts(conn: Connection, *, after: list[Any] | None, limit: int) -> KeyedPage:
     params = {"after_id": after[0] if after is not None else "", "limit": limit + 1}
     return page_of([Account(*row) for row in conn.execute(ACCOUNTS_PAGE, params)], limit, lambda a: [a.id])  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
@@ -467,7 +480,7 @@ def search_accounts(conn: Connection, text: str, *, limit: int) -> tuple[list[Ac
 
 
 @dataclass
-class ExpiringAccount:
+class ExpiringAccountView:
     account: Account
     expiring_points: int
     expiring: list[Expiring]
@@ -476,7 +489,7 @@ class ExpiringAccount:
 
 def accounts_expiring_before(
     conn: Connection, now: datetime, before: datetime, *, after: list[Any] | None, limit: int
-) -> Page:
+) -> KeyedPage:
     """Accounts with available points expiring in (now, before), soonest first."""
     live = and_(
         t.SPENDABLE_LOT,
@@ -505,7 +518,7 @@ def accounts_expiring_before(
     for row in rows[:limit]:
         its = by_account.get(row.account_id, [])
         items.append(
-            ExpiringAccount(
+            ExpiringAccountView(
                 account=accounts[row.account_id],
                 expiring_points=sum(lot.available for lot in its),
                 expiring=[Expiring(lot.id, lot.available, lot.expires_at) for lot in its if lot.expires_at],
@@ -516,7 +529,7 @@ def accounts_expiring_before(
     if len(rows) > limit and items:
         last = items[-1]
         next_key = [last.earliest.isoformat(timespec="microseconds"), last.account.id]
-    return Page(items, next_key)
+    return KeyedPage(items, next_key)
 
 
 # -- owners (the access checks) ---------------------------------------------------------------------------
@@ -531,7 +544,7 @@ LOT_OWNER = select(t.lots.c.account_id).where(t.lots.c.id == bindparam("ident"))
 
 def catalogue_page(
     conn: Connection, cls: type[Any], *, include_inactive: bool, after: list[Any] | None, limit: int
-) -> Page:
+) -> KeyedPage:
     """Entries by code, a page at a time."""
     stmt = SELECT[cls].order_by(cls.TABLE.c.code).limit(limit + 1)
     if not include_inactive:
@@ -552,7 +565,9 @@ def category(conn: Connection, code: str) -> Category | None:
 # -- billing webhook deliveries ----------------------------------------------------------------------------
 
 
-def webhook_events_page(conn: Connection, *, outcomes: list[str] | None, after: list[Any] | None, limit: int) -> Page:
+def webhook_events_page(
+    conn: Connection, *, outcomes: list[str] | None, after: list[Any] | None, limit: int
+) -> KeyedPage:
     """Newest first, by (received_at, id)."""
     w = t.webhook_events.c
     stmt = SELECT[WebhookEvent]
@@ -573,19 +588,19 @@ def webhook_events_page(conn: Connection, *, outcomes: list[str] | None, after: 
 
 
 @dataclass
-class Statement:
+class StatementView:
     """The three-part view of one account, read from one snapshot."""
 
     account: Account
     balance: BalanceView
-    modifications: Page  # part 1: ledger entries of the modification kinds (pending expiries too)
-    in_progress: Page  # part 2: open tickets, and those waiting for points (nothing captured yet)
-    closed: Page  # part 3: resolved and refunded tickets
+    modifications: KeyedPage  # part 1: ledger entries of the modification kinds (pending expiries too)
+    in_progress: KeyedPage  # part 2: open tickets, and those waiting for points (nothing captured yet)
+    closed: KeyedPage  # part 3: resolved and refunded tickets
 
 
-def statement(conn: Connection, account_id: str, now: datetime, window: timedelta, limit: int) -> Statement:
+def statement(conn: Connection, account_id: str, now: datetime, window: timedelta, limit: int) -> StatementView:
     account, balance, due = account_and_balance(conn, account_id, now, window)
-    return Statement(
+    return StatementView(
         account=account,
         balance=balance,
         modifications=ledger_page(conn, account, now, kinds=MODIFICATION_KINDS, before_seq=None, limit=limit, due=due),

@@ -114,7 +114,7 @@ FINANCE_CELLS = (
 
 
 @dataclass(frozen=True)
-class FinanceReport:
+class FinanceTally:
     from_: datetime
     to: datetime
     group_by: GroupBy | None
@@ -145,8 +145,8 @@ def finance_cells(conn: Connection, from_: datetime, to: datetime) -> list[Cell]
     return list(cells.values())
 
 
-def finance_report(conn: Connection, from_: datetime, to: datetime, group_by: GroupBy | None) -> FinanceReport:
-    return FinanceReport(from_, to, group_by, report_rows(finance_cells(conn, from_, to), group_by))
+def finance_report(conn: Connection, from_: datetime, to: datetime, group_by: GroupBy | None) -> FinanceTally:
+    return FinanceTally(from_, to, group_by, report_rows(finance_cells(conn, from_, to), group_by))
 
 
 def row_body(row: Row) -> dict[str, Any]:
@@ -164,7 +164,7 @@ def row_body(row: Row) -> dict[str, Any]:
 CSV_GROUP_COLUMN = {GroupBy.ACCOUNT: "account_id", GroupBy.PLAN: "plan", GroupBy.CATEGORY: "category"}
 
 
-def finance_csv(report: FinanceReport) -> str:
+def finance_csv(report: FinanceTally) -> str:
     """One line per row: the currency, the group (when grouped), each figure in points, then in money."""
     key = [CSV_GROUP_COLUMN[report.group_by]] if report.group_by else []
     out = io.StringIO()
@@ -217,13 +217,13 @@ FORECAST_ACCOUNTS = select(_due.currency, _due.month, func.count(distinct(_due.a
 
 
 @dataclass(frozen=True)
-class ExpiryForecast:
+class ForecastTally:
     as_of: datetime
     months: int
     rows: list[ForecastRow]
 
 
-def expiry_forecast(conn: Connection, now: datetime, months: int) -> ExpiryForecast:
+def expiry_forecast(conn: Connection, now: datetime, months: int) -> ForecastTally:
     """Per currency and calendar month (UTC) from `now`'s, the available points that will expire if
     unused, their value at cost basis and the accounts holding them (`domain.finance.forecast_rows`).
     Run in one snapshot (`Database.read`): its two statements see the same lots."""
@@ -235,7 +235,7 @@ def expiry_forecast(conn: Connection, now: datetime, months: int) -> ExpiryForec
         for r in conn.execute(FORECAST_POINTS, params).all()
     ]
     accounts = [(r.currency, int(r.month), int(r.accounts)) for r in conn.execute(FORECAST_ACCOUNTS, params).all()]
-    return ExpiryForecast(now, months, forecast_rows(points, accounts, starts[: months + 1]))
+    return ForecastTally(now, months, forecast_rows(points, accounts, starts[: months + 1]))
 
 
 def forecast_row_body(row: ForecastRow) -> dict[str, Any]:
@@ -251,7 +251,7 @@ def forecast_row_body(row: ForecastRow) -> dict[str, Any]:
 FORECAST_COLUMNS = ("currency", "month", "points", "amount", "accounts")
 
 
-def forecast_csv(forecast: ExpiryForecast) -> str:
+def forecast_csv(forecast: ForecastTally) -> str:
     """One line per currency and month, zeros included."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -14,7 +14,7 @@ from .state import Needs, Scope
 
 
 @dataclass(frozen=True)
-class Revocation:
+class RevocationTally:
     lot: Lot
     revoked: int
     held_by_open_tickets: int
@@ -45,7 +45,7 @@ class RevokeLot:
         needs.lots.add(self.lot_id)
         needs.all_lots.add(self.account_id)
 
-    def apply(self, tx: Scope) -> Revocation:
+    def apply(self, tx: Scope) -> RevocationTally:
         found = tx.get(Lot, self.lot_id)
         if found is None or found.account_id != self.account_id:
             raise NotFoundError("lot", self.lot_id)
@@ -61,7 +61,7 @@ class RevokeLot:
             if writer.post("revocation", moves, reason=self.reason) is None:
                 writer.touch()
         lot = tx.lot(self.lot_id)
-        return Revocation(
+        return RevocationTally(
             lot=lot,
             revoked=lot.revoked,
             held_by_open_tickets=lot.held,

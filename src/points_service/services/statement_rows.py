@@ -101,7 +101,7 @@ def ticket(t: Any) -> dict[str, Any]:
     }
 
 
-def statement_rows(st: queries.Statement) -> StatementRows:
+def statement_rows(st: queries.StatementView) -> StatementRows:
     bal = st.balance
     return StatementRows(
         balance={

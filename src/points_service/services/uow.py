@@ -622,21 +622,20 @@ class Database:
         """Refuse new commands, let the writers finish the queued ones, close every connection.
         Blocking: call it from a thread (`dispose` does)."""
         self._closing = True
-        for _ in self._writer_threads:
-            self._queue.put(_STOP)
-        for thread in self._writer_threads:
-            thread.join()
-        self._writer_threads = []
-        self._refuse_queued(self._queue)
-        for _ in self._reader_threads:
-            self._read_queue.put(_STOP)
-        for thread in self._reader_threads:
-            thread.join()
-        self._reader_threads = []
-        self._refuse_queued(self._read_queue)
+        self._stop(self._writer_threads, self._queue)
+        self._stop(self._reader_threads, self._read_queue)
         self._reader_connections.close_all()
         self._writer_connections.close_all()
         self.engine.dispose()
+
+    def _stop(self, threads: list[threading.Thread], jobs: queue.SimpleQueue[Any]) -> None:
+        """Stop the threads that take `jobs` once they finish what was queued before, then refuse the rest."""
+        for _ in threads:
+            jobs.put(_STOP)
+        for thread in threads:
+            thread.join()
+        threads.clear()
+        self._refuse_queued(jobs)
 
     def _refuse_queued(self, jobs: queue.SimpleQueue[Any]) -> None:
         """Anything queued after the threads stopped is refused, never left hanging."""

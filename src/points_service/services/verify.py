@@ -32,7 +32,7 @@ BALANCES = ("available", "held", "deducted")
 
 
 @dataclass
-class Disagreement:
+class Mismatch:
     account_id: str
     check: str
     expected: Any
@@ -43,7 +43,7 @@ class Disagreement:
 class Report:
     checked_accounts: int = 0
     checked_lots: int = 0
-    disagreements: list[Disagreement] = field(default_factory=list)
+    disagreements: list[Mismatch] = field(default_factory=list)
     next_account: str | None = None  # a paged check (`limit`): the last account of this page, if more follow
 
     @property
@@ -113,7 +113,7 @@ def verify(
         seqs[row.account_id].append(row.seq)
         after = {"available": row.available_after, "held": row.held_after, "deducted": row.deducted_after}
         if after != sums:
-            bad(Disagreement(row.account_id, f"entry {row.seq} balances after", dict(sums), after))
+            bad(Mismatch(row.account_id, f"entry {row.seq} balances after", dict(sums), after))
             sums.update(after)
 
     posted: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(("points", *LOT_STATES), 0))
@@ -151,7 +151,7 @@ def verify(
         stored = {"points": lot.points, **{s: getattr(lot, s) for s in LOT_STATES}}
         if sum(stored[s] for s in LOT_STATES) != lot.points:
             bad(
-                Disagreement(
+                Mismatch(
                     lot.account_id, f"lot {lot.id} states sum to points", lot.points, sum(stored[s] for s in LOT_STATES)
                 )
             )
@@ -160,13 +160,9 @@ def verify(
             if (lot.emptied_at, lot.emptied_class) != (last, span_class(lot.created_at, last)):
                 should = [last.isoformat(), span_class(lot.created_at, last)]
                 stands = [lot.emptied_at and lot.emptied_at.isoformat(), lot.emptied_class]
-                bad(Disagreement(lot.account_id, f"lot {lot.id} emptied at and class", should, stands))
+                bad(Mismatch(lot.account_id, f"lot {lot.id} emptied at and class", should, stands))
         if posted.get(lot.id) != stored:
-            bad(
-                Disagreement(
-                    lot.account_id, f"lot {lot.id} states match postings", dict(posted.get(lot.id, {})), stored
-                )
-            )
+            bad(Mismatch(lot.account_id, f"lot {lot.id} states match postings", dict(posted.get(lot.id, {})), stored))
         for s in BALANCES:
             lot_sums[lot.account_id][s] += getattr(lot, s)
 
@@ -186,20 +182,16 @@ def verify(
         held = held_by_ticket.get(ticket.id) or 0
         span = None if ticket.closed_at is None else span_class(ticket.opened_at, ticket.closed_at)
         if ticket.span_class != span:
-            bad(Disagreement(ticket.account_id, f"ticket {ticket.id} span class", span, ticket.span_class))
+            bad(Mismatch(ticket.account_id, f"ticket {ticket.id} span class", span, ticket.span_class))
         if ticket.status == "open":
             ticket_sums[ticket.account_id]["held"] += ticket.captured_points
             if held != ticket.captured_points:
-                bad(
-                    Disagreement(
-                        ticket.account_id, f"ticket {ticket.id} held allocations", ticket.captured_points, held
-                    )
-                )
+                bad(Mismatch(ticket.account_id, f"ticket {ticket.id} held allocations", ticket.captured_points, held))
         elif ticket.status == "awaiting_points":
             ticket_sums[ticket.account_id]["waiting"] += 1
             ticket_sums[ticket.account_id]["for"] += ticket.estimated_points
             if held or ticket.captured_points or ticket.charged_points:
-                bad(Disagreement(ticket.account_id, f"waiting ticket {ticket.id} holds nothing", 0, held))
+                bad(Mismatch(ticket.account_id, f"waiting ticket {ticket.id} holds nothing", 0, held))
         else:
             ticket_sums[ticket.account_id]["deducted"] += ticket.charged_points - ticket.returned_points
 
@@ -214,24 +206,24 @@ def verify(
         expected = {"tickets": [row.ticket_id], "points": row.points_credited or 0}
         found = {"tickets": sorted(tickets), "points": given[0]}
         if found != expected:
-            bad(Disagreement(row.account_id, f"dispute {row.id} credited by its linked entries", expected, found))
+            bad(Mismatch(row.account_id, f"dispute {row.id} credited by its linked entries", expected, found))
     for dispute_id, (entry_account, tickets, given) in sorted(linked.items()):  # a dispute of another account
         found = {"tickets": sorted(tickets), "points": given[0]}
-        bad(Disagreement(entry_account, f"dispute {dispute_id} credited by its linked entries", None, found))
+        bad(Mismatch(entry_account, f"dispute {dispute_id} credited by its linked entries", None, found))
 
     for account in accounts:
         report.checked_accounts += 1
         counters = {s: getattr(account, s) for s in BALANCES}
         ids = seqs.get(account.id, [])
         if ids != list(range(1, len(ids) + 1)) or account.last_seq != len(ids):
-            bad(Disagreement(account.id, "entry seqs gapless", len(ids), account.last_seq))
+            bad(Mismatch(account.id, "entry seqs gapless", len(ids), account.last_seq))
         if dict(running[account.id]) != counters:
-            bad(Disagreement(account.id, "entries sum to counters", dict(running[account.id]), counters))
+            bad(Mismatch(account.id, "entries sum to counters", dict(running[account.id]), counters))
         if dict(lot_sums[account.id]) != counters:
-            bad(Disagreement(account.id, "lot states sum to balances", dict(lot_sums[account.id]), counters))
+            bad(Mismatch(account.id, "lot states sum to balances", dict(lot_sums[account.id]), counters))
         if ticket_sums[account.id]["held"] != account.held:
             bad(
-                Disagreement(
+                Mismatch(
                     account.id,
                     "open tickets' captured points sum to held",
                     account.held,
@@ -241,7 +233,7 @@ def verify(
         waiting = (ticket_sums[account.id]["waiting"], ticket_sums[account.id]["for"])
         if waiting != (account.awaiting_count, account.awaiting_points):
             bad(
-                Disagreement(
+                Mismatch(
                     account.id,
                     "waiting tickets match awaiting_count and awaiting_points",
                     [account.awaiting_count, account.awaiting_points],
@@ -250,7 +242,7 @@ def verify(
             )
         if ticket_sums[account.id]["deducted"] != account.deducted:
             bad(
-                Disagreement(
+                Mismatch(
                     account.id,
                     "closed tickets' charged minus returned sum to deducted",
                     account.deducted,

@@ -26,7 +26,7 @@ from ..domain.money import parse_amount
 from ..domain.vocabulary import Outcome
 from .accounts import ensure_account
 from .context import Context
-from .grants import Paid, Purchase, RegisterLicense
+from .grants import Granted, Paid, Purchase, RegisterLicense
 from .revocation import RevokeLot
 from .state import Needs, Scope
 
@@ -81,6 +81,17 @@ def _instant(data: dict[str, Any], name: str) -> datetime:
         return parse_instant(raw)
     except ValueError as exc:
         raise EventError(f"data.{name} {exc}") from None
+
+
+def _grant(tx: Scope, command: Purchase | RegisterLicense) -> Granted | ConflictError:
+    """Apply a grant in a child scope, kept only if it succeeds: a conflict is answered, not raised."""
+    step = tx.child()
+    try:
+        granted = command.apply(step)
+    except ConflictError as exc:
+        return exc
+    step.commit()
+    return granted
 
 
 def _printable(text: str) -> str:
@@ -235,12 +246,9 @@ class ReceiveBillingEvent:
             paid=Paid(amount, currency),
             flexible_time=True,
         )
-        step = tx.child()
-        try:
-            granted = purchase.apply(step)
-        except ConflictError as exc:
-            return Outcome.CONFLICT, exc.detail, None
-        step.commit()
+        granted = _grant(tx, purchase)
+        if isinstance(granted, ConflictError):
+            return Outcome.CONFLICT, granted.detail, None
         detail = "purchase recorded" if granted.created else "payment seen before: nothing added"
         return Outcome.APPLIED, detail, granted.lot
 
@@ -283,10 +291,7 @@ class ReceiveBillingEvent:
             purchased_at=purchased_at,
             flexible_time=True,
         )
-        step = tx.child()
-        try:
-            granted = register.apply(step)
-        except ConflictError as exc:
-            return Outcome.CONFLICT, exc.detail, None
-        step.commit()
+        granted = _grant(tx, register)
+        if isinstance(granted, ConflictError):
+            return Outcome.CONFLICT, granted.detail, None
         return Outcome.APPLIED, "license recorded" if granted.created else "license seen before", granted.lot

@@ -107,7 +107,7 @@ async def modifications(request: Request, account_id: str, cursor: Cursor = None
     await _reader(request, account_id)
     now = _now(request)
 
-    async def read(after: list[Any] | None) -> queries.Page:
+    async def read(after: list[Any] | None) -> queries.KeyedPage:
         before_seq = after[0] if after else None
         kinds = queries.MODIFICATION_KINDS
         return await database(request).read(
@@ -143,7 +143,7 @@ async def _tickets(request: Request, account_id: str, part: str, cursor: str | N
     await _reader(request, account_id)
     title, statuses = PARTS[part]
 
-    async def read(after: list[Any] | None) -> queries.Page:
+    async def read(after: list[Any] | None) -> queries.KeyedPage:
         return await database(request).read(
             queries.tickets_page, account_id, statuses=statuses, external_ref=None, after=after, limit=PAGE_SIZE
         )
@@ -169,7 +169,7 @@ async def lots(request: Request, account_id: str, include_empty: bool = False, c
     await _reader(request, account_id)
     now = _now(request)
 
-    async def read(after: list[Any] | None) -> queries.Page:
+    async def read(after: list[Any] | None) -> queries.KeyedPage:
         return await database(request).read(
             queries.list_lots, account_id, now, include_empty=include_empty, after=after, limit=PAGE_SIZE
         )

@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from ..api.pagination import decode_cursor, encode_cursor
-from ..services.queries import Page
+from ..services.queries import KeyedPage
 from .render import page
 
 
@@ -21,7 +21,7 @@ async def listing(
     scope: str,
     cursor: str | None,
     parts: Sequence[Callable[[Any], Any]],
-    read: Callable[[list[Any] | None], Awaitable[Page]],
+    read: Callable[[list[Any] | None], Awaitable[KeyedPage]],
     shape: Callable[[Any], Any] = lambda item: item,
     **context: Any,
 ) -> Response:

@@ -21,7 +21,7 @@ from ..api.problems import ProblemError
 from ..services import dispute_log, present, queries
 from ..services import disputes as commands
 from ..services import endpoints as outgoing
-from ..services.queries import Page
+from ..services.queries import KeyedPage
 from .account_pages import PAGE_SIZE, Cursor
 from .auth import User, check_csrf, signed_in
 from .forms import points_field, validated
@@ -48,7 +48,7 @@ async def expiring(request: Request, days: Days = 30, cursor: Cursor = None) -> 
     now = request.app.state.clock.now()
     before = now + timedelta(days=days)
 
-    async def read(after: list[Any] | None) -> Page:
+    async def read(after: list[Any] | None) -> KeyedPage:
         return await database(request).read(queries.accounts_expiring_before, now, before, after=after, limit=PAGE_SIZE)
 
     scope = scope_of("ui-expiring", days=days)
@@ -70,7 +70,7 @@ async def idle(request: Request, days: Days = 14, cursor: Cursor = None) -> Resp
     await _staff(request, *HELPDESK)
     before = request.app.state.clock.now() - timedelta(days=days)
 
-    async def read(after: list[Any] | None) -> Page:
+    async def read(after: list[Any] | None) -> KeyedPage:
         return await database(request).read_single(
             queries.idle_tickets_page, before=before, after=after, limit=PAGE_SIZE
         )
@@ -93,7 +93,7 @@ async def disputes(request: Request, cursor: Cursor = None, done: str | None = N
     """Open disputes, newest first, each with its accept and reject forms (`GET /v1/disputes?status=open`)."""
     await _staff(request, *HELPDESK)
 
-    async def read(after: list[Any] | None) -> Page:
+    async def read(after: list[Any] | None) -> KeyedPage:
         return await database(request).read_single(
             dispute_log.disputes_page, statuses=["open"], account_id=None, after=after, limit=PAGE_SIZE
         )
@@ -166,7 +166,7 @@ async def webhook_events(request: Request, cursor: Cursor = None) -> Response:
     (`GET /v1/admin/webhook-events?outcome=`)."""
     await _staff(request, *ADMIN)
 
-    async def read(after: list[Any] | None) -> Page:
+    async def read(after: list[Any] | None) -> KeyedPage:
         return await database(request).read_single(
             queries.webhook_events_page, outcomes=REVIEW, after=after, limit=PAGE_SIZE
         )
@@ -188,7 +188,7 @@ async def endpoints(request: Request, cursor: Cursor = None) -> Response:
     """The outgoing webhook endpoints, oldest first (`GET /v1/webhook-endpoints`)."""
     await _staff(request, *ADMIN)
 
-    async def read(after: list[Any] | None) -> Page:
+    async def read(after: list[Any] | None) -> KeyedPage:
         return await database(request).read_single(outgoing.endpoints_page, after=after, limit=PAGE_SIZE)
 
     return await listing(
@@ -216,7 +216,7 @@ async def endpoint(request: Request, endpoint_id: str, cursor: Cursor = None) ->
     if found is None:
         raise missing
 
-    async def read(after: list[Any] | None) -> Page:
+    async def read(after: list[Any] | None) -> KeyedPage:
         attempts = await db.read(outgoing.attempts_page, endpoint_id, after=after, limit=PAGE_SIZE)
         if attempts is None:  # an endpoint is deleted, never changed back
             raise missing

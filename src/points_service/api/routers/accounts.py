@@ -112,7 +112,7 @@ async def list_accounts(
         scope = scope_of("accounts")
         after = decode_cursor(cursor, scope, text)
 
-        def accounts_page(conn: Connection) -> tuple[queries.Page, list[BalanceView]]:
+        def accounts_page(conn: Connection) -> tuple[queries.KeyedPage, list[BalanceView]]:
             page = queries.list_accounts(conn, after=after, limit=limit)
             return page, queries.balances(conn, page.items, now, window)
 
@@ -183,14 +183,14 @@ def _tickets_scope(
     )
 
 
-def _ledger_page(scope: str, page: queries.Page) -> dict[str, Any]:
+def _ledger_page(scope: str, page: queries.KeyedPage) -> dict[str, Any]:
     return {
         "items": [present.entry(row, postings) for row, postings in page.items],
         "next_cursor": encode_cursor(scope, page.next_key),
     }
 
 
-def _tickets_page(scope: str, page: queries.Page) -> dict[str, Any]:
+def _tickets_page(scope: str, page: queries.KeyedPage) -> dict[str, Any]:
     return {"items": [present.ticket(t) for t in page.items], "next_cursor": encode_cursor(scope, page.next_key)}
 
 

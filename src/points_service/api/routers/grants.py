@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from ...services import grants, present
-from ...services.revocation import Revocation, RevokeLot
+from ...services.revocation import RevocationTally, RevokeLot
 from .. import schemas
 from ..deps import ADMIN, BILLING, Principal, command_context, lot_account, on_account, on_lot
 from ..problems import validation_problem
@@ -171,7 +171,7 @@ async def create_adjustment(
     return await execute(request, key, command, present=_adjusted, model=schemas.AdjustmentResult)
 
 
-def _revoked(result: Revocation) -> tuple[int, dict[str, Any], dict[str, str]]:
+def _revoked(result: RevocationTally) -> tuple[int, dict[str, Any], dict[str, str]]:
     body = {
         "lot": present.lot(result.lot, result.as_of),
         "revoked": result.revoked,
