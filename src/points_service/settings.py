@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
@@ -11,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain.delivery import LONGEST_ATTEMPT
 from .domain.money import CURRENCIES
+
+# A duration given as a number of seconds (`POINTS_SWEEP_INTERVAL=300`).
+SECONDS = re.compile(r"\d{1,12}(\.\d{1,6})?")
 
 
 class Settings(BaseSettings):
@@ -153,6 +158,15 @@ class Settings(BaseSettings):
     def _currency(cls, value: str) -> str:
         if value not in CURRENCIES:
             raise ValueError("must be an ISO 4217 currency code with minor units, like USD")
+        return value
+
+    @field_validator("return_grace", "sweep_interval", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        """A number of seconds as the environment gives it (`"300"`, `"0"`, `"1.5"`): pydantic reads
+        only ISO 8601 and `[HH:MM:]SS` text as a duration, and a bare number's text is neither."""
+        if isinstance(value, str) and SECONDS.fullmatch(value.strip()):
+            return timedelta(microseconds=int(Decimal(value.strip()) * 1_000_000))
         return value
 
     @field_validator("return_grace", "sweep_interval")

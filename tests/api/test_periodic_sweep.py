@@ -93,3 +93,28 @@ async def test_the_service_starts_it_with_its_interval(
     async with app.router.lifespan_context(app):
         await asyncio.sleep(0)  # the task starts
     assert started == ([interval] if interval else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "interval"),
+    [
+        ("0", timedelta(0)),  # off, as the README says
+        ("300", timedelta(minutes=5)),
+        ("1.5", timedelta(seconds=1, microseconds=500_000)),
+        ("PT5M", timedelta(minutes=5)),
+        ("PT0S", timedelta(0)),
+    ],
+)
+def test_the_interval_is_read_from_seconds_or_iso_8601(
+    monkeypatch: pytest.MonkeyPatch, text: str, interval: timedelta
+) -> None:
+    monkeypatch.setenv("POINTS_SWEEP_INTERVAL", text)
+    monkeypatch.setenv("POINTS_RETURN_GRACE", text)
+    assert (Settings().sweep_interval, Settings().return_grace) == (interval, interval)
+
+
+@pytest.mark.parametrize("text", ["-5", "5 minutes", "1e3"])
+def test_an_interval_that_is_neither_is_refused(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    monkeypatch.setenv("POINTS_SWEEP_INTERVAL", text)
+    with pytest.raises(ValueError, match="sweep_interval"):
+        Settings()
