@@ -86,6 +86,24 @@ async def _asked_as_of(api, at: str) -> dict[str, Any]:
     return seen
 
 
+class Snapshots:
+    """Reads taken live at instants (`take`), each asked again later `as_of` its instant."""
+
+    def __init__(self, api) -> None:
+        self.api = api
+        self.taken: dict[str, dict[str, Any]] = {}
+
+    async def take(self) -> None:
+        self.taken[iso(self.api.clock.now())] = await _capture(self.api)
+
+    async def asked_again_as_of_their_instants(self) -> None:
+        """Every read equal, field by field, to what it showed live."""
+        for at, live in self.taken.items():
+            asked = await _asked_as_of(self.api, at)
+            for part in live:
+                assert asked[part] == live[part], (at, part)
+
+
 async def _post(api, path: str, body: dict[str, Any], role: str, status: int = 200) -> dict[str, Any]:
     r = await api.post(path, body, role=role)
     assert r.status_code == status, r.text
@@ -93,10 +111,8 @@ async def _post(api, path: str, body: dict[str, Any], role: str, status: int = 2
 
 
 async def test_reads_taken_live_equal_the_same_reads_asked_later_as_of_their_instant(api):
-    snapshots: dict[str, dict[str, Any]] = {}
-
-    async def snap() -> None:
-        snapshots[iso(api.clock.now())] = await _capture(api)
+    snapshots = Snapshots(api)
+    snap = snapshots.take
 
     await api.account()
     await snap()  # an account with nothing yet
@@ -166,16 +182,14 @@ async def test_reads_taken_live_equal_the_same_reads_asked_later_as_of_their_ins
     assert first["id"]
 
     api.clock.advance(DAY)
-    for at, live in snapshots.items():
+    for at, live in snapshots.taken.items():
         # The finance report's periods are [from, to): its closing at `to` is the liability as of
         # the microsecond before `to` (as_of is inclusive).
         to = datetime.fromisoformat(at) + timedelta(microseconds=1)
         report = await api.get("/v1/reports/finance", params={"from": iso(T0 - DAY), "to": iso(to)})
         closing = sum(row["points"]["closing"] for row in report.json()["rows"])
         assert closing == live["balance"]["available"] + live["balance"]["held"], at
-        asked = await _asked_as_of(api, at)
-        for part in live:
-            assert asked[part] == live[part], (at, part)
+    await snapshots.asked_again_as_of_their_instants()
 
 
 async def test_as_of_refusals_and_roles(api):
@@ -217,10 +231,8 @@ async def test_lot_states_and_waiting_tickets_at_the_edges(api):
     a lot expired by the instant (pending, then written), a ticket opened and resolved at the very
     instant asked, and a ticket that waited and was captured later — each read live, then as of its
     instant, equal."""
-    snapshots: dict[str, dict[str, Any]] = {}
-
-    async def snap() -> None:
-        snapshots[iso(api.clock.now())] = await _capture(api)
+    snapshots = Snapshots(api)
+    snap = snapshots.take
 
     await api.account()
     pack = (await api.buy(plan="points-60"))["lot"]
@@ -252,11 +264,8 @@ async def test_lot_states_and_waiting_tickets_at_the_edges(api):
     await snap()
 
     api.clock.advance(DAY)
-    for at, live in snapshots.items():
-        asked = await _asked_as_of(api, at)
-        for part in live:
-            assert asked[part] == live[part], (at, part)
-    first = await api.get("/v1/accounts/acme/balance", params={"as_of": next(iter(snapshots))})
+    await snapshots.asked_again_as_of_their_instants()
+    first = await api.get("/v1/accounts/acme/balance", params={"as_of": next(iter(snapshots.taken))})
     assert first.json()["available"] == 0
 
 
@@ -267,10 +276,8 @@ async def test_tickets_in_progress_at_the_bounds_of_their_span_classes(api):
     refunded after ten days, and one open for four years (the last class, unbounded) — each read
     live at its opening, a microsecond before its closing and at its closing, then as of those
     instants, equal."""
-    snapshots: dict[str, dict[str, Any]] = {}
-
-    async def snap() -> None:
-        snapshots[iso(api.clock.now())] = await _capture(api)
+    snapshots = Snapshots(api)
+    snap = snapshots.take
 
     await api.account()
     await api.buy(plan="points-120")
@@ -302,10 +309,7 @@ async def test_tickets_in_progress_at_the_bounds_of_their_span_classes(api):
         await snap()
 
     api.clock.advance(DAY)
-    for at, live in snapshots.items():
-        asked = await _asked_as_of(api, at)
-        for part in live:
-            assert asked[part] == live[part], (at, part)
+    await snapshots.asked_again_as_of_their_instants()
     classes = {k["id"]: k for k in await _all_pages(api, "/v1/accounts/acme/tickets")}
     assert len(classes) == 6
     with api.db.engine.connect() as conn:
@@ -337,10 +341,8 @@ async def test_lots_holding_points_at_the_bounds_of_their_span_classes(api):
     again after forty days (class 10), and a pack that expires unused two years on (the last
     emptying is its expiry, written a day late) — each read live at and around each change, then as
     of those instants, equal."""
-    snapshots: dict[str, dict[str, Any]] = {}
-
-    async def snap() -> None:
-        snapshots[iso(api.clock.now())] = await _capture(api)
+    snapshots = Snapshots(api)
+    snap = snapshots.take
 
     await api.account()
     start = api.clock.now()
@@ -378,10 +380,7 @@ async def test_lots_holding_points_at_the_bounds_of_their_span_classes(api):
     await snap()
 
     api.clock.advance(DAY)
-    for at, live in snapshots.items():
-        asked = await _asked_as_of(api, at)
-        for part in live:
-            assert asked[part] == live[part], (at, part)
+    await snapshots.asked_again_as_of_their_instants()
     with api.db.engine.connect() as conn:
         emptied = dict(conn.execute(text("SELECT id, emptied_class FROM lots")).all())
     assert (emptied[pack["id"]], emptied[later["id"]]) == (10, 15)  # two years and a day: (2**14, 2**15] hours
