@@ -38,14 +38,10 @@ verify = example_receiver().verify
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        auth_cache_seconds=0,
-        sqlite_synchronous="NORMAL",
-        webhook_allow_private=True,  # the receivers listen on loopback
-        dispatch=False,  # driven by hand
-    )
+def settings(settings: Settings) -> Settings:
+    """The tests' settings, with endpoints on loopback allowed and the dispatcher driven by hand
+    (the receivers listen on loopback)."""
+    return settings.model_copy(update={"webhook_allow_private": True, "dispatch": False})
 
 
 @pytest.fixture

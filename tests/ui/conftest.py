@@ -14,14 +14,10 @@ from support.ui import Browser, Browsers
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        auth_cache_seconds=0,
-        sqlite_synchronous="NORMAL",
-        webhook_allow_private=True,  # the endpoints page's receiver is on loopback
-        dispatch=False,  # driven by hand
-    )
+def settings(settings: Settings) -> Settings:
+    """The tests' settings, with endpoints on loopback allowed and the dispatcher driven by hand
+    (the endpoints page's receiver is on loopback)."""
+    return settings.model_copy(update={"webhook_allow_private": True, "dispatch": False})
 
 
 @pytest.fixture
