@@ -126,9 +126,8 @@ KEYS_STILL_OPEN = _KEYS.where(*_STILL_OPEN)
 KEYS_CLOSED_SINCE = _ended_since(_KEYS.where(*_OPENED_BY), _k.span_class, _k.closed_at)
 TICKETS_BY_ID = SELECT[Ticket].where(_k.id.in_(bindparam("ids", expanding=True)))
 # The tickets in progress at `at` that were opened to wait (the only ones that can have been
-# waiting then): the same ranges of the partial index `ix_tickets_waited`.
-# Their ids first (usually none: the tickets are read only if some did), so that the statement of 17
-# ranges stays short to plan.
+# waiting then): the same ranges of the partial index `ix_tickets_waited`, their ids only (usually
+# none; the tickets are read by id when some did), so that the statement of 17 ranges is short to plan.
 WAITED_STILL_OPEN = select(_k.id).where(t.WAITED, *_STILL_OPEN)
 WAITED_CLOSED_SINCE = _ended_since(select(_k.id).where(t.WAITED, *_OPENED_BY), _k.span_class, _k.closed_at)
 # The lots that may have held points at `at`: recorded by then, and holding points now (the partial

@@ -8,9 +8,8 @@ account's deducted; waiting tickets hold nothing, and their count and points are
 `awaiting_count` and `awaiting_points`; a closed ticket's span class (as-of reads find the tickets
 in progress at an instant by it) is that of its opening and closing times, and a lot holding no
 points emptied (its newest posting out of available or held that left it none) when it says, with
-the class of how long it had held points; the points
-each dispute credited (`points_credited`, none unless accepted) are those its linked entries
-(`dispute_id`) gave back, on its ticket.
+the class of how long it had held points; the points each dispute credited (`points_credited`, none
+unless accepted) are those its linked entries (`dispute_id`) gave back, on its ticket.
 """
 
 from __future__ import annotations
@@ -156,11 +155,11 @@ def verify(
                 )
             )
         if lot.available == 0 and lot.held == 0 and lot.id in emptied:
-            last = emptied[lot.id]
-            if (lot.emptied_at, lot.emptied_class) != (last, span_class(lot.created_at, last)):
-                should = [last.isoformat(), span_class(lot.created_at, last)]
+            at = emptied[lot.id]
+            cls = span_class(lot.created_at, at)
+            if (lot.emptied_at, lot.emptied_class) != (at, cls):
                 stands = [lot.emptied_at and lot.emptied_at.isoformat(), lot.emptied_class]
-                bad(Mismatch(lot.account_id, f"lot {lot.id} emptied at and class", should, stands))
+                bad(Mismatch(lot.account_id, f"lot {lot.id} emptied at and class", [at.isoformat(), cls], stands))
         if posted.get(lot.id) != stored:
             bad(Mismatch(lot.account_id, f"lot {lot.id} states match postings", dict(posted.get(lot.id, {})), stored))
         for s in BALANCES:
