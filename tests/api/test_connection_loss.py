@@ -130,3 +130,36 @@ async def test_a_write_whose_commit_is_lost_says_so_and_its_idempotent_repeat_ap
     again = await api.post("/v1/accounts/acme/adjustments", body, headers=key)
     assert again.status_code in (200, 201) and again.json() == repeat.json()
     assert (await api.balance("acme"))["available"] == 40, "applied exactly once"
+
+
+def _pid(conn: Connection) -> int:
+    return conn.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]  # connected: not None
+
+
+class TestAPooledConnectionThatDiedToo:
+    """A restart ends the pool's idle connections too (those the dispatcher hands back after each
+    round). SQLAlchemy, on a disconnect, retires only the pool's connections *older* than the one
+    that failed: after an earlier restart, a reader's connection that survived it is older than an
+    idle connection made since, so the reader's retry must not be handed that one dead."""
+
+    @pytest.fixture
+    def settings(self, settings: Any) -> Any:
+        return settings.model_copy(update={"readers": 1})  # every read on the same reader connection
+
+    async def test_the_retry_gets_a_live_connection(self, api: Api) -> None:
+        await api.account("acme")
+        assert (await api.get("/v1/accounts/acme")).status_code == 200
+        [reader] = _reader_pids(api)
+        engine = api.db.engine
+        # an earlier restart, noticed by a connection newer than the reader's: the pool's generation moves on
+        with engine.connect() as conn:
+            terminate_backend(_pid(conn))
+            with pytest.raises(DBAPIError):
+                conn.exec_driver_sql("SELECT 1")
+        with engine.connect() as conn:  # a connection made since, handed back idle (as the dispatcher does)
+            conn.exec_driver_sql("SELECT 1")
+            idle = _pid(conn)
+        for pid in (reader, idle):  # the restart at rest: every session ends
+            terminate_backend(pid)
+        r = await api.get("/v1/accounts/acme")
+        assert r.status_code == 200, r.text

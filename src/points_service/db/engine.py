@@ -124,6 +124,11 @@ def _postgresql(url: URL, settings: Settings, connections: int) -> Engine:
         max_overflow=_SPARE,
         pool_timeout=settings.db_connect_timeout,
         pool_reset_on_return=None,  # the service ends its own transactions
+        # A connection taken from the pool is tested first (a round trip, once per checkout: the
+        # service's threads keep theirs). After a restart, SQLAlchemy retires only the pool's
+        # connections older than the one that failed, so an idle one made since an earlier restart
+        # would otherwise be handed out dead, to a read's retry among others.
+        pool_pre_ping=True,
         connect_args=connect_args,
     )
     return _hide_rows(engine)
