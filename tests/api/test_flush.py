@@ -42,14 +42,15 @@ def _update_params(record: Any) -> dict[str, Any]:
 
 
 def _comparable(row: Any) -> Any:
-    """A row as a value (psycopg's `Json` wrappers do not compare: their type and content do)."""
+    """A row as a value, each item with its type (so that `True` is not `1`, nor `1` `1.0`);
+    psycopg's `Json` wrappers do not compare, so their content does."""
     if isinstance(row, Mapping):
         return {name: _comparable(value) for name, value in row.items()}
     if isinstance(row, list | tuple):
         return tuple(_comparable(value) for value in row)
     if isinstance(row, Json):
         return ("Json", row.obj)
-    return row
+    return (type(row).__name__, row)
 
 
 class _Sent:
