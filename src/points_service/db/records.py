@@ -485,11 +485,6 @@ def field_names(cls: type[Any]) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))
 
 
-def row_of(record: Any) -> dict[str, Any]:
-    """The record as an INSERT's parameters (column → value)."""
-    return {name: getattr(record, name) for name in FIELDS[type(record)]}
-
-
 FIELDS: dict[type[Any], tuple[str, ...]] = {cls: field_names(cls) for cls in RECORDS}
 # `Record(*row)` on a row of these: mypy (1.20) cannot star-unpack SQLAlchemy 2.1's variadic
 # `Row[*tuple[Any, ...]]` into typed parameters (it takes each item as `object`), so each such call
