@@ -5,6 +5,7 @@ README's example receiver (`examples/receiver.py`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -49,11 +50,21 @@ def receivers() -> Iterator[Receivers]:
     yield from _receivers()
 
 
+@contextlib.contextmanager
+def dispatching(api: Api, **options: Any) -> Iterator[Dispatcher]:
+    """A dispatcher driven by hand (`run`), to the loopback receivers (attempts of 2 s unless
+    `options` say otherwise), stopped afterwards."""
+    made = Dispatcher(api.db.engine, api.clock, **{"allow_private": True, "timeout": 2.0, **options})
+    try:
+        yield made
+    finally:
+        made.stop()
+
+
 @pytest.fixture
 def dispatcher(api: Api) -> Iterator[Dispatcher]:
-    made = Dispatcher(api.db.engine, api.clock, allow_private=True, timeout=2.0)
-    yield made
-    made.stop()
+    with dispatching(api) as made:
+        yield made
 
 
 async def run(dispatcher: Dispatcher) -> int:
@@ -224,22 +235,17 @@ async def test_an_endpoint_failing_for_five_days_is_disabled_and_waits(
     assert len({got.headers["webhook-id"] for got in down.received}) == 3
 
 
-async def test_a_hung_receiver_times_out_without_delaying_another(
-    api: Api, receivers: Receivers, clock: FrozenClock
-) -> None:
+async def test_a_hung_receiver_times_out_without_delaying_another(api: Api, receivers: Receivers) -> None:
     assert Settings.model_fields["webhook_timeout"].default == 10
     hung, quick = receivers(hang=3.0), receivers()
     await endpoint(api, hung)
     await endpoint(api, quick)
     await api.account("acme")
     await api.buy()
-    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=0.5)
-    try:
+    with dispatching(api, timeout=0.5) as dispatcher:
         started = time.monotonic()
         await run(dispatcher)
         assert len(quick.received) == 1 and quick.received[0].at - started < 0.4
-    finally:
-        dispatcher.stop()
     with api.db.engine.connect() as conn:
         errors = list(
             conn.execute(select(t.webhook_attempts.c.error).where(t.webhook_attempts.c.status_code.is_(None)))
@@ -305,14 +311,11 @@ async def test_endpoints_take_turns_for_the_senders(api: Api, receivers: Receive
     await endpoint(api, healthy)
     for _ in range(2):
         await api.buy()
-    one = Dispatcher(api.db.engine, api.clock, allow_private=True, timeout=2.0, senders=1)
-    try:
+    with dispatching(api, senders=1) as one:
         seen = []
         for _ in range(4):
             assert await run(one) == 1
             seen.append((len(dead.received), len(healthy.received)))
-    finally:
-        one.stop()
     assert seen == [(1, 0), (1, 1), (2, 1), (2, 2)]  # the dead one's deliveries are the oldest due
 
 
@@ -332,11 +335,8 @@ async def test_an_attempt_has_one_deadline_however_slowly_the_answer_trickles(
     slow = receivers(trickle="head")
     ep = await endpoint(api, slow)
     await api.account("acme")
-    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=0.5)
-    try:
+    with dispatching(api, timeout=0.5) as dispatcher:
         assert await run(dispatcher) == 1
-    finally:
-        dispatcher.stop()
     assert slow.cut_off.wait(10) and not slow.gave_up.is_set()  # the client left mid-answer
     (attempt,) = attempts_in_db(api)
     assert (attempt.status_code, attempt.error) == (None, "timed out after 0.5 s")
@@ -345,25 +345,18 @@ async def test_an_attempt_has_one_deadline_however_slowly_the_answer_trickles(
     assert shown["next_attempt_at"] is not None  # retried on the schedule
 
 
-async def test_a_status_in_time_counts_however_slowly_the_body_trickles(
-    api: Api, receivers: Receivers, clock: FrozenClock
-) -> None:
+async def test_a_status_in_time_counts_however_slowly_the_body_trickles(api: Api, receivers: Receivers) -> None:
     slow = receivers(trickle="body")
     await endpoint(api, slow)
     await api.account("acme")
-    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=0.5)
-    try:
+    with dispatching(api, timeout=0.5) as dispatcher:
         assert await run(dispatcher) == 1
-    finally:
-        dispatcher.stop()
     assert slow.cut_off.wait(10) and not slow.gave_up.is_set()
     (attempt,) = attempts_in_db(api)
     assert (attempt.status_code, attempt.error) == (200, None)
 
 
-async def test_a_name_that_never_resolves_ends_the_attempt_at_its_deadline(
-    api: Api, receivers: Receivers, clock: FrozenClock
-) -> None:
+async def test_a_name_that_never_resolves_ends_the_attempt_at_its_deadline(api: Api, receivers: Receivers) -> None:
     """The system resolver takes no timeout: the look-up is waited for until the deadline only."""
     receiver = receivers()
     await endpoint(api, receiver)
@@ -374,12 +367,11 @@ async def test_a_name_that_never_resolves_ends_the_attempt_at_its_deadline(
         answer.wait(60)
         return []
 
-    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=0.5, resolver=stuck)
-    try:
-        assert await run(dispatcher) == 1
-    finally:
-        answer.set()
-        dispatcher.stop()
+    with dispatching(api, timeout=0.5, resolver=stuck) as dispatcher:
+        try:
+            assert await run(dispatcher) == 1
+        finally:
+            answer.set()  # the look-up left behind ends, before the dispatcher stops
     assert receiver.received == []
     (attempt,) = attempts_in_db(api)
     assert attempt.status_code is None
@@ -406,8 +398,7 @@ async def test_a_redelivery_during_a_send_waits_for_it(api: Api, dispatcher: Dis
     (sending,) = await asyncio.to_thread(dispatcher.claim)  # leased and committed: "on the wire"
     r = await api.post(f"/v1/webhook-endpoints/{ep['id']}/redeliver", {"event_id": sending.event_id})
     assert r.status_code == 202, r.text
-    other = Dispatcher(api.db.engine, api.clock, allow_private=True, timeout=2.0)  # another process
-    try:
+    with dispatching(api) as other:  # another process
         assert await asyncio.to_thread(other.claim) == []  # the send under way keeps it
         assert await asyncio.to_thread(dispatcher.record, sending, Sent(200, 5, None)) == "delivered"
         d = t.webhook_deliveries.c
@@ -418,27 +409,24 @@ async def test_a_redelivery_during_a_send_waits_for_it(api: Api, dispatcher: Dis
         assert await asyncio.to_thread(other.claim) == []  # held past any lease taken before
         api.clock.advance(REDELIVERY_HOLD - lease_for(2.0) + timedelta(microseconds=1))  # a lease holds to its end
         assert await asyncio.to_thread(other.run_once) == 1
-    finally:
-        other.stop()
     assert len(receiver.received) == 1  # the first "send" never left: record() was told it
     assert [a["attempt"] for a in await attempts(api, ep["id"])] == [1, 1]
 
 
-async def test_an_answer_is_read_to_64_kib_at_most(api: Api, receivers: Receivers, clock: FrozenClock) -> None:
+async def test_an_answer_is_read_to_64_kib_at_most(api: Api, receivers: Receivers) -> None:
     """A 500 with a 64 MiB body: the attempt reads 64 KiB of it, closes the connection (the
     receiver cannot write the rest), records the status with the start of the body, and holds
     no more than a little of it in memory at any time."""
     huge = receivers(statuses=[500], body_size=64 * 1024 * 1024)
     ep = await endpoint(api, huge)
     await api.account("acme")
-    dispatcher = Dispatcher(api.db.engine, clock, allow_private=True, timeout=10.0)
-    tracemalloc.start()
-    try:
-        assert await run(dispatcher) == 1
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-        dispatcher.stop()
+    with dispatching(api, timeout=10.0) as dispatcher:
+        tracemalloc.start()
+        try:
+            assert await run(dispatcher) == 1
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
     assert huge.cut_off.wait(10) and not huge.gave_up.is_set()
     assert MAX_RESPONSE_BYTES <= huge.sent < 64 * 1024 * 1024  # what the sockets' buffers took in
     assert peak < 4 * 1024 * 1024, peak
@@ -496,11 +484,8 @@ async def test_delivery_refuses_a_name_that_resolves_to_a_private_address(api: A
     assert r.status_code == 201, r.text  # allowed when it was made (POINTS_WEBHOOK_ALLOW_PRIVATE)
     await api.account("acme")
     await api.buy()
-    strict = Dispatcher(api.db.engine, api.clock, allow_private=False, timeout=2.0)
-    try:
+    with dispatching(api, allow_private=False) as strict:
         await run(strict)
-    finally:
-        strict.stop()
     assert receiver.received == []
     (attempt,) = await attempts(api, r.json()["id"])
     assert (
