@@ -7,7 +7,9 @@ before answering, and `redirect_to` answers 302 with that Location.
 `pair_first=n` holds each of its first `n` requests of even rank (the 1st, 3rd, …) until the next
 one has arrived (at most `pair_timeout` seconds; each wait that times out counts in `unpaired`):
 the requests go in pairs, the two of each in flight at once. A sender with at most one request in
-flight to the receiver at a time can then never send both of a pair.
+flight to the receiver at a time can then never send both of a pair. `hold_for=other` does the
+same across two receivers: each request is held until `other` has received one (at most
+`pair_timeout` seconds, a wait that times out counting in `unpaired`).
 
 Answers that never end by themselves, each stopped by the client going away (`cut_off` is set
 then) or, failing that, after `give_up` seconds (`gave_up` is set):
@@ -60,6 +62,7 @@ class Receiver:
     give_up: float = 30.0
     pair_first: int = 0
     pair_timeout: float = 5.0
+    hold_for: Receiver | None = None
     unpaired: int = 0
     received: list[Received] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
@@ -104,6 +107,11 @@ class Receiver:
                         lambda: len(receiver.received) > rank + 1, receiver.pair_timeout
                     ):
                         receiver.unpaired += 1
+                other = receiver.hold_for
+                if other is not None:
+                    with other.arrived:
+                        if not other.arrived.wait_for(lambda: len(other.received) > 0, receiver.pair_timeout):
+                            receiver.unpaired += 1
                 index = min(rank + 1, len(receiver.statuses)) - 1
                 if receiver.hang:
                     time.sleep(receiver.hang)
