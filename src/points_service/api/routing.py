@@ -1,9 +1,17 @@
-"""Route class that defers a malformed JSON body's 422 until after authentication and access.
+"""Route class that defers a malformed JSON body's 422 until after authentication and access,
+and lets a route answer its common request without FastAPI's dependency solving.
 
 FastAPI parses the body before it runs dependencies, which would answer a malformed body with
 422 before 401/403/404. docs/design.md §7 orders the checks 401 → 404 → 403 → 404 → 422, so the body is
 parsed here first; a malformed one becomes a placeholder that fails validation after the
 dependencies ran, and the validation handler reports it as malformed JSON.
+
+A fast path (`fast_path`) is a coroutine of the request that either answers it or returns None,
+and FastAPI then handles the request as if there were none. It answers only requests it can
+answer exactly as FastAPI would, by calling the same checks and the same route code;
+tests/api/test_fast_paths.py sends each route's requests both ways and compares the answers.
+FastAPI's solving of a route's dependencies and parameters costs more than a balance read
+itself (docs/performance.md, "Fast paths").
 """
 
 from __future__ import annotations
@@ -11,11 +19,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIRouter
+from starlette.types import Receive, Scope, Send
 
 MALFORMED_JSON = "points_malformed_json"
 RAW_BODY = "points_body"  # the request body as received, for fingerprints of errors answered early
@@ -78,7 +87,23 @@ def parse_json(body: bytes) -> Any:
 _MALFORMED = "<malformed JSON>"
 
 
+FastPath = Callable[[Request], Awaitable[Response | None]]
+
+
 class DeferredJsonRoute(APIRoute):
+    fast: FastPath | None = None  # set by `fast_path`
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The fast path first, when there is one: before FastAPI's wrapping of the request (its exit
+        stacks and exception handling; an exception raised here meets the same handlers a step
+        further out, in the app's `ExceptionMiddleware`)."""
+        if self.fast is not None and scope["method"] in (self.methods or ()):
+            answered = await self.fast(Request(scope, receive, send))
+            if answered is not None:
+                await answered(scope, receive, send)
+                return
+        await super().handle(scope, receive, send)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
@@ -94,3 +119,14 @@ class DeferredJsonRoute(APIRoute):
             return await handler(request)
 
         return deferred
+
+
+def fast_path(router: APIRouter, endpoint: Callable[..., Any]) -> Callable[[FastPath], FastPath]:
+    """Makes the decorated coroutine the fast path of `endpoint`'s route in `router`."""
+
+    def register(fast: FastPath) -> FastPath:
+        (route,) = (r for r in router.routes if isinstance(r, DeferredJsonRoute) and r.endpoint is endpoint)
+        route.fast = fast
+        return fast
+
+    return register
