@@ -158,6 +158,12 @@ def _pipelined(conn: Connection) -> Iterator[None]:
         return
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
+    # No statement is prepared on the server inside the pipeline. psycopg prepares a statement at
+    # its 6th use; when that use was in a pipeline that failed (a UNIQUE conflict, which the careful
+    # pass then sorts out), psycopg 3.3 went on naming a statement the server did not have: every
+    # later use on that connection failed, "prepared statement _pg3_N does not exist", and the
+    # writes answered 500 from then on (test_tickets, test_writes_go_on_after_a_duplicate_external_ref).
+    threshold, driver.prepare_threshold = driver.prepare_threshold, None
     try:
         with driver.pipeline():
             yield
@@ -166,3 +172,5 @@ def _pipelined(conn: Connection) -> Iterator[None]:
         if lost:
             conn.invalidate(exc)
         raise DBAPIError.instance(None, None, exc, psycopg.Error, connection_invalidated=lost) from exc
+    finally:
+        driver.prepare_threshold = threshold
