@@ -1,15 +1,19 @@
 """Fast paths (`api.routing.fast_path`) answer exactly as FastAPI does without them.
 
-Every request is sent twice, once with the route's fast path and once with it taken away, and the
-two answers must be the same: status, headers (but the request id) and body, byte for byte. The
-requests cover who asks (each role, a viewer of another account, no key, a wrong key, another
-scheme), what they name (an account that exists, one that does not, ids the path's pattern
-refuses) and query strings (which the fast paths leave to FastAPI).
+A read is sent twice, once with the route's fast path and once with it taken away; a write's
+whole sequence of requests is sent twice, once each way, on two sets of accounts of one database
+(`fastrun-…` and `slowrun-…`, with ids numbered from one in each run). The answers must be the
+same: status, headers (but the request id) and body, byte for byte once the run's name is taken
+out. The requests cover who asks (each role, a viewer of another account, no key, a wrong key,
+another scheme), what they name (an account that exists, one that does not, ids the path's pattern
+refuses), query strings (which the fast paths leave to FastAPI), and for writes the bodies,
+content types and Idempotency-Keys, valid and not.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,12 +21,18 @@ from typing import Any
 import httpx
 import pytest
 
-from points_service.api.routers import accounts
+from points_service.api.routers import accounts, tickets
 from points_service.api.routing import DeferredJsonRoute
+from points_service.db import ids
 
 from conftest import Api
 
-FAST = [r for r in accounts.router.routes if isinstance(r, DeferredJsonRoute) and r.fast is not None]
+FAST = [
+    r
+    for router in (accounts.router, tickets.router)
+    for r in router.routes
+    if isinstance(r, DeferredJsonRoute) and r.fast is not None
+]
 
 ACCOUNTS = ["acme", "globex", "ghost", "a" * 64, "a" * 65, "bad%20id", "acme%0A", "%00", "caf%C3%A9", "..", "a:b.c-d_e"]
 QUERIES = ["", "?as_of=2026-01-15T11:00:00Z", "?unknown=1", "?as_of=not-a-time"]
@@ -77,8 +87,11 @@ async def arrange(api: Api) -> None:
     assert r.status_code == 200, r.text
 
 
-def test_the_balance_has_a_fast_path() -> None:
-    assert [(r.path, r.methods) for r in FAST] == [("/v1/accounts/{account_id}/balance", {"GET"})]
+def test_the_routes_with_a_fast_path() -> None:
+    assert [(r.path, r.methods) for r in FAST] == [
+        ("/v1/accounts/{account_id}/balance", {"GET"}),
+        ("/v1/accounts/{account_id}/tickets", {"POST"}),
+    ]
 
 
 async def test_the_balance_answers_as_fastapi_does(api: Api) -> None:
@@ -90,20 +103,121 @@ async def test_the_balance_answers_as_fastapi_does(api: Api) -> None:
     assert statuses == {200, 401, 404, 422}  # every kind of answer was compared (every role may read it)
 
 
-async def test_the_fast_path_is_taken(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without a query string the fast path answers; with one (even one the route ignores), FastAPI."""
+async def test_the_fast_paths_are_taken(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The well-formed request is answered by the fast path; one with a query string (even one the
+    route ignores), or an open with a charset in its content type, by FastAPI."""
     await api.account("acme")
-    (route,) = FAST
+    await api.buy()
     reached: list[str] = []
-    fast = route.fast
-    assert fast is not None
+    for route in FAST:
+        fast = route.fast
+        assert fast is not None
 
-    async def counted(request: Any) -> Any:
-        answered = await fast(request)
-        reached.append("fast" if answered is not None else "FastAPI")
-        return answered
+        async def counted(request: Any, fast: Any = fast) -> Any:
+            answered = await fast(request)
+            reached.append("fast" if answered is not None else "FastAPI")
+            return answered
 
-    monkeypatch.setattr(route, "fast", counted)
+        monkeypatch.setattr(route, "fast", counted)
     assert (await api.get("/v1/accounts/acme/balance")).status_code == 200
     assert (await api.get("/v1/accounts/acme/balance?unknown=1")).status_code == 200
-    assert reached == ["fast", "FastAPI"]
+    body = {"external_ref": "T-1", "category": "store-problem"}
+    assert (await api.post("/v1/accounts/acme/tickets", body, role="helpdesk")).status_code == 201
+    charset = {"content-type": "application/json; charset=utf-8"}
+    r = await api.post(
+        "/v1/accounts/acme/tickets",
+        content=json.dumps({**body, "external_ref": "T-2"}),
+        role="helpdesk",
+        headers=charset,
+    )
+    assert r.status_code == 201
+    assert reached == ["fast", "FastAPI", "fast", "FastAPI"]
+
+
+def opens(api: Api, run: str) -> list[tuple[str, str, dict[str, str], bytes]]:
+    """The opens of one run: (account, query, headers, body)."""
+    acme, globex = f"{run}-acme", f"{run}-globex"
+    json_type = {"content-type": "application/json"}
+    helpdesk = {**api.auth("helpdesk"), **json_type}
+
+    def body(ref: str, **fields: Any) -> bytes:
+        return json.dumps({"external_ref": f"{run}-{ref}", "category": "store-problem", **fields}).encode()
+
+    sent = [
+        (acme, "", helpdesk, body("T-1")),
+        (acme, "", helpdesk, body("T-1")),  # the same external_ref: 409
+        (acme, "", helpdesk, body("T-2", category="consultation", subject="a question")),
+        (acme, "", helpdesk, body("T-3", category="aspe-transfer", quantity=2)),
+        (acme, "", helpdesk, body("T-4", category="aspe-transfer", quantity=1, estimated_points=200)),  # 422
+        (acme, "", helpdesk, body("T-5", category="other", estimated_points=70)),
+        (acme, "", helpdesk, body("T-6", category="other")),  # 422: estimate required
+        (acme, "", helpdesk, body("T-7", category="no-such-category")),
+        (acme, "", helpdesk, body("T-8", category="other", estimated_points=100000)),  # 409 insufficient
+        (acme, "", helpdesk, body("T-9", category="other", estimated_points=100000, when_insufficient="wait")),
+        (acme, "", helpdesk, body("T-10", unknown="field")),
+        (acme, "", helpdesk, body("T-11", quantity="two")),
+        (acme, "", helpdesk, b'{"external_ref": "x", "category": '),  # malformed
+        (acme, "", helpdesk, b'{"external_ref": "x", "category": "other", "estimated_points": NaN}'),
+        (acme, "", helpdesk, b"[]"),
+        (acme, "", helpdesk, b""),
+        (acme, "", {**api.auth("helpdesk"), "content-type": "text/plain"}, body("T-12")),
+        (acme, "", {**api.auth("helpdesk"), "content-type": "application/json; charset=utf-8"}, body("T-13")),
+        (acme, "", api.auth("helpdesk"), body("T-14")),  # no content type
+        (acme, "?unknown=1", helpdesk, body("T-15")),
+        (f"{run}-ghost", "", helpdesk, body("T-16")),
+        (f"{run} bad", "", helpdesk, body("T-17")),
+        ("a" * 65, "", helpdesk, body("T-18")),
+        (globex, "", helpdesk, body("T-19")),  # no points: 409
+    ]
+    for role in ("admin", "billing", "viewer"):
+        sent.append((acme, "", {**api.auth(role), **json_type}, body(f"T-{role}")))
+    for name, headers in callers(api).items():
+        if name not in api.keys:
+            sent.append((acme, "", {**headers, **json_type}, body("T-nokey")))
+            sent.append((acme, "", {**headers, **json_type}, b"{"))  # 401 before the malformed body's 422
+    keyed = {**helpdesk, "idempotency-key": f"{run}-k1"}
+    sent += [
+        (acme, "", keyed, body("T-20")),
+        (acme, "", keyed, body("T-20")),  # replayed
+        (acme, "", keyed, body("T-21")),  # the key reused with another body: 422
+        (acme, "", {**helpdesk, "idempotency-key": "k" * 256}, body("T-22")),  # too long: 422
+        (acme, "", {**helpdesk, "idempotency-key": f"{run}-k2"}, body("T-1")),  # a stored 409
+        (acme, "", {**helpdesk, "idempotency-key": f"{run}-k2"}, body("T-1")),
+        (f"{run}-ghost", "", {**helpdesk, "idempotency-key": f"{run}-k3"}, body("T-23")),  # a stored 404
+        (f"{run}-ghost", "", {**helpdesk, "idempotency-key": f"{run}-k3"}, body("T-23")),
+        (globex, "", {**api.auth("viewer"), **json_type, "idempotency-key": f"{run}-k4"}, body("T-24")),
+        (acme, "", {**api.auth("viewer"), **json_type, "idempotency-key": f"{run}-k4"}, body("T-24")),
+        (globex, "", {**api.auth("viewer"), **json_type, "idempotency-key": f"{run}-k5"}, body("T-25")),
+        (globex, "", {**api.auth("viewer"), **json_type, "idempotency-key": f"{run}-k5"}, body("T-25")),
+    ]
+    return sent
+
+
+async def a_run(api: Api, run: str, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    numbers = itertools.count(1)
+    monkeypatch.setattr(ids, "ULID", lambda: f"{run.upper()}{next(numbers):019d}")
+    for account_id in (f"{run}-acme", f"{run}-globex"):
+        await api.account(account_id)
+    await api.buy(f"{run}-acme", payment_id=f"{run}-pay-1")
+    answers = []
+    for account_id, query, headers, body in opens(api, run):
+        url = f"/v1/accounts/{account_id}/tickets{query}"
+        status, got_headers, content = answer(await api.client.post(url, headers=headers, content=body))
+        answers.append(
+            (
+                url.replace(run, "run"),
+                status,
+                [(k, v.replace(run, "run").replace(run.upper(), "RUN")) for k, v in got_headers],
+                content.replace(run.encode(), b"run").replace(run.upper().encode(), b"RUN"),
+            )
+        )
+    return answers
+
+
+async def test_the_open_answers_as_fastapi_does(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = await a_run(api, "fastrun", monkeypatch)
+    with fast_paths_taken_away():
+        slow = await a_run(api, "slowrun", monkeypatch)
+    for one, other in zip(fast, slow, strict=True):
+        assert one == other
+    assert {status for _, status, _, _ in fast} == {201, 202, 401, 403, 404, 409, 415, 422}

@@ -7,7 +7,8 @@ parsed here first; a malformed one becomes a placeholder that fails validation a
 dependencies ran, and the validation handler reports it as malformed JSON.
 
 A fast path (`fast_path`) is a coroutine of the request that either answers it or returns None,
-and FastAPI then handles the request as if there were none. It answers only requests it can
+and FastAPI then handles the request as if there were none (given the body again if the fast
+path read it). It answers only requests it can
 answer exactly as FastAPI would, by calling the same checks and the same route code;
 tests/api/test_fast_paths.py sends each route's requests both ways and compares the answers.
 FastAPI's solving of a route's dependencies and parameters costs more than a balance read
@@ -24,7 +25,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute, APIRouter
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 MALFORMED_JSON = "points_malformed_json"
 RAW_BODY = "points_body"  # the request body as received, for fingerprints of errors answered early
@@ -98,10 +99,13 @@ class DeferredJsonRoute(APIRoute):
         stacks and exception handling; an exception raised here meets the same handlers a step
         further out, in the app's `ExceptionMiddleware`)."""
         if self.fast is not None and scope["method"] in (self.methods or ()):
-            answered = await self.fast(Request(scope, receive, send))
+            request = Request(scope, receive, send)
+            answered = await self.fast(request)
             if answered is not None:
                 await answered(scope, receive, send)
                 return
+            # FastAPI's own Request reads the body again: from here (the fast path may have read it).
+            receive = _replaying(await request.body(), receive)
         await super().handle(scope, receive, send)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -119,6 +123,20 @@ class DeferredJsonRoute(APIRoute):
             return await handler(request)
 
         return deferred
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive`, giving `body` (already read) first."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 def fast_path(router: APIRouter, endpoint: Callable[..., Any]) -> Callable[[FastPath], FastPath]:

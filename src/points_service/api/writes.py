@@ -75,6 +75,11 @@ def _fingerprint(request: Request, body: bytes) -> str:
     return hashlib.sha256(f"{request.method} {target}\n".encode() + canonical).hexdigest()
 
 
+def idempotency_key_valid(value: str) -> bool:
+    """Whether an Idempotency-Key header is one the header's pattern accepts."""
+    return _KEY.fullmatch(value) is not None
+
+
 def _reused() -> ProblemError:
     return ProblemError("idempotency-key-reused", IdempotencyKeyReusedError().detail)
 

@@ -14,19 +14,22 @@ from ..deps import (
     ALL,
     HELPDESK,
     Principal,
+    account_granted,
     allow,
+    bearer,
     command_context,
     database,
     etag,
     if_match,
     on_account,
     on_ticket,
+    principal_of,
     ticket_account,
 )
 from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, instant, scope_of, text
 from ..problems import validation_problem
-from ..routing import DeferredJsonRoute
-from ..writes import KeyOrReplay, execute
+from ..routing import RAW_BODY, DeferredJsonRoute, fast_path, parse_json
+from ..writes import KeyOrReplay, execute, idempotency_key_valid, key_or_replay
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["tickets"], route_class=DeferredJsonRoute)
@@ -91,6 +94,33 @@ async def open_ticket(
         wait=body.when_insufficient == "wait",
     )
     return await execute(request, key, command, present=_answer(201), model=schemas.TicketDetail)
+
+
+@fast_path(router, open_ticket)
+async def _open_fast(request: Request) -> Response | None:
+    """`open_ticket` for a well-formed request: no query string, `Content-Type: application/json`,
+    a body the route's model accepts, at most one Idempotency-Key and one of the header's pattern.
+    The same checks run in the same order; whatever FastAPI would refuse (422) goes to FastAPI."""
+    headers = request.headers
+    keys = headers.getlist("idempotency-key")
+    if (
+        request.scope["query_string"]
+        or headers.getlist("content-type") != ["application/json"]
+        or len(keys) > 1
+        or (keys and not idempotency_key_valid(keys[0]))
+    ):
+        return None
+    raw = await request.body()
+    try:
+        body = schemas.TicketCreate.model_validate(parse_json(raw))
+    except ValueError:  # not JSON, or not a ticket (pydantic's ValidationError is a ValueError)
+        return None
+    request.scope[RAW_BODY] = raw  # as DeferredJsonRoute keeps it, for the answers of the checks
+    account_id = request.path_params["account_id"]
+    principal = await principal_of(request, await bearer(request))
+    await account_granted(request, principal, account_id, HELPDESK, True, True)
+    key = await key_or_replay(request, keys[0] if keys else None)
+    return await open_ticket(request, principal, key, account_id, body)
 
 
 @router.get(
