@@ -91,6 +91,8 @@ def test_the_routes_with_a_fast_path() -> None:
     assert [(r.path, r.methods) for r in FAST] == [
         ("/v1/accounts/{account_id}/balance", {"GET"}),
         ("/v1/accounts/{account_id}/tickets", {"POST"}),
+        ("/v1/tickets/{ticket_id}/adjust", {"POST"}),
+        ("/v1/tickets/{ticket_id}/resolve", {"POST"}),
     ]
 
 
@@ -193,31 +195,94 @@ def opens(api: Api, run: str) -> list[tuple[str, str, dict[str, str], bytes]]:
     return sent
 
 
+def ticket_writes(api: Api, run: str, ticket: dict[str, str]) -> list[tuple[str, dict[str, str], bytes]]:
+    """Adjusts and resolves of one run, on the tickets it opened (`ticket`: id by external_ref):
+    (url, headers, body)."""
+    helpdesk = {**api.auth("helpdesk"), "content-type": "application/json"}
+    one, two, three, five = (ticket[f"{run}-T-{n}"] for n in (1, 2, 3, 5))
+
+    def adjust(ticket_id: str) -> str:
+        return f"/v1/tickets/{ticket_id}/adjust"
+
+    def resolve(ticket_id: str) -> str:
+        return f"/v1/tickets/{ticket_id}/resolve"
+
+    def body(**fields: Any) -> bytes:
+        return json.dumps(fields).encode()
+
+    sent = [
+        (adjust(one), helpdesk, body(points=30, reason="more work")),
+        (adjust(one), {**helpdesk, "if-match": '"2"'}, body(points=35, reason="still more")),
+        (adjust(one), {**helpdesk, "if-match": '"2"'}, body(points=40, reason="stale")),  # 412
+        (adjust(one), {**helpdesk, "if-match": "*"}, body(points=30, reason="less")),
+        (adjust(one), {**helpdesk, "if-match": "2"}, body(points=30, reason="unquoted")),  # 422
+        (adjust(one), {**helpdesk, "if-match": '"1234567890123456789"'}, body(points=30, reason="x")),  # 422
+        (adjust(three), helpdesk, body(points=300, reason="three stores", quantity=3)),
+        (adjust(two), helpdesk, body(points=100000, reason="too much")),  # 409 insufficient
+        (adjust(two), helpdesk, body(points=-1, reason="negative")),
+        (adjust(two), helpdesk, body(reason="no points")),
+        (adjust(two), helpdesk, b"{"),
+        (adjust(two) + "?unknown=1", helpdesk, body(points=20, reason="query")),
+        (adjust(two), {**api.auth("helpdesk"), "content-type": "text/plain"}, body(points=20, reason="t")),
+        (adjust(f"tkt_{run}_missing"), helpdesk, body(points=20, reason="missing")),
+        (adjust("t" * 65), helpdesk, body(points=20, reason="too long an id")),
+        (resolve(one), helpdesk, body()),
+        (resolve(one), helpdesk, body()),  # 409: resolved already
+        (adjust(one), helpdesk, body(points=5, reason="after the resolve")),  # 409
+        (resolve(two), {**helpdesk, "if-match": '"9"'}, body(note="stale")),  # 412
+        (resolve(two), helpdesk, body(points=10, note="cheaper than expected")),
+        (resolve(five), helpdesk, b""),  # 422: no body
+        (resolve(five), helpdesk, body(points="ten")),
+        (resolve(five), {**helpdesk, "idempotency-key": f"{run}-r1"}, body(note="keyed")),
+        (resolve(five), {**helpdesk, "idempotency-key": f"{run}-r1"}, body(note="keyed")),  # replayed
+        (resolve(five), {**helpdesk, "idempotency-key": f"{run}-r1"}, body(note="another")),  # reused
+        (adjust(three), {**helpdesk, "idempotency-key": f"{run}-a1", "if-match": '"2"'}, body(points=1, reason="k")),
+        (adjust(three), {**helpdesk, "idempotency-key": f"{run}-a1", "if-match": '"2"'}, body(points=1, reason="k")),
+    ]
+    for role in ("admin", "billing", "viewer"):
+        sent.append(
+            (adjust(three), {**api.auth(role), "content-type": "application/json"}, body(points=2, reason=role))
+        )
+    for name, headers in callers(api).items():
+        if name not in api.keys:
+            sent.append((resolve(three), {**headers, "content-type": "application/json"}, body()))
+    return sent
+
+
+def _unnamed(run: str, text: str) -> str:
+    return text.replace(run, "run").replace(run.upper(), "RUN")
+
+
 async def a_run(api: Api, run: str, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     numbers = itertools.count(1)
     monkeypatch.setattr(ids, "ULID", lambda: f"{run.upper()}{next(numbers):019d}")
     for account_id in (f"{run}-acme", f"{run}-globex"):
         await api.account(account_id)
-    await api.buy(f"{run}-acme", payment_id=f"{run}-pay-1")
+    await api.buy(f"{run}-acme", plan="points-1200", payment_id=f"{run}-pay-1")
     answers = []
-    for account_id, query, headers, body in opens(api, run):
-        url = f"/v1/accounts/{account_id}/tickets{query}"
+    ticket: dict[str, str] = {}
+
+    async def send(url: str, headers: dict[str, str], body: bytes) -> None:
         status, got_headers, content = answer(await api.client.post(url, headers=headers, content=body))
-        answers.append(
-            (
-                url.replace(run, "run"),
-                status,
-                [(k, v.replace(run, "run").replace(run.upper(), "RUN")) for k, v in got_headers],
-                content.replace(run.encode(), b"run").replace(run.upper().encode(), b"RUN"),
-            )
-        )
+        if status in (201, 202) and url.endswith("/tickets"):
+            opened = json.loads(content)
+            ticket.setdefault(opened["external_ref"], opened["id"])
+        named = [(k, _unnamed(run, v)) for k, v in got_headers]
+        answers.append((_unnamed(run, url), status, named, _unnamed(run, content.decode()).encode()))
+
+    for account_id, query, headers, body in opens(api, run):
+        await send(f"/v1/accounts/{account_id}/tickets{query}", headers, body)
+    for url, headers, body in ticket_writes(api, run, ticket):
+        await send(url, headers, body)
     return answers
 
 
-async def test_the_open_answers_as_fastapi_does(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_ticket_writes_answer_as_fastapi_does(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     fast = await a_run(api, "fastrun", monkeypatch)
     with fast_paths_taken_away():
         slow = await a_run(api, "slowrun", monkeypatch)
     for one, other in zip(fast, slow, strict=True):
         assert one == other
-    assert {status for _, status, _, _ in fast} == {201, 202, 401, 403, 404, 409, 415, 422}
+    opens_sent = len(opens(api, "fastrun"))
+    assert {status for _, status, _, _ in fast[:opens_sent]} == {201, 202, 401, 403, 404, 409, 415, 422}
+    assert {status for _, status, _, _ in fast[opens_sent:]} == {200, 401, 403, 404, 409, 412, 415, 422}

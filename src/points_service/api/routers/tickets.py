@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
 
 from ...services import present, queries
 from ...services import tickets as commands
+from ...services.idempotency import RequestKey
 from .. import schemas
 from ..deps import (
     ALL,
     HELPDESK,
+    IF_MATCH,
     Principal,
     account_granted,
     allow,
@@ -25,14 +28,17 @@ from ..deps import (
     on_ticket,
     principal_of,
     ticket_account,
+    ticket_granted,
 )
 from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, instant, scope_of, text
 from ..problems import validation_problem
-from ..routing import RAW_BODY, DeferredJsonRoute, fast_path, parse_json
-from ..writes import KeyOrReplay, execute, idempotency_key_valid, key_or_replay
+from ..routing import DeferredJsonRoute, fast_path
+from ..writes import KeyOrReplay, execute, fast_write, key_or_replay
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["tickets"], route_class=DeferredJsonRoute)
+
+M = TypeVar("M", bound=BaseModel)
 
 Helpdesk = Annotated[Principal, Depends(on_ticket(*HELPDESK))]
 ExpectedVersion = Annotated[int | None, Depends(if_match)]
@@ -98,28 +104,16 @@ async def open_ticket(
 
 @fast_path(router, open_ticket)
 async def _open_fast(request: Request) -> Response | None:
-    """`open_ticket` for a well-formed request: no query string, `Content-Type: application/json`,
-    a body the route's model accepts, at most one Idempotency-Key and one of the header's pattern.
-    The same checks run in the same order; whatever FastAPI would refuse (422) goes to FastAPI."""
-    headers = request.headers
-    keys = headers.getlist("idempotency-key")
-    if (
-        request.scope["query_string"]
-        or headers.getlist("content-type") != ["application/json"]
-        or len(keys) > 1
-        or (keys and not idempotency_key_valid(keys[0]))
-    ):
+    """`open_ticket` for a well-formed request (`fast_write`): the same checks, in the same order,
+    then the route itself; whatever FastAPI would refuse (422) goes to FastAPI."""
+    taken = await fast_write(request, schemas.TicketCreate)
+    if taken is None:
         return None
-    raw = await request.body()
-    try:
-        body = schemas.TicketCreate.model_validate(parse_json(raw))
-    except ValueError:  # not JSON, or not a ticket (pydantic's ValidationError is a ValueError)
-        return None
-    request.scope[RAW_BODY] = raw  # as DeferredJsonRoute keeps it, for the answers of the checks
+    body, (key_header,) = taken
     account_id = request.path_params["account_id"]
     principal = await principal_of(request, await bearer(request))
     await account_granted(request, principal, account_id, HELPDESK, True, True)
-    key = await key_or_replay(request, keys[0] if keys else None)
+    key = await key_or_replay(request, key_header)
     return await open_ticket(request, principal, key, account_id, body)
 
 
@@ -190,6 +184,39 @@ async def resolve_ticket(
         expected_version=expected,
     )
     return await execute(request, key, command, present=_answer(200), model=schemas.TicketDetail)
+
+
+async def _ticket_write_fast(
+    request: Request, model: type[M]
+) -> tuple[Principal, RequestKey | None, int | None, M] | None:
+    """What `adjust_ticket` and `resolve_ticket` are given, found as FastAPI would (`fast_write`;
+    the If-Match header of its pattern): the ticket's check, the Idempotency-Key, If-Match."""
+    taken = await fast_write(request, model, ("if-match", IF_MATCH))
+    if taken is None:
+        return None
+    body, (key_header, if_match_header) = taken
+    ticket_id = request.path_params["ticket_id"]
+    principal = await ticket_granted(request, await principal_of(request, await bearer(request)), ticket_id, HELPDESK)
+    key = await key_or_replay(request, key_header)
+    return principal, key, await if_match(if_match_header), body
+
+
+@fast_path(router, adjust_ticket)
+async def _adjust_fast(request: Request) -> Response | None:
+    found = await _ticket_write_fast(request, schemas.TicketAdjust)
+    if found is None:
+        return None
+    principal, key, expected, body = found
+    return await adjust_ticket(request, principal, key, expected, request.path_params["ticket_id"], body)
+
+
+@fast_path(router, resolve_ticket)
+async def _resolve_fast(request: Request) -> Response | None:
+    found = await _ticket_write_fast(request, schemas.TicketResolve)
+    if found is None:
+        return None
+    principal, key, expected, body = found
+    return await resolve_ticket(request, principal, key, expected, request.path_params["ticket_id"], body)
 
 
 @router.post(
