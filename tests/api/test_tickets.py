@@ -295,7 +295,7 @@ class TestOpenTicket:
         """On PostgreSQL the duplicate fails inside the flush's pipeline and the careful pass answers
         it; the writer's connection must then serve every later write. It did not once a statement
         psycopg was preparing was in the failed pipeline: every later open failed, 500, "prepared
-        statement _pg3_N does not exist" (services/flush.py, `_pipelined`)."""
+        statement _pg3_N does not exist" (services/flush.py, `_forget_prepared`)."""
         await funded(api)
         await api.buy(plan="points-300")
         for n in range(1, 13):  # psycopg prepares a statement at its 6th use: some conflict meets one

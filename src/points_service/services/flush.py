@@ -158,19 +158,34 @@ def _pipelined(conn: Connection) -> Iterator[None]:
         return
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
-    # No statement is prepared on the server inside the pipeline. psycopg prepares a statement at
-    # its 6th use; when that use was in a pipeline that failed (a UNIQUE conflict, which the careful
-    # pass then sorts out), psycopg 3.3 went on naming a statement the server did not have: every
-    # later use on that connection failed, "prepared statement _pg3_N does not exist", and the
-    # writes answered 500 from then on (test_tickets, test_writes_go_on_after_a_duplicate_external_ref).
-    threshold, driver.prepare_threshold = driver.prepare_threshold, None
     try:
         with driver.pipeline():
             yield
+    except DBAPIError:  # a statement's error, raised (and wrapped) by SQLAlchemy as it was sent
+        if not (driver.closed or driver.broken):
+            _forget_prepared(driver)
+        raise
     except psycopg.Error as exc:  # raised as the pipeline synced, outside SQLAlchemy's own handling
         lost = driver.closed or driver.broken
         if lost:
             conn.invalidate(exc)
+        else:
+            _forget_prepared(driver)
         raise DBAPIError.instance(None, None, exc, psycopg.Error, connection_invalidated=lost) from exc
-    finally:
-        driver.prepare_threshold = threshold
+
+
+def _forget_prepared(driver: psycopg.Connection[Any]) -> None:
+    """After a pipeline that failed: psycopg forgets which statements it prepared.
+
+    A pipeline's `executemany` prepares its statement on the server, and psycopg records the name
+    as it queues the PREPARE. When an earlier statement of the pipeline fails (a UNIQUE conflict
+    the careful pass then sorts out), the server skips the rest, PREPARE included, but psycopg 3.3
+    never looks at the skipped results and keeps the name; the ROLLBACK that follows clears its
+    record only the first time psycopg sees a ROLLBACK (it checks a statement's results for that
+    only when the statement is new to it). Every later use of the statement on that connection then
+    failed, "prepared statement _pg3_N does not exist", and the writes answered 500
+    (test_tickets, test_writes_go_on_after_a_duplicate_external_ref). Clearing the record here
+    makes psycopg send DEALLOCATE ALL after the next statement (the ROLLBACK or ROLLBACK TO
+    SAVEPOINT the writer sends next) and prepare each statement again. `_prepared` is psycopg's
+    own, not public: the test above fails if it goes away or changes meaning."""
+    driver._prepared.clear()
