@@ -8,11 +8,10 @@ dependencies ran, and the validation handler reports it as malformed JSON.
 
 A fast path (`fast_path`) is a coroutine of the request that either answers it or returns None,
 and FastAPI then handles the request as if there were none (given the body again if the fast
-path read it). It answers only requests it can
-answer exactly as FastAPI would, by calling the same checks and the same route code;
-tests/api/test_fast_paths.py sends each route's requests both ways and compares the answers.
-FastAPI's solving of a route's dependencies and parameters costs more than a balance read
-itself (docs/performance.md, "Fast paths").
+path read it). It answers only requests it can answer exactly as FastAPI would, by calling the
+same checks and the same route code; tests/api/test_fast_paths.py sends each route's requests
+both ways and compares the answers. FastAPI's solving of a route's dependencies and parameters
+costs more than a balance read itself (docs/performance.md, "Fast paths").
 """
 
 from __future__ import annotations

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from ...services import present, queries
 from ...services import tickets as commands
-from ...services.idempotency import RequestKey
 from .. import schemas
 from ..deps import (
     ALL,
@@ -37,8 +37,6 @@ from ..writes import KeyOrReplay, execute, fast_write, key_or_replay
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["tickets"], route_class=DeferredJsonRoute)
-
-M = TypeVar("M", bound=BaseModel)
 
 Helpdesk = Annotated[Principal, Depends(on_ticket(*HELPDESK))]
 ExpectedVersion = Annotated[int | None, Depends(if_match)]
@@ -186,37 +184,27 @@ async def resolve_ticket(
     return await execute(request, key, command, present=_answer(200), model=schemas.TicketDetail)
 
 
-async def _ticket_write_fast(
-    request: Request, model: type[M]
-) -> tuple[Principal, RequestKey | None, int | None, M] | None:
-    """What `adjust_ticket` and `resolve_ticket` are given, found as FastAPI would (`fast_write`;
-    the If-Match header of its pattern): the ticket's check, the Idempotency-Key, If-Match."""
-    taken = await fast_write(request, model, ("if-match", IF_MATCH))
-    if taken is None:
-        return None
-    body, (key_header, if_match_header) = taken
-    ticket_id = request.path_params["ticket_id"]
-    principal = await ticket_granted(request, await principal_of(request, await bearer(request)), ticket_id, HELPDESK)
-    key = await key_or_replay(request, key_header)
-    return principal, key, await if_match(if_match_header), body
+def _fast_ticket_write(endpoint: Callable[..., Awaitable[Response]], model: type[BaseModel]) -> None:
+    """The fast path of a ticket write whose route takes (request, principal, key, expected,
+    ticket_id, body), as `adjust_ticket` and `resolve_ticket` do: `fast_write` with the If-Match
+    header of its pattern; then the ticket's check, the Idempotency-Key and If-Match, in FastAPI's
+    order, and the route."""
+
+    @fast_path(router, endpoint)
+    async def fast(request: Request) -> Response | None:
+        taken = await fast_write(request, model, ("if-match", IF_MATCH))
+        if taken is None:
+            return None
+        body, (key_header, if_match_header) = taken
+        ticket_id = request.path_params["ticket_id"]
+        principal = await principal_of(request, await bearer(request))
+        await ticket_granted(request, principal, ticket_id, HELPDESK)
+        key = await key_or_replay(request, key_header)
+        return await endpoint(request, principal, key, await if_match(if_match_header), ticket_id, body)
 
 
-@fast_path(router, adjust_ticket)
-async def _adjust_fast(request: Request) -> Response | None:
-    found = await _ticket_write_fast(request, schemas.TicketAdjust)
-    if found is None:
-        return None
-    principal, key, expected, body = found
-    return await adjust_ticket(request, principal, key, expected, request.path_params["ticket_id"], body)
-
-
-@fast_path(router, resolve_ticket)
-async def _resolve_fast(request: Request) -> Response | None:
-    found = await _ticket_write_fast(request, schemas.TicketResolve)
-    if found is None:
-        return None
-    principal, key, expected, body = found
-    return await resolve_ticket(request, principal, key, expected, request.path_params["ticket_id"], body)
+_fast_ticket_write(adjust_ticket, schemas.TicketAdjust)
+_fast_ticket_write(resolve_ticket, schemas.TicketResolve)
 
 
 @router.post(
