@@ -17,13 +17,11 @@ from ..deps import (
     ALL,
     STAFF,
     Principal,
-    account_granted,
     allow,
     bearer,
     command_context,
     database,
     on_account,
-    principal_of,
 )
 from ..pagination import (
     DEFAULT_LIMIT,
@@ -49,7 +47,8 @@ Kind = schemas.EntryKind
 Status = schemas.TicketStatusName
 Reader = Annotated[Principal, Depends(on_account(*ALL))]
 # For routes whose first query finds the account (404 when it is absent): no separate look-up.
-FindingReader = Annotated[Principal, Depends(on_account(*ALL, found_later=True))]
+_finding_reader = on_account(*ALL, found_later=True)  # also called by the balance's fast path
+FindingReader = Annotated[Principal, Depends(_finding_reader)]
 
 
 AsOf = Annotated[
@@ -190,7 +189,7 @@ async def _balance_fast(request: Request) -> Response | None:
     if request.scope["query_string"]:
         return None
     account_id = request.path_params["account_id"]
-    await account_granted(request, await principal_of(request, await bearer(request)), account_id, ALL, True, True)
+    await _finding_reader(request, await bearer(request), account_id)  # FindingReader's own check
     answer = schemas.Balance.model_validate(await _balance_now(request, account_id))
     return Response(answer.model_dump_json(), media_type="application/json")
 
