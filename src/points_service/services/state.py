@@ -77,6 +77,9 @@ class NotLoadedError(LookupError):
     """A command read something its `Needs` did not ask for: a bug in the command."""
 
 
+_NOT_LOADED = object()  # `Scope._newest` of a row the batch never looked up
+
+
 @dataclass
 class Needs:
     """What a batch's commands read: the loader fetches all of it before any command runs."""
@@ -130,13 +133,20 @@ class Scope:
     # -- the generic layer ---------------------------------------------------------------------
 
     def get(self, cls: type[R], pk: Any) -> R | None:
-        key = (cls, pk)
+        row = self._newest((cls, pk))
+        if row is _NOT_LOADED:
+            raise NotLoadedError(f"{cls.__name__} {pk!r} was not loaded")
+        return row  # type: ignore[no-any-return]  # rows are kept under (their class, pk)
+
+    def _newest(self, key: Key) -> Any:
+        """The row's newest version, None if it was looked up and is absent, `_NOT_LOADED` if
+        the batch never looked it up."""
         scope: Scope | None = self
         while scope is not None:
             if key in scope.changed:
-                return scope.changed[key]  # type: ignore[no-any-return]  # rows are kept under (their class, pk)
+                return scope.changed[key]
             if isinstance(scope, Batch):
-                return scope.loaded(key)  # type: ignore[no-any-return]  # rows are kept under (their class, pk)
+                return scope.base.get(key, _NOT_LOADED)
             scope = scope.parent
         raise AssertionError("a scope chain ends in a Batch")
 
@@ -202,10 +212,8 @@ class Scope:
         parent.catalogue_changed |= self.catalogue_changed
 
     def _exists(self, key: Key) -> bool:
-        try:
-            return self.get(key[0], key[1]) is not None
-        except NotLoadedError:
-            return False  # never looked up: the database's constraints stand guard
+        # a row never looked up (a new id) is taken as absent: the database's constraints stand guard
+        return self._newest(key) not in (None, _NOT_LOADED)
 
     def _index(self, record: Any) -> None:
         for name, value_of in _MULTI_OF.get(type(record), ()):
@@ -337,11 +345,6 @@ class Batch(Scope):
         self.catalogue = catalogue
         self.base: dict[Key, Any] = {}  # loaded rows (None: looked up and absent)
         self.locked: set[str] = set()  # the accounts locked for this batch
-
-    def loaded(self, key: Key) -> Any:
-        if key not in self.base:
-            raise NotLoadedError(f"{key[0].__name__} {key[1]!r} was not loaded")
-        return self.base[key]
 
     def load(self, record: Any) -> None:
         """A row read from the database (a row read twice keeps its first reading: the same)."""
