@@ -8,14 +8,21 @@ on it: a client could make a process hold megabytes of one `Authorization` heade
 httptools' few, a third of a request's whole cost at the service's ceiling (docs/performance.md).
 So this protocol counts the bytes received while a head is incomplete, and once they pass
 MAX_HEAD_BYTES answers 431 `request-header-fields-too-large` and closes the connection.
+
+It also sends a response's head with its body: uvicorn writes the status line and header fields
+as soon as the app starts its response, and the body in a second write, so every answer costs two
+`send` calls and, when small, two TCP segments. Here the head waits for the body's first write and
+goes out in the same one (docs/performance.md, "One send per answer").
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import cache
+from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from ..settings import get_settings
 from .limits import MAX_HEAD_BYTES
@@ -37,7 +44,8 @@ def _refusal() -> tuple[bytes, bytes]:
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    """Reads at most MAX_HEAD_BYTES of a request's head, plus what one read brings.
+    """Reads at most MAX_HEAD_BYTES of a request's head, plus what one read brings, and sends
+    each answer's head with its body (`_head_with_body`).
 
     The count is kept a whole read at a time: a read in which a head begins counts whole, so the
     end of a pipelined request before it counts too (only ever towards refusing sooner).
@@ -53,7 +61,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        before = self.cycle
         super().on_headers_complete()
+        if self.cycle is not before and self.scope["method"] != "HEAD":  # a new request (not an upgrade)
+            _head_with_body(self.cycle)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -69,3 +80,57 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         defaults = b"".join(name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers)
         self.transport.write(status_line + defaults + rest)
         self.transport.close()
+
+
+class _HeldHead:
+    """The transport as one response cycle writes to it: what is written while the cycle starts
+    its response (the head) is held, and sent with the next write (the body's first part), or
+    before the connection closes. It refers to the transport only, so a finished request leaves
+    no reference cycle for the garbage collector."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        self.holding = False
+        self.held = b""
+
+    def write(self, data: bytes) -> None:
+        if self.holding:
+            self.held += data
+            return
+        if self.held:
+            data, self.held = self.held + data, b""
+        self.transport.write(data)
+
+    def close(self) -> None:
+        if self.held:
+            self.transport.write(self.held)
+            self.held = b""
+        self.transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
+class _HeadWithBodyCycle(RequestResponseCycle):
+    """uvicorn's response cycle, writing through a `_HeldHead`: the head it writes when the app
+    starts its response waits for the body."""
+
+    transport: _HeldHead  # type: ignore[assignment]  # written to and closed: what _HeldHead does
+
+    async def send(self, message: Any) -> None:
+        if message["type"] != "http.response.start":
+            await super().send(message)
+            return
+        self.transport.holding = True
+        try:
+            await super().send(message)
+        finally:
+            self.transport.holding = False
+
+
+def _head_with_body(cycle: RequestResponseCycle) -> None:
+    """Make the new `cycle` send its response's head in one write with the body's first part. Its
+    task has not run yet, so the app is called with this cycle's `send`. (Not for a HEAD request,
+    whose answer has no body to wait for.)"""
+    cycle.__class__ = _HeadWithBodyCycle  # uvicorn makes the cycle: made its subclass here
+    cycle.transport = _HeldHead(cycle.transport)  # type: ignore[assignment]
