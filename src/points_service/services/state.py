@@ -213,7 +213,8 @@ class Scope:
 
     def _exists(self, key: Key) -> bool:
         # a row never looked up (a new id) is taken as absent: the database's constraints stand guard
-        return self._newest(key) not in (None, _NOT_LOADED)
+        row = self._newest(key)
+        return row is not None and row is not _NOT_LOADED
 
     def _index(self, record: Any) -> None:
         for name, value_of in _MULTI_OF.get(type(record), ()):
