@@ -86,7 +86,7 @@ def connect(protocol_class: type[HttpToolsProtocol]) -> tuple[HttpToolsProtocol,
 async def server_reads(protocol: HttpToolsProtocol, data: bytes) -> None:
     """The server reads `data` (in one read), and the app's task runs as far as it can."""
     protocol.data_received(data)
-    for _ in range(20):
+    for _ in range(50):  # enough turns for a few pipelined requests
         await asyncio.sleep(0)
 
 
@@ -109,6 +109,16 @@ async def test_an_answer_is_one_write_of_head_and_body() -> None:
         assert write.startswith(b"HTTP/1.1 200 OK\r\n") and write.endswith(b"\r\n\r\n" + ANSWER)
         assert b"content-length: 11\r\n" in write
     assert not transport.closed
+
+
+async def test_pipelined_requests_are_answered_in_order_each_in_one_write() -> None:
+    stream = b"GET /stream HTTP/1.1\r\nHost: t\r\n\r\n"
+    transport = await exchange(BoundedHttpToolsProtocol, GET + stream + GET)  # in one read
+    small, *streamed, last = transport.writes
+    assert small.startswith(b"HTTP/1.1 200 OK\r\n") and small.endswith(b"\r\n\r\n" + ANSWER)
+    assert streamed[0].startswith(b"HTTP/1.1 200 OK\r\n") and streamed[0].endswith(b"7\r\npart 1;\r\n")
+    assert b"".join(streamed[1:]) == b"6\r\npart 2\r\n0\r\n\r\n"
+    assert last == small
 
 
 async def test_uvicorns_own_protocol_writes_the_head_apart_the_negative_control() -> None:
