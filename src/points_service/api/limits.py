@@ -9,9 +9,10 @@ all before the app sees it (`api/protocol.py`); these guards answer the rest wit
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .problems import MEDIA_TYPE, problem_document, render_problem
+from .routing import replaying
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_TARGET_BYTES = 8 * 1024  # the path and the query string
@@ -109,13 +110,4 @@ class BodyGuard:
             await refuse(send, self.base, "unsupported-media-type", "request bodies must be application/json")
             return
 
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)

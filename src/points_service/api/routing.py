@@ -104,7 +104,7 @@ class DeferredJsonRoute(APIRoute):
                 await answered(scope, receive, send)
                 return
             # FastAPI's own Request reads the body again: from here (the fast path may have read it).
-            receive = _replaying(await request.body(), receive)
+            receive = replaying(await request.body(), receive)
         await super().handle(scope, receive, send)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -124,7 +124,7 @@ class DeferredJsonRoute(APIRoute):
         return deferred
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
+def replaying(body: bytes, receive: Receive) -> Receive:
     """`receive`, giving `body` (already read) first."""
     given = False
 
