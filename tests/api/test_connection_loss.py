@@ -34,14 +34,15 @@ def _reader_pids(api: Api) -> list[int]:
     return [conn.connection.dbapi_connection.info.backend_pid for conn in api.db._reader_connections._all]  # type: ignore[union-attr]  # connected: not None
 
 
-async def test_a_read_whose_connection_died_is_tried_again_on_a_fresh_one(api: Api) -> None:
+@pytest.mark.parametrize("suffix", ["", "/balance"])  # a read of its own; one that may share its statement
+async def test_a_read_whose_connection_died_is_tried_again_on_a_fresh_one(api: Api, suffix: str) -> None:
     await api.account("acme")
     assert (await api.get("/v1/accounts/acme")).status_code == 200
     pids = _reader_pids(api)
     assert pids, "the read went through a reader thread's connection"
     for pid in pids:  # a restart ends every session the service holds
         terminate_backend(pid)
-    r = await api.get("/v1/accounts/acme")
+    r = await api.get(f"/v1/accounts/acme{suffix}")
     assert r.status_code == 200, r.text
     assert set(_reader_pids(api)) - set(pids), "the read was made on a fresh connection"
     metrics = (await api.get("/metrics", role="")).text

@@ -66,28 +66,31 @@ _EXPIRING_BY = (t.SPENDABLE_LOT, t.lots.c.expires_at.is_not(None), t.lots.c.expi
 _ACCOUNT_COLUMNS = [t.accounts.c[name] for name in FIELDS[Account]]
 _N_ACCOUNT = len(_ACCOUNT_COLUMNS)
 
-# The account joined to its lots with available points expiring by the horizon: one statement for
-# the account, its balance and its due expiries (the join's lot columns are NULL when none).
+# An account joined to its lots with available points expiring by the horizon (the join's lot
+# columns are NULL when none).
+_ACCOUNTS_AND_EXPIRING = t.accounts.outerjoin(t.lots, and_(t.lots.c.account_id == t.accounts.c.id, *_EXPIRING_BY))
+
+# One statement for the account, its balance and its due expiries.
 ACCOUNT_AND_LOTS = (
     select(*_ACCOUNT_COLUMNS, *(t.lots.c[name] for name in FIELDS[Lot]))
-    .select_from(t.accounts.outerjoin(t.lots, and_(t.lots.c.account_id == t.accounts.c.id, *_EXPIRING_BY)))
+    .select_from(_ACCOUNTS_AND_EXPIRING)
     .where(t.accounts.c.id == bindparam("account_id"))
 )
-# The same for a balance alone, reading only the columns it needs.
-BALANCE = (
-    select(
-        t.accounts.c.available,
-        t.accounts.c.held,
-        t.accounts.c.deducted,
-        t.lots.c.expires_at,
-        t.lots.c.id,
-        t.lots.c.available,
-        t.accounts.c.awaiting_count,
-        t.accounts.c.awaiting_points,
-    )
-    .select_from(t.accounts.outerjoin(t.lots, and_(t.lots.c.account_id == t.accounts.c.id, *_EXPIRING_BY)))
-    .where(t.accounts.c.id == bindparam("account_id"))
+# A balance alone, reading only the columns it needs, each row ending with its account's id: for
+# one account, and for several at once (`balance_rows`).
+_BALANCE_COLUMNS = (
+    t.accounts.c.available,
+    t.accounts.c.held,
+    t.accounts.c.deducted,
+    t.lots.c.expires_at,
+    t.lots.c.id,
+    t.lots.c.available,
+    t.accounts.c.awaiting_count,
+    t.accounts.c.awaiting_points,
+    t.accounts.c.id,
 )
+BALANCE = select(*_BALANCE_COLUMNS).select_from(_ACCOUNTS_AND_EXPIRING).where(t.accounts.c.id == bindparam("account"))
+BALANCES = select(*_BALANCE_COLUMNS).select_from(_ACCOUNTS_AND_EXPIRING).where(t.accounts.c.id.in_(_many("accounts")))
 EXPIRING_OF_ACCOUNTS = select(t.lots.c.account_id, t.lots.c.expires_at, t.lots.c.id, t.lots.c.available).where(
     t.lots.c.account_id.in_(_many("accounts")), *_EXPIRING_BY
 )
@@ -97,10 +100,25 @@ def balance_params(account_id: str, now: datetime, window: timedelta) -> dict[st
     return {"account_id": account_id, "horizon": now + window}
 
 
+def balance_rows(conn: Connection, asked: Sequence[tuple[str, datetime]]) -> list[list[Row[*tuple[Any, ...]]]]:
+    """A balance's rows for each (account id, horizon) asked, with one statement for them all
+    (several callers' balance reads: `Database.read_batched`). The lots are read up to the latest
+    horizon asked; `balance_at` ignores those past a caller's own (its rows may hold a few more)."""
+    found: dict[str, list[Row[*tuple[Any, ...]]]] = {account_id: [] for account_id, _ in asked}
+    horizon = max(horizon for _, horizon in asked)
+    if len(found) == 1:  # no list to expand into the statement: a lone read costs what it did
+        rows = conn.execute(BALANCE, {"account": asked[0][0], "horizon": horizon})
+    else:
+        rows = conn.execute(BALANCES, {"accounts": list(found), "horizon": horizon})
+    for row in rows:
+        found[row[-1]].append(row)
+    return [found[account_id] for account_id, _ in asked]
+
+
 def balance_from_rows(
     account_id: str, rows: Sequence[Row[*tuple[Any, ...]]], now: datetime, window: timedelta
 ) -> BalanceView:
-    """The balance `BALANCE`'s rows describe (no row: the account does not exist)."""
+    """The balance an account's rows from `balance_rows` describe (no row: the account does not exist)."""
     if not rows:
         raise NotFoundError("account", account_id)
     counters = tuple(rows[0][:3])

@@ -33,8 +33,10 @@ not stop a command a writer has begun: it is applied whole or not at all.
 
 **Reads** run on `readers` threads, each with its own connection: a single statement on its own
 (`read_one`: no BEGIN, one statement is one snapshot), or several in one snapshot (`read`:
-`BEGIN … READ ONLY` at REPEATABLE READ on PostgreSQL, a deferred BEGIN on SQLite's WAL). A read
-whose connection turns out dead is tried once more on a fresh one: a read changes nothing.
+`BEGIN … READ ONLY` at REPEATABLE READ on PostgreSQL, a deferred BEGIN on SQLite's WAL). Reads
+that one statement can answer together (`read_batched`: balances) share it when a reader finds them
+queued at once. A read whose connection turns out dead is tried once more on a fresh one: a read
+changes nothing.
 
 **Shutdown** (`close`) refuses new commands, lets the writers finish every command queued before,
 then closes the connections.
@@ -51,7 +53,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, Executable, Row
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -66,6 +68,7 @@ from .load import any_ticket_ref_taken, load
 from .state import Command, Needs, Scope
 
 R = TypeVar("R")
+T = TypeVar("T")
 log = logging.getLogger("points_service.uow")
 
 # PostgreSQL: serialization failure, deadlock. Redoing the whole transaction is safe.
@@ -148,7 +151,7 @@ _QUEUED, _TAKEN, _WITHDRAWN = range(3)
 class _Job:
     """A caller's command (or read), from its queue to its answer on the caller's event loop."""
 
-    command: Any  # a Command for the writers; for the readers, the call to make with a connection
+    command: Any  # a Command for the writers; for the readers, a function of a connection, or a _Batched
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
     # The caller's context (its request id, for the lines logged while the command runs).
@@ -157,6 +160,14 @@ class _Job:
     outcome: tuple[bool, Any] | None = None
     posted: list[Any] = field(default_factory=list)
     timer: asyncio.TimerHandle | None = None  # answers the caller when its wait runs out
+
+
+@dataclass(frozen=True)
+class _Batched(Generic[T, R]):
+    """A read that may share its statement with others of the same `batch` (`read_batched`)."""
+
+    batch: Callable[[Connection, list[T]], Sequence[R]]
+    item: T
 
 
 _STOP = object()
@@ -533,26 +544,32 @@ class Database:
 
     async def read(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """`fn(conn, *args, **kwargs)` on a reader thread, in one consistent snapshot."""
-        return await self._on_reader(self._retrying, lambda conn: self._in_snapshot(conn, fn, args, kwargs))
+        return await self._on_reader(lambda conn: self._in_snapshot(conn, fn, args, kwargs))
 
     async def read_single(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """`fn(conn, *args, **kwargs)` on a reader thread, for a function that sends one statement:
         no BEGIN or COMMIT around it (one statement reads one consistent snapshot on its own)."""
-        return await self._on_reader(self._retrying, lambda conn: fn(conn, *args, **kwargs))
+        return await self._on_reader(lambda conn: fn(conn, *args, **kwargs))
 
     async def read_one(
         self, statement: Executable, params: dict[str, Any] | None = None
     ) -> Sequence[Row[*tuple[Any, ...]]]:
         """The rows of one statement, run without BEGIN or COMMIT around it."""
-        return await self._on_reader(self._retrying, lambda conn: conn.execute(statement, params).all())
+        return await self._on_reader(lambda conn: conn.execute(statement, params).all())
 
-    async def _on_reader(self, call: Callable[..., R], *args: Any) -> R:
+    async def read_batched(self, batch: Callable[[Connection, list[T]], Sequence[R]], item: T) -> R:
+        """`batch(conn, [item])[0]` on a reader thread, for a `batch` that answers several items with
+        one statement (no BEGIN or COMMIT around it). A reader that finds reads of the same `batch`
+        queued together makes one call for all their items: one statement, one round trip."""
+        return await self._on_reader(_Batched(batch, item))
+
+    async def _on_reader(self, read: Callable[[Connection], R] | _Batched[Any, R]) -> R:
         if self._closing:
             raise ShuttingDownError("the service is shutting down")
-        job = self._job((call, args), self._expire_read)
+        job = self._job(read, self._expire_read)
         self._start_readers()
         self._read_queue.put(job)
-        return await job.future  # type: ignore[no-any-return]  # the future holds what call returns
+        return await job.future  # type: ignore[no-any-return]  # the future holds what the read returns
 
     def _expire_read(self, job: _Job) -> None:
         if not job.future.done():
@@ -579,14 +596,31 @@ class Database:
                 break
             jobs, stopping = _more(self._read_queue, first, READ_BATCH)
             taken = self._take(jobs)
+            batched: dict[Callable[..., Any], list[_Job]] = {}
             for job in taken:
-                call, args = job.command
+                if isinstance(job.command, _Batched):
+                    batched.setdefault(job.command.batch, []).append(job)
+                    continue
                 try:
-                    job.outcome = (True, job.context.run(call, *args))
+                    job.outcome = (True, job.context.run(self._retrying, job.command))
                 except BaseException as exc:
                     job.outcome = (False, exc)
+            for batch, group in batched.items():
+                self._read_together(batch, group)
             self._answer(taken)
         self._reader_connections.discard()
+
+    def _read_together(self, batch: Callable[..., Sequence[Any]], jobs: list[_Job]) -> None:
+        """One call of `batch` for the items of `jobs`, in the first one's context (its request id
+        is on the lines the call logs). A failure is every job's answer."""
+        items = [job.command.item for job in jobs]
+        try:
+            answers = jobs[0].context.run(self._retrying, lambda conn: batch(conn, items))
+            for job, answer in zip(jobs, answers, strict=True):
+                job.outcome = (True, answer)
+        except BaseException as exc:
+            for job in jobs:
+                job.outcome = (False, exc)
 
     def _in_snapshot(self, conn: Connection, fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
         conn.exec_driver_sql("BEGIN" if self.is_sqlite else "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")

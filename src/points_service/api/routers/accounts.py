@@ -177,7 +177,7 @@ async def get_balance(
 
 async def _balance_now(request: Request, account_id: str) -> dict[str, Any]:
     now, window = _now(request), _window(request)
-    rows = await database(request).read_one(queries.BALANCE, queries.balance_params(account_id, now, window))
+    rows = await database(request).read_batched(queries.balance_rows, (account_id, now + window))
     return present.balance(queries.balance_from_rows(account_id, rows, now, window))
 
 
