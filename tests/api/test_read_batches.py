@@ -16,19 +16,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import Connection, select, text
 
-from points_service.app import create_app
 from points_service.db import schema as t
 from points_service.services import queries
 from points_service.services.uow import Database
 from points_service.settings import Settings
 
 from commands import until
-from conftest import Api, FrozenClock, _assert_verified, statements_sent
-from testkeys import TEST_KEYS
+from conftest import Api, statements_sent
 
 
 class HeldReader:
@@ -71,8 +68,15 @@ async def behind_held_reader(db: Database, reads: Sequence[Callable[[], Awaitabl
 
 
 @pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """conftest's settings with one reader thread (holding it is what queues the reads together),
+    and API keys cached (a balance request's one read is its balance): for `db` and `api` alike."""
+    return settings.model_copy(update={"readers": 1, "auth_cache_seconds": 600})
+
+
+@pytest.fixture
 async def db(settings: Settings) -> AsyncIterator[Database]:
-    database = Database.from_settings(settings.model_copy(update={"readers": 1}))
+    database = Database.from_settings(settings)
     yield database
     await database.dispose()
 
@@ -135,23 +139,7 @@ class TestReadBatched:
         assert (await db.read_one(text("SELECT 2")))[0][0] == 2
 
 
-@pytest.fixture
-async def api1(settings: Settings, clock: FrozenClock) -> AsyncIterator[Api]:
-    """The app with a single reader thread, and API keys cached (a balance request's one read is
-    its balance)."""
-    settings = settings.model_copy(update={"readers": 1, "auth_cache_seconds": 600})
-    db = Database.from_settings(settings)
-    app = create_app(settings, clock=clock, database=db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        yield Api(client=client, clock=clock, db=db, keys=dict(TEST_KEYS))
-    await _assert_verified(db)
-    await db.dispose()
-
-
-async def test_balance_requests_queued_together_are_answered_by_one_statement_each_with_its_own(
-    api1: Api,
-) -> None:
-    api = api1
+async def test_balance_requests_queued_together_are_answered_by_one_statement_each_with_its_own(api: Api) -> None:
     for account_id, points in (("acme", 50), ("beta", 7), ("gamma", 0)):
         await api.account(account_id)
         if points:
@@ -172,17 +160,13 @@ async def test_balance_requests_queued_together_are_answered_by_one_statement_ea
     assert len(balance_reads) == 1, balance_reads
 
 
-async def test_one_statement_answers_each_caller_at_its_own_horizon(db: Database, settings: Settings) -> None:
+async def test_one_statement_answers_each_caller_at_its_own_horizon(api: Api, settings: Settings) -> None:
     """Callers of one batch may ask at different instants: the lots are read to the latest
     horizon, and each balance counts only those within its own window."""
-    api_settings = settings.model_copy(update={"readers": 1})
-    clock = FrozenClock()
-    app = create_app(api_settings, clock=clock, database=db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        api = Api(client=client, clock=clock, db=db, keys=dict(TEST_KEYS))
-        await api.account("acme")
-        await api.buy("acme", "points-60")
-    window = timedelta(days=api_settings.expiring_window_days)
+    db = api.db
+    await api.account("acme")
+    await api.buy("acme", "points-60")
+    window = timedelta(days=settings.expiring_window_days)
     [expires_at] = (await db.read_one(select(t.lots.c.expires_at).where(t.lots.c.account_id == "acme")))[0]
     early = expires_at - window - timedelta(seconds=1)  # the lot is just past this caller's window
     late = expires_at - window  # and just within this one's
