@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from ..db.ids import new_id
@@ -29,8 +30,19 @@ def instant_text(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+# The values `jsonable` keeps as they are, recognised by their exact type before any isinstance()
+# check: they are most of a resource, and checking each against `Mapping` (an abstract class) was
+# half the cost of the event's data for an open (7.6 against 15 µs per ticket, in the writer).
+_AS_IS = frozenset({str, int, bool, type(None), Decimal})
+
+
 def jsonable(value: Any) -> Any:
     """`value` with its timestamps as text: what the API's JSON shows."""
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is dict:
+        return {key: item if type(item) in _AS_IS else jsonable(item) for key, item in value.items()}
     if isinstance(value, datetime):
         return instant_text(value)
     if isinstance(value, Mapping):
