@@ -282,22 +282,58 @@ async def test_postgresql_negative_control_batches_locking_in_their_own_order_de
 
 
 async def test_batches_are_measured(api):
-    """`points_write_batch_size` counts every committed batch and its commands."""
+    """`points_write_batch_size` counts every committed batch and its commands, and
+    `points_write_batch_seconds` times each step of each batch."""
     from prometheus_client.parser import text_string_to_metric_families
 
     def batch_metrics(text: str) -> dict[str, float]:
         samples = {}
         for family in text_string_to_metric_families(text):
-            if family.name == "points_write_batch_size":
-                samples.update({s.name: s.value for s in family.samples if s.name.endswith(("_count", "_sum"))})
+            if family.name in ("points_write_batch_size", "points_write_batch_seconds"):
+                for sample in family.samples:
+                    if sample.name.endswith(("_count", "_sum")):
+                        samples[sample.name + sample.labels.get("phase", "")] = sample.value
         return samples
 
     before = batch_metrics((await api.client.get("/metrics")).text)
     await api.account("acme")
     await asyncio.gather(*(api.account(f"acct-{i}") for i in range(5)))
     after = batch_metrics((await api.client.get("/metrics")).text)
-    assert after["points_write_batch_size_sum"] - before.get("points_write_batch_size_sum", 0) == 6
-    assert 2 <= after["points_write_batch_size_count"] - before.get("points_write_batch_size_count", 0) <= 6
+
+    def grew(name: str) -> float:
+        return after[name] - before.get(name, 0)
+
+    assert grew("points_write_batch_size_sum") == 6
+    batches = grew("points_write_batch_size_count")
+    assert 2 <= batches <= 6
+    for phase in ("load", "apply", "flush", "commit"):
+        assert grew(f"points_write_batch_seconds_count{phase}") == batches, phase
+        assert grew(f"points_write_batch_seconds_sum{phase}") > 0, phase
+
+
+async def test_a_batch_that_waits_for_another_writer_counts_the_wait_in_its_load(db, settings):
+    """Another writer (a replica) holds the write lock on account a for 0.3 s: on PostgreSQL the
+    account's row lock, on SQLite the file's one write lock. This writer's batch for account a
+    waits for it, and that wait is its `load`, not its `apply`, `flush` or `commit`."""
+    other = Database.from_settings(_one_writer(settings))
+    told: list[tuple[int, int, uow.BatchTimes | None]] = []
+    db.on_batch = lambda size, redone, times: told.append((size, redone, times))
+    try:
+        gate = Gate(locks=("a",))
+        held = asyncio.create_task(other.write(gate))
+        await until(gate.opened)  # the other writer is inside its transaction, holding the lock
+        waiting = asyncio.create_task(db.write(adjust("a", 10, "after the other writer")))
+        await asyncio.sleep(0.3)  # its batch has begun, and waits for the lock
+        gate.release.set()
+        assert await held == "gate"
+        await waiting
+    finally:
+        await other.dispose()
+    ((size, redone, times),) = told
+    assert (size, redone) == (1, 0) and times is not None
+    assert times.load >= 0.25, times
+    assert max(times.apply, times.flush, times.commit) < 0.25, times
+    assert await _available(db, "a") == 10
 
 
 def _lose_the_connection_at_flush(monkeypatch: pytest.MonkeyPatch, times: int) -> list[bool]:

@@ -15,6 +15,8 @@ writers (one on SQLite, which has one write lock; `writers` on PostgreSQL). A wr
 3. *flush*: one `executemany` per table (`flush.py`);
 4. *COMMIT*, and only then answer every caller.
 
+The four steps are timed (`BatchTimes`, told to `on_batch`; the metrics' `points_write_batch_seconds`).
+
 If the flush meets a constraint the rules did not foresee (a row another transaction created
 meanwhile: an account, a payment id, an Idempotency-Key twin), the batch is rolled back and redone
 *carefully*: one command at a time, each in a SAVEPOINT with its own load and flush, so a command
@@ -170,6 +172,21 @@ class _Batched(Generic[T, R]):
     item: T
 
 
+@dataclass(frozen=True, slots=True)
+class BatchTimes:
+    """Where a batch applied in one pass spent its time, in seconds of the wall clock.
+
+    `load`: from BEGIN until its rows are read, waiting for the write lock included (its accounts'
+    row locks on PostgreSQL, SQLite's one lock); `apply`: the commands' rules, in memory; `flush`:
+    its rows written; `commit`. A long `load` with a short `apply` is a batch that waited for
+    another writer (another process on a hot account); a long `flush` or `commit`, the database."""
+
+    load: float
+    apply: float
+    flush: float
+    commit: float
+
+
 _STOP = object()
 READ_BATCH = 16  # the most queued reads a reader thread runs before it hands their answers back
 
@@ -237,8 +254,9 @@ class Database:
         self.engine = engine
         # Told the ledger entries of every committed transaction (metrics), never before COMMIT.
         self.on_commit = on_commit
-        # Told the size of every committed batch, and how many times it was redone (metrics).
-        self.on_batch: Callable[[int, int], None] | None = None
+        # Told the size of every committed batch, how many times it was redone, and where it spent
+        # its time (None for a batch applied carefully, one command at a time) (metrics).
+        self.on_batch: Callable[[int, int, BatchTimes | None], None] | None = None
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.batch_size = batch_size
         # SQLite has one write lock: a second writer would only wait for it.
@@ -376,7 +394,10 @@ class Database:
                 self._fail(jobs, exc)
                 return
             try:
-                changed_catalogue = self._apply_carefully(conn, jobs) if careful else self._apply(conn, jobs)
+                if careful:
+                    changed_catalogue, times = self._apply_carefully(conn, jobs), None
+                else:
+                    changed_catalogue, times = self._apply(conn, jobs)
                 break
             except _Careful:
                 careful = True
@@ -406,7 +427,7 @@ class Database:
         if changed_catalogue:
             self.catalogue.invalidate()
         if self.on_batch is not None:
-            self.on_batch(len(jobs), redone)
+            self.on_batch(len(jobs), redone, times)
         if self.on_commit is not None:
             posted = [entry for job in jobs if job.outcome and job.outcome[0] for entry in job.posted]
             if posted:
@@ -455,11 +476,14 @@ class Database:
             job.command.needs(needs)
         return needs
 
-    def _apply(self, conn: Connection, jobs: list[_Job]) -> bool:
-        """The batch in one pass: load, apply, flush, COMMIT. True if the catalogue changed."""
+    def _apply(self, conn: Connection, jobs: list[_Job]) -> tuple[bool, BatchTimes]:
+        """The batch in one pass: load, apply, flush, COMMIT. True if the catalogue changed, and
+        the time each step took."""
+        began = time.perf_counter()
         self._begin(conn)
         try:
             batch = load(conn, self._needs(jobs), self.catalogue, postgres=not self.is_sqlite, assume_unique=True)
+            loaded = time.perf_counter()
             refused_refs: set[tuple[str, str]] = set()
             for job in jobs:
                 tx = batch.child()
@@ -476,6 +500,7 @@ class Database:
             # careful pass reads the refs and gives it.
             if refused_refs and any_ticket_ref_taken(conn, refused_refs):
                 raise _Careful
+            applied = time.perf_counter()
             try:
                 flush(conn, batch)
             except IntegrityError as exc:
@@ -487,8 +512,10 @@ class Database:
         except BaseException:
             self._rollback(conn)
             raise
+        flushed = time.perf_counter()
         self._commit(conn)
-        return batch.catalogue_changed
+        times = BatchTimes(loaded - began, applied - loaded, flushed - applied, time.perf_counter() - flushed)
+        return batch.catalogue_changed, times
 
     def _apply_carefully(self, conn: Connection, jobs: list[_Job]) -> bool:
         """The batch one command at a time, each in a SAVEPOINT with its own load and flush."""
