@@ -295,6 +295,7 @@ class Phase:
     verify_seconds: float
     verify_report: dict[str, Any] = field(default_factory=dict)
     mean_batch: float | None = None  # write commands per committed transaction during the run
+    batch_ms: dict[str, float] | None = None  # per batch applied in one pass: ms in each step (PHASES)
 
 
 def wait_ready(process: subprocess.Popen[bytes], logfile: Path, ready: Callable[[], bool]) -> None:
@@ -839,23 +840,29 @@ class Bench:
             verify_seconds=verify_seconds,
             verify_report=report,
             mean_batch=mean_batch(batches0, batches1),
+            batch_ms=batch_ms(batches0, batches1),
         )
 
-    def batch_figures(self, base_url: str) -> tuple[float, float] | None:
-        """(commands, batches) committed so far, from the server's `points_write_batch_size`; only
-        with one worker (each worker counts for itself, and a scrape reaches one of them)."""
+    def batch_figures(self, base_url: str) -> dict[str, float] | None:
+        """The server's write batch figures so far: `points_write_batch_size` (commands, batches)
+        and `points_write_batch_seconds` (per step); only with one worker (each worker counts for
+        itself, and a scrape reaches one of them)."""
         if self.config.workers != 1 or base_url != self.base_url:
             return None
         try:
             text = httpx.get(f"{base_url}/metrics", timeout=5).text
         except httpx.HTTPError:
             return None
-        figures = dict.fromkeys(("points_write_batch_size_sum", "points_write_batch_size_count"), 0.0)
+        wanted = {"points_write_batch_size_sum", "points_write_batch_size_count"}
+        wanted |= {
+            f'points_write_batch_seconds_{what}{{phase="{phase}"}}' for phase in PHASES for what in ("sum", "count")
+        }
+        figures = dict.fromkeys(wanted, 0.0)
         for line in text.splitlines():
-            name, _, value = line.partition(" ")
+            name, _, value = line.rpartition(" ")
             if name in figures:
                 figures[name] = float(value)
-        return figures["points_write_batch_size_sum"], figures["points_write_batch_size_count"]
+        return figures
 
     async def run(self, shared: dict[str, Any]) -> list[Phase]:
         try:
@@ -878,6 +885,15 @@ class Bench:
                         f"{' ' + json.dumps(phase.wrk.statuses) if phase.wrk.statuses else ''}, CPU {cpu}, "
                         f"verify {'clean' if phase.verify_ok else 'NOT CLEAN'} ({phase.verify_seconds:.1f} s)"
                         + (f", mean batch {phase.mean_batch:.1f}" if phase.mean_batch is not None else "")
+                        + (
+                            ", ms per batch "
+                            + "/".join(f"{phase.batch_ms[p]:.2f}" for p in PHASES)
+                            + " ("
+                            + "/".join(PHASES)
+                            + ")"
+                            if phase.batch_ms is not None
+                            else ""
+                        )
                     )
             finally:
                 self.stop_bare()
@@ -892,10 +908,30 @@ class Bench:
             await self.drop_database()
 
 
-def mean_batch(before: tuple[float, float] | None, after: tuple[float, float] | None) -> float | None:
-    if before is None or after is None or after[1] <= before[1]:
+PHASES = ("load", "apply", "flush", "commit")  # a write batch's steps, as `points_write_batch_seconds` names them
+
+
+def mean_batch(before: dict[str, float] | None, after: dict[str, float] | None) -> float | None:
+    if before is None or after is None:
         return None
-    return (after[0] - before[0]) / (after[1] - before[1])
+    batches = after["points_write_batch_size_count"] - before["points_write_batch_size_count"]
+    if batches <= 0:
+        return None
+    return (after["points_write_batch_size_sum"] - before["points_write_batch_size_sum"]) / batches
+
+
+def batch_ms(before: dict[str, float] | None, after: dict[str, float] | None) -> dict[str, float] | None:
+    """Milliseconds per batch applied in one pass, in each step, between two scrapes."""
+    if before is None or after is None:
+        return None
+    figures = {}
+    for phase in PHASES:
+        count, total = (f'points_write_batch_seconds_{what}{{phase="{phase}"}}' for what in ("count", "sum"))
+        batches = after[count] - before[count]
+        if batches <= 0:
+            return None
+        figures[phase] = (after[total] - before[total]) / batches * 1e3
+    return figures
 
 
 def other_cpu(phase: Phase) -> float:
@@ -1053,6 +1089,7 @@ def results_rows(config: Config, phases: list[Phase]) -> list[dict[str, Any]]:
                 "verify_ok": p.verify_ok,
                 "verify_seconds": round(p.verify_seconds, 1),
                 "mean_batch": None if p.mean_batch is None else round(p.mean_batch, 1),
+                "batch_ms": None if p.batch_ms is None else {k: round(v, 3) for k, v in p.batch_ms.items()},
                 "cpu_cores": {
                     "server": None if p.cpu_server is None else round(p.cpu_server, 2),
                     "db": None if p.cpu_db is None else round(p.cpu_db, 2),
@@ -1153,6 +1190,25 @@ def markdown(
             "middleware (bench/bare_app.py), run by uvicorn with the same settings; its CPU columns describe it."
         ),
     ]
+    timed = [r for r in rows if r.get("batch_ms")]
+    if timed:
+        lines += [
+            "",
+            "Write batches (one worker; each worker counts for itself): commands per batch, and milliseconds per "
+            "batch in each step, from the server's `points_write_batch_size` and `points_write_batch_seconds` "
+            "(load: from BEGIN until its rows are read, the wait for the write lock included; apply: the rules; "
+            "flush: the rows written; commit):",
+            "",
+            "| db | scenario | mean batch | load ms | apply ms | flush ms | commit ms |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in timed:
+            ms = r["batch_ms"]
+            lines.append(
+                f"| {r['db']} | {r['scenario']} | {r['mean_batch']:.1f} | "
+                + " | ".join(f"{ms[p]:.2f}" for p in PHASES)
+                + " |"
+            )
     of_bare = [c for c in configs or [] if c.get("ceiling_post_of_bare") is not None]
     if of_bare:
         lines += [
