@@ -15,7 +15,8 @@ writers (one on SQLite, which has one write lock; `writers` on PostgreSQL). A wr
 3. *flush*: one `executemany` per table (`flush.py`);
 4. *COMMIT*, and only then answer every caller.
 
-The four steps are timed (`BatchTimes`, told to `on_batch`; the metrics' `points_write_batch_seconds`).
+A batch applied in one pass is timed step by step (`BatchTimes`, told to `on_batch`; the metrics'
+`points_write_batch_seconds`).
 
 If the flush meets a constraint the rules did not foresee (a row another transaction created
 meanwhile: an account, a payment id, an Idempotency-Key twin), the batch is rolled back and redone
