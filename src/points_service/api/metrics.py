@@ -6,6 +6,8 @@ Each service process counts for itself; with several workers, scrape each or agg
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import fields
+from operator import attrgetter
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -14,6 +16,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from ..db.records import Entry
 from ..domain.ledger import EntryKind
 from ..services.uow import BatchTimes
+
+# A write batch's steps, the `phase` label of `points_write_batch_seconds`: BatchTimes' fields.
+_PHASES = tuple(field.name for field in fields(BatchTimes))
+_PHASE_TIMES = attrgetter(*_PHASES)
 
 # Ledger entry kind → the points flow it counts in (an adjustment: `granted` or `written_off`, by
 # its sign).
@@ -81,7 +87,7 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=self.registry,
         )
-        self._phases = tuple(self.batch_seconds.labels(phase) for phase in ("load", "apply", "flush", "commit"))
+        self._phases = tuple(self.batch_seconds.labels(phase) for phase in _PHASES)
         self._request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._points_series: dict[str, Any] = {}
         self.batches_redone = Counter(
@@ -118,7 +124,7 @@ class Metrics:
         if redone:
             self.batches_redone.inc(redone)
         if times is not None:
-            for series, seconds in zip(self._phases, (times.load, times.apply, times.flush, times.commit), strict=True):
+            for series, seconds in zip(self._phases, _PHASE_TIMES(times), strict=True):
                 series.observe(seconds)
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
