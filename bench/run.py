@@ -854,9 +854,7 @@ class Bench:
         except httpx.HTTPError:
             return None
         wanted = {"points_write_batch_size_sum", "points_write_batch_size_count"}
-        wanted |= {
-            f'points_write_batch_seconds_{what}{{phase="{phase}"}}' for phase in PHASES for what in ("sum", "count")
-        }
+        wanted |= {phase_sample(what, phase) for phase in PHASES for what in ("sum", "count")}
         figures = dict.fromkeys(wanted, 0.0)
         for line in text.splitlines():
             name, _, value = line.rpartition(" ")
@@ -911,6 +909,11 @@ class Bench:
 PHASES = ("load", "apply", "flush", "commit")  # a write batch's steps, as `points_write_batch_seconds` names them
 
 
+def phase_sample(what: str, phase: str) -> str:
+    """A `points_write_batch_seconds` sample as the metrics page names it: `what` is sum or count."""
+    return f'points_write_batch_seconds_{what}{{phase="{phase}"}}'
+
+
 def mean_batch(before: dict[str, float] | None, after: dict[str, float] | None) -> float | None:
     if before is None or after is None:
         return None
@@ -926,7 +929,7 @@ def batch_ms(before: dict[str, float] | None, after: dict[str, float] | None) ->
         return None
     figures = {}
     for phase in PHASES:
-        count, total = (f'points_write_batch_seconds_{what}{{phase="{phase}"}}' for what in ("count", "sum"))
+        count, total = phase_sample("count", phase), phase_sample("sum", phase)
         batches = after[count] - before[count]
         if batches <= 0:
             return None
