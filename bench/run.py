@@ -185,6 +185,45 @@ def tree_cpu_by_pid(root: int | None) -> dict[int, float] | None:
     return {pid: stats[pid][1] for pid in members}
 
 
+def thread_cpu(pid: int | None) -> dict[int, tuple[float, float]] | None:
+    """(user, system) CPU seconds used so far by each thread of one process."""
+    if pid is None:
+        return None
+    try:
+        tids = [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return None
+    found = {}
+    for tid in tids:
+        try:
+            raw = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        found[tid] = (int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK)
+    return found
+
+
+def threads_split(
+    pid: int | None,
+    before: dict[int, tuple[float, float]] | None,
+    after: dict[int, tuple[float, float]] | None,
+    seconds: float,
+) -> dict[str, dict[str, float]] | None:
+    """Cores used between two `thread_cpu` readings, user and system: by the process's main thread
+    (the service's event loop) and by all its other threads together (the writer, the readers, the
+    dispatcher). A thread born meanwhile counts from zero; one that ended is left out."""
+    if pid is None or before is None or after is None or seconds <= 0:
+        return None
+    split = {name: {"user": 0.0, "system": 0.0} for name in ("loop", "other")}
+    for tid, (user, system) in after.items():
+        user0, system0 = before.get(tid, (0.0, 0.0))
+        into = split["loop" if tid == pid else "other"]
+        into["user"] += (user - user0) / seconds
+        into["system"] += (system - system0) / seconds
+    return split
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) jiffies of all CPUs since boot."""
     values = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -296,6 +335,7 @@ class Phase:
     verify_report: dict[str, Any] = field(default_factory=dict)
     mean_batch: float | None = None  # write commands per committed transaction during the run
     batch_ms: dict[str, float] | None = None  # per batch applied in one pass: ms in each step (PHASES)
+    threads: dict[str, dict[str, float]] | None = None  # one worker: cores by thread (`threads_split`)
 
 
 def wait_ready(process: subprocess.Popen[bytes], logfile: Path, ready: Callable[[], bool]) -> None:
@@ -809,6 +849,9 @@ class Bench:
         # CPU is sampled right around wrk, so that every share has the same denominator.
         server0 = tree_cpu(pid)
         workers0 = tree_cpu_by_pid(pid) or {}
+        # With one worker the server is the service's process: its threads are the loop and the rest.
+        worker = pid if self.config.workers == 1 else None
+        threads0 = thread_cpu(worker)
         db0 = tree_cpu(self.postmaster)
         batches0 = self.batch_figures(base_url)
         busy0, total0 = machine_busy()
@@ -817,6 +860,7 @@ class Bench:
         seconds = time.perf_counter() - started
         busy1, total1 = machine_busy()
         server1 = tree_cpu(pid)
+        threads1 = thread_cpu(worker)
         workers1 = tree_cpu_by_pid(pid) or {}
         db1 = tree_cpu(self.postmaster)
         if profiler is not None:
@@ -841,6 +885,7 @@ class Bench:
             verify_report=report,
             mean_batch=mean_batch(batches0, batches1),
             batch_ms=batch_ms(batches0, batches1),
+            threads=threads_split(worker, threads0, threads1, seconds),
         )
 
     def batch_figures(self, base_url: str) -> dict[str, float] | None:
@@ -892,6 +937,7 @@ class Bench:
                             if phase.batch_ms is not None
                             else ""
                         )
+                        + (f", threads {format_threads(phase.threads)}" if phase.threads is not None else "")
                     )
             finally:
                 self.stop_bare()
@@ -935,6 +981,12 @@ def batch_ms(before: dict[str, float] | None, after: dict[str, float] | None) ->
             return None
         figures[phase] = (after[total] - before[total]) / batches * 1e3
     return figures
+
+
+def format_threads(threads: dict[str, dict[str, float]]) -> str:
+    """`loop 24+2 %, other 39+21 % (user+system)`: percent of a core."""
+    parts = [f"{name} {figures['user'] * 100:.0f}+{figures['system'] * 100:.0f} %" for name, figures in threads.items()]
+    return ", ".join(parts) + " (user+system)"
 
 
 def other_cpu(phase: Phase) -> float:
@@ -1093,6 +1145,9 @@ def results_rows(config: Config, phases: list[Phase]) -> list[dict[str, Any]]:
                 "verify_seconds": round(p.verify_seconds, 1),
                 "mean_batch": None if p.mean_batch is None else round(p.mean_batch, 1),
                 "batch_ms": None if p.batch_ms is None else {k: round(v, 3) for k, v in p.batch_ms.items()},
+                "thread_cores": None
+                if p.threads is None
+                else {name: {k: round(v, 3) for k, v in figures.items()} for name, figures in p.threads.items()},
                 "cpu_cores": {
                     "server": None if p.cpu_server is None else round(p.cpu_server, 2),
                     "db": None if p.cpu_db is None else round(p.cpu_db, 2),
@@ -1210,6 +1265,25 @@ def markdown(
             lines.append(
                 f"| {r['db']} | {r['scenario']} | {r['mean_batch']:.1f} | "
                 + " | ".join(f"{ms[p]:.2f}" for p in PHASES)
+                + " |"
+            )
+    by_thread = [r for r in rows if r.get("thread_cores")]
+    if by_thread:
+        lines += [
+            "",
+            "CPU by thread (one worker; % of a core, user + system): the service's event loop (its main thread) "
+            "and its other threads together (the writer, the readers, the dispatcher):",
+            "",
+            "| db | scenario | loop user | loop system | other user | other system |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for r in by_thread:
+            cores = r["thread_cores"]
+            lines.append(
+                f"| {r['db']} | {r['scenario']} | "
+                + " | ".join(
+                    f"{cores[name][kind] * 100:.0f}" for name in ("loop", "other") for kind in ("user", "system")
+                )
                 + " |"
             )
     of_bare = [c for c in configs or [] if c.get("ceiling_post_of_bare") is not None]
