@@ -126,7 +126,7 @@ crash: install postgres
 
 ## Model-based soak: 5,000 random operation sequences checked against the reference model, and the
 ## negative control: the same run against a service whose consumption order is broken must fail
-## (prints how long finding it took).
+## (prints how long finding it took). About an hour on 2 cores (66 minutes on the benchmark's machine).
 .PHONY: soak
 soak: install
 	POINTS_MODEL_EXAMPLES=5000 POINTS_MODEL_MUTANT=1 $(BIN)/pytest tests/model -p no:xdist -s $(PYTEST_ARGS)
