@@ -145,13 +145,21 @@ def account_ids(count: int) -> list[str]:
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def _proc_stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, CPU seconds of the process and of its reaped children)."""
+def _stat_fields(path: str) -> list[str] | None:
+    """The fields of a `/proc/…/stat` file after the command's name (which may hold spaces): the
+    state first, then ppid, …, utime and stime at 11 and 12; None if it is gone."""
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
+        raw = Path(path).read_text()
     except OSError:
         return None
-    fields = raw[raw.rindex(")") + 2 :].split()
+    return raw[raw.rindex(")") + 2 :].split()
+
+
+def _proc_stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds of the process and of its reaped children)."""
+    fields = _stat_fields(f"/proc/{pid}/stat")
+    if fields is None:
+        return None
     ppid = int(fields[1])
     utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
     return ppid, (utime + stime + cutime + cstime) / CLK_TCK
@@ -195,13 +203,13 @@ def thread_cpu(pid: int | None) -> dict[int, tuple[float, float]] | None:
         return None
     found = {}
     for tid in tids:
-        try:
-            raw = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
-        except OSError:  # the thread ended meanwhile
-            continue
-        fields = raw[raw.rindex(")") + 2 :].split()
-        found[tid] = (int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK)
+        fields = _stat_fields(f"/proc/{pid}/task/{tid}/stat")
+        if fields is not None:  # else the thread ended meanwhile
+            found[tid] = (int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK)
     return found
+
+
+THREAD_GROUPS = ("loop", "other")  # the main thread (the event loop), and all the others together
 
 
 def threads_split(
@@ -215,7 +223,7 @@ def threads_split(
     dispatcher). A thread born meanwhile counts from zero; one that ended is left out."""
     if pid is None or before is None or after is None or seconds <= 0:
         return None
-    split = {name: {"user": 0.0, "system": 0.0} for name in ("loop", "other")}
+    split = {name: {"user": 0.0, "system": 0.0} for name in THREAD_GROUPS}
     for tid, (user, system) in after.items():
         user0, system0 = before.get(tid, (0.0, 0.0))
         into = split["loop" if tid == pid else "other"]
@@ -1281,9 +1289,7 @@ def markdown(
             cores = r["thread_cores"]
             lines.append(
                 f"| {r['db']} | {r['scenario']} | "
-                + " | ".join(
-                    f"{cores[name][kind] * 100:.0f}" for name in ("loop", "other") for kind in ("user", "system")
-                )
+                + " | ".join(f"{cores[name][kind] * 100:.0f}" for name in THREAD_GROUPS for kind in ("user", "system"))
                 + " |"
             )
     of_bare = [c for c in configs or [] if c.get("ceiling_post_of_bare") is not None]
