@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    sqlite_wal_autocheckpoint: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description=(
+            "SQLite: WAL pages after which a COMMIT also copies the WAL back into the database file (SQLite's "
+            "automatic checkpoint; its default, 1000, is 4 MB of 4 KB pages)"
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     webhook_secrets: str = Field(
         default="",

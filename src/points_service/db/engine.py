@@ -161,6 +161,7 @@ def _sqlite(url: URL, settings: Settings, connections: int) -> Engine:
         cursor.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={int(settings.sqlite_wal_autocheckpoint)}")
         cursor.close()
 
     return _hide_rows(engine)
