@@ -1207,7 +1207,8 @@ def markdown(
             f"{v.get('httptools')}), pydantic {v.get('pydantic')}, SQLAlchemy {v.get('sqlalchemy')}, psycopg "
             f"{v.get('psycopg')} (psycopg-binary {v.get('psycopg-binary')}), sqlite3 (standard library)."
         ),
-        f"- SQLite {machine['sqlite']} (WAL, synchronous={machine['sqlite_synchronous']})"
+        f"- SQLite {machine['sqlite']} (WAL, synchronous={machine['sqlite_synchronous']}, "
+        f"wal_autocheckpoint={machine.get('sqlite_wal_autocheckpoint', 1000)})"
         + (
             f"; PostgreSQL {pg.get('version')} (throwaway cluster: fsync={pg.get('fsync')}, "
             f"synchronous_commit={pg.get('synchronous_commit')}, shared_buffers={pg.get('shared_buffers')})."
@@ -1412,6 +1413,7 @@ def main() -> int:
         "versions": versions(),
         "sqlite": sqlite3.sqlite_version,
         "sqlite_synchronous": defaults.sqlite_synchronous,
+        "sqlite_wal_autocheckpoint": defaults.sqlite_wal_autocheckpoint,
         # PostgreSQL's engine per service process: one connection per writer and reader thread,
         # plus the spare ones (the names are those of the old POINTS_DB_POOL_SIZE / _MAX_OVERFLOW).
         "db_pool_size": pool[0],
