@@ -52,7 +52,7 @@ def _wal_after_writes(tmp_path: Path, template: Path, pages: int) -> tuple[int, 
 
 
 def test_the_default_is_sqlites_own() -> None:
-    assert Settings().sqlite_wal_autocheckpoint == 1000
+    assert Settings.model_fields["sqlite_wal_autocheckpoint"].default == 1000
 
 
 @pytest.mark.parametrize("pages", [0, -1, 1_000_001])
