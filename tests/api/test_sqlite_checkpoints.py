@@ -56,8 +56,9 @@ def test_the_default_is_sqlites_own() -> None:
 
 
 @pytest.mark.parametrize("pages", [0, -1, 1_000_001])
-def test_a_setting_that_would_stop_checkpoints_or_grow_the_wal_without_bound_is_refused(pages: int) -> None:
-    """0 or less turns SQLite's automatic checkpoint off, and nothing else copies the WAL back."""
+def test_a_setting_outside_1_to_1_000_000_pages_is_refused(pages: int) -> None:
+    """0 or less would turn SQLite's automatic checkpoint off, and nothing else copies the WAL back;
+    above a million pages (4 GB) is no longer a checkpoint interval but a mistake."""
     with pytest.raises(ValidationError, match="sqlite_wal_autocheckpoint"):
         Settings(sqlite_wal_autocheckpoint=pages)
 
