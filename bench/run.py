@@ -1208,7 +1208,7 @@ def markdown(
             f"{v.get('psycopg')} (psycopg-binary {v.get('psycopg-binary')}), sqlite3 (standard library)."
         ),
         f"- SQLite {machine['sqlite']} (WAL, synchronous={machine['sqlite_synchronous']}, "
-        f"wal_autocheckpoint={machine.get('sqlite_wal_autocheckpoint', 1000)})"
+        f"wal_autocheckpoint={machine['sqlite_wal_autocheckpoint']})"
         + (
             f"; PostgreSQL {pg.get('version')} (throwaway cluster: fsync={pg.get('fsync')}, "
             f"synchronous_commit={pg.get('synchronous_commit')}, shared_buffers={pg.get('shared_buffers')})."
