@@ -8,6 +8,9 @@ one of the ledger's tables; on PostgreSQL, `EXPLAIN` with `enable_seqscan = off`
 tables a sequential scan would otherwise always look cheapest). A table that grows with history
 read whole is what makes a read slow down year by year (docs/performance.md, "Cost and history").
 
+On SQLite the same statements are also checked to keep their plan from one run to the next
+(`test_sqlite_plans_each_statement_once`).
+
 Exempt, by design: the whole-database `verify` (it checks every row; `verify?account_id=` is
 checked), the finance report (`WHOLE_HISTORY`) and statements with no table of the ledger in them
 (the catalogue, the API keys).
@@ -16,9 +19,11 @@ checked), the finance report (`WHOLE_HISTORY`) and statements with no table of t
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import ipaddress
 import json
 import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -333,6 +338,95 @@ async def test_every_statement_on_a_hot_path_uses_an_index(api: Api) -> None:
         for scan in explain(api, sent):
             scans.setdefault(f"{sent.operation}: {scan}", []).append(" ".join(sent.statement.split())[:400])
     assert not scans, "\n\n".join(f"{where}\n  {stmts[0]}" for where, stmts in scans.items())
+
+
+# ---- SQLite keeps each statement's plan ---------------------------------------------------------
+
+SQLITE_STMTSTATUS_REPREPARE = 5
+# Planned again for each pattern by design: a LIKE pattern bound as a parameter (the staff pages'
+# account search, a scan of the accounts that stops at a page of matches).
+REPLANNED_BY_DESIGN = re.compile(r"\bLIKE \?")
+
+
+def _sqlite_library() -> ctypes.CDLL:
+    """The SQLite library the `sqlite3` module runs on: the one mapped into this process."""
+    with open("/proc/self/maps") as maps:
+        path = next((line.split()[-1] for line in maps if "libsqlite3" in line), None)
+    if path is None:
+        pytest.skip("the sqlite3 module's SQLite is not a shared library of this process")
+    lib = ctypes.CDLL(path)
+    lib.sqlite3_libversion.restype = ctypes.c_char_p
+    assert lib.sqlite3_libversion().decode() == sqlite3.sqlite_version
+    lib.sqlite3_open_v2.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_char_p]
+    lib.sqlite3_prepare_v2.argtypes = [
+        ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p
+    ]  # fmt: skip
+    for name in ("sqlite3_close", "sqlite3_finalize", "sqlite3_reset", "sqlite3_step", "sqlite3_bind_parameter_count"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p]
+    lib.sqlite3_bind_null.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.sqlite3_stmt_status.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    return lib
+
+
+def _replanned(lib: ctypes.CDLL, path: str, statements: list[str]) -> list[str]:
+    """The statements SQLite prepares again each time a parameter is bound: each is prepared on a
+    read-only connection, its parameters bound and the statement stepped twice, and SQLite's own
+    count of its re-preparations read (`SQLITE_STMTSTATUS_REPREPARE`). Which value is bound does not
+    matter: binding any value to a parameter that the plan depended on marks the plan stale."""
+    db = ctypes.c_void_p()
+    assert lib.sqlite3_open_v2(path.encode(), ctypes.byref(db), 0x1, None) == 0  # SQLITE_OPEN_READONLY
+    found = []
+    try:
+        for sql in statements:
+            stmt = ctypes.c_void_p()
+            assert lib.sqlite3_prepare_v2(db, sql.encode(), -1, ctypes.byref(stmt), None) == 0, sql
+            try:
+                for _ in range(2):
+                    for n in range(1, lib.sqlite3_bind_parameter_count(stmt) + 1):
+                        lib.sqlite3_bind_null(stmt, n)
+                    lib.sqlite3_step(stmt)  # a write fails on this connection, after any re-preparation
+                    lib.sqlite3_reset(stmt)
+                if lib.sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0):
+                    found.append(sql)
+            finally:
+                lib.sqlite3_finalize(stmt)
+    finally:
+        lib.sqlite3_close(db)
+    return found
+
+
+async def test_sqlite_plans_each_statement_once(api: Api) -> None:
+    """No statement the service sends makes SQLite plan it again at every run. SQLite does that when
+    a bound parameter is compared to a column that a partial index's condition names (`status =
+    ?` beside `ix_tickets_idle_due … WHERE status = 'open'`): preparing the statement again cost
+    more than running it (docs/performance.md). Such values are written into the statement
+    (`schema.is_word`, `literal_column`)."""
+    if _is_pg(api):
+        pytest.skip("SQLite's planning")
+    lib = _sqlite_library()
+    recorder = Recorder()
+    event.listen(api.db.engine, "before_cursor_execute", recorder)
+    try:
+        await _scenario(api, recorder)
+    finally:
+        event.remove(api.db.engine, "before_cursor_execute", recorder)
+    statements = sorted({sent.statement for sent in recorder.sent if not REPLANNED_BY_DESIGN.search(sent.statement)})
+    assert len(statements) > 100  # the scenario's reads and writes
+    path = api.db.engine.url.database
+    assert path
+    replanned = await asyncio.to_thread(_replanned, lib, path, statements)
+    assert not replanned, "\n\n".join(" ".join(sql.split())[:600] for sql in replanned)
+
+
+def test_the_replanning_detector_sees_a_bound_status(api: Api) -> None:
+    """The negative control: the statement this fixed, a ticket status bound as a parameter."""
+    if _is_pg(api):
+        pytest.skip("SQLite's planning")
+    path = api.db.engine.url.database
+    assert path
+    bound = "SELECT id FROM tickets WHERE account_id = ? AND status = ?"
+    written = "SELECT id FROM tickets WHERE account_id = ? AND status = 'open'"
+    assert _replanned(_sqlite_library(), path, [bound, written]) == [bound]
 
 
 def test_the_detectors_see_a_full_scan(api: Api) -> None:

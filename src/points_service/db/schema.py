@@ -41,6 +41,7 @@ from sqlalchemy import (
     literal_column,
     or_,
 )
+from sqlalchemy.sql import ColumnElement
 
 from ..domain.delivery import DeliveryStatus
 from ..domain.disputes import CREDIT_REASON, DisputeStatus
@@ -77,6 +78,17 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def is_word(column: ColumnElement[str], word: str, vocabulary: tuple[str, ...]) -> ColumnElement[bool]:
+    """`column = 'word'` with the word written into the statement, for a column whose CHECK allows
+    only `vocabulary`. Compared to a bound parameter instead, a column that a partial index's
+    condition names (a status: `IDLE_UNTOLD`, `OPEN_DISPUTE`, `PENDING_DELIVERY`) makes SQLite
+    prepare the statement again at every run, to see whether the index applies to the value bound
+    (docs/performance.md, "Statements SQLite prepared again at every run")."""
+    if word not in vocabulary:
+        raise ValueError(f"{word!r} is not one of {vocabulary}")
+    return column == literal_column(f"'{word}'")
 
 
 def _when(name: str, *, nullable: bool = False) -> Column[object]:

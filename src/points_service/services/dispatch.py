@@ -74,7 +74,6 @@ FAN_OUT_BATCH = 500
 D = t.webhook_deliveries.c
 E = t.webhook_endpoints.c
 V = t.events.c
-PENDING = D.status == DeliveryStatus.PENDING.value
 LEASE_FREE = or_(D.leased_until.is_(None), D.leased_until < bindparam("now"))
 DUE = and_(t.PENDING_DELIVERY, D.next_attempt_at <= bindparam("now"), LEASE_FREE)
 

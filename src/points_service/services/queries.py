@@ -185,7 +185,7 @@ def _lots_page_statement(expiring: bool, live_only: bool, after: bool, recorded_
         stmt = stmt.where(
             t.LIVE_LOT,
             or_(
-                lots.held > 0,
+                lots.held > literal_column("0"),  # as in `LIVE_LOT`: a bound 0 would be planned at every run
                 lots.expires_at.is_(None),
                 lots.expires_at > bindparam("now", type_=lots.expires_at.type),
             ),
@@ -370,24 +370,22 @@ def ticket_key(ticket: Ticket) -> list[Any]:
 
 
 @cache
-def _tickets_page_statement(statuses: int, by_ref: bool, after: bool) -> Select[Any]:
-    """Tickets newest first: in any status (`statuses` 0) or in `statuses` statuses (`status_0`…),
-    one (account, status, opened_at) index range each; by `external_ref` (at most one ticket, found
-    by its unique index) in the statuses `statuses_in`."""
+def _tickets_page_statement(statuses: tuple[str, ...], by_ref: bool, after: bool) -> Select[Any]:
+    """Tickets newest first: in any status (`statuses` empty) or in `statuses`, one (account, status,
+    opened_at) index range each, each status written into the statement (`schema.is_word`); by
+    `external_ref` (at most one ticket, found by its unique index) in the statuses `statuses_in`."""
     tickets = t.tickets.c
 
     def branch(status: str | None) -> Select[Any]:
         stmt = SELECT[Ticket].where(tickets.account_id == bindparam("account_id"))
         if status is not None:
-            stmt = stmt.where(tickets.status == bindparam(status))
+            stmt = stmt.where(t.is_word(tickets.status, status, t.TICKET_STATUSES))
         return newest_first(stmt, tickets.opened_at, tickets.id, after=after)
 
     if by_ref:
         ref = branch(None).where(tickets.external_ref == bindparam("external_ref"))
         return ref.where(tickets.status.in_(_many("statuses_in")))
-    return merge_ranges(
-        [branch(f"status_{n}") for n in range(statuses)] if statuses else [branch(None)], "opened_at", "id"
-    )
+    return merge_ranges([branch(status) for status in statuses] if statuses else [branch(None)], "opened_at", "id")
 
 
 def tickets_page(
@@ -405,10 +403,10 @@ def tickets_page(
     if external_ref is not None:
         params["external_ref"] = external_ref
         params["statuses_in"] = chosen or list(t.TICKET_STATUSES)
-    else:
-        params.update({f"status_{n}": status for n, status in enumerate(chosen)})
     params.update(after_params(after))
-    stmt = _tickets_page_statement(len(chosen), external_ref is not None, after is not None)
+    stmt = _tickets_page_statement(
+        () if external_ref is not None else tuple(chosen), external_ref is not None, after is not None
+    )
     return page_of([Ticket(*row) for row in conn.execute(stmt, params)], limit, ticket_key)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
