@@ -82,10 +82,11 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 def is_word(column: ColumnElement[str], word: str, vocabulary: tuple[str, ...]) -> ColumnElement[bool]:
     """`column = 'word'` with the word written into the statement, for a column whose CHECK allows
-    only `vocabulary`. Compared to a bound parameter instead, a column that a partial index's
-    condition names (a status: `IDLE_UNTOLD`, `OPEN_DISPUTE`, `PENDING_DELIVERY`) makes SQLite
-    prepare the statement again at every run, to see whether the index applies to the value bound
-    (docs/performance.md, "Statements SQLite prepared again at every run")."""
+    only `vocabulary`: how every statement names a fixed status or kind. A partial index's condition
+    must be written so for SQLite to match a query to it (`IDLE_UNTOLD`, `OPEN_DISPUTE`,
+    `PENDING_DELIVERY`), and compared to a bound parameter instead, a column such a condition names
+    makes SQLite prepare the statement again at every run, to see whether the index applies to the
+    value bound (docs/performance.md, "Statements SQLite prepared again at every run")."""
     if word not in vocabulary:
         raise ValueError(f"{word!r} is not one of {vocabulary}")
     return column == literal_column(f"'{word}'")
@@ -351,7 +352,9 @@ Index(
 
 # One capture step's take from one lot, and what became of it.
 # Open tickets not yet told idle, by their last change: the sweep's `ticket.idle`.
-IDLE_UNTOLD = and_(tickets.c.status == literal_column("'open'"), tickets.c.idle_noticed == literal_column("false"))
+IDLE_UNTOLD = and_(
+    is_word(tickets.c.status, "open", TICKET_STATUSES), tickets.c.idle_noticed == literal_column("false")
+)
 Index("ix_tickets_idle_due", tickets.c.changed_at, sqlite_where=IDLE_UNTOLD, postgresql_where=IDLE_UNTOLD)
 
 ticket_allocations = Table(
@@ -420,7 +423,7 @@ disputes = Table(
     Index("ix_disputes_account_opened_at", "account_id", "opened_at", "id"),  # one account's
 )
 # One open dispute per ticket, whatever the race: the database refuses a second.
-OPEN_DISPUTE = disputes.c.status == literal_column("'open'")
+OPEN_DISPUTE = is_word(disputes.c.status, "open", DISPUTE_STATUSES)
 Index(
     "uq_disputes_open_ticket_id",
     disputes.c.ticket_id,
@@ -592,7 +595,7 @@ webhook_deliveries = Table(
     CheckConstraint("status <> 'pending' OR next_attempt_at IS NOT NULL", name="pending_is_due"),
     Index("ix_webhook_deliveries_event_id", "event_id"),
 )
-PENDING_DELIVERY = webhook_deliveries.c.status == literal_column("'pending'")
+PENDING_DELIVERY = is_word(webhook_deliveries.c.status, "pending", DELIVERY_STATUSES)
 # Each endpoint's pending deliveries by when they are due: the dispatcher's claim (an endpoint's
 # oldest due delivery is the start of its range) and the metrics' oldest pending delivery.
 Index(

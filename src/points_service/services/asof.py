@@ -146,8 +146,8 @@ FORFEITED = (
     .select_from(t.postings.join(t.ledger_entries, _e.id == _p.entry_id))
     .where(
         _e.ticket_id.in_(bindparam("ids", expanding=True)),
-        _e.kind == literal_column("'revocation'"),
-        _p.to_state == literal_column("'revoked'"),
+        t.is_word(_e.kind, "revocation", t.ENTRY_KINDS),
+        t.is_word(_p.to_state, "revoked", t.LOT_STATES),
         _e.created_at <= _AT,
     )
     .group_by(_e.ticket_id)

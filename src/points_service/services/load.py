@@ -112,7 +112,7 @@ TICKETS = (
 HISTORY = SELECT[TicketEvent].where(t.ticket_events.c.ticket_id.in_(_many("tickets")))
 # The tickets waiting for points of the accounts that have some (`accounts.awaiting_count`).
 WAITING = select(t.tickets.c.id).where(
-    t.tickets.c.account_id.in_(_many("accounts")), t.tickets.c.status == literal_column("'awaiting_points'")
+    t.tickets.c.account_id.in_(_many("accounts")), t.is_word(t.tickets.c.status, "awaiting_points", t.TICKET_STATUSES)
 )
 TICKET_REFS = select(t.tickets.c.id, t.tickets.c.account_id, t.tickets.c.external_ref).where(
     tuple_(t.tickets.c.account_id, t.tickets.c.external_ref).in_(_many("refs"))

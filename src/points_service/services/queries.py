@@ -411,7 +411,7 @@ def tickets_page(
 
 
 _IDLE = SELECT[Ticket].where(
-    t.tickets.c.status == literal_column("'open'"),
+    t.is_word(t.tickets.c.status, "open", t.TICKET_STATUSES),
     t.tickets.c.changed_at <= bindparam("before", type_=t.tickets.c.changed_at.type),
 )
 IDLE_TICKETS = _IDLE.order_by(t.tickets.c.changed_at, t.tickets.c.id).limit(bindparam("limit"))
