@@ -434,7 +434,7 @@ def test_the_replanning_detector_sees_a_bound_status(api: Api) -> None:
 
 def test_the_detectors_see_a_full_scan(api: Api) -> None:
     """The negative control: a statement no index can serve is reported by both detectors."""
-    sent = Sent("SELECT id FROM ledger_entries WHERE reason = 'x'", {} if _is_pg(api) else (), "control")
+    sent = Sent("SELECT id FROM ledger_entries WHERE reason = 'x'", (), "control")
     explain = _pg_scans if _is_pg(api) else _sqlite_scans
     assert explain(api, sent), "a full scan of ledger_entries went unnoticed"
 
