@@ -10,8 +10,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, event
+from sqlalchemy import bindparam, create_engine, event, select
 
+from points_service.db import schema as t
 from points_service.db.engine import database_url as connect_url
 
 from conftest import Api
@@ -54,6 +55,21 @@ async def test_postgresql_statements_go_to_the_driver_as_written(api: Api) -> No
     assert max(len(statement.encode()) for statement, _, _ in sent) > PSYCOPG_CACHES_UP_TO
     problems = {(statement[:80], problem) for statement, p, c in sent for problem in _rewritten(statement, p, c)}
     assert not problems
+
+
+async def test_a_streamed_read_takes_the_same_placeholders(api: Api) -> None:
+    """A server-side cursor (`stream_results`, rows fetched as they are read) is psycopg's other
+    kind: it must send `$n` placeholders as written too, or every streamed read fails."""
+    if api.db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's server-side cursors")
+    await api.account("acme")
+    accounts = select(t.accounts.c.id).where(t.accounts.c.id == bindparam("id"))
+    with api.db.engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN")  # the connections are in autocommit; a cursor lives in a transaction
+        streamed = conn.execute(accounts.execution_options(stream_results=True), {"id": "acme"})
+        assert isinstance(streamed.cursor, psycopg.RawServerCursor)
+        assert streamed.all() == [("acme",)]
+        conn.exec_driver_sql("ROLLBACK")
 
 
 def test_the_check_sees_a_statement_psycopg_would_rewrite(database_url: str) -> None:

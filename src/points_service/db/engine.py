@@ -141,6 +141,12 @@ def _postgresql(url: URL, settings: Settings, connections: int) -> Engine:
         pool_pre_ping=True,
         connect_args=connect_args,
     )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # A server-side cursor (`stream_results`) gets the same `$n` placeholders as the others.
+        dbapi_connection.server_cursor_factory = psycopg.RawServerCursor
+
     return _hide_rows(engine)
 
 
