@@ -7,10 +7,10 @@ sends nothing else. No statement is sent that the service did not write on purpo
 
 On PostgreSQL a statement goes to psycopg as SQLAlchemy wrote it, with PostgreSQL's own `$1`
 placeholders and positional parameters (`paramstyle="numeric_dollar"`), through a `RawCursor`
-(a `RawServerCursor` for a server-side one), which sends it unchanged. psycopg's default cursor rewrites `%(name)s` placeholders at every
-execution, from a cache that takes statements of at most 4,096 bytes: the statement's ledger and
-ticket pages (4.1–9.1 kB) were parsed again at every run. SQL the service writes by hand for
-psycopg says `$1`, never `%s`.
+(a `RawServerCursor` for a server-side one), which sends it unchanged. psycopg's default cursor
+rewrites `%(name)s` placeholders at every execution, from a cache that takes statements of at
+most 4,096 bytes: the statement's ledger and ticket pages (4.1–9.1 kB) were parsed again at every
+run. SQL the service writes by hand for psycopg says `$1`, never `%s`.
 
 SQL logging (the `sqlalchemy.engine` loggers at INFO or DEBUG) shows the statements, never their
 parameters (`hide_parameters`) nor the rows they return (`_HideRows`): both may hold a webhook
