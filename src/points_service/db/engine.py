@@ -123,7 +123,6 @@ def _postgresql(url: URL, settings: Settings, connections: int) -> Engine:
         "keepalives_count": 3,
         "tcp_user_timeout": int(max(settings.db_statement_timeout, 1) * 1000),
         "options": " ".join(options),
-        "cursor_factory": psycopg.RawCursor,  # statements as written: `$n` placeholders (module docstring)
     }
     engine = sqlalchemy_engine(
         url,
@@ -144,7 +143,9 @@ def _postgresql(url: URL, settings: Settings, connections: int) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # A server-side cursor (`stream_results`) gets the same `$n` placeholders as the others.
+        # Statements as written, with their `$n` placeholders (module docstring), whichever kind of
+        # cursor sends them: the ordinary one, and a server-side one (`stream_results`).
+        dbapi_connection.cursor_factory = psycopg.RawCursor
         dbapi_connection.server_cursor_factory = psycopg.RawServerCursor
 
     return _hide_rows(engine)
