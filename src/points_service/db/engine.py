@@ -30,6 +30,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.log import InstanceLogger
 
 from ..settings import Settings
+from .compiled import CompiledStatements
 
 log = logging.getLogger("points_service.db")
 
@@ -84,6 +85,12 @@ def _hide_rows(engine: Engine) -> Engine:
     return engine
 
 
+def _compiled_statements() -> dict[str, Any]:
+    """The engine's compiled statements, in a cache that finds them without hashing their keys
+    (`db.compiled`), instead of SQLAlchemy's own LRU cache (`query_cache_size`, then unused)."""
+    return {"execution_options": {"compiled_cache": CompiledStatements()}, "query_cache_size": 0}
+
+
 # Connections beyond the threads' own: for a script's or a test's own connection.
 _SPARE = 2
 
@@ -129,6 +136,7 @@ def _postgresql(url: URL, settings: Settings, connections: int) -> Engine:
         isolation_level="AUTOCOMMIT",
         paramstyle="numeric_dollar",
         hide_parameters=True,  # an endpoint's secret is a parameter of its INSERT
+        **_compiled_statements(),
         pool_size=connections,
         max_overflow=_SPARE,
         pool_timeout=settings.db_connect_timeout,
@@ -166,6 +174,7 @@ def _sqlite(url: URL, settings: Settings, connections: int) -> Engine:
         isolation_level="AUTOCOMMIT",
         hide_parameters=True,  # an endpoint's secret is a parameter of its INSERT
         pool_reset_on_return=None,
+        **_compiled_statements(),
         connect_args={"check_same_thread": False},  # a thread hands its connection back to the pool
         **pool,
     )
