@@ -1217,7 +1217,10 @@ def markdown(
         ),
         (
             f"- Per service process: {machine['writers']} writer threads on PostgreSQL (1 on SQLite), "
-            f"{machine['readers']} reader threads, write batches of up to {machine['write_batch_size']} commands"
+            f"{machine['readers']} reader threads on SQLite "
+            f"({machine.get('readers_postgresql', machine['readers'])} on PostgreSQL) "
+            f"and {machine.get('long_readers', 0)} for long reads, "
+            f"write batches of up to {machine['write_batch_size']} commands"
             + (f"; PostgreSQL pool {machine['db_pool_size']}+{machine['db_max_overflow']} connections." if pg else ".")
         ),
         "",
@@ -1419,7 +1422,9 @@ def main() -> int:
         "db_pool_size": pool[0],
         "db_max_overflow": pool[1],
         "writers": defaults.writers,
-        "readers": defaults.readers,
+        "readers": defaults.reader_threads,
+        "readers_postgresql": Settings(database_url="postgresql+psycopg://unused@127.0.0.1/unused").reader_threads,
+        "long_readers": defaults.long_readers,
         "write_batch_size": defaults.write_batch_size,
         "wrk": wrk_version(),
         "threads": args.threads,

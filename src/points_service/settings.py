@@ -65,8 +65,24 @@ class Settings(BaseSettings):
             "outcome_unknown); also PostgreSQL's statement_timeout and the connections' TCP user timeout"
         ),
     )
-    readers: int = Field(
-        default=4, ge=1, le=64, description="threads (each with its own connection) that run a process's reads"
+    readers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description=(
+            "threads (each with its own connection) that run a process's ordinary reads; default 1 on SQLite "
+            "(its reads are the process's own CPU: more threads only wait for one another), 4 on PostgreSQL "
+            "(its reads wait for the server: more threads overlap the waits)"
+        ),
+    )
+    long_readers: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description=(
+            "threads (each with its own connection) that run the reads that may take long: reports, "
+            "verification, exports, reads as of an instant; they never hold up the ordinary reads"
+        ),
     )
     write_batch_size: int = Field(
         default=64,
@@ -198,10 +214,18 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @property
+    def reader_threads(self) -> int:
+        """The ordinary readers: `readers`, else the backend's default."""
+        if self.readers is not None:
+            return self.readers
+        return 1 if self.is_sqlite else 4
+
+    @property
     def connections(self) -> int:
         """The most database connections one process keeps: one per writer and per reader thread, and
         two for the dispatcher (its round, and a sender recording an attempt; more wait their turn)."""
-        return (1 if self.is_sqlite else self.writers) + self.readers + (2 if self.dispatch else 0)
+        writers = 1 if self.is_sqlite else self.writers
+        return writers + self.reader_threads + self.long_readers + (2 if self.dispatch else 0)
 
 
 @lru_cache

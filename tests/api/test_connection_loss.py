@@ -31,7 +31,7 @@ def _database_errors(metrics_text: str, kind: str) -> float:
 
 
 def _reader_pids(api: Api) -> list[int]:
-    return [conn.connection.dbapi_connection.info.backend_pid for conn in api.db._reader_connections._all]  # type: ignore[union-attr]  # connected: not None
+    return [conn.connection.dbapi_connection.info.backend_pid for conn in api.db._ordinary.connections._all]  # type: ignore[union-attr]  # connected: not None
 
 
 @pytest.mark.parametrize("suffix", ["", "/balance"])  # a read of its own; one that may share its statement

@@ -50,7 +50,7 @@ class HeldReader:
     async def queued(self, count: int) -> None:
         """Wait until `count` reads wait behind the held one."""
         deadline = asyncio.get_running_loop().time() + 10
-        while self.db._read_queue.qsize() < count:
+        while self.db._ordinary.queue.qsize() < count:
             assert asyncio.get_running_loop().time() < deadline, "the reads were never queued"
             await asyncio.sleep(0.005)
 

@@ -161,9 +161,9 @@ class TestBoundedPools:
         responses = await asyncio.gather(*(api.get("/v1/accounts/acme/balance") for _ in range(300)))
         assert {r.status_code for r in responses} == {200}
         readers = [th for th in threading.enumerate() if th.name.startswith("points-reader")]
-        assert 1 <= len(readers) <= settings.readers
-        assert threading.active_count() <= before + settings.readers
-        assert len(api.db._reader_connections._all) <= settings.readers
+        assert 1 <= len(readers) <= settings.reader_threads
+        assert threading.active_count() <= before + settings.reader_threads
+        assert len(api.db._ordinary.connections._all) <= settings.reader_threads
         if not api.db.is_sqlite:
             database = api.db.engine.url.database
             with psycopg.connect(libpq_dsn(PG_URL or "", "postgres"), autocommit=True) as conn:
@@ -216,3 +216,86 @@ def test_no_database_call_runs_on_the_event_loop(tmp_path: Path, keyed_template_
 
     asyncio.run(session())
     assert threads and all(name.startswith(("points-writer", "points-reader")) for name in threads), threads
+
+
+class Held:
+    """A read that holds its reader thread until `release` (set from the test)."""
+
+    def __init__(self) -> None:
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, _conn: Any) -> str:
+        self.started.set()
+        if not self.release.wait(30):
+            raise TimeoutError("the read was never released")
+        return "held"
+
+
+class TestLongReads:
+    """Reads that may take long (`Database.read_long`: reports, verification, exports, reads as of an
+    instant) run on threads of their own: an ordinary read never queues behind one, even with a
+    single ordinary reader (SQLite's default)."""
+
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        # One thread in each lane, and API keys cached: a request's only read is its own.
+        return settings.model_copy(update={"readers": 1, "long_readers": 1, "auth_cache_seconds": 600})
+
+    async def test_an_ordinary_read_is_answered_while_a_long_read_holds_its_thread(self, db):
+        held = Held()
+        long_read = asyncio.create_task(db.read_long(held))
+        await until(held.started)
+        assert await asyncio.wait_for(_available(db, "a"), 10) == 0
+        held.release.set()
+        assert await long_read == "held"
+
+    async def test_negative_control_in_one_lane_the_ordinary_read_waits(self, db):
+        """The same reads with the long one on the ordinary readers: the balance waits behind it."""
+        db._long = db._ordinary
+        held = Held()
+        long_read = asyncio.create_task(db.read_long(held))
+        await until(held.started)
+        waiting = asyncio.create_task(_available(db, "a"))
+        done, _ = await asyncio.wait({waiting}, timeout=0.5)
+        assert not done, "the only ordinary reader is held: nothing else can be read"
+        held.release.set()
+        assert await long_read == "held"
+        assert await waiting == 0
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/v1/admin/verify",
+            "/v1/reports/finance?from=2026-01-01T00:00:00Z&to=2026-01-15T00:00:00Z",
+            "/v1/accounts/acme/statement?as_of=2026-01-15T12:00:00Z",
+        ],
+    )
+    async def test_reports_and_verification_run_beside_a_held_ordinary_reader(self, api: Api, path: str):
+        await api.account()
+        # The key and the account are known now (cached): the request's one read is its own.
+        assert (await api.get("/v1/accounts/acme/statement")).status_code == 200
+        held = Held()
+        holding = asyncio.create_task(api.db.read_single(held))
+        await until(held.started)
+        try:
+            response = await asyncio.wait_for(api.get(path), 10)
+            assert response.status_code == 200, response.text
+        finally:
+            held.release.set()
+        assert await holding == "held"
+
+    async def test_the_long_reads_threads_and_connections_are_bounded_and_stop_at_shutdown(self, settings):
+        db = Database.from_settings(settings.model_copy(update={"long_readers": 2}))
+        before = threading.active_count()
+        answers = await asyncio.gather(
+            *(db.read_long(lambda conn: conn.exec_driver_sql("SELECT 1").scalar()) for _ in range(50))
+        )
+        assert answers == [1] * 50
+        long_readers = [th for th in threading.enumerate() if th.name.startswith("points-long-reader")]
+        assert 1 <= len(long_readers) <= 2
+        assert threading.active_count() <= before + 2
+        assert len(db._long.connections._all) <= 2
+        await db.dispose()
+        assert not [th for th in long_readers if th.is_alive()]
+        with pytest.raises(ShuttingDownError):
+            await db.read_long(lambda conn: 1)

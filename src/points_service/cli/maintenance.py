@@ -47,7 +47,7 @@ def verify(account: Annotated[str | None, typer.Option(help="only this account")
     """Check the ledger; exit status 1 on any disagreement."""
     from ..services.verify import verify as run_verify
 
-    report = run(get_settings(), lambda db: db.read(run_verify, account_id=account))
+    report = run(get_settings(), lambda db: db.read_long(run_verify, account_id=account))
     typer.echo(
         json.dumps(
             {

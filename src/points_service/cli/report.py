@@ -64,7 +64,7 @@ def finance(
     wrong = period_error(start, end, SystemClock().now())
     if wrong is not None:
         fail(f"--{wrong[0]}: {wrong[1]}", EXIT_USAGE)
-    report = run(get_settings(), lambda db: db.read(finance_report, start, end, group_by))
+    report = run(get_settings(), lambda db: db.read_long(finance_report, start, end, group_by))
     if as_csv:
         sys.stdout.write(finance_csv(report))
         sys.stdout.flush()
@@ -101,7 +101,7 @@ def expiry_forecast_command(
     /v1/reports/expiry-forecast answers.
     """
     now = SystemClock().now()
-    forecast = run(get_settings(), lambda db: db.read(expiry_forecast, now, months))
+    forecast = run(get_settings(), lambda db: db.read_long(expiry_forecast, now, months))
     if as_csv:
         sys.stdout.write(forecast_csv(forecast))
         sys.stdout.flush()

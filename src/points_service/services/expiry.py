@@ -245,7 +245,7 @@ async def _in_chunks(
 async def _tell_idle(db: Database, ctx: Context, account_id: str | None, before: datetime) -> int:
     async def read(done: set[tuple[str, tuple[str, ...]]]) -> list[tuple[str, tuple[str, ...]]]:
         seen = {ticket_id for _, ids in done for ticket_id in ids}  # told, or changed since
-        found = await db.read(idle_tickets, before, account_id, CHUNK)
+        found = await db.read_long(idle_tickets, before, account_id, CHUNK)
         fresh = ((owner, tuple(i for i in ids if i not in seen)) for owner, ids in found.items())
         return [(owner, ids) for owner, ids in fresh if ids]
 
@@ -259,7 +259,7 @@ async def _notify(db: Database, ctx: Context, account_id: str | None, notices: t
     now = ctx.clock.now()
 
     async def read(_: set[str]) -> list[str]:
-        return await db.read(notice_accounts, now, notices, account_id, CHUNK)
+        return await db.read_long(notice_accounts, now, notices, account_id, CHUNK)
 
     sent = await _in_chunks(db, read, lambda a: SendExpiryNotices(ctx=ctx, account_id=a, notices=notices))
     return sum(n for _, n in sent)
@@ -269,7 +269,7 @@ async def _expire(db: Database, ctx: Context, account_id: str | None) -> SweepTa
     now = ctx.clock.now()
 
     async def read(_: set[str]) -> list[str]:
-        return await db.read(due_accounts, now, account_id, CHUNK)
+        return await db.read_long(due_accounts, now, account_id, CHUNK)
 
     result = SweepTally()
     for due_account, (lots, points) in await _in_chunks(db, read, lambda a: ExpireAccount(ctx=ctx, account_id=a)):

@@ -85,7 +85,7 @@ async def export_chunks(
     after: tuple[datetime, str] | None = None
     limit = chunk or CHUNK
     while True:
-        read = await db.read(read_chunk, start=start, end=end, after=after, limit=limit)
+        read = await db.read_long(read_chunk, start=start, end=end, after=after, limit=limit)
         yield read.entries
         if read.last is None:
             return

@@ -38,8 +38,11 @@ not stop a command a writer has begun: it is applied whole or not at all.
 (`read_one`: no BEGIN, one statement is one snapshot), or several in one snapshot (`read`:
 `BEGIN … READ ONLY` at REPEATABLE READ on PostgreSQL, a deferred BEGIN on SQLite's WAL). Reads
 that one statement can answer together (`read_batched`: balances) share it when a reader finds them
-queued at once. A read whose connection turns out dead is tried once more on a fresh one: a read
-changes nothing.
+queued at once. A read that may take long (`read_long`: reports, verification, exports, reads as of
+an instant, the sweeps' look-ups) runs on `long_readers` threads of its own, so that the ordinary
+reads never queue behind it, even with a single ordinary reader (SQLite's default: its reads are
+the process's own CPU, and more threads only contend for the interpreter). A read whose connection
+turns out dead is tried once more on a fresh one: a read changes nothing.
 
 **Shutdown** (`close`) refuses new commands, lets the writers finish every command queued before,
 then closes the connections.
@@ -86,7 +89,7 @@ MAX_ATTEMPTS = 5
 # The same defaults as the service's settings.
 DEFAULT_BATCH_SIZE: int = Settings.model_fields["write_batch_size"].default
 DEFAULT_WRITERS: int = Settings.model_fields["writers"].default
-DEFAULT_READERS: int = Settings.model_fields["readers"].default
+DEFAULT_LONG_READERS: int = Settings.model_fields["long_readers"].default
 DEFAULT_TIMEOUT: float = Settings.model_fields["db_statement_timeout"].default
 
 
@@ -239,6 +242,29 @@ class _ThreadConnections:
                 log.debug("closing a connection failed", exc_info=True)
 
 
+class _Readers:
+    """Reader threads fed by one queue, each with its own connection; started with the first read."""
+
+    def __init__(self, engine: Engine, count: int, name: str) -> None:
+        self.count = count
+        self.name = name
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+        self.connections = _ThreadConnections(engine)
+        self._start_lock = threading.Lock()
+
+    def start(self, run: Callable[[_Readers], None]) -> None:
+        if len(self.threads) == self.count:
+            return
+        with self._start_lock:
+            while len(self.threads) < self.count:
+                thread = threading.Thread(
+                    target=run, args=(self,), name=f"{self.name}-{len(self.threads)}", daemon=True
+                )
+                thread.start()
+                self.threads.append(thread)
+
+
 class Database:
     def __init__(
         self,
@@ -247,22 +273,28 @@ class Database:
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         writers: int = DEFAULT_WRITERS,
-        readers: int = DEFAULT_READERS,
+        readers: int | None = None,
+        long_readers: int = DEFAULT_LONG_READERS,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        if batch_size < 1 or writers < 1 or readers < 1:
-            raise ValueError("batch_size, writers and readers must be at least 1")
+        """`readers`: the ordinary reads' threads (default: 1 on SQLite, 4 on PostgreSQL, as the
+        settings say); `long_readers`: those of the reads that may take long (`read_long`)."""
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        if readers is None:
+            readers = 1 if self.is_sqlite else 4
+        if batch_size < 1 or writers < 1 or readers < 1 or long_readers < 1:
+            raise ValueError("batch_size, writers, readers and long_readers must be at least 1")
         self.engine = engine
         # Told the ledger entries of every committed transaction (metrics), never before COMMIT.
         self.on_commit = on_commit
         # Told the size of every committed batch, how many times it was redone, and where it spent
         # its time (None for a batch applied carefully, one command at a time) (metrics).
         self.on_batch: Callable[[int, int, BatchTimes | None], None] | None = None
-        self.is_sqlite = engine.dialect.name == "sqlite"
         self.batch_size = batch_size
         # SQLite has one write lock: a second writer would only wait for it.
         self.writers = 1 if self.is_sqlite else writers
         self.readers = readers
+        self.long_readers = long_readers
         self.timeout = timeout
         self.catalogue = CatalogueCache()
         self.batches = 0  # transactions committed by the writers (for tests and metrics)
@@ -270,9 +302,8 @@ class Database:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._writer_threads: list[threading.Thread] = []
         self._writer_connections = _ThreadConnections(engine)
-        self._reader_connections = _ThreadConnections(engine)
-        self._read_queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._reader_threads: list[threading.Thread] = []
+        self._ordinary = _Readers(engine, readers, "points-reader")
+        self._long = _Readers(engine, long_readers, "points-long-reader")
         self._start_lock = threading.Lock()
         self._jobs_lock = threading.Lock()  # guards the jobs' states (taken by a writer, or withdrawn)
         self._closing = False
@@ -284,7 +315,8 @@ class Database:
             create_engine(settings, connections=settings.connections),
             batch_size=settings.write_batch_size,
             writers=settings.writers,
-            readers=settings.readers,
+            readers=settings.reader_threads,
+            long_readers=settings.long_readers,
             timeout=settings.db_statement_timeout,
         )
 
@@ -574,6 +606,12 @@ class Database:
         """`fn(conn, *args, **kwargs)` on a reader thread, in one consistent snapshot."""
         return await self._on_reader(lambda conn: self._in_snapshot(conn, fn, args, kwargs))
 
+    async def read_long(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """`read` for a read that may take long (a report, a verification, an export's chunk, a read as
+        of an instant): on the long reads' own threads, so that it never holds up the ordinary reads
+        (balances, statements, pages) queued behind it."""
+        return await self._on_reader(lambda conn: self._in_snapshot(conn, fn, args, kwargs), self._long)
+
     async def read_single(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """`fn(conn, *args, **kwargs)` on a reader thread, for a function that sends one statement:
         no BEGIN or COMMIT around it (one statement reads one consistent snapshot on its own)."""
@@ -591,12 +629,15 @@ class Database:
         queued together makes one call for all their items: one statement, one round trip."""
         return await self._on_reader(_Batched(batch, item))
 
-    async def _on_reader(self, read: Callable[[Connection], R] | _Batched[Any, R]) -> R:
+    async def _on_reader(
+        self, read: Callable[[Connection], R] | _Batched[Any, R], readers: _Readers | None = None
+    ) -> R:
         if self._closing:
             raise ShuttingDownError("the service is shutting down")
+        readers = readers or self._ordinary
         job = self._job(read, self._expire_read)
-        self._start_readers()
-        self._read_queue.put(job)
+        readers.start(self._read)
+        readers.queue.put(job)
         return await job.future  # type: ignore[no-any-return]  # the future holds what the read returns
 
     def _expire_read(self, job: _Job) -> None:
@@ -604,25 +645,15 @@ class Database:
             self._withdraw(job)  # a read still queued is never run; one under way changes nothing
             job.future.set_exception(DatabaseBusyError("the database did not answer in time"))
 
-    def _start_readers(self) -> None:
-        if len(self._reader_threads) == self.readers:
-            return
-        with self._start_lock:
-            while len(self._reader_threads) < self.readers:
-                name = f"points-reader-{len(self._reader_threads)}"
-                thread = threading.Thread(target=self._read, name=name, daemon=True)
-                thread.start()
-                self._reader_threads.append(thread)
-
-    def _read(self) -> None:
+    def _read(self, readers: _Readers) -> None:
         """A reader thread: runs the queued reads a few at a time, and hands their answers back to
         each caller's event loop at once (one wake-up of the loop per handful, not per read)."""
         stopping = False
         while not stopping:
-            first = self._read_queue.get()
+            first = readers.queue.get()
             if first is _STOP:
                 break
-            jobs, stopping = _more(self._read_queue, first, READ_BATCH)
+            jobs, stopping = _more(readers.queue, first, READ_BATCH)
             taken = self._take(jobs)
             batched: dict[Callable[..., Any], list[_Job]] = {}
             for job in taken:
@@ -630,20 +661,22 @@ class Database:
                     batched.setdefault(job.command.batch, []).append(job)
                     continue
                 try:
-                    job.outcome = (True, job.context.run(self._retrying, job.command))
+                    job.outcome = (True, job.context.run(self._retrying, readers.connections, job.command))
                 except BaseException as exc:
                     job.outcome = (False, exc)
             for batch, group in batched.items():
-                self._read_together(batch, group)
+                self._read_together(readers.connections, batch, group)
             self._answer(taken)
-        self._reader_connections.discard()
+        readers.connections.discard()
 
-    def _read_together(self, batch: Callable[..., Sequence[Any]], jobs: list[_Job]) -> None:
+    def _read_together(
+        self, connections: _ThreadConnections, batch: Callable[..., Sequence[Any]], jobs: list[_Job]
+    ) -> None:
         """One call of `batch` for the items of `jobs`, in the first one's context (its request id
         is on the lines the call logs). A failure is every job's answer."""
         items = [job.command.item for job in jobs]
         try:
-            answers = jobs[0].context.run(self._retrying, lambda conn: batch(conn, items))
+            answers = jobs[0].context.run(self._retrying, connections, lambda conn: batch(conn, items))
             for job, answer in zip(jobs, answers, strict=True):
                 job.outcome = (True, answer)
         except BaseException as exc:
@@ -658,17 +691,18 @@ class Database:
             if not (conn.closed or conn.invalidated):
                 conn.exec_driver_sql("ROLLBACK")
 
-    def _retrying(self, call: Callable[[Connection], R]) -> R:
+    @staticmethod
+    def _retrying(connections: _ThreadConnections, call: Callable[[Connection], R]) -> R:
         """A read, tried once more on a fresh connection if its connection turns out dead."""
         for attempt in (1, 2):
             try:
-                return call(self._reader_connections.get())
+                return call(connections.get())
             except DBAPIError as exc:
                 if _sqlstate(exc) == STATEMENT_TIMEOUT:
                     raise _busy(exc, "the database did not answer in time") from exc
                 if not connection_failed(exc):
                     raise
-                self._reader_connections.discard()
+                connections.discard()
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
@@ -685,8 +719,9 @@ class Database:
         Blocking: call it from a thread (`dispose` does)."""
         self._closing = True
         self._stop(self._writer_threads, self._queue)
-        self._stop(self._reader_threads, self._read_queue)
-        self._reader_connections.close_all()
+        for readers in (self._ordinary, self._long):
+            self._stop(readers.threads, readers.queue)
+            readers.connections.close_all()
         self._writer_connections.close_all()
         self.engine.dispose()
 

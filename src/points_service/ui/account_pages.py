@@ -192,7 +192,7 @@ async def lots(request: Request, account_id: str, include_empty: bool = False, c
 async def statement_download(request: Request, account_id: str) -> Response:
     """The whole statement (every row of the three parts, one snapshot) as the `statement --csv` command writes it."""
     await _reader(request, account_id)
-    rows = await database(request).read(full_statement, account_id, _now(request), _window(request))
+    rows = await database(request).read_long(full_statement, account_id, _now(request), _window(request))
     day = _now(request).strftime("%Y-%m-%d")
     return Response(
         statement_csv(rows),

@@ -171,7 +171,7 @@ async def get_balance(
     as it was at that instant (404 before the account existed)."""
     at, window = _as_of(request, as_of), _window(request)
     if at is not None:
-        return present.balance((await database(request).read(asof.snapshot, account_id, at, window)).balance)
+        return present.balance((await database(request).read_long(asof.snapshot, account_id, at, window)).balance)
     return await _balance_now(request, account_id)
 
 
@@ -237,7 +237,7 @@ async def get_statement(
     if at is None:
         statement = await database(request).read(queries.statement, account_id, _now(request), _window(request), limit)
     else:
-        statement = await database(request).read(asof.statement_at, account_id, at, _window(request), limit)
+        statement = await database(request).read_long(asof.statement_at, account_id, at, _window(request), limit)
     return {
         "balance": present.balance(statement.balance),
         "modifications": _ledger_page(
@@ -280,7 +280,7 @@ async def list_ledger(
     after = decode_cursor(cursor, scope, integer)
     if at is not None:
         before = after[0] if after else None
-        page = await database(request).read(
+        page = await database(request).read_long(
             asof.ledger_page_at, account_id, at, kinds=kinds, before_seq=before, limit=limit
         )
         return _ledger_page(scope, page)
@@ -314,7 +314,7 @@ async def list_lots(
     scope = scope_of("lots", account_id=account_id, include_empty=include_empty, as_of=at.isoformat() if at else None)
     after = decode_cursor(cursor, scope, flag, instant, instant, text)
     if at is not None:
-        page = await database(request).read(
+        page = await database(request).read_long(
             lambda conn: asof.list_lots_at(conn, account_id, at, include_empty=include_empty, after=after, limit=limit)
         )
         return {
@@ -352,7 +352,7 @@ async def list_tickets(
     scope = _tickets_scope(account_id, statuses, external_ref, at)
     after = decode_cursor(cursor, scope, instant, text)
     if at is not None:
-        page = await database(request).read(
+        page = await database(request).read_long(
             lambda conn: asof.tickets_page_at(
                 conn, account_id, at, statuses=statuses, external_ref=external_ref, after=after, limit=limit
             )

@@ -77,7 +77,7 @@ async def verify_ledger(
         limit = after[1]
     if account_id is not None:
         limit = None  # one account: one page
-    report = await database(request).read(
+    report = await database(request).read_long(
         verify, account_id=account_id, after_account=after[0] if after else None, limit=limit
     )
     more = [report.next_account, limit] if report.next_account else None

@@ -52,7 +52,7 @@ async def get_estimate_report(
     counts under the category it had when it closed, with the estimate it was opened with; its
     points are as they stand now (a later credit or refund still counts)."""
     check_period(start, end)
-    report = await database(request).read_single(estimate_report, start=start, end=end)
+    report = await database(request).read_long(estimate_report, start=start, end=end)
     return {
         "from": report.start,
         "to": report.end,

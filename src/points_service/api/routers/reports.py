@@ -64,7 +64,7 @@ async def get_finance_report(
     `from` after `to`, `to` in the future or a period over 10 years is a 422."""
     check_period(from_, to, request.app.state.clock.now())
     by = GroupBy(group_by) if group_by else None
-    report = await database(request).read(finance_report, from_, to, by)
+    report = await database(request).read_long(finance_report, from_, to, by)
     if wants_csv(request):
         return Response(finance_csv(report), media_type="text/csv; charset=utf-8")
     return {"from": report.from_, "to": report.to, "group_by": group_by, "rows": [row_body(r) for r in report.rows]}
@@ -95,7 +95,7 @@ async def get_expiry_forecast(
     gone. Points already past their expiry but not yet swept are already lost and not forecast.
     Every currency with points to forecast has exactly `months` rows, months with nothing at zero.
     `Accept: text/csv` answers CSV. `months` outside 1..60 is a 422."""
-    forecast = await database(request).read(expiry_forecast, request.app.state.clock.now(), months)
+    forecast = await database(request).read_long(expiry_forecast, request.app.state.clock.now(), months)
     if wants_csv(request):
         return Response(forecast_csv(forecast), media_type="text/csv; charset=utf-8")
     return {"as_of": forecast.as_of, "months": forecast.months, "rows": [forecast_row_body(r) for r in forecast.rows]}
