@@ -393,7 +393,7 @@ async def test_postgresql_a_connection_lost_during_commit_is_answered_as_outcome
 async def test_a_batch_that_cannot_connect_while_the_database_restarts_is_redone(db, monkeypatch):
     """A server that refuses connections while it starts up or shuts down: nothing of the batch
     ran, so it is tried again on a new connection."""
-    real_get = db._writer_connections.get
+    real_get = db._writers.connections.get
     refusals = [uow.DatabaseUnreachableError("connection failed: the database system is starting up")] * 2
 
     def get() -> Connection:
@@ -401,7 +401,7 @@ async def test_a_batch_that_cannot_connect_while_the_database_restarts_is_redone
             raise refusals.pop()
         return real_get()
 
-    monkeypatch.setattr(db._writer_connections, "get", get)
+    monkeypatch.setattr(db._writers.connections, "get", get)
     redone = db.redone
     assert await db.write(adjust("a", 10, "after the restart")) is not None
     assert db.redone == redone + 2 and not refusals

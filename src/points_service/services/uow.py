@@ -242,8 +242,9 @@ class _ThreadConnections:
                 log.debug("closing a connection failed", exc_info=True)
 
 
-class _Readers:
-    """Reader threads fed by one queue, each with its own connection; started with the first read."""
+class _Threads:
+    """The writer or the reader threads: fed by one queue, each with its own connection, started
+    with the first job."""
 
     def __init__(self, engine: Engine, count: int, name: str) -> None:
         self.count = count
@@ -253,7 +254,7 @@ class _Readers:
         self.connections = _ThreadConnections(engine)
         self._start_lock = threading.Lock()
 
-    def start(self, run: Callable[[_Readers], None]) -> None:
+    def start(self, run: Callable[[_Threads], None]) -> None:
         if len(self.threads) == self.count:
             return
         with self._start_lock:
@@ -299,12 +300,9 @@ class Database:
         self.catalogue = CatalogueCache()
         self.batches = 0  # transactions committed by the writers (for tests and metrics)
         self.redone = 0  # batches redone after a deadlock, serialization failure, lock timeout or lost connection
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._writer_threads: list[threading.Thread] = []
-        self._writer_connections = _ThreadConnections(engine)
-        self._ordinary = _Readers(engine, readers, "points-reader")
-        self._long = _Readers(engine, long_readers, "points-long-reader")
-        self._start_lock = threading.Lock()
+        self._writers = _Threads(engine, self.writers, "points-writer")
+        self._ordinary = _Threads(engine, readers, "points-reader")
+        self._long = _Threads(engine, long_readers, "points-long-reader")
         self._jobs_lock = threading.Lock()  # guards the jobs' states (taken by a writer, or withdrawn)
         self._closing = False
 
@@ -332,8 +330,8 @@ class Database:
         if self._closing:
             raise ShuttingDownError("the service is shutting down")
         job = self._job(command, self._expire_write)
-        self._start_writers()
-        self._queue.put(job)
+        self._writers.start(self._write_batches)
+        self._writers.queue.put(job)
         # A caller that goes away (its task cancelled: a client hanging up) leaves the job to run:
         # it is applied whole or not at all, and nobody is answered.
         return await job.future  # type: ignore[no-any-return]  # the future holds what the command returns
@@ -371,24 +369,13 @@ class Database:
                 job.state = _TAKEN
         return taken
 
-    def _start_writers(self) -> None:
-        if len(self._writer_threads) == self.writers:
-            return
-        with self._start_lock:
-            while len(self._writer_threads) < self.writers:
-                thread = threading.Thread(
-                    target=self._write_batches, name=f"points-writer-{len(self._writer_threads)}", daemon=True
-                )
-                thread.start()
-                self._writer_threads.append(thread)
-
-    def _write_batches(self) -> None:
+    def _write_batches(self, writers: _Threads) -> None:
         stopping = False
         while not stopping:
-            first = self._queue.get()
+            first = writers.queue.get()
             if first is _STOP:
                 break
-            jobs, stopping = _more(self._queue, first, self.batch_size)
+            jobs, stopping = _more(writers.queue, first, self.batch_size)
             taken = self._take(jobs)
             if taken:
                 try:
@@ -398,7 +385,7 @@ class Database:
                     for job in taken:
                         job.outcome = (False, exc)
                 self._answer(taken)
-        self._writer_connections.discard()
+        writers.connections.discard()
 
     @staticmethod
     def _answer(jobs: list[_Job]) -> None:
@@ -417,7 +404,7 @@ class Database:
             for job in jobs:
                 job.outcome, job.posted = None, []
             try:
-                conn = self._writer_connections.get()
+                conn = self._writers.connections.get()
             except DatabaseUnreachableError as exc:  # a restarting server: try again shortly
                 if attempt < MAX_ATTEMPTS:
                     self.redone += 1
@@ -442,7 +429,7 @@ class Database:
                 return
             except DBAPIError as exc:
                 if connection_failed(exc):
-                    self._writer_connections.discard()
+                    self._writers.connections.discard()
                 failure = self._failure_or_retry(exc, attempt)
                 if failure is None:
                     redone += 1
@@ -450,7 +437,7 @@ class Database:
                 self._fail(jobs, failure)
                 return
             except Exception as exc:  # anything else (a bug in the load or the flush): every command gets it
-                self._writer_connections.discard()
+                self._writers.connections.discard()
                 self._fail(jobs, exc)
                 return
         else:
@@ -491,7 +478,7 @@ class Database:
             conn.exec_driver_sql("COMMIT")
         except DBAPIError as exc:
             if connection_failed(exc):
-                self._writer_connections.discard()
+                self._writers.connections.discard()
                 raise _CommitLost from exc
             raise
 
@@ -501,7 +488,7 @@ class Database:
         try:
             conn.exec_driver_sql("ROLLBACK")
         except DBAPIError:
-            self._writer_connections.discard()
+            self._writers.connections.discard()
 
     def _needs(self, jobs: list[_Job]) -> Needs:
         needs = Needs()
@@ -630,7 +617,7 @@ class Database:
         return await self._on_reader(_Batched(batch, item))
 
     async def _on_reader(
-        self, read: Callable[[Connection], R] | _Batched[Any, R], readers: _Readers | None = None
+        self, read: Callable[[Connection], R] | _Batched[Any, R], readers: _Threads | None = None
     ) -> R:
         if self._closing:
             raise ShuttingDownError("the service is shutting down")
@@ -645,7 +632,7 @@ class Database:
             self._withdraw(job)  # a read still queued is never run; one under way changes nothing
             job.future.set_exception(DatabaseBusyError("the database did not answer in time"))
 
-    def _read(self, readers: _Readers) -> None:
+    def _read(self, readers: _Threads) -> None:
         """A reader thread: runs the queued reads a few at a time, and hands their answers back to
         each caller's event loop at once (one wake-up of the loop per handful, not per read)."""
         stopping = False
@@ -718,11 +705,9 @@ class Database:
         """Refuse new commands, let the writers finish the queued ones, close every connection.
         Blocking: call it from a thread (`dispose` does)."""
         self._closing = True
-        self._stop(self._writer_threads, self._queue)
-        for readers in (self._ordinary, self._long):
-            self._stop(readers.threads, readers.queue)
-            readers.connections.close_all()
-        self._writer_connections.close_all()
+        for threads in (self._writers, self._ordinary, self._long):  # the writers first: their queue drains
+            self._stop(threads.threads, threads.queue)
+            threads.connections.close_all()
         self.engine.dispose()
 
     def _stop(self, threads: list[threading.Thread], jobs: queue.SimpleQueue[Any]) -> None:
