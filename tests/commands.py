@@ -42,6 +42,20 @@ class Gate:
 
 
 @dataclass(frozen=True)
+class HeldRead:
+    """A read that holds its reader thread (`Database.read_single(held)`) until the test releases it."""
+
+    started: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def __call__(self, _conn: Any) -> str:
+        self.started.set()
+        if not self.release.wait(30):
+            raise TimeoutError("the read was never released")
+        return "held"
+
+
+@dataclass(frozen=True)
 class ThenFail:
     """Applies `inner`, then raises: nothing `inner` wrote may remain."""
 

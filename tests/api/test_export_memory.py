@@ -126,7 +126,7 @@ async def _peak(app: Any, accept: bytes, entries: int) -> tuple[int, int]:
 
 async def test_peak_memory_of_an_export_is_small_and_does_not_grow_with_the_rows(bulk_app: Any) -> None:
     # The first export also fills what a process keeps once: threads, connections, statement caches,
-    # and each reader connection's SQLite page cache (2 MiB each, 4 readers): bounded, measured here.
+    # and each long reader connection's SQLite page cache (2 MiB each, 2 long readers): bounded, measured here.
     lines, first = await _peak(bulk_app, b"application/x-ndjson", ENTRIES // 4)
     assert lines == ENTRIES // 4
     assert first < 24 * MiB, f"{first / MiB:.1f} MiB above the resident memory before, at the peak"

@@ -11,7 +11,6 @@ the shared statement is every caller's answer and no one's hang.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -24,7 +23,7 @@ from points_service.services import queries
 from points_service.services.uow import Database
 from points_service.settings import Settings
 
-from commands import until
+from commands import HeldRead, until
 from conftest import Api, statements_sent
 
 
@@ -34,17 +33,11 @@ class HeldReader:
     def __init__(self, db: Database) -> None:
         assert db.readers == 1, "holding the only reader is what queues the reads together"
         self.db = db
-        self.started, self.released = threading.Event(), threading.Event()
-
-    def _hold(self, conn: Connection) -> str:
-        self.started.set()
-        if not self.released.wait(30):
-            raise TimeoutError("the reader was never released")
-        return "held"
+        self.held = HeldRead()
 
     async def __aenter__(self) -> HeldReader:
-        self.task = asyncio.create_task(self.db.read_single(self._hold))
-        await until(self.started)
+        self.task = asyncio.create_task(self.db.read_single(self.held))
+        await until(self.held.started)
         return self
 
     async def queued(self, count: int) -> None:
@@ -55,7 +48,7 @@ class HeldReader:
             await asyncio.sleep(0.005)
 
     async def __aexit__(self, *exc: object) -> None:
-        self.released.set()
+        self.held.release.set()
         assert await self.task == "held"
 
 

@@ -26,7 +26,7 @@ from points_service.services.grants import AdjustPoints
 from points_service.services.uow import CommitOutcomeUnknownError, Database, DatabaseBusyError, ShuttingDownError
 from points_service.settings import Settings
 
-from commands import Gate, until
+from commands import Gate, HeldRead, until
 from conftest import Api, FrozenClock
 from pgtools import PG_URL, libpq_dsn
 from testkeys import TEST_KEYS
@@ -218,19 +218,6 @@ def test_no_database_call_runs_on_the_event_loop(tmp_path: Path, keyed_template_
     assert threads and all(name.startswith(("points-writer", "points-reader")) for name in threads), threads
 
 
-class Held:
-    """A read that holds its reader thread until `release` (set from the test)."""
-
-    def __init__(self) -> None:
-        self.started, self.release = threading.Event(), threading.Event()
-
-    def __call__(self, _conn: Any) -> str:
-        self.started.set()
-        if not self.release.wait(30):
-            raise TimeoutError("the read was never released")
-        return "held"
-
-
 class TestLongReads:
     """Reads that may take long (`Database.read_long`: reports, verification, exports, reads as of an
     instant) run on threads of their own: an ordinary read never queues behind one, even with a
@@ -242,7 +229,7 @@ class TestLongReads:
         return settings.model_copy(update={"readers": 1, "long_readers": 1, "auth_cache_seconds": 600})
 
     async def test_an_ordinary_read_is_answered_while_a_long_read_holds_its_thread(self, db):
-        held = Held()
+        held = HeldRead()
         long_read = asyncio.create_task(db.read_long(held))
         await until(held.started)
         assert await asyncio.wait_for(_available(db, "a"), 10) == 0
@@ -252,7 +239,7 @@ class TestLongReads:
     async def test_negative_control_in_one_lane_the_ordinary_read_waits(self, db):
         """The same reads with the long one on the ordinary readers: the balance waits behind it."""
         db._long = db._ordinary
-        held = Held()
+        held = HeldRead()
         long_read = asyncio.create_task(db.read_long(held))
         await until(held.started)
         waiting = asyncio.create_task(_available(db, "a"))
@@ -274,7 +261,7 @@ class TestLongReads:
         await api.account()
         # The key and the account are known now (cached): the request's one read is its own.
         assert (await api.get("/v1/accounts/acme/statement")).status_code == 200
-        held = Held()
+        held = HeldRead()
         holding = asyncio.create_task(api.db.read_single(held))
         await until(held.started)
         try:
