@@ -90,6 +90,7 @@ async def arrange(api: Api) -> None:
 def test_the_routes_with_a_fast_path() -> None:
     assert [(r.path, r.methods) for r in FAST] == [
         ("/v1/accounts/{account_id}/balance", {"GET"}),
+        ("/v1/accounts/{account_id}/statement", {"GET"}),
         ("/v1/accounts/{account_id}/tickets", {"POST"}),
         ("/v1/tickets/{ticket_id}/adjust", {"POST"}),
         ("/v1/tickets/{ticket_id}/resolve", {"POST"}),
@@ -103,6 +104,17 @@ async def test_the_balance_answers_as_fastapi_does(api: Api) -> None:
         status, _, _ = await both(api, "GET", f"/v1/accounts/{account_id}/balance{query}", headers)
         statuses.add(status)
     assert statuses == {200, 401, 404, 422}  # every kind of answer was compared (every role may read it)
+
+
+async def test_the_statement_answers_as_fastapi_does(api: Api) -> None:
+    await arrange(api)
+    for n in range(3):  # more than a page of each part with ?limit=2: its cursors are compared too
+        await api.open(ref=f"T-more-{n}")
+    statuses = set()
+    for account_id, query, headers in itertools.product(ACCOUNTS, [*QUERIES, "?limit=2"], callers(api).values()):
+        status, _, _ = await both(api, "GET", f"/v1/accounts/{account_id}/statement{query}", headers)
+        statuses.add(status)
+    assert statuses == {200, 401, 404, 422}
 
 
 async def test_the_fast_paths_are_taken(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -123,6 +135,8 @@ async def test_the_fast_paths_are_taken(api: Api, monkeypatch: pytest.MonkeyPatc
         monkeypatch.setattr(route, "fast", counted)
     assert (await api.get("/v1/accounts/acme/balance")).status_code == 200
     assert (await api.get("/v1/accounts/acme/balance?unknown=1")).status_code == 200
+    assert (await api.get("/v1/accounts/acme/statement")).status_code == 200
+    assert (await api.get("/v1/accounts/acme/statement?limit=50")).status_code == 200
     body = {"external_ref": "T-1", "category": "store-problem"}
     assert (await api.post("/v1/accounts/acme/tickets", body, role="helpdesk")).status_code == 201
     charset = {"content-type": "application/json; charset=utf-8"}
@@ -133,7 +147,7 @@ async def test_the_fast_paths_are_taken(api: Api, monkeypatch: pytest.MonkeyPatc
         headers=charset,
     )
     assert r.status_code == 201
-    assert reached == ["fast", "FastAPI", "fast", "FastAPI"]
+    assert reached == ["fast", "FastAPI", "fast", "FastAPI", "fast", "FastAPI"]
 
 
 def opens(api: Api, run: str) -> list[tuple[str, str, dict[str, str], bytes]]:

@@ -238,6 +238,25 @@ async def get_statement(
         statement = await database(request).read(queries.statement, account_id, _now(request), _window(request), limit)
     else:
         statement = await database(request).read_long(asof.statement_at, account_id, at, _window(request), limit)
+    return _statement_body(account_id, statement, at)
+
+
+@fast_path(router, get_statement)
+async def _statement_fast(request: Request) -> Response | None:
+    """`get_statement` without a query string (the default `limit`, no `as_of`), as `_balance_fast`
+    answers the balance: the same check, read and answer."""
+    if request.scope["query_string"]:
+        return None
+    account_id = request.path_params["account_id"]
+    await _finding_reader(request, await bearer(request), account_id)  # FindingReader's own check
+    statement = await database(request).read(
+        queries.statement, account_id, _now(request), _window(request), DEFAULT_LIMIT
+    )
+    answer = schemas.Statement.model_validate(_statement_body(account_id, statement, None))
+    return Response(answer.model_dump_json(), media_type="application/json")
+
+
+def _statement_body(account_id: str, statement: queries.StatementView, at: datetime | None) -> dict[str, Any]:
     return {
         "balance": present.balance(statement.balance),
         "modifications": _ledger_page(
