@@ -216,9 +216,7 @@ class Settings(BaseSettings):
     @property
     def reader_threads(self) -> int:
         """The ordinary readers: `readers`, else the backend's default."""
-        if self.readers is not None:
-            return self.readers
-        return 1 if self.is_sqlite else 4
+        return self.readers if self.readers is not None else default_readers(self.is_sqlite)
 
     @property
     def connections(self) -> int:
@@ -226,6 +224,11 @@ class Settings(BaseSettings):
         two for the dispatcher (its round, and a sender recording an attempt; more wait their turn)."""
         writers = 1 if self.is_sqlite else self.writers
         return writers + self.reader_threads + self.long_readers + (2 if self.dispatch else 0)
+
+
+def default_readers(is_sqlite: bool) -> int:
+    """The ordinary reader threads when `POINTS_READERS` is not set (its description says why)."""
+    return 1 if is_sqlite else 4
 
 
 @lru_cache

@@ -66,7 +66,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from ..db.engine import create_engine, is_sqlite
 from ..domain.errors import ConflictError
-from ..settings import Settings
+from ..settings import Settings, default_readers
 from .catalogue import CatalogueCache
 from .flush import flush
 from .idempotency import IdempotencyInProgressError
@@ -282,7 +282,7 @@ class Database:
         settings say); `long_readers`: those of the reads that may take long (`read_long`)."""
         self.is_sqlite = engine.dialect.name == "sqlite"
         if readers is None:
-            readers = 1 if self.is_sqlite else 4
+            readers = default_readers(self.is_sqlite)
         if batch_size < 1 or writers < 1 or readers < 1 or long_readers < 1:
             raise ValueError("batch_size, writers, readers and long_readers must be at least 1")
         self.engine = engine
@@ -706,18 +706,18 @@ class Database:
         Blocking: call it from a thread (`dispose` does)."""
         self._closing = True
         for threads in (self._writers, self._ordinary, self._long):  # the writers first: their queue drains
-            self._stop(threads.threads, threads.queue)
+            self._stop(threads)
             threads.connections.close_all()
         self.engine.dispose()
 
-    def _stop(self, threads: list[threading.Thread], jobs: queue.SimpleQueue[Any]) -> None:
-        """Stop the threads that take `jobs` once they finish what was queued before, then refuse the rest."""
-        for _ in threads:
-            jobs.put(_STOP)
-        for thread in threads:
+    def _stop(self, threads: _Threads) -> None:
+        """Stop the threads once they finish what was queued before, then refuse the rest."""
+        for _ in threads.threads:
+            threads.queue.put(_STOP)
+        for thread in threads.threads:
             thread.join()
-        threads.clear()
-        self._refuse_queued(jobs)
+        threads.threads.clear()
+        self._refuse_queued(threads.queue)
 
     def _refuse_queued(self, jobs: queue.SimpleQueue[Any]) -> None:
         """Anything queued after the threads stopped is refused, never left hanging."""
