@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from ...services import asof, present, queries
@@ -181,17 +182,25 @@ async def _balance_now(request: Request, account_id: str) -> dict[str, Any]:
     return present.balance(queries.balance_from_rows(account_id, rows, now, window))
 
 
-@fast_path(router, get_balance)
-async def _balance_fast(request: Request) -> Response | None:
-    """`get_balance` without a query string: the same check, read and answer. (A query string,
-    even one the route ignores, goes through FastAPI.) The check refuses, 404, an `account_id`
-    that the path's pattern would refuse, so no 422 is owed here."""
+async def _fast_read(
+    request: Request, model: type[BaseModel], read: Callable[[str], Awaitable[dict[str, Any]]]
+) -> Response | None:
+    """A fast path's answer to a read of one account without a query string: FindingReader's own
+    check, then `read(account_id)` in the route's response `model`. (A query string, even one the
+    route ignores, goes through FastAPI.) The check refuses, 404, an `account_id` that the path's
+    pattern would refuse, so no 422 is owed here."""
     if request.scope["query_string"]:
         return None
     account_id = request.path_params["account_id"]
     await _finding_reader(request, await bearer(request), account_id)  # FindingReader's own check
-    answer = schemas.Balance.model_validate(await _balance_now(request, account_id))
+    answer = model.model_validate(await read(account_id))
     return Response(answer.model_dump_json(), media_type="application/json")
+
+
+@fast_path(router, get_balance)
+async def _balance_fast(request: Request) -> Response | None:
+    """`get_balance` without a query string: the same check, read and answer."""
+    return await _fast_read(request, schemas.Balance, lambda account_id: _balance_now(request, account_id))
 
 
 def _ledger_scope(account_id: str, kinds: list[str] | None, at: datetime | None = None) -> str:
@@ -243,17 +252,15 @@ async def get_statement(
 
 @fast_path(router, get_statement)
 async def _statement_fast(request: Request) -> Response | None:
-    """`get_statement` without a query string (the default `limit`, no `as_of`), as `_balance_fast`
-    answers the balance: the same check, read and answer."""
-    if request.scope["query_string"]:
-        return None
-    account_id = request.path_params["account_id"]
-    await _finding_reader(request, await bearer(request), account_id)  # FindingReader's own check
-    statement = await database(request).read(
-        queries.statement, account_id, _now(request), _window(request), DEFAULT_LIMIT
-    )
-    answer = schemas.Statement.model_validate(_statement_body(account_id, statement, None))
-    return Response(answer.model_dump_json(), media_type="application/json")
+    """`get_statement` without a query string (the default `limit`, no `as_of`): the same check,
+    read and answer."""
+
+    async def read(account_id: str) -> dict[str, Any]:
+        now, window = _now(request), _window(request)
+        statement = await database(request).read(queries.statement, account_id, now, window, DEFAULT_LIMIT)
+        return _statement_body(account_id, statement, None)
+
+    return await _fast_read(request, schemas.Statement, read)
 
 
 def _statement_body(account_id: str, statement: queries.StatementView, at: datetime | None) -> dict[str, Any]:
