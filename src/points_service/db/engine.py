@@ -7,10 +7,11 @@ sends nothing else. No statement is sent that the service did not write on purpo
 
 On PostgreSQL a statement goes to psycopg as SQLAlchemy wrote it, with PostgreSQL's own `$1`
 placeholders and positional parameters (`paramstyle="numeric_dollar"`), through a `RawCursor`
-(a `RawServerCursor` for a server-side one), which sends it unchanged. psycopg's default cursor
-rewrites `%(name)s` placeholders at every execution, from a cache that takes statements of at
-most 4,096 bytes: the statement's ledger and ticket pages (4.1–9.1 kB) were parsed again at every
-run. SQL the service writes by hand for psycopg says `$1`, never `%s`.
+(a `RawServerCursor` for a server-side one), which sends it unchanged; the ordinary one is
+`db.cursors.ServiceCursor`, which also builds its description only when it is read. psycopg's
+default cursor rewrites `%(name)s` placeholders at every execution, from a cache that takes
+statements of at most 4,096 bytes: the statement's ledger and ticket pages (4.1–9.1 kB) were parsed
+again at every run. SQL the service writes by hand for psycopg says `$1`, never `%s`.
 
 SQL logging (the `sqlalchemy.engine` loggers at INFO or DEBUG) shows the statements, never their
 parameters (`hide_parameters`) nor the rows they return (`_HideRows`): both may hold a webhook
@@ -31,6 +32,7 @@ from sqlalchemy.log import InstanceLogger
 
 from ..settings import Settings
 from .compiled import CompiledStatements
+from .cursors import ServiceCursor
 
 log = logging.getLogger("points_service.db")
 
@@ -153,7 +155,7 @@ def _postgresql(url: URL, settings: Settings, connections: int) -> Engine:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Statements as written, with their `$n` placeholders (module docstring), whichever kind of
         # cursor sends them: the ordinary one, and a server-side one (`stream_results`).
-        dbapi_connection.cursor_factory = psycopg.RawCursor
+        dbapi_connection.cursor_factory = ServiceCursor  # a RawCursor (`db.cursors`)
         dbapi_connection.server_cursor_factory = psycopg.RawServerCursor
 
     return _hide_rows(engine)
