@@ -410,6 +410,29 @@ def tickets_page(
     return page_of([Ticket(*row) for row in conn.execute(stmt, params)], limit, ticket_key)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
+@cache
+def _ticket_parts_statement(parts: tuple[tuple[str, ...], ...]) -> Select[Any]:
+    """The first page of each part (a set of statuses, `_tickets_page_statement`), in one statement:
+    each part keeps its own ORDER BY and LIMIT, and its rows come tagged with its place in `parts`."""
+    tagged = [
+        select(literal_column(str(n)).label("part"), *_tickets_page_statement(statuses, False, False).subquery().c)
+        for n, statuses in enumerate(parts)
+    ]
+    merged = union_all(*tagged).subquery()
+    order = (merged.c.part, merged.c.opened_at.desc(), merged.c.id.desc())
+    return select(*(c for c in merged.c if c.name != "part"), merged.c.part).order_by(*order)
+
+
+def ticket_parts(conn: Connection, account_id: str, parts: Sequence[Sequence[str]], *, limit: int) -> list[KeyedPage]:
+    """The first page of each part of the account's tickets (`tickets_page` with `statuses` and no
+    cursor), all read by one statement: one round trip where each page would take its own."""
+    chosen = tuple(tuple(sorted(set(statuses))) for statuses in parts)
+    rows: list[list[Ticket]] = [[] for _ in chosen]
+    for row in conn.execute(_ticket_parts_statement(chosen), {"account_id": account_id, "limit": limit + 1}):
+        rows[row[-1]].append(Ticket(*row[:-1]))
+    return [page_of(part, limit, ticket_key) for part in rows]
+
+
 _IDLE = SELECT[Ticket].where(
     t.is_word(t.tickets.c.status, "open", t.TICKET_STATUSES),
     t.tickets.c.changed_at <= bindparam("before", type_=t.tickets.c.changed_at.type),
@@ -603,6 +626,10 @@ def webhook_events_page(
 # -- the statement (the three parts) ----------------------------------------------------------------------
 
 
+IN_PROGRESS = ("awaiting_points", "open")  # the statement's part 2
+CLOSED = ("refunded", "resolved")  # part 3
+
+
 @dataclass
 class StatementView:
     """The three-part view of one account, read from one snapshot."""
@@ -616,14 +643,11 @@ class StatementView:
 
 def statement(conn: Connection, account_id: str, now: datetime, window: timedelta, limit: int) -> StatementView:
     account, balance, due = account_and_balance(conn, account_id, now, window)
+    in_progress, closed = ticket_parts(conn, account_id, (IN_PROGRESS, CLOSED), limit=limit)
     return StatementView(
         account=account,
         balance=balance,
         modifications=ledger_page(conn, account, now, kinds=MODIFICATION_KINDS, before_seq=None, limit=limit, due=due),
-        in_progress=tickets_page(
-            conn, account_id, statuses=["awaiting_points", "open"], external_ref=None, after=None, limit=limit
-        ),
-        closed=tickets_page(
-            conn, account_id, statuses=["refunded", "resolved"], external_ref=None, after=None, limit=limit
-        ),
+        in_progress=in_progress,
+        closed=closed,
     )

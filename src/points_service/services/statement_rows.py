@@ -132,8 +132,8 @@ def full_statement(conn: Connection, account_id: str, now: datetime, window: tim
         )
         rows.modifications += [modification(row) for row, _postings in ledger.items]
     for part, statuses, page in (
-        (rows.in_progress, ["awaiting_points", "open"], st.in_progress),
-        (rows.closed, ["refunded", "resolved"], st.closed),
+        (rows.in_progress, queries.IN_PROGRESS, st.in_progress),
+        (rows.closed, queries.CLOSED, st.closed),
     ):
         while page.next_key is not None:
             page = queries.tickets_page(
