@@ -276,6 +276,22 @@ def _ledger_page_statement(kinds: int) -> Select[Any]:
 
 
 _POSTING_VIEW = ("lot_id", "from_state", "to_state", "points")  # what an entry shows of each (`Posting.view`)
+_ENTRY_COLUMNS = len(FIELDS[Entry])
+
+
+@cache
+def _ledger_page_with_postings(kinds: int) -> Select[Any]:
+    """`_ledger_page_statement`'s entries, each with its postings joined: one row per posting, in
+    the posting's order (an entry without postings: one row, its posting columns NULL)."""
+    page = _ledger_page_statement(kinds).subquery()
+    postings = t.postings.c
+    return (
+        select(*page.c, *(postings[name] for name in _POSTING_VIEW))
+        .select_from(page.outerjoin(t.postings, postings.entry_id == page.c.id))
+        .order_by(page.c.seq.desc(), postings.idx)
+    )
+
+
 POSTINGS_OF = (
     select(t.postings.c.entry_id, *(t.postings.c[name] for name in _POSTING_VIEW))
     .where(t.postings.c.entry_id.in_(_many("entries")))
@@ -330,14 +346,21 @@ def ledger_page(
         "limit": limit + 1,
         **{f"kind_{n}": kind for n, kind in enumerate(chosen)},
     }
-    stmt = _ledger_page_statement(len(chosen))
-    rows: list[Any] = [*pending, *(Entry(*row) for row in conn.execute(stmt, params))]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    entries: list[Entry] = []
+    postings: dict[str, list[dict[str, Any]]] = {}
+    row: Any
+    for row in conn.execute(_ledger_page_with_postings(len(chosen)), params):
+        if not entries or entries[-1].id != row[0]:
+            entries.append(Entry(*row[:_ENTRY_COLUMNS]))
+            postings[row[0]] = []
+        if row[_ENTRY_COLUMNS] is not None:  # a posting's lot (never NULL): not an entry without postings
+            postings[row[0]].append(dict(zip(_POSTING_VIEW, row[_ENTRY_COLUMNS:], strict=True)))
+    rows: list[Any] = [*pending, *entries]
     items = rows[:limit]
     next_key = None
     if len(rows) > limit and items:
         last = items[-1]
         next_key = [last.virtual_seq if isinstance(last, PendingExpiry) else last.seq]
-    postings = postings_of(conn, [e.id for e in items if isinstance(e, Entry)])
     return KeyedPage(
         [(e, postings.get(e.id, [])) if isinstance(e, Entry) else (e, e.postings) for e in items], next_key
     )

@@ -1,5 +1,9 @@
-"""The statement reads its two ticket parts with one statement (`queries.ticket_parts`): each part
-is the first page `tickets_page` reads for its statuses, row for row and with the same cursor."""
+"""Pages read with fewer statements, each the same page as read apart:
+
+* the statement's two ticket parts, with one statement (`queries.ticket_parts`): each part is the
+  first page `tickets_page` reads for its statuses, row for row and with the same cursor;
+* a ledger page with its entries' postings joined (`queries.ledger_page`): the entries of the page
+  statement alone, each with the postings `postings_of` reads for it, in order."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from points_service.db.records import Entry
 from points_service.services import queries
 
 from conftest import Api
@@ -75,4 +80,39 @@ async def test_the_statement_sends_one_statement_for_its_ticket_parts(api: Api) 
     finally:
         event.remove(api.db.engine, "before_cursor_execute", record)
     assert sum(bool(re.search(r"\bFROM tickets\b", statement)) for statement in sent) == 1
-    assert len(sent) == 6  # BEGIN, the account and its lots, the ledger page, its postings, the tickets, ROLLBACK
+    assert sum(bool(re.search(r"\bpostings\b", statement)) for statement in sent) == 1  # joined to the ledger page
+    assert len(sent) == 5  # BEGIN, the account and its lots, the ledger page, the tickets, ROLLBACK
+
+
+def _apart(conn: Any, account_id: str, kinds: Any, before_seq: int, limit: int) -> list[tuple[Entry, Any]]:
+    """A ledger page's entries as the page statement reads them, each with `postings_of`'s postings."""
+    chosen = sorted(set(kinds)) if kinds is not None else []
+    params = {"account_id": account_id, "before_seq": before_seq, "limit": limit + 1}
+    params |= {f"kind_{n}": kind for n, kind in enumerate(chosen)}
+    entries = [Entry(*row) for row in conn.execute(queries._ledger_page_statement(len(chosen)), params)][:limit]
+    postings = queries.postings_of(conn, [e.id for e in entries])
+    return [(e, postings.get(e.id, [])) for e in entries]
+
+
+async def test_a_ledger_page_has_each_entry_with_its_own_postings(api: Api) -> None:
+    await _with_every_status(api, "acme")
+    await api.buy("acme", "points-60")
+    big = await api.open("acme", "store-problem", ref="SPAN", subject="over several lots")
+    r = await api.post(f"/v1/tickets/{big['id']}/adjust", {"points": 1340, "reason": "spans the lots"}, role="helpdesk")
+    assert r.status_code == 200, r.text
+    await _with_every_status(api, "globex")
+    with api.db.engine.connect() as conn:
+        account = queries.account_and_balance(conn, "acme", api.clock.now(), timedelta(0))[0]
+        whole = queries.ledger_page(
+            conn, account, api.clock.now(), kinds=None, before_seq=None, limit=500, due=[]
+        ).items
+        assert len(whole) == account.last_seq
+        counts = [len(postings) for _, postings in whole]
+        assert max(counts) >= 2, counts  # the adjustment took points from several lots
+        for kinds in (None, queries.MODIFICATION_KINDS, ["capture_increase"]):
+            for limit in (1, 2, 3, 7, 500):
+                for before in (account.last_seq + 1, account.last_seq - 2, 3):
+                    page = queries.ledger_page(
+                        conn, account, api.clock.now(), kinds=kinds, before_seq=before, limit=limit, due=[]
+                    )
+                    assert page.items == _apart(conn, "acme", kinds, before, limit), (kinds, limit, before)
