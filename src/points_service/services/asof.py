@@ -49,7 +49,18 @@ from ..domain.lots import LotKey, consumption_key
 from ..domain.spans import SPAN_CLASSES, span_bound
 from ..domain.tickets import TicketAction, TicketStatus
 from .balance import BalanceView, balance_at
-from .queries import MODIFICATION_KINDS, KeyedPage, StatementView, ledger_page, list_lots, lot_key, page_of, ticket_key
+from .queries import (
+    CLOSED,
+    IN_PROGRESS,
+    MODIFICATION_KINDS,
+    KeyedPage,
+    StatementView,
+    ledger_page,
+    list_lots,
+    lot_key,
+    page_of,
+    ticket_key,
+)
 
 _e, _p, _l, _k, _v = t.ledger_entries.c, t.postings.c, t.lots.c, t.tickets.c, t.ticket_events.c
 _AT = bindparam("at", type_=_e.created_at.type)
@@ -458,7 +469,7 @@ def statement_at(conn: Connection, account_id: str, at: datetime, window: timede
         through_seq=snap.account.last_seq,
     )
 
-    def part(statuses: list[str]) -> KeyedPage:
+    def part(statuses: Sequence[str]) -> KeyedPage:
         return tickets_page_at(
             conn,
             account_id,
@@ -474,6 +485,6 @@ def statement_at(conn: Connection, account_id: str, at: datetime, window: timede
         account=snap.account,
         balance=snap.balance,
         modifications=modifications,
-        in_progress=part(["awaiting_points", "open"]),
-        closed=part(["refunded", "resolved"]),
+        in_progress=part(IN_PROGRESS),
+        closed=part(CLOSED),
     )

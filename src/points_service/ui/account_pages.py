@@ -41,9 +41,7 @@ router = APIRouter(prefix="/ui", include_in_schema=False, route_class=PageRoute)
 
 PAGE_SIZE = 20
 OPENERS = ("admin", "helpdesk", "viewer")  # who may dispute a charge (as `POST /v1/tickets/{id}/disputes`)
-IN_PROGRESS = ["awaiting_points", "open"]
-CLOSED = ["refunded", "resolved"]
-PARTS = {"in-progress": ("Tickets in progress", IN_PROGRESS), "closed": ("Closed tickets", CLOSED)}
+PARTS = {"in-progress": ("Tickets in progress", queries.IN_PROGRESS), "closed": ("Closed tickets", queries.CLOSED)}
 Cursor = Annotated[str | None, Query(max_length=1000, description="the opaque cursor of the page before")]
 
 

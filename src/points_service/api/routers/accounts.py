@@ -270,9 +270,9 @@ def _statement_body(account_id: str, statement: queries.StatementView, at: datet
             _ledger_scope(account_id, list(queries.MODIFICATION_KINDS), at), statement.modifications
         ),
         "in_progress": _tickets_page(
-            _tickets_scope(account_id, ["awaiting_points", "open"], None, at), statement.in_progress
+            _tickets_scope(account_id, list(queries.IN_PROGRESS), None, at), statement.in_progress
         ),
-        "closed": _tickets_page(_tickets_scope(account_id, ["refunded", "resolved"], None, at), statement.closed),
+        "closed": _tickets_page(_tickets_scope(account_id, list(queries.CLOSED), None, at), statement.closed),
     }
 
 
