@@ -46,7 +46,7 @@ from points_service.services.uow import Database
 from points_service.settings import Settings
 
 ACCOUNT = "request-cost"
-SCENARIOS = ("ceiling_post", "open", "adjust", "resolve", "balance", "statement")
+SCENARIOS = ("ceiling_post", "open", "adjust", "resolve", "balance", "statement", "ticket")
 
 
 class AsgiCaller:
@@ -137,6 +137,7 @@ async def main(args: argparse.Namespace) -> None:
     app = create_app(settings, database=database)
     counters = Counters(database)
     opened: list[str] = []
+    viewed: list[str] = []  # the ticket the `ticket` scenario reads
 
     client = AsgiCaller(app, {"authorization": f"Bearer {secret}"})
 
@@ -156,8 +157,10 @@ async def main(args: argparse.Namespace) -> None:
             status, answer = await client.request("POST", f"/v1/tickets/{opened.pop()}/resolve", {})
         elif scenario == "balance":
             status, answer = await client.request("GET", f"/v1/accounts/{ACCOUNT}/balance")
-        else:
+        elif scenario == "statement":
             status, answer = await client.request("GET", f"/v1/accounts/{ACCOUNT}/statement")
+        else:
+            status, answer = await client.request("GET", f"/v1/tickets/{viewed[0]}")
         if status >= 300:
             raise SystemExit(f"{scenario}: {status} {answer.decode()}")
 
@@ -165,6 +168,13 @@ async def main(args: argparse.Namespace) -> None:
         if scenario == "resolve":  # tickets to resolve, opened outside the measurement
             for _ in range(n + 1 - len(opened)):
                 await request("open")
+        if scenario == "ticket" and not viewed:  # one ticket, opened and adjusted twice: three history rows
+            await request("open")
+            viewed.append(opened.pop())
+            for points in (40, 30):
+                body = {"points": points, "reason": "bench adjust"}
+                status, answer = await client.request("POST", f"/v1/tickets/{viewed[0]}/adjust", body)
+                assert status == 200, answer
         counters.statements = 0
         cpu = time.process_time()
         for _ in range(n):

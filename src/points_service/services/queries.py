@@ -15,7 +15,21 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, bindparam, func, literal_column, or_, select, tuple_, union_all
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.sql import ColumnElement
 
 from ..db import schema as t
@@ -482,25 +496,53 @@ def idle_tickets_page(conn: Connection, *, before: datetime, after: list[Any] | 
     return page_of(rows, limit, lambda ticket: [ticket.changed_at.isoformat(timespec="microseconds"), ticket.id])
 
 
-TICKET = SELECT[Ticket].where(t.tickets.c.id == bindparam("ticket_id"))
-ALLOCATIONS = (
-    SELECT[Allocation]
-    .where(t.ticket_allocations.c.ticket_id == bindparam("ticket_id"))
-    .order_by(t.ticket_allocations.c.seq)
-)
-HISTORY = (
-    SELECT[TicketEvent].where(t.ticket_events.c.ticket_id == bindparam("ticket_id")).order_by(t.ticket_events.c.version)
+def _side_by_side(*parts: tuple[Select[Any], ColumnElement[Any]]) -> Select[Any]:
+    """Differently shaped SELECTs read by one statement. Each part's columns keep a place of their
+    own: a row of part n has them there and a typed NULL in every other part's places, after two
+    columns of its own, `part` (n) and `key` (its order within the part, by which the rows come).
+    The NULLs are CAST to their column's type: PostgreSQL types a UNION's column from its branches,
+    and a column of NULLs in the first two branches would be taken for text."""
+    columns = [column for stmt, _ in parts for column in stmt.selected_columns]
+    branches, start = [], 0
+    for n, (stmt, key) in enumerate(parts):
+        mine = range(start, start + len(stmt.selected_columns))
+        row = [(column if i in mine else cast(null(), column.type)).label(f"c{i}") for i, column in enumerate(columns)]
+        branches.append(stmt.with_only_columns(literal_column(str(n)).label("part"), key.label("key"), *row))
+        start = mine.stop
+    merged = union_all(*branches).subquery()
+    return select(*merged.c).order_by(merged.c.part, merged.c.key)
+
+
+_TICKET_WIDTH, _ALLOCATION_WIDTH = len(FIELDS[Ticket]), len(FIELDS[Allocation])
+TICKET_DETAIL = _side_by_side(
+    (SELECT[Ticket].where(t.tickets.c.id == bindparam("ticket_id")), literal_column("0")),
+    (
+        SELECT[Allocation].where(t.ticket_allocations.c.ticket_id == bindparam("ticket_id")),
+        t.ticket_allocations.c.seq,
+    ),
+    (SELECT[TicketEvent].where(t.ticket_events.c.ticket_id == bindparam("ticket_id")), t.ticket_events.c.version),
 )
 
 
 def ticket_detail(conn: Connection, ticket_id: str) -> TicketView:
-    row = conn.execute(TICKET, {"ticket_id": ticket_id}).first()
-    if row is None:
+    """The ticket, its allocations (in sequence) and its history (oldest first), by one statement:
+    one round trip, and a consistent snapshot without a transaction around it (`Database.read_single`)."""
+    ticket: Ticket | None = None
+    allocations: list[Allocation] = []
+    history: list[TicketEvent] = []
+    allocation_at = 2 + _TICKET_WIDTH
+    event_at = allocation_at + _ALLOCATION_WIDTH
+    for row in conn.execute(TICKET_DETAIL, {"ticket_id": ticket_id}):
+        part = row[0]
+        if part == 0:
+            ticket = Ticket(*row[2:allocation_at])
+        elif part == 1:
+            allocations.append(Allocation(*row[allocation_at:event_at]))
+        else:
+            history.append(TicketEvent(*row[event_at:]))
+    if ticket is None:
         raise NotFoundError("ticket", ticket_id)
-    params = {"ticket_id": ticket_id}
-    allocations = [Allocation(*r) for r in conn.execute(ALLOCATIONS, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
-    history = [TicketEvent(*r) for r in conn.execute(HISTORY, params)]  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
-    return TicketView(Ticket(*row), allocations, history)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
+    return TicketView(ticket, allocations, history)
 
 
 # -- accounts ---------------------------------------------------------------------------------------

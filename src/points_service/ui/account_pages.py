@@ -212,7 +212,7 @@ async def ticket(request: Request, ticket_id: str, done: str | None = None) -> R
     points can be disputed (by its customer or the helpdesk)."""
     user = await signed_in(request)
     await ticket_granted(request, user.principal, ticket_id, ALL)
-    view = await database(request).read(queries.ticket_detail, ticket_id)
+    view = await database(request).read_single(queries.ticket_detail, ticket_id)
     detail = present.ticket_detail(view.ticket, view.allocations, view.history)
     disputable = (
         user.may(*OPENERS)

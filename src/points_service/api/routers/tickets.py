@@ -125,7 +125,7 @@ async def get_ticket(
 ) -> dict[str, Any]:
     """The ticket with its `allocations` (which lots its points came from) and its `history`;
     `ETag` carries its version for `If-Match`."""
-    return _present(response, await database(request).read(queries.ticket_detail, ticket_id))
+    return _present(response, await database(request).read_single(queries.ticket_detail, ticket_id))
 
 
 @router.post(
