@@ -200,6 +200,20 @@ class TestFinanceReport:
         assert row["currency"] == "USD" and row["account_id"] == "acme"
         assert (row["granted_points"], row["recognized_amount"], row["closing_amount"]) == ("120", "14.27", "54.23")
 
+    async def test_csv_shows_an_account_id_a_spreadsheet_would_run_as_text(self, api):
+        """`-2-3` is a valid account id, and a formula (-5) to a spreadsheet: it gets an apostrophe;
+        the figures and amounts are never touched."""
+        await api.account("-2-3")
+        await api.buy("-2-3", plan="points-120")
+        api.clock.advance(DAY)
+        params = {"from": iso(T0 - DAY), "to": iso(api.clock.now()), "group_by": "account"}
+        r = await api.get("/v1/reports/finance", role="admin", params=params, headers={"Accept": "text/csv"})
+        assert r.status_code == 200, r.text
+        (row,) = list(csv.DictReader(io.StringIO(r.text)))
+        assert row["account_id"] == "'-2-3"
+        assert all(not value.startswith("'") for name, value in row.items() if name != "account_id"), row
+        assert row["granted_points"] == "120", row
+
 
 class TestFinanceReportRefusals:
     @pytest.mark.parametrize(

@@ -46,6 +46,7 @@ from ..domain.finance import (
     report_rows,
 )
 from ..domain.money import format_amount
+from .spreadsheet import safe_text
 
 _p, _e, _l, _k = t.postings, t.ledger_entries, t.lots, t.tickets
 _FROM = bindparam("from_", type_=_e.c.created_at.type)
@@ -165,7 +166,9 @@ CSV_GROUP_COLUMN = {GroupBy.ACCOUNT: "account_id", GroupBy.PLAN: "plan", GroupBy
 
 
 def finance_csv(report: FinanceTally) -> str:
-    """One line per row: the currency, the group (when grouped), each figure in points, then in money."""
+    """One line per row: the currency, the group (when grouped), each figure in points, then in money.
+    The group is a client's account id or an admin's code: a spreadsheet must not run it
+    (`spreadsheet.safe_text`: `-2-3`, a valid account id, would be shown as -5)."""
     key = [CSV_GROUP_COLUMN[report.group_by]] if report.group_by else []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -173,7 +176,7 @@ def finance_csv(report: FinanceTally) -> str:
     for row in report.rows:
         body = row_body(row)
         writer.writerow(
-            [row.currency, *(body[k] or "" for k in key), *body["points"].values(), *body["money"].values()]
+            [row.currency, *(safe_text(body[k] or "") for k in key), *body["points"].values(), *body["money"].values()]
         )
     return out.getvalue()
 

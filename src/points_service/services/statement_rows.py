@@ -1,6 +1,6 @@
 """The three-part view as plain rows, and as one CSV document: for the `statement` command and the
 pages' download (the same columns and values for both). The document is meant for a spreadsheet: a
-text value that one would take for a formula starts with an apostrophe (`_csv_value`).
+text value that one would take for a formula starts with an apostrophe (`spreadsheet.safe_text`).
 
 `statement_rows` turns one read of `queries.statement` (one snapshot, the newest `limit` rows of
 each part) into rows; `full_statement` reads every row of every part in one snapshot, a page at a
@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from . import queries
 from .balance import PendingExpiry
+from .spreadsheet import safe_text
 
 STATEMENT_COLUMNS = (
     "part",
@@ -145,10 +146,6 @@ def full_statement(conn: Connection, account_id: str, now: datetime, window: tim
     return rows
 
 
-# A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv_value(value: Any) -> str:
     if value is None:
         return ""
@@ -156,10 +153,8 @@ def _csv_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        # Text written by people (a reason, a ticket's reference) that a spreadsheet would run as a
-        # formula: a leading apostrophe makes it text, as OWASP advises. Numbers are never touched.
-        return "'" + value
+    if isinstance(value, str):  # text written by people: a reason, a ticket's reference
+        return safe_text(value)
     return str(value)
 
 
