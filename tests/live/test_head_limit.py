@@ -10,6 +10,7 @@ limit the app itself enforces is tests/api/test_request_limits.py.)
 from __future__ import annotations
 
 import json
+import re
 import select
 import socket
 import time
@@ -76,6 +77,12 @@ def test_an_8_mb_header_is_refused_after_64_kib_and_the_server_stays_healthy(liv
     problem = json.loads(body)
     assert problem["type"] == "/problems/request-header-fields-too-large" and problem["status"] == 431
     assert len(body) == int(headers["content-length"])
+    # A request id of its own, on the answer and on the server's log line, as every other answer.
+    request_id = headers["x-request-id"]
+    assert re.fullmatch("[0-9a-f]{32}", request_id), request_id
+    logged = [json.loads(line) for line in live_server.log.read_text().splitlines() if request_id in line]
+    assert [(entry["level"], entry["request_id"]) for entry in logged] == [("warning", request_id)], logged
+    assert "answered 431" in logged[0]["message"]
     # Refused once the server had read 64 KiB, while the client was still sending: the rest of the
     # 8 MB was never sent (what was sent beyond it lay in the sockets' buffers).
     assert sent < 16 * MAX_HEAD_BYTES, f"{sent} bytes of the header were sent before the answer"

@@ -26,9 +26,11 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 
 from ..settings import get_settings
 from .limits import MAX_HEAD_BYTES
+from .observability import RequestIds, request_id_var
 from .problems import MEDIA_TYPE, problem_document, render_problem
 
 log = logging.getLogger("points_service.errors")
+_REQUEST_IDS = RequestIds()  # for the answers given before the app sees a request
 
 
 @cache
@@ -75,10 +77,17 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._refuse_head()
 
     def _refuse_head(self) -> None:
-        log.warning("request head over %d bytes from %s: answered 431", MAX_HEAD_BYTES, self.client)
+        """The 431, with a request id of its own (the head's `X-Request-ID`, if any, was not read
+        whole), on the answer and on the log line, as every answer of the app has one."""
+        request_id = _REQUEST_IDS()
+        token = request_id_var.set(request_id)
+        try:
+            log.warning("request head over %d bytes from %s: answered 431", MAX_HEAD_BYTES, self.client)
+        finally:
+            request_id_var.reset(token)
         status_line, rest = _refusal()
         defaults = b"".join(name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers)
-        self.transport.write(status_line + defaults + rest)
+        self.transport.write(status_line + defaults + b"x-request-id: " + request_id.encode() + b"\r\n" + rest)
         self.transport.close()
 
 
