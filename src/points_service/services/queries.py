@@ -496,25 +496,26 @@ def idle_tickets_page(conn: Connection, *, before: datetime, after: list[Any] | 
     return page_of(rows, limit, lambda ticket: [ticket.changed_at.isoformat(timespec="microseconds"), ticket.id])
 
 
-def _side_by_side(*parts: tuple[Select[Any], ColumnElement[Any]]) -> Select[Any]:
-    """Differently shaped SELECTs read by one statement. Each part's columns keep a place of their
-    own: a row of part n has them there and a typed NULL in every other part's places, after two
-    columns of its own, `part` (n) and `key` (its order within the part, by which the rows come).
-    The NULLs are CAST to their column's type: PostgreSQL types a UNION's column from its branches,
-    and a column of NULLs in the first two branches would be taken for text."""
+def _side_by_side(*parts: tuple[Select[Any], ColumnElement[Any]]) -> tuple[Select[Any], tuple[slice, ...]]:
+    """Differently shaped SELECTs read by one statement, and where each part's columns are in its
+    rows. Each part's columns keep a place of their own: a row of part n has them there and a typed
+    NULL in every other part's places, after two columns of its own, `part` (n) and `key` (its order
+    within the part, by which the rows come). The NULLs are CAST to their column's type: PostgreSQL
+    types a UNION's column from its branches, and a column of NULLs in the first two branches would
+    be taken for text."""
     columns = [column for stmt, _ in parts for column in stmt.selected_columns]
-    branches, start = [], 0
+    branches, places, start = [], [], 0
     for n, (stmt, key) in enumerate(parts):
         mine = range(start, start + len(stmt.selected_columns))
         row = [(column if i in mine else cast(null(), column.type)).label(f"c{i}") for i, column in enumerate(columns)]
         branches.append(stmt.with_only_columns(literal_column(str(n)).label("part"), key.label("key"), *row))
+        places.append(slice(2 + mine.start, 2 + mine.stop))  # after `part` and `key`
         start = mine.stop
     merged = union_all(*branches).subquery()
-    return select(*merged.c).order_by(merged.c.part, merged.c.key)
+    return select(*merged.c).order_by(merged.c.part, merged.c.key), tuple(places)
 
 
-_TICKET_WIDTH, _ALLOCATION_WIDTH = len(FIELDS[Ticket]), len(FIELDS[Allocation])
-TICKET_DETAIL = _side_by_side(
+TICKET_DETAIL, (_TICKET_PLACE, _ALLOCATION_PLACE, _EVENT_PLACE) = _side_by_side(
     (SELECT[Ticket].where(t.tickets.c.id == bindparam("ticket_id")), literal_column("0")),
     (
         SELECT[Allocation].where(t.ticket_allocations.c.ticket_id == bindparam("ticket_id")),
@@ -530,16 +531,14 @@ def ticket_detail(conn: Connection, ticket_id: str) -> TicketView:
     ticket: Ticket | None = None
     allocations: list[Allocation] = []
     history: list[TicketEvent] = []
-    allocation_at = 2 + _TICKET_WIDTH
-    event_at = allocation_at + _ALLOCATION_WIDTH
     for row in conn.execute(TICKET_DETAIL, {"ticket_id": ticket_id}):
         part = row[0]
         if part == 0:
-            ticket = Ticket(*row[2:allocation_at])
+            ticket = Ticket(*row[_TICKET_PLACE])
         elif part == 1:
-            allocations.append(Allocation(*row[allocation_at:event_at]))
+            allocations.append(Allocation(*row[_ALLOCATION_PLACE]))
         else:
-            history.append(TicketEvent(*row[event_at:]))
+            history.append(TicketEvent(*row[_EVENT_PLACE]))
     if ticket is None:
         raise NotFoundError("ticket", ticket_id)
     return TicketView(ticket, allocations, history)
