@@ -77,16 +77,20 @@ class Owners:
 
     async def owner(self, request: Request, lookup: Select[Any], ident: str) -> str | None:
         """The account `lookup` (one of ACCOUNT, TICKET, LOT) finds for `ident`."""
-        slot = (id(lookup), ident)
-        owner = self._known.get(slot)
+        owner = self._known.get((id(lookup), ident))
         if owner is None:
             rows = await database(request).read_one(lookup, {"ident": ident})
             owner = rows[0][0] if rows else None
             if owner is not None:
-                if len(self._known) >= self.LIMIT:
-                    self._known.clear()
-                self._known[slot] = owner
+                self.learn(lookup, ident, owner)
         return owner
+
+    def learn(self, lookup: Select[Any], ident: str, owner: str) -> None:
+        """Remember what `lookup` would find for `ident`: only for what is committed (a command's
+        result, once its transaction has committed), never for what may still roll back."""
+        if len(self._known) >= self.LIMIT:
+            self._known.clear()
+        self._known[(id(lookup), ident)] = owner
 
 
 def owners(request: Request) -> Owners:

@@ -16,6 +16,7 @@ from ..deps import (
     ALL,
     HELPDESK,
     IF_MATCH,
+    Owners,
     Principal,
     allow,
     bearer,
@@ -25,12 +26,13 @@ from ..deps import (
     if_match,
     on_account,
     on_ticket,
+    owners,
     ticket_account,
 )
 from ..pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor, instant, scope_of, text
 from ..problems import validation_problem
 from ..routing import DeferredJsonRoute, fast_path
-from ..writes import KeyOrReplay, execute, fast_write, key_or_replay
+from ..writes import KeyOrReplay, Present, execute, fast_write, key_or_replay
 from .accounts import AccountId
 
 router = APIRouter(prefix="/v1", tags=["tickets"], route_class=DeferredJsonRoute)
@@ -51,7 +53,7 @@ def _present(response: Response, detail: commands.TicketView) -> dict[str, Any]:
     return present.ticket_detail(detail.ticket, detail.allocations, detail.history)
 
 
-def _answer(status: int) -> Any:
+def _answer(status: int) -> Present:
     def answer(detail: commands.TicketView) -> tuple[int, dict[str, Any], dict[str, str]]:
         headers = etag(detail.ticket.version)
         code = status
@@ -97,7 +99,17 @@ async def open_ticket(
         subject=body.subject,
         wait=body.when_insufficient == "wait",
     )
-    return await execute(request, key, command, present=_answer(201), model=schemas.TicketDetail)
+    answer = _answer(201)
+    opened: list[tuple[str, str]] = []  # the ticket the last attempt presented (a batch may be redone)
+
+    def present_opened(detail: commands.TicketView) -> tuple[int, Any, dict[str, str]]:
+        opened[:] = [(detail.ticket.id, detail.ticket.account_id)]
+        return answer(detail)
+
+    response = await execute(request, key, command, present=present_opened, model=schemas.TicketDetail)
+    for ticket_id, owner in opened:  # committed: its adjusts and resolves need not look its account up
+        owners(request).learn(Owners.TICKET, ticket_id, owner)
+    return response
 
 
 @fast_path(router, open_ticket)
