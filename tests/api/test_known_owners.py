@@ -1,6 +1,6 @@
 """What the access checks remember (`deps.Owners`): a ticket opened over the API is known to its
 account from its answer on, so its adjusts, resolves and reads do not look the account up; only
-what was committed is remembered.
+what was committed is remembered; a full memory forgets its oldest facts first.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
+from points_service.api.deps import Owners
 from points_service.services import tickets
 from points_service.services.context import Context
 from points_service.services.uow import Database
@@ -98,3 +99,12 @@ async def test_only_the_ticket_of_the_attempt_that_committed_is_remembered(
         r = await api.get(f"/v1/tickets/{answered}")
         assert r.status_code == 200, r.text
     assert len(_lookups(sent)) == 1, "the answered ticket is remembered"
+
+
+def test_a_full_memory_forgets_its_oldest_quarter(monkeypatch: pytest.MonkeyPatch) -> None:
+    owners = Owners()
+    monkeypatch.setattr(Owners, "LIMIT", 8)
+    for n in range(10):
+        owners.learn(Owners.TICKET, f"tkt_{n}", "acme")
+    # Full at the ninth: the two oldest went; the tenth fitted.
+    assert [ident for _, ident in owners._known] == [f"tkt_{n}" for n in range(2, 10)]

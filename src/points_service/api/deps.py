@@ -6,6 +6,7 @@ The checks are dependencies, so they run before FastAPI validates the request bo
 from __future__ import annotations
 
 import hmac
+import itertools
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -65,7 +66,8 @@ class KeyCache:
 class Owners:
     """Facts that never change once committed: an account exists; a ticket or a lot belongs to
     an account (nothing is ever deleted or moved). Remembering them spares each request the
-    look-up; absence is never remembered."""
+    look-up; absence is never remembered. At `LIMIT` facts the oldest quarter is forgotten (the
+    newest, such as tickets just opened, are the likeliest to be asked about next)."""
 
     LIMIT = 100_000
     ACCOUNT = queries.ACCOUNT_EXISTS
@@ -88,9 +90,11 @@ class Owners:
     def learn(self, lookup: Select[Any], ident: str, owner: str) -> None:
         """Remember what `lookup` would find for `ident`: only for what is committed (a command's
         result, once its transaction has committed), never for what may still roll back."""
-        if len(self._known) >= self.LIMIT:
-            self._known.clear()
-        self._known[(id(lookup), ident)] = owner
+        known = self._known
+        if len(known) >= self.LIMIT:
+            for slot in list(itertools.islice(known, max(1, self.LIMIT // 4))):  # in the order learnt
+                del known[slot]
+        known[(id(lookup), ident)] = owner
 
 
 def owners(request: Request) -> Owners:
