@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import tempfile
 import time
@@ -138,6 +139,8 @@ async def main(args: argparse.Namespace) -> None:
     counters = Counters(database)
     opened: list[str] = []
     viewed: list[str] = []  # the ticket the `ticket` scenario reads
+    captured: dict[str, int] = {}  # what the `adjust` scenario set each ticket to
+    turns = itertools.count()
 
     client = AsgiCaller(app, {"authorization": f"Bearer {secret}"})
 
@@ -150,9 +153,11 @@ async def main(args: argparse.Namespace) -> None:
             body = {"external_ref": uuid.uuid4().hex, "category": "consultation", "subject": "bench"}
             status, answer = await client.request("POST", f"/v1/accounts/{ACCOUNT}/tickets", body)
             opened.append(json.loads(answer)["id"])
-        elif scenario == "adjust":
-            body = {"points": 5 + len(opened) % 30, "reason": "bench adjust"}
-            status, answer = await client.request("POST", f"/v1/tickets/{opened[-1]}/adjust", body)
+        elif scenario == "adjust":  # the opened tickets in turn, each set to 11, 31, 11…: a change every time
+            ticket = opened[next(turns) % len(opened)]
+            captured[ticket] = 31 if captured.get(ticket) == 11 else 11
+            body = {"points": captured[ticket], "reason": "bench adjust"}
+            status, answer = await client.request("POST", f"/v1/tickets/{ticket}/adjust", body)
         elif scenario == "resolve":
             status, answer = await client.request("POST", f"/v1/tickets/{opened.pop()}/resolve", {})
         elif scenario == "balance":
