@@ -90,6 +90,23 @@ NEEDS_TICKETS = {"adjust", "resolve"}
 BARE = "ceiling_bare"  # served by bench/serve_bare.py, not by the service
 SCRIPT_OF = {BARE: "ceiling_post"}  # bench/<script>.lua, when not the scenario's own name
 HOT = "hot"
+# A wrk run that lasts longer than it was told to. wrk (4.1) goes by the wall clock: each of its
+# threads stops at its first response, or its first timeout check (every 2 s), after the end time.
+# So a run lasts its duration plus a few ms while the server answers, and at most 2 s more when the
+# server stops answering. Anything longer means that the wall clock jumped over a time when wrk did
+# not run: the machine itself was paused (a virtual machine, by its host). Such a run made a
+# normal count of requests, every connection's request in flight counts as timed out, and wrk
+# divides the requests by the longer time. It is reported (a note, and its row marked), as its
+# req/s and timeouts are the pause's.
+WRK_CHECK_S = 2.0  # wrk's TIMEOUT_INTERVAL_MS
+OVERRUN_S = WRK_CHECK_S + 0.5
+
+
+def overran(runtime_s: float, duration: float) -> bool:
+    """Whether a wrk run told to last `duration` seconds lasted longer than a server could make it."""
+    return runtime_s > duration + OVERRUN_S
+
+
 QUIET_CORES = 0.3  # --wait-quiet: the machine counts as quiet below this many busy cores
 PROFILE_HZ = 200
 ACCOUNT_POINTS = 100_000
@@ -277,6 +294,7 @@ class WrkResult:
     error_samples: list[str]
     wrk_cpu_s: float
     output: str
+    runtime_s: float = 0.0  # how long wrk says it ran ("N requests in 10.03s")
 
     @property
     def errors(self) -> int:
@@ -287,7 +305,7 @@ def parse_wrk(output: str, wrk_cpu_s: float) -> WrkResult:
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
     p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
     p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
-    total = re.search(r"^\s+(\d+) requests in", output, re.MULTILINE)
+    total = re.search(r"^\s+(\d+) requests in ([\d.]+\w+),", output, re.MULTILINE)
     if not (rps and p50 and p99 and total):
         raise RuntimeError(f"cannot read wrk's output:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
@@ -308,6 +326,7 @@ def parse_wrk(output: str, wrk_cpu_s: float) -> WrkResult:
         error_samples=re.findall(r"^BENCH_ERROR (.*)$", output, re.MULTILINE)[:5],
         wrk_cpu_s=wrk_cpu_s,
         output=output,
+        runtime_s=_duration_ms(total.group(2)) / 1000,
     )
 
 
@@ -925,8 +944,16 @@ class Bench:
                 for scenario in self.args.scenarios:
                     phase = await self.phase(scenario, write_rps or 1_000.0)
                     if scenario in ("open_spread", "open_hot", "adjust"):
-                        write_rps = max(write_rps, phase.wrk.rps)
+                        # by the requests made, not wrk's req/s, which a paused run (`overran`) lowers
+                        write_rps = max(write_rps, phase.wrk.requests / self.args.duration)
                     phases.append(phase)
+                    if overran(phase.wrk.runtime_s, self.args.duration):
+                        self.notes.append(
+                            f"{scenario}: wrk, told to run {self.args.duration:g} s, ran {phase.wrk.runtime_s:.1f} s "
+                            f"({phase.wrk.requests} requests), longer than a server that stopped answering could "
+                            "make it: the machine paused; this run's req/s and timeouts are the pause's, run it again"
+                        )
+                        log(f"{self.config.name}: {self.notes[-1]}")
                     for sample in phase.wrk.error_samples:
                         log(f"{self.config.name} {scenario}: error response {sample}")
                     cpu = format_cpu(phase)
@@ -1146,6 +1173,7 @@ def results_rows(config: Config, phases: list[Phase]) -> list[dict[str, Any]]:
                 # beyond the required fields
                 "ceiling_scenario": ceiling_name,
                 "requests": p.wrk.requests,
+                "wrk_seconds": round(p.wrk.runtime_s, 2),
                 "error_statuses": p.wrk.statuses,
                 "socket_errors": p.wrk.socket_errors,
                 "error_samples": p.wrk.error_samples,
@@ -1241,8 +1269,11 @@ def markdown(
             errors += (
                 " (" + ", ".join(f"{k}×{n}" for k, n in {**r["error_statuses"], **r["socket_errors"]}.items()) + ")"
             )
+        scenario = r["scenario"]
+        if r.get("wrk_seconds") and overran(r["wrk_seconds"], machine["duration_s"]):
+            scenario += f" (paused: wrk ran {r['wrk_seconds']:.1f} s)"
         lines.append(
-            f"| {r['db']} | {r['workers']} | {r['scenario']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
+            f"| {r['db']} | {r['workers']} | {scenario} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
             f"{r['p99_ms']:.1f} | {errors} | {ceiling} | {ratio} | "
             f"{'clean' if r['verify_ok'] else '**NOT CLEAN**'} | "
             f"{pct(cpu['server'])}{split(cpu['service_processes'])}/{pct(cpu['db'])}/"
