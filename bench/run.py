@@ -489,6 +489,19 @@ class Bench:
         if self.postmaster is None:
             self.notes.append("the PostgreSQL server is not a process on this machine: its CPU is not measured")
 
+    def analyze(self) -> None:
+        """PostgreSQL: `ANALYZE` the database before a measured run, as autovacuum would have by then.
+
+        The database is a fresh copy, and the tables a run reads most (tickets, their allocations
+        and history) were empty when it was seeded: until autovacuum first analyzes them, a minute
+        or so into the run, PostgreSQL plans with default guesses. Under them, the writer's load of
+        16 tickets read every allocation, and their history every ticket event (a sequential scan:
+        1.7–2.6 ms a batch for the tickets, up to 8.2 ms for the history, by `pg_stat_statements`
+        in two runs). A database in service has its statistics; this gives the bench's the same
+        (docs/performance.md, "Statistics before each measured run")."""
+        if self.config.db == "postgresql" and self.args.analyze:
+            pg_admin(self.database_url, "ANALYZE")
+
     async def drop_database(self) -> None:
         if self.pg_database is not None:
             self._pg(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)')
@@ -870,6 +883,7 @@ class Bench:
             await self.quiesce()
         if scenario in NEEDS_TICKETS:
             tickets = await self.ticket_file(scenario, expected_write_rps, self.args.duration)
+        self.analyze()
         await self.wait_quiet()
         profiler = self.start_profiler(scenario, server)
         pid = server.pid if server else None
@@ -1239,7 +1253,8 @@ def markdown(
         f"wal_autocheckpoint={machine['sqlite_wal_autocheckpoint']})"
         + (
             f"; PostgreSQL {pg.get('version')} (throwaway cluster: fsync={pg.get('fsync')}, "
-            f"synchronous_commit={pg.get('synchronous_commit')}, shared_buffers={pg.get('shared_buffers')})."
+            f"synchronous_commit={pg.get('synchronous_commit')}, shared_buffers={pg.get('shared_buffers')}; "
+            + ("`ANALYZE` before each measured run)." if machine.get("pg_analyze", True) else "no `ANALYZE`).")
             if pg
             else "."
         ),
@@ -1409,6 +1424,12 @@ def main() -> int:
         help="before each measured run, wait up to this long for the machine to be idle (shared machines)",
     )
     parser.add_argument(
+        "--no-analyze",
+        dest="analyze",
+        action="store_false",
+        help="PostgreSQL: do not ANALYZE the database before each measured run (leave it to autovacuum)",
+    )
+    parser.add_argument(
         "--py-spy",
         default=str(BIN / "py-spy") if (BIN / "py-spy").exists() else "py-spy",
         help="the py-spy executable (default: the virtualenv's, else py-spy on PATH)",
@@ -1461,6 +1482,7 @@ def main() -> int:
         "threads": args.threads,
         "connections": args.connections,
         "duration_s": args.duration,
+        "pg_analyze": args.analyze,
         "warmup_s": args.warmup,
         "accounts": args.accounts,
         "date": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
