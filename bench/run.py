@@ -294,8 +294,8 @@ class WrkResult:
     statuses: dict[str, int]
     error_samples: list[str]
     wrk_cpu_s: float
+    runtime_s: float  # how long wrk says it ran ("N requests in 10.03s")
     output: str
-    runtime_s: float = 0.0  # how long wrk says it ran ("N requests in 10.03s")
 
     @property
     def errors(self) -> int:
@@ -326,8 +326,8 @@ def parse_wrk(output: str, wrk_cpu_s: float) -> WrkResult:
         statuses=statuses,
         error_samples=re.findall(r"^BENCH_ERROR (.*)$", output, re.MULTILINE)[:5],
         wrk_cpu_s=wrk_cpu_s,
-        output=output,
         runtime_s=_duration_ms(total.group(2)) / 1000,
+        output=output,
     )
 
 
