@@ -148,6 +148,15 @@ def statements_sent(db: Database) -> Iterator[list[str]]:
         event.remove(db.engine, "before_cursor_execute", record)
 
 
+# The access check's look-up of a ticket's account (queries.TICKET_OWNER), as `statements_sent` writes it.
+TICKET_OWNER_LOOKUP = "SELECT tickets.account_id FROM tickets"
+
+
+def ticket_owner_lookups(statements: list[str]) -> list[str]:
+    """The look-ups of a ticket's account among `statements` (from `statements_sent`)."""
+    return [s for s in statements if s.startswith(TICKET_OWNER_LOOKUP)]
+
+
 @dataclass
 class Api:
     """The app over ASGI, with one key per role (`viewer` bound to account `acme`)."""

@@ -16,13 +16,7 @@ from points_service.services import tickets
 from points_service.services.context import Context
 from points_service.services.uow import Database
 
-from conftest import Api, statements_sent
-
-OWNER_LOOKUP = "SELECT tickets.account_id FROM tickets WHERE"  # queries.TICKET_OWNER, on one line
-
-
-def _lookups(statements: list[str]) -> list[str]:
-    return [s for s in statements if s.startswith(OWNER_LOOKUP)]
+from conftest import Api, statements_sent, ticket_owner_lookups
 
 
 async def _funded(api: Api) -> None:
@@ -42,7 +36,7 @@ async def test_a_ticket_opened_over_the_api_is_adjusted_resolved_and_read_withou
         assert r.status_code == 200, r.text
         r = await api.get(f"/v1/tickets/{ticket['id']}")
         assert r.status_code == 200 and r.json()["status"] == "resolved", r.text
-    assert _lookups(sent) == [], sent
+    assert ticket_owner_lookups(sent) == [], sent
 
 
 async def test_a_ticket_opened_elsewhere_is_looked_up_once(api: Api) -> None:
@@ -56,7 +50,7 @@ async def test_a_ticket_opened_elsewhere_is_looked_up_once(api: Api) -> None:
         for points in (40, 50):
             r = await api.post(f"/v1/tickets/{ticket.id}/adjust", {"points": points, "reason": "r"}, role="helpdesk")
             assert r.status_code == 200, r.text
-    assert len(_lookups(sent)) == 1, sent
+    assert len(ticket_owner_lookups(sent)) == 1, sent
 
 
 async def test_only_the_ticket_of_the_attempt_that_committed_is_remembered(
@@ -95,10 +89,10 @@ async def test_only_the_ticket_of_the_attempt_that_committed_is_remembered(
     with statements_sent(api.db) as sent:
         r = await api.get(f"/v1/tickets/{opened[0]}")
         assert r.status_code == 404, r.text
-        assert len(_lookups(sent)) == 1, "the rolled-back attempt's ticket must not be remembered"
+        assert len(ticket_owner_lookups(sent)) == 1, "the rolled-back attempt's ticket must not be remembered"
         r = await api.get(f"/v1/tickets/{answered}")
         assert r.status_code == 200, r.text
-    assert len(_lookups(sent)) == 1, "the answered ticket is remembered"
+    assert len(ticket_owner_lookups(sent)) == 1, "the answered ticket is remembered"
 
 
 def test_a_full_memory_forgets_its_oldest_quarter(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ from points_service.domain.errors import NotFoundError
 from points_service.services import tickets
 from points_service.services.context import Context
 
-from conftest import statements_sent
+from conftest import statements_sent, ticket_owner_lookups
 from support.figures import figures
 from support.problems import invalid_first, loose_problem, ok, ok_created, problem
 from support.times import T0, T0_PLUS_2Y, ts
@@ -1247,7 +1247,7 @@ async def test_a_ticket_write_does_not_look_up_its_ticket_s_account_again(api):
     with statements_sent(api.db) as statements:
         r = await api.post(f"/v1/tickets/{ticket.id}/resolve", {}, role="helpdesk")
     assert r.status_code == 200, r.text
-    lookups = [s for s in statements if s.startswith("SELECT tickets.account_id FROM tickets")]
+    lookups = ticket_owner_lookups(statements)
     assert len(lookups) == 1, lookups  # the route's access check, not the command
 
 
