@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The load benchmark behind `make bench` (docs/performance.md says how to read it).
 
-For each configuration — SQLite with one uvicorn worker, PostgreSQL with one and with two — it
+First it measures what the disk's sync costs where the SQLite files go (`disk_sync_ms`, in the
+results' header). Then, for each configuration — SQLite with one uvicorn worker, PostgreSQL with one and with two — it
 makes a fresh database, migrates it, creates an admin and a helpdesk key, seeds 10,000 accounts
 (plus one hot account) through the service's own commands, starts `points-service serve` with
 the ceiling routes on, and drives every scenario with wrk (bench/<scenario>.lua): a warm-up that
@@ -39,6 +40,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -1093,6 +1095,26 @@ def memory_gib() -> float | None:
     return None
 
 
+def disk_sync_ms(directory: Path, rounds: int = 50) -> dict[str, float]:
+    """What making a write durable costs on the disk under `directory`, in ms: the median and 90th
+    percentile of `rounds` fdatasync calls, each after a 4 KiB write, as a SQLite COMMIT with
+    synchronous=FULL makes one (it syncs the WAL). Measured before the runs, where the SQLite
+    files go, so that the results say what the disk costs instead of leaving it to be guessed."""
+    times = []
+    fd, name = tempfile.mkstemp(prefix="disk-sync-", dir=directory)
+    try:
+        for i in range(rounds):
+            os.pwrite(fd, b"\0" * 4096, (i % 16) * 4096)
+            start = time.perf_counter()
+            os.fdatasync(fd)
+            times.append((time.perf_counter() - start) * 1000)
+    finally:
+        os.close(fd)
+        os.unlink(name)
+    times.sort()
+    return {"p50": round(statistics.median(times), 3), "p90": round(times[(len(times) * 9) // 10], 3)}
+
+
 def libpq_dsn(sqlalchemy_url: str) -> str:
     """`postgresql+psycopg://…` (SQLAlchemy's form) as a libpq connection string for psycopg."""
     from sqlalchemy.engine import make_url
@@ -1251,7 +1273,12 @@ def markdown(
             f"{v.get('psycopg')} (psycopg-binary {v.get('psycopg-binary')}), sqlite3 (standard library)."
         ),
         f"- SQLite {machine['sqlite']} (WAL, synchronous={machine['sqlite_synchronous']}, "
-        f"wal_autocheckpoint={machine['sqlite_wal_autocheckpoint']})"
+        f"wal_autocheckpoint={machine['sqlite_wal_autocheckpoint']}"
+        + (
+            f"; its disk's fdatasync after a 4 KiB write: {sync['p50']:g} ms median, {sync['p90']:g} ms p90)"
+            if (sync := machine.get("disk_sync_ms"))
+            else ")"
+        )
         + (
             f"; PostgreSQL {pg.get('version')} (throwaway cluster: fsync={pg.get('fsync')}, "
             f"synchronous_commit={pg.get('synchronous_commit')}, shared_buffers={pg.get('shared_buffers')}; "
@@ -1507,6 +1534,7 @@ def main() -> int:
             Bench(args, args.configs[0], Path("."), pg_url)._pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     with tempfile.TemporaryDirectory(prefix="points-bench-") as tmp:
+        machine["disk_sync_ms"] = disk_sync_ms(Path(tmp))
         for config in args.configs:
             bench = Bench(args, config, Path(tmp), pg_url)
             try:
