@@ -1,17 +1,22 @@
-"""The flush phase of a write batch: one `executemany` per table, inserts then updates.
+"""The flush phase of a write batch: one statement per table, inserts then updates.
 
 Tables are written in the order their foreign keys need (accounts and lots before what refers to
 them). A row created and then changed within the batch is inserted once, as it was left. Updates
 set a table's changeable columns (`MUTABLE`) by primary key.
 
-The statements are SQLAlchemy Core statements, built once and compiled once per dialect
-(`DriverStatement`). Each batch sends them with `Connection.exec_driver_sql`: the rows go to the
-driver's `executemany` as tuples, each value through its column type's own bind processor. That
-skips what `Connection.execute` does for every row of an `executemany` (rebuilding the parameters
-from the compiled statement, then running the processors): a quarter of the writer's time in the
-profile (docs/performance.md). SQLAlchemy still wraps the driver's errors, so a constraint is an
-`IntegrityError` as before, and `tests/api/test_flush.py` checks that the driver receives
-exactly what `Connection.execute` would have sent it.
+The statements are SQLAlchemy Core statements, built once and compiled once per dialect. Each
+batch sends them with `Connection.exec_driver_sql`, each value through its column type's own bind
+processor. That skips what `Connection.execute` does for every row of an `executemany`
+(rebuilding the parameters from the compiled statement, then running the processors): a quarter
+of the writer's time in the profile (docs/performance.md). SQLAlchemy still wraps the driver's
+errors, so a constraint is an `IntegrityError` as before.
+
+* On SQLite a table's rows go to the driver's `executemany` as tuples (`DriverStatement`);
+  `tests/api/test_flush.py` checks that the driver receives exactly what `Connection.execute`
+  would have sent it.
+* On PostgreSQL a table's rows go as one statement whose parameters are the columns' arrays
+  (`ArrayStatement`), because PostgreSQL prepares a table's CHECK constraints once per statement
+  it executes, not once per batch.
 
 On PostgreSQL the flush's statements go out in one psycopg pipeline: none of them returns rows, so
 none waits for the one before, and the whole flush costs one round trip instead of one per table.
@@ -22,14 +27,18 @@ it as SQLAlchemy would have, so the unit of work tells a conflict from a lost co
 from __future__ import annotations
 
 import contextlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, Dialect, bindparam, insert, update
+from psycopg.types.json import Json
+from sqlalchemy import Connection, Dialect, Table, and_, bindparam, cast, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Insert, Update
 
@@ -102,24 +111,137 @@ class DriverStatement:
 
 
 @dataclass(frozen=True, slots=True)
+class ArrayStatement:
+    """PostgreSQL: all of a table's rows in one statement, each column's values in one array.
+
+    `INSERT … SELECT … FROM unnest(…)` and `UPDATE … FROM unnest(…)`, built with Core. PostgreSQL
+    prepares a table's CHECK constraints (parsing them from their stored text) once per statement
+    it executes, so an `executemany` of 16 rows did it 16 times: a third of the server's work per
+    open (docs/performance.md, "The flush in one statement per table on PostgreSQL"). One statement
+    per table does it once, and runs the executor once."""
+
+    sql: str
+    values: Callable[[Any], tuple[Any, ...]]  # the record's values, in `names` order
+    names: tuple[str, ...]  # the statement's parameters (one array each), in the order `values` gives them
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, the column type's bind processor)
+    positional: bool
+
+    @classmethod
+    def compile(
+        cls, table: Table, dialect: Dialect, names: Sequence[str], columns: Sequence[str], *, update_of: int = 0
+    ) -> ArrayStatement:
+        """`names` are the parameters (a column's, or `pk_<column>`), `columns` the record fields
+        that give them, in the same order. With `update_of`, the statement is an UPDATE of the first
+        `update_of` names, the rows found by the `pk_` ones; otherwise an INSERT of every name."""
+        types = [table.c[name.removeprefix("pk_")].type for name in names]
+        rows = (
+            func.unnest(*(cast(bindparam(name), ARRAY(type_)) for name, type_ in zip(names, types, strict=True)))
+            .table_valued(*names)
+            .render_derived(name="v")
+        )
+        statement: Insert | Update
+        if update_of:
+            keys = [name for name in names if name.startswith("pk_")]
+            statement = (
+                update(table)
+                .values({name: rows.c[name] for name in names[:update_of]})
+                .where(and_(*(table.c[key.removeprefix("pk_")] == rows.c[key] for key in keys)))
+            )
+        else:
+            statement = insert(table).from_select(list(names), select(*(rows.c[name] for name in names)))
+        compiled = statement.compile(dialect=dialect)
+        # The arrays are the unnest's arguments, the only parameters, so they come in `names` order.
+        if list(compiled.positiontup or names) != list(names) or set(compiled.params) != set(names):
+            raise AssertionError(f"{table} compiles to parameters {compiled.positiontup or sorted(compiled.params)}")
+        processors = []
+        for position, type_ in enumerate(types):
+            process = type_.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors.append((position, process))
+        getter = attrgetter(*columns)
+        values: Callable[[Any], tuple[Any, ...]] = getter if len(columns) > 1 else lambda record: (getter(record),)
+        return cls(compiled.string, values, tuple(names), tuple(processors), dialect.positional)
+
+    def arrays(self, records: Sequence[Any]) -> tuple[str, ...] | dict[str, str]:
+        """The records as the statement's parameters: each column's values as one array literal,
+        in a tuple (or a mapping by name for a named paramstyle)."""
+        columns = [list(column) for column in zip(*map(self.values, records), strict=True)]
+        for position, process in self.processors:
+            columns[position] = [process(value) for value in columns[position]]
+        literals = tuple(map(array_literal, columns))
+        return literals if self.positional else dict(zip(self.names, literals, strict=True))
+
+    def execute(self, conn: Connection, records: Sequence[Any]) -> None:
+        conn.exec_driver_sql(self.sql, self.arrays(records))
+
+
+def array_literal(values: Sequence[Any]) -> str:
+    """PostgreSQL's text form of an array (`array_in`'s syntax): NULL for None, every other element
+    in double quotes with its backslashes and double quotes escaped, so any text comes back as it
+    went (`tests/postgres/test_array_literals.py`).
+
+    The flush sends each column's array as this text, an untyped parameter that the statement's
+    CAST reads as the column's array type. psycopg's own list dumper would cost six times as much
+    in Python per value, and would type a list of integers by its largest value (int2, int4 or
+    int8): each batch could then send other parameter types, and psycopg prepares one statement
+    per set of types. As text, every batch sends the same, and a table has one prepared statement."""
+    return "{" + ",".join(map(_element, values)) + "}"
+
+
+def _element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, datetime):  # aware: UTCDateTime's bind processor refuses naive ones
+        text = value.isoformat()
+    elif isinstance(value, Json):  # what SQLAlchemy's JSON bind processor makes for psycopg
+        dumped = (value.dumps or json.dumps)(value.obj)
+        text = dumped.decode() if isinstance(dumped, bytes) else dumped  # psycopg allows either
+    else:
+        raise TypeError(f"no PostgreSQL array element for a {type(value).__name__}")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True, slots=True)
 class Compiled:
     """One dialect's flush statements."""
 
-    inserts: dict[type[Any], DriverStatement]
-    updates: dict[type[Any], DriverStatement]
+    inserts: dict[type[Any], DriverStatement | ArrayStatement]
+    updates: dict[type[Any], DriverStatement | ArrayStatement]
 
 
 def compiled_for(dialect: Dialect) -> Compiled:
-    """The flush statements compiled for `dialect` (once per dialect name and paramstyle)."""
+    """The flush statements compiled for `dialect` (once per dialect name and paramstyle): on
+    PostgreSQL one statement per table (`ArrayStatement`), on SQLite an `executemany` of one
+    (`DriverStatement`), which SQLite runs without preparing anything again per row."""
     key = (dialect.name, dialect.paramstyle)
     found = _COMPILED.get(key)
     if found is None:
-        inserts = {cls: DriverStatement.compile(INSERTS[cls], dialect, FIELDS[cls], FIELDS[cls]) for cls in ORDER}
-        updates = {}
+        inserts: dict[type[Any], DriverStatement | ArrayStatement] = {}
+        updates: dict[type[Any], DriverStatement | ArrayStatement] = {}
+        arrays = dialect.name == "postgresql"
+        for cls in ORDER:
+            fields = FIELDS[cls]
+            inserts[cls] = (
+                ArrayStatement.compile(cls.TABLE, dialect, fields, fields)
+                if arrays
+                else DriverStatement.compile(INSERTS[cls], dialect, fields, fields)
+            )
         for cls, statement in UPDATES.items():
             pk = [column.name for column in cls.TABLE.primary_key]
             names = (*cls.MUTABLE, *(f"pk_{name}" for name in pk))
-            updates[cls] = DriverStatement.compile(statement, dialect, names, (*cls.MUTABLE, *pk))
+            updates[cls] = (
+                ArrayStatement.compile(cls.TABLE, dialect, names, (*cls.MUTABLE, *pk), update_of=len(cls.MUTABLE))
+                if arrays
+                else DriverStatement.compile(statement, dialect, names, (*cls.MUTABLE, *pk))
+            )
         found = _COMPILED[key] = Compiled(inserts, updates)
     return found
 
