@@ -299,7 +299,7 @@ def _pipelined(conn: Connection) -> Iterator[None]:
 def _forget_prepared(driver: psycopg.Connection[Any]) -> None:
     """After a pipeline that failed: psycopg forgets which statements it prepared.
 
-    A pipeline's `executemany` prepares its statement on the server, and psycopg records the name
+    A pipeline's statement is prepared on the server by psycopg, which records the name
     as it queues the PREPARE. When an earlier statement of the pipeline fails (a UNIQUE conflict
     the careful pass then sorts out), the server skips the rest, PREPARE included, but psycopg 3.3
     never looks at the skipped results and keeps the name; the ROLLBACK that follows clears its

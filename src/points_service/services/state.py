@@ -6,7 +6,7 @@ it, writes stay in the `Tx`. A command that succeeds merges its `Tx` into the ba
 fails (a rule refuses it, or a bug) is dropped with everything it wrote, so it leaves no row and
 the next command sees the batch as if it had never run. A `Tx` can have a child of its own, for a
 step that may fail without failing its command (a billing event's effect). Finally `flush.py`
-writes what the batch created and changed, one `executemany` per table.
+writes what the batch created and changed, one statement per table.
 
 Every read answers only for what the batch loaded: a command asks its `Needs` before it runs,
 and asking about anything else is a bug (`NotLoadedError`), never a silent "absent".

@@ -12,7 +12,7 @@ writers (one on SQLite, which has one write lock; `writers` on PostgreSQL). A wr
    everything in a few statements (`load.py`);
 2. *apply*: run each command's rules in memory, in queue order, each in a `Tx` of its own, so each
    sees the commands before it; a command the rules refuse (or that fails) leaves nothing;
-3. *flush*: one `executemany` per table (`flush.py`);
+3. *flush*: one statement per table (`flush.py`);
 4. *COMMIT*, and only then answer every caller.
 
 A batch applied in one pass is timed step by step (`BatchTimes`, told to `on_batch`; the metrics'
