@@ -178,7 +178,7 @@ class ArrayStatement:
 def array_literal(values: Sequence[Any]) -> str:
     """PostgreSQL's text form of an array (`array_in`'s syntax): NULL for None, every other element
     in double quotes with its backslashes and double quotes escaped, so any text comes back as it
-    went (`tests/postgres/test_array_literals.py`).
+    went (`tests/api/test_flush.py` reads arbitrary text back from it).
 
     The flush sends each column's array as this text, an untyped parameter that the statement's
     CAST reads as the column's array type. psycopg's own list dumper would cost six times as much
@@ -219,7 +219,7 @@ class Compiled:
 
 def compiled_for(dialect: Dialect) -> Compiled:
     """The flush statements compiled for `dialect` (once per dialect name and paramstyle): on
-    PostgreSQL one statement per table (`ArrayStatement`), on SQLite an `executemany` of one
+    PostgreSQL one statement per table (`ArrayStatement`), on SQLite one `executemany` per table
     (`DriverStatement`), which SQLite runs without preparing anything again per row."""
     key = (dialect.name, dialect.paramstyle)
     found = _COMPILED.get(key)
