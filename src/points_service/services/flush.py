@@ -40,7 +40,7 @@ from psycopg.types.json import Json
 from sqlalchemy import Connection, Dialect, Table, and_, bindparam, cast, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import Insert, Update
+from sqlalchemy.sql import FromClause, Insert, Update
 
 from ..db import schema as t
 from ..db.records import FIELDS, RECORDS
@@ -82,17 +82,9 @@ class DriverStatement:
         if set(compiled.params) != expected:
             raise AssertionError(f"{statement.table} compiles to parameters {sorted(compiled.params)}")
         order = tuple(compiled.positiontup or ()) if dialect.positional else tuple(names)
-        table = statement.table
-        processors = []
-        for position, name in enumerate(order):
-            column = table.c[name.removeprefix("pk_")]
-            process = column.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                processors.append((position, process))
         by_name = dict(zip(names, columns, strict=True))
-        getter = attrgetter(*(by_name[name] for name in order))
-        values: Callable[[Any], tuple[Any, ...]] = getter if len(order) > 1 else lambda record: (getter(record),)
-        return cls(compiled.string, values, order, tuple(processors), dialect.positional)
+        values, processors = _binding(statement.table, dialect, order, [by_name[name] for name in order])
+        return cls(compiled.string, values, order, processors, dialect.positional)
 
     def rows(self, records: Sequence[Any]) -> list[Any]:
         """The records as the driver's parameters: tuples, or mappings for a named paramstyle."""
@@ -153,19 +145,13 @@ class ArrayStatement:
         # The arrays are the unnest's arguments, the only parameters, so they come in `names` order.
         if list(compiled.positiontup or names) != list(names) or set(compiled.params) != set(names):
             raise AssertionError(f"{table} compiles to parameters {compiled.positiontup or sorted(compiled.params)}")
-        processors = []
-        for position, type_ in enumerate(types):
-            process = type_.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                processors.append((position, process))
-        getter = attrgetter(*columns)
-        values: Callable[[Any], tuple[Any, ...]] = getter if len(columns) > 1 else lambda record: (getter(record),)
-        return cls(compiled.string, values, tuple(names), tuple(processors), dialect.positional)
+        values, processors = _binding(table, dialect, names, columns)
+        return cls(compiled.string, values, tuple(names), processors, dialect.positional)
 
     def arrays(self, records: Sequence[Any]) -> tuple[str, ...] | dict[str, str]:
         """The records as the statement's parameters: each column's values as one array literal,
         in a tuple (or a mapping by name for a named paramstyle)."""
-        columns = [list(column) for column in zip(*map(self.values, records), strict=True)]
+        columns: list[Sequence[Any]] = list(zip(*map(self.values, records), strict=True))
         for position, process in self.processors:
             columns[position] = [process(value) for value in columns[position]]
         literals = tuple(map(array_literal, columns))
@@ -173,6 +159,22 @@ class ArrayStatement:
 
     def execute(self, conn: Connection, records: Sequence[Any]) -> None:
         conn.exec_driver_sql(self.sql, self.arrays(records))
+
+
+def _binding(
+    table: FromClause, dialect: Dialect, names: Sequence[str], columns: Sequence[str]
+) -> tuple[Callable[[Any], tuple[Any, ...]], tuple[tuple[int, Callable[[Any], Any]], ...]]:
+    """What gives a statement its parameters `names` (a column's, or `pk_<column>`) from a record:
+    the record's fields `columns` (in the same order) as a tuple, and the positions whose column
+    type has a bind processor, with it."""
+    processors = []
+    for position, name in enumerate(names):
+        process = table.c[name.removeprefix("pk_")].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors.append((position, process))
+    getter = attrgetter(*columns)
+    values: Callable[[Any], tuple[Any, ...]] = getter if len(columns) > 1 else lambda record: (getter(record),)
+    return values, tuple(processors)
 
 
 def array_literal(values: Sequence[Any]) -> str:
