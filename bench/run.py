@@ -2,8 +2,8 @@
 """The load benchmark behind `make bench` (docs/performance.md says how to read it).
 
 First it measures what the disk's sync costs where the SQLite files go (`disk_sync_ms`, in the
-results' header). Then, for each configuration — SQLite with one uvicorn worker, PostgreSQL with one and with two — it
-makes a fresh database, migrates it, creates an admin and a helpdesk key, seeds 10,000 accounts
+results' header). Then, for each configuration — SQLite with one uvicorn worker, PostgreSQL with
+one and with two — it makes a fresh database, migrates it, creates an admin and a helpdesk key, seeds 10,000 accounts
 (plus one hot account) through the service's own commands, starts `points-service serve` with
 the ceiling routes on, and drives every scenario with wrk (bench/<scenario>.lua): a warm-up that
 is thrown away, on PostgreSQL an `ANALYZE` (`Bench.analyze`), then the measured run, which is
@@ -1101,18 +1101,19 @@ def disk_sync_ms(directory: Path, rounds: int = 50) -> dict[str, float]:
     synchronous=FULL makes one (it syncs the WAL). Measured before the runs, where the SQLite
     files go, so that the results say what the disk costs instead of leaving it to be guessed."""
     times = []
+    page = bytes(4096)
     fd, name = tempfile.mkstemp(prefix="disk-sync-", dir=directory)
     try:
         for i in range(rounds):
-            os.pwrite(fd, b"\0" * 4096, (i % 16) * 4096)
+            os.pwrite(fd, page, (i % 16) * 4096)
             start = time.perf_counter()
             os.fdatasync(fd)
             times.append((time.perf_counter() - start) * 1000)
     finally:
         os.close(fd)
         os.unlink(name)
-    times.sort()
-    return {"p50": round(statistics.median(times), 3), "p90": round(times[(len(times) * 9) // 10], 3)}
+    deciles = statistics.quantiles(times, n=10)
+    return {"p50": round(deciles[4], 3), "p90": round(deciles[8], 3)}
 
 
 def libpq_dsn(sqlalchemy_url: str) -> str:
