@@ -336,6 +336,74 @@ async def test_a_batch_that_waits_for_another_writer_counts_the_wait_in_its_load
     assert await _available(db, "a") == 10
 
 
+def _one_at_a_time(settings: Settings, **update: Any) -> Database:
+    """One writer taking one command per batch: a command queued behind another is the next batch."""
+    return Database.from_settings(settings.model_copy(update={"write_batch_size": 1, "writers": 1, **update}))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("guard", ["on", "off"])
+async def test_postgresql_held_answers_do_not_wait_for_a_lock_the_next_batch_meets(db, settings, monkeypatch, guard):
+    """A writer holds a committed batch's answers until its next batch's flush. Here the next batch
+    (an adjustment of b) meets b's lock, which another writer (a replica) holds: the answers go out
+    first, then the batch waits for the lock. The negative control (`guard` off) loads the next
+    batch waiting for its locks, as the careful pass does: the committed adjustment of a is then not
+    answered while b stays locked."""
+    if guard == "off":
+        real_load = uow.load
+        monkeypatch.setattr(uow, "load", lambda *args, **kwargs: real_load(*args, **{**kwargs, "wait": True}))
+    ours = _one_at_a_time(settings)
+    other = Database.from_settings(_one_writer(settings))
+    try:
+        holder = Gate(locks=("b",))
+        holding = asyncio.create_task(other.write(holder))
+        await until(holder.opened)  # the replica is inside its transaction, holding b's lock
+        gate = Gate()
+        gated = asyncio.create_task(ours.write(gate))
+        await until(gate.opened)
+        first = asyncio.create_task(ours.write(adjust("a", 10, "committed first")))
+        second = asyncio.create_task(ours.write(adjust("b", 20, "waits for b")))
+        await asyncio.sleep(0.05)  # both queued behind the gate: two batches, the second after the first
+        gate.release.set()
+        done, _ = await asyncio.wait({first}, timeout=2.0)
+        if guard == "on":
+            assert first in done, "the adjustment of a was committed, but its answer waited for b's lock"
+            assert not second.done(), "b is still locked"
+        else:
+            assert not done, "negative control: the answer waited for the lock"
+        holder.release.set()
+        await asyncio.gather(holding, gated, first, second)
+        assert ours.redone == 0, "meeting the lock is not a batch redone"
+    finally:
+        await other.dispose()
+        await ours.dispose()
+    assert [await _available(db, x) for x in "ab"] == [10, 20]
+
+
+async def test_a_caller_whose_wait_runs_out_while_its_answer_is_held_gets_its_outcome(db, settings):
+    """The adjustment commits, and its answer is held while the next batch (a gate) stays open past
+    the adjustment's wait (0.5 s). Its caller is answered with what was committed, not with
+    `CommitOutcomeUnknownError`. SQLite's writer holds no answers by default; here both do."""
+    ours = _one_at_a_time(settings, db_statement_timeout=0.5)
+    ours.hold_answers = True
+    try:
+        gate, next_gate = Gate(), Gate()
+        gated = asyncio.create_task(ours.write(gate))
+        await until(gate.opened)
+        adjusted = asyncio.create_task(ours.write(adjust("a", 10, "answered late")))
+        held_open = asyncio.create_task(ours.write(next_gate))
+        await asyncio.sleep(0.05)  # both queued behind the gate: two batches
+        gate.release.set()
+        await until(next_gate.opened)  # the adjustment committed; its answer waits for this batch's flush
+        await asyncio.wait_for(adjusted, 5.0)  # its wait ran out while the gate was open; no exception
+        next_gate.release.set()
+        outcomes = await asyncio.gather(gated, held_open, return_exceptions=True)
+        assert isinstance(outcomes[1], uow.CommitOutcomeUnknownError), "its own wait ran out while it ran"
+    finally:
+        await ours.dispose()
+    assert await _available(db, "a") == 10
+
+
 def _lose_the_connection_at_flush(monkeypatch: pytest.MonkeyPatch, times: int) -> list[bool]:
     """The database drops the batch's connection (a restart, a failover) as it flushes, `times` times."""
     real = uow.flush

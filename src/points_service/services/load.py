@@ -101,6 +101,8 @@ LOCK_ACCOUNTS = (  # PostgreSQL: the version locked and the version the snapshot
     .order_by(t.accounts.c.id)
     .with_for_update(of=t.accounts)
 )
+# The same, refusing to wait for a lock (`load(wait=False)`): PostgreSQL's `lock_not_available`.
+LOCK_ACCOUNTS_NOWAIT = LOCK_ACCOUNTS.with_for_update(of=t.accounts, nowait=True)
 LOTS = SELECT[Lot].where(t.lots.c.account_id.in_(_many("accounts")), _LOTS_NEEDED)
 OTHER_LOTS = SELECT[Lot].where(or_(t.lots.c.id.in_(_many("lots")), t.lots.c.account_id.in_(_many("all_lots"))))
 CATALOGUE_VERSION = _VERSION
@@ -135,6 +137,7 @@ DISPUTES = SELECT[Dispute].where(t.disputes.c.id.in_(_many("disputes")))
 OPEN_DISPUTES = SELECT[Dispute].where(t.disputes.c.ticket_id.in_(_many("tickets")), t.OPEN_DISPUTE)
 WEBHOOK_EVENTS = SELECT[WebhookEvent].where(t.webhook_events.c.id.in_(_many("ids")))
 LOCK_WEBHOOK_EVENTS = WEBHOOK_EVENTS.order_by(t.webhook_events.c.id).with_for_update()
+LOCK_WEBHOOK_EVENTS_NOWAIT = LOCK_WEBHOOK_EVENTS.with_for_update(nowait=True)
 RESPONSES = SELECT[StoredResponse].where(
     tuple_(t.idempotency_keys.c.api_key, t.idempotency_keys.c.key).in_(_many("keys"))
 )
@@ -146,6 +149,7 @@ LOCK_CATALOGUE_ROWS = {
     cls: SELECT[cls].where(cls.TABLE.c.code.in_(_many("codes"))).with_for_update()
     for cls in (Plan, Category, LicenseProduct)
 }
+LOCK_CATALOGUE_ROWS_NOWAIT = {cls: stmt.with_for_update(nowait=True) for cls, stmt in LOCK_CATALOGUE_ROWS.items()}
 
 _N_ACCOUNT = len(FIELDS[Account])
 _N_TICKET = len(FIELDS[Ticket])
@@ -153,12 +157,20 @@ _N_LICENSE = len(FIELDS[License])
 
 
 def load(
-    conn: Connection, needs: Needs, cache: CatalogueCache, *, postgres: bool, assume_unique: bool = False
+    conn: Connection,
+    needs: Needs,
+    cache: CatalogueCache,
+    *,
+    postgres: bool,
+    assume_unique: bool = False,
+    wait: bool = True,
 ) -> Batch:
     """Read what `needs` names (locking its accounts on PostgreSQL) into a new batch.
 
     `assume_unique`: take every ticket ref the batch names as free, and let the UNIQUE constraint
-    say otherwise at the flush (a batch's first pass)."""
+    say otherwise at the flush (a batch's first pass). `wait=False` (PostgreSQL): a row another
+    transaction holds locked fails the statement at once (`lock_not_available`, SQLSTATE 55P03)
+    instead of waiting for it."""
     version: int | None = None
     lots: dict[str, list[Lot]] = {}
     tickets = sorted(needs.tickets)
@@ -168,7 +180,8 @@ def load(
         params = {"accounts": accounts}
         stale: list[str] = []
         first_lot = _N_ACCOUNT + (3 if postgres else 1)
-        for row in conn.execute(LOCK_ACCOUNTS if postgres else ACCOUNTS_WITH_LOTS, params):
+        statement = (LOCK_ACCOUNTS if wait else LOCK_ACCOUNTS_NOWAIT) if postgres else ACCOUNTS_WITH_LOTS
+        for row in conn.execute(statement, params):
             if row[0] not in found_accounts:
                 found_accounts[row[0]] = Account(*row[:_N_ACCOUNT])
                 version = row[_N_ACCOUNT]
@@ -207,7 +220,7 @@ def load(
         _load_tickets(conn, batch, tickets)
     if tickets or needs.all_lots:  # only tickets' allocations and revocations need other lots
         _load_other_lots(conn, batch, needs)
-    _load_unique(conn, batch, needs, postgres=postgres, assume_unique=assume_unique)
+    _load_unique(conn, batch, needs, postgres=postgres, assume_unique=assume_unique, wait=wait)
     return batch
 
 
@@ -273,7 +286,9 @@ def any_ticket_ref_taken(conn: Connection, refs: set[tuple[str, str]]) -> bool:
     return conn.execute(TICKET_REFS, {"refs": sorted(refs)}).first() is not None
 
 
-def _load_unique(conn: Connection, batch: Batch, needs: Needs, *, postgres: bool, assume_unique: bool) -> None:
+def _load_unique(
+    conn: Connection, batch: Batch, needs: Needs, *, postgres: bool, assume_unique: bool, wait: bool
+) -> None:
     if needs.ticket_refs:
         for ref in needs.ticket_refs:
             batch.looked_up("ticket_by_ref", ref)
@@ -303,7 +318,7 @@ def _load_unique(conn: Connection, batch: Batch, needs: Needs, *, postgres: bool
         for license_key in needs.licenses:
             batch.absent(License, license_key)
     if needs.webhook_events:
-        statement = LOCK_WEBHOOK_EVENTS if postgres else WEBHOOK_EVENTS
+        statement = (LOCK_WEBHOOK_EVENTS if wait else LOCK_WEBHOOK_EVENTS_NOWAIT) if postgres else WEBHOOK_EVENTS
         for row in conn.execute(statement, {"ids": sorted(needs.webhook_events)}):
             batch.load(WebhookEvent(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
         for webhook_id in needs.webhook_events:
@@ -322,7 +337,8 @@ def _load_unique(conn: Connection, batch: Batch, needs: Needs, *, postgres: bool
         for cls in (Plan, Category, LicenseProduct):
             codes = sorted(code for kind, code in needs.catalogue_rows if kind is cls)
             if codes:
-                for row in conn.execute(LOCK_CATALOGUE_ROWS[cls], {"codes": codes}):
+                locking = LOCK_CATALOGUE_ROWS if wait else LOCK_CATALOGUE_ROWS_NOWAIT
+                for row in conn.execute(locking[cls], {"codes": codes}):
                     batch.load(cls(*row))  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
                 for code in codes:
                     batch.absent(cls, code)
