@@ -98,6 +98,13 @@ class Settings(BaseSettings):
             "PostgreSQL: writer threads, each applying one batch at a time on its own connection; SQLite always 1"
         ),
     )
+    hold_answers: bool = Field(
+        default=False,
+        description=(
+            "PostgreSQL: while another batch is queued, a writer answers a committed batch just before "
+            "that batch's flush instead of at once (docs/performance.md, 'Answers held until the next flush')"
+        ),
+    )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     sqlite_wal_autocheckpoint: int = Field(

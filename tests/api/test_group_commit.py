@@ -352,7 +352,7 @@ async def test_postgresql_held_answers_do_not_wait_for_a_lock_the_next_batch_mee
     if guard == "off":
         real_load = uow.load
         monkeypatch.setattr(uow, "load", lambda *args, **kwargs: real_load(*args, **{**kwargs, "wait": True}))
-    ours = _one_at_a_time(settings)
+    ours = _one_at_a_time(settings, hold_answers=True)
     other = Database.from_settings(_one_writer(settings))
     try:
         holder = Gate(locks=("b",))
@@ -383,7 +383,7 @@ async def test_postgresql_held_answers_do_not_wait_for_a_lock_the_next_batch_mee
 async def test_a_caller_whose_wait_runs_out_while_its_answer_is_held_gets_its_outcome(db, settings):
     """The adjustment commits, and its answer is held while the next batch (a gate) stays open past
     the adjustment's wait (0.5 s). Its caller is answered with what was committed, not with
-    `CommitOutcomeUnknownError`. SQLite's writer holds no answers by default; here both do."""
+    `CommitOutcomeUnknownError`. SQLite's writer never holds answers; here both do."""
     ours = _one_at_a_time(settings, db_statement_timeout=0.5)
     ours.hold_answers = True
     try:
@@ -402,6 +402,17 @@ async def test_a_caller_whose_wait_runs_out_while_its_answer_is_held_gets_its_ou
     finally:
         await ours.dispose()
     assert await _available(db, "a") == 10
+
+
+def test_answers_are_held_only_when_asked_and_never_on_sqlite(settings):
+    """`POINTS_HOLD_ANSWERS` is off by default; on SQLite the writer ignores it."""
+    assert Settings.model_fields["hold_answers"].default is False
+    for asked in (False, True):
+        database = Database.from_settings(settings.model_copy(update={"hold_answers": asked}))
+        try:
+            assert database.hold_answers is (asked and not database.is_sqlite)
+        finally:
+            database.close()
 
 
 def _lose_the_connection_at_flush(monkeypatch: pytest.MonkeyPatch, times: int) -> list[bool]:

@@ -13,8 +13,8 @@ writers (one on SQLite, which has one write lock; `writers` on PostgreSQL). A wr
 2. *apply*: run each command's rules in memory, in queue order, each in a `Tx` of its own, so each
    sees the commands before it; a command the rules refuse (or that fails) leaves nothing;
 3. *flush*: one statement per table (`flush.py`);
-4. *COMMIT*, and only then answer every caller (on PostgreSQL, while another batch is queued, just
-   before that batch's flush: `_Held`).
+4. *COMMIT*, and only then answer every caller (with `POINTS_HOLD_ANSWERS` on PostgreSQL, while
+   another batch is queued, just before that batch's flush: `_Held`).
 
 A batch applied in one pass is timed step by step (`BatchTimes`, told to `on_batch`; the metrics'
 `points_write_batch_seconds`).
@@ -285,9 +285,11 @@ class Database:
         readers: int | None = None,
         long_readers: int = DEFAULT_LONG_READERS,
         timeout: float = DEFAULT_TIMEOUT,
+        hold_answers: bool = False,
     ) -> None:
         """`readers`: the ordinary reads' threads (default: 1 on SQLite, 4 on PostgreSQL, as the
-        settings say); `long_readers`: those of the reads that may take long (`read_long`)."""
+        settings say); `long_readers`: those of the reads that may take long (`read_long`);
+        `hold_answers`: PostgreSQL only (`_Held`)."""
         self.is_sqlite = engine.dialect.name == "sqlite"
         if readers is None:
             readers = default_readers(self.is_sqlite)
@@ -314,7 +316,7 @@ class Database:
         self._jobs_lock = threading.Lock()  # guards the jobs' states (taken by a writer, or withdrawn)
         # PostgreSQL: a writer holds a batch's answers until its next batch's flush (`_Held`). Not
         # on SQLite, where it was measured to change nothing: its writer is bound by its own CPU.
-        self.hold_answers = not self.is_sqlite
+        self.hold_answers = hold_answers and not self.is_sqlite
         self._closing = False
 
     @classmethod
@@ -327,6 +329,7 @@ class Database:
             readers=settings.reader_threads,
             long_readers=settings.long_readers,
             timeout=settings.db_statement_timeout,
+            hold_answers=settings.hold_answers,
         )
 
     # -- writes ----------------------------------------------------------------------------------
@@ -782,8 +785,10 @@ class _Held:
     longest wait for PostgreSQL), the loop's work overlaps the database's. docs/performance.md,
     "Answers held until the next flush", has the figures, and what it costs.
 
-    Held only while another batch is queued (PostgreSQL; `Database.hold_answers`), and never while
-    the writer waits for another transaction: the next batch's load does not wait for a lock
+    Off by default (`POINTS_HOLD_ANSWERS`): it pays where the process has CPU to spare while its
+    writer waits, and cost open_spread 10 % with two processes on this two-core machine. Held only
+    while another batch is queued (PostgreSQL only), and never while the writer waits for another
+    transaction: the next batch's load does not wait for a lock
     (`load(wait=False)`), and one that meets a lock is rolled back (`_LockMet`), sends the answers,
     and begins again, waiting for it. A caller whose wait runs out meanwhile is answered with its
     outcome (`Database._expire_write`)."""
