@@ -788,10 +788,10 @@ class _Held:
     Off by default (`POINTS_HOLD_ANSWERS`): it pays where the process has CPU to spare while its
     writer waits, and cost open_spread 10 % with two processes on this two-core machine. Held only
     while another batch is queued (PostgreSQL only), and never while the writer waits for another
-    transaction: the next batch's load does not wait for a lock
-    (`load(wait=False)`), and one that meets a lock is rolled back (`_LockMet`), sends the answers,
-    and begins again, waiting for it. A caller whose wait runs out meanwhile is answered with its
-    outcome (`Database._expire_write`)."""
+    transaction: the next batch's load does not wait for a lock (`load(wait=False)`), and a batch
+    that meets one is rolled back (`_LockMet`), sends the answers, and begins again, waiting for
+    it. A caller whose wait runs out meanwhile is answered with its outcome
+    (`Database._expire_write`)."""
 
     __slots__ = ("jobs",)
 
