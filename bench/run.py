@@ -3,12 +3,13 @@
 
 First it measures what the disk's sync costs where the SQLite files go (`disk_sync_ms`, in the
 results' header). Then, for each configuration — SQLite with one uvicorn worker, PostgreSQL with
-one and with two — it makes a fresh database, migrates it, creates an admin and a helpdesk key, seeds 10,000 accounts
-(plus one hot account) through the service's own commands, starts `points-service serve` with
-the ceiling routes on, and drives every scenario with wrk (bench/<scenario>.lua): a warm-up that
-is thrown away, on PostgreSQL an `ANALYZE` (`Bench.analyze`), then the measured run, which is
-marked if the machine paused over its end (`overran`). `points-service verify` runs after each
-phase and must be clean. The table goes to stdout and bench/results/latest.md, the figures to latest.json.
+one and with two — it makes a fresh database, migrates it, creates an admin and a helpdesk key,
+seeds 10,000 accounts (plus one hot account) through the service's own commands, starts
+`points-service serve` with the ceiling routes on, and drives every scenario with wrk
+(bench/<scenario>.lua): a warm-up that is thrown away, on PostgreSQL an `ANALYZE`
+(`Bench.analyze`), then the measured run, which is marked if the machine paused over its end
+(`overran`). `points-service verify` runs after each phase and must be clean. The table goes to
+stdout and bench/results/latest.md, the figures to latest.json.
 
 `ceiling_bare` is the one scenario that does not hit the service: right before it, a second
 server starts on a port of its own — a FastAPI app with only the validated POST route of

@@ -61,14 +61,26 @@ BUMP_CATALOGUE_VERSION = (
 
 
 @dataclass(frozen=True, slots=True)
-class DriverStatement:
-    """A Core INSERT or UPDATE compiled for one dialect, with what turns a record into its row."""
+class BoundStatement:
+    """A flush statement compiled for one dialect, with what turns records into its parameters
+    (`parameters`, by each kind below)."""
 
     sql: str
     values: Callable[[Any], tuple[Any, ...]]  # the record's values, in `names` order
     names: tuple[str, ...]  # the statement's parameters, in the order `values` gives them
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, the column type's bind processor)
     positional: bool
+
+    def parameters(self, records: Sequence[Any]) -> Any:
+        raise NotImplementedError
+
+    def execute(self, conn: Connection, records: Sequence[Any]) -> None:
+        conn.exec_driver_sql(self.sql, self.parameters(records))
+
+
+@dataclass(frozen=True, slots=True)
+class DriverStatement(BoundStatement):
+    """A Core INSERT or UPDATE, its rows sent to the driver's `executemany` (SQLite)."""
 
     @classmethod
     def compile(
@@ -86,8 +98,8 @@ class DriverStatement:
         values, processors = _binding(statement.table, dialect, order, [by_name[name] for name in order])
         return cls(compiled.string, values, order, processors, dialect.positional)
 
-    def rows(self, records: Sequence[Any]) -> list[Any]:
-        """The records as the driver's parameters: tuples, or mappings for a named paramstyle."""
+    def parameters(self, records: Sequence[Any]) -> list[Any]:
+        """The records as the driver's rows: tuples, or mappings for a named paramstyle."""
         rows: list[Any] = []
         for record in records:
             row = self.values(record)
@@ -98,25 +110,16 @@ class DriverStatement:
             rows.append(tuple(row) if self.positional else dict(zip(self.names, row, strict=True)))
         return rows
 
-    def execute(self, conn: Connection, records: Sequence[Any]) -> None:
-        conn.exec_driver_sql(self.sql, self.rows(records))
-
 
 @dataclass(frozen=True, slots=True)
-class ArrayStatement:
+class ArrayStatement(BoundStatement):
     """PostgreSQL: all of a table's rows in one statement, each column's values in one array.
 
     `INSERT … SELECT … FROM unnest(…)` and `UPDATE … FROM unnest(…)`, built with Core. PostgreSQL
     prepares a table's CHECK constraints (parsing them from their stored text) once per statement
     it executes, so an `executemany` of 16 rows did it 16 times: a third of the server's work per
     open (docs/performance.md, "The flush in one statement per table on PostgreSQL"). One statement
-    per table does it once, and runs the executor once."""
-
-    sql: str
-    values: Callable[[Any], tuple[Any, ...]]  # the record's values, in `names` order
-    names: tuple[str, ...]  # the statement's parameters (one array each), in the order `values` gives them
-    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, the column type's bind processor)
-    positional: bool
+    per table does it once, and runs the executor once. Each parameter is one column's array."""
 
     @classmethod
     def compile(
@@ -148,7 +151,7 @@ class ArrayStatement:
         values, processors = _binding(table, dialect, names, columns)
         return cls(compiled.string, values, tuple(names), processors, dialect.positional)
 
-    def arrays(self, records: Sequence[Any]) -> tuple[str, ...] | dict[str, str]:
+    def parameters(self, records: Sequence[Any]) -> tuple[str, ...] | dict[str, str]:
         """The records as the statement's parameters: each column's values as one array literal,
         in a tuple (or a mapping by name for a named paramstyle)."""
         columns: list[Sequence[Any]] = list(zip(*map(self.values, records), strict=True))
@@ -156,9 +159,6 @@ class ArrayStatement:
             columns[position] = [process(value) for value in columns[position]]
         literals = tuple(map(array_literal, columns))
         return literals if self.positional else dict(zip(self.names, literals, strict=True))
-
-    def execute(self, conn: Connection, records: Sequence[Any]) -> None:
-        conn.exec_driver_sql(self.sql, self.arrays(records))
 
 
 def _binding(
@@ -215,8 +215,8 @@ def _element(value: Any) -> str:
 class Compiled:
     """One dialect's flush statements."""
 
-    inserts: dict[type[Any], DriverStatement | ArrayStatement]
-    updates: dict[type[Any], DriverStatement | ArrayStatement]
+    inserts: dict[type[Any], BoundStatement]
+    updates: dict[type[Any], BoundStatement]
 
 
 def compiled_for(dialect: Dialect) -> Compiled:
@@ -226,8 +226,8 @@ def compiled_for(dialect: Dialect) -> Compiled:
     key = (dialect.name, dialect.paramstyle)
     found = _COMPILED.get(key)
     if found is None:
-        inserts: dict[type[Any], DriverStatement | ArrayStatement] = {}
-        updates: dict[type[Any], DriverStatement | ArrayStatement] = {}
+        inserts: dict[type[Any], BoundStatement] = {}
+        updates: dict[type[Any], BoundStatement] = {}
         arrays = dialect.name == "postgresql"
         for cls in ORDER:
             fields = FIELDS[cls]
