@@ -3,7 +3,9 @@
 * the statement's two ticket parts, with one statement (`queries.ticket_parts`): each part is the
   first page `tickets_page` reads for its statuses, row for row and with the same cursor;
 * a ledger page with its entries' postings joined (`queries.ledger_page`): the entries of the page
-  statement alone, each with the postings `postings_of` reads for it, in order."""
+  statement alone, each with the postings `postings_of` reads for it, in order;
+* the whole statement, with one statement (`queries.statement`): what `account_and_balance`,
+  `ticket_parts` and `ledger_page` read apart."""
 
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event
+import pytest
 
 from points_service.db.records import Entry
+from points_service.domain.errors import NotFoundError
 from points_service.services import queries
+from points_service.services.balance import PendingExpiry
 
-from conftest import Api
+from conftest import Api, statements_sent
 from support.ui_scenario import scripted
 
 PARTS = (queries.IN_PROGRESS, queries.CLOSED)
@@ -66,22 +70,47 @@ async def test_no_ticket_no_account(api: Api) -> None:
             ]
 
 
-async def test_the_statement_sends_one_statement_for_its_ticket_parts(api: Api) -> None:
+@pytest.mark.parametrize("path", ["/v1/accounts/acme/statement", "/v1/accounts/acme/statement?limit=3"])
+async def test_the_statement_sends_one_statement_and_no_transaction(api: Api, path: str) -> None:
     await _with_every_status(api, "acme")
-    sent: list[str] = []
+    with statements_sent(api.db) as statements:
+        r = await api.get(path)
+    assert r.status_code == 200, r.text
+    sent = [s for s in statements if "FROM api_keys" not in s]  # the caller's key, if it is not cached yet
+    assert len(sent) == 1, sent  # neither BEGIN nor ROLLBACK around it: one statement is one snapshot
+    assert all(re.search(rf"\b{table}\b", sent[0]) for table in ("accounts", "lots", "tickets", "postings"))
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "FROM api_keys" not in statement:  # the caller's key, if it is not cached yet
-            sent.append(statement)
 
-    event.listen(api.db.engine, "before_cursor_execute", record)
-    try:
-        assert (await api.get("/v1/accounts/acme/statement")).status_code == 200
-    finally:
-        event.remove(api.db.engine, "before_cursor_execute", record)
-    assert sum(bool(re.search(r"\bFROM tickets\b", statement)) for statement in sent) == 1
-    assert sum(bool(re.search(r"\bpostings\b", statement)) for statement in sent) == 1  # joined to the ledger page
-    assert len(sent) == 5  # BEGIN, the account and its lots, the ledger page, the tickets, ROLLBACK
+async def test_the_statement_is_its_three_reads_apart(api: Api) -> None:
+    """Every part, for limits that cut each part and that do not, on an account with tickets in
+    every status and modifications with several postings, before its lots expire and after (their
+    expiries pending, not yet written); an account with nothing; and one that does not exist."""
+    await _with_every_status(api, "acme")
+    await api.buy("acme", "points-60")
+    body = {"points": -1300, "reason": "takes from several lots"}
+    r = await api.post("/v1/accounts/acme/adjustments", body, role="admin")
+    assert r.status_code in (200, 201), r.text
+    await _with_every_status(api, "globex")  # another account's rows stay out
+    await api.account("empty")
+    window = timedelta(days=30)
+    with api.db.engine.connect() as conn:
+        for account_id in ("acme", "empty"):
+            for now in (api.clock.now(), api.clock.now() + timedelta(days=800)):
+                for limit in (1, 2, 3, 4, 5, 6, 50):
+                    account, balance, due = queries.account_and_balance(conn, account_id, now, window)
+                    in_progress, closed = queries.ticket_parts(conn, account_id, PARTS, limit=limit)
+                    kinds = queries.MODIFICATION_KINDS
+                    modifications = queries.ledger_page(
+                        conn, account, now, kinds=kinds, before_seq=None, limit=limit, due=due
+                    )
+                    apart = queries.StatementView(account, balance, modifications, in_progress, closed)
+                    assert queries.statement(conn, account_id, now, window, limit) == apart, (account_id, now, limit)
+        acme = queries.statement(conn, "acme", api.clock.now() + timedelta(days=800), window, 50)
+        assert isinstance(acme.modifications.items[0][0], PendingExpiry)  # the later instant's
+        assert max(len(postings) for _, postings in acme.modifications.items) >= 2
+        assert [len(part.items) for part in (acme.in_progress, acme.closed)] == [5, 5]
+        with pytest.raises(NotFoundError):
+            queries.statement(conn, "nobody", api.clock.now(), window, 5)
 
 
 def _apart(conn: Any, account_id: str, kinds: Any, before_seq: int, limit: int) -> list[tuple[Entry, Any]]:
@@ -97,9 +126,9 @@ def _apart(conn: Any, account_id: str, kinds: Any, before_seq: int, limit: int) 
 async def test_a_ledger_page_has_each_entry_with_its_own_postings(api: Api) -> None:
     await _with_every_status(api, "acme")
     await api.buy("acme", "points-60")
-    big = await api.open("acme", "store-problem", ref="SPAN", subject="over several lots")
-    r = await api.post(f"/v1/tickets/{big['id']}/adjust", {"points": 1340, "reason": "spans the lots"}, role="helpdesk")
-    assert r.status_code == 200, r.text
+    body = {"points": -1300, "reason": "takes from several lots"}
+    r = await api.post("/v1/accounts/acme/adjustments", body, role="admin")
+    assert r.status_code in (200, 201), r.text
     await _with_every_status(api, "globex")
     with api.db.engine.connect() as conn:
         account = queries.account_and_balance(conn, "acme", api.clock.now(), timedelta(0))[0]

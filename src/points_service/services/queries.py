@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Integer,
     Row,
     Select,
     and_,
@@ -151,6 +152,13 @@ def account_and_balance(
     """The account, its balance, and its lots whose expiry is due but not written (for
     `ledger_page`), with one statement."""
     rows = conn.execute(ACCOUNT_AND_LOTS, balance_params(account_id, now, window)).all()
+    return _account_and_balance_of(account_id, rows, now, window)
+
+
+def _account_and_balance_of(
+    account_id: str, rows: Sequence[Sequence[Any]], now: datetime, window: timedelta
+) -> tuple[Account, BalanceView, list[Lot]]:
+    """`account_and_balance` from the rows of `ACCOUNT_AND_LOTS` (none: the account does not exist)."""
     if not rows:
         raise NotFoundError("account", account_id)
     account = Account(*rows[0][:_N_ACCOUNT])
@@ -299,16 +307,42 @@ _ENTRY_COLUMNS = len(FIELDS[Entry])
 
 
 @cache
-def _ledger_page_with_postings(kinds: int) -> Select[Any]:
-    """`_ledger_page_statement`'s entries, each with its postings joined: one row per posting, in
-    the posting's order (an entry without postings: one row, its posting columns NULL)."""
+def _ledger_rows_with_postings(kinds: int) -> tuple[Select[Any], tuple[ColumnElement[Any], ...]]:
+    """`_ledger_page_statement`'s entries, each with its postings joined: one row per posting (an
+    entry without postings: one row, its posting columns NULL); and the rows' order, newest entry
+    first, then each entry's postings in their order."""
     page = _ledger_page_statement(kinds).subquery()
     postings = t.postings.c
-    return (
-        select(*page.c, *(postings[name] for name in _POSTING_VIEW))
-        .select_from(page.outerjoin(t.postings, postings.entry_id == page.c.id))
-        .order_by(page.c.seq.desc(), postings.idx)
+    stmt = select(*page.c, *(postings[name] for name in _POSTING_VIEW)).select_from(
+        page.outerjoin(t.postings, postings.entry_id == page.c.id)
     )
+    return stmt, (page.c.seq.desc(), postings.idx)
+
+
+@cache
+def _ledger_page_with_postings(kinds: int) -> Select[Any]:
+    """`_ledger_rows_with_postings`, in its order."""
+    stmt, order = _ledger_rows_with_postings(kinds)
+    return stmt.order_by(*order)
+
+
+def _chosen_kinds(kinds: Sequence[str] | None) -> list[str]:
+    """The kinds a ledger page filters by: none when it shows every kind."""
+    return sorted(set(kinds)) if kinds is not None and set(kinds) != set(t.ENTRY_KINDS) else []
+
+
+def _ledger_params(
+    account_id: str, chosen: Sequence[str], before_seq: int | None, limit: int, through_seq: int | None = None
+) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "before_seq": min(
+            before_seq if before_seq is not None else _NO_SEQ_LIMIT,
+            through_seq + 1 if through_seq is not None else _NO_SEQ_LIMIT,
+        ),
+        "limit": limit + 1,
+        **{f"kind_{n}": kind for n, kind in enumerate(chosen)},
+    }
 
 
 POSTINGS_OF = (
@@ -333,6 +367,24 @@ def ledger_page(
     the newest entry as they would be if written now (`virtual_seq`), so a cursor can page through
     them like entries. `due`: the account's due lots, read with it in this same snapshot.
     `through_seq`: the newest entry to show (an as-of read; `account` as it stood then)."""
+    chosen = _chosen_kinds(kinds)
+    rows = conn.execute(
+        _ledger_page_with_postings(len(chosen)), _ledger_params(account.id, chosen, before_seq, limit, through_seq)
+    ).all()
+    return _ledger_page_of(rows, account, now, kinds=kinds, before_seq=before_seq, limit=limit, due=due)
+
+
+def _ledger_page_of(
+    rows: Sequence[Sequence[Any]],
+    account: Account,
+    now: datetime,
+    *,
+    kinds: Sequence[str] | None,
+    before_seq: int | None,
+    limit: int,
+    due: list[Lot],
+) -> KeyedPage:
+    """`ledger_page` from the rows of `_ledger_rows_with_postings`, in its order."""
     pending: list[PendingExpiry] = []
     if kinds is None or "expiry" in kinds:
         available = account.available
@@ -355,29 +407,19 @@ def ledger_page(
         pending.reverse()
         if before_seq is not None:
             pending = [p for p in pending if p.virtual_seq < before_seq]
-    chosen = sorted(set(kinds)) if kinds is not None and set(kinds) != set(t.ENTRY_KINDS) else []
-    params = {
-        "account_id": account.id,
-        "before_seq": min(
-            before_seq if before_seq is not None else _NO_SEQ_LIMIT,
-            through_seq + 1 if through_seq is not None else _NO_SEQ_LIMIT,
-        ),
-        "limit": limit + 1,
-        **{f"kind_{n}": kind for n, kind in enumerate(chosen)},
-    }
     entries: list[Entry] = []
     postings: dict[str, list[dict[str, Any]]] = {}
     row: Any
-    for row in conn.execute(_ledger_page_with_postings(len(chosen)), params).all():
+    for row in rows:
         if not entries or entries[-1].id != row[0]:
             entries.append(Entry(*row[:_ENTRY_COLUMNS]))
             postings[row[0]] = []
         if row[_ENTRY_COLUMNS] is not None:  # a posting's lot (never NULL): not an entry without postings
             postings[row[0]].append(dict(zip(_POSTING_VIEW, row[_ENTRY_COLUMNS:], strict=True)))
-    rows: list[Any] = [*pending, *entries]
-    items = rows[:limit]
+    shown: list[Any] = [*pending, *entries]
+    items = shown[:limit]
     next_key = None
-    if len(rows) > limit and items:
+    if len(shown) > limit and items:
         last = items[-1]
         next_key = [last.virtual_seq if isinstance(last, PendingExpiry) else last.seq]
     return KeyedPage(
@@ -453,26 +495,47 @@ def tickets_page(
 
 
 @cache
-def _ticket_parts_statement(parts: tuple[tuple[str, ...], ...]) -> Select[Any]:
+def _ticket_parts_rows(parts: tuple[tuple[str, ...], ...]) -> tuple[Select[Any], tuple[ColumnElement[Any], ...]]:
     """The first page of each part (a set of statuses, `_tickets_page_statement`), in one statement:
-    each part keeps its own ORDER BY and LIMIT, and its rows come tagged with its place in `parts`."""
+    each part keeps its own ORDER BY and LIMIT, and its rows come tagged with its place in `parts`
+    (the last column); and the rows' order, by part, then newest first."""
     tagged = [
-        select(literal_column(str(n)).label("part"), *_tickets_page_statement(statuses, False, False).subquery().c)
+        select(
+            literal_column(str(n), Integer).label("part"),
+            *_tickets_page_statement(statuses, False, False).subquery().c,
+        )
         for n, statuses in enumerate(parts)
     ]
     merged = union_all(*tagged).subquery()
     order = (merged.c.part, merged.c.opened_at.desc(), merged.c.id.desc())
-    return select(*(c for c in merged.c if c.name != "part"), merged.c.part).order_by(*order)
+    return select(*(c for c in merged.c if c.name != "part"), merged.c.part), order
+
+
+@cache
+def _ticket_parts_statement(parts: tuple[tuple[str, ...], ...]) -> Select[Any]:
+    """`_ticket_parts_rows`, in its order."""
+    stmt, order = _ticket_parts_rows(parts)
+    return stmt.order_by(*order)
+
+
+def _chosen_parts(parts: Sequence[Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(sorted(set(statuses))) for statuses in parts)
 
 
 def ticket_parts(conn: Connection, account_id: str, parts: Sequence[Sequence[str]], *, limit: int) -> list[KeyedPage]:
     """The first page of each part of the account's tickets (`tickets_page` with `statuses` and no
     cursor), all read by one statement: one round trip where each page would take its own."""
-    chosen = tuple(tuple(sorted(set(statuses))) for statuses in parts)
-    rows: list[list[Ticket]] = [[] for _ in chosen]
-    for row in conn.execute(_ticket_parts_statement(chosen), {"account_id": account_id, "limit": limit + 1}).all():
-        rows[row[-1]].append(Ticket(*row[:-1]))
-    return [page_of(part, limit, ticket_key) for part in rows]
+    chosen = _chosen_parts(parts)
+    rows = conn.execute(_ticket_parts_statement(chosen), {"account_id": account_id, "limit": limit + 1}).all()
+    return _ticket_pages_of(rows, len(chosen), limit)
+
+
+def _ticket_pages_of(rows: Sequence[Sequence[Any]], parts: int, limit: int) -> list[KeyedPage]:
+    """`ticket_parts` from the rows of `_ticket_parts_rows`, in its order."""
+    tickets: list[list[Ticket]] = [[] for _ in range(parts)]
+    for row in rows:
+        tickets[row[-1]].append(Ticket(*row[:-1]))
+    return [page_of(part, limit, ticket_key) for part in tickets]
 
 
 _IDLE = SELECT[Ticket].where(
@@ -710,13 +773,38 @@ class StatementView:
     closed: KeyedPage  # part 3: resolved and refunded tickets
 
 
+def _numbered(rows: tuple[Select[Any], tuple[ColumnElement[Any], ...]]) -> tuple[Select[Any], ColumnElement[Any]]:
+    """A statement and its rows' order as a part of `_side_by_side`: each row's place in that order."""
+    stmt, order = rows
+    return stmt, func.row_number().over(order_by=order)
+
+
+_STATEMENT_PARTS = _chosen_parts((IN_PROGRESS, CLOSED))
+_STATEMENT_KINDS = _chosen_kinds(MODIFICATION_KINDS)
+# The account with its lots, both ticket parts, and the modifications with their postings: the
+# three statements the parts would each send, side by side in one.
+STATEMENT, (_ACCOUNT_ROWS, _TICKET_ROWS, _LEDGER_ROWS) = _side_by_side(
+    (ACCOUNT_AND_LOTS, literal_column("0")),
+    _numbered(_ticket_parts_rows(_STATEMENT_PARTS)),
+    _numbered(_ledger_rows_with_postings(len(_STATEMENT_KINDS))),
+)
+
+
 def statement(conn: Connection, account_id: str, now: datetime, window: timedelta, limit: int) -> StatementView:
-    account, balance, due = account_and_balance(conn, account_id, now, window)
-    in_progress, closed = ticket_parts(conn, account_id, (IN_PROGRESS, CLOSED), limit=limit)
-    return StatementView(
-        account=account,
-        balance=balance,
-        modifications=ledger_page(conn, account, now, kinds=MODIFICATION_KINDS, before_seq=None, limit=limit, due=due),
-        in_progress=in_progress,
-        closed=closed,
+    """The three parts, by one statement (`STATEMENT`): one round trip, and one snapshot without a
+    transaction around it (`Database.read_single`). Each part is what its own read gives:
+    `account_and_balance`, `ticket_parts` and `ledger_page` (tests/api/test_joined_pages.py)."""
+    params = {
+        **balance_params(account_id, now, window),
+        **_ledger_params(account_id, _STATEMENT_KINDS, None, limit),  # its `limit` is the tickets' too
+    }
+    parts: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    places = (_ACCOUNT_ROWS, _TICKET_ROWS, _LEDGER_ROWS)
+    for row in conn.execute(STATEMENT, params).all():
+        parts[row[0]].append(row[places[row[0]]])
+    account, balance, due = _account_and_balance_of(account_id, parts[0], now, window)
+    in_progress, closed = _ticket_pages_of(parts[1], len(_STATEMENT_PARTS), limit)
+    modifications = _ledger_page_of(
+        parts[2], account, now, kinds=MODIFICATION_KINDS, before_seq=None, limit=limit, due=due
     )
+    return StatementView(account, balance, modifications, in_progress, closed)

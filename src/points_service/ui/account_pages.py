@@ -84,7 +84,7 @@ async def search(request: Request, q: str = "") -> Response:
 async def account(request: Request, account_id: str) -> Response:
     """The three parts, each with its newest rows and a link to the rest, from one snapshot."""
     await _reader(request, account_id)
-    st = await database(request).read(queries.statement, account_id, _now(request), _window(request), PAGE_SIZE)
+    st = await database(request).read_single(queries.statement, account_id, _now(request), _window(request), PAGE_SIZE)
     return page(
         request,
         "account.html",

@@ -244,7 +244,9 @@ async def get_statement(
     (with the same `as_of`: the statement as it was at that instant, its cursors holding to it)."""
     at = _as_of(request, as_of)
     if at is None:
-        statement = await database(request).read(queries.statement, account_id, _now(request), _window(request), limit)
+        statement = await database(request).read_single(
+            queries.statement, account_id, _now(request), _window(request), limit
+        )
     else:
         statement = await database(request).read_long(asof.statement_at, account_id, at, _window(request), limit)
     return _statement_body(account_id, statement, at)
@@ -257,7 +259,7 @@ async def _statement_fast(request: Request) -> Response | None:
 
     async def read(account_id: str) -> dict[str, Any]:
         now, window = _now(request), _window(request)
-        statement = await database(request).read(queries.statement, account_id, now, window, DEFAULT_LIMIT)
+        statement = await database(request).read_single(queries.statement, account_id, now, window, DEFAULT_LIMIT)
         return _statement_body(account_id, statement, None)
 
     return await _fast_read(request, schemas.Statement, read)
