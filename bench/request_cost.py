@@ -47,7 +47,7 @@ from points_service.services.uow import Database
 from points_service.settings import Settings
 
 ACCOUNT = "request-cost"
-SCENARIOS = ("ceiling_post", "open", "adjust", "resolve", "balance", "statement", "ticket")
+SCENARIOS = ("ceiling_post", "open", "adjust", "resolve", "balance", "statement", "ledger", "ticket")
 
 
 class AsgiCaller:
@@ -164,6 +164,8 @@ async def main(args: argparse.Namespace) -> None:
             status, answer = await client.request("GET", f"/v1/accounts/{ACCOUNT}/balance")
         elif scenario == "statement":
             status, answer = await client.request("GET", f"/v1/accounts/{ACCOUNT}/statement")
+        elif scenario == "ledger":  # the first page: the account's newest entries, each with its postings
+            status, answer = await client.request("GET", f"/v1/accounts/{ACCOUNT}/ledger")
         else:
             status, answer = await client.request("GET", f"/v1/tickets/{viewed[0]}")
         if status >= 300:

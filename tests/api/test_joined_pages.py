@@ -145,3 +145,35 @@ async def test_a_ledger_page_has_each_entry_with_its_own_postings(api: Api) -> N
                         conn, account, api.clock.now(), kinds=kinds, before_seq=before, limit=limit, due=[]
                     )
                     assert page.items == _apart(conn, "acme", kinds, before, limit), (kinds, limit, before)
+
+
+async def test_an_account_ledger_page_is_its_two_reads_apart(api: Api) -> None:
+    """`account_ledger_page` reads the account beside the page in one statement: the same page as
+    `account_and_balance` then `ledger_page`, for three kind filters, limits that cut the page and
+    that do not, three cursors, before the lots expire and after (their expiries pending)."""
+    await _with_every_status(api, "acme")
+    await api.buy("acme", "points-60")
+    r = await api.post("/v1/accounts/acme/adjustments", {"points": -1300, "reason": "several lots"}, role="admin")
+    assert r.status_code in (200, 201), r.text
+    await _with_every_status(api, "globex")
+    with api.db.engine.connect() as conn:
+        last_seq = queries.account_and_balance(conn, "acme", api.clock.now(), timedelta(0))[0].last_seq
+        for now in (api.clock.now(), api.clock.now() + timedelta(days=800)):
+            account, _, due = queries.account_and_balance(conn, "acme", now, timedelta(0))
+            for kinds in (None, queries.MODIFICATION_KINDS, ["capture_increase"]):
+                for limit in (1, 2, 3, 7, 500):
+                    for before in (None, last_seq + 2, last_seq - 2, 3):
+                        one = queries.account_ledger_page(
+                            conn, "acme", now, kinds=kinds, before_seq=before, limit=limit
+                        )
+                        apart = queries.ledger_page(
+                            conn, account, now, kinds=kinds, before_seq=before, limit=limit, due=due
+                        )
+                        assert one == apart, (now, kinds, limit, before)
+        later = queries.account_ledger_page(
+            conn, "acme", api.clock.now() + timedelta(days=800), kinds=None, before_seq=None, limit=500
+        )
+        assert isinstance(later.items[0][0], PendingExpiry)
+        assert max(len(postings) for _, postings in later.items) >= 2
+        with pytest.raises(NotFoundError):
+            queries.account_ledger_page(conn, "nobody", api.clock.now(), kinds=None, before_seq=None, limit=5)

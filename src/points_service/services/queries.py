@@ -36,7 +36,8 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from ..db import schema as t
 from ..db.records import (
@@ -304,16 +305,17 @@ def _ledger_page_statement(kinds: int) -> Select[Any]:
 
 _POSTING_VIEW = ("lot_id", "from_state", "to_state", "points")  # what an entry shows of each (`Posting.view`)
 _ENTRY_COLUMNS = len(FIELDS[Entry])
+_POSTINGS_END = _ENTRY_COLUMNS + len(_POSTING_VIEW)
 
 
 @cache
 def _ledger_rows_with_postings(kinds: int) -> tuple[Select[Any], tuple[ColumnElement[Any], ...]]:
     """`_ledger_page_statement`'s entries, each with its postings joined: one row per posting (an
-    entry without postings: one row, its posting columns NULL); and the rows' order, newest entry
-    first, then each entry's postings in their order."""
+    entry without postings: one row, its posting columns NULL), the posting's `idx` last; and the
+    rows' order, newest entry first, then each entry's postings in their order."""
     page = _ledger_page_statement(kinds).subquery()
     postings = t.postings.c
-    stmt = select(*page.c, *(postings[name] for name in _POSTING_VIEW)).select_from(
+    stmt = select(*page.c, *(postings[name] for name in _POSTING_VIEW), postings.idx).select_from(
         page.outerjoin(t.postings, postings.entry_id == page.c.id)
     )
     return stmt, (page.c.seq.desc(), postings.idx)
@@ -415,7 +417,7 @@ def _ledger_page_of(
             entries.append(Entry(*row[:_ENTRY_COLUMNS]))
             postings[row[0]] = []
         if row[_ENTRY_COLUMNS] is not None:  # a posting's lot (never NULL): not an entry without postings
-            postings[row[0]].append(dict(zip(_POSTING_VIEW, row[_ENTRY_COLUMNS:], strict=True)))
+            postings[row[0]].append(dict(zip(_POSTING_VIEW, row[_ENTRY_COLUMNS:_POSTINGS_END], strict=True)))
     shown: list[Any] = [*pending, *entries]
     items = shown[:limit]
     next_key = None
@@ -427,13 +429,25 @@ def _ledger_page_of(
     )
 
 
+@cache
+def _account_ledger_statement(kinds: int) -> tuple[Select[Any], tuple[slice, ...]]:
+    """The account with its lots (`ACCOUNT_AND_LOTS`) and a ledger page of `kinds` kinds with its
+    postings (`_ledger_rows_with_postings`), side by side in one statement."""
+    return _side_by_side((ACCOUNT_AND_LOTS, ()), _ledger_rows_with_postings(kinds))
+
+
 def account_ledger_page(
     conn: Connection, account_id: str, now: datetime, *, kinds: Sequence[str] | None, before_seq: int | None, limit: int
 ) -> KeyedPage:
-    """A page of the account's ledger at `now`, newest first (`ledger_page` with the account and
-    its due expiries read in the same snapshot); NotFoundError when the account does not exist."""
-    account, _, due = account_and_balance(conn, account_id, now, timedelta(0))
-    return ledger_page(conn, account, now, kinds=kinds, before_seq=before_seq, limit=limit, due=due)
+    """A page of the account's ledger at `now`, newest first: what `ledger_page` gives with the
+    account and its due expiries (`account_and_balance`), read with them by one statement (one
+    snapshot: `Database.read_single`); NotFoundError when the account does not exist."""
+    chosen = _chosen_kinds(kinds)
+    stmt, places = _account_ledger_statement(len(chosen))
+    params = {**balance_params(account_id, now, timedelta(0)), **_ledger_params(account_id, chosen, before_seq, limit)}
+    lots, entries = _parts(conn.execute(stmt, params).all(), places)
+    account, _, due = _account_and_balance_of(account_id, lots, now, timedelta(0))
+    return _ledger_page_of(entries, account, now, kinds=kinds, before_seq=before_seq, limit=limit, due=due)
 
 
 def postings_of(conn: Connection, entry_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -564,32 +578,52 @@ def idle_tickets_page(conn: Connection, *, before: datetime, after: list[Any] | 
     return page_of(rows, limit, lambda ticket: [ticket.changed_at.isoformat(timespec="microseconds"), ticket.id])
 
 
-def _side_by_side(*parts: tuple[Select[Any], ColumnElement[Any]]) -> tuple[Select[Any], tuple[slice, ...]]:
+def _side_by_side(
+    *parts: tuple[Select[Any], Sequence[ColumnElement[Any]]],
+) -> tuple[Select[Any], tuple[slice, ...]]:
     """Differently shaped SELECTs read by one statement, and where each part's columns are in its
     rows. Each part's columns keep a place of their own: a row of part n has them there and a typed
-    NULL in every other part's places, after two columns of its own, `part` (n) and `key` (its order
-    within the part, by which the rows come). The NULLs are CAST to their column's type: PostgreSQL
-    types a UNION's column from its branches, and a column of NULLs in the first two branches would
-    be taken for text."""
+    NULL in every other part's places, after one column of its own, `part` (n). The NULLs are CAST
+    to their column's type: PostgreSQL types a UNION's column from its branches, and a column of
+    NULLs in the first two branches would be taken for text.
+
+    Each part comes with its order: columns it selects, each maybe `.desc()`, the ORDER BY it would
+    have alone (a branch of a `UNION ALL` cannot have its own). The rows come by part, then by each
+    part's order in turn, read from its own places: in a part's rows the other parts' places are
+    all NULL, so only its own order sorts them."""
     columns = [column for stmt, _ in parts for column in stmt.selected_columns]
-    branches, places, start = [], [], 0
-    for n, (stmt, key) in enumerate(parts):
+    branches, places, orders, start = [], [], [], 0
+    for n, (stmt, order) in enumerate(parts):
         mine = range(start, start + len(stmt.selected_columns))
         row = [(column if i in mine else cast(null(), column.type)).label(f"c{i}") for i, column in enumerate(columns)]
-        branches.append(stmt.with_only_columns(literal_column(str(n)).label("part"), key.label("key"), *row))
-        places.append(slice(2 + mine.start, 2 + mine.stop))  # after `part` and `key`
+        branches.append(stmt.with_only_columns(literal_column(str(n), Integer).label("part"), *row))
+        places.append(slice(1 + mine.start, 1 + mine.stop))  # after `part`
+        for element in order:
+            descending = isinstance(element, UnaryExpression) and element.modifier is operators.desc_op
+            column = element.element if isinstance(element, UnaryExpression) and descending else element
+            [i] = [i for i in mine if columns[i] is column]  # a column the part selects, once
+            orders.append((f"c{i}", descending))
         start = mine.stop
     merged = union_all(*branches).subquery()
-    return select(*merged.c).order_by(merged.c.part, merged.c.key), tuple(places)
+    by = [merged.c[name].desc() if descending else merged.c[name] for name, descending in orders]
+    return select(*merged.c).order_by(merged.c.part, *by), tuple(places)
+
+
+def _parts(rows: Sequence[Row[Any]], places: tuple[slice, ...]) -> list[list[Sequence[Any]]]:
+    """The rows of a `_side_by_side` statement part by part, each cut to its part's columns."""
+    parts: list[list[Sequence[Any]]] = [[] for _ in places]
+    for row in rows:
+        parts[row[0]].append(row[places[row[0]]])
+    return parts
 
 
 TICKET_DETAIL, (_TICKET_PLACE, _ALLOCATION_PLACE, _EVENT_PLACE) = _side_by_side(
-    (SELECT[Ticket].where(t.tickets.c.id == bindparam("ticket_id")), literal_column("0")),
+    (SELECT[Ticket].where(t.tickets.c.id == bindparam("ticket_id")), ()),
     (
         SELECT[Allocation].where(t.ticket_allocations.c.ticket_id == bindparam("ticket_id")),
-        t.ticket_allocations.c.seq,
+        (t.ticket_allocations.c.seq,),
     ),
-    (SELECT[TicketEvent].where(t.ticket_events.c.ticket_id == bindparam("ticket_id")), t.ticket_events.c.version),
+    (SELECT[TicketEvent].where(t.ticket_events.c.ticket_id == bindparam("ticket_id")), (t.ticket_events.c.version,)),
 )
 
 
@@ -773,20 +807,14 @@ class StatementView:
     closed: KeyedPage  # part 3: resolved and refunded tickets
 
 
-def _numbered(rows: tuple[Select[Any], tuple[ColumnElement[Any], ...]]) -> tuple[Select[Any], ColumnElement[Any]]:
-    """A statement and its rows' order as a part of `_side_by_side`: each row's place in that order."""
-    stmt, order = rows
-    return stmt, func.row_number().over(order_by=order)
-
-
 _STATEMENT_PARTS = _chosen_parts((IN_PROGRESS, CLOSED))
 _STATEMENT_KINDS = _chosen_kinds(MODIFICATION_KINDS)
 # The account with its lots, both ticket parts, and the modifications with their postings: the
 # three statements the parts would each send, side by side in one.
-STATEMENT, (_ACCOUNT_ROWS, _TICKET_ROWS, _LEDGER_ROWS) = _side_by_side(
-    (ACCOUNT_AND_LOTS, literal_column("0")),
-    _numbered(_ticket_parts_rows(_STATEMENT_PARTS)),
-    _numbered(_ledger_rows_with_postings(len(_STATEMENT_KINDS))),
+STATEMENT, _STATEMENT_PLACES = _side_by_side(
+    (ACCOUNT_AND_LOTS, ()),
+    _ticket_parts_rows(_STATEMENT_PARTS),
+    _ledger_rows_with_postings(len(_STATEMENT_KINDS)),
 )
 
 
@@ -798,13 +826,10 @@ def statement(conn: Connection, account_id: str, now: datetime, window: timedelt
         **balance_params(account_id, now, window),
         **_ledger_params(account_id, _STATEMENT_KINDS, None, limit),  # its `limit` is the tickets' too
     }
-    parts: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
-    places = (_ACCOUNT_ROWS, _TICKET_ROWS, _LEDGER_ROWS)
-    for row in conn.execute(STATEMENT, params).all():
-        parts[row[0]].append(row[places[row[0]]])
-    account, balance, due = _account_and_balance_of(account_id, parts[0], now, window)
-    in_progress, closed = _ticket_pages_of(parts[1], len(_STATEMENT_PARTS), limit)
+    lots, tickets, entries = _parts(conn.execute(STATEMENT, params).all(), _STATEMENT_PLACES)
+    account, balance, due = _account_and_balance_of(account_id, lots, now, window)
+    in_progress, closed = _ticket_pages_of(tickets, len(_STATEMENT_PARTS), limit)
     modifications = _ledger_page_of(
-        parts[2], account, now, kinds=MODIFICATION_KINDS, before_seq=None, limit=limit, due=due
+        entries, account, now, kinds=MODIFICATION_KINDS, before_seq=None, limit=limit, due=due
     )
     return StatementView(account, balance, modifications, in_progress, closed)

@@ -108,7 +108,7 @@ async def modifications(request: Request, account_id: str, cursor: Cursor = None
     async def read(after: list[Any] | None) -> queries.KeyedPage:
         before_seq = after[0] if after else None
         kinds = queries.MODIFICATION_KINDS
-        return await database(request).read(
+        return await database(request).read_single(
             queries.account_ledger_page, account_id, now, kinds=kinds, before_seq=before_seq, limit=PAGE_SIZE
         )
 

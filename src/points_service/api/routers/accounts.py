@@ -314,7 +314,7 @@ async def list_ledger(
         return _ledger_page(scope, page)
 
     before_seq = after[0] if after else None
-    page = await database(request).read(
+    page = await database(request).read_single(
         queries.account_ledger_page, account_id, now, kinds=kinds, before_seq=before_seq, limit=limit
     )
     return _ledger_page(scope, page)
