@@ -1,16 +1,19 @@
 """Pages read with fewer statements, each the same page as read apart:
 
-* the statement's two ticket parts, with one statement (`queries.ticket_parts`): each part is the
-  first page `tickets_page` reads for its statuses, row for row and with the same cursor;
+* the statement's two ticket parts, read with the rest of it by one statement
+  (`queries.statement`): each part is the first page `tickets_page` reads for its statuses, row
+  for row and with the same cursor;
 * a ledger page with its entries' postings joined (`queries.ledger_page`): the entries of the page
   statement alone, each with the postings `postings_of` reads for it, in order;
-* the whole statement, with one statement (`queries.statement`): what `account_and_balance`,
-  `ticket_parts` and `ledger_page` read apart."""
+* the whole statement, with one statement: what `account_and_balance`, `tickets_page` (each part)
+  and `ledger_page` read apart;
+* an account's ledger page, with the account beside it in one statement
+  (`queries.account_ledger_page`): what `account_and_balance` then `ledger_page` read."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -36,38 +39,41 @@ async def _with_every_status(api: Api, account_id: str) -> None:
         assert r.status_code == 202 and r.json()["status"] == "awaiting_points", r.text
 
 
-def _pages(conn: Any, account_id: str, limit: int) -> tuple[list[Any], list[Any]]:
-    merged = queries.ticket_parts(conn, account_id, PARTS, limit=limit)
-    apart = [
+def _ticket_pages_apart(conn: Any, account_id: str, limit: int) -> list[queries.KeyedPage]:
+    """The statement's ticket parts as `tickets_page` reads them, each by its statuses."""
+    return [
         queries.tickets_page(conn, account_id, statuses=list(part), external_ref=None, after=None, limit=limit)
         for part in PARTS
     ]
-    return [(p.items, p.next_key) for p in merged], [(p.items, p.next_key) for p in apart]
+
+
+def _pages(conn: Any, account_id: str, now: datetime, limit: int) -> tuple[list[Any], list[Any]]:
+    st = queries.statement(conn, account_id, now, timedelta(0), limit)
+    merged = [st.in_progress, st.closed]
+    return [(p.items, p.next_key) for p in merged], [
+        (p.items, p.next_key) for p in _ticket_pages_apart(conn, account_id, limit)
+    ]
 
 
 async def test_each_part_is_the_page_its_statuses_give(api: Api) -> None:
     await _with_every_status(api, "acme")
     await _with_every_status(api, "globex")  # another account's tickets stay out
     with api.db.engine.connect() as conn:
-        merged, apart = _pages(conn, "acme", 50)
+        merged, apart = _pages(conn, "acme", api.clock.now(), 50)
         statuses = [{ticket.status for ticket in items} for items, _ in merged]
         assert statuses == [{"awaiting_points", "open"}, {"refunded", "resolved"}]
         assert [len(items) for items, _ in merged] == [5, 5]
         assert {ticket.account_id for items, _ in merged for ticket in items} == {"acme"}
         for limit in (1, 2, 3, 4, 5, 6, 50):
-            merged, apart = _pages(conn, "acme", limit)
+            merged, apart = _pages(conn, "acme", api.clock.now(), limit)
             assert merged == apart, limit
             assert [key is not None for _, key in merged] == [limit < 5, limit < 5]
 
 
-async def test_no_ticket_no_account(api: Api) -> None:
+async def test_no_ticket(api: Api) -> None:
     await api.account("empty")
     with api.db.engine.connect() as conn:
-        for account_id in ("empty", "nobody"):
-            assert [(p.items, p.next_key) for p in queries.ticket_parts(conn, account_id, PARTS, limit=3)] == [
-                ([], None),
-                ([], None),
-            ]
+        assert _pages(conn, "empty", api.clock.now(), 3)[0] == [([], None), ([], None)]
 
 
 @pytest.mark.parametrize("path", ["/v1/accounts/acme/statement", "/v1/accounts/acme/statement?limit=3"])
@@ -98,7 +104,7 @@ async def test_the_statement_is_its_three_reads_apart(api: Api) -> None:
             for now in (api.clock.now(), api.clock.now() + timedelta(days=800)):
                 for limit in (1, 2, 3, 4, 5, 6, 50):
                     account, balance, due = queries.account_and_balance(conn, account_id, now, window)
-                    in_progress, closed = queries.ticket_parts(conn, account_id, PARTS, limit=limit)
+                    in_progress, closed = _ticket_pages_apart(conn, account_id, limit)
                     kinds = queries.MODIFICATION_KINDS
                     modifications = queries.ledger_page(
                         conn, account, now, kinds=kinds, before_seq=None, limit=limit, due=due

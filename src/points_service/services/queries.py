@@ -508,7 +508,6 @@ def tickets_page(
     return page_of([Ticket(*row) for row in conn.execute(stmt, params).all()], limit, ticket_key)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
-@cache
 def _ticket_parts_rows(parts: tuple[tuple[str, ...], ...]) -> tuple[Select[Any], tuple[ColumnElement[Any], ...]]:
     """The first page of each part (a set of statuses, `_tickets_page_statement`), in one statement:
     each part keeps its own ORDER BY and LIMIT, and its rows come tagged with its place in `parts`
@@ -525,27 +524,8 @@ def _ticket_parts_rows(parts: tuple[tuple[str, ...], ...]) -> tuple[Select[Any],
     return select(*(c for c in merged.c if c.name != "part"), merged.c.part), order
 
 
-@cache
-def _ticket_parts_statement(parts: tuple[tuple[str, ...], ...]) -> Select[Any]:
-    """`_ticket_parts_rows`, in its order."""
-    stmt, order = _ticket_parts_rows(parts)
-    return stmt.order_by(*order)
-
-
-def _chosen_parts(parts: Sequence[Sequence[str]]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(sorted(set(statuses))) for statuses in parts)
-
-
-def ticket_parts(conn: Connection, account_id: str, parts: Sequence[Sequence[str]], *, limit: int) -> list[KeyedPage]:
-    """The first page of each part of the account's tickets (`tickets_page` with `statuses` and no
-    cursor), all read by one statement: one round trip where each page would take its own."""
-    chosen = _chosen_parts(parts)
-    rows = conn.execute(_ticket_parts_statement(chosen), {"account_id": account_id, "limit": limit + 1}).all()
-    return _ticket_pages_of(rows, len(chosen), limit)
-
-
 def _ticket_pages_of(rows: Sequence[Sequence[Any]], parts: int, limit: int) -> list[KeyedPage]:
-    """`ticket_parts` from the rows of `_ticket_parts_rows`, in its order."""
+    """The first page of each part from the rows of `_ticket_parts_rows`, in its order."""
     tickets: list[list[Ticket]] = [[] for _ in range(parts)]
     for row in rows:
         tickets[row[-1]].append(Ticket(*row[:-1]))
@@ -807,7 +787,7 @@ class StatementView:
     closed: KeyedPage  # part 3: resolved and refunded tickets
 
 
-_STATEMENT_PARTS = _chosen_parts((IN_PROGRESS, CLOSED))
+_STATEMENT_PARTS = (tuple(sorted(IN_PROGRESS)), tuple(sorted(CLOSED)))  # as `tickets_page` writes them
 _STATEMENT_KINDS = _chosen_kinds(MODIFICATION_KINDS)
 # The account with its lots, both ticket parts, and the modifications with their postings: the
 # three statements the parts would each send, side by side in one.
@@ -821,7 +801,8 @@ STATEMENT, _STATEMENT_PLACES = _side_by_side(
 def statement(conn: Connection, account_id: str, now: datetime, window: timedelta, limit: int) -> StatementView:
     """The three parts, by one statement (`STATEMENT`): one round trip, and one snapshot without a
     transaction around it (`Database.read_single`). Each part is what its own read gives:
-    `account_and_balance`, `ticket_parts` and `ledger_page` (tests/api/test_joined_pages.py)."""
+    `account_and_balance`, `tickets_page` for each part's statuses, and `ledger_page`
+    (tests/api/test_joined_pages.py)."""
     params = {
         **balance_params(account_id, now, window),
         **_ledger_params(account_id, _STATEMENT_KINDS, None, limit),  # its `limit` is the tickets' too
