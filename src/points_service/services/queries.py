@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -430,7 +431,7 @@ def _ledger_page_of(
 
 
 @cache
-def _account_ledger_statement(kinds: int) -> tuple[Select[Any], tuple[slice, ...]]:
+def _account_ledger_statement(kinds: int) -> tuple[Select[Any], tuple[Callable[[Row[Any]], tuple[Any, ...]], ...]]:
     """The account with its lots (`ACCOUNT_AND_LOTS`) and a ledger page of `kinds` kinds with its
     postings (`_ledger_rows_with_postings`), side by side in one statement."""
     return _side_by_side((ACCOUNT_AND_LOTS, ()), _ledger_rows_with_postings(kinds))
@@ -560,44 +561,70 @@ def idle_tickets_page(conn: Connection, *, before: datetime, after: list[Any] | 
 
 def _side_by_side(
     *parts: tuple[Select[Any], Sequence[ColumnElement[Any]]],
-) -> tuple[Select[Any], tuple[slice, ...]]:
-    """Differently shaped SELECTs read by one statement, and where each part's columns are in its
-    rows. Each part's columns keep a place of their own: a row of part n has them there and a typed
-    NULL in every other part's places, after one column of its own, `part` (n). The NULLs are CAST
-    to their column's type: PostgreSQL types a UNION's column from its branches, and a column of
-    NULLs in the first two branches would be taken for text.
+) -> tuple[Select[Any], tuple[Callable[[Row[Any]], tuple[Any, ...]], ...]]:
+    """Differently shaped SELECTs read by one statement, and what takes each part's columns from
+    its rows. A row of part n starts with a column `part` (n), then has the part's columns in places
+    of their own and a typed NULL in every other place. The parts share places: a place holds
+    columns of one type (the same SQLAlchemy type, so the same result processor), each part's column
+    taking the first place of its type that part has not used yet; a row is then as wide as its
+    widest part, not as all of them together. The NULLs are CAST to their place's type: PostgreSQL
+    types a UNION's column from its branches, and a column of NULLs in the first two branches would
+    be taken for text.
 
     Each part comes with its order: columns it selects, each maybe `.desc()`, the ORDER BY it would
     have alone (a branch of a `UNION ALL` cannot have its own). The rows come by part, then by each
-    part's order in turn, read from its own places: in a part's rows the other parts' places are
-    all NULL, so only its own order sorts them."""
-    columns = [column for stmt, _ in parts for column in stmt.selected_columns]
-    branches, places, orders, start = [], [], [], 0
-    for n, (stmt, order) in enumerate(parts):
-        mine = range(start, start + len(stmt.selected_columns))
-        row = [(column if i in mine else cast(null(), column.type)).label(f"c{i}") for i, column in enumerate(columns)]
-        branches.append(stmt.with_only_columns(literal_column(str(n), Integer).label("part"), *row))
-        places.append(slice(1 + mine.start, 1 + mine.stop))  # after `part`
+    part's order in turn. A column a part orders by has a place no other part uses, so in the other
+    parts' rows that place is NULL and only the part's own order sorts its rows."""
+    types: list[Any] = []  # each place's column type
+    shared: list[bool] = []  # whether other parts may use the place
+
+    def place(column: ColumnElement[Any], taken: set[int], share: bool) -> int:
+        kind = type(column.type)
+        for i, type_ in enumerate(types):
+            if share and shared[i] and i not in taken and type(type_) is kind:
+                return i
+        types.append(column.type)
+        shared.append(share)
+        return len(types) - 1
+
+    layouts, orders = [], []
+    for stmt, order in parts:
+        ordered = {}
         for element in order:
             descending = isinstance(element, UnaryExpression) and element.modifier is operators.desc_op
             column = element.element if isinstance(element, UnaryExpression) and descending else element
-            [i] = [i for i in mine if columns[i] is column]  # a column the part selects, once
-            orders.append((f"c{i}", descending))
-        start = mine.stop
+            [i] = [i for i, c in enumerate(stmt.selected_columns) if c is column]  # a column the part selects, once
+            ordered[i] = descending
+        taken: set[int] = set()
+        layout = []
+        for n, column in enumerate(stmt.selected_columns):
+            i = place(column, taken, share=n not in ordered)
+            taken.add(i)
+            layout.append(i)
+        layouts.append(layout)
+        orders += [(layout[n], descending) for n, descending in ordered.items()]
+    branches = []
+    for n, ((stmt, _), layout) in enumerate(zip(parts, layouts, strict=True)):
+        mine = dict(zip(layout, stmt.selected_columns, strict=True))
+        row = [(mine[i] if i in mine else cast(null(), type_)).label(f"c{i}") for i, type_ in enumerate(types)]
+        branches.append(stmt.with_only_columns(literal_column(str(n), Integer).label("part"), *row))
     merged = union_all(*branches).subquery()
-    by = [merged.c[name].desc() if descending else merged.c[name] for name, descending in orders]
-    return select(*merged.c).order_by(merged.c.part, *by), tuple(places)
+    by = [merged.c[f"c{i}"].desc() if descending else merged.c[f"c{i}"] for i, descending in orders]
+    pickers = tuple(itemgetter(*(1 + i for i in layout)) for layout in layouts)  # after `part`
+    return select(*merged.c).order_by(merged.c.part, *by), pickers
 
 
-def _parts(rows: Sequence[Row[Any]], places: tuple[slice, ...]) -> list[list[Sequence[Any]]]:
+def _parts(
+    rows: Sequence[Row[Any]], pickers: tuple[Callable[[Row[Any]], tuple[Any, ...]], ...]
+) -> list[list[Sequence[Any]]]:
     """The rows of a `_side_by_side` statement part by part, each cut to its part's columns."""
-    parts: list[list[Sequence[Any]]] = [[] for _ in places]
+    parts: list[list[Sequence[Any]]] = [[] for _ in pickers]
     for row in rows:
-        parts[row[0]].append(row[places[row[0]]])
+        parts[row[0]].append(pickers[row[0]](row))
     return parts
 
 
-TICKET_DETAIL, (_TICKET_PLACE, _ALLOCATION_PLACE, _EVENT_PLACE) = _side_by_side(
+TICKET_DETAIL, _TICKET_DETAIL_PLACES = _side_by_side(
     (SELECT[Ticket].where(t.tickets.c.id == bindparam("ticket_id")), ()),
     (
         SELECT[Allocation].where(t.ticket_allocations.c.ticket_id == bindparam("ticket_id")),
@@ -610,20 +637,12 @@ TICKET_DETAIL, (_TICKET_PLACE, _ALLOCATION_PLACE, _EVENT_PLACE) = _side_by_side(
 def ticket_detail(conn: Connection, ticket_id: str) -> TicketView:
     """The ticket, its allocations (in sequence) and its history (oldest first), by one statement:
     one round trip, and a consistent snapshot without a transaction around it (`Database.read_single`)."""
-    ticket: Ticket | None = None
-    allocations: list[Allocation] = []
-    history: list[TicketEvent] = []
-    for row in conn.execute(TICKET_DETAIL, {"ticket_id": ticket_id}).all():
-        part = row[0]
-        if part == 0:
-            ticket = Ticket(*row[_TICKET_PLACE])
-        elif part == 1:
-            allocations.append(Allocation(*row[_ALLOCATION_PLACE]))
-        else:
-            history.append(TicketEvent(*row[_EVENT_PLACE]))
-    if ticket is None:
+    tickets, allocations, history = _parts(
+        conn.execute(TICKET_DETAIL, {"ticket_id": ticket_id}).all(), _TICKET_DETAIL_PLACES
+    )
+    if not tickets:
         raise NotFoundError("ticket", ticket_id)
-    return TicketView(ticket, allocations, history)
+    return TicketView(Ticket(*tickets[0]), [Allocation(*a) for a in allocations], [TicketEvent(*e) for e in history])
 
 
 # -- accounts ---------------------------------------------------------------------------------------
