@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -329,13 +329,20 @@ def _ledger_page_with_postings(kinds: int) -> Select[Any]:
     return stmt.order_by(*order)
 
 
-def _chosen_kinds(kinds: Sequence[str] | None) -> list[str]:
+def _chosen_kinds(kinds: Sequence[str] | None) -> tuple[str, ...]:
     """The kinds a ledger page filters by: none when it shows every kind."""
-    return sorted(set(kinds)) if kinds is not None and set(kinds) != set(t.ENTRY_KINDS) else []
+    return tuple(sorted(set(kinds))) if kinds is not None and set(kinds) != set(t.ENTRY_KINDS) else ()
+
+
+@lru_cache(maxsize=64)
+def _kind_params(chosen: tuple[str, ...]) -> dict[str, str]:
+    """The bindings of the kinds a ledger page filters by (`kind_0`…), made once per set of kinds:
+    the statement's, for one, are the same at every request. Callers copy it into their own."""
+    return {f"kind_{n}": kind for n, kind in enumerate(chosen)}
 
 
 def _ledger_params(
-    account_id: str, chosen: Sequence[str], before_seq: int | None, limit: int, through_seq: int | None = None
+    account_id: str, chosen: tuple[str, ...], before_seq: int | None, limit: int, through_seq: int | None = None
 ) -> dict[str, Any]:
     return {
         "account_id": account_id,
@@ -344,7 +351,7 @@ def _ledger_params(
             through_seq + 1 if through_seq is not None else _NO_SEQ_LIMIT,
         ),
         "limit": limit + 1,
-        **{f"kind_{n}": kind for n, kind in enumerate(chosen)},
+        **_kind_params(chosen),
     }
 
 
