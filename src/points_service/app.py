@@ -21,6 +21,7 @@ from .api.metrics import router as metrics_router
 from .api.observability import RequestObserver, configure_logging
 from .api.problems import install_problem_handlers, unexpected_error_response
 from .api.problems import router as problems_router
+from .api.route_index import RouteIndex
 from .api.routers import (
     accounts,
     admin,
@@ -139,8 +140,9 @@ def create_app(
     app.state.metrics = metrics
     install_problem_handlers(app)
     app.state.inflight = {}
-    # A request is matched against the routes one after another (FastAPI's router is a list), so
-    # the routes most requests take come first: the ticket writes, then the account reads.
+    # FastAPI's router tries its routes one after another; the index installed last finds a
+    # request's route without that (api/route_index.py). Routes that could match the same path
+    # keep their order: the first one wins, as ever.
     routers = [
         module.router
         for module in (
@@ -168,6 +170,7 @@ def create_app(
     install_openapi(app)
     install_docs_ui(app)
     install_ui(app)
+    app.router.routes.insert(0, RouteIndex(app.router.routes))  # the last route is in place
     app.add_middleware(BodyGuard, problem_base_uri=settings.problem_base_uri)
     app.add_middleware(HeadGuard, problem_base_uri=settings.problem_base_uri)
     app.add_middleware(
