@@ -63,10 +63,10 @@ async def main(args: argparse.Namespace) -> None:
     profile = cProfile.Profile()
     commit_batch = Database._commit_batch
 
-    def profiled(self: Database, jobs: Any) -> None:
+    def profiled(self: Database, *args: Any) -> None:  # whatever `_commit_batch` takes
         profile.enable()
         try:
-            commit_batch(self, jobs)
+            commit_batch(self, *args)
         finally:
             profile.disable()
 
