@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Match, Route
 
-from points_service.api.route_index import RouteIndex
+from points_service.api.route_index import RouteIndex, shape
 from points_service.app import create_app
 from points_service.settings import Settings
 
@@ -132,6 +132,21 @@ def test_paths_that_two_routes_match_go_to_the_first(app: FastAPI) -> None:
     matching = [r for r in listed(app) if r.matches(dict(asked))[0] is Match.FULL]
     assert [r.path for r in matching if isinstance(r, Route)] == ["/ui/accounts/{account_id}", "/ui/{rest:path}"]
     assert answer_of(index, asked) is matching[0]
+
+
+def test_what_the_index_keeps_is_bounded_by_the_routes(app: FastAPI) -> None:
+    """Clients choose the paths: however many segments, firsts and lasts they send, the index
+    keeps a list of routes only per shape that some route's template has."""
+    index = RouteIndex(listed(app))  # a new one: nothing asked yet
+    for n in range(1, 300):
+        for first in ("v1", "ui", f"odd{n}"):
+            index.matches(scope("GET", "/" + "/".join([first, *(f"s{n}-{i}" for i in range(n))])))
+    shapes = [shape(route) for route in listed(app)]
+    segments = {known[0] for known in shapes if known}
+    firsts = {known[1] for known in shapes if known}
+    lasts = {known[2] for known in shapes if known}
+    assert len(index._found) <= len(segments) * (len(firsts) + 1) * (len(lasts) + 1)
+    assert len(index._found) <= 3 * len(segments), "these paths end in texts no template has"
 
 
 def test_with_fastapis_telemetry_on_the_list_finds_the_route(app: FastAPI) -> None:

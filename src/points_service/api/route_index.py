@@ -52,18 +52,24 @@ class RouteIndex(BaseRoute):
 
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
         self._listed = [(route, shape(route)) for route in routes if not isinstance(route, RouteIndex)]
+        self._counts = {known[0] for _, known in self._listed if known is not None}
         self._firsts = {known[1] for _, known in self._listed if known is not None}
         self._lasts = {known[2] for _, known in self._listed if known is not None}
-        # (segments, first, last) → the routes that could match such a path. First and last are a
-        # text some template has there, or None for any other: the keys are bounded by the routes.
+        self._unknown = self._could_match(-1, None, None)  # for paths no template has as many segments as
+        # (segments, first, last) → the routes that could match such a path: as many segments as
+        # some template, first and last a text some template has there or None for any other. The
+        # keys are bounded by the routes, whatever paths the clients send.
         self._found: dict[tuple[int, str | None, str | None], tuple[BaseRoute, ...]] = {}
 
     def candidates(self, path: str) -> tuple[BaseRoute, ...]:
         """The routes that could match `path`, in the list's order."""
+        segments = path.count("/") + 1
+        if segments not in self._counts:
+            return self._unknown
         second = path.find("/", 1)
         first = path[1:second] if second > 0 else path[1:]
         last = path[path.rfind("/") + 1 :]
-        key = (path.count("/") + 1, first if first in self._firsts else None, last if last in self._lasts else None)
+        key = (segments, first if first in self._firsts else None, last if last in self._lasts else None)
         found = self._found.get(key)
         if found is None:
             found = self._found[key] = self._could_match(*key)
