@@ -74,7 +74,8 @@ async def test_routes_that_find_their_account_answer_absence_and_access_as_befor
 async def test_account_views_read_the_account_once_with_its_lots(api: Api, suffix: str) -> None:
     """The account, its balance and its due expiries come from one statement (the account joined
     to its lots); the ledger page reads its entries with their postings beside them in the same
-    statement, and the statement its entries and its two ticket lists."""
+    statement, and the statement its entries and its two ticket lists. One statement reads one
+    snapshot: no transaction is begun around it."""
     await api.account("acme")
     await api.post("/v1/accounts/acme/adjustments", {"points": 50, "reason": "seed"})
     with statements_sent(api.db) as statements:
@@ -85,6 +86,20 @@ async def test_account_views_read_the_account_once_with_its_lots(api: Api, suffi
     on_accounts = [s for s in selects if "FROM accounts" in s]
     assert len(on_accounts) == 1 and "JOIN lots" in on_accounts[0], on_accounts
     assert not [s for s in selects if "FROM lots" in s], "the lots come with the account"
+    assert not [s for s in statements if s.split()[0] in ("BEGIN", "COMMIT", "ROLLBACK")], statements
+
+
+@pytest.mark.parametrize("query", ["", "?status=open&status=awaiting_points", "?external_ref=r-1"])
+async def test_a_tickets_page_is_one_statement_outside_any_transaction(api: Api, query: str) -> None:
+    await api.account("acme")
+    await api.post("/v1/accounts/acme/adjustments", {"points": 50, "reason": "seed"})
+    await api.post("/v1/accounts/acme/tickets", {"external_ref": "r-1", "category": "consultation"})
+    seen = _record_statements(api.db)
+    r = await api.get(f"/v1/accounts/acme/tickets{query}")
+    assert r.status_code == 200 and len(r.json()["items"]) == 1, r.text
+    # The key's look-up (the tests' key cache is off) and the account's, by the access check, are
+    # single statements too: nothing begins a transaction.
+    assert seen and all(words == "SELECT" and not inside for words, inside in seen), seen
 
 
 async def test_reads_leave_their_connection_as_they_found_it(settings: Settings) -> None:

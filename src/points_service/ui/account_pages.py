@@ -142,7 +142,7 @@ async def _tickets(request: Request, account_id: str, part: str, cursor: str | N
     title, statuses = PARTS[part]
 
     async def read(after: list[Any] | None) -> queries.KeyedPage:
-        return await database(request).read(
+        return await database(request).read_single(
             queries.tickets_page, account_id, statuses=statuses, external_ref=None, after=after, limit=PAGE_SIZE
         )
 

@@ -95,7 +95,7 @@ async def put_account(
     db = database(request)
     put = await db.write(PutAccount(ctx=command_context(request, principal), account_id=account_id, **fields))
     response.status_code = 201 if put.created else 200
-    account, balance, _ = await db.read(queries.account_and_balance, account_id, _now(request), _window(request))
+    account, balance, _ = await db.read_single(queries.account_and_balance, account_id, _now(request), _window(request))
     return present.account(account, balance)
 
 
@@ -152,7 +152,7 @@ async def list_accounts(
 )
 async def get_account(request: Request, principal: FindingReader, account_id: AccountId) -> dict[str, Any]:
     """The account with its current balance."""
-    account, balance, _ = await database(request).read(
+    account, balance, _ = await database(request).read_single(
         queries.account_and_balance, account_id, _now(request), _window(request)
     )
     return present.account(account, balance)
@@ -386,9 +386,7 @@ async def list_tickets(
             )
         )
         return _tickets_page(scope, page)
-    page = await database(request).read(
-        lambda conn: queries.tickets_page(
-            conn, account_id, statuses=statuses, external_ref=external_ref, after=after, limit=limit
-        )
+    page = await database(request).read_single(
+        queries.tickets_page, account_id, statuses=statuses, external_ref=external_ref, after=after, limit=limit
     )
     return _tickets_page(scope, page)
