@@ -494,6 +494,11 @@ def _tickets_page_statement(statuses: tuple[str, ...], by_ref: bool, after: bool
     return merge_ranges([branch(status) for status in statuses] if statuses else [branch(None)], "opened_at", "id")
 
 
+def _chosen_statuses(statuses: Sequence[str] | None) -> tuple[str, ...]:
+    """The statuses a tickets page filters by: none when it shows every status."""
+    return tuple(sorted(set(statuses))) if statuses and set(statuses) != set(t.TICKET_STATUSES) else ()
+
+
 def tickets_page(
     conn: Connection,
     account_id: str,
@@ -504,15 +509,14 @@ def tickets_page(
     limit: int,
 ) -> KeyedPage:
     """A page of the account's tickets, newest first; reads at most a page per status asked for."""
-    chosen = sorted(set(statuses)) if statuses and set(statuses) != set(t.TICKET_STATUSES) else []
+    chosen = _chosen_statuses(statuses)
     params: dict[str, Any] = {"account_id": account_id, "limit": limit + 1}
     if external_ref is not None:
         params["external_ref"] = external_ref
-        params["statuses_in"] = chosen or list(t.TICKET_STATUSES)
+        params["statuses_in"] = list(chosen or t.TICKET_STATUSES)
     params.update(after_params(after))
-    stmt = _tickets_page_statement(
-        () if external_ref is not None else tuple(chosen), external_ref is not None, after is not None
-    )
+    by_ref = external_ref is not None
+    stmt = _tickets_page_statement(() if by_ref else chosen, by_ref, after is not None)
     return page_of([Ticket(*row) for row in conn.execute(stmt, params).all()], limit, ticket_key)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
 
@@ -813,7 +817,7 @@ class StatementView:
     closed: KeyedPage  # part 3: resolved and refunded tickets
 
 
-_STATEMENT_PARTS = (tuple(sorted(IN_PROGRESS)), tuple(sorted(CLOSED)))  # as `tickets_page` writes them
+_STATEMENT_PARTS = (_chosen_statuses(IN_PROGRESS), _chosen_statuses(CLOSED))  # as `tickets_page` chooses them
 _STATEMENT_KINDS = _chosen_kinds(MODIFICATION_KINDS)
 # The account with its lots, both ticket parts, and the modifications with their postings: the
 # three statements the parts would each send, side by side in one.
