@@ -9,7 +9,6 @@ when the request comes under a root path.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import PARAM_REGEX, BaseRoute, Match, Route
 
 from points_service.api.route_index import RouteIndex, shape
 from points_service.app import create_app
@@ -27,7 +26,6 @@ from points_service.settings import Settings
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 VALUES = {"str": "x1", "int": "7", "float": "1.5", "uuid": str(uuid.UUID(int=7)), "path": "a/b"}
-PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(:[a-zA-Z_][a-zA-Z0-9_]*)?}")
 ODD_PATHS = [
     "",
     "/",
@@ -60,13 +58,13 @@ def paths_of(route: BaseRoute) -> Iterator[str]:
     template = getattr(route, "path", None)
     if template is None:
         return
-    filled = PARAM.sub(lambda m: VALUES[(m.group(2) or ":str")[1:]], template)
+    filled = PARAM_REGEX.sub(lambda m: VALUES[(m.group(2) or ":str")[1:]], template)
     yield filled
     yield filled + "/"
     yield filled.rstrip("/") or "/"
     yield filled + "/extra"
     yield filled.rsplit("/", 1)[0] or "/"
-    yield PARAM.sub("", template)  # an empty parameter
+    yield PARAM_REGEX.sub("", template)  # an empty parameter
 
 
 def scope(method: str, path: str, root_path: str = "") -> dict[str, Any]:

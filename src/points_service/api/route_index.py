@@ -18,17 +18,15 @@ on down the list as it always did.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute, Match, NoMatchFound, Route
+from starlette.routing import PARAM_REGEX, BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
-# Starlette's path parameters (`starlette.routing.PARAM_REGEX`), and its convertors whose values
-# never hold a "/": a path with such parameters only has as many segments as its template.
-_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(:[a-zA-Z_][a-zA-Z0-9_]*)?}")
+# Starlette's convertors whose values never hold a "/": a path whose parameters (Starlette's
+# `PARAM_REGEX`) all use them only has as many segments as its template.
 _WITHIN_A_SEGMENT = frozenset({"str", "int", "float", "uuid"})
 
 Shape = tuple[int, str | None, str | None]  # segments; the first and the last one when literal text
@@ -40,11 +38,11 @@ def shape(route: BaseRoute) -> Shape | None:
     parameter. None for a route the index cannot tell by its segments."""
     if not isinstance(route, Route):
         return None
-    if any((param.group(2) or ":str")[1:] not in _WITHIN_A_SEGMENT for param in _PARAM.finditer(route.path)):
+    if any((param.group(2) or ":str")[1:] not in _WITHIN_A_SEGMENT for param in PARAM_REGEX.finditer(route.path)):
         return None
     segments = route.path.split("/")  # the first is the text before the leading "/"
     first, last = segments[1] if len(segments) > 1 else "", segments[-1]
-    return len(segments), None if _PARAM.search(first) else first, None if _PARAM.search(last) else last
+    return len(segments), None if PARAM_REGEX.search(first) else first, None if PARAM_REGEX.search(last) else last
 
 
 class RouteIndex(BaseRoute):
@@ -59,7 +57,7 @@ class RouteIndex(BaseRoute):
         # (segments, first, last) → the routes that could match such a path: as many segments as
         # some template, first and last a text some template has there or None for any other. The
         # keys are bounded by the routes, whatever paths the clients send.
-        self._found: dict[tuple[int, str | None, str | None], tuple[BaseRoute, ...]] = {}
+        self._found: dict[Shape, tuple[BaseRoute, ...]] = {}
 
     def candidates(self, path: str) -> tuple[BaseRoute, ...]:
         """The routes that could match `path`, in the list's order."""
