@@ -510,12 +510,12 @@ def tickets_page(
 ) -> KeyedPage:
     """A page of the account's tickets, newest first; reads at most a page per status asked for."""
     chosen = _chosen_statuses(statuses)
+    by_ref = external_ref is not None
     params: dict[str, Any] = {"account_id": account_id, "limit": limit + 1}
-    if external_ref is not None:
+    if by_ref:
         params["external_ref"] = external_ref
         params["statuses_in"] = list(chosen or t.TICKET_STATUSES)
     params.update(after_params(after))
-    by_ref = external_ref is not None
     stmt = _tickets_page_statement(() if by_ref else chosen, by_ref, after is not None)
     return page_of([Ticket(*row) for row in conn.execute(stmt, params).all()], limit, ticket_key)  # type: ignore[arg-type]  # mypy cannot star-unpack a Row (records.SELECT)
 
