@@ -18,6 +18,9 @@ reader threads (`points-reader_N`, a thread pool: the reads). Views, in shares o
 - by component, for the frame that was executing (self time): the library or the service module
   (a sample inside SQLAlchemy's call into the driver counts as the driver call: with sqlite3 that
   is where the C code runs, which shows no Python frame of its own);
+- the same, for the writer threads alone, in shares of their own samples: what the writers' time
+  holding the interpreter is made of (SQLAlchemy's execution layer beside the driver's Python and
+  the service's own);
 - inclusive, for the service's modules and functions: how much of the time is spent inside each;
 - by thread kind and the innermost service function of the stack (what the thread was doing for
   the service: `load`, `flush`, a query…); a writer's or reader's stack does not reach back to the
@@ -62,8 +65,9 @@ STDLIB_FILES = {
 # SQLAlchemy's calls into the DBAPI cursor: a sample whose running frame is one of these is inside
 # the driver's execute (sqlite3's is C code, so its work shows here and nowhere else).
 DRIVER_CALLS = {"do_execute", "do_executemany", "do_execute_no_params"}
+WRITERS = "points-writer-N (writer threads)"
 THREAD_KINDS = (
-    (re.compile(r"^points-writer-\d+$"), "points-writer-N (writer threads)"),
+    (re.compile(r"^points-writer-\d+$"), WRITERS),
     (re.compile(r"^points-reader[-_]\d+$"), "points-reader_N (reader threads)"),
     (re.compile(r"^MainThread$"), "MainThread (event loop)"),
 )
@@ -132,11 +136,15 @@ def summarise(text: str, title: str, limit: int = 25, possible: int | None = Non
     inclusive: Counter[str] = Counter()
     modules: Counter[str] = Counter()
     doing: Counter[str] = Counter()
+    writers: Counter[str] = Counter()
     for thread, frames, n in stacks:
         kind = thread_kind(thread)
         threads[kind] += n
         if frames:
-            leaf[component(frames[-1][1], frames[-1][0])] += n
+            running = component(frames[-1][1], frames[-1][0])
+            leaf[running] += n
+            if kind == WRITERS:
+                writers[running] += n
         seen_functions, seen_modules = set(), set()
         innermost = "(no service frame)"
         for func, file in frames:
@@ -159,6 +167,12 @@ def summarise(text: str, title: str, limit: int = 25, possible: int | None = Non
         "",
         *_table("By thread", threads, total, limit),
         *_table("Self time, by component (the frame that was running)", leaf, total, limit),
+        *_table(
+            "Self time in the writer threads, by component (shares of the writers' samples)",
+            writers,
+            sum(writers.values()) or 1,
+            limit,
+        ),
         *_table("Inclusive time in the service's modules", modules, total, limit),
         *_table("Inclusive time in the service's functions", inclusive, total, limit),
         *_table(
