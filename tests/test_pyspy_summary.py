@@ -6,14 +6,12 @@ holds the interpreter is SQLAlchemy's execution layer, the driver's Python or th
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.scripts import load_script
+
 SITE = "/venv/lib/python3.11/site-packages"
 
 # Three writer samples: the service's flush (2) and SQLAlchemy inside it (1), then one of the
@@ -32,12 +30,7 @@ PROFILE = "\n".join(
 
 @pytest.fixture(scope="module")
 def summary() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_pyspy_summary", ROOT / "bench" / "pyspy_summary.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench/pyspy_summary.py", "bench_pyspy_summary")
 
 
 def table(text: str, title: str) -> dict[str, str]:

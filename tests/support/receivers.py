@@ -22,7 +22,6 @@ then) or, failing that, after `give_up` seconds (`gave_up` is set):
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import sys
 import threading
@@ -30,9 +29,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from support.scripts import load_script
 
 
 class _Server(ThreadingHTTPServer):
@@ -46,12 +46,7 @@ class _Server(ThreadingHTTPServer):
 
 def example_receiver() -> ModuleType:
     """examples/receiver.py, whose `verify` the tests check every delivery with."""
-    path = Path(__file__).resolve().parents[2] / "examples" / "receiver.py"
-    spec = importlib.util.spec_from_file_location("example_receiver", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("examples/receiver.py", "example_receiver")
 
 
 @dataclass
